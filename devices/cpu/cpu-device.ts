@@ -1,0 +1,167 @@
+import { cpus } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { shortHash } from '../../common/index.js';
+import type { Limits, RunResult, Sandbox } from '../../sandboxes/index.js';
+import { describeExit } from '../../sandboxes/index.js';
+import type { Size, Target } from '../../targets/index.js';
+import { trackedHeader } from '../../verifiers/tracked-header.js';
+import type { BuildResult, Device, DeviceProfile, Fingerprint, TimedRun } from '../device.js';
+import type { Compiler } from './compiler.js';
+import { generateHarness, prelude } from './harness.js';
+import { PEAK_SOURCE } from './peak-source.js';
+
+const BASE_FLAGS = ['-O3', '-march=native', '-std=gnu11'];
+const BUILD_LIMITS: Limits = { timeoutMs: 120_000, cpuSeconds: 120, fileSizeMb: 256, openFiles: 256, outputBytes: 64 * 1024 };
+
+export interface CpuDeviceOptions {
+  sandbox: Sandbox;
+  compiler: Compiler;
+  /** Shared, trusted build products (harness objects, oracles) keyed by content hash. */
+  cacheDir: string;
+  threads?: number;
+  /** Address-space limit for candidate runs. */
+  memoryMb?: number;
+}
+
+export class CpuDevice implements Device {
+  readonly kind = 'cpu' as const;
+  readonly threads: number;
+  private fp: Fingerprint | undefined;
+
+  constructor(private readonly opts: CpuDeviceOptions) {
+    this.threads = opts.threads ?? availableParallelism();
+    mkdirSync(opts.cacheDir, { recursive: true });
+  }
+
+  async fingerprint(): Promise<Fingerprint> {
+    if (this.fp) return this.fp;
+    let model = cpus()[0]?.model ?? 'unknown';
+    let flags = '';
+    try {
+      const info = readFileSync('/proc/cpuinfo', 'utf8');
+      model = /model name\s*:\s*(.*)/.exec(info)?.[1]?.trim() ?? model;
+      flags = /flags\s*:\s*(.*)/.exec(info)?.[1]?.trim() ?? '';
+    } catch {
+      /* not Linux */
+    }
+    const { version, nativeArch } = this.opts.compiler;
+    const flagsHash = shortHash(flags, nativeArch).slice(0, 8);
+    const id = `cpu-${shortHash(model, String(this.threads), flagsHash, version).slice(0, 12)}`;
+    this.fp = { id, kind: 'cpu', model, cores: this.threads, flagsHash, compiler: version };
+    return this.fp;
+  }
+
+  private env(): Record<string, string> {
+    return { OMP_NUM_THREADS: String(this.threads), OMP_WAIT_POLICY: 'PASSIVE' };
+  }
+
+  private async compile(args: string[], workDir: string, cxx = false): Promise<{ ok: boolean; log: string; ms: number }> {
+    const cmd = cxx ? this.opts.compiler.cxx : this.opts.compiler.cc;
+    const r = await this.opts.sandbox.run({ cmd, args, cwd: workDir, env: {}, limits: BUILD_LIMITS });
+    const ok = r.exitCode === 0 && !r.timedOut;
+    const log = `$ ${cmd} ${args.join(' ')}\n${r.stdout}${r.stderr}${ok ? '' : `\n[${describeExit(r)}]`}\n`;
+    return { ok, log, ms: r.wallMs };
+  }
+
+  /** Build a cached product once: `make` writes to a temp name, which is renamed into place. */
+  private async cached(name: string, key: string, make: (out: string) => Promise<{ ok: boolean; log: string; ms: number }>): Promise<BuildResult> {
+    const dir = join(this.opts.cacheDir, `${name}-${key}`);
+    const product = join(dir, name);
+    if (existsSync(product)) return { ok: true, binary: product, log: '', ms: 0 };
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${product}.tmp${process.pid}${Math.floor(Math.random() * 1e9)}`;
+    const r = await make(tmp);
+    if (r.ok) renameSync(tmp, product);
+    return { ok: r.ok, binary: r.ok ? product : undefined, log: r.log, ms: r.ms };
+  }
+
+  private harnessObject(target: Target): Promise<BuildResult> {
+    const src = generateHarness(target, { scalar: 'real' });
+    return this.cached('harness.o', shortHash(src, this.opts.compiler.version), async (out) => {
+      const dir = join(out, '..');
+      writeFileSync(join(dir, 'harness.c'), src);
+      return this.compile(['-O2', '-std=gnu11', '-c', 'harness.c', '-o', out], dir);
+    });
+  }
+
+  async build(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<BuildResult> {
+    const { target, workDir } = req;
+    mkdirSync(workDir, { recursive: true });
+    const harness = await this.harnessObject(target);
+    if (!harness.ok) throw new Error(`kloop's own harness failed to build for ${target.name}:\n${harness.log}`);
+    writeFileSync(join(workDir, 'kloop_prelude.h'), prelude(target));
+    writeFileSync(join(workDir, 'kernel.c'), req.source);
+    const omp = req.flags.includes('-fopenmp') ? ['-fopenmp'] : [];
+    const c = await this.compile([...BASE_FLAGS, ...req.flags, '-include', 'kloop_prelude.h', '-c', 'kernel.c', '-o', 'kernel.o'], workDir);
+    if (!c.ok) return { ok: false, log: c.log, ms: c.ms };
+    const l = await this.compile(['kernel.o', harness.binary!, '-o', 'kernel.bin', ...omp, '-lm'], workDir);
+    const log = c.log + l.log;
+    writeFileSync(join(workDir, 'build.log'), log);
+    return { ok: l.ok, binary: l.ok ? join(workDir, 'kernel.bin') : undefined, log, ms: c.ms + l.ms };
+  }
+
+  buildOracle(req: { target: Target; workDir: string }): Promise<BuildResult> {
+    const { target } = req;
+    const harness = generateHarness(target, { scalar: 'tracked' });
+    const header = trackedHeader(target.real);
+    return this.cached('oracle.bin', shortHash(harness, header, target.referenceSource, this.opts.compiler.version), async (out) => {
+      const dir = join(out, '..');
+      writeFileSync(join(dir, 'tracked.hpp'), header);
+      writeFileSync(join(dir, 'harness.cpp'), harness);
+      writeFileSync(join(dir, 'reference.cpp'), target.referenceSource);
+      return this.compile(['-O2', '-std=gnu++17', '-include', 'tracked.hpp', 'reference.cpp', 'harness.cpp', '-o', out, '-lm'], dir, true);
+    });
+  }
+
+  private runLimits(timeoutMs: number): Limits {
+    return { timeoutMs, cpuSeconds: Math.ceil((timeoutMs / 1000) * this.threads) + 1, addressSpaceMb: this.opts.memoryMb ?? 8192, fileSizeMb: 1024, openFiles: 64 };
+  }
+
+  private harnessArgs(target: Target, mode: string, input: string, output: string, poison: number, minMs: number, maxReps: number, size: Size): string[] {
+    return [mode, input, output, poison.toString(16), String(minMs), String(maxReps), ...target.sizeSymbols.map((s) => String(size[s]))];
+  }
+
+  check(req: { binary: string; target: Target; size: Size; input: string; output: string; poison: number; workDir: string; timeoutMs: number }): Promise<RunResult> {
+    return this.opts.sandbox.run({
+      cmd: req.binary,
+      args: this.harnessArgs(req.target, 'check', req.input, req.output, req.poison, 0, 1, req.size),
+      cwd: req.workDir,
+      env: this.env(),
+      limits: this.runLimits(req.timeoutMs),
+    });
+  }
+
+  async time(req: { binary: string; target: Target; size: Size; input: string; output?: string; minMs: number; maxReps: number; workDir: string; timeoutMs: number }): Promise<TimedRun> {
+    const run = await this.opts.sandbox.run({
+      cmd: req.binary,
+      args: this.harnessArgs(req.target, 'time', req.input, req.output ?? '-', 0x7fc00000, req.minMs, req.maxReps, req.size),
+      cwd: req.workDir,
+      env: this.env(),
+      limits: this.runLimits(req.timeoutMs),
+    });
+    const line = /KLOOP_TIMES_NS((?: \d+)+)/.exec(run.stdout);
+    const timesNs = line ? line[1].trim().split(' ').map(Number) : [];
+    const harnessMs = timesNs.reduce((a, b) => a + b, 0) / 1e6;
+    // The harness's clock is cross-checked against ours: it cannot claim more time passed than did.
+    const ok = run.exitCode === 0 && !run.timedOut && timesNs.length > 0 && harnessMs <= run.wallMs * 1.01 + 1;
+    return { ok, timesNs, wallMs: run.wallMs, run };
+  }
+
+  async measureProfile(workDir: string): Promise<DeviceProfile> {
+    mkdirSync(workDir, { recursive: true });
+    writeFileSync(join(workDir, 'peak.c'), PEAK_SOURCE);
+    const b = await this.compile(['-O3', '-march=native', '-fopenmp', 'peak.c', '-o', 'peak.bin'], workDir);
+    if (!b.ok) throw new Error(`device profile microbenchmark failed to build:\n${b.log}`);
+    const r = await this.opts.sandbox.run({ cmd: join(workDir, 'peak.bin'), args: [], cwd: workDir, env: { OMP_NUM_THREADS: String(this.threads) }, limits: { timeoutMs: 120_000 } });
+    if (r.exitCode !== 0) throw new Error(`device profile microbenchmark failed (${describeExit(r)}): ${r.stderr}`);
+    const j = JSON.parse(r.stdout.trim()) as Record<string, number>;
+    return {
+      fingerprint: await this.fingerprint(),
+      measuredAt: new Date().toISOString(),
+      gflops: { fp32: { one: j.fp32one, all: j.fp32all }, fp64: { one: j.fp64one, all: j.fp64all } },
+      bandwidthGBs: { one: j.bwone, all: j.bwall },
+    };
+  }
+}

@@ -1,0 +1,49 @@
+import type { RunResult } from '../sandboxes/index.js';
+import type { Size, Target } from '../targets/index.js';
+
+/** What identifies a device for memory: results and baselines only transfer between equal fingerprints. */
+export interface Fingerprint {
+  id: string;
+  kind: 'cpu';
+  model: string;
+  cores: number;
+  flagsHash: string;
+  compiler: string;
+}
+
+/** HP1: the device's measured peaks, the denominator of every "% of roofline". */
+export interface DeviceProfile {
+  fingerprint: Fingerprint;
+  measuredAt: string;
+  gflops: { fp32: { one: number; all: number }; fp64: { one: number; all: number } };
+  bandwidthGBs: { one: number; all: number };
+}
+
+export interface BuildResult {
+  ok: boolean;
+  binary?: string;
+  log: string;
+  ms: number;
+}
+
+export interface TimedRun {
+  ok: boolean;
+  /** Per-call times, nanoseconds, as the harness measured them. */
+  timesNs: number[];
+  /** Whole-process wall time seen by kloop (the trusted cross-check). */
+  wallMs: number;
+  run: RunResult;
+}
+
+/** A place kernels are built and run. The CPU is always one; CUDA GPUs come later. */
+export interface Device {
+  readonly kind: 'cpu';
+  fingerprint(): Promise<Fingerprint>;
+  /** Measure the peaks (slow: seconds). */
+  measureProfile(workDir: string): Promise<DeviceProfile>;
+  build(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<BuildResult>;
+  /** Build the reference as the oracle (values in double plus error bounds). */
+  buildOracle(req: { target: Target; workDir: string }): Promise<BuildResult>;
+  check(req: { binary: string; target: Target; size: Size; input: string; output: string; poison: number; workDir: string; timeoutMs: number }): Promise<RunResult>;
+  time(req: { binary: string; target: Target; size: Size; input: string; output?: string; minMs: number; maxReps: number; workDir: string; timeoutMs: number }): Promise<TimedRun>;
+}

@@ -1,0 +1,12 @@
+/* Naive matrix multiply: C[M][N] = A[M][K] * B[K][N], i-j-k order. */
+void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
+  for (int i = 0; i < M; i++) {
+    for (int j = 0; j < N; j++) {
+      real acc = 0;
+      for (int k = 0; k < K; k++) {
+        acc += A[i * K + k] * B[k * N + j];
+      }
+      C[i * N + j] = acc;
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+const exprText = z.union([z.string().min(1), z.number().int()]).transform(String);
+const sizeMap = z.record(z.string(), z.number().int().positive());
+
+export const targetSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z_][\w-]*$/, 'use letters, digits, "_" or "-"'),
+  description: z.string().default(''),
+  signature: z.string().min(1),
+  real: z.enum(['float', 'double']).default('float'),
+  args: z.record(
+    z.string(),
+    z.strictObject({
+      shape: z.array(exprText).min(1),
+      role: z.enum(['in', 'out', 'inout']),
+    }),
+  ),
+  sizes: z.strictObject({
+    check: z.array(sizeMap).min(1),
+    bench: sizeMap,
+    limits: z.record(z.string(), z.strictObject({ min: z.number().int().positive().default(1), max: z.number().int().positive() })).default({}),
+  }),
+  flops: exprText,
+  bytes: exprText,
+  allow: z
+    .strictObject({
+      flags: z.array(z.string()).optional(),
+      reassociation: z.boolean().default(false),
+    })
+    .default({ reassociation: false }),
+  tolerance: z.strictObject({ factor: z.number().positive().default(2) }).default({ factor: 2 }),
+  nondeterministic: z.boolean().default(false),
+  reference: z.string().default('reference.c'),
+  promote: z.string().default('kernel.c'),
+});
+
+export type TargetYaml = z.infer<typeof targetSchema>;
