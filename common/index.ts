@@ -2,3 +2,4 @@ export { UserError, ConfigError } from './errors.js';
 export { Rng } from './rng.js';
 export { shortHash } from './hash.js';
 export { configErrorFromZod, didYouMean, editDistance, formatPath } from './config-error.js';
+export { RwLock } from './rw-lock.js';

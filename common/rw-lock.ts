@@ -1,0 +1,46 @@
+/**
+ * A read-write lock with writer preference. On a device, builds and checks share it; a timed run
+ * takes it exclusively, so no compile competes with a measurement.
+ */
+export class RwLock {
+  private readers = 0;
+  private writer = false;
+  private readonly waitingWriters: (() => void)[] = [];
+  private readonly waitingReaders: (() => void)[] = [];
+
+  async shared<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.writer || this.waitingWriters.length) await new Promise<void>((r) => this.waitingReaders.push(r));
+    else this.readers++;
+    try {
+      return await fn();
+    } finally {
+      this.readers--;
+      this.wake();
+    }
+  }
+
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.writer || this.readers) await new Promise<void>((r) => this.waitingWriters.push(r));
+    else this.writer = true;
+    try {
+      return await fn();
+    } finally {
+      this.writer = false;
+      this.wake();
+    }
+  }
+
+  private wake(): void {
+    if (this.writer || this.readers) return;
+    const w = this.waitingWriters.shift();
+    if (w) {
+      this.writer = true;
+      w();
+      return;
+    }
+    while (this.waitingReaders.length) {
+      this.readers++;
+      this.waitingReaders.shift()!();
+    }
+  }
+}

@@ -1,0 +1,91 @@
+/** The C subset kernels are written in: enough for loops, arithmetic, arrays, pragmas. */
+
+export type Expr =
+  | { k: 'num'; text: string }
+  | { k: 'id'; name: string }
+  | { k: 'str'; text: string }
+  | { k: 'bin'; op: string; l: Expr; r: Expr }
+  | { k: 'assign'; op: string; l: Expr; r: Expr }
+  | { k: 'un'; op: string; arg: Expr }
+  | { k: 'post'; op: string; arg: Expr }
+  | { k: 'cond'; c: Expr; t: Expr; f: Expr }
+  | { k: 'call'; fn: Expr; args: Expr[] }
+  | { k: 'index'; arr: Expr; idx: Expr }
+  | { k: 'member'; obj: Expr; name: string; arrow: boolean }
+  | { k: 'cast'; type: string; arg: Expr }
+  | { k: 'sizeof'; type: string }
+  | { k: 'init'; items: Expr[] }
+  | { k: 'comma'; l: Expr; r: Expr };
+
+export interface Declarator {
+  name: string;
+  /** Pointer part written before the name, e.g. "*" or "*restrict". */
+  ptr: string;
+  dims: Expr[];
+  init?: Expr;
+}
+
+export interface For {
+  k: 'for';
+  init: Decl | ExprStmt | null;
+  cond: Expr | null;
+  step: Expr | null;
+  body: Stmt;
+  /** `#pragma` lines written immediately before the loop. */
+  pragmas: string[];
+}
+
+export interface Decl {
+  k: 'decl';
+  type: string;
+  decls: Declarator[];
+}
+
+export interface ExprStmt {
+  k: 'expr';
+  e: Expr;
+}
+
+export interface Block {
+  k: 'block';
+  body: Stmt[];
+}
+
+export type Stmt =
+  | Block
+  | Decl
+  | ExprStmt
+  | For
+  | { k: 'while'; cond: Expr; body: Stmt }
+  | { k: 'do'; body: Stmt; cond: Expr }
+  | { k: 'if'; cond: Expr; then: Stmt; else?: Stmt }
+  | { k: 'return'; e?: Expr }
+  | { k: 'break' }
+  | { k: 'continue' }
+  | { k: 'pragma'; text: string }
+  | { k: 'raw'; text: string }
+  | { k: 'empty' };
+
+export interface Param {
+  type: string;
+  ptr: string;
+  name: string;
+}
+
+export interface Func {
+  k: 'func';
+  ret: string;
+  name: string;
+  params: Param[];
+  body: Block;
+}
+
+export type Top = Func | { k: 'raw'; text: string };
+
+export interface Unit {
+  items: Top[];
+}
+
+export function clone<T>(x: T): T {
+  return structuredClone(x);
+}

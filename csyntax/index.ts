@@ -1,0 +1,6 @@
+export type { Block, Decl, Declarator, Expr, ExprStmt, For, Func, Param, Stmt, Top, Unit } from './ast.js';
+export { clone } from './ast.js';
+export { CSyntaxError, lex, type Tok } from './lexer.js';
+export { parseC } from './parser.js';
+export { printExpr, printFunc, printStmt, printUnit } from './printer.js';
+export * from './walk.js';

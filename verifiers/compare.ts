@@ -1,0 +1,75 @@
+import { elementCount, evalExpr, type ArrayParam, type Size, type Target } from '../targets/index.js';
+
+export interface Mismatch {
+  array: string;
+  index: number[];
+  got: number;
+  expected: number;
+  tolerance: number;
+  /** How many elements of this array were wrong. */
+  count: number;
+}
+
+export type Comparison = { ok: true; maxErrorRatio: number } | { ok: false; kind: 'mutated-input'; array: string; index: number } | ({ ok: false; kind: 'wrong-output' } & Mismatch) | { ok: false; kind: 'short-output'; detail: string };
+
+function unflatten(a: ArrayParam, size: Size, flat: number): number[] {
+  const dims = a.shape.map((d) => evalExpr(d, size));
+  const idx: number[] = [];
+  for (let i = dims.length - 1; i >= 0; i--) {
+    idx.unshift(flat % dims[i]);
+    flat = Math.floor(flat / dims[i]);
+  }
+  return idx;
+}
+
+/**
+ * Compare what the candidate left in every array (its OUT file) with the inputs it was given and
+ * the oracle's values and error bounds. Runs in kloop's process, never in the candidate's.
+ */
+export function compareOutputs(t: Target, size: Size, inputs: Map<string, Buffer>, candidate: Buffer, oracle: Buffer): Comparison {
+  const width = t.real === 'float' ? 4 : 8;
+  const factor = t.tolerance.factor;
+  let cOff = 0;
+  let oOff = 0;
+  let maxRatio = 0;
+  for (const a of t.arrays) {
+    const n = elementCount(a, size);
+    const bytes = n * width;
+    if (candidate.length < cOff + bytes) return { ok: false, kind: 'short-output', detail: `output file ended inside ${a.name}` };
+    const got = candidate.subarray(cOff, cOff + bytes);
+    cOff += bytes;
+    if (a.role === 'in') {
+      const orig = inputs.get(a.name)!;
+      if (!got.equals(orig)) {
+        let i = 0;
+        while (i < bytes && got[i] === orig[i]) i++;
+        return { ok: false, kind: 'mutated-input', array: a.name, index: Math.floor(i / width) };
+      }
+      continue;
+    }
+    if (oracle.length < oOff + n * 16) return { ok: false, kind: 'short-output', detail: `oracle output ended inside ${a.name}` };
+    let first: Mismatch | undefined;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const c = width === 4 ? got.readFloatLE(i * 4) : got.readDoubleLE(i * 8);
+      const v = oracle.readDoubleLE(oOff + i * 16);
+      const e = oracle.readDoubleLE(oOff + i * 16 + 8);
+      const tol = factor * e;
+      let bad: boolean;
+      if (!Number.isFinite(v)) bad = !(Number.isNaN(v) ? Number.isNaN(c) : c === v);
+      else if (!Number.isFinite(c)) bad = true;
+      else {
+        const d = Math.abs(c - v);
+        bad = !(d <= tol);
+        if (tol > 0 && d / tol > maxRatio) maxRatio = d / tol;
+      }
+      if (bad) {
+        count++;
+        first ??= { array: a.name, index: unflatten(a, size, i), got: c, expected: v, tolerance: tol, count: 0 };
+      }
+    }
+    oOff += n * 16;
+    if (first) return { ok: false, kind: 'wrong-output', ...first, count };
+  }
+  return { ok: true, maxErrorRatio: maxRatio };
+}
