@@ -1,0 +1,131 @@
+import { canonicalLoop, forEachStmt } from '../../../csyntax/index.js';
+import { bodyStmts, isInnermost, loopSites, perfectNest, soleInnerLoop } from './loops.js';
+import { parallelize, restrictParams, simd } from './openmp.js';
+import { cloneProgram, kernelOf, type Program } from './program.js';
+import { distribute, interchange, sinkAccumulator, tile } from './restructure.js';
+import { unroll, unrollAndJam } from './unroll.js';
+
+export const MOVE_KINDS = ['interchange', 'distribute', 'sink', 'tile', 'unroll', 'unroll-jam', 'parallel', 'simd', 'restrict', 'flag'] as const;
+export type MoveKind = (typeof MOVE_KINDS)[number];
+
+export interface Move {
+  kind: MoveKind;
+  /** Pre-order index of the loop it applies to (-1 for whole-kernel moves). */
+  loop: number;
+  param?: number | string;
+}
+
+export interface MoveContext {
+  /** Flags the target permits. */
+  allowedFlags: string[];
+}
+
+const TILE_SIZES = [16, 32, 64, 128];
+const UNROLL = [2, 4, 8];
+const JAM = [2, 4];
+
+function loopVar(p: Program, loop: number): string {
+  const site = loopSites(kernelOf(p).body)[loop];
+  return site ? (canonicalLoop(site.loop)?.v ?? `#${loop}`) : `#${loop}`;
+}
+
+export function describeMove(p: Program, m: Move): string {
+  const v = m.loop >= 0 ? loopVar(p, m.loop) : '';
+  switch (m.kind) {
+    case 'interchange': {
+      const site = loopSites(kernelOf(p).body)[m.loop];
+      const inner = site && soleInnerLoop(site.loop);
+      return `interchange ${v}<->${inner ? (canonicalLoop(inner)?.v ?? '?') : '?'}`;
+    }
+    case 'distribute':
+      return `distribute loop ${v} after statement ${m.param}`;
+    case 'sink':
+      return `sink accumulator into memory in loop ${v}`;
+    case 'tile': {
+      const site = loopSites(kernelOf(p).body)[m.loop];
+      const vars = site ? perfectNest(site.loop).canon.map((c) => c.v) : [];
+      return `tile ${vars.join(',')} by ${m.param}`;
+    }
+    case 'unroll':
+      return `unroll ${v} by ${m.param}`;
+    case 'unroll-jam':
+      return `unroll-and-jam ${v} by ${m.param}`;
+    case 'parallel':
+      return `omp parallel for on ${v}`;
+    case 'simd':
+      return `omp simd on ${v}`;
+    case 'restrict':
+      return 'restrict pointers';
+    case 'flag':
+      return `flag ${m.param}`;
+  }
+}
+
+/** Apply a move to a copy of the program; undefined if it does not apply. */
+export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | undefined {
+  const q = cloneProgram(p);
+  const fn = kernelOf(q);
+  const desc = describeMove(p, m);
+  const site = m.loop >= 0 ? loopSites(fn.body)[m.loop] : undefined;
+  if (m.loop >= 0 && !site) return undefined;
+  let ok = false;
+  switch (m.kind) {
+    case 'interchange':
+      ok = interchange(site!);
+      break;
+    case 'distribute':
+      ok = distribute(site!, Number(m.param));
+      break;
+    case 'sink':
+      ok = sinkAccumulator(site!);
+      break;
+    case 'tile': {
+      const nest = perfectNest(site!.loop).loops;
+      ok = nest.length >= 2 && tile(site!, nest, Number(m.param));
+      break;
+    }
+    case 'unroll':
+      ok = unroll(site!, Number(m.param));
+      break;
+    case 'unroll-jam':
+      ok = unrollAndJam(site!, Number(m.param));
+      break;
+    case 'parallel':
+      ok = ctx.allowedFlags.includes('-fopenmp') && parallelize(site!, fn);
+      break;
+    case 'simd':
+      ok = ctx.allowedFlags.includes('-fopenmp') && simd(site!);
+      break;
+    case 'restrict':
+      ok = restrictParams(fn);
+      break;
+    case 'flag':
+      ok = ctx.allowedFlags.includes(String(m.param)) && !q.flags.includes(String(m.param));
+      if (ok) q.flags.push(String(m.param));
+      break;
+  }
+  if (!ok) return undefined;
+  let usesOmp = false;
+  forEachStmt(fn.body, (s) => (usesOmp ||= s.k === 'for' && s.pragmas.some((x) => /#pragma\s+omp/.test(x))));
+  if (usesOmp && !q.flags.includes('-fopenmp')) q.flags.push('-fopenmp');
+  q.moves.push(desc);
+  return q;
+}
+
+/** Every move that applies to the program. */
+export function enumerateMoves(p: Program, ctx: MoveContext): Move[] {
+  const fn = kernelOf(p);
+  const sites = loopSites(fn.body);
+  const tries: Move[] = [];
+  sites.forEach((s, i) => {
+    tries.push({ kind: 'interchange', loop: i }, { kind: 'sink', loop: i }, { kind: 'parallel', loop: i }, { kind: 'simd', loop: i });
+    const n = bodyStmts(s.loop).length;
+    for (let at = 1; at < n; at++) tries.push({ kind: 'distribute', loop: i, param: at });
+    if (perfectNest(s.loop).loops.length >= 2) TILE_SIZES.forEach((t) => tries.push({ kind: 'tile', loop: i, param: t }));
+    if (isInnermost(s.loop)) UNROLL.forEach((u) => tries.push({ kind: 'unroll', loop: i, param: u }));
+    else JAM.forEach((u) => tries.push({ kind: 'unroll-jam', loop: i, param: u }));
+  });
+  tries.push({ kind: 'restrict', loop: -1 });
+  for (const f of ctx.allowedFlags) if (f !== '-fopenmp') tries.push({ kind: 'flag', loop: -1, param: f });
+  return tries.filter((m) => applyMove(p, m, ctx) !== undefined);
+}

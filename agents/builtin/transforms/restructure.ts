@@ -1,0 +1,181 @@
+import {
+  add,
+  canonicalLoop,
+  clone,
+  forEachExpr,
+  id,
+  num,
+  printExpr,
+  substitute,
+  usesId,
+  type Decl,
+  type Expr,
+  type For,
+  type Stmt,
+} from '../../../csyntax/index.js';
+import { bodyStmts, soleInnerLoop, type LoopSite } from './loops.js';
+
+/** Loop interchange of a loop and the sole loop inside it (rectangular bounds only). */
+export function interchange(site: LoopSite): boolean {
+  const outer = site.loop;
+  const inner = soleInnerLoop(outer);
+  if (!inner) return false;
+  const co = canonicalLoop(outer);
+  const ci = canonicalLoop(inner);
+  if (!co || !ci) return false;
+  if ([ci.lo, ci.hi].some((e) => exprUses(e, co.v))) return false;
+  const newInner: For = { ...clone(outer), body: inner.body, pragmas: inner.pragmas };
+  const newOuter: For = { ...clone(inner), body: { k: 'block', body: [newInner] }, pragmas: outer.pragmas };
+  site.replace([newOuter]);
+  return true;
+}
+
+export function exprUses(e: Expr, name: string): boolean {
+  let used = false;
+  forEachExpr({ k: 'expr', e }, (x) => (used ||= x.k === 'id' && x.name === name));
+  return used;
+}
+
+/** Loop distribution (fission): split the body after statement `at`. */
+export function distribute(site: LoopSite, at: number): boolean {
+  const f = site.loop;
+  const stmts = bodyStmts(f);
+  if (at < 1 || at >= stmts.length || !canonicalLoop(f)) return false;
+  const first = stmts.slice(0, at);
+  const second = stmts.slice(at);
+  // A name declared in the first part and used in the second would be lost.
+  for (const n of blockDeclNames({ k: 'block', body: first })) if (usesId({ k: 'block', body: second }, n)) return false;
+  const a: For = { ...clone(f), body: { k: 'block', body: clone(first) } };
+  const b: For = { ...clone(f), body: { k: 'block', body: clone(second) } };
+  site.replace([a, b]);
+  return true;
+}
+
+/**
+ * Sink a scalar accumulator into the memory it is stored to:
+ *   { real t = init; ...loop using t...; X[i] = t; }  ->  { X[i] = init; ...loop using X[i]...; }
+ * The site is a loop whose body holds the pattern (the block of the loop that encloses the use).
+ */
+export function sinkAccumulator(site: LoopSite): boolean {
+  const body = site.loop.body;
+  if (body.k !== 'block') return false;
+  const stmts = body.body;
+  for (let d = 0; d < stmts.length; d++) {
+    const decl = stmts[d];
+    if (decl.k !== 'decl' || decl.decls.length !== 1) continue;
+    const v = decl.decls[0];
+    if (v.ptr || v.dims.length || !v.init) continue;
+    for (let s = d + 1; s < stmts.length; s++) {
+      const st = stmts[s];
+      if (st.k !== 'expr' || st.e.k !== 'assign' || st.e.op !== '=' || st.e.r.k !== 'id' || st.e.r.name !== v.name || st.e.l.k !== 'index') continue;
+      const target = st.e.l;
+      const between = stmts.slice(d + 1, s);
+      if (!between.some((x) => x.k === 'for')) continue;
+      if (stmts.slice(s + 1).some((x) => usesId(x, v.name))) continue;
+      const arr = target.arr.k === 'id' ? target.arr.name : undefined;
+      if (!arr || between.some((x) => usesId(x, arr))) continue;
+      const init: Stmt = { k: 'expr', e: { k: 'assign', op: '=', l: clone(target), r: v.init } };
+      const rewritten = between.map((x) => substitute(x, v.name, target));
+      body.body = [...stmts.slice(0, d), init, ...rewritten, ...stmts.slice(s + 1)];
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Strip-mine every loop of a perfect nest by `tile`, tile loops outermost. */
+export function tile(site: LoopSite, nest: For[], tileSize: number): boolean {
+  const canon = nest.map(canonicalLoop);
+  if (canon.some((c) => !c || c.step !== 1)) return false;
+  const vars = canon.map((c) => c!.v);
+  // rectangular: no bound of the nest depends on another of its variables
+  if (canon.some((c) => vars.some((v) => exprUses(c!.lo, v) || exprUses(c!.hi, v)))) return false;
+  const innermostBody = nest[nest.length - 1].body;
+  const outerPragmas = nest[0].pragmas;
+  const innerPragmas = nest.length > 1 ? nest[nest.length - 1].pragmas : [];
+  const tileVar = (v: string) => `${v}${v}_t`;
+  const makeFor = (v: string, type: string, lo: Expr, hi: Expr, step: number, body: Stmt, pragmas: string[]): For => ({
+    k: 'for',
+    init: { k: 'decl', type, decls: [{ name: v, ptr: '', dims: [], init: lo }] } as Decl,
+    cond: { k: 'bin', op: '<', l: id(v), r: hi },
+    step: step === 1 ? { k: 'post', op: '++', arg: id(v) } : { k: 'assign', op: '+=', l: id(v), r: num(step) },
+    body,
+    pragmas,
+  });
+  let inner: Stmt = clone(innermostBody);
+  for (let i = nest.length - 1; i >= 0; i--) {
+    const c = canon[i]!;
+    const t = tileVar(c.v);
+    const end = add(id(t), num(tileSize));
+    const hi: Expr = { k: 'cond', c: { k: 'bin', op: '<', l: end, r: clone(c.hi) }, t: clone(end), f: clone(c.hi) };
+    inner = makeFor(c.v, c.type, id(t), hi, 1, inner.k === 'block' ? inner : { k: 'block', body: [inner] }, i === nest.length - 1 ? innerPragmas : []);
+    inner = { k: 'block', body: [inner] };
+  }
+  for (let i = nest.length - 1; i >= 0; i--) {
+    const c = canon[i]!;
+    inner = { k: 'block', body: [makeFor(tileVar(c.v), c.type, clone(c.lo), clone(c.hi), tileSize, inner, i === 0 ? outerPragmas : [])] };
+  }
+  site.replace((inner as { body: Stmt[] }).body);
+  return true;
+}
+
+/** Rename every declaration in `s` with a suffix (for jammed copies sharing one scope). */
+export function renameDecls(s: Stmt, suffix: string): Stmt {
+  let out = s;
+  if (!suffix) return out;
+  for (const n of blockDeclNames(s)) {
+    out = substitute(out, n, id(n + suffix));
+    out = renameDeclared(out, n, n + suffix);
+  }
+  return out;
+}
+
+/** Names declared by declaration statements (loop headers' own variables excluded: jammed loops share them). */
+export function blockDeclNames(s: Stmt, out = new Set<string>()): Set<string> {
+  switch (s.k) {
+    case 'decl':
+      s.decls.forEach((d) => out.add(d.name));
+      break;
+    case 'block':
+      s.body.forEach((b) => blockDeclNames(b, out));
+      break;
+    case 'for':
+    case 'while':
+    case 'do':
+      blockDeclNames(s.body, out);
+      break;
+    case 'if':
+      blockDeclNames(s.then, out);
+      if (s.else) blockDeclNames(s.else, out);
+      break;
+  }
+  return out;
+}
+
+function renameDeclared(s: Stmt, from: string, to: string): Stmt {
+  const walk = (x: Stmt): Stmt => {
+    switch (x.k) {
+      case 'decl':
+        return { ...x, decls: x.decls.map((d) => (d.name === from ? { ...d, name: to } : d)) };
+      case 'block':
+        return { ...x, body: x.body.map(walk) };
+      case 'for':
+        return { ...x, init: x.init && (walk(x.init) as For['init']), body: walk(x.body) };
+      case 'while':
+      case 'do':
+        return { ...x, body: walk(x.body) };
+      case 'if':
+        return { ...x, then: walk(x.then), else: x.else && walk(x.else) };
+      default:
+        return x;
+    }
+  };
+  return walk(s);
+}
+
+export function sameHeader(a: For, b: For): boolean {
+  const h = (f: For) => JSON.stringify([f.init, f.cond, f.step]);
+  return h(a) === h(b);
+}
+
+export { printExpr };

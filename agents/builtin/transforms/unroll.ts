@@ -1,0 +1,76 @@
+import { add, canonicalLoop, clone, id, num, substitute, type Expr, type For, type Stmt } from '../../../csyntax/index.js';
+import { bodyStmts, isInnermost, type LoopSite } from './loops.js';
+import { renameDecls, sameHeader } from './restructure.js';
+
+/** Copies of a loop body for v, v+1, ..., v+factor-1. */
+function copies(f: For, v: string, factor: number): Stmt[][] {
+  return Array.from({ length: factor }, (_, k) => {
+    const body: Stmt = { k: 'block', body: clone(bodyStmts(f)) };
+    const shifted = k === 0 ? body : substitute(body, v, add(id(v), num(k)));
+    return (renameDecls(shifted, k === 0 ? '' : `_${k}`) as { body: Stmt[] }).body;
+  });
+}
+
+/**
+ * Main loop stepping by `factor` over copies of the body, then a remainder loop, both canonical so
+ * that later moves (and OpenMP) still apply:
+ *   for (int v = lo; v < hi - (f-1); v += f) {...}   for (int v = lo + (hi - lo) / f * f; v < hi; v++) body
+ */
+function unrolledShell(f: For, v: string, lo: Expr, hi: Expr, type: string, factor: number, main: Stmt[]): Stmt[] {
+  const decl = (init: Expr) => ({ k: 'decl' as const, type, decls: [{ name: v, ptr: '', dims: [], init }] });
+  const span: Expr = lo.k === 'num' && lo.text === '0' ? clone(hi) : { k: 'bin', op: '-', l: clone(hi), r: clone(lo) };
+  const restStart = add(clone(lo), { k: 'bin', op: '*', l: { k: 'bin', op: '/', l: span, r: num(factor) }, r: num(factor) });
+  const mainLoop: For = {
+    k: 'for',
+    init: decl(clone(lo)),
+    cond: { k: 'bin', op: '<', l: id(v), r: { k: 'bin', op: '-', l: clone(hi), r: num(factor - 1) } },
+    step: { k: 'assign', op: '+=', l: id(v), r: num(factor) },
+    body: { k: 'block', body: main },
+    pragmas: f.pragmas.filter((p) => !/\bsimd\b/.test(p)),
+  };
+  const rest: For = { k: 'for', init: decl(lo.k === 'num' && lo.text === '0' ? (restStart as { l: Expr; r: Expr }).r : restStart), cond: { k: 'bin', op: '<', l: id(v), r: clone(hi) }, step: { k: 'post', op: '++', arg: id(v) }, body: clone(f.body), pragmas: [] };
+  return [mainLoop, rest];
+}
+
+/** Unroll an innermost loop by `factor`, with a remainder loop. */
+export function unroll(site: LoopSite, factor: number): boolean {
+  const f = site.loop;
+  const c = canonicalLoop(f);
+  if (!c || c.step !== 1 || !c.declared || !isInnermost(f)) return false;
+  const main = copies(f, c.v, factor).flatMap((b) => (b.some((s) => s.k === 'decl') ? [{ k: 'block', body: b } as Stmt] : b));
+  site.replace(unrolledShell(f, c.v, c.lo, c.hi, c.type, factor, main));
+  return true;
+}
+
+/**
+ * Unroll-and-jam: unroll an outer loop by `factor` and fuse the copies of the loops inside it,
+ * so one pass of the inner loop serves `factor` outer iterations (register blocking).
+ */
+export function unrollAndJam(site: LoopSite, factor: number): boolean {
+  const f = site.loop;
+  const c = canonicalLoop(f);
+  if (!c || c.step !== 1 || !c.declared || isInnermost(f)) return false;
+  const fused = jam(copies(f, c.v, factor));
+  if (!fused) return false;
+  site.replace(unrolledShell(f, c.v, c.lo, c.hi, c.type, factor, fused));
+  return true;
+}
+
+/** Fuse statement lists of equal shape: loops with equal headers merge, other statements follow in order. */
+function jam(lists: Stmt[][]): Stmt[] | undefined {
+  const n = lists[0].length;
+  if (lists.some((l) => l.length !== n)) return undefined;
+  const out: Stmt[] = [];
+  for (let i = 0; i < n; i++) {
+    const row = lists.map((l) => l[i]);
+    if (row.every((s) => s.k === 'for')) {
+      const loops = row as For[];
+      if (!loops.every((l) => sameHeader(l, loops[0]))) return undefined;
+      const inner = jam(loops.map((l) => bodyStmts(l)));
+      if (!inner) return undefined;
+      out.push({ ...clone(loops[0]), body: { k: 'block', body: inner } });
+    } else if (row.some((s) => s.k === 'for' || s.k === 'while' || s.k === 'do')) return undefined;
+    else out.push(...row);
+  }
+  return out;
+}
