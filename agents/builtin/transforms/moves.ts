@@ -1,4 +1,4 @@
-import { canonicalLoop, forEachStmt } from '../../../csyntax/index.js';
+import { canonicalLoop, forEachStmt, type For } from '../../../csyntax/index.js';
 import { bodyStmts, isInnermost, loopSites, perfectNest, soleInnerLoop } from './loops.js';
 import { parallelize, restrictParams, simd } from './openmp.js';
 import { cloneProgram, kernelOf, type Program } from './program.js';
@@ -61,6 +61,11 @@ export function describeMove(p: Program, m: Move): string {
   }
 }
 
+/** Loops produced by tiling (their variables end in _t): a nest is tiled once. */
+function isTiled(loops: For[]): boolean {
+  return loops.some((l) => /_t$/.test(canonicalLoop(l)?.v ?? ''));
+}
+
 /** Apply a move to a copy of the program; undefined if it does not apply. */
 export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | undefined {
   const q = cloneProgram(p);
@@ -81,7 +86,7 @@ export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | unde
       break;
     case 'tile': {
       const nest = perfectNest(site!.loop).loops;
-      ok = nest.length >= 2 && tile(site!, nest, Number(m.param));
+      ok = nest.length >= 2 && !isTiled([...site!.outer, ...nest]) && tile(site!, nest, Number(m.param));
       break;
     }
     case 'unroll':
@@ -109,11 +114,17 @@ export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | unde
   forEachStmt(fn.body, (s) => (usesOmp ||= s.k === 'for' && s.pragmas.some((x) => /#pragma\s+omp/.test(x))));
   if (usesOmp && !q.flags.includes('-fopenmp')) q.flags.push('-fopenmp');
   q.moves.push(desc);
+  q.kinds.push(m.param !== undefined && m.kind !== 'distribute' ? `${m.kind}:${m.param}` : m.kind);
   return q;
 }
 
 /** Every move that applies to the program. */
 export function enumerateMoves(p: Program, ctx: MoveContext): Move[] {
+  return expand(p, ctx).map((x) => x.move);
+}
+
+/** Every move that applies, with the program it yields. */
+export function expand(p: Program, ctx: MoveContext, only?: ReadonlySet<MoveKind>): { move: Move; program: Program }[] {
   const fn = kernelOf(p);
   const sites = loopSites(fn.body);
   const tries: Move[] = [];
@@ -127,5 +138,11 @@ export function enumerateMoves(p: Program, ctx: MoveContext): Move[] {
   });
   tries.push({ kind: 'restrict', loop: -1 });
   for (const f of ctx.allowedFlags) if (f !== '-fopenmp') tries.push({ kind: 'flag', loop: -1, param: f });
-  return tries.filter((m) => applyMove(p, m, ctx) !== undefined);
+  const out: { move: Move; program: Program }[] = [];
+  for (const move of tries) {
+    if (only && !only.has(move.kind)) continue;
+    const program = applyMove(p, move, ctx);
+    if (program) out.push({ move, program });
+  }
+  return out;
 }

@@ -5,8 +5,10 @@ export interface Program {
   unit: Unit;
   fn: string;
   flags: string[];
-  /** Moves applied since the baseline, for descriptions and memory. */
+  /** Moves applied since the baseline, described for people. */
   moves: string[];
+  /** The same moves as `kind` or `kind:param`, for memory's statistics. */
+  kinds: string[];
 }
 
 export function kernelOf(p: Program): Func {
@@ -16,7 +18,7 @@ export function kernelOf(p: Program): Func {
 }
 
 export function cloneProgram(p: Program): Program {
-  return { unit: clone(p.unit), fn: p.fn, flags: [...p.flags], moves: [...p.moves] };
+  return { unit: clone(p.unit), fn: p.fn, flags: [...p.flags], moves: [...p.moves], kinds: [...p.kinds] };
 }
 
 export function sourceOf(p: Program): string {

@@ -1,0 +1,98 @@
+import type { Rng } from '../../common/index.js';
+import { estimateCost, type CostContext } from './cost-model.js';
+import { expand, sourceOf, type MoveContext, type MoveKind, type Program } from './transforms/index.js';
+
+export interface Proposal {
+  program: Program;
+  source: string;
+  cost: number;
+  /** Move kinds applied, for memory ("what worked"). */
+  kinds: string[];
+}
+
+export interface SearchOptions {
+  depth: number;
+  beam: number;
+  count: number;
+  moveCtx: MoveContext;
+  costCtx: CostContext;
+  /** Sources (with flags) already tried: never proposed again. */
+  tried: Set<string>;
+  /** Multiplier on a program's cost from what memory says about its move kinds (<1 favours). */
+  prior: (kinds: string[]) => number;
+  rng: Rng;
+}
+
+/** Moves that change no cost by themselves but enable others (a compiler's enabling transformations). */
+const ENABLING: ReadonlySet<MoveKind> = new Set<MoveKind>(['sink', 'distribute']);
+
+/**
+ * States reachable from the beam by enabling moves alone (two steps at most). They join the beam
+ * without competing on cost, so that e.g. sink + distribute + interchange is found at depth 1.
+ */
+function enablingClosure(beam: Proposal[], opts: SearchOptions, seen: Set<string>, score: (q: Program) => number): Proposal[] {
+  const out: Proposal[] = [];
+  let frontier = beam;
+  for (let step = 0; step < 2 && out.length < 48; step++) {
+    const next: Proposal[] = [];
+    for (const b of frontier)
+      for (const { program: q } of expand(b.program, opts.moveCtx, ENABLING)) {
+        const source = sourceOf(q);
+        const key = programKey(source, q.flags);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        next.push({ program: q, source, cost: score(q), kinds: q.kinds });
+      }
+    out.push(...next);
+    frontier = next;
+  }
+  return out.slice(0, 48);
+}
+
+export const programKey = (source: string, flags: string[]) => `${[...flags].sort().join(' ')}\n${source}`;
+
+/**
+ * Beam search over move sequences from the baseline, ranked by the static cost model and memory's
+ * priors; returns the `count` best distinct programs not tried before.
+ */
+export function search(baseline: Program, opts: SearchOptions): Proposal[] {
+  const seen = new Set<string>([programKey(sourceOf(baseline), baseline.flags)]);
+  const pool: Proposal[] = [];
+  let beam: Proposal[] = [{ program: baseline, source: sourceOf(baseline), cost: estimateCost(baseline, opts.costCtx), kinds: [] }];
+  const score = (q: Program) => estimateCost(q, opts.costCtx) * opts.prior(q.kinds) * (1 + 0.05 * opts.rng.next()) * (1 + 0.01 * q.kinds.length);
+  for (let d = 0; d < opts.depth; d++) {
+    if (d === 0) beam = [...beam, ...enablingClosure(beam, opts, seen, score)];
+    const next: Proposal[] = [];
+    for (const b of beam) {
+      for (const { program: q } of expand(b.program, opts.moveCtx)) {
+        const source = sourceOf(q);
+        const key = programKey(source, q.flags);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        // a little noise breaks ties between equal estimates (tile sizes, unroll factors)
+        const prop = { program: q, source, cost: score(q), kinds: q.kinds };
+        next.push(prop);
+        if (!opts.tried.has(key)) pool.push(prop);
+      }
+    }
+    next.sort((a, b) => a.cost - b.cost);
+    beam = next.slice(0, opts.beam);
+    if (!beam.length) break;
+  }
+  pool.sort((a, b) => a.cost - b.cost);
+  // Diversity: prefer proposals whose move sets differ.
+  const out: Proposal[] = [];
+  const sigs = new Set<string>();
+  for (const p of pool) {
+    const sig = [...new Set(p.kinds)].sort().join('+');
+    if (sigs.has(sig)) continue;
+    sigs.add(sig);
+    out.push(p);
+    if (out.length >= opts.count) return out;
+  }
+  for (const p of pool) {
+    if (out.length >= opts.count) break;
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
