@@ -1,0 +1,70 @@
+import { Rng } from '../../common/index.js';
+import { parseC } from '../../csyntax/index.js';
+import type { Insight } from '../../memory/index.js';
+import type { Draft, Writer, WriteContext } from '../roles.js';
+import { programKey, search } from './search.js';
+import type { Program } from './transforms/index.js';
+
+/** How much memory and the analyzer's plan favour a sequence of moves (< 1 favours). */
+export function priorFor(kinds: string[], favoured: Set<string>, insights: Insight[]): number {
+  let p = 1;
+  const stats = new Map<string, { keep: number; fail: number }>();
+  for (const i of insights)
+    for (const k of i.kinds) {
+      const s = stats.get(k) ?? { keep: 0, fail: 0 };
+      if (i.outcome === 'keep') s.keep++;
+      else s.fail++;
+      stats.set(k, s);
+    }
+  for (const k of new Set(kinds)) {
+    const base = k.split(':')[0];
+    if (favoured.has(k) || favoured.has(base)) p *= 0.8;
+    const s = stats.get(k);
+    if (s) p *= Math.min(2, Math.max(0.5, (1 + s.fail * 0.15) / (1 + s.keep * 0.3)));
+  }
+  return p;
+}
+
+/**
+ * The embedded default writer: real source-to-source transformations of the baseline's syntax
+ * tree and flag variants, chosen by the static cost model, the analyzer's ideas and memory.
+ */
+export class BuiltinWriter implements Writer {
+  readonly name = 'builtin';
+  constructor(private readonly opts: { depth: number; beam: number; vectorLanes?: number }) {}
+
+  async write(ctx: WriteContext): Promise<Draft[]> {
+    const { target, baseline } = ctx;
+    let unit;
+    try {
+      unit = parseC(baseline.source);
+    } catch {
+      return this.flagVariants(ctx);
+    }
+    const program: Program = { unit, fn: target.fn, flags: [...baseline.flags], moves: [], kinds: [] };
+    const favoured = new Set(ctx.diagnosis.ideas.flatMap((i) => i.favour));
+    const proposals = search(program, {
+      depth: this.opts.depth,
+      beam: this.opts.beam,
+      count: ctx.count,
+      moveCtx: { allowedFlags: target.allow.flags },
+      costCtx: { sizes: target.benchSize, cores: ctx.cores, vectorLanes: this.opts.vectorLanes ?? 8 },
+      tried: ctx.tried,
+      prior: (kinds) => priorFor(kinds, favoured, ctx.insights),
+      rng: new Rng(ctx.seed),
+    });
+    return proposals.map((p) => ({ source: p.source, flags: p.program.flags, description: p.program.moves.join('; '), kinds: p.kinds }));
+  }
+
+  /** When the baseline is outside the parsable subset, only flags can change. */
+  private flagVariants(ctx: WriteContext): Draft[] {
+    const out: Draft[] = [];
+    for (const f of ctx.target.allow.flags) {
+      if (ctx.baseline.flags.includes(f)) continue;
+      const flags = [...ctx.baseline.flags, f];
+      if (ctx.tried.has(programKey(ctx.baseline.source, flags))) continue;
+      out.push({ source: ctx.baseline.source, flags, description: `flag ${f}`, kinds: [`flag:${f}`] });
+    }
+    return out.slice(0, ctx.count);
+  }
+}

@@ -1,0 +1,42 @@
+import type { KloopEvent } from '../loop/index.js';
+
+const x = (n: number | undefined, d = 2) => (n === undefined || !Number.isFinite(n) ? '?' : n.toFixed(d));
+
+/** One plain line per event (for logs and pipes); undefined for events not worth a line. */
+export function formatEvent(e: KloopEvent): string | undefined {
+  switch (e.type) {
+    case 'run.start':
+      return `run ${e.runId}: ${e.targets.join(', ')} on ${e.fingerprint}`;
+    case 'run.resume':
+      return `resuming run ${e.runId}`;
+    case 'device.profile': {
+      const p = e.profile;
+      return `device ${p.fingerprint.model} (${p.fingerprint.cores} cores)${e.measured ? ' measured' : ''}: fp32 ${x(p.gflops.fp32.all, 0)} GFLOP/s, fp64 ${x(p.gflops.fp64.all, 0)} GFLOP/s, ${x(p.bandwidthGBs.all, 1)} GB/s`;
+    }
+    case 'round.start':
+      return `[${e.target}] round ${e.round} from ${e.baseline}`;
+    case 'baseline.profile':
+      return `[${e.target}]   baseline: ${e.profile.summary}`;
+    case 'analysis':
+      return `[${e.target}]   analysis: ${e.diagnosis.summary}; ideas: ${e.diagnosis.ideas.map((i) => i.title).join(', ')}`;
+    case 'candidate.proposed':
+      return `[${e.target}]   ${e.id}: ${e.description}${e.flags.length ? ` [${e.flags.join(' ')}]` : ''}`;
+    case 'candidate.result': {
+      const r = e.result;
+      const speed = r.speedup !== undefined ? ` ${x(r.speedup)}x (CI ${x(r.ciLow)}-${x(r.ciHigh)}), ${x(r.vsReference, 1)}x vs reference, ${x(r.gflops)} GFLOP/s` : '';
+      return `[${r.target}]   ${r.id} ${r.status.toUpperCase()} ${r.verdict}${speed}${r.reason ? ` — ${r.reason}` : ''}`;
+    }
+    case 'baseline.updated':
+      return `[${e.target}]   new baseline ${e.id}: ${x(e.vsReference, 1)}x over the reference`;
+    case 'git.commit':
+      return `[${e.target}]   committed ${e.sha.slice(0, 10)} on ${e.branch}`;
+    case 'target.stopped':
+      return `[${e.target}] stopped: ${e.reason}`;
+    case 'warning':
+      return `warning: ${e.message}`;
+    case 'run.end':
+      return `run ended: ${e.reason}`;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { UserError } from '../common/index.js';
+import { createRun, type KloopEvent } from '../loop/index.js';
+import { catalogNames, loadTarget, CATALOG_DIR } from '../targets/index.js';
+import { loadWorkflow } from '../workflow/index.js';
+import { formatEvent } from './log-view.js';
+import { summaryTable } from './summary-table.js';
+import { verifyCommand } from './verify-command.js';
+import { join } from 'node:path';
+
+const program = new Command();
+program.name('kloop').description('Turns naive compute kernels into verified, measurably faster ones, overnight.').showHelpAfterError();
+
+program
+  .command('run')
+  .description('run the optimisation loop (default WORKFLOW.md: ./WORKFLOW.md, else the embedded one)')
+  .argument('[workflow]', 'path of a WORKFLOW.md')
+  .option('-t, --target <name-or-path...>', 'shipped target names or target folders (overrides WORKFLOW.md)')
+  .option('-m, --minutes <n>', 'wall-clock budget in minutes', Number)
+  .option('-r, --rounds <n>', 'rounds per target', Number)
+  .option('--resume <run-id>', 'continue a run that was interrupted')
+  .option('--memory <path>', 'memory file (default from WORKFLOW.md: .kloop/memory.json)')
+  .option('--no-tui', 'plain log lines (the only view for now)')
+  .option('--json', 'one JSON event per line on stdout')
+  .action(async (file: string | undefined, opts: { target?: string[]; minutes?: number; rounds?: number; resume?: string; memory?: string; json?: boolean }) => {
+    const workflow = loadWorkflow(file);
+    for (const [flag, v] of [['--minutes', opts.minutes], ['--rounds', opts.rounds]] as const)
+      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new UserError(`${flag}: expected a non-negative number`);
+    const print = (e: KloopEvent) => {
+      if (opts.json) console.log(JSON.stringify(e));
+      else {
+        const line = formatEvent(e);
+        if (line) console.log(line);
+      }
+    };
+    const runner = await createRun({
+      workflow,
+      targets: opts.target,
+      minutes: opts.minutes,
+      rounds: opts.rounds,
+      resume: opts.resume,
+      memoryPath: opts.memory,
+      onEvent: print,
+      onWarning: (m) => print({ type: 'warning', message: m }),
+    });
+    const summary = await runner.run();
+    if (!opts.json) console.log('\n' + summaryTable(summary));
+  });
+
+program
+  .command('targets')
+  .description('list the shipped targets (and check that each loads)')
+  .action(() => {
+    for (const name of catalogNames()) {
+      const t = loadTarget(join(CATALOG_DIR, name));
+      console.log(`${t.name.padEnd(10)} ${t.signature}\n${''.padEnd(10)} ${t.description}`);
+    }
+  });
+
+program
+  .command('verify')
+  .description('build one kernel file and run the verifier on it (exit 0 only if accepted)')
+  .argument('<target>', 'shipped target name or target folder')
+  .argument('<file>', 'C file defining the kernel')
+  .option('--flags <flags>', 'extra compiler flags (from the target allow-list)', '')
+  .option('--json', 'print the verdict as JSON')
+  .action(async (target: string, file: string, opts: { flags: string; json?: boolean }) => {
+    process.exitCode = await verifyCommand(target, file, opts);
+  });
+
+program.parseAsync().catch((e: unknown) => {
+  if (e instanceof UserError) {
+    console.error(`kloop: ${e.message}`);
+    process.exit(2);
+  }
+  console.error(e);
+  process.exit(1);
+});

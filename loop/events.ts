@@ -1,0 +1,58 @@
+import type { BaselineProfile, Diagnosis } from '../agents/index.js';
+import type { DeviceProfile } from '../devices/index.js';
+import type { Outcome } from '../memory/index.js';
+
+/** One row of results.tsv, and the payload of a candidate.result event. */
+export interface CandidateResult {
+  id: string;
+  target: string;
+  round: number;
+  status: Outcome;
+  /** Against the baseline it was timed with. */
+  speedup?: number;
+  ciLow?: number;
+  ciHigh?: number;
+  /** Over the target's reference kernel. */
+  vsReference?: number;
+  /** tested | rejected (layer) */
+  verdict: string;
+  description: string;
+  reason?: string;
+  flags: string[];
+  kinds: string[];
+  medianNs?: number;
+  gflops?: number;
+  pctOfRoof?: number;
+  pairs?: number;
+}
+
+export type KloopEvent =
+  | { type: 'run.start'; runId: string; targets: string[]; fingerprint: string; options: RunOptionsSnapshot }
+  | { type: 'run.resume'; runId: string }
+  | { type: 'device.profile'; profile: DeviceProfile; measured: boolean }
+  | { type: 'round.start'; target: string; round: number; baseline: string }
+  | { type: 'baseline.profile'; target: string; round: number; profile: BaselineProfile }
+  | { type: 'analysis'; target: string; round: number; diagnosis: Diagnosis }
+  | { type: 'candidate.proposed'; target: string; round: number; id: string; description: string; flags: string[] }
+  | { type: 'candidate.state'; target: string; id: string; state: 'building' | 'checking' | 'timing' }
+  | { type: 'candidate.result'; result: CandidateResult }
+  | { type: 'baseline.updated'; target: string; id: string; vsReference: number; speedup: number }
+  | { type: 'git.commit'; target: string; id: string; branch: string; sha: string }
+  | { type: 'round.end'; target: string; round: number; kept?: string }
+  | { type: 'target.stopped'; target: string; reason: string }
+  | { type: 'warning'; message: string }
+  | { type: 'run.end'; reason: string };
+
+/** What a run was started with, so that --resume continues with the same settings. */
+export interface RunOptionsSnapshot {
+  targets: string[];
+  workflowFile: string;
+  rounds: number;
+  minutes?: number;
+  deadline?: string;
+  noImprovementRounds: number;
+  candidates: number;
+}
+
+export type Journaled = KloopEvent & { seq: number; ts: string };
+export type Emit = (e: KloopEvent) => void;

@@ -1,0 +1,11 @@
+export { Runner, type RunnerDeps, type RunSummary } from './runner.js';
+export type { CandidateResult, Journaled, KloopEvent, RunOptionsSnapshot } from './events.js';
+export { Journal } from './journal.js';
+export { parseResults, RESULT_COLUMNS, writeResults } from './results-tsv.js';
+export { GitRecorder } from './git-recorder.js';
+export { MeteredSandbox } from './metered-sandbox.js';
+export { median, speedupCI, tQuantile975 } from './stats.js';
+export { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
+export { replay } from './state.js';
+export { any, budgetMinutes, deadline, maxRounds, noImprovementFor } from './stop.js';
+export { createRun, type CreateRunOptions } from './setup.js';

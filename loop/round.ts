@@ -1,0 +1,207 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import PQueue from 'p-queue';
+import { programKey, type Analyzer, type Draft, type Profiler, type Writer } from '../agents/index.js';
+import { shortHash, type RwLock } from '../common/index.js';
+import { roofline, type BuildResult, type Device, type DeviceProfile } from '../devices/index.js';
+import type { Baseline, MemoryStore } from '../memory/index.js';
+import { evalExpr, type Target } from '../targets/index.js';
+import type { Verdict, Verifier } from '../verifiers/index.js';
+import { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
+import type { CandidateResult, Emit } from './events.js';
+import type { GitRecorder } from './git-recorder.js';
+
+export interface RoundDeps {
+  runId: string;
+  runDir: string;
+  target: Target;
+  device: Device;
+  deviceProfile: DeviceProfile;
+  fingerprint: string;
+  verifier: Verifier;
+  memory: MemoryStore;
+  profiler: Profiler;
+  analyzer: Analyzer;
+  writer: Writer;
+  lock: RwLock;
+  emit: Emit;
+  now: () => Date;
+  cores: number;
+  candidates: number;
+  timing: TimingConfig;
+  git?: GitRecorder;
+  /** Median time of baselines measured in this run, by baseline key. */
+  baselineTimes: Map<string, number>;
+  /** Built baseline binaries, by baseline key. */
+  baselineBinaries: Map<string, string>;
+  /** Bench-size input file of this target. */
+  benchInput: string;
+  /** True once the run's time is up: remaining work is skipped. */
+  outOfTime: () => boolean;
+  seed: number;
+}
+
+export const baselineKey = (b: Baseline) => shortHash(programKey(b.source, b.flags));
+
+export function referenceBaseline(t: Target, fingerprint: string, now: Date): Baseline {
+  return { target: t.name, fingerprint, source: t.referenceSource, flags: [], vsReference: 1, verdict: 'reference', description: 'reference', lineage: [], updatedAt: now.toISOString() };
+}
+
+interface Evaluated {
+  id: string;
+  dir: string;
+  draft: Draft;
+  build: BuildResult;
+  verdict?: Verdict;
+}
+
+async function buildBaseline(d: RoundDeps, b: Baseline): Promise<string> {
+  const key = baselineKey(b);
+  const cached = d.baselineBinaries.get(key);
+  if (cached) return cached;
+  const dir = join(d.runDir, 'baselines', `${d.target.name}-${key}`);
+  const r = await d.lock.shared(() => d.device.build({ target: d.target, source: b.source, flags: b.flags, workDir: dir }));
+  if (!r.ok) throw new Error(`the baseline of ${d.target.name} no longer builds:\n${r.log}`);
+  d.baselineBinaries.set(key, r.binary!);
+  return r.binary!;
+}
+
+/** One round on one target: profile, analyse, write N, build+verify in parallel, A/B time, keep or discard, reflect. */
+export async function runRound(d: RoundDeps, round: number, baseline: Baseline): Promise<{ kept?: string; proposed: number }> {
+  const { target, emit } = d;
+  const bkey = baselineKey(baseline);
+  emit({ type: 'round.start', target: target.name, round, baseline: baseline.lineage.at(-1)?.candidateId ?? 'reference' });
+  const baseBin = await buildBaseline(d, baseline);
+
+  let medianNs = d.baselineTimes.get(bkey);
+  if (medianNs === undefined) {
+    const r = await d.lock.exclusive(() => d.device.time({ binary: baseBin, target, size: target.benchSize, input: d.benchInput, minMs: d.timing.minMs, maxReps: d.timing.maxReps, workDir: join(d.runDir, 'baselines'), timeoutMs: 900_000 }));
+    if (!r.ok) throw new Error(`the baseline of ${target.name} failed its timed run: ${r.run.stderr.slice(0, 300)}`);
+    medianNs = r.timesNs.sort((a, b) => a - b)[r.timesNs.length >> 1];
+    d.baselineTimes.set(bkey, medianNs);
+  }
+  if (baseline.verdict === 'reference' && (await d.memory.getReferenceNs(target.name, d.fingerprint)) === undefined) await d.memory.setReferenceNs(target.name, d.fingerprint, medianNs);
+  const profile = await d.profiler.profile({ target, baseline, deviceProfile: d.deviceProfile, medianNs });
+  emit({ type: 'baseline.profile', target: target.name, round, profile });
+  const insights = await d.memory.insights({ target: target.name, fingerprint: d.fingerprint, limit: 500 });
+  const diagnosis = await d.analyzer.analyze({ target, baseline, profile, insights, count: d.candidates });
+  emit({ type: 'analysis', target: target.name, round, diagnosis });
+  const tried = await d.memory.tried(target.name, d.fingerprint);
+  tried.add(programKey(baseline.source, baseline.flags));
+  const drafts = await d.writer.write({ target, baseline, profile, diagnosis, insights, tried, count: d.candidates, round, seed: d.seed, cores: d.cores });
+  if (!drafts.length) {
+    emit({ type: 'round.end', target: target.name, round });
+    return { proposed: 0 };
+  }
+  await d.memory.addTried(target.name, d.fingerprint, drafts.map((x) => programKey(x.source, x.flags)));
+
+  const cands = drafts.map((draft, i) => {
+    const id = `${target.name}-r${round}-c${i + 1}`;
+    const dir = join(d.runDir, 'candidates', id);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'kernel.c'), draft.source);
+    writeFileSync(join(dir, 'candidate.json'), JSON.stringify({ id, target: target.name, round, description: draft.description, flags: draft.flags, kinds: draft.kinds, baseline: bkey }, null, 2));
+    emit({ type: 'candidate.proposed', target: target.name, round, id, description: draft.description, flags: draft.flags });
+    return { id, dir, draft };
+  });
+
+  const plan = await d.lock.shared(() => d.verifier.prepare(target, d.seed, join(d.runDir, 'rounds', `${target.name}-r${round}`)));
+  const queue = new PQueue({ concurrency: d.cores });
+  const evaluated: Evaluated[] = await Promise.all(
+    cands.map((c) =>
+      queue.add(() =>
+        d.lock.shared(async (): Promise<Evaluated> => {
+          emit({ type: 'candidate.state', target: target.name, id: c.id, state: 'building' });
+          const build = await d.device.build({ target, source: c.draft.source, flags: c.draft.flags, workDir: c.dir });
+          if (!build.ok) return { ...c, build };
+          emit({ type: 'candidate.state', target: target.name, id: c.id, state: 'checking' });
+          const verdict = await d.verifier.verify(plan, build.binary!, c.dir);
+          writeFileSync(join(c.dir, 'verdict.json'), JSON.stringify(verdict, null, 2));
+          return { ...c, build, verdict };
+        }),
+      ) as Promise<Evaluated>,
+    ),
+  );
+
+  const verified = evaluated.filter((e) => e.verdict?.status === 'tested');
+  let timings = new Map<string, TimingResult>();
+  if (verified.length && !d.outOfTime()) {
+    verified.forEach((v) => emit({ type: 'candidate.state', target: target.name, id: v.id, state: 'timing' }));
+    timings = await abTiming({
+      device: d.device,
+      target,
+      size: target.benchSize,
+      input: d.benchInput,
+      workDir: join(d.runDir, 'baselines'),
+      baseline: { id: 'baseline', binary: baseBin },
+      candidates: verified.map((v) => ({ id: v.id, binary: v.build.binary! })),
+      config: d.timing,
+      exclusive: (fn) => d.lock.exclusive(fn),
+    });
+  }
+
+  const flops = evalExpr(target.flops, target.benchSize);
+  const bytes = evalExpr(target.bytes, target.benchSize);
+  const results: CandidateResult[] = evaluated.map((e) => {
+    const base = { id: e.id, target: target.name, round, description: e.draft.description, flags: e.draft.flags, kinds: e.draft.kinds };
+    if (!e.build.ok) return { ...base, status: 'crash', verdict: 'rejected (build)', reason: firstError(e.build.log) };
+    const v = e.verdict!;
+    if (v.status === 'rejected') return { ...base, status: v.layer === 'run' ? 'crash' : 'invalid', verdict: `rejected (${v.layer})`, reason: v.reason };
+    const t = timings.get(e.id);
+    if (!t) return { ...base, status: 'discard', verdict: v.status, reason: 'not timed: the run ran out of time' };
+    if (!t.ok) return { ...base, status: 'crash', verdict: v.status, reason: t.error };
+    writeFileSync(join(e.dir, 'timings.json'), JSON.stringify(t, null, 2));
+    const r = roofline(d.deviceProfile, target.real, flops, bytes, t.medianNs / 1e9);
+    const common = { ...base, speedup: t.speedup, ciLow: t.ciLow, ciHigh: t.ciHigh, vsReference: baseline.vsReference * t.speedup, medianNs: t.medianNs, gflops: r.gflops, pctOfRoof: r.pctOfRoof, pairs: t.pairs, verdict: v.status };
+    // Faster than the device can possibly go: a measurement trick, not a kernel.
+    if (r.gflops > r.roofGflops * 1.1) return { ...common, status: 'invalid', verdict: 'rejected (roofline)', reason: `${r.gflops.toFixed(1)} GFLOP/s is above the device's roof of ${r.roofGflops.toFixed(1)}` };
+    return { ...common, status: 'discard', reason: t.ciLow > d.timing.minSpeedup ? undefined : `95% CI low ${t.ciLow.toFixed(3)} ≤ ${d.timing.minSpeedup}` };
+  });
+
+  // Keep the fastest candidate whose interval clears the bar; others that cleared it are discarded.
+  const winner = results.filter((r) => r.status === 'discard' && r.ciLow !== undefined && r.ciLow > d.timing.minSpeedup).sort((a, b) => b.speedup! - a.speedup!)[0];
+  if (winner) winner.status = 'keep';
+  for (const r of results) {
+    if (r.status === 'discard' && !r.reason && r !== winner) r.reason = `faster, but ${winner?.id} was faster still`;
+    emit({ type: 'candidate.result', result: r });
+  }
+
+  if (winner) {
+    const e = evaluated.find((x) => x.id === winner.id)!;
+    const next: Baseline = {
+      target: target.name,
+      fingerprint: d.fingerprint,
+      source: e.draft.source,
+      flags: e.draft.flags,
+      vsReference: winner.vsReference!,
+      medianNs: winner.medianNs,
+      verdict: 'tested',
+      description: winner.description,
+      lineage: [...baseline.lineage, { candidateId: winner.id, runId: d.runId, speedup: winner.speedup!, description: winner.description, at: d.now().toISOString() }],
+      updatedAt: d.now().toISOString(),
+    };
+    await adoptBaseline(d, next, winner);
+    d.baselineTimes.set(baselineKey(next), winner.medianNs!);
+  }
+
+  const outcomes = results.map((r) => ({ candidateId: r.id, kinds: r.kinds, description: r.description, outcome: r.status, speedup: r.speedup, ciLow: r.ciLow, ciHigh: r.ciHigh, reason: r.reason }));
+  await d.memory.addInsights(await d.analyzer.reflect({ target, fingerprint: d.fingerprint, runId: d.runId, round, outcomes, at: d.now().toISOString() }));
+  emit({ type: 'round.end', target: target.name, round, kept: winner?.id });
+  return { kept: winner?.id, proposed: drafts.length };
+}
+
+/** Make a kept candidate the baseline: memory first, then the journal, then git. */
+export async function adoptBaseline(d: Pick<RoundDeps, 'memory' | 'emit' | 'git' | 'runId' | 'target'>, next: Baseline, r: CandidateResult): Promise<void> {
+  await d.memory.setBaseline(next);
+  d.emit({ type: 'baseline.updated', target: r.target, id: r.id, vsReference: next.vsReference, speedup: r.speedup! });
+  if (!d.git) return;
+  const branch = `kloop/${d.runId}`;
+  const message = `kloop: ${r.target} ${r.speedup!.toFixed(2)}x (95% CI ${r.ciLow!.toFixed(2)}-${r.ciHigh!.toFixed(2)}), ${next.vsReference.toFixed(1)}x over reference\n\n${r.description}\nverdict: ${r.verdict}; flags: ${r.flags.join(' ') || '(none)'}; candidate ${r.id}`;
+  const dir = `kloop/baselines/${r.target}`;
+  const sha = await d.git.commit(branch, { [`${dir}/kernel.c`]: next.source, [`${dir}/baseline.json`]: JSON.stringify({ ...next, source: undefined }, null, 2) + '\n' }, message);
+  d.emit({ type: 'git.commit', target: r.target, id: r.id, branch, sha });
+}
+
+function firstError(log: string): string {
+  return log.split('\n').find((l) => /error/i.test(l))?.trim().slice(0, 300) ?? 'build failed';
+}

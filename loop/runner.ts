@@ -1,0 +1,259 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Analyzer, Profiler, Writer } from '../agents/index.js';
+import { Rng, RwLock, shortHash, UserError } from '../common/index.js';
+import type { Device, DeviceProfile } from '../devices/index.js';
+import type { MemoryStore } from '../memory/index.js';
+import { evalExpr, type Target } from '../targets/index.js';
+import { makeInputs, type Verifier } from '../verifiers/index.js';
+import type { TimingConfig } from './ab-timing.js';
+import type { CandidateResult, Emit, KloopEvent, RunOptionsSnapshot } from './events.js';
+import type { GitRecorder } from './git-recorder.js';
+import { Journal } from './journal.js';
+import { writeResults } from './results-tsv.js';
+import { adoptBaseline, referenceBaseline, runRound, type RoundDeps } from './round.js';
+import { emptyState, progressOf, replay, type RunState } from './state.js';
+import { any, budgetMinutes, deadline, maxRounds, noImprovementFor, type StopCondition } from './stop.js';
+
+export interface RunnerDeps {
+  runsDir: string;
+  targets: Target[];
+  device: Device;
+  verifier: Verifier;
+  memory: MemoryStore;
+  profiler: Profiler;
+  analyzer: Analyzer;
+  writer: Writer;
+  git?: GitRecorder;
+  /** Every event, for views (CLI log, TUI). The journal gets them too. */
+  onEvent?: (e: KloopEvent) => void;
+  now?: () => Date;
+  cores: number;
+  timing: TimingConfig;
+  options: RunOptionsSnapshot;
+  /** Continue this run instead of starting a new one. */
+  resume?: string;
+  /** Extra wall-time accounting, if the sandbox is metered. */
+  busyMs?: () => { compile: number; run: number; any: number };
+}
+
+export interface RunSummary {
+  runId: string;
+  dir: string;
+  reason: string;
+  elapsedMs: number;
+  candidates: number;
+  keeps: number;
+  perTarget: { target: string; rounds: number; candidates: number; keeps: number; vsReference: number; referenceMs?: number; bestMs?: number; bestGflops?: number; pctOfRoof?: number }[];
+  busy?: { compileMs: number; runMs: number; anyMs: number; outsideShare: number };
+}
+
+function newRunId(now: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
+}
+
+/** Runs rounds across targets (round-robin) until a stop condition holds; writes runs/<id>/. */
+export class Runner {
+  private readonly now: () => Date;
+  readonly runId: string;
+  readonly dir: string;
+  private readonly journal: Journal;
+  private readonly state: RunState;
+  private readonly lock = new RwLock();
+  private readonly started: number;
+
+  constructor(private readonly d: RunnerDeps) {
+    this.now = d.now ?? (() => new Date());
+    this.started = this.now().getTime();
+    if (d.resume) {
+      this.runId = d.resume;
+      this.dir = join(d.runsDir, d.resume);
+      if (!existsSync(join(this.dir, 'journal.jsonl'))) throw new UserError(`--resume ${d.resume}: no journal at ${join(this.dir, 'journal.jsonl')}`);
+      this.state = replay(this.runId, Journal.read(join(this.dir, 'journal.jsonl')));
+    } else {
+      this.runId = newRunId(this.now());
+      this.dir = join(d.runsDir, this.runId);
+      this.state = emptyState(this.runId);
+    }
+    mkdirSync(join(this.dir, 'candidates'), { recursive: true });
+    this.journal = new Journal(join(this.dir, 'journal.jsonl'), this.now);
+  }
+
+  private emit: Emit = (e) => {
+    this.journal.append(e);
+    if (e.type === 'candidate.result' && !this.state.resultIds.has(e.result.id)) {
+      this.state.resultIds.add(e.result.id);
+      this.state.results.push(e.result);
+      writeResults(join(this.dir, 'results.tsv'), this.state.results);
+    }
+    this.d.onEvent?.(e);
+  };
+
+  private elapsedMs(): number {
+    return this.state.priorElapsedMs + (this.now().getTime() - this.started);
+  }
+
+  async run(): Promise<RunSummary> {
+    const { d } = this;
+    const fp = await d.device.fingerprint();
+    if (d.resume) this.emit({ type: 'run.resume', runId: this.runId });
+    else this.emit({ type: 'run.start', runId: this.runId, targets: d.targets.map((t) => t.name), fingerprint: fp.id, options: d.options });
+    writeResults(join(this.dir, 'results.tsv'), this.state.results);
+
+    let profile = await d.memory.getProfile(fp.id);
+    const measured = !profile;
+    if (!profile) {
+      profile = await this.lock.exclusive(() => d.device.measureProfile(join(this.dir, 'device-profile')));
+      await d.memory.putProfile(profile);
+    }
+    this.emit({ type: 'device.profile', profile, measured });
+
+    await this.applyPendingKeeps(fp.id);
+
+    const opts = d.options;
+    const runStop: StopCondition = any(...(opts.minutes ? [budgetMinutes(opts.minutes)] : []), ...(opts.deadline ? [deadline(new Date(opts.deadline))] : []));
+    const targetStop: StopCondition = any(maxRounds(opts.rounds), noImprovementFor(opts.noImprovementRounds));
+    const baselineTimes = new Map<string, number>();
+    const baselineBinaries = new Map<string, string>();
+    const benchInputs = new Map<string, string>();
+    const rng = new Rng(Number.parseInt(shortHash(this.runId).slice(0, 8), 16));
+    let reason = 'all targets stopped';
+
+    for (;;) {
+      const stopNow = runStop({ elapsedMs: this.elapsedMs(), now: this.now() });
+      if (stopNow) {
+        reason = stopNow;
+        break;
+      }
+      const active = d.targets.filter((t) => !this.state.stopped.has(t.name));
+      if (!active.length) break;
+      // Round-robin; the target with the fewest rounds goes next.
+      const target = active.sort((a, b) => progressOf(this.state, a.name).rounds - progressOf(this.state, b.name).rounds)[0];
+      const p = progressOf(this.state, target.name);
+      const why = targetStop({ elapsedMs: this.elapsedMs(), now: this.now(), target: p });
+      if (why) {
+        this.state.stopped.set(target.name, why);
+        this.emit({ type: 'target.stopped', target: target.name, reason: why });
+        continue;
+      }
+      const baseline = (await d.memory.getBaseline(target.name, fp.id)) ?? referenceBaseline(target, fp.id, this.now());
+      if (!benchInputs.has(target.name)) {
+        const file = join(this.dir, 'rounds', `${target.name}-bench.in`);
+        mkdirSync(join(this.dir, 'rounds'), { recursive: true });
+        writeFileSync(file, makeInputs(target, target.benchSize, 1, 'normal').bytes);
+        benchInputs.set(target.name, file);
+      }
+      const deps: RoundDeps = {
+        runId: this.runId,
+        runDir: this.dir,
+        target,
+        device: d.device,
+        deviceProfile: profile,
+        fingerprint: fp.id,
+        verifier: d.verifier,
+        memory: d.memory,
+        profiler: d.profiler,
+        analyzer: d.analyzer,
+        writer: d.writer,
+        lock: this.lock,
+        emit: this.emit,
+        now: this.now,
+        cores: d.cores,
+        candidates: opts.candidates,
+        timing: d.timing,
+        git: d.git,
+        baselineTimes,
+        baselineBinaries,
+        benchInput: benchInputs.get(target.name)!,
+        outOfTime: () => !!runStop({ elapsedMs: this.elapsedMs(), now: this.now() }),
+        seed: rng.u32(),
+      };
+      const round = p.rounds + 1;
+      p.rounds = round;
+      const r = await runRound(deps, round, baseline);
+      if (r.kept) {
+        p.lastKeepRound = round;
+        p.roundsSinceKeep = 0;
+      } else p.roundsSinceKeep++;
+      if (!r.proposed) {
+        this.state.stopped.set(target.name, 'the writer has no new ideas');
+        this.emit({ type: 'target.stopped', target: target.name, reason: 'the writer has no new ideas' });
+      }
+    }
+    this.emit({ type: 'run.end', reason });
+    return this.summarize(reason, fp.id, profile);
+  }
+
+  /** A keep whose baseline update was lost to a kill: apply it now (idempotent). */
+  private async applyPendingKeeps(fp: string): Promise<void> {
+    for (const r of this.state.pendingKeeps) {
+      const target = this.d.targets.find((t) => t.name === r.target);
+      if (!target) continue;
+      const current = (await this.d.memory.getBaseline(r.target, fp)) ?? referenceBaseline(target, fp, this.now());
+      if (current.lineage.some((l) => l.candidateId === r.id)) {
+        this.emit({ type: 'baseline.updated', target: r.target, id: r.id, vsReference: current.vsReference, speedup: r.speedup! });
+        continue;
+      }
+      const { readFileSync } = await import('node:fs');
+      const source = readFileSync(join(this.dir, 'candidates', r.id, 'kernel.c'), 'utf8');
+      const next = {
+        ...current,
+        source,
+        flags: r.flags,
+        vsReference: r.vsReference!,
+        medianNs: r.medianNs,
+        verdict: 'tested' as const,
+        description: r.description,
+        lineage: [...current.lineage, { candidateId: r.id, runId: this.runId, speedup: r.speedup!, description: r.description, at: this.now().toISOString() }],
+        updatedAt: this.now().toISOString(),
+      };
+      await adoptBaseline({ memory: this.d.memory, emit: this.emit, git: this.d.git, runId: this.runId, target }, next, r);
+    }
+    this.state.pendingKeeps = [];
+  }
+
+  private async summarize(reason: string, fp: string, profile: DeviceProfile): Promise<RunSummary> {
+    const { d } = this;
+    const rows = this.state.results;
+    const perTarget: RunSummary['perTarget'] = [];
+    for (const t of d.targets) {
+      const mine = rows.filter((r) => r.target === t.name);
+      const b = await d.memory.getBaseline(t.name, fp);
+      const ref = await d.memory.getReferenceNs(t.name, fp);
+      const flops = evalExpr(t.flops, t.benchSize);
+      const bestNs = b?.medianNs ?? ref;
+      const bytes = evalExpr(t.bytes, t.benchSize);
+      const roof = Math.min(t.real === 'float' ? profile.gflops.fp32.all : profile.gflops.fp64.all, (flops / bytes) * profile.bandwidthGBs.all);
+      perTarget.push({
+        target: t.name,
+        rounds: progressOf(this.state, t.name).rounds,
+        candidates: mine.length,
+        keeps: mine.filter((r) => r.status === 'keep').length,
+        vsReference: b?.vsReference ?? 1,
+        referenceMs: ref && ref / 1e6,
+        bestMs: bestNs && bestNs / 1e6,
+        bestGflops: bestNs ? flops / bestNs : undefined,
+        pctOfRoof: bestNs ? (100 * flops) / bestNs / roof : undefined,
+      });
+    }
+    const elapsedMs = this.elapsedMs();
+    const busy = d.busyMs?.();
+    const summary: RunSummary = {
+      runId: this.runId,
+      dir: this.dir,
+      reason,
+      elapsedMs,
+      candidates: rows.length,
+      keeps: rows.filter((r) => r.status === 'keep').length,
+      perTarget,
+      busy: busy && { compileMs: busy.compile, runMs: busy.run, anyMs: busy.any, outsideShare: 1 - busy.any / (this.now().getTime() - this.started) },
+    };
+    writeFileSync(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    return summary;
+  }
+
+  results(): CandidateResult[] {
+    return this.state.results;
+  }
+}

@@ -1,0 +1,70 @@
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BuiltinAnalyzer, BuiltinProfiler, BuiltinWriter } from '../agents/index.js';
+import { UserError } from '../common/index.js';
+import { CpuDevice, detectCompiler } from '../devices/index.js';
+import { LowdbStore, type MemoryStore } from '../memory/index.js';
+import { ProcessSandbox, type Sandbox } from '../sandboxes/index.js';
+import { catalogNames, resolveTarget } from '../targets/index.js';
+import { Verifier } from '../verifiers/index.js';
+import type { Workflow } from '../workflow/index.js';
+import type { KloopEvent } from './events.js';
+import { GitRecorder } from './git-recorder.js';
+import { MeteredSandbox } from './metered-sandbox.js';
+import { Runner } from './runner.js';
+
+export interface CreateRunOptions {
+  workflow: Workflow;
+  targets?: string[];
+  minutes?: number;
+  rounds?: number;
+  resume?: string;
+  cwd?: string;
+  memoryPath?: string;
+  onEvent?: (e: KloopEvent) => void;
+  onWarning?: (message: string) => void;
+  sandbox?: Sandbox;
+  memory?: MemoryStore;
+}
+
+/** Wire a Runner from a workflow and command-line overrides (plain dependency injection). */
+export async function createRun(o: CreateRunOptions): Promise<Runner> {
+  const c = o.workflow.config;
+  const cwd = o.cwd ?? process.cwd();
+  const names = o.targets?.length ? o.targets : (c.targets ?? catalogNames());
+  if (!names.length) throw new UserError('no targets: name some with --target or in WORKFLOW.md targets:');
+  const targets = names.map((n) => resolveTarget(n));
+  const compiler = detectCompiler();
+  const metered = new MeteredSandbox(o.sandbox ?? new ProcessSandbox(), (cmd) => cmd === compiler.cc || cmd === compiler.cxx);
+  const cores = c.sandbox.threads ?? availableParallelism();
+  const runsDir = resolve(cwd, c.runs.dir);
+  const device = new CpuDevice({ sandbox: metered, compiler, cacheDir: join(runsDir, '.cache'), threads: cores, memoryMb: c.sandbox.memory_mb });
+  const memory = o.memory ?? LowdbStore.file(resolve(cwd, o.memoryPath ?? c.memory.path));
+  const git = c.git.commit ? await GitRecorder.open(cwd) : undefined;
+  if (c.git.commit && !git) o.onWarning?.(`${cwd} is not inside a git work tree: new baselines are kept in memory and runs/, not committed`);
+  return new Runner({
+    runsDir,
+    targets,
+    device,
+    verifier: new Verifier({ device, hiddenSizes: c.verify.hidden_sizes, caseTimeoutMs: c.verify.case_timeout_s * 1000 }),
+    memory,
+    profiler: new BuiltinProfiler(),
+    analyzer: new BuiltinAnalyzer(),
+    writer: new BuiltinWriter({ depth: c.agents.writer.search_depth, beam: c.agents.writer.beam }),
+    git,
+    onEvent: o.onEvent,
+    cores,
+    timing: { minPairs: c.timing.min_pairs, maxPairs: Math.max(c.timing.max_pairs, c.timing.min_pairs), minMs: c.timing.min_ms, maxReps: c.timing.max_reps, minSpeedup: c.accept.min_speedup },
+    options: {
+      targets: targets.map((t) => t.dir),
+      workflowFile: o.workflow.file,
+      rounds: o.rounds ?? c.loop.rounds,
+      minutes: o.minutes ?? c.loop.minutes,
+      deadline: c.loop.deadline,
+      noImprovementRounds: c.loop.no_improvement_rounds,
+      candidates: c.loop.candidates,
+    },
+    resume: o.resume,
+    busyMs: () => metered.busyMs,
+  });
+}

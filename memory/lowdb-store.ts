@@ -1,0 +1,101 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Low, Memory, type Adapter } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import type { DeviceProfile } from '../devices/index.js';
+import { emptyMemory, type Baseline, type Insight, type MemoryData, type MemoryStore } from './types.js';
+
+const key = (target: string, fp: string) => `${target}|${fp}`;
+
+/** Memory on lowdb: a JSON file written atomically (or in memory, for tests). */
+export class LowdbStore implements MemoryStore {
+  private readonly db: Low<MemoryData>;
+  private loaded = false;
+  /** Writes are serialised: lowdb writes the whole document. */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(adapter: Adapter<MemoryData>) {
+    this.db = new Low(adapter, emptyMemory());
+  }
+
+  static file(path: string): LowdbStore {
+    mkdirSync(dirname(path), { recursive: true });
+    return new LowdbStore(new JSONFile<MemoryData>(path));
+  }
+
+  static memory(): LowdbStore {
+    return new LowdbStore(new Memory<MemoryData>());
+  }
+
+  private async data(): Promise<MemoryData> {
+    if (!this.loaded) {
+      await this.db.read();
+      this.db.data = { ...emptyMemory(), ...(this.db.data ?? {}) };
+      this.loaded = true;
+    }
+    return this.db.data;
+  }
+
+  private update(fn: (d: MemoryData) => void): Promise<void> {
+    const next = this.chain.then(async () => {
+      fn(await this.data());
+      await this.db.write();
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async getBaseline(target: string, fingerprint: string): Promise<Baseline | undefined> {
+    const b = (await this.data()).baselines.find((x) => x.target === target && x.fingerprint === fingerprint);
+    return b && structuredClone(b);
+  }
+
+  setBaseline(b: Baseline): Promise<void> {
+    return this.update((d) => {
+      d.baselines = d.baselines.filter((x) => !(x.target === b.target && x.fingerprint === b.fingerprint));
+      d.baselines.push(structuredClone(b));
+    });
+  }
+
+  addInsights(list: Insight[]): Promise<void> {
+    return this.update((d) => d.insights.push(...structuredClone(list)));
+  }
+
+  async insights(filter: { target?: string; fingerprint?: string; limit?: number }): Promise<Insight[]> {
+    const all = (await this.data()).insights.filter((i) => (!filter.target || i.target === filter.target) && (!filter.fingerprint || i.fingerprint === filter.fingerprint));
+    return structuredClone(filter.limit ? all.slice(-filter.limit) : all);
+  }
+
+  async getProfile(fingerprint: string): Promise<DeviceProfile | undefined> {
+    const p = (await this.data()).profiles.find((x) => x.fingerprint.id === fingerprint);
+    return p && structuredClone(p);
+  }
+
+  putProfile(p: DeviceProfile): Promise<void> {
+    return this.update((d) => {
+      d.profiles = d.profiles.filter((x) => x.fingerprint.id !== p.fingerprint.id);
+      d.profiles.push(structuredClone(p));
+    });
+  }
+
+  async tried(target: string, fingerprint: string): Promise<Set<string>> {
+    return new Set((await this.data()).tried[key(target, fingerprint)] ?? []);
+  }
+
+  addTried(target: string, fingerprint: string, keys: string[]): Promise<void> {
+    return this.update((d) => {
+      const k = key(target, fingerprint);
+      d.tried[k] = [...new Set([...(d.tried[k] ?? []), ...keys])];
+    });
+  }
+
+  async getReferenceNs(target: string, fingerprint: string): Promise<number | undefined> {
+    return (await this.data()).referenceNs[key(target, fingerprint)];
+  }
+
+  setReferenceNs(target: string, fingerprint: string, ns: number): Promise<void> {
+    return this.update((d) => {
+      d.referenceNs[key(target, fingerprint)] = ns;
+    });
+  }
+}

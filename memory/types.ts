@@ -1,0 +1,69 @@
+import type { DeviceProfile } from '../devices/index.js';
+
+export interface LineageEntry {
+  candidateId: string;
+  runId: string;
+  speedup: number;
+  description: string;
+  at: string;
+}
+
+/** The current best kernel for one target on one device. */
+export interface Baseline {
+  target: string;
+  fingerprint: string;
+  source: string;
+  flags: string[];
+  /** Speedup over the target's reference (1 for the reference itself). */
+  vsReference: number;
+  /** Median time at the bench size when it was accepted (ns). */
+  medianNs?: number;
+  verdict: 'reference' | 'tested' | 'proved';
+  description: string;
+  /** From the reference to this kernel, oldest first. */
+  lineage: LineageEntry[];
+  updatedAt: string;
+}
+
+export type Outcome = 'keep' | 'discard' | 'crash' | 'invalid';
+
+/** A lesson: what a change did on a target and device. */
+export interface Insight {
+  target: string;
+  fingerprint: string;
+  runId: string;
+  round: number;
+  candidateId: string;
+  kinds: string[];
+  outcome: Outcome;
+  speedup?: number;
+  text: string;
+  at: string;
+}
+
+export interface MemoryData {
+  version: 1;
+  baselines: Baseline[];
+  insights: Insight[];
+  profiles: DeviceProfile[];
+  /** Hashes of every program tried, per "target|fingerprint": never proposed twice. */
+  tried: Record<string, string[]>;
+  /** Reference median time per "target|fingerprint" (ns). */
+  referenceNs: Record<string, number>;
+}
+
+/** Shared memory across rounds and runs. Small on purpose; every backend passes one conformance suite. */
+export interface MemoryStore {
+  getBaseline(target: string, fingerprint: string): Promise<Baseline | undefined>;
+  setBaseline(b: Baseline): Promise<void>;
+  addInsights(list: Insight[]): Promise<void>;
+  insights(filter: { target?: string; fingerprint?: string; limit?: number }): Promise<Insight[]>;
+  getProfile(fingerprint: string): Promise<DeviceProfile | undefined>;
+  putProfile(p: DeviceProfile): Promise<void>;
+  tried(target: string, fingerprint: string): Promise<Set<string>>;
+  addTried(target: string, fingerprint: string, keys: string[]): Promise<void>;
+  getReferenceNs(target: string, fingerprint: string): Promise<number | undefined>;
+  setReferenceNs(target: string, fingerprint: string, ns: number): Promise<void>;
+}
+
+export const emptyMemory = (): MemoryData => ({ version: 1, baselines: [], insights: [], profiles: [], tried: {}, referenceNs: {} });

@@ -1,0 +1,54 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, configErrorFromZod, didYouMean, UserError } from '../common/index.js';
+import { workflowSchema, type WorkflowConfig } from './schema.js';
+
+export const ROLES = ['profiler', 'analyzer', 'writer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Workflow {
+  file: string;
+  config: WorkflowConfig;
+  /** One prompt template per role, from the body's "## role" sections. */
+  prompts: Partial<Record<Role, string>>;
+}
+
+/** The WORKFLOW.md shipped with kloop: the embedded defaults. */
+export const DEFAULT_WORKFLOW = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'WORKFLOW.md');
+
+/** Split "---\nyaml\n---\nbody". */
+export function splitFrontMatter(file: string, text: string): { yaml: string; body: string } {
+  const m = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?([\s\S]*)$/.exec(text);
+  if (!m) throw new ConfigError(file, '', 'must start with YAML front matter between "---" lines');
+  return { yaml: m[1], body: m[2] };
+}
+
+export function parseSections(file: string, body: string): Partial<Record<Role, string>> {
+  const prompts: Partial<Record<Role, string>> = {};
+  const parts = body.split(/^## +(.+)$/m);
+  for (let i = 1; i < parts.length; i += 2) {
+    const name = parts[i].trim().toLowerCase();
+    if (!(ROLES as readonly string[]).includes(name)) throw new ConfigError(file, `## ${parts[i].trim()}`, `unknown role section${didYouMean(name, ROLES)}; sections are ${ROLES.join(', ')}`);
+    prompts[name as Role] = parts[i + 1].trim();
+  }
+  return prompts;
+}
+
+/** Load WORKFLOW.md in four steps: split, parse YAML, validate strictly, typed error. */
+export function loadWorkflow(path?: string): Workflow {
+  const file = resolve(path ?? (existsSync('WORKFLOW.md') ? 'WORKFLOW.md' : DEFAULT_WORKFLOW));
+  if (!existsSync(file)) throw new UserError(`${file}: no such file`);
+  const { yaml, body } = splitFrontMatter(file, readFileSync(file, 'utf8'));
+  let raw: unknown;
+  try {
+    raw = parseYaml(yaml) ?? {};
+  } catch (e) {
+    throw new ConfigError(file, '', `invalid YAML in the front matter: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, '', 'the front matter must be a YAML mapping');
+  const parsed = workflowSchema.safeParse(raw);
+  if (!parsed.success) throw configErrorFromZod(file, workflowSchema, parsed.error);
+  return { file, config: parsed.data, prompts: parseSections(file, body) };
+}
