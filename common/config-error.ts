@@ -28,7 +28,7 @@ const defOf = (s: unknown): AnyDef | undefined => (s as { _zod?: { def: AnyDef }
 function keysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
   let s: unknown = schema;
   const unwrap = () => {
-    for (let d = defOf(s); d && (d.type === 'optional' || d.type === 'default' || d.type === 'nullable' || d.type === 'pipe'); d = defOf(s))
+    for (let d = defOf(s); d && ['optional', 'default', 'prefault', 'nullable', 'pipe', 'catch', 'readonly'].includes(d.type); d = defOf(s))
       s = d.innerType ?? (d as { in?: unknown }).in;
   };
   for (const key of path) {
@@ -51,7 +51,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** Turn the first zod issue into one actionable line naming the file and key. */
 export function configErrorFromZod(file: string, schema: z.ZodType, error: z.ZodError): ConfigError {
-  const issue = error.issues[0];
+  // A misspelt key also makes its correct spelling "missing": report the unknown key first.
+  const issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0];
   const path = issue.path as PropertyKey[];
   if (issue.code === 'unrecognized_keys') {
     const key = (issue as { keys: string[] }).keys[0];

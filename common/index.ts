@@ -3,3 +3,4 @@ export { Rng } from './rng.js';
 export { shortHash } from './hash.js';
 export { configErrorFromZod, didYouMean, editDistance, formatPath } from './config-error.js';
 export { RwLock } from './rw-lock.js';
+export { packageRoot } from './package-root.js';

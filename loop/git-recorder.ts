@@ -39,7 +39,8 @@ export class GitRecorder {
   async commit(branch: string, files: Record<string, string>, message: string): Promise<string> {
     const tmp = mkdtempSync(join(tmpdir(), 'kloop-git-'));
     try {
-      const env = { ...process.env, ...IDENTITY, GIT_INDEX_FILE: join(tmp, 'index') };
+      // Only what git needs: simple-git refuses an environment that carries EDITOR and friends.
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmp, ...IDENTITY, GIT_INDEX_FILE: join(tmp, 'index') };
       const g = simpleGit({ baseDir: this.root }).env(env);
       const parent = (await this.ref(`refs/heads/${branch}`)) ?? (await this.ref('HEAD'));
       if (parent) await g.raw(['read-tree', parent]);

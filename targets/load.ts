@@ -1,8 +1,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, configErrorFromZod, UserError } from '../common/index.js';
+import { ConfigError, configErrorFromZod, packageRoot, UserError } from '../common/index.js';
 import { evalExpr, parseExpr, symbolsOf, type Expr } from './expr.js';
 import { DEFAULT_TARGET_FLAGS, FLAG_ALLOW_LIST, REASSOCIATING_FLAGS } from './flags.js';
 import { targetSchema } from './schema.js';
@@ -10,7 +9,7 @@ import { parseSignature } from './signature.js';
 import type { ArrayParam, Param, Size, Target } from './target.js';
 
 /** Folder of the targets shipped with kloop. */
-export const CATALOG_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'targets', 'catalog');
+export const CATALOG_DIR = join(packageRoot(), 'targets', 'catalog');
 
 /** Load and validate one target folder. Any problem is one ConfigError naming file and key. */
 export function loadTarget(dir: string): Target {

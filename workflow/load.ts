@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, configErrorFromZod, didYouMean, UserError } from '../common/index.js';
+import { ConfigError, configErrorFromZod, didYouMean, packageRoot, UserError } from '../common/index.js';
 import { workflowSchema, type WorkflowConfig } from './schema.js';
 
 export const ROLES = ['profiler', 'analyzer', 'writer'] as const;
@@ -16,7 +15,7 @@ export interface Workflow {
 }
 
 /** The WORKFLOW.md shipped with kloop: the embedded defaults. */
-export const DEFAULT_WORKFLOW = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'WORKFLOW.md');
+export const DEFAULT_WORKFLOW = join(packageRoot(), 'WORKFLOW.md');
 
 /** Split "---\nyaml\n---\nbody". */
 export function splitFrontMatter(file: string, text: string): { yaml: string; body: string } {

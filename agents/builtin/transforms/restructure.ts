@@ -3,6 +3,7 @@ import {
   canonicalLoop,
   clone,
   forEachExpr,
+  forEachStmt,
   id,
   num,
   printExpr,
@@ -119,14 +120,29 @@ export function tile(site: LoopSite, nest: For[], tileSize: number): boolean {
   return true;
 }
 
-/** Rename every declaration in `s` with a suffix (for jammed copies sharing one scope). */
-export function renameDecls(s: Stmt, suffix: string): Stmt {
+/** Rename every declaration in `s` to a fresh name (for jammed copies sharing one scope). */
+export function renameDecls(s: Stmt, suffix: string, taken: Set<string>): Stmt {
   let out = s;
   if (!suffix) return out;
   for (const n of blockDeclNames(s)) {
-    out = substitute(out, n, id(n + suffix));
-    out = renameDeclared(out, n, n + suffix);
+    let fresh = n + suffix;
+    while (taken.has(fresh)) fresh += 'x';
+    taken.add(fresh);
+    out = substitute(out, n, id(fresh));
+    out = renameDeclared(out, n, fresh);
   }
+  return out;
+}
+
+/** Every identifier used or declared in a statement. */
+export function namesIn(s: Stmt): Set<string> {
+  const out = new Set<string>(blockDeclNames(s));
+  forEachStmt(s, (x) => {
+    if (x.k === 'decl') x.decls.forEach((d) => out.add(d.name));
+  });
+  forEachExpr(s, (e) => {
+    if (e.k === 'id') out.add(e.name);
+  });
   return out;
 }
 

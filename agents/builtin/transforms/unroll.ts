@@ -1,13 +1,14 @@
 import { add, canonicalLoop, clone, id, num, substitute, type Expr, type For, type Stmt } from '../../../csyntax/index.js';
 import { bodyStmts, isInnermost, type LoopSite } from './loops.js';
-import { renameDecls, sameHeader } from './restructure.js';
+import { namesIn, renameDecls, sameHeader } from './restructure.js';
 
 /** Copies of a loop body for v, v+1, ..., v+factor-1. */
 function copies(f: For, v: string, factor: number): Stmt[][] {
+  const taken = namesIn(f);
   return Array.from({ length: factor }, (_, k) => {
     const body: Stmt = { k: 'block', body: clone(bodyStmts(f)) };
     const shifted = k === 0 ? body : substitute(body, v, add(id(v), num(k)));
-    return (renameDecls(shifted, k === 0 ? '' : `_${k}`) as { body: Stmt[] }).body;
+    return (renameDecls(shifted, k === 0 ? '' : `_${k}`, taken) as { body: Stmt[] }).body;
   });
 }
 

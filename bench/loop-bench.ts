@@ -1,0 +1,44 @@
+/**
+ * `npm run bench [-- --minutes 10 --target sgemm ...]`: a fresh run (new memory, so every target
+ * starts from its reference) with the embedded defaults, then the table: per target the reference
+ * and best time, speedup over the reference, GFLOP/s and % of roofline; candidates per hour; and
+ * the share of wall time spent outside compile and kernel processes.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { summaryTable } from '../cli/summary-table.js';
+import { formatEvent } from '../cli/log-view.js';
+import { createRun } from '../loop/index.js';
+import { DEFAULT_WORKFLOW, loadWorkflow } from '../workflow/index.js';
+
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, target: { type: 'string', multiple: true }, quiet: { type: 'boolean', default: false } } });
+const minutes = Number(values.minutes);
+const cwd = mkdtempSync(join(tmpdir(), 'kloop-bench-'));
+const workflow = loadWorkflow(DEFAULT_WORKFLOW);
+workflow.config.git.commit = false;
+// The budget, not a round count, ends the benchmark.
+workflow.config.loop.no_improvement_rounds = 1000;
+
+console.log(`kloop loop benchmark: ${minutes} min, fresh memory in ${cwd}`);
+const runner = await createRun({
+  workflow,
+  cwd,
+  targets: values.target,
+  minutes,
+  rounds: 0,
+  onEvent: (e) => {
+    if (values.quiet) return;
+    if (e.type === 'round.end' || e.type === 'baseline.updated' || e.type === 'device.profile' || e.type === 'run.end') console.log(formatEvent(e) ?? `[${'target' in e ? e.target : ''}] round ${'round' in e ? e.round : ''} done`);
+  },
+});
+const summary = await runner.run();
+console.log('\n' + summaryTable(summary));
+const hours = summary.elapsedMs / 3_600_000;
+const busy = summary.busy!;
+console.log(`\ncandidates per hour: ${(summary.candidates / hours).toFixed(0)}`);
+console.log(`compile busy ${(busy.compileMs / 1000).toFixed(1)} s, kernel processes busy ${(busy.runMs / 1000).toFixed(1)} s, either ${(busy.anyMs / 1000).toFixed(1)} s of ${(summary.elapsedMs / 1000).toFixed(1)} s wall`);
+console.log(`share of wall time outside compile and run: ${(100 * busy.outsideShare).toFixed(1)}%`);
+const verified = summary.perTarget.filter((t) => t.keeps > 0).length;
+console.log(`targets with a verified speedup: ${verified} of ${summary.perTarget.length}`);

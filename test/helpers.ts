@@ -1,0 +1,23 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CpuDevice, detectCompiler } from '../devices/index.js';
+import { ProcessSandbox } from '../sandboxes/index.js';
+import { CATALOG_DIR } from '../targets/index.js';
+
+export function tmp(prefix = 'kloop-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function cpuDevice(dir = tmp()): CpuDevice {
+  return new CpuDevice({ sandbox: new ProcessSandbox(), compiler: detectCompiler(), cacheDir: join(dir, 'cache'), threads: 2 });
+}
+
+/** A copy of a shipped target with its bench size replaced (fast end-to-end runs). */
+export function smallTarget(name: string, bench: string, into = tmp()): string {
+  const dir = join(into, name);
+  cpSync(join(CATALOG_DIR, name), dir, { recursive: true });
+  const yaml = readFileSync(join(dir, 'target.yaml'), 'utf8').replace(/^  bench: .*$/m, `  bench: ${bench}`);
+  writeFileSync(join(dir, 'target.yaml'), yaml);
+  return dir;
+}

@@ -1,0 +1,102 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { applyMove, describeMove, enumerateMoves, sourceOf, type Program } from '../agents/builtin/transforms/index.js';
+import { search } from '../agents/builtin/index.js';
+import { Rng } from '../common/index.js';
+import { parseC } from '../csyntax/index.js';
+import type { CpuDevice } from '../devices/index.js';
+import { resolveTarget, type Target } from '../targets/index.js';
+import { Verifier, type CheckPlan } from '../verifiers/index.js';
+import { cpuDevice, tmp } from './helpers.js';
+
+const ctx = { allowedFlags: ['-fopenmp', '-funroll-loops', '-ffast-math'] };
+
+function program(t: Target): Program {
+  return { unit: parseC(t.referenceSource), fn: t.fn, flags: [], moves: [], kinds: [] };
+}
+
+/** Apply the first move whose description matches. */
+function step(p: Program, pattern: RegExp): Program {
+  const m = enumerateMoves(p, ctx).find((x) => pattern.test(describeMove(p, x)));
+  if (!m) throw new Error(`no move ${pattern} among: ${enumerateMoves(p, ctx).map((x) => describeMove(p, x)).join(', ')}`);
+  return applyMove(p, m, ctx)!;
+}
+
+describe('built-in writer transformations', () => {
+  const sgemm = resolveTarget('sgemm');
+
+  it('sink + distribute + interchange turns i-j-k into i-k-j', () => {
+    let p = step(program(sgemm), /^sink/);
+    p = step(p, /^distribute loop j/);
+    p = step(p, /^interchange j<->k/);
+    const src = sourceOf(p);
+    expect(src).toMatch(/for \(int k = 0; k < K; k\+\+\) \{\s*for \(int j = 0; j < N; j\+\+\) \{\s*C\[i \* N \+ j\] \+= A\[i \* K \+ k\] \* B\[k \* N \+ j\];/);
+    expect(src).not.toContain('acc');
+    expect(p.kinds).toEqual(['sink', 'distribute', 'interchange']);
+  });
+
+  it('tiling strip-mines every loop of a nest with min() bounds and tile loops outside', () => {
+    const src = sourceOf(step(program(resolveTarget('transpose')), /^tile i,j by 32/));
+    expect(src).toContain('for (int ii_t = 0; ii_t < R; ii_t += 32)');
+    expect(src).toContain('for (int jj_t = 0; jj_t < C; jj_t += 32)');
+    expect(src).toContain('for (int i = ii_t; i < (ii_t + 32 < R ? ii_t + 32 : R); i++)');
+  });
+
+  it('unrolling keeps a remainder loop; OpenMP moves add -fopenmp and reductions', () => {
+    const sum = resolveTarget('sum');
+    const u = sourceOf(step(program(sum), /^unroll i by 4/));
+    expect(u).toContain('for (int i = 0; i < N - 3; i += 4)');
+    expect(u).toContain('for (int i = N / 4 * 4; i < N; i++)');
+    const par = step(program(sum), /^omp parallel for on i/);
+    expect(sourceOf(par)).toContain('#pragma omp parallel for schedule(static) reduction(+:s)');
+    expect(par.flags).toContain('-fopenmp');
+    const simd = step(program(resolveTarget('softmax')), /^omp simd on c/);
+    expect(sourceOf(simd)).toContain('#pragma omp simd reduction(max:m)');
+  });
+
+  it('refuses to parallelise a loop whose iterations write the same element', () => {
+    const p: Program = { unit: parseC('void f(int n, const float *a, float *b) { for (int i = 0; i < n; i++) b[0] = b[0] + a[i]; }'), fn: 'f', flags: [], moves: [], kinds: [] };
+    expect(enumerateMoves(p, ctx).map((m) => m.kind)).not.toContain('parallel');
+  });
+
+  it('beam search finds the i-k-j order for sgemm in one round', () => {
+    const props = search(program(sgemm), { depth: 3, beam: 10, count: 4, moveCtx: ctx, costCtx: { sizes: sgemm.benchSize, cores: 2, vectorLanes: 8 }, tried: new Set(), prior: () => 1, rng: new Rng(1) });
+    expect(props).toHaveLength(4);
+    expect(props[0].kinds.slice(0, 3)).toEqual(['sink', 'distribute', 'interchange']);
+    expect(new Set(props.map((p) => p.source)).size).toBe(4);
+  });
+
+  describe('transformed kernels compile and still compute the same function', () => {
+    let device: CpuDevice;
+    const dir = tmp();
+    const plans = new Map<string, CheckPlan>();
+    beforeAll(() => {
+      device = cpuDevice(dir);
+    });
+
+    async function verdict(t: Target, p: Program, name: string) {
+      const v = new Verifier({ device });
+      if (!plans.has(t.name)) plans.set(t.name, await v.prepare(t, 99, join(dir, `plan-${t.name}`)));
+      const b = await device.build({ target: t, source: sourceOf(p), flags: p.flags, workDir: join(dir, name) });
+      expect(b.ok, b.log).toBe(true);
+      return v.verify(plans.get(t.name)!, b.binary!, join(dir, name));
+    }
+
+    it.each([
+      ['sgemm', [/^sink/, /^distribute loop j/, /^interchange j<->k/, /^distribute loop i/, /^tile i,k,j by 32/, /^omp parallel for on ii_t/, /^restrict/]],
+      ['sgemm', [/^unroll-and-jam i by 4/, /^omp simd on k/, /^omp parallel for on i/]],
+      ['conv2d', [/^sink/, /^distribute loop j/, /^interchange j<->p/, /^unroll-and-jam i by 2/]],
+      ['softmax', [/^omp parallel for on r/, /^omp simd on c/, /^unroll c by 8/]],
+      ['layernorm', [/^unroll-and-jam r by 2/, /^flag -ffast-math/]],
+      ['jacobi', [/^interchange j<->i/, /^tile i,j by 16/, /^omp parallel for on ii_t/]],
+      ['transpose', [/^tile i,j by 16/, /^unroll j by 8/]],
+      ['sum', [/^omp parallel for on i/, /^omp simd on i/]],
+    ] as const)('%s after %s', async (name, moves) => {
+      const t = resolveTarget(name);
+      let p = program(t);
+      for (const m of moves) p = step(p, m);
+      const v = await verdict(t, p, `${name}-${p.kinds.join('-').replace(/\W+/g, '_')}`);
+      expect(v.status, v.reason).toBe('tested');
+    });
+  });
+});
