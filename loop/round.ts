@@ -86,6 +86,10 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   const insights = await d.memory.insights({ target: target.name, fingerprint: d.fingerprint, limit: 500 });
   const diagnosis = await d.analyzer.analyze({ target, baseline, profile, insights, count: d.candidates });
   emit({ type: 'analysis', target: target.name, round, diagnosis });
+  if (d.outOfTime()) {
+    emit({ type: 'round.end', target: target.name, round });
+    return { proposed: 1 };
+  }
   const tried = await d.memory.tried(target.name, d.fingerprint);
   tried.add(programKey(baseline.source, baseline.flags));
   const drafts = await d.writer.write({ target, baseline, profile, diagnosis, insights, tried, count: d.candidates, round, seed: d.seed, cores: d.cores });

@@ -50,7 +50,7 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
     memory,
     profiler: new BuiltinProfiler(),
     analyzer: new BuiltinAnalyzer(),
-    writer: new BuiltinWriter({ depth: c.agents.writer.search_depth, beam: c.agents.writer.beam }),
+    writer: new BuiltinWriter({ depth: c.agents.writer.search_depth, beam: c.agents.writer.beam, searchMs: c.agents.writer.search_ms }),
     git,
     onEvent: o.onEvent,
     cores,

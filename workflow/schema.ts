@@ -37,6 +37,7 @@ export const workflowSchema = z.strictObject({
           provider: z.enum(['builtin']).default('builtin'),
           search_depth: z.number().int().min(1).max(6).default(3),
           beam: z.number().int().min(1).max(64).default(10),
+          search_ms: z.number().int().min(10).default(3000),
         })
         .prefault({}),
     })

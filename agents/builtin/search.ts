@@ -18,6 +18,9 @@ export interface SearchOptions {
   costCtx: CostContext;
   /** Sources (with flags) already tried: never proposed again. */
   tried: Set<string>;
+  /** Wall-clock budget for the search; the best found so far is returned when it runs out. */
+  budgetMs?: number;
+  now?: () => number;
   /** Multiplier on a program's cost from what memory says about its move kinds (<1 favours). */
   prior: (kinds: string[]) => number;
   rng: Rng;
@@ -30,12 +33,13 @@ const ENABLING: ReadonlySet<MoveKind> = new Set<MoveKind>(['sink', 'distribute']
  * States reachable from the beam by enabling moves alone (two steps at most). They join the beam
  * without competing on cost, so that e.g. sink + distribute + interchange is found at depth 1.
  */
-function enablingClosure(beam: Proposal[], opts: SearchOptions, seen: Set<string>, score: (q: Program) => number): Proposal[] {
+function enablingClosure(beam: Proposal[], opts: SearchOptions, seen: Set<string>, score: (q: Program) => number, late: () => boolean): Proposal[] {
   const out: Proposal[] = [];
   let frontier = beam;
   for (let step = 0; step < 2 && out.length < 48; step++) {
     const next: Proposal[] = [];
-    for (const b of frontier)
+    for (const b of frontier) {
+      if (late()) break;
       for (const { program: q } of expand(b.program, opts.moveCtx, ENABLING)) {
         const source = sourceOf(q);
         const key = programKey(source, q.flags);
@@ -43,6 +47,7 @@ function enablingClosure(beam: Proposal[], opts: SearchOptions, seen: Set<string
         seen.add(key);
         next.push({ program: q, source, cost: score(q), kinds: q.kinds });
       }
+    }
     out.push(...next);
     frontier = next;
   }
@@ -59,11 +64,14 @@ export function search(baseline: Program, opts: SearchOptions): Proposal[] {
   const seen = new Set<string>([programKey(sourceOf(baseline), baseline.flags)]);
   const pool: Proposal[] = [];
   let beam: Proposal[] = [{ program: baseline, source: sourceOf(baseline), cost: estimateCost(baseline, opts.costCtx), kinds: [] }];
+  const now = opts.now ?? (() => performance.now());
+  const deadline = now() + (opts.budgetMs ?? 3000);
   const score = (q: Program) => estimateCost(q, opts.costCtx) * opts.prior(q.kinds) * (1 + 0.05 * opts.rng.next()) * (1 + 0.01 * q.kinds.length);
   for (let d = 0; d < opts.depth; d++) {
-    if (d === 0) beam = [...beam, ...enablingClosure(beam, opts, seen, score)];
+    if (d === 0) beam = [...beam, ...enablingClosure(beam, opts, seen, score, () => now() > deadline)];
     const next: Proposal[] = [];
     for (const b of beam) {
+      if (now() > deadline) break;
       for (const { program: q } of expand(b.program, opts.moveCtx)) {
         const source = sourceOf(q);
         const key = programKey(source, q.flags);

@@ -31,7 +31,7 @@ export function priorFor(kinds: string[], favoured: Set<string>, insights: Insig
  */
 export class BuiltinWriter implements Writer {
   readonly name = 'builtin';
-  constructor(private readonly opts: { depth: number; beam: number; vectorLanes?: number }) {}
+  constructor(private readonly opts: { depth: number; beam: number; vectorLanes?: number; searchMs?: number }) {}
 
   async write(ctx: WriteContext): Promise<Draft[]> {
     const { target, baseline } = ctx;
@@ -52,6 +52,7 @@ export class BuiltinWriter implements Writer {
       tried: ctx.tried,
       prior: (kinds) => priorFor(kinds, favoured, ctx.insights),
       rng: new Rng(ctx.seed),
+      budgetMs: this.opts.searchMs,
     });
     return proposals.map((p) => ({ source: p.source, flags: p.program.flags, description: p.program.moves.join('; '), kinds: p.kinds }));
   }
