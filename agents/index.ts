@@ -1,2 +1,5 @@
-export type { Analyzer, BaselineProfile, CandidateOutcome, Diagnosis, Draft, Idea, Profiler, Writer, WriteContext } from './roles.js';
+export type { Analyzer, BaselineProfile, CandidateOutcome, Diagnosis, Draft, Idea, Profiler, RoundContext, Writer, WriterSession, WriteContext } from './roles.js';
+export { oneShotSessions } from './roles.js';
 export { BuiltinAnalyzer, BuiltinProfiler, BuiltinWriter, programKey } from './builtin/index.js';
+export { createAgents, DEFAULT_MODELS, type AgentOptions, type Agents } from './factory.js';
+export { CostLedger, type Spend, type SpendTotals } from './providers/index.js';

@@ -1,4 +1,5 @@
 import type { DeviceProfile, Roofline } from '../devices/index.js';
+import type { CandidateResult } from '../loop/events.js';
 import type { Baseline, Insight, Outcome } from '../memory/index.js';
 import type { Target } from '../targets/index.js';
 
@@ -31,25 +32,49 @@ export interface Draft {
   description: string;
   /** Moves applied, for memory's statistics. */
   kinds: string[];
+  /** Set when the writer produced nothing usable this turn (e.g. a reply without code). */
+  problem?: string;
+  /** The prompt and reply of this turn, saved with the candidate. */
+  transcript?: { prompt: string; reply: string };
 }
 
-export interface WriteContext {
+/** Everything a role's prompt can draw on: fresh each round, from memory, never a growing chat. */
+export interface RoundContext {
   target: Target;
   baseline: Baseline;
+  deviceProfile: DeviceProfile;
+  insights: Insight[];
+  /** This target's recent candidates (any run), oldest first. */
+  history: CandidateResult[];
+  round: number;
+  candidates: number;
+  cores: number;
+  seed: number;
+}
+
+export interface WriteContext extends RoundContext {
   profile: BaselineProfile;
   diagnosis: Diagnosis;
-  insights: Insight[];
   /** Program keys tried before on this target and device. */
   tried: Set<string>;
-  count: number;
-  round: number;
-  seed: number;
-  cores: number;
+  /** One slot per candidate the round will evaluate: id and work folder. */
+  slots: { id: string; dir: string }[];
+}
+
+/** One writer working on one candidate; `next` gets the verifier's feedback on the previous draft. */
+export interface WriterSession {
+  next(feedback?: string): Promise<Draft | undefined>;
+}
+
+export interface Writer {
+  readonly name: string;
+  /** Up to ctx.slots.length sessions (a writer with fewer ideas returns fewer). */
+  sessions(ctx: WriteContext): Promise<WriterSession[]>;
 }
 
 export interface Profiler {
   readonly name: string;
-  profile(ctx: { target: Target; baseline: Baseline; deviceProfile: DeviceProfile; medianNs: number }): Promise<BaselineProfile>;
+  profile(ctx: RoundContext & { medianNs: number }): Promise<BaselineProfile>;
 }
 
 export interface CandidateOutcome {
@@ -65,12 +90,21 @@ export interface CandidateOutcome {
 
 export interface Analyzer {
   readonly name: string;
-  analyze(ctx: { target: Target; baseline: Baseline; profile: BaselineProfile; insights: Insight[]; count: number }): Promise<Diagnosis>;
+  analyze(ctx: RoundContext & { profile: BaselineProfile }): Promise<Diagnosis>;
   /** Lessons from a finished round, written to memory. */
-  reflect(ctx: { target: Target; fingerprint: string; runId: string; round: number; outcomes: CandidateOutcome[]; at: string }): Promise<Insight[]>;
+  reflect(ctx: RoundContext & { profile: BaselineProfile; diagnosis: Diagnosis; fingerprint: string; runId: string; outcomes: CandidateOutcome[]; at: string }): Promise<Insight[]>;
 }
 
-export interface Writer {
-  readonly name: string;
-  write(ctx: WriteContext): Promise<Draft[]>;
+/** A writer whose drafts are all known up front (the built-in one): one session per draft, no refinement. */
+export function oneShotSessions(drafts: Draft[]): WriterSession[] {
+  return drafts.map((d) => {
+    let given = false;
+    return {
+      async next() {
+        if (given) return undefined;
+        given = true;
+        return d;
+      },
+    };
+  });
 }

@@ -6,7 +6,7 @@ const x = (n: number | undefined, d = 2) => (n === undefined || !Number.isFinite
 export function formatEvent(e: KloopEvent): string | undefined {
   switch (e.type) {
     case 'run.start':
-      return `run ${e.runId}: ${e.targets.join(', ')} on ${e.fingerprint}`;
+      return `run ${e.runId}: ${e.targets.join(', ')} on ${e.fingerprint}${e.agents ? ` (writer ${e.agents.writer}, analyzer ${e.agents.analyzer}, profiler ${e.agents.profiler})` : ''}`;
     case 'run.resume':
       return `resuming run ${e.runId}`;
     case 'device.profile': {

@@ -21,9 +21,13 @@ program
   .option('-r, --rounds <n>', 'rounds per target', Number)
   .option('--resume <run-id>', 'continue a run that was interrupted')
   .option('--memory <path>', 'memory file (default from WORKFLOW.md: .kloop/memory.json)')
+  .option('--provider <name>', "the writer's provider for this run: builtin, anthropic, openai or command")
+  .option('--model <name>', "the writer's model for this run")
+  .option('--record <file>', "save this run's model traffic (prompts and replies, no keys) to a file")
+  .option('--replay <file>', 're-run recorded model traffic with no network (no API keys needed)')
   .option('--no-tui', 'plain log lines (the only view for now)')
   .option('--json', 'one JSON event per line on stdout')
-  .action(async (file: string | undefined, opts: { target?: string[]; minutes?: number; rounds?: number; resume?: string; memory?: string; json?: boolean }) => {
+  .action(async (file: string | undefined, opts: { target?: string[]; minutes?: number; rounds?: number; resume?: string; memory?: string; json?: boolean; provider?: string; model?: string; record?: string; replay?: string }) => {
     const workflow = loadWorkflow(file);
     for (const [flag, v] of [['--minutes', opts.minutes], ['--rounds', opts.rounds]] as const)
       if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new UserError(`${flag}: expected a non-negative number`);
@@ -41,6 +45,10 @@ program
       rounds: opts.rounds,
       resume: opts.resume,
       memoryPath: opts.memory,
+      provider: opts.provider,
+      model: opts.model,
+      record: opts.record,
+      replay: opts.replay,
       onEvent: print,
       onWarning: (m) => print({ type: 'warning', message: m }),
     });

@@ -1,4 +1,5 @@
-export { UserError, ConfigError } from './errors.js';
+export { UserError, ConfigError, ProviderError, ProviderPausedError, isRetryableStatus } from './errors.js';
+export { retryAfterMs, retryWithBackoff, type RetryOptions } from './retry.js';
 export { Rng } from './rng.js';
 export { shortHash } from './hash.js';
 export { configErrorFromZod, didYouMean, editDistance, formatPath } from './config-error.js';

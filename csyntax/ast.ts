@@ -33,6 +33,8 @@ export interface For {
   body: Stmt;
   /** `#pragma` lines written immediately before the loop. */
   pragmas: string[];
+  /** A remainder loop made by unrolling: cold code the writer leaves alone. */
+  cold?: boolean;
 }
 
 export interface Decl {

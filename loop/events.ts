@@ -1,4 +1,4 @@
-import type { BaselineProfile, Diagnosis } from '../agents/index.js';
+import type { BaselineProfile, Diagnosis, Spend } from '../agents/index.js';
 import type { DeviceProfile } from '../devices/index.js';
 import type { Outcome } from '../memory/index.js';
 
@@ -24,10 +24,12 @@ export interface CandidateResult {
   gflops?: number;
   pctOfRoof?: number;
   pairs?: number;
+  /** Writer turns it took (refinement after compile errors or verifier feedback). */
+  turns?: number;
 }
 
 export type KloopEvent =
-  | { type: 'run.start'; runId: string; targets: string[]; fingerprint: string; options: RunOptionsSnapshot }
+  | { type: 'run.start'; runId: string; targets: string[]; fingerprint: string; options: RunOptionsSnapshot; agents?: Record<string, string> }
   | { type: 'run.resume'; runId: string }
   | { type: 'device.profile'; profile: DeviceProfile; measured: boolean }
   | { type: 'round.start'; target: string; round: number; baseline: string }
@@ -40,6 +42,7 @@ export type KloopEvent =
   | { type: 'git.commit'; target: string; id: string; branch: string; sha: string }
   | { type: 'round.end'; target: string; round: number; kept?: string }
   | { type: 'target.stopped'; target: string; reason: string }
+  | { type: 'model.usage'; spend: Spend }
   | { type: 'warning'; message: string }
   | { type: 'run.end'; reason: string };
 

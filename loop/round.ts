@@ -1,12 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import PQueue from 'p-queue';
-import { programKey, type Analyzer, type Draft, type Profiler, type Writer } from '../agents/index.js';
-import { shortHash, type RwLock } from '../common/index.js';
+import { programKey, type Analyzer, type Draft, type Profiler, type RoundContext, type Writer, type WriterSession } from '../agents/index.js';
+import { ProviderError, shortHash, type RwLock } from '../common/index.js';
 import { roofline, type BuildResult, type Device, type DeviceProfile } from '../devices/index.js';
 import type { Baseline, MemoryStore } from '../memory/index.js';
 import { evalExpr, type Target } from '../targets/index.js';
-import type { Verdict, Verifier } from '../verifiers/index.js';
+import { publicFeedback, type CheckPlan, type Verdict, type Verifier } from '../verifiers/index.js';
 import { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
 import type { CandidateResult, Emit } from './events.js';
 import type { GitRecorder } from './git-recorder.js';
@@ -28,6 +28,8 @@ export interface RoundDeps {
   now: () => Date;
   cores: number;
   candidates: number;
+  /** Turns a writer gets to fix its candidate from the verifier's feedback. */
+  maxTurns: number;
   timing: TimingConfig;
   git?: GitRecorder;
   /** Median time of baselines measured in this run, by baseline key. */
@@ -36,6 +38,8 @@ export interface RoundDeps {
   baselineBinaries: Map<string, string>;
   /** Bench-size input file of this target. */
   benchInput: string;
+  /** This target's earlier candidates. */
+  history: CandidateResult[];
   /** True once the run's time is up: remaining work is skipped. */
   outOfTime: () => boolean;
   seed: number;
@@ -51,7 +55,8 @@ interface Evaluated {
   id: string;
   dir: string;
   draft: Draft;
-  build: BuildResult;
+  turns: number;
+  build?: BuildResult;
   verdict?: Verdict;
 }
 
@@ -66,25 +71,82 @@ async function buildBaseline(d: RoundDeps, b: Baseline): Promise<string> {
   return r.binary!;
 }
 
-/** One round on one target: profile, analyse, write N, build+verify in parallel, A/B time, keep or discard, reflect. */
+async function measureBaseline(d: RoundDeps, b: Baseline, binary: string): Promise<number> {
+  const key = baselineKey(b);
+  const known = d.baselineTimes.get(key);
+  if (known !== undefined) return known;
+  const { target } = d;
+  const r = await d.lock.exclusive(() => d.device.time({ binary, target, size: target.benchSize, input: d.benchInput, minMs: d.timing.minMs, maxReps: d.timing.maxReps, workDir: join(d.runDir, 'baselines'), timeoutMs: 900_000 }));
+  if (!r.ok) throw new Error(`the baseline of ${target.name} failed its timed run: ${r.run.stderr.slice(0, 300)}`);
+  const ns = r.timesNs.sort((a, b) => a - b)[r.timesNs.length >> 1];
+  d.baselineTimes.set(key, ns);
+  return ns;
+}
+
+/**
+ * One writer's candidate: draft, build, verify; compile errors and verifier failures (without the
+ * hidden sizes or seeds) go back to the same writer, up to maxTurns.
+ */
+async function refine(d: RoundDeps, round: number, session: WriterSession, slot: { id: string; dir: string }, plan: CheckPlan, queue: PQueue): Promise<Evaluated | undefined> {
+  const { target, emit } = d;
+  let feedback: string | undefined;
+  let last: Evaluated | undefined;
+  for (let turn = 1; turn <= d.maxTurns; turn++) {
+    let draft: Draft | undefined;
+    try {
+      draft = await session.next(feedback);
+    } catch (e) {
+      if (!(e instanceof ProviderError)) throw e;
+      emit({ type: 'warning', message: `${slot.id}: writer turn ${turn} failed: ${e.message}` });
+      break;
+    }
+    if (!draft) break;
+    const turnDir = join(slot.dir, 'turns');
+    mkdirSync(turnDir, { recursive: true });
+    if (draft.transcript) {
+      writeFileSync(join(turnDir, `turn-${turn}.prompt.md`), draft.transcript.prompt);
+      writeFileSync(join(turnDir, `turn-${turn}.reply.md`), draft.transcript.reply);
+    }
+    if (turn === 1) emit({ type: 'candidate.proposed', target: target.name, round, id: slot.id, description: draft.description, flags: draft.flags });
+    last = { id: slot.id, dir: slot.dir, draft, turns: turn };
+    if (draft.problem) {
+      feedback = draft.problem;
+      continue;
+    }
+    writeFileSync(join(slot.dir, 'kernel.c'), draft.source);
+    writeFileSync(join(turnDir, `turn-${turn}.c`), draft.source);
+    writeFileSync(join(slot.dir, 'candidate.json'), JSON.stringify({ id: slot.id, target: target.name, round, turn, description: draft.description, flags: draft.flags, kinds: draft.kinds }, null, 2));
+    await d.memory.addTried(target.name, d.fingerprint, [programKey(draft.source, draft.flags)]);
+    const current = last;
+    await queue.add(() =>
+      d.lock.shared(async () => {
+        emit({ type: 'candidate.state', target: target.name, id: slot.id, state: 'building' });
+        current.build = await d.device.build({ target, source: draft!.source, flags: draft!.flags, workDir: slot.dir });
+        if (!current.build.ok) return;
+        emit({ type: 'candidate.state', target: target.name, id: slot.id, state: 'checking' });
+        current.verdict = await d.verifier.verify(plan, current.build.binary!, slot.dir);
+        writeFileSync(join(slot.dir, 'verdict.json'), JSON.stringify(current.verdict, null, 2));
+      }),
+    );
+    if (current.verdict?.status === 'tested') break;
+    feedback = !current.build!.ok ? `The kernel does not compile:\n${current.build!.log.slice(-3000)}` : publicFeedback(current.verdict!);
+    writeFileSync(join(turnDir, `turn-${turn}.feedback.txt`), feedback);
+  }
+  return last;
+}
+
+/** One round on one target: profile, analyse, write N (refining), build+verify in parallel, A/B time, keep or discard, reflect. */
 export async function runRound(d: RoundDeps, round: number, baseline: Baseline): Promise<{ kept?: string; proposed: number }> {
   const { target, emit } = d;
-  const bkey = baselineKey(baseline);
   emit({ type: 'round.start', target: target.name, round, baseline: baseline.lineage.at(-1)?.candidateId ?? 'reference' });
   const baseBin = await buildBaseline(d, baseline);
-
-  let medianNs = d.baselineTimes.get(bkey);
-  if (medianNs === undefined) {
-    const r = await d.lock.exclusive(() => d.device.time({ binary: baseBin, target, size: target.benchSize, input: d.benchInput, minMs: d.timing.minMs, maxReps: d.timing.maxReps, workDir: join(d.runDir, 'baselines'), timeoutMs: 900_000 }));
-    if (!r.ok) throw new Error(`the baseline of ${target.name} failed its timed run: ${r.run.stderr.slice(0, 300)}`);
-    medianNs = r.timesNs.sort((a, b) => a - b)[r.timesNs.length >> 1];
-    d.baselineTimes.set(bkey, medianNs);
-  }
+  const medianNs = await measureBaseline(d, baseline, baseBin);
   if (baseline.verdict === 'reference' && (await d.memory.getReferenceNs(target.name, d.fingerprint)) === undefined) await d.memory.setReferenceNs(target.name, d.fingerprint, medianNs);
-  const profile = await d.profiler.profile({ target, baseline, deviceProfile: d.deviceProfile, medianNs });
-  emit({ type: 'baseline.profile', target: target.name, round, profile });
   const insights = await d.memory.insights({ target: target.name, fingerprint: d.fingerprint, limit: 500 });
-  const diagnosis = await d.analyzer.analyze({ target, baseline, profile, insights, count: d.candidates });
+  const ctx: RoundContext = { target, baseline, deviceProfile: d.deviceProfile, insights, history: d.history.slice(-30), round, candidates: d.candidates, cores: d.cores, seed: d.seed };
+  const profile = await d.profiler.profile({ ...ctx, medianNs });
+  emit({ type: 'baseline.profile', target: target.name, round, profile });
+  const diagnosis = await d.analyzer.analyze({ ...ctx, profile });
   emit({ type: 'analysis', target: target.name, round, diagnosis });
   if (d.outOfTime()) {
     emit({ type: 'round.end', target: target.name, round });
@@ -92,40 +154,21 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   }
   const tried = await d.memory.tried(target.name, d.fingerprint);
   tried.add(programKey(baseline.source, baseline.flags));
-  const drafts = await d.writer.write({ target, baseline, profile, diagnosis, insights, tried, count: d.candidates, round, seed: d.seed, cores: d.cores });
-  if (!drafts.length) {
+  const slots = Array.from({ length: d.candidates }, (_, i) => {
+    const id = `${target.name}-r${round}-c${i + 1}`;
+    const dir = join(d.runDir, 'candidates', id);
+    return { id, dir };
+  });
+  const sessions = await d.writer.sessions({ ...ctx, profile, diagnosis, tried, slots });
+  if (!sessions.length) {
     emit({ type: 'round.end', target: target.name, round });
     return { proposed: 0 };
   }
-  await d.memory.addTried(target.name, d.fingerprint, drafts.map((x) => programKey(x.source, x.flags)));
-
-  const cands = drafts.map((draft, i) => {
-    const id = `${target.name}-r${round}-c${i + 1}`;
-    const dir = join(d.runDir, 'candidates', id);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'kernel.c'), draft.source);
-    writeFileSync(join(dir, 'candidate.json'), JSON.stringify({ id, target: target.name, round, description: draft.description, flags: draft.flags, kinds: draft.kinds, baseline: bkey }, null, 2));
-    emit({ type: 'candidate.proposed', target: target.name, round, id, description: draft.description, flags: draft.flags });
-    return { id, dir, draft };
-  });
+  slots.forEach((s) => mkdirSync(s.dir, { recursive: true }));
 
   const plan = await d.lock.shared(() => d.verifier.prepare(target, d.seed, join(d.runDir, 'rounds', `${target.name}-r${round}`)));
   const queue = new PQueue({ concurrency: d.cores });
-  const evaluated: Evaluated[] = await Promise.all(
-    cands.map((c) =>
-      queue.add(() =>
-        d.lock.shared(async (): Promise<Evaluated> => {
-          emit({ type: 'candidate.state', target: target.name, id: c.id, state: 'building' });
-          const build = await d.device.build({ target, source: c.draft.source, flags: c.draft.flags, workDir: c.dir });
-          if (!build.ok) return { ...c, build };
-          emit({ type: 'candidate.state', target: target.name, id: c.id, state: 'checking' });
-          const verdict = await d.verifier.verify(plan, build.binary!, c.dir);
-          writeFileSync(join(c.dir, 'verdict.json'), JSON.stringify(verdict, null, 2));
-          return { ...c, build, verdict };
-        }),
-      ) as Promise<Evaluated>,
-    ),
-  );
+  const evaluated = (await Promise.all(sessions.map((s, i) => refine(d, round, s, slots[i], plan, queue)))).filter((e): e is Evaluated => !!e);
 
   const verified = evaluated.filter((e) => e.verdict?.status === 'tested');
   let timings = new Map<string, TimingResult>();
@@ -138,7 +181,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
       input: d.benchInput,
       workDir: join(d.runDir, 'baselines'),
       baseline: { id: 'baseline', binary: baseBin },
-      candidates: verified.map((v) => ({ id: v.id, binary: v.build.binary! })),
+      candidates: verified.map((v) => ({ id: v.id, binary: v.build!.binary! })),
       config: d.timing,
       exclusive: (fn) => d.lock.exclusive(fn),
     });
@@ -146,8 +189,10 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
 
   const flops = evalExpr(target.flops, target.benchSize);
   const bytes = evalExpr(target.bytes, target.benchSize);
+  const peak = target.real === 'float' ? d.deviceProfile.gflops.fp32.all : d.deviceProfile.gflops.fp64.all;
   const results: CandidateResult[] = evaluated.map((e) => {
-    const base = { id: e.id, target: target.name, round, description: e.draft.description, flags: e.draft.flags, kinds: e.draft.kinds };
+    const base = { id: e.id, target: target.name, round, description: e.draft.description, flags: e.draft.flags, kinds: e.draft.kinds, turns: e.turns };
+    if (!e.build) return { ...base, status: 'crash', verdict: 'rejected (no code)', reason: e.draft.problem };
     if (!e.build.ok) return { ...base, status: 'crash', verdict: 'rejected (build)', reason: firstError(e.build.log) };
     const v = e.verdict!;
     if (v.status === 'rejected') return { ...base, status: v.layer === 'run' ? 'crash' : 'invalid', verdict: `rejected (${v.layer})`, reason: v.reason };
@@ -159,7 +204,6 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     const common = { ...base, speedup: t.speedup, ciLow: t.ciLow, ciHigh: t.ciHigh, vsReference: baseline.vsReference * t.speedup, medianNs: t.medianNs, gflops: r.gflops, pctOfRoof: r.pctOfRoof, pairs: t.pairs, verdict: v.status };
     // Faster than the device's measured compute peak: a measurement trick, not a kernel. (The
     // bandwidth roof is DRAM's; a working set that fits in the last-level cache may beat it.)
-    const peak = target.real === 'float' ? d.deviceProfile.gflops.fp32.all : d.deviceProfile.gflops.fp64.all;
     if (r.gflops > peak * 1.1) return { ...common, status: 'invalid', verdict: 'rejected (roofline)', reason: `${r.gflops.toFixed(1)} GFLOP/s is above the device's measured peak of ${peak.toFixed(1)}` };
     return { ...common, status: 'discard', reason: t.ciLow > d.timing.minSpeedup ? undefined : `95% CI low ${t.ciLow.toFixed(3)} ≤ ${d.timing.minSpeedup}` };
   });
@@ -191,9 +235,9 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   }
 
   const outcomes = results.map((r) => ({ candidateId: r.id, kinds: r.kinds, description: r.description, outcome: r.status, speedup: r.speedup, ciLow: r.ciLow, ciHigh: r.ciHigh, reason: r.reason }));
-  await d.memory.addInsights(await d.analyzer.reflect({ target, fingerprint: d.fingerprint, runId: d.runId, round, outcomes, at: d.now().toISOString() }));
+  await d.memory.addInsights(await d.analyzer.reflect({ ...ctx, profile, diagnosis, fingerprint: d.fingerprint, runId: d.runId, outcomes, at: d.now().toISOString() }));
   emit({ type: 'round.end', target: target.name, round, kept: winner?.id });
-  return { kept: winner?.id, proposed: drafts.length };
+  return { kept: winner?.id, proposed: sessions.length };
 }
 
 /** Make a kept candidate the baseline: memory first, then the journal, then git. */

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Analyzer, Profiler, Writer } from '../agents/index.js';
+import { CostLedger, type Analyzer, type Profiler, type Spend, type SpendTotals, type Writer } from '../agents/index.js';
 import { Rng, RwLock, shortHash, UserError } from '../common/index.js';
 import type { Device, DeviceProfile } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
@@ -13,7 +13,7 @@ import { Journal } from './journal.js';
 import { writeResults } from './results-tsv.js';
 import { adoptBaseline, referenceBaseline, runRound, type RoundDeps } from './round.js';
 import { emptyState, progressOf, replay, type RunState } from './state.js';
-import { any, budgetMinutes, deadline, maxRounds, noImprovementFor, type StopCondition } from './stop.js';
+import { any, budgetMinutes, budgetTokens, budgetUsd, deadline, maxRounds, noImprovementFor, type StopCondition, type StopState } from './stop.js';
 
 export interface RunnerDeps {
   runsDir: string;
@@ -29,10 +29,18 @@ export interface RunnerDeps {
   onEvent?: (e: KloopEvent) => void;
   now?: () => Date;
   cores: number;
+  /** Writer turns per candidate (refinement); the built-in writer uses one. */
+  maxTurns?: number;
   timing: TimingConfig;
   options: RunOptionsSnapshot;
   /** Continue this run instead of starting a new one. */
   resume?: string;
+  budget?: { usd?: number; tokens?: number };
+  /** Epoch ms until which the writer's provider is paused (0: not paused). */
+  writerPausedUntil?: () => number;
+  /** Which agent runs each role, for the journal. */
+  agents?: Record<string, string>;
+  sleep?: (ms: number) => Promise<void>;
   /** Extra wall-time accounting, if the sandbox is metered. */
   busyMs?: () => { compile: number; run: number; any: number };
 }
@@ -46,6 +54,7 @@ export interface RunSummary {
   keeps: number;
   perTarget: { target: string; rounds: number; candidates: number; keeps: number; vsReference: number; referenceMs?: number; bestMs?: number; bestGflops?: number; pctOfRoof?: number }[];
   busy?: { compileMs: number; runMs: number; anyMs: number; outsideShare: number };
+  spend: { total: SpendTotals; byRole: Record<string, SpendTotals>; byProvider: Record<string, SpendTotals>; byTarget: Record<string, SpendTotals> };
 }
 
 function newRunId(now: Date): string {
@@ -62,6 +71,9 @@ export class Runner {
   private readonly state: RunState;
   private readonly lock = new RwLock();
   private readonly started: number;
+  readonly ledger = new CostLedger();
+  /** Warnings raised while the run was being wired, journaled once it starts. */
+  readonly pendingWarnings: string[] = [];
 
   constructor(private readonly d: RunnerDeps) {
     this.now = d.now ?? (() => new Date());
@@ -76,6 +88,7 @@ export class Runner {
       this.dir = join(d.runsDir, this.runId);
       this.state = emptyState(this.runId);
     }
+    for (const sp of this.state.spend) this.ledger.add(sp);
     mkdirSync(join(this.dir, 'candidates'), { recursive: true });
     this.journal = new Journal(join(this.dir, 'journal.jsonl'), this.now);
   }
@@ -90,6 +103,19 @@ export class Runner {
     this.d.onEvent?.(e);
   };
 
+  /** Called for every model call (through the metered providers). */
+  recordUsage = (s: Spend): void => {
+    this.ledger.add(s);
+    this.emit({ type: 'model.usage', spend: s });
+  };
+
+  warn = (message: string): void => this.emit({ type: 'warning', message });
+
+  private stopState(): StopState {
+    const t = this.ledger.total();
+    return { elapsedMs: this.elapsedMs(), now: this.now(), spentUsd: t.usd, spentTokens: t.inputTokens + t.outputTokens };
+  }
+
   private elapsedMs(): number {
     return this.state.priorElapsedMs + (this.now().getTime() - this.started);
   }
@@ -98,8 +124,9 @@ export class Runner {
     const { d } = this;
     const fp = await d.device.fingerprint();
     if (d.resume) this.emit({ type: 'run.resume', runId: this.runId });
-    else this.emit({ type: 'run.start', runId: this.runId, targets: d.targets.map((t) => t.name), fingerprint: fp.id, options: d.options });
+    else this.emit({ type: 'run.start', runId: this.runId, targets: d.targets.map((t) => t.name), fingerprint: fp.id, options: d.options, agents: d.agents });
     writeResults(join(this.dir, 'results.tsv'), this.state.results);
+    for (const m of this.pendingWarnings.splice(0)) this.warn(m);
 
     let profile = await d.memory.getProfile(fp.id);
     const measured = !profile;
@@ -112,19 +139,31 @@ export class Runner {
     await this.applyPendingKeeps(fp.id);
 
     const opts = d.options;
-    const runStop: StopCondition = any(...(opts.minutes ? [budgetMinutes(opts.minutes)] : []), ...(opts.deadline ? [deadline(new Date(opts.deadline))] : []));
+    const runStop: StopCondition = any(
+      ...(opts.minutes ? [budgetMinutes(opts.minutes)] : []),
+      ...(opts.deadline ? [deadline(new Date(opts.deadline))] : []),
+      ...(d.budget?.usd ? [budgetUsd(d.budget.usd)] : []),
+      ...(d.budget?.tokens ? [budgetTokens(d.budget.tokens)] : []),
+    );
     const targetStop: StopCondition = any(maxRounds(opts.rounds), noImprovementFor(opts.noImprovementRounds));
     const baselineTimes = new Map<string, number>();
     const baselineBinaries = new Map<string, string>();
     const benchInputs = new Map<string, string>();
+    const emptyRounds = new Map<string, number>();
     const rng = new Rng(Number.parseInt(shortHash(this.runId).slice(0, 8), 16));
     let reason = 'all targets stopped';
 
     for (;;) {
-      const stopNow = runStop({ elapsedMs: this.elapsedMs(), now: this.now() });
+      const stopNow = runStop(this.stopState());
       if (stopNow) {
         reason = stopNow;
         break;
+      }
+      // A writer whose provider stays down: wait for it (the stop conditions still apply).
+      const pausedUntil = d.writerPausedUntil?.() ?? 0;
+      if (pausedUntil > Date.now()) {
+        await (d.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms))))(Math.min(30_000, pausedUntil - Date.now()));
+        continue;
       }
       const active = d.targets.filter((t) => !this.state.stopped.has(t.name));
       if (!active.length) break;
@@ -161,12 +200,14 @@ export class Runner {
         now: this.now,
         cores: d.cores,
         candidates: opts.candidates,
+        maxTurns: d.maxTurns ?? 1,
+        history: this.state.results.filter((r) => r.target === target.name),
         timing: d.timing,
         git: d.git,
         baselineTimes,
         baselineBinaries,
         benchInput: benchInputs.get(target.name)!,
-        outOfTime: () => !!runStop({ elapsedMs: this.elapsedMs(), now: this.now() }),
+        outOfTime: () => !!runStop(this.stopState()),
         seed: rng.u32(),
       };
       const round = p.rounds + 1;
@@ -176,7 +217,10 @@ export class Runner {
         p.lastKeepRound = round;
         p.roundsSinceKeep = 0;
       } else p.roundsSinceKeep++;
-      if (!r.proposed) {
+      // A writer with nothing new twice in a row is done with this target.
+      const empty = (emptyRounds.get(target.name) ?? 0) + (r.proposed ? -Infinity : 1);
+      emptyRounds.set(target.name, Math.max(0, empty));
+      if (empty >= 2) {
         this.state.stopped.set(target.name, 'the writer has no new ideas');
         this.emit({ type: 'target.stopped', target: target.name, reason: 'the writer has no new ideas' });
       }
@@ -239,7 +283,9 @@ export class Runner {
     }
     const elapsedMs = this.elapsedMs();
     const busy = d.busyMs?.();
+    const spend = { total: this.ledger.total(), byRole: this.ledger.by((s) => s.role), byProvider: this.ledger.by((s) => `${s.provider}/${s.model}`), byTarget: this.ledger.by((s) => s.target) };
     const summary: RunSummary = {
+      spend,
       runId: this.runId,
       dir: this.dir,
       reason,

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BuiltinAnalyzer, BuiltinProfiler, BuiltinWriter } from '../agents/index.js';
+import { createAgents, type Spend } from '../agents/index.js';
 import { UserError } from '../common/index.js';
 import { CpuDevice, detectCompiler } from '../devices/index.js';
 import { LowdbStore, type MemoryStore } from '../memory/index.js';
@@ -25,6 +25,13 @@ export interface CreateRunOptions {
   onWarning?: (message: string) => void;
   sandbox?: Sandbox;
   memory?: MemoryStore;
+  /** `--provider` / `--model`: override the writer's provider and model for this run. */
+  provider?: string;
+  model?: string;
+  /** `--record FILE` saves the run's model traffic; `--replay FILE` serves it with no network. */
+  record?: string;
+  replay?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Wire a Runner from a workflow and command-line overrides (plain dependency injection). */
@@ -42,15 +49,35 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
   const memory = o.memory ?? LowdbStore.file(resolve(cwd, o.memoryPath ?? c.memory.path));
   const git = c.git.commit ? await GitRecorder.open(cwd) : undefined;
   if (c.git.commit && !git) o.onWarning?.(`${cwd} is not inside a git work tree: new baselines are kept in memory and runs/, not committed`);
-  return new Runner({
+  // The runner owns the ledger and the journal; providers report to it once it exists.
+  let usageSink: (s: Spend) => void = () => undefined;
+  const early: string[] = [];
+  let warnSink: (m: string) => void = (m) => early.push(m);
+  const agents = createAgents({
+    workflow: o.workflow,
+    env: o.env ?? process.env,
+    writerProvider: o.provider,
+    writerModel: o.model,
+    record: o.record && resolve(cwd, o.record),
+    replay: o.replay && resolve(cwd, o.replay),
+    sandbox: metered,
+    scratchDir: join(runsDir, '.agents'),
+    onUsage: (s) => usageSink(s),
+    warn: (m) => warnSink(m),
+  });
+  const runner = new Runner({
     runsDir,
     targets,
     device,
     verifier: new Verifier({ device, hiddenSizes: c.verify.hidden_sizes, caseTimeoutMs: c.verify.case_timeout_s * 1000 }),
     memory,
-    profiler: new BuiltinProfiler(),
-    analyzer: new BuiltinAnalyzer(),
-    writer: new BuiltinWriter({ depth: c.agents.writer.search_depth, beam: c.agents.writer.beam, searchMs: c.agents.writer.search_ms }),
+    profiler: agents.profiler,
+    analyzer: agents.analyzer,
+    writer: agents.writer,
+    maxTurns: agents.maxTurns,
+    agents: agents.describe,
+    budget: c.budget,
+    writerPausedUntil: () => Math.max(0, ...agents.pausable.map((p) => p.pausedUntilMs())),
     git,
     onEvent: o.onEvent,
     cores,
@@ -67,4 +94,8 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
     resume: o.resume,
     busyMs: () => metered.busyMs,
   });
+  usageSink = runner.recordUsage;
+  warnSink = runner.warn;
+  runner.pendingWarnings.push(...early);
+  return runner;
 }

@@ -1,3 +1,4 @@
+import type { Spend } from '../agents/index.js';
 import type { CandidateResult, Journaled, RunOptionsSnapshot } from './events.js';
 import type { TargetProgress } from './stop.js';
 
@@ -13,10 +14,12 @@ export interface RunState {
   stopped: Map<string, string>;
   /** Kept candidates whose baseline update was not journaled (killed in between). */
   pendingKeeps: CandidateResult[];
+  /** Model usage of earlier sessions, for the cost ledger. */
+  spend: Spend[];
 }
 
 export function emptyState(runId: string): RunState {
-  return { runId, priorElapsedMs: 0, results: [], resultIds: new Set(), progress: new Map(), stopped: new Map(), pendingKeeps: [] };
+  return { runId, priorElapsedMs: 0, results: [], resultIds: new Set(), progress: new Map(), stopped: new Map(), pendingKeeps: [], spend: [] };
 }
 
 export function progressOf(s: RunState, target: string): TargetProgress {
@@ -60,6 +63,9 @@ export function replay(runId: string, events: Journaled[]): RunState {
         break;
       case 'baseline.updated':
         updated.add(e.id);
+        break;
+      case 'model.usage':
+        s.spend.push(e.spend);
         break;
       case 'target.stopped':
         s.stopped.set(e.target, e.reason);

@@ -9,6 +9,8 @@ export interface TargetProgress {
 export interface StopState {
   elapsedMs: number;
   now: Date;
+  spentUsd?: number;
+  spentTokens?: number;
   target?: TargetProgress;
 }
 
@@ -33,6 +35,16 @@ export const noImprovementFor =
   (k: number): StopCondition =>
   (s) =>
     s.target && s.target.roundsSinceKeep >= k ? `no improvement in ${k} rounds` : undefined;
+
+export const budgetUsd =
+  (usd: number): StopCondition =>
+  (s) =>
+    (s.spentUsd ?? 0) >= usd ? `budget of $${usd} spent ($${(s.spentUsd ?? 0).toFixed(4)})` : undefined;
+
+export const budgetTokens =
+  (n: number): StopCondition =>
+  (s) =>
+    (s.spentTokens ?? 0) >= n ? `budget of ${n} tokens spent (${s.spentTokens})` : undefined;
 
 export const any =
   (...cs: StopCondition[]): StopCondition =>

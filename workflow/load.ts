@@ -2,16 +2,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, configErrorFromZod, didYouMean, packageRoot, UserError } from '../common/index.js';
+import { PROMPT_SCHEMAS } from './prompt-schema.js';
 import { workflowSchema, type WorkflowConfig } from './schema.js';
+import { Template, TemplateError } from './template.js';
 
-export const ROLES = ['profiler', 'analyzer', 'writer'] as const;
+/** Prompt sections of the body: one per agent role, plus the analyzer's reflection. */
+export const ROLES = ['profiler', 'analyzer', 'writer', 'reflect'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Workflow {
   file: string;
   config: WorkflowConfig;
-  /** One prompt template per role, from the body's "## role" sections. */
-  prompts: Partial<Record<Role, string>>;
+  /** One prompt template per role, from the body's "## role" sections, validated. */
+  prompts: Partial<Record<Role, Template>>;
 }
 
 /** The WORKFLOW.md shipped with kloop: the embedded defaults. */
@@ -24,13 +27,18 @@ export function splitFrontMatter(file: string, text: string): { yaml: string; bo
   return { yaml: m[1], body: m[2] };
 }
 
-export function parseSections(file: string, body: string): Partial<Record<Role, string>> {
-  const prompts: Partial<Record<Role, string>> = {};
+export function parseSections(file: string, body: string): Partial<Record<Role, Template>> {
+  const prompts: Partial<Record<Role, Template>> = {};
   const parts = body.split(/^## +(.+)$/m);
   for (let i = 1; i < parts.length; i += 2) {
     const name = parts[i].trim().toLowerCase();
     if (!(ROLES as readonly string[]).includes(name)) throw new ConfigError(file, `## ${parts[i].trim()}`, `unknown role section${didYouMean(name, ROLES)}; sections are ${ROLES.join(', ')}`);
-    prompts[name as Role] = parts[i + 1].trim();
+    try {
+      prompts[name as Role] = new Template(parts[i + 1].trim(), PROMPT_SCHEMAS[name as Role]);
+    } catch (e) {
+      if (e instanceof TemplateError) throw new ConfigError(file, `## ${name}`, `${e.message} of the section`);
+      throw e;
+    }
   }
   return prompts;
 }

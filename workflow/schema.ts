@@ -1,6 +1,39 @@
 import { z } from 'zod';
 
 /** The front matter of WORKFLOW.md. Every key has a default; unknown keys are errors. */
+const PROVIDERS = ['builtin', 'anthropic', 'openai', 'command'] as const;
+
+/** What every role may set: which provider and model, and how to call it. */
+const roleFields = {
+  provider: z.enum(PROVIDERS).default('builtin'),
+  model: z.string().min(1).optional(),
+  base_url: z.url().optional(),
+  max_tokens: z.number().int().min(1).default(8192),
+  temperature: z.number().min(0).max(2).optional(),
+  stream: z.boolean().default(false),
+  timeout_s: z.number().positive().default(300),
+  command: z
+    .strictObject({
+      argv: z.array(z.string().min(1)).min(1),
+      timeout_s: z.number().positive().default(900),
+      output_bytes: z.number().int().min(1024).default(1_000_000),
+      env: z.array(z.string()).default([]),
+    })
+    .optional(),
+};
+
+const needsCommand = (r: { provider: string; command?: unknown }) => r.provider !== 'command' || r.command !== undefined;
+const commandMessage = { message: 'provider "command" needs command: { argv: [program, args...] }', path: ['command'] };
+
+const providerSettings = z
+  .strictObject({
+    concurrency: z.number().int().min(1).default(4),
+    retries: z.number().int().min(0).default(4),
+    pause_after: z.number().int().min(1).default(3),
+    pause_s: z.number().positive().default(300),
+  })
+  .prefault({});
+
 export const workflowSchema = z.strictObject({
   targets: z.array(z.string().min(1)).optional(),
   device: z.enum(['cpu']).default('cpu'),
@@ -30,18 +63,23 @@ export const workflowSchema = z.strictObject({
     .prefault({}),
   agents: z
     .strictObject({
-      profiler: z.strictObject({ provider: z.enum(['builtin']).default('builtin') }).prefault({}),
-      analyzer: z.strictObject({ provider: z.enum(['builtin']).default('builtin') }).prefault({}),
+      profiler: z.strictObject(roleFields).refine(needsCommand, commandMessage).prefault({}),
+      analyzer: z.strictObject(roleFields).refine(needsCommand, commandMessage).prefault({}),
       writer: z
         .strictObject({
-          provider: z.enum(['builtin']).default('builtin'),
+          ...roleFields,
+          max_turns: z.number().int().min(1).max(20).default(3),
           search_depth: z.number().int().min(1).max(6).default(3),
           beam: z.number().int().min(1).max(64).default(10),
           search_ms: z.number().int().min(10).default(3000),
         })
+        .refine(needsCommand, commandMessage)
         .prefault({}),
     })
     .prefault({}),
+  providers: z.strictObject({ anthropic: providerSettings, openai: providerSettings, command: providerSettings }).prefault({}),
+  budget: z.strictObject({ usd: z.number().positive().optional(), tokens: z.number().int().positive().optional() }).prefault({}),
+  pricing: z.record(z.string(), z.strictObject({ input_per_mtok: z.number().min(0), output_per_mtok: z.number().min(0) })).default({}),
   memory: z.strictObject({ path: z.string().default('.kloop/memory.json') }).prefault({}),
   runs: z.strictObject({ dir: z.string().default('runs') }).prefault({}),
   git: z.strictObject({ commit: z.boolean().default(true) }).prefault({}),

@@ -1,6 +1,5 @@
-import type { Baseline, Insight } from '../../memory/index.js';
-import type { Target } from '../../targets/index.js';
-import type { Analyzer, BaselineProfile, CandidateOutcome, Diagnosis, Idea } from '../roles.js';
+import type { Insight } from '../../memory/index.js';
+import type { Analyzer, BaselineProfile, CandidateOutcome, Diagnosis, Idea, RoundContext } from '../roles.js';
 import { kernelFacts } from './kernel-facts.js';
 
 /**
@@ -10,7 +9,7 @@ import { kernelFacts } from './kernel-facts.js';
 export class BuiltinAnalyzer implements Analyzer {
   readonly name = 'builtin';
 
-  async analyze(ctx: { target: Target; baseline: Baseline; profile: BaselineProfile; insights: Insight[]; count: number }): Promise<Diagnosis> {
+  async analyze(ctx: RoundContext & { profile: BaselineProfile }): Promise<Diagnosis> {
     const { roofline } = ctx.profile;
     const f = kernelFacts(ctx.baseline.source, ctx.target.fn);
     const ideas: Idea[] = [];
@@ -33,11 +32,11 @@ export class BuiltinAnalyzer implements Analyzer {
     return {
       bottleneck,
       summary: `${roofline.pctOfRoof.toFixed(1)}% of the ${roofline.bound} roof; bottleneck: ${bottleneck}${f.parsed ? '' : ' (source not parsed: flag variants only)'}`,
-      ideas: ideas.slice(0, Math.max(ctx.count, 1) + 1),
+      ideas: ideas.slice(0, Math.max(ctx.candidates, 1) + 1),
     };
   }
 
-  async reflect(ctx: { target: Target; fingerprint: string; runId: string; round: number; outcomes: CandidateOutcome[]; at: string }): Promise<Insight[]> {
+  async reflect(ctx: RoundContext & { fingerprint: string; runId: string; outcomes: CandidateOutcome[]; at: string }): Promise<Insight[]> {
     return ctx.outcomes.map((o) => ({
       target: ctx.target.name,
       fingerprint: ctx.fingerprint,

@@ -1,13 +1,12 @@
-import { roofline, type DeviceProfile } from '../../devices/index.js';
-import type { Baseline } from '../../memory/index.js';
-import { evalExpr, type Target } from '../../targets/index.js';
-import type { BaselineProfile, Profiler } from '../roles.js';
+import { roofline } from '../../devices/index.js';
+import { evalExpr } from '../../targets/index.js';
+import type { BaselineProfile, Profiler, RoundContext } from '../roles.js';
 
 /** Places the measured baseline on the device's roofline. Deterministic; no model. */
 export class BuiltinProfiler implements Profiler {
   readonly name = 'builtin';
 
-  async profile(ctx: { target: Target; baseline: Baseline; deviceProfile: DeviceProfile; medianNs: number }): Promise<BaselineProfile> {
+  async profile(ctx: RoundContext & { medianNs: number }): Promise<BaselineProfile> {
     const { target, medianNs } = ctx;
     const flops = evalExpr(target.flops, target.benchSize);
     const bytes = evalExpr(target.bytes, target.benchSize);

@@ -30,13 +30,14 @@ export interface SearchOptions {
 const ENABLING: ReadonlySet<MoveKind> = new Set<MoveKind>(['sink', 'distribute']);
 
 /**
- * States reachable from the beam by enabling moves alone (two steps at most). They join the beam
- * without competing on cost, so that e.g. sink + distribute + interchange is found at depth 1.
+ * States reachable from the beam by enabling moves alone (two steps from the baseline, one at
+ * later depths). They join the beam without competing on cost, so that e.g. sink + distribute +
+ * interchange is found at depth 1, and distribute + tile at the next.
  */
-function enablingClosure(beam: Proposal[], opts: SearchOptions, seen: Set<string>, score: (q: Program) => number, late: () => boolean): Proposal[] {
+function enablingClosure(beam: Proposal[], opts: SearchOptions, seen: Set<string>, score: (q: Program) => number, late: () => boolean, steps: number): Proposal[] {
   const out: Proposal[] = [];
   let frontier = beam;
-  for (let step = 0; step < 2 && out.length < 48; step++) {
+  for (let step = 0; step < steps && out.length < 48; step++) {
     const next: Proposal[] = [];
     for (const b of frontier) {
       if (late()) break;
@@ -68,7 +69,7 @@ export function search(baseline: Program, opts: SearchOptions): Proposal[] {
   const deadline = now() + (opts.budgetMs ?? 3000);
   const score = (q: Program) => estimateCost(q, opts.costCtx) * opts.prior(q.kinds) * (1 + 0.05 * opts.rng.next()) * (1 + 0.01 * q.kinds.length);
   for (let d = 0; d < opts.depth; d++) {
-    if (d === 0) beam = [...beam, ...enablingClosure(beam, opts, seen, score, () => now() > deadline)];
+    beam = [...beam, ...enablingClosure(beam, opts, seen, score, () => now() > deadline, d === 0 ? 2 : 1)];
     const next: Proposal[] = [];
     for (const b of beam) {
       if (now() > deadline) break;
@@ -88,7 +89,9 @@ export function search(baseline: Program, opts: SearchOptions): Proposal[] {
     if (!beam.length) break;
   }
   pool.sort((a, b) => a.cost - b.cost);
-  // Diversity: prefer proposals whose move sets differ.
+  // Diversity: prefer proposals whose move sets differ; the last slot explores (a random pick
+  // from the rest of the top of the pool), so a wrong cost model cannot trap the search.
+  const exploit = opts.count > 2 ? opts.count - 1 : opts.count;
   const out: Proposal[] = [];
   const sigs = new Set<string>();
   for (const p of pool) {
@@ -96,11 +99,9 @@ export function search(baseline: Program, opts: SearchOptions): Proposal[] {
     if (sigs.has(sig)) continue;
     sigs.add(sig);
     out.push(p);
-    if (out.length >= opts.count) return out;
+    if (out.length >= exploit) break;
   }
-  for (const p of pool) {
-    if (out.length >= opts.count) break;
-    if (!out.includes(p)) out.push(p);
-  }
+  const rest = pool.slice(0, opts.count * 8).filter((p) => !out.includes(p));
+  while (out.length < opts.count && rest.length) out.push(rest.splice(Math.floor(opts.rng.next() * rest.length), 1)[0]);
   return out;
 }

@@ -1,9 +1,24 @@
+import { readFileSync } from 'node:fs';
 import { Rng } from '../../common/index.js';
 import { parseC } from '../../csyntax/index.js';
 import type { Insight } from '../../memory/index.js';
-import type { Draft, Writer, WriteContext } from '../roles.js';
+import { oneShotSessions, type Draft, type Writer, type WriterSession, type WriteContext } from '../roles.js';
 import { programKey, search } from './search.js';
 import type { Program } from './transforms/index.js';
+
+/** L1d and L2 sizes from sysfs (Linux), else typical values. */
+function cacheSizes(): { l1Bytes: number; l2Bytes: number } {
+  const read = (index: number, fallback: number) => {
+    try {
+      const t = readFileSync(`/sys/devices/system/cpu/cpu0/cache/index${index}/size`, 'utf8').trim();
+      const n = parseInt(t, 10);
+      return t.endsWith('K') ? n * 1024 : t.endsWith('M') ? n * 1024 * 1024 : n || fallback;
+    } catch {
+      return fallback;
+    }
+  };
+  return { l1Bytes: read(0, 32 * 1024), l2Bytes: read(2, 1024 * 1024) };
+}
 
 /** How much memory and the analyzer's plan favour a sequence of moves (< 1 favours). */
 export function priorFor(kinds: string[], favoured: Set<string>, insights: Insight[]): number {
@@ -19,8 +34,9 @@ export function priorFor(kinds: string[], favoured: Set<string>, insights: Insig
   for (const k of new Set(kinds)) {
     const base = k.split(':')[0];
     if (favoured.has(k) || favoured.has(base)) p *= 0.8;
+    // what failed again and again on this target and device weighs more with every failure
     const s = stats.get(k);
-    if (s) p *= Math.min(2, Math.max(0.5, (1 + s.fail * 0.15) / (1 + s.keep * 0.3)));
+    if (s) p *= Math.min(8, Math.max(0.5, (1 + s.fail * 0.4) / (1 + s.keep * 1.5)));
   }
   return p;
 }
@@ -33,6 +49,10 @@ export class BuiltinWriter implements Writer {
   readonly name = 'builtin';
   constructor(private readonly opts: { depth: number; beam: number; vectorLanes?: number; searchMs?: number }) {}
 
+  async sessions(ctx: WriteContext): Promise<WriterSession[]> {
+    return oneShotSessions(await this.write(ctx));
+  }
+
   async write(ctx: WriteContext): Promise<Draft[]> {
     const { target, baseline } = ctx;
     let unit;
@@ -42,13 +62,14 @@ export class BuiltinWriter implements Writer {
       return this.flagVariants(ctx);
     }
     const program: Program = { unit, fn: target.fn, flags: [...baseline.flags], moves: [], kinds: [] };
+    const cache = cacheSizes();
     const favoured = new Set(ctx.diagnosis.ideas.flatMap((i) => i.favour));
     const proposals = search(program, {
       depth: this.opts.depth,
       beam: this.opts.beam,
-      count: ctx.count,
+      count: ctx.slots.length,
       moveCtx: { allowedFlags: target.allow.flags },
-      costCtx: { sizes: target.benchSize, cores: ctx.cores, vectorLanes: this.opts.vectorLanes ?? 8 },
+      costCtx: { sizes: target.benchSize, cores: ctx.cores, vectorLanes: this.opts.vectorLanes ?? 8, elementBytes: target.real === 'float' ? 4 : 8, ...cache },
       tried: ctx.tried,
       prior: (kinds) => priorFor(kinds, favoured, ctx.insights),
       rng: new Rng(ctx.seed),
@@ -66,6 +87,6 @@ export class BuiltinWriter implements Writer {
       if (ctx.tried.has(programKey(ctx.baseline.source, flags))) continue;
       out.push({ source: ctx.baseline.source, flags, description: `flag ${f}`, kinds: [`flag:${f}`] });
     }
-    return out.slice(0, ctx.count);
+    return out.slice(0, ctx.slots.length);
   }
 }

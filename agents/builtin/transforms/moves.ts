@@ -1,4 +1,4 @@
-import { canonicalLoop, forEachStmt, type For } from '../../../csyntax/index.js';
+import { canonicalLoop, forEachStmt, printExpr, type For } from '../../../csyntax/index.js';
 import { bodyStmts, isInnermost, loopSites, perfectNest, soleInnerLoop } from './loops.js';
 import { parallelize, restrictParams, simd } from './openmp.js';
 import { cloneProgram, kernelOf, type Program } from './program.js';
@@ -59,6 +59,13 @@ export function describeMove(p: Program, m: Move): string {
     case 'flag':
       return `flag ${m.param}`;
   }
+}
+
+/** A remainder loop left by unrolling (marked, or recognised by its start `x / f * f` after a re-parse). */
+function isCold(f: For): boolean {
+  if (f.cold) return true;
+  const c = canonicalLoop(f);
+  return !!c && /\/ \d+ \* \d+/.test(printExpr(c.lo));
 }
 
 /** Loops produced by tiling (their variables end in _t): a nest is tiled once. */
@@ -129,6 +136,7 @@ export function expand(p: Program, ctx: MoveContext, only?: ReadonlySet<MoveKind
   const sites = loopSites(fn.body);
   const tries: Move[] = [];
   sites.forEach((s, i) => {
+    if ([s.loop, ...s.outer].some(isCold)) return;
     tries.push({ kind: 'interchange', loop: i }, { kind: 'sink', loop: i }, { kind: 'parallel', loop: i }, { kind: 'simd', loop: i });
     const n = bodyStmts(s.loop).length;
     for (let at = 1; at < n; at++) tries.push({ kind: 'distribute', loop: i, param: at });
