@@ -18,7 +18,7 @@ export async function verifyCommand(targetArg: string, file: string, opts: { fla
   const build = await device.build({ target, source: readFileSync(file, 'utf8'), flags, workDir: join(work, 'build') });
   const verifier = new Verifier({ device });
   const verdict = build.ok
-    ? await verifier.verify(await verifier.prepare(target, (Date.now() ^ process.pid) >>> 0, join(work, 'plan')), build.binary!, join(work, 'build'))
+    ? await verifier.verify(await verifier.prepare(target, (Date.now() ^ process.pid) >>> 0, join(work, 'plan')), { binary: build.binary!, source: readFileSync(file, 'utf8'), flags, workDir: join(work, 'build') })
     : { status: 'rejected' as const, layer: 'build' as const, reason: 'does not compile', detail: build.log, cases: [], maxErrorRatio: 0 };
   if (opts.json) console.log(JSON.stringify(verdict, null, 2));
   else {

@@ -44,6 +44,14 @@ export interface Device {
   build(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<BuildResult>;
   /** Build the reference as the oracle (values in double plus error bounds). */
   buildOracle(req: { target: Target; workDir: string }): Promise<BuildResult>;
+  /** Symbols of the candidate's compiled object (after build): what it defines and calls. */
+  objectSymbols(workDir: string): Promise<{ ok: boolean; text: string }>;
+  /** The candidate and harness built with AddressSanitizer and UndefinedBehaviorSanitizer. */
+  buildSanitized(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<BuildResult>;
+  /** Reference or candidate built as C++ over the symbolic type, with the proof harness. */
+  buildProof(req: { target: Target; source: string; workDir: string; name: string; harness: string; header: string }): Promise<BuildResult>;
+  /** Run a verification binary (sanitized check, proof) with the candidate's limits. */
+  runTool(req: { binary: string; args: string[]; workDir: string; timeoutMs: number; sanitized?: boolean }): Promise<RunResult>;
   check(req: { binary: string; target: Target; size: Size; input: string; output: string; poison: number; workDir: string; timeoutMs: number }): Promise<RunResult>;
   time(req: { binary: string; target: Target; size: Size; input: string; output?: string; minMs: number; maxReps: number; workDir: string; timeoutMs: number }): Promise<TimedRun>;
 }

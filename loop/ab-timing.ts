@@ -37,6 +37,8 @@ export interface AbTimingRequest {
   config: TimingConfig;
   /** Runs one timed process with the device to itself. */
   exclusive: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Where a candidate's timed runs leave their outputs (checked afterwards). */
+  outputFor?: (id: string) => string | undefined;
   /** Shuffles the candidates' order within a cycle. */
   shuffle?: <T>(xs: T[]) => T[];
 }
@@ -55,8 +57,8 @@ export async function abTiming(req: AbTimingRequest): Promise<Map<string, Timing
   const results = new Map<string, TimingResult>();
   const series = new Map(req.candidates.map((c) => [c.id, { base: [] as number[], cand: [] as number[], done: false, error: undefined as string | undefined }]));
   let baselineWallMs = 0;
-  const run = (binary: string, timeoutMs: number) =>
-    req.exclusive(() => device.time({ binary, target, size, input, minMs: config.minMs, maxReps: config.maxReps, workDir, timeoutMs }));
+  const run = (binary: string, timeoutMs: number, output?: string) =>
+    req.exclusive(() => device.time({ binary, target, size, input, output, minMs: config.minMs, maxReps: config.maxReps, workDir, timeoutMs }));
 
   for (let cycle = 0; cycle < config.maxPairs; cycle++) {
     const active = req.candidates.filter((c) => !series.get(c.id)!.done);
@@ -67,7 +69,7 @@ export async function abTiming(req: AbTimingRequest): Promise<Map<string, Timing
     const b = perProcess(base);
     for (const c of req.shuffle ? req.shuffle([...active]) : active) {
       const s = series.get(c.id)!;
-      const r = await run(c.binary, Math.max(10_000, baselineWallMs * 5));
+      const r = await run(c.binary, Math.max(10_000, baselineWallMs * 5), req.outputFor?.(c.id));
       if (!r.ok) {
         s.done = true;
         s.error = r.run.timedOut ? 'timed out at the bench size' : r.timesNs.length ? "the harness's clock disagreed with kloop's" : `crashed at the bench size (exit ${r.run.exitCode}${r.run.signal ? `, ${r.run.signal}` : ''})`;

@@ -6,7 +6,7 @@ import { ProviderError, shortHash, type RwLock } from '../common/index.js';
 import { roofline, type BuildResult, type Device, type DeviceProfile } from '../devices/index.js';
 import type { Baseline, MemoryStore } from '../memory/index.js';
 import { evalExpr, type Target } from '../targets/index.js';
-import { publicFeedback, type CheckPlan, type Verdict, type Verifier } from '../verifiers/index.js';
+import { publicFeedback, type BenchCheck, type CheckPlan, type Verdict, type Verifier } from '../verifiers/index.js';
 import { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
 import type { CandidateResult, Emit } from './events.js';
 import type { GitRecorder } from './git-recorder.js';
@@ -38,6 +38,8 @@ export interface RoundDeps {
   baselineBinaries: Map<string, string>;
   /** Bench-size input file of this target. */
   benchInput: string;
+  /** Its oracle, for the outputs of timed runs. */
+  bench: BenchCheck;
   /** This target's earlier candidates. */
   history: CandidateResult[];
   /** True once the run's time is up: remaining work is skipped. */
@@ -124,11 +126,11 @@ async function refine(d: RoundDeps, round: number, session: WriterSession, slot:
         current.build = await d.device.build({ target, source: draft!.source, flags: draft!.flags, workDir: slot.dir });
         if (!current.build.ok) return;
         emit({ type: 'candidate.state', target: target.name, id: slot.id, state: 'checking' });
-        current.verdict = await d.verifier.verify(plan, current.build.binary!, slot.dir);
+        current.verdict = await d.verifier.verify(plan, { binary: current.build.binary!, source: draft!.source, flags: draft!.flags, workDir: slot.dir });
         writeFileSync(join(slot.dir, 'verdict.json'), JSON.stringify(current.verdict, null, 2));
       }),
     );
-    if (current.verdict?.status === 'tested') break;
+    if (current.verdict && current.verdict.status !== 'rejected') break;
     feedback = !current.build!.ok ? `The kernel does not compile:\n${current.build!.log.slice(-3000)}` : publicFeedback(current.verdict!);
     writeFileSync(join(turnDir, `turn-${turn}.feedback.txt`), feedback);
   }
@@ -170,7 +172,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   const queue = new PQueue({ concurrency: d.cores });
   const evaluated = (await Promise.all(sessions.map((s, i) => refine(d, round, s, slots[i], plan, queue)))).filter((e): e is Evaluated => !!e);
 
-  const verified = evaluated.filter((e) => e.verdict?.status === 'tested');
+  const verified = evaluated.filter((e) => e.verdict && e.verdict.status !== 'rejected');
   let timings = new Map<string, TimingResult>();
   if (verified.length && !d.outOfTime()) {
     verified.forEach((v) => emit({ type: 'candidate.state', target: target.name, id: v.id, state: 'timing' }));
@@ -184,6 +186,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
       candidates: verified.map((v) => ({ id: v.id, binary: v.build!.binary! })),
       config: d.timing,
       exclusive: (fn) => d.lock.exclusive(fn),
+      outputFor: (id) => join(join(d.runDir, 'candidates', id), 'timed.out'),
     });
   }
 
@@ -199,6 +202,8 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     const t = timings.get(e.id);
     if (!t) return { ...base, status: 'discard', verdict: v.status, reason: 'not timed: the run ran out of time' };
     if (!t.ok) return { ...base, status: 'crash', verdict: v.status, reason: t.error };
+    const timedOut = d.verifier.checkTimedOutput(d.bench, join(e.dir, 'timed.out'));
+    if (!timedOut.ok) return { ...base, status: 'invalid', verdict: 'rejected (timed-output)', reason: timedOut.reason };
     writeFileSync(join(e.dir, 'timings.json'), JSON.stringify(t, null, 2));
     const r = roofline(d.deviceProfile, target.real, flops, bytes, t.medianNs / 1e9);
     const common = { ...base, speedup: t.speedup, ciLow: t.ciLow, ciHigh: t.ciHigh, vsReference: baseline.vsReference * t.speedup, medianNs: t.medianNs, gflops: r.gflops, pctOfRoof: r.pctOfRoof, pairs: t.pairs, verdict: v.status };

@@ -5,7 +5,7 @@ import { Rng, RwLock, shortHash, UserError } from '../common/index.js';
 import type { Device, DeviceProfile } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
 import { evalExpr, type Target } from '../targets/index.js';
-import { makeInputs, type Verifier } from '../verifiers/index.js';
+import { makeInputs, type BenchCheck, type Verifier } from '../verifiers/index.js';
 import type { TimingConfig } from './ab-timing.js';
 import type { CandidateResult, Emit, KloopEvent, RunOptionsSnapshot } from './events.js';
 import type { GitRecorder } from './git-recorder.js';
@@ -149,6 +149,7 @@ export class Runner {
     const baselineTimes = new Map<string, number>();
     const baselineBinaries = new Map<string, string>();
     const benchInputs = new Map<string, string>();
+    const benches = new Map<string, BenchCheck>();
     const emptyRounds = new Map<string, number>();
     const rng = new Rng(Number.parseInt(shortHash(this.runId).slice(0, 8), 16));
     let reason = 'all targets stopped';
@@ -180,8 +181,10 @@ export class Runner {
       if (!benchInputs.has(target.name)) {
         const file = join(this.dir, 'rounds', `${target.name}-bench.in`);
         mkdirSync(join(this.dir, 'rounds'), { recursive: true });
-        writeFileSync(file, makeInputs(target, target.benchSize, 1, 'normal').bytes);
+        const inputs = makeInputs(target, target.benchSize, 1, 'normal');
+        writeFileSync(file, inputs.bytes);
         benchInputs.set(target.name, file);
+        benches.set(target.name, await this.lock.shared(() => d.verifier.prepareBench(target, file, inputs.arrays, join(d.runsDir, '.cache', 'bench'))));
       }
       const deps: RoundDeps = {
         runId: this.runId,
@@ -207,6 +210,7 @@ export class Runner {
         baselineTimes,
         baselineBinaries,
         benchInput: benchInputs.get(target.name)!,
+        bench: benches.get(target.name)!,
         outOfTime: () => !!runStop(this.stopState()),
         seed: rng.u32(),
       };

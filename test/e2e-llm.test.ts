@@ -100,9 +100,9 @@ describe('kloop run with model-backed agents (real SDKs, local server)', () => {
 
   it('--provider anthropic (SSE): a compile error is fixed on the second turn; a wrong answer is rejected with feedback that hides the verifier’s sizes and seeds', async () => {
     server.setScript(conversations([(turn) => ({ reply: codeReply(turn === 1 ? BROKEN : GOOD) }), () => ({ reply: codeReply(WRONG) })]));
-    const { cwd, target } = setup('agents:\n  writer: { provider: anthropic, model: claude-test, stream: true, max_turns: 2 }', 'loop: { candidates: 2, rounds: 1 }');
+    const { cwd, target } = setup('agents:\n  writer: { stream: true, max_turns: 2 }', 'loop: { candidates: 2, rounds: 1 }');
     const before = server.requests.length;
-    const r = await kloop(cwd, ['--target', target], { ANTHROPIC_API_KEY: 'test', ANTHROPIC_BASE_URL: server.anthropicUrl });
+    const r = await kloop(cwd, ['--target', target, '--provider', 'anthropic', '--model', 'claude-test'], { ANTHROPIC_API_KEY: 'test', ANTHROPIC_BASE_URL: server.anthropicUrl });
     expect(r.code, r.out).toBe(0);
     const seen = server.requests.slice(before);
     expect(seen.every((s) => s.api === 'anthropic' && s.body.stream === true)).toBe(true);

@@ -1,7 +1,13 @@
-export { Verifier, type CheckCase, type CheckPlan, type VerifierOptions } from './verifier.js';
+export { Verifier, type BenchCheck, type Candidate, type CheckCase, type CheckPlan, type VerifierOptions } from './verifier.js';
+export { boundedProof, factorsOf, proofSizes, type ProofResult } from './proof.js';
+export { checkSymbols, parseNm, scanSource, HEADER_ALLOW } from './static-gate.js';
+export { SYMBOLIC_HEADER } from './symbolic-header.js';
+export { generateProofHarness } from './proof-harness.js';
 export type { CaseRecord, Layer, Reproducer, Verdict } from './verdict.js';
 export { publicFeedback } from './verdict.js';
 export { compareOutputs, type Comparison } from './compare.js';
 export { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
 export { hiddenSizes, formatSize } from './sizes.js';
 export { trackedHeader } from './tracked-header.js';
+export { prepareGateBench, runGate, type GateResult } from './gate.js';
+export { CORPUS_DIR, loadCorpus, type CorpusEntry } from './corpus.js';

@@ -1,8 +1,10 @@
 import type { Size } from '../targets/index.js';
 import type { Distribution } from './inputs.js';
 
+import type { ProofResult } from './proof.js';
+
 /** Which gate stopped a candidate. */
-export type Layer = 'build' | 'run' | 'bounds' | 'inputs' | 'compare';
+export type Layer = 'build' | 'static' | 'run' | 'bounds' | 'inputs' | 'compare' | 'determinism' | 'stale-state' | 'sanitizer' | 'proof' | 'timed-output' | 'roofline';
 
 export interface CaseRecord {
   size: Size;
@@ -26,8 +28,14 @@ export interface Reproducer {
 }
 
 export interface Verdict {
-  /** `tested`: every check passed. `rejected`: one failed (issue #4 adds `proved`). */
-  status: 'tested' | 'rejected';
+  /** `proved`: the bounded proof and every test passed; `tested`: tests only (proof.reason says
+   *  why the proof did not apply); `rejected`: a layer failed. */
+  status: 'proved' | 'tested' | 'rejected';
+  /** The layers that ran, in order. */
+  layers?: string[];
+  proof?: ProofResult;
+  /** Line of the source the finding is about (static gate). */
+  line?: number;
   layer?: Layer;
   /** One line a person (or a writer) can act on. */
   reason?: string;
@@ -41,8 +49,8 @@ export interface Verdict {
 
 /** What a writer may be told: hidden sizes and seeds stay hidden. */
 export function publicFeedback(v: Verdict): string {
-  if (v.status !== 'rejected') return `accepted by the verifier (${v.cases.length} checks)`;
+  if (v.status !== 'rejected') return `accepted by the verifier (${v.cases.length} checks, ${v.status})`;
   const hidden = v.reproducer && v.cases.find((c) => !c.ok)?.hidden;
   const where = v.reproducer && !hidden ? ` at size ${JSON.stringify(v.reproducer.size)}` : hidden ? ' at a size the verifier chose (not disclosed)' : '';
-  return `rejected (${v.layer}): ${v.reason}${where}${v.detail ? `\n${v.detail.slice(0, 2000)}` : ''}`;
+  return `rejected (${v.layer}): ${v.reason}${v.line ? ` (line ${v.line})` : ''}${where}${v.detail ? `\n${v.detail.slice(0, 2000)}` : ''}`;
 }

@@ -1,12 +1,14 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '../common/index.js';
+import { ConfigError, Rng, shortHash } from '../common/index.js';
 import type { Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import type { Size, Target } from '../targets/index.js';
+import { elementCount, type Size, type Target } from '../targets/index.js';
 import { compareOutputs } from './compare.js';
 import { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
+import { boundedProof } from './proof.js';
 import { formatSize, hiddenSizes } from './sizes.js';
+import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
 import type { CaseRecord, Verdict } from './verdict.js';
 
 const EXIT_GUARD = 3;
@@ -25,22 +27,54 @@ export interface CheckCase {
 export interface CheckPlan {
   target: Target;
   cases: CheckCase[];
+  /** A second input at the size of `cases[staleOf]`, for the stale-state check. */
+  stale: { of: number; inputFile: string; oracleFile: string; inputs: Map<string, Buffer> };
 }
 
 export interface VerifierOptions {
   device: Device;
   hiddenSizes?: number;
   caseTimeoutMs?: number;
+  sanitizers?: boolean;
+  proof?: boolean;
+  proofBudget?: number;
+}
+
+export interface Candidate {
+  binary: string;
+  source: string;
+  flags: string[];
+  workDir: string;
+}
+
+/** The outputs of one oracle run, as values. */
+function oracleValues(buf: Buffer): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 16 <= buf.length; i += 16) out.push(buf.readDoubleLE(i));
+  return out;
+}
+
+/** The bench-size check of timed runs' outputs: one input, its oracle computed once and cached. */
+export interface BenchCheck {
+  target: Target;
+  inputFile: string;
+  oracleFile: string;
+  inputs: Map<string, Buffer>;
 }
 
 export class Verifier {
   constructor(private readonly opts: VerifierOptions) {}
 
+  private async runOracle(binary: string, target: Target, size: Size, input: string, output: string, dir: string): Promise<void> {
+    const r = await this.opts.device.check({ binary, target, size, input, output, poison: 0, workDir: dir, timeoutMs: 600_000 });
+    if (r.exitCode !== 0) throw new Error(`the oracle of ${target.name} failed at ${formatSize(size)} (${describeExit(r)}): ${r.stderr.slice(0, 500)}`);
+  }
+
   /** Make the round's cases and their expected values (oracle = reference in double with error bounds). */
   async prepare(target: Target, seed: number, dir: string): Promise<CheckPlan> {
     mkdirSync(dir, { recursive: true });
     const oracle = await this.opts.device.buildOracle({ target, workDir: dir });
-    if (!oracle.ok) throw new Error(`the reference of ${target.name} does not build as the oracle (C++ with a tracked scalar):\n${oracle.log}`);
+    if (!oracle.ok) throw new ConfigError(target.referencePath, '', `the reference does not build as the oracle (C++ with a tracked scalar type):\n${oracle.log.split('\n').filter((l) => /error/.test(l)).slice(0, 3).join('\n')}`);
     const rng = new Rng(seed);
     const sizes = [...target.checkSizes.map((s) => ({ s, hidden: false })), ...hiddenSizes(target, rng.u32(), this.opts.hiddenSizes ?? 6).map((s) => ({ s, hidden: true }))];
     const cases: CheckCase[] = [];
@@ -51,44 +85,144 @@ export class Verifier {
       const inputFile = join(dir, `case${i}.in`);
       const oracleFile = join(dir, `case${i}.oracle`);
       writeFileSync(inputFile, inputs.bytes);
-      const r = await this.opts.device.check({ binary: oracle.binary!, target, size: s, input: inputFile, output: oracleFile, poison: 0, workDir: dir, timeoutMs: 120_000 });
-      if (r.exitCode !== 0) throw new Error(`the oracle of ${target.name} failed at ${formatSize(s)} (${describeExit(r)}): ${r.stderr.slice(0, 500)}`);
+      await this.runOracle(oracle.binary!, target, s, inputFile, oracleFile, dir);
       cases.push({ size: s, distribution, seed: caseSeed, hidden, inputFile, oracleFile, inputs: inputs.arrays });
     }
-    return { target, cases };
+    // The largest case gets a second input: for the stale-state check, and to see that the
+    // target's outputs depend on its inputs at all.
+    const big = cases.reduce((b, c, i) => (target.arrays.reduce((n, a) => n + elementCount(a, c.size), 0) > target.arrays.reduce((n, a) => n + elementCount(a, cases[b].size), 0) ? i : b), 0);
+    const alt = makeInputs(target, cases[big].size, rng.u32(), 'normal');
+    const stale = { of: big, inputFile: join(dir, 'stale.in'), oracleFile: join(dir, 'stale.oracle'), inputs: alt.arrays };
+    writeFileSync(stale.inputFile, alt.bytes);
+    await this.runOracle(oracle.binary!, target, cases[big].size, stale.inputFile, stale.oracleFile, dir);
+    refuseDegenerate(target, cases, stale);
+    return { target, cases, stale };
   }
 
-  /** Run every case in its own process and compare in ours. The first failure decides. */
-  async verify(plan: CheckPlan, binary: string, workDir: string): Promise<Verdict> {
+  /** The oracle at the bench size for a given bench input (cached by content: slow for big kernels). */
+  async prepareBench(target: Target, inputFile: string, inputs: Map<string, Buffer>, cacheDir: string): Promise<BenchCheck> {
+    mkdirSync(cacheDir, { recursive: true });
+    const oracle = await this.opts.device.buildOracle({ target, workDir: cacheDir });
+    if (!oracle.ok) throw new Error(`the oracle of ${target.name} does not build`);
+    const key = shortHash(oracle.binary!, readFileSync(inputFile).toString('base64'), JSON.stringify(target.benchSize));
+    const oracleFile = join(cacheDir, `bench-${target.name}-${key}.oracle`);
+    if (!existsSync(oracleFile)) {
+      const tmp = `${oracleFile}.tmp${process.pid}`;
+      await this.runOracle(oracle.binary!, target, target.benchSize, inputFile, tmp, cacheDir);
+      renameSync(tmp, oracleFile);
+    }
+    return { target, inputFile, oracleFile, inputs };
+  }
+
+  /** Outputs a timed run left behind: the timed binary must compute what the verified one did. */
+  checkTimedOutput(bench: BenchCheck, outputFile: string): { ok: true } | { ok: false; reason: string } {
+    if (bench.target.arrays.some((a) => a.role === 'inout')) return { ok: true }; // repeated calls evolve inout data
+    if (!existsSync(outputFile)) return { ok: false, reason: 'the timed run left no outputs' };
+    const cmp = compareOutputs(bench.target, bench.target.benchSize, bench.inputs, readFileSync(outputFile), readFileSync(bench.oracleFile));
+    if (cmp.ok) return { ok: true };
+    if (cmp.kind === 'wrong-output') return { ok: false, reason: `at the bench size, wrong ${cmp.array}[${cmp.index.join('][')}]: got ${cmp.got}, expected ${cmp.expected} ± ${cmp.tolerance.toExponential(2)} (${cmp.count} elements wrong)` };
+    if (cmp.kind === 'mutated-input') return { ok: false, reason: `at the bench size, input ${cmp.array} was modified` };
+    return { ok: false, reason: cmp.detail };
+  }
+
+  /**
+   * The gate, layer by layer: static rules on the source and the object file; every case in its own
+   * process (outputs poisoned, guard zones, inputs compared, values within the error bound);
+   * determinism; state cached across calls; sanitizers; the bounded proof. The first failure decides.
+   */
+  async verify(plan: CheckPlan, c: Candidate): Promise<Verdict> {
     const { target } = plan;
+    const { device } = this.opts;
     const records: CaseRecord[] = [];
+    const layers: string[] = [];
     let maxErrorRatio = 0;
-    for (const [i, c] of plan.cases.entries()) {
-      const out = join(workDir, `check${i}.out`);
-      const poison = i % 2 === 0 ? 0x7fc0dead : new Rng(c.seed).u32();
-      const r = await this.opts.device.check({ binary, target, size: c.size, input: c.inputFile, output: out, poison, workDir, timeoutMs: this.opts.caseTimeoutMs ?? 10_000 });
-      const rec: CaseRecord = { size: c.size, distribution: c.distribution, seed: c.seed, hidden: c.hidden, ok: false, ms: r.wallMs };
+    const reject = (v: Omit<Verdict, 'status' | 'cases' | 'maxErrorRatio' | 'layers'>): Verdict => ({ status: 'rejected', cases: records, maxErrorRatio, layers, ...v });
+
+    layers.push('static');
+    const src = scanSource(c.source);
+    if (src) return reject({ layer: 'static', reason: src.what, line: src.line });
+    const nm = await device.objectSymbols(c.workDir);
+    if (nm.ok) {
+      const bad = checkSymbols(parseNm(nm.text), target.fn);
+      if (bad) return reject({ layer: 'static', reason: bad.what, line: lineOf(c.source, bad.symbol) });
+    }
+
+    layers.push('tests');
+    const timeoutMs = this.opts.caseTimeoutMs ?? 10_000;
+    for (const [i, k] of plan.cases.entries()) {
+      const out = join(c.workDir, `check${i}.out`);
+      const poison = i % 2 === 0 ? 0x7fc0dead : new Rng(k.seed).u32();
+      const r = await device.check({ binary: c.binary, target, size: k.size, input: k.inputFile, output: out, poison, workDir: c.workDir, timeoutMs });
+      const rec: CaseRecord = { size: k.size, distribution: k.distribution, seed: k.seed, hidden: k.hidden, ok: false, ms: r.wallMs };
       records.push(rec);
-      const repro = { size: c.size, seed: c.seed, distribution: c.distribution };
-      if (r.exitCode === EXIT_GUARD) return { status: 'rejected', layer: 'bounds', reason: r.stderr.trim().split('\n').pop()!, reproducer: repro, cases: records, maxErrorRatio };
-      if (r.exitCode !== 0 || r.timedOut)
-        return { status: 'rejected', layer: 'run', reason: `the kernel ${describeExit(r)} at ${formatSize(c.size)}`, detail: r.stderr.slice(0, 4000), reproducer: repro, cases: records, maxErrorRatio };
-      const cmp = compareOutputs(target, c.size, c.inputs, readFileSync(out), readFileSync(c.oracleFile));
+      const repro = { size: k.size, seed: k.seed, distribution: k.distribution };
+      if (r.exitCode === EXIT_GUARD) return reject({ layer: 'bounds', reason: r.stderr.trim().split('\n').pop()!, reproducer: repro });
+      if (r.exitCode !== 0 || r.timedOut) return reject({ layer: 'run', reason: `the kernel ${describeExit(r)} at ${formatSize(k.size)}`, detail: r.stderr.slice(0, 4000), reproducer: repro });
+      const cmp = compareOutputs(target, k.size, k.inputs, readFileSync(out), readFileSync(k.oracleFile));
       if (!cmp.ok) {
-        if (cmp.kind === 'mutated-input') return { status: 'rejected', layer: 'inputs', reason: `input ${cmp.array} was modified (element ${cmp.index})`, reproducer: { ...repro, array: cmp.array }, cases: records, maxErrorRatio };
-        if (cmp.kind === 'short-output') return { status: 'rejected', layer: 'run', reason: cmp.detail, reproducer: repro, cases: records, maxErrorRatio };
-        return {
-          status: 'rejected',
+        if (cmp.kind === 'mutated-input') return reject({ layer: 'inputs', reason: `input ${cmp.array} was modified (element ${cmp.index})`, reproducer: { ...repro, array: cmp.array } });
+        if (cmp.kind === 'short-output') return reject({ layer: 'run', reason: cmp.detail, reproducer: repro });
+        return reject({
           layer: 'compare',
           reason: `wrong ${cmp.array}[${cmp.index.join('][')}]: got ${cmp.got}, expected ${cmp.expected} ± ${cmp.tolerance.toExponential(2)} (${cmp.count} elements wrong)`,
           reproducer: { ...repro, array: cmp.array, index: cmp.index, got: cmp.got, expected: cmp.expected, tolerance: cmp.tolerance },
-          cases: records,
-          maxErrorRatio,
-        };
+        });
       }
       rec.ok = true;
       maxErrorRatio = Math.max(maxErrorRatio, cmp.maxErrorRatio);
     }
-    return { status: 'tested', cases: records, maxErrorRatio };
+
+    // The same input again, in a fresh process: bit-identical, unless the target allows otherwise.
+    const s = plan.stale;
+    const k = plan.cases[s.of];
+    if (!target.nondeterministic) {
+      layers.push('determinism');
+      const again = join(c.workDir, 'again.out');
+      const r = await device.check({ binary: c.binary, target, size: k.size, input: k.inputFile, output: again, poison: 0x7fc0beef, workDir: c.workDir, timeoutMs });
+      if (r.exitCode !== 0 || !readFileSync(again).equals(readFileSync(join(c.workDir, `check${s.of}.out`))))
+        return reject({ layer: 'determinism', reason: `the same input gave different outputs in two runs at ${formatSize(k.size)} (a race or a read of uninitialised memory)`, reproducer: { size: k.size, seed: k.seed, distribution: k.distribution } });
+    }
+    // Two calls in one process, the second on new inputs in the same buffers: stale state shows.
+    layers.push('stale-state');
+    const twice = join(c.workDir, 'twice.out');
+    const r2 = await device.check({ binary: c.binary, target, size: k.size, input: `${k.inputFile}+${s.inputFile}`, output: twice, poison: 0x7fc0f00d, workDir: c.workDir, timeoutMs });
+    const cmp2 = r2.exitCode === 0 ? compareOutputs(target, k.size, s.inputs, readFileSync(twice), readFileSync(s.oracleFile)) : undefined;
+    if (!cmp2?.ok) return reject({ layer: 'stale-state', reason: `a second call on new inputs in the same buffers gave wrong results at ${formatSize(k.size)} (state kept between calls)`, reproducer: { size: k.size, seed: k.seed, distribution: k.distribution } });
+
+    if (this.opts.sanitizers !== false) {
+      layers.push('sanitizers');
+      const b = await device.buildSanitized({ target, source: c.source, flags: c.flags, workDir: c.workDir });
+      if (!b.ok) return reject({ layer: 'sanitizer', reason: 'does not build with -fsanitize=address,undefined', detail: b.log.slice(-2000) });
+      for (const [i, kc] of plan.cases.entries()) {
+        if (kc.hidden) continue;
+        const r = await device.runTool({ binary: b.binary!, args: ['check', kc.inputFile, join(c.workDir, `san${i}.out`), '7fc0dead', '0', '1', ...target.sizeSymbols.map((x) => String(kc.size[x]))], workDir: c.workDir, timeoutMs: timeoutMs * 6, sanitized: true });
+        if (r.exitCode !== 0) {
+          const report = r.stderr.split('\n').find((l) => /ERROR: AddressSanitizer|runtime error|SUMMARY/.test(l))?.trim() ?? `${describeExit(r)}`;
+          return reject({ layer: 'sanitizer', reason: report.slice(0, 300), detail: r.stderr.slice(0, 4000), reproducer: { size: kc.size, seed: kc.seed, distribution: kc.distribution } });
+        }
+      }
+    }
+
+    let proof;
+    if (this.opts.proof !== false) {
+      layers.push('proof');
+      proof = await boundedProof(device, target, c.source, c.workDir, this.opts.proofBudget);
+      if (proof.status === 'disproved') return { ...reject({ layer: 'proof', reason: proof.reason }), proof };
+    }
+    return { status: proof?.status === 'proved' ? 'proved' : 'tested', cases: records, maxErrorRatio, layers, proof };
   }
+}
+
+/** A target whose outputs cannot tell right from wrong is refused: constant, tiny, or input-blind. */
+function refuseDegenerate(target: Target, cases: CheckCase[], stale: CheckPlan['stale']): void {
+  const values = cases.flatMap((c) => oracleValues(readFileSync(c.oracleFile)));
+  const finite = values.filter(Number.isFinite);
+  const maxAbs = Math.max(0, ...finite.map(Math.abs));
+  const why = (msg: string) => new ConfigError(target.file, '', `refused: ${msg}; such a target cannot tell a right kernel from a wrong one (a kernel writing constants would pass)`);
+  if (maxAbs < 1e-20) throw why('its outputs are (nearly) zero on every check input');
+  const spread = Math.max(...finite) - Math.min(...finite);
+  if (finite.length > 1 && spread <= 1e-9 * maxAbs) throw why(`its outputs are constant (${finite[0]}) on every check input`);
+  const a = readFileSync(cases[stale.of].oracleFile);
+  const b = readFileSync(stale.oracleFile);
+  if (oracleValues(a).every((v, i) => v === oracleValues(b)[i])) throw why('its outputs do not depend on its inputs');
 }

@@ -115,6 +115,54 @@ export class CpuDevice implements Device {
     });
   }
 
+  objectSymbols(workDir: string): Promise<{ ok: boolean; text: string }> {
+    return this.opts.sandbox.run({ cmd: 'nm', args: ['kernel.o'], cwd: workDir, env: {}, limits: { timeoutMs: 30_000, outputBytes: 1 << 20 } }).then((r) => ({ ok: r.exitCode === 0, text: r.stdout }));
+  }
+
+  private static readonly SAN = ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'];
+
+  async buildSanitized(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<BuildResult> {
+    const { target, workDir } = req;
+    const src = generateHarness(target, { scalar: 'real' });
+    const harness = await this.cached('harness-san.o', shortHash(src, 'san', this.opts.compiler.version), async (out) => {
+      const dir = join(out, '..');
+      writeFileSync(join(dir, 'harness.c'), src);
+      return this.compile([...CpuDevice.SAN, '-DKLOOP_SANITIZE', '-std=gnu11', '-c', 'harness.c', '-o', out], dir);
+    });
+    if (!harness.ok) throw new Error(`kloop's sanitizer harness failed to build for ${target.name}:\n${harness.log}`);
+    mkdirSync(workDir, { recursive: true });
+    writeFileSync(join(workDir, 'kloop_prelude.h'), prelude(target));
+    writeFileSync(join(workDir, 'kernel-san.c'), req.source);
+    const flags = req.flags.filter((f) => f !== '-ffast-math');
+    const omp = flags.includes('-fopenmp') ? ['-fopenmp'] : [];
+    const c = await this.compile([...CpuDevice.SAN, '-march=native', '-std=gnu11', ...flags, '-include', 'kloop_prelude.h', '-c', 'kernel-san.c', '-o', 'kernel-san.o'], workDir);
+    if (!c.ok) return { ok: false, log: c.log, ms: c.ms };
+    const l = await this.compile([...CpuDevice.SAN, 'kernel-san.o', harness.binary!, '-o', 'kernel-san.bin', ...omp, '-lm'], workDir);
+    return { ok: l.ok, binary: l.ok ? join(workDir, 'kernel-san.bin') : undefined, log: c.log + l.log, ms: c.ms + l.ms };
+  }
+
+  async buildProof(req: { target: Target; source: string; workDir: string; name: string; harness: string; header: string }): Promise<BuildResult> {
+    const make = async (dir: string, out: string) => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'symbolic.hpp'), req.header);
+      writeFileSync(join(dir, `${req.name}-proof.cpp`), req.source);
+      writeFileSync(join(dir, 'proof-harness.cpp'), req.harness);
+      return this.compile(['-O1', '-std=gnu++17', '-w', '-include', 'symbolic.hpp', `${req.name}-proof.cpp`, 'proof-harness.cpp', '-o', out, '-lm'], dir, true);
+    };
+    if (req.name === 'reference') return this.cached('proof-ref.bin', shortHash(req.source, req.harness, req.header, this.opts.compiler.version), (out) => make(join(out, '..'), out));
+    const out = join(req.workDir, `${req.name}-proof.bin`);
+    const r = await make(req.workDir, out);
+    return { ok: r.ok, binary: r.ok ? out : undefined, log: r.log, ms: r.ms };
+  }
+
+  runTool(req: { binary: string; args: string[]; workDir: string; timeoutMs: number; sanitized?: boolean }): Promise<RunResult> {
+    const limits = this.runLimits(req.timeoutMs);
+    // AddressSanitizer reserves terabytes of shadow address space: no address-space limit there.
+    if (req.sanitized) delete limits.addressSpaceMb;
+    const env = { ...this.env(), ...(req.sanitized ? { ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=0:exitcode=23', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1:exitcode=23' } : {}) };
+    return this.opts.sandbox.run({ cmd: req.binary, args: req.args, cwd: req.workDir, env, limits });
+  }
+
   private runLimits(timeoutMs: number): Limits {
     return { timeoutMs, cpuSeconds: Math.ceil((timeoutMs / 1000) * this.threads) + 1, addressSpaceMb: this.opts.memoryMb ?? 8192, fileSizeMb: 1024, openFiles: 64 };
   }

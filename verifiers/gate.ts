@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import type { Device, DeviceProfile } from '../devices/index.js';
+import { evalExpr, type Target } from '../targets/index.js';
+import { makeInputs } from './inputs.js';
+import type { Verdict } from './verdict.js';
+import type { BenchCheck, CheckPlan, Verifier } from './verifier.js';
+import { writeFileSync } from 'node:fs';
+
+export interface GateResult {
+  verdict: Verdict;
+  ms: { build: number; gate: number; timed: number };
+  gflops?: number;
+}
+
+/** Prepare the bench-size input and oracle for `runGate` (once per target). */
+export async function prepareGateBench(verifier: Verifier, target: Target, dir: string): Promise<BenchCheck> {
+  const inputs = makeInputs(target, target.benchSize, 1, 'normal');
+  const file = join(dir, `${target.name}-bench.in`);
+  writeFileSync(file, inputs.bytes);
+  return verifier.prepareBench(target, file, inputs.arrays, join(dir, 'bench-oracle'));
+}
+
+/**
+ * The whole gate on one candidate, as `kloop verify` runs it: build; the verifier's layers; one
+ * timed run at the bench size whose outputs are checked (the timed binary must be the verified
+ * one in behaviour too); a speed above the device's measured peak is rejected as impossible.
+ */
+export async function runGate(o: { device: Device; verifier: Verifier; plan: CheckPlan; bench?: BenchCheck; profile?: DeviceProfile; target: Target; source: string; flags: string[]; workDir: string }): Promise<GateResult> {
+  const t0 = performance.now();
+  const build = await o.device.build({ target: o.target, source: o.source, flags: o.flags, workDir: o.workDir });
+  const t1 = performance.now();
+  if (!build.ok) {
+    const first = build.log.split('\n').find((l) => /error/.test(l))?.trim() ?? 'does not compile';
+    return { verdict: { status: 'rejected', layer: 'build', reason: first, detail: build.log, cases: [], maxErrorRatio: 0, layers: ['build'] }, ms: { build: t1 - t0, gate: 0, timed: 0 } };
+  }
+  const verdict = await o.verifier.verify(o.plan, { binary: build.binary!, source: o.source, flags: o.flags, workDir: o.workDir });
+  const t2 = performance.now();
+  const ms = { build: t1 - t0, gate: t2 - t1, timed: 0 };
+  if (verdict.status === 'rejected' || !o.bench) return { verdict, ms };
+  verdict.layers = [...(verdict.layers ?? []), 'timed-output'];
+  const out = join(o.workDir, 'timed.out');
+  const r = await o.device.time({ binary: build.binary!, target: o.target, size: o.target.benchSize, input: o.bench.inputFile, output: out, minMs: 50, maxReps: 5, workDir: o.workDir, timeoutMs: 600_000 });
+  ms.timed = performance.now() - t2;
+  const reject = (layer: Verdict['layer'], reason: string): GateResult => ({ verdict: { ...verdict, status: 'rejected', layer, reason }, ms });
+  if (!r.ok) return reject('run', r.run.timedOut ? 'timed out at the bench size' : `failed at the bench size (exit ${r.run.exitCode})`);
+  const checked = o.verifier.checkTimedOutput(o.bench, out);
+  if (!checked.ok) return reject('timed-output', checked.reason);
+  const median = [...r.timesNs].sort((a, b) => a - b)[r.timesNs.length >> 1];
+  const gflops = evalExpr(o.target.flops, o.target.benchSize) / median;
+  if (o.profile) {
+    verdict.layers.push('roofline');
+    const peak = o.target.real === 'float' ? o.profile.gflops.fp32.all : o.profile.gflops.fp64.all;
+    if (gflops > peak * 1.1) return reject('roofline', `${gflops.toFixed(1)} GFLOP/s is above the device's measured peak of ${peak.toFixed(1)}: impossible`);
+  }
+  return { verdict, ms, gflops };
+}

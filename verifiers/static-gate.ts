@@ -1,0 +1,90 @@
+import { lex, type Tok } from '../csyntax/index.js';
+
+/** Headers a kernel may include. */
+export const HEADER_ALLOW = new Set(['math.h', 'stddef.h', 'stdint.h', 'stdbool.h', 'float.h', 'limits.h', 'string.h', 'stdlib.h', 'omp.h', 'immintrin.h', 'x86intrin.h', 'xmmintrin.h', 'emmintrin.h', 'pmmintrin.h', 'tmmintrin.h', 'smmintrin.h', 'nmmintrin.h', 'avxintrin.h', 'arm_neon.h', 'assert.h', 'complex.h']);
+
+/** External functions a kernel's object file may call: libm, OpenMP, memory, compiler helpers. */
+const UNDEFINED_ALLOW = [
+  /^(sqrt|cbrt|exp|exp2|expm1|log|log2|log10|log1p|pow|sin|cos|tan|asin|acos|atan|atan2|sinh|cosh|tanh|asinh|acosh|atanh|erf|erfc|tgamma|lgamma|fabs|fmin|fmax|fma|floor|ceil|round|lround|trunc|rint|nearbyint|fmod|remainder|copysign|hypot|ldexp|frexp|modf|scalbn|nan)(f|l)?$/,
+  /^_ZGV[a-zA-Z0-9_]+$/, // libmvec vector variants
+  /^__(sqrt|exp|log|pow|sin|cos|expf|logf|powf|sinf|cosf|tanh|tanhf)(f)?_finite$/,
+  /^GOMP_[A-Za-z0-9_]+$/,
+  /^omp_(get_num_threads|get_thread_num|get_max_threads|get_num_procs|in_parallel|get_level)$/,
+  /^(memcpy|memmove|memset|memcmp|malloc|calloc|realloc|free|aligned_alloc|posix_memalign)$/,
+  /^__(stack_chk_fail|memcpy_chk|memset_chk|memmove_chk|assert_fail)$/,
+  /^_GLOBAL_OFFSET_TABLE_$/,
+];
+
+/** Identifiers that read a clock or escape the kernel's job even without a library call. */
+const BANNED_IDENTIFIERS = new Set(['asm', '__asm', '__asm__', '__rdtsc', '_rdtsc', '__rdtscp', '__builtin_ia32_rdtsc', '__builtin_ia32_rdtscp', '__builtin_readcyclecounter', '__builtin_readsteadycounter', '_xbegin', '__builtin_trap', '__builtin_frame_address', '__builtin_return_address', 'syscall']);
+
+/** Pragmas a kernel may use. */
+const PRAGMA_ALLOW = /^#\s*pragma\s+(omp\b|GCC\s+(unroll|ivdep)\b|once\b|unroll\b|clang\s+loop\b)/;
+
+export interface GateFinding {
+  line?: number;
+  what: string;
+}
+
+/** Source rules: allow-listed headers and pragmas, no asm, no clock or cycle-counter builtins. */
+export function scanSource(source: string): GateFinding | undefined {
+  let toks: Tok[];
+  try {
+    toks = lex(source);
+  } catch (e) {
+    return { what: `cannot be read: ${(e as Error).message}` };
+  }
+  for (const t of toks) {
+    if (t.kind === 'pp') {
+      const inc = /^#\s*include\s*[<"]([^>"]+)[>"]/.exec(t.text);
+      if (inc && !HEADER_ALLOW.has(inc[1])) return { line: t.line, what: `includes <${inc[1]}>, which is not on the header allow-list (${[...HEADER_ALLOW].slice(0, 8).join(', ')}, ...)` };
+      if (/^#\s*(include_next|line|import)\b/.test(t.text) || (/^#\s*include\b/.test(t.text) && !inc)) return { line: t.line, what: `uses "${t.text.split(/\s+/)[0]}" (not allowed)` };
+      if (/^#\s*pragma\b/.test(t.text) && !PRAGMA_ALLOW.test(t.text)) return { line: t.line, what: `uses "${t.text}" (allowed pragmas: omp, GCC unroll, GCC ivdep)` };
+      if (/^#\s*define\b/.test(t.text) && /\b(asm|__asm__|syscall|rdtsc)\b/.test(t.text)) return { line: t.line, what: `a macro hides "${/\b(asm|__asm__|syscall|rdtsc)\b/.exec(t.text)![1]}"` };
+      continue;
+    }
+    if (t.kind === 'id' && BANNED_IDENTIFIERS.has(t.text)) return { line: t.line, what: `uses ${t.text} (no inline assembly, system calls or clock reads in a kernel)` };
+  }
+  return undefined;
+}
+
+export interface NmSymbol {
+  name: string;
+  type: string;
+}
+
+export function parseNm(out: string): NmSymbol[] {
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((p) => p.length >= 2)
+    .map((p) => (p.length === 2 ? { type: p[0], name: p[1] } : { type: p[1], name: p[2] }));
+}
+
+/**
+ * Object-file rules, which no macro trick can dodge: the only global definition is the kernel;
+ * no mutable static storage (state that survives between calls); calls only to allow-listed
+ * external functions. Returns the offending symbol.
+ */
+export function checkSymbols(symbols: NmSymbol[], fn: string): { symbol: string; what: string } | undefined {
+  for (const s of symbols) {
+    if (s.type === 'U') {
+      if (!UNDEFINED_ALLOW.some((re) => re.test(s.name))) return { symbol: s.name, what: `calls ${s.name}(), which a kernel may not use (file, network, process, clock or other library functions)` };
+      continue;
+    }
+    if (/^[A-Z]$/.test(s.type) && s.type !== 'U' && s.type !== 'W' && s.name !== fn) return { symbol: s.name, what: `defines the global symbol ${s.name}: only ${fn} (and static helpers) may be defined` };
+    if (s.type === 'W' && s.name !== fn && !/^__x86\.get_pc_thunk/.test(s.name)) return { symbol: s.name, what: `defines the weak symbol ${s.name}: only ${fn} (and static helpers) may be defined` };
+    if ((s.type === 'b' || s.type === 'd' || s.type === 'B' || s.type === 'D') && !/^\.|^completed\.|^__/.test(s.name)) return { symbol: s.name.replace(/\.\d+$/, ''), what: `keeps mutable static state (${s.name.replace(/\.\d+$/, '')}), which survives between calls` };
+  }
+  return undefined;
+}
+
+/** The first line of the source that mentions an identifier (for findings from the object file). */
+export function lineOf(source: string, identifier: string): number | undefined {
+  const base = identifier.replace(/\.\d+$/, '');
+  try {
+    return lex(source).find((t) => t.kind === 'id' && t.text === base)?.line;
+  } catch {
+    return undefined;
+  }
+}
