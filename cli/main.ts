@@ -68,12 +68,13 @@ program
 
 program
   .command('verify')
-  .description('build one kernel file and run the verifier on it (exit 0 only if accepted)')
+  .description('run the whole verification gate on one kernel file and print the evidence (exit 0 only if accepted)')
   .argument('<target>', 'shipped target name or target folder')
   .argument('<file>', 'C file defining the kernel')
   .option('--flags <flags>', 'extra compiler flags (from the target allow-list)', '')
   .option('--json', 'print the verdict as JSON')
-  .action(async (target: string, file: string, opts: { flags: string; json?: boolean }) => {
+  .option('--memory <path>', 'memory file holding the device profile', '.kloop/memory.json')
+  .action(async (target: string, file: string, opts: { flags: string; json?: boolean; memory: string }) => {
     process.exitCode = await verifyCommand(target, file, opts);
   });
 

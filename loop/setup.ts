@@ -69,7 +69,7 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
     runsDir,
     targets,
     device,
-    verifier: new Verifier({ device, hiddenSizes: c.verify.hidden_sizes, caseTimeoutMs: c.verify.case_timeout_s * 1000 }),
+    verifier: new Verifier({ device, hiddenSizes: c.verify.hidden_sizes, caseTimeoutMs: c.verify.case_timeout_s * 1000, sanitizers: c.verify.sanitizers, proof: c.verify.proof, proofBudget: c.verify.proof_budget }),
     memory,
     profiler: agents.profiler,
     analyzer: agents.analyzer,

@@ -29,7 +29,7 @@ export function loadCorpus(dir = CORPUS_DIR): CorpusEntry[] {
           .replace(/^\/\/\s*/, '')
           .split('|')
           .map((p) => p.split(':').map((x) => x.trim()))
-          .map(([k, ...v]) => [k, v.join(':')]),
+          .map(([k, ...v]) => [k, v.join(': ')]),
       );
       if (fields.corpus !== kind || !fields.target) throw new Error(`${file}: first line must be "// corpus: ${kind} | target: NAME | ${kind === 'hostile' ? 'trick' : 'shape'}: ..."`);
       out.push({ file, name: f.replace(/\.c$/, ''), kind, target: fields.target, label: fields.trick ?? fields.shape ?? '', flags: (fields.flags ?? '').split(/\s+/).filter(Boolean), source });

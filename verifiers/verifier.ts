@@ -6,6 +6,7 @@ import { describeExit } from '../sandboxes/index.js';
 import { elementCount, type Size, type Target } from '../targets/index.js';
 import { compareOutputs } from './compare.js';
 import { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
+import { checkOmpRaces } from './omp-races.js';
 import { boundedProof } from './proof.js';
 import { formatSize, hiddenSizes } from './sizes.js';
 import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
@@ -147,6 +148,10 @@ export class Verifier {
       if (bad) return reject({ layer: 'static', reason: bad.what, line: lineOf(c.source, bad.symbol) });
     }
 
+    layers.push('race');
+    const races = checkOmpRaces(c.source, target.fn);
+    if (races.ok === false) return reject({ layer: 'race', reason: races.what, line: races.line });
+
     layers.push('tests');
     const timeoutMs = this.opts.caseTimeoutMs ?? 10_000;
     for (const [i, k] of plan.cases.entries()) {
@@ -206,7 +211,10 @@ export class Verifier {
     let proof;
     if (this.opts.proof !== false) {
       layers.push('proof');
-      proof = await boundedProof(device, target, c.source, c.workDir, this.opts.proofBudget);
+      proof =
+        races.ok === 'unparsed'
+          ? { status: 'inapplicable' as const, reason: `its OpenMP loops could not be analysed for races (${races.why}): tested only`, sizes: [], ms: 0 }
+          : await boundedProof(device, target, c.source, c.workDir, this.opts.proofBudget);
       if (proof.status === 'disproved') return { ...reject({ layer: 'proof', reason: proof.reason }), proof };
     }
     return { status: proof?.status === 'proved' ? 'proved' : 'tested', cases: records, maxErrorRatio, layers, proof };

@@ -59,6 +59,9 @@ export const workflowSchema = z.strictObject({
     .strictObject({
       hidden_sizes: z.number().int().min(0).default(6),
       case_timeout_s: z.number().positive().default(10),
+      sanitizers: z.boolean().default(true),
+      proof: z.boolean().default(true),
+      proof_budget: z.number().positive().default(3e6),
     })
     .prefault({}),
   agents: z

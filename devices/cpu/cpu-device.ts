@@ -142,12 +142,19 @@ export class CpuDevice implements Device {
   }
 
   async buildProof(req: { target: Target; source: string; workDir: string; name: string; harness: string; header: string }): Promise<BuildResult> {
+    // The symbolic header pulls in heavy C++ headers: precompile it once (same flags as its users).
+    const flags = ['-O1', '-std=gnu++17', '-w'];
+    const pch = await this.cached('symbolic.hpp.gch', shortHash(req.header, this.opts.compiler.version), async (out) => {
+      writeFileSync(join(out, '..', 'symbolic.hpp'), req.header);
+      return this.compile([...flags, '-x', 'c++-header', 'symbolic.hpp', '-o', out], join(out, '..'), true);
+    });
+    const header = pch.ok ? join(pch.binary!, '..', 'symbolic.hpp') : 'symbolic.hpp';
     const make = async (dir: string, out: string) => {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'symbolic.hpp'), req.header);
       writeFileSync(join(dir, `${req.name}-proof.cpp`), req.source);
       writeFileSync(join(dir, 'proof-harness.cpp'), req.harness);
-      return this.compile(['-O1', '-std=gnu++17', '-w', '-include', 'symbolic.hpp', `${req.name}-proof.cpp`, 'proof-harness.cpp', '-o', out, '-lm'], dir, true);
+      return this.compile([...flags, '-include', header, `${req.name}-proof.cpp`, 'proof-harness.cpp', '-o', out, '-lm'], dir, true);
     };
     if (req.name === 'reference') return this.cached('proof-ref.bin', shortHash(req.source, req.harness, req.header, this.opts.compiler.version), (out) => make(join(out, '..'), out));
     const out = join(req.workDir, `${req.name}-proof.bin`);
