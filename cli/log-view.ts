@@ -32,6 +32,8 @@ export function formatEvent(e: KloopEvent): string | undefined {
       return `[${e.target}]   committed ${e.sha.slice(0, 10)} on ${e.branch}`;
     case 'target.stopped':
       return `[${e.target}] stopped: ${e.reason}`;
+    case 'sandbox':
+      return `sandbox: level ${e.level} (${e.layers.filter((l) => l.ok).map((l) => l.layer).join(' + ')}; probed in ${e.probeMs.toFixed(0)} ms)`;
     case 'warning':
       return `warning: ${e.message}`;
     case 'run.end':

@@ -7,6 +7,7 @@ import { loadWorkflow } from '../workflow/index.js';
 import { formatEvent } from './log-view.js';
 import { summaryTable } from './summary-table.js';
 import { verifyCommand } from './verify-command.js';
+import { doctor } from './doctor.js';
 import { join } from 'node:path';
 
 const program = new Command();
@@ -76,6 +77,15 @@ program
   .option('--memory <path>', 'memory file holding the device profile', '.kloop/memory.json')
   .action(async (target: string, file: string, opts: { flags: string; json?: boolean; memory: string }) => {
     process.exitCode = await verifyCommand(target, file, opts);
+  });
+
+program
+  .command('doctor')
+  .description('report the compiler, sandbox layers, device profile and providers, with what to install or change')
+  .argument('[workflow]', 'path of a WORKFLOW.md')
+  .option('--memory <path>', 'memory file holding the device profile')
+  .action(async (file: string | undefined, opts: { memory?: string }) => {
+    process.exitCode = await doctor({ workflow: file, memory: opts.memory });
   });
 
 program.parseAsync().catch((e: unknown) => {

@@ -14,6 +14,8 @@ export interface TimingConfig {
 export interface Timed {
   id: string;
   binary: string;
+  /** Its own folder: the process's working directory (and only writable place) in the sandbox. */
+  workDir?: string;
 }
 
 export interface TimingResult extends SpeedupEstimate {
@@ -57,19 +59,19 @@ export async function abTiming(req: AbTimingRequest): Promise<Map<string, Timing
   const results = new Map<string, TimingResult>();
   const series = new Map(req.candidates.map((c) => [c.id, { base: [] as number[], cand: [] as number[], done: false, error: undefined as string | undefined }]));
   let baselineWallMs = 0;
-  const run = (binary: string, timeoutMs: number, output?: string) =>
-    req.exclusive(() => device.time({ binary, target, size, input, output, minMs: config.minMs, maxReps: config.maxReps, workDir, timeoutMs }));
+  const run = (t: Timed, timeoutMs: number, output?: string) =>
+    req.exclusive(() => device.time({ binary: t.binary, target, size, input, output, minMs: config.minMs, maxReps: config.maxReps, workDir: t.workDir ?? workDir, timeoutMs }));
 
   for (let cycle = 0; cycle < config.maxPairs; cycle++) {
     const active = req.candidates.filter((c) => !series.get(c.id)!.done);
     if (!active.length) break;
-    const base = await run(req.baseline.binary, cycle === 0 ? 900_000 : Math.max(30_000, baselineWallMs * 10));
+    const base = await run(req.baseline, cycle === 0 ? 900_000 : Math.max(30_000, baselineWallMs * 10));
     if (!base.ok) throw new Error(`the baseline of ${target.name} failed its timed run: ${base.run.stderr.slice(0, 300) || `exit ${base.run.exitCode}`}`);
     baselineWallMs = Math.max(baselineWallMs, base.wallMs);
     const b = perProcess(base);
     for (const c of req.shuffle ? req.shuffle([...active]) : active) {
       const s = series.get(c.id)!;
-      const r = await run(c.binary, Math.max(10_000, baselineWallMs * 5), req.outputFor?.(c.id));
+      const r = await run(c, Math.max(10_000, baselineWallMs * 5), req.outputFor?.(c.id));
       if (!r.ok) {
         s.done = true;
         s.error = r.run.timedOut ? 'timed out at the bench size' : r.timesNs.length ? "the harness's clock disagreed with kloop's" : `crashed at the bench size (exit ${r.run.exitCode}${r.run.signal ? `, ${r.run.signal}` : ''})`;

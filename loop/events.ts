@@ -43,6 +43,7 @@ export type KloopEvent =
   | { type: 'round.end'; target: string; round: number; kept?: string }
   | { type: 'target.stopped'; target: string; reason: string }
   | { type: 'model.usage'; spend: Spend }
+  | { type: 'sandbox'; level: string; layers: { layer: string; ok: boolean; detail: string }[]; probeMs: number }
   | { type: 'warning'; message: string }
   | { type: 'run.end'; reason: string };
 

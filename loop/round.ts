@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import PQueue from 'p-queue';
 import { programKey, type Analyzer, type Draft, type Profiler, type RoundContext, type Writer, type WriterSession } from '../agents/index.js';
 import { ProviderError, shortHash, type RwLock } from '../common/index.js';
@@ -78,7 +78,7 @@ async function measureBaseline(d: RoundDeps, b: Baseline, binary: string): Promi
   const known = d.baselineTimes.get(key);
   if (known !== undefined) return known;
   const { target } = d;
-  const r = await d.lock.exclusive(() => d.device.time({ binary, target, size: target.benchSize, input: d.benchInput, minMs: d.timing.minMs, maxReps: d.timing.maxReps, workDir: join(d.runDir, 'baselines'), timeoutMs: 900_000 }));
+  const r = await d.lock.exclusive(() => d.device.time({ binary, target, size: target.benchSize, input: d.benchInput, minMs: d.timing.minMs, maxReps: d.timing.maxReps, workDir: dirname(binary), timeoutMs: 900_000 }));
   if (!r.ok) throw new Error(`the baseline of ${target.name} failed its timed run: ${r.run.stderr.slice(0, 300)}`);
   const ns = r.timesNs.sort((a, b) => a - b)[r.timesNs.length >> 1];
   d.baselineTimes.set(key, ns);
@@ -182,8 +182,8 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
       size: target.benchSize,
       input: d.benchInput,
       workDir: join(d.runDir, 'baselines'),
-      baseline: { id: 'baseline', binary: baseBin },
-      candidates: verified.map((v) => ({ id: v.id, binary: v.build!.binary! })),
+      baseline: { id: 'baseline', binary: baseBin, workDir: dirname(baseBin) },
+      candidates: verified.map((v) => ({ id: v.id, binary: v.build!.binary!, workDir: v.dir })),
       config: d.timing,
       exclusive: (fn) => d.lock.exclusive(fn),
       outputFor: (id) => join(join(d.runDir, 'candidates', id), 'timed.out'),

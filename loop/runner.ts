@@ -72,6 +72,8 @@ export class Runner {
   private readonly lock = new RwLock();
   private readonly started: number;
   readonly ledger = new CostLedger();
+  /** The sandbox's layers, reported at start (one warning line per missing layer). */
+  sandboxReport?: { level: string; layers: { layer: string; ok: boolean; detail: string }[]; probeMs: number };
   /** Warnings raised while the run was being wired, journaled once it starts. */
   readonly pendingWarnings: string[] = [];
 
@@ -127,6 +129,10 @@ export class Runner {
     else this.emit({ type: 'run.start', runId: this.runId, targets: d.targets.map((t) => t.name), fingerprint: fp.id, options: d.options, agents: d.agents });
     writeResults(join(this.dir, 'results.tsv'), this.state.results);
     for (const m of this.pendingWarnings.splice(0)) this.warn(m);
+    if (this.sandboxReport) {
+      this.emit({ type: 'sandbox', ...this.sandboxReport });
+      for (const l of this.sandboxReport.layers) if (!l.ok) this.warn(`sandbox layer ${l.layer} missing: ${l.detail}`);
+    }
 
     let profile = await d.memory.getProfile(fp.id);
     const measured = !profile;

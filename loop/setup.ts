@@ -4,7 +4,7 @@ import { createAgents, type Spend } from '../agents/index.js';
 import { UserError } from '../common/index.js';
 import { CpuDevice, detectCompiler } from '../devices/index.js';
 import { LowdbStore, type MemoryStore } from '../memory/index.js';
-import { ProcessSandbox, type Sandbox } from '../sandboxes/index.js';
+import { LayeredSandbox, levelRank, ProcessSandbox, probeSandbox, type Sandbox } from '../sandboxes/index.js';
 import { catalogNames, resolveTarget } from '../targets/index.js';
 import { Verifier } from '../verifiers/index.js';
 import type { Workflow } from '../workflow/index.js';
@@ -42,10 +42,14 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
   if (!names.length) throw new UserError('no targets: name some with --target or in WORKFLOW.md targets:');
   const targets = names.map((n) => resolveTarget(n));
   const compiler = detectCompiler();
-  const metered = new MeteredSandbox(o.sandbox ?? new ProcessSandbox(), (cmd) => cmd === compiler.cc || cmd === compiler.cxx);
-  const cores = c.sandbox.threads ?? availableParallelism();
   const runsDir = resolve(cwd, c.runs.dir);
-  const device = new CpuDevice({ sandbox: metered, compiler, cacheDir: join(runsDir, '.cache'), threads: cores, memoryMb: c.sandbox.memory_mb });
+  const probe = probeSandbox({ uid: c.sandbox.uid_base });
+  if (levelRank(probe.level) < levelRank(c.sandbox.min_level))
+    throw new UserError(`${o.workflow.file}: sandbox.min_level is ${c.sandbox.min_level} but this machine offers ${probe.level}: ${probe.layers.filter((l) => !l.ok).map((l) => `${l.layer}: ${l.detail}`).join('; ')}`);
+  const inner = o.sandbox ?? new LayeredSandbox({ probe, upTo: c.sandbox.level, uidBase: c.sandbox.uid_base, cacheDir: join(runsDir, '.cache'), memoryMb: c.sandbox.memory_mb });
+  const metered = new MeteredSandbox(inner, (cmd) => cmd === compiler.cc || cmd === compiler.cxx);
+  const cores = c.sandbox.threads ?? availableParallelism();
+  const device = new CpuDevice({ sandbox: metered, compiler, cacheDir: join(runsDir, '.cache'), threads: cores, memoryMb: c.sandbox.memory_mb, readOnly: [runsDir] });
   const memory = o.memory ?? LowdbStore.file(resolve(cwd, o.memoryPath ?? c.memory.path));
   const git = c.git.commit ? await GitRecorder.open(cwd) : undefined;
   if (c.git.commit && !git) o.onWarning?.(`${cwd} is not inside a git work tree: new baselines are kept in memory and runs/, not committed`);
@@ -60,7 +64,8 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
     writerModel: o.model,
     record: o.record && resolve(cwd, o.record),
     replay: o.replay && resolve(cwd, o.replay),
-    sandbox: metered,
+    // The coding agent is the user's own tool: process-level limits (timeout, output caps), its network and files intact.
+    sandbox: new ProcessSandbox(),
     scratchDir: join(runsDir, '.agents'),
     onUsage: (s) => usageSink(s),
     warn: (m) => warnSink(m),
@@ -97,5 +102,6 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
   usageSink = runner.recordUsage;
   warnSink = runner.warn;
   runner.pendingWarnings.push(...early);
+  if (!o.sandbox) runner.sandboxReport = { level: (inner as LayeredSandbox).level, layers: probe.layers, probeMs: probe.ms };
   return runner;
 }

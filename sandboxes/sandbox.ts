@@ -6,11 +6,15 @@ export interface Limits {
   addressSpaceMb?: number;
   fileSizeMb?: number;
   openFiles?: number;
+  /** Processes and threads of the candidate's uid (effective only under the uid layer). */
+  processes?: number;
   /** Bytes of stdout and of stderr kept; the rest is dropped. */
   outputBytes?: number;
 }
 
 export interface RunSpec {
+  /** Folders the command may read besides the system ones (harness objects, inputs). */
+  readOnly?: string[];
   cmd: string;
   args: string[];
   /** The fresh work folder: the only place the process is meant to write. */

@@ -90,6 +90,11 @@ export const workflowSchema = z.strictObject({
     .strictObject({
       memory_mb: z.number().int().min(64).default(8192),
       threads: z.number().int().min(1).optional(),
+      /** Refuse to run below this isolation level (default: run at any level, with a warning). */
+      min_level: z.enum(['process', 'uid', 'namespaces', 'seccomp', 'cgroups']).default('process'),
+      /** Use layers up to this level only (default: every layer that works here). */
+      level: z.enum(['process', 'uid', 'namespaces', 'seccomp', 'cgroups']).optional(),
+      uid_base: z.number().int().min(1000).default(64100),
     })
     .prefault({}),
 });

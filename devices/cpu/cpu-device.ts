@@ -23,6 +23,8 @@ export interface CpuDeviceOptions {
   threads?: number;
   /** Address-space limit for candidate runs. */
   memoryMb?: number;
+  /** Folders every sandboxed process may read (the runs folder: inputs, harness objects). */
+  readOnly?: string[];
 }
 
 export class CpuDevice implements Device {
@@ -53,20 +55,38 @@ export class CpuDevice implements Device {
     return this.fp;
   }
 
+  private readOnly(): string[] {
+    return [this.opts.cacheDir, ...(this.opts.readOnly ?? [])];
+  }
+
   private env(): Record<string, string> {
     return { OMP_NUM_THREADS: String(this.threads), OMP_WAIT_POLICY: 'PASSIVE' };
   }
 
   private async compile(args: string[], workDir: string, cxx = false): Promise<{ ok: boolean; log: string; ms: number }> {
     const cmd = cxx ? this.opts.compiler.cxx : this.opts.compiler.cc;
-    const r = await this.opts.sandbox.run({ cmd, args, cwd: workDir, env: {}, limits: BUILD_LIMITS });
+    const r = await this.opts.sandbox.run({ cmd, args, cwd: workDir, env: {}, limits: BUILD_LIMITS, readOnly: this.readOnly() });
     const ok = r.exitCode === 0 && !r.timedOut;
     const log = `$ ${cmd} ${args.join(' ')}\n${r.stdout}${r.stderr}${ok ? '' : `\n[${describeExit(r)}]`}\n`;
     return { ok, log, ms: r.wallMs };
   }
 
-  /** Build a cached product once: `make` writes to a temp name, which is renamed into place. */
-  private async cached(name: string, key: string, make: (out: string) => Promise<{ ok: boolean; log: string; ms: number }>): Promise<BuildResult> {
+  private readonly inFlight = new Map<string, Promise<BuildResult>>();
+
+  /**
+   * Build a cached product once: `make` writes to a temp name, which is renamed into place.
+   * Concurrent requests for the same product share one build (they may run as different uids).
+   */
+  private cached(name: string, key: string, make: (out: string) => Promise<{ ok: boolean; log: string; ms: number }>): Promise<BuildResult> {
+    const id = `${name}-${key}`;
+    const running = this.inFlight.get(id);
+    if (running) return running;
+    const p = this.buildCached(name, key, make).finally(() => this.inFlight.delete(id));
+    this.inFlight.set(id, p);
+    return p;
+  }
+
+  private async buildCached(name: string, key: string, make: (out: string) => Promise<{ ok: boolean; log: string; ms: number }>): Promise<BuildResult> {
     const dir = join(this.opts.cacheDir, `${name}-${key}`);
     const product = join(dir, name);
     if (existsSync(product)) return { ok: true, binary: product, log: '', ms: 0 };
@@ -116,7 +136,7 @@ export class CpuDevice implements Device {
   }
 
   objectSymbols(workDir: string): Promise<{ ok: boolean; text: string }> {
-    return this.opts.sandbox.run({ cmd: 'nm', args: ['kernel.o'], cwd: workDir, env: {}, limits: { timeoutMs: 30_000, outputBytes: 1 << 20 } }).then((r) => ({ ok: r.exitCode === 0, text: r.stdout }));
+    return this.opts.sandbox.run({ cmd: 'nm', args: ['kernel.o'], cwd: workDir, env: {}, limits: { timeoutMs: 30_000, outputBytes: 1 << 20 }, readOnly: this.readOnly() }).then((r) => ({ ok: r.exitCode === 0, text: r.stdout }));
   }
 
   private static readonly SAN = ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'];
@@ -167,11 +187,11 @@ export class CpuDevice implements Device {
     // AddressSanitizer reserves terabytes of shadow address space: no address-space limit there.
     if (req.sanitized) delete limits.addressSpaceMb;
     const env = { ...this.env(), ...(req.sanitized ? { ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=0:exitcode=23', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1:exitcode=23' } : {}) };
-    return this.opts.sandbox.run({ cmd: req.binary, args: req.args, cwd: req.workDir, env, limits });
+    return this.opts.sandbox.run({ cmd: req.binary, args: req.args, cwd: req.workDir, env, limits, readOnly: this.readOnly() });
   }
 
-  private runLimits(timeoutMs: number): Limits {
-    return { timeoutMs, cpuSeconds: Math.ceil((timeoutMs / 1000) * this.threads) + 1, addressSpaceMb: this.opts.memoryMb ?? 8192, fileSizeMb: 1024, openFiles: 64 };
+  private runLimits(timeoutMs: number, fileSizeMb = 1024): Limits {
+    return { timeoutMs, cpuSeconds: Math.ceil((timeoutMs / 1000) * this.threads) + 1, addressSpaceMb: this.opts.memoryMb ?? 8192, fileSizeMb, openFiles: 64 };
   }
 
   private harnessArgs(target: Target, mode: string, input: string, output: string, poison: number, minMs: number, maxReps: number, size: Size): string[] {
@@ -184,7 +204,8 @@ export class CpuDevice implements Device {
       args: this.harnessArgs(req.target, 'check', req.input, req.output, req.poison, 0, 1, req.size),
       cwd: req.workDir,
       env: this.env(),
-      limits: this.runLimits(req.timeoutMs),
+      limits: this.runLimits(req.timeoutMs, 256),
+      readOnly: this.readOnly(),
     });
   }
 
@@ -195,6 +216,7 @@ export class CpuDevice implements Device {
       cwd: req.workDir,
       env: this.env(),
       limits: this.runLimits(req.timeoutMs),
+      readOnly: this.readOnly(),
     });
     const line = /KLOOP_TIMES_NS((?: \d+)+)/.exec(run.stdout);
     const timesNs = line ? line[1].trim().split(' ').map(Number) : [];
@@ -209,7 +231,7 @@ export class CpuDevice implements Device {
     writeFileSync(join(workDir, 'peak.c'), PEAK_SOURCE);
     const b = await this.compile(['-O3', '-march=native', '-fopenmp', 'peak.c', '-o', 'peak.bin'], workDir);
     if (!b.ok) throw new Error(`device profile microbenchmark failed to build:\n${b.log}`);
-    const r = await this.opts.sandbox.run({ cmd: join(workDir, 'peak.bin'), args: [], cwd: workDir, env: { OMP_NUM_THREADS: String(this.threads) }, limits: { timeoutMs: 120_000 } });
+    const r = await this.opts.sandbox.run({ cmd: join(workDir, 'peak.bin'), args: [], cwd: workDir, env: { OMP_NUM_THREADS: String(this.threads) }, limits: { timeoutMs: 120_000 }, readOnly: this.readOnly() });
     if (r.exitCode !== 0) throw new Error(`device profile microbenchmark failed (${describeExit(r)}): ${r.stderr}`);
     const j = JSON.parse(r.stdout.trim()) as Record<string, number>;
     return {

@@ -1,0 +1,54 @@
+import { CpuDevice, detectCompiler } from '../devices/index.js';
+import { DEFAULT_MODELS } from '../agents/index.js';
+import { LowdbStore } from '../memory/index.js';
+import { ProcessSandbox, probeSandbox } from '../sandboxes/index.js';
+import { loadWorkflow } from '../workflow/index.js';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+/** `kloop doctor`: what kloop finds on this machine and what to install or change. Returns an exit code. */
+export async function doctor(opts: { workflow?: string; memory?: string }): Promise<number> {
+  let problems = 0;
+  const line = (ok: boolean | 'warn', what: string, detail: string) => {
+    if (ok === false) problems++;
+    console.log(`${ok === true ? 'ok  ' : ok === 'warn' ? 'warn' : 'FAIL'}  ${what.padEnd(22)} ${detail}`);
+  };
+  console.log('kloop doctor\n');
+  let compiler;
+  try {
+    compiler = detectCompiler();
+    line(true, 'C compiler', `${compiler.cc}: ${compiler.version} (-march=native = ${compiler.nativeArch})`);
+  } catch (e) {
+    line(false, 'C compiler', (e as Error).message);
+  }
+  const probe = probeSandbox();
+  line(true, 'sandbox level', `${probe.level} (probed in ${probe.ms.toFixed(1)} ms)`);
+  for (const l of probe.layers) line(l.ok ? true : 'warn', `  ${l.layer}`, l.detail);
+  const workflow = loadWorkflow(opts.workflow);
+  const c = workflow.config;
+  if (compiler) {
+    const device = new CpuDevice({ sandbox: new ProcessSandbox(), compiler, cacheDir: join(tmpdir(), 'kloop-doctor') });
+    const fp = await device.fingerprint();
+    const profile = await LowdbStore.file(opts.memory ?? c.memory.path).getProfile(fp.id);
+    line(
+      profile ? true : 'warn',
+      'device profile',
+      profile
+        ? `${fp.model}, ${fp.cores} cores: fp32 ${profile.gflops.fp32.all.toFixed(0)} GFLOP/s, fp64 ${profile.gflops.fp64.all.toFixed(0)} GFLOP/s, ${profile.bandwidthGBs.all.toFixed(1)} GB/s (measured ${profile.measuredAt})`
+        : `${fp.model}, ${fp.cores} cores (${fp.id}): not measured yet; the first kloop run measures it`,
+    );
+  }
+  line('warn', 'GPUs', 'CUDA devices are not supported yet: the CPU device is used');
+  for (const role of ['profiler', 'analyzer', 'writer'] as const) {
+    const r = c.agents[role];
+    if (r.provider === 'builtin') {
+      line(true, `agent ${role}`, 'builtin (no model)');
+      continue;
+    }
+    const key = r.provider === 'anthropic' ? 'ANTHROPIC_API_KEY' : r.provider === 'openai' ? 'OPENAI_API_KEY' : undefined;
+    const has = !key || !!process.env[key] || (r.provider === 'openai' && !!r.base_url);
+    line(has, `agent ${role}`, `${r.provider}/${r.model ?? DEFAULT_MODELS[r.provider] ?? r.command?.argv[0]}${key ? (has ? ` (${process.env[key] ? key : 'base_url'} set)` : `: ${key} is not set; export it or choose another provider in ${workflow.file}`) : ''}`);
+  }
+  console.log(`\n${problems ? `${problems} problem(s)` : 'no problems'}; sandbox.min_level in ${workflow.file}: ${c.sandbox.min_level}`);
+  return problems ? 1 : 0;
+}
