@@ -1,16 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
-import type { GenerateRequest, GenerateResult, ModelProvider } from './provider.js';
+import type { GenerateRequest, GenerateResult, ModelProvider, SdkProviderOptions } from './provider.js';
 import { fromSdkError } from './sdk-errors.js';
 
-export interface AnthropicOptions {
-  apiKey: string;
-  baseURL?: string;
-  model: string;
-  maxTokens: number;
-  temperature?: number;
-  timeoutMs: number;
-  stream: boolean;
-}
+export type AnthropicOptions = SdkProviderOptions;
 
 /** Claude through @anthropic-ai/sdk (Messages API), JSON or SSE streaming. The SDK's own retries are off: ours wrap it. */
 export class AnthropicProvider implements ModelProvider {

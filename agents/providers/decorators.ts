@@ -3,17 +3,25 @@ import PQueue from 'p-queue';
 import { ProviderError, ProviderPausedError, retryWithBackoff, shortHash, UserError, type RetryOptions } from '../../common/index.js';
 import type { GenerateRequest, GenerateResult, ModelProvider } from './provider.js';
 
-/** Retries retryable failures with exponential backoff (the one helper). */
-export class RetryingProvider implements ModelProvider {
-  constructor(
-    private readonly inner: ModelProvider,
-    private readonly opts: RetryOptions,
-  ) {}
+/** A decorator: the same interface, the inner provider's name and model. */
+abstract class ProviderDecorator implements ModelProvider {
+  constructor(protected readonly inner: ModelProvider) {}
   get name() {
     return this.inner.name;
   }
   get model() {
     return this.inner.model;
+  }
+  abstract generate(req: GenerateRequest): Promise<GenerateResult>;
+}
+
+/** Retries retryable failures with exponential backoff (the one helper). */
+export class RetryingProvider extends ProviderDecorator {
+  constructor(
+    inner: ModelProvider,
+    private readonly opts: RetryOptions,
+  ) {
+    super(inner);
   }
   generate(req: GenerateRequest): Promise<GenerateResult> {
     return retryWithBackoff(() => this.inner.generate(req), this.opts);
@@ -21,16 +29,12 @@ export class RetryingProvider implements ModelProvider {
 }
 
 /** At most `concurrency` requests in flight to one provider (the queue is shared by its roles). */
-export class LimitedProvider implements ModelProvider {
+export class LimitedProvider extends ProviderDecorator {
   constructor(
-    private readonly inner: ModelProvider,
+    inner: ModelProvider,
     private readonly queue: PQueue,
-  ) {}
-  get name() {
-    return this.inner.name;
-  }
-  get model() {
-    return this.inner.model;
+  ) {
+    super(inner);
   }
   generate(req: GenerateRequest): Promise<GenerateResult> {
     return this.queue.add(() => this.inner.generate(req)) as Promise<GenerateResult>;
@@ -41,18 +45,14 @@ export class LimitedProvider implements ModelProvider {
  * A provider that stays down (retryable failures even after retries, `threshold` times in a row)
  * is paused for `cooldownMs`: calls fail fast with ProviderPausedError, and the loop says so.
  */
-export class PausingProvider implements ModelProvider {
+export class PausingProvider extends ProviderDecorator {
   private failures = 0;
   private pausedUntil = 0;
   constructor(
-    private readonly inner: ModelProvider,
+    inner: ModelProvider,
     private readonly o: { threshold: number; cooldownMs: number; now?: () => number; onPause?: (until: number, cause: Error) => void },
-  ) {}
-  get name() {
-    return this.inner.name;
-  }
-  get model() {
-    return this.inner.model;
+  ) {
+    super(inner);
   }
   /** Epoch ms until which the provider is paused (0 = not paused). */
   pausedUntilMs(): number {
@@ -77,16 +77,12 @@ export class PausingProvider implements ModelProvider {
 }
 
 /** Reports each call's usage (tokens, USD) to a callback: the cost ledger and the journal. */
-export class MeteredProvider implements ModelProvider {
+export class MeteredProvider extends ProviderDecorator {
   constructor(
-    private readonly inner: ModelProvider,
+    inner: ModelProvider,
     private readonly onUsage: (req: GenerateRequest, res: GenerateResult, provider: string) => void,
-  ) {}
-  get name() {
-    return this.inner.name;
-  }
-  get model() {
-    return this.inner.model;
+  ) {
+    super(inner);
   }
   async generate(req: GenerateRequest): Promise<GenerateResult> {
     const r = await this.inner.generate(req);
@@ -108,16 +104,12 @@ export interface Recorded {
 export const replayKey = (m: GenerateRequest['meta']) => [m.role, m.target ?? '', m.round ?? '', m.candidate ?? '', m.turn ?? ''].join('|');
 
 /** Appends every successful call to a file, for `--replay`. */
-export class RecordingProvider implements ModelProvider {
+export class RecordingProvider extends ProviderDecorator {
   constructor(
-    private readonly inner: ModelProvider,
+    inner: ModelProvider,
     private readonly file: string,
-  ) {}
-  get name() {
-    return this.inner.name;
-  }
-  get model() {
-    return this.inner.model;
+  ) {
+    super(inner);
   }
   async generate(req: GenerateRequest): Promise<GenerateResult> {
     const r = await this.inner.generate(req);

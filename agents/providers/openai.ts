@@ -1,16 +1,8 @@
 import OpenAI from 'openai';
-import type { GenerateRequest, GenerateResult, ModelProvider } from './provider.js';
+import type { GenerateRequest, GenerateResult, ModelProvider, SdkProviderOptions } from './provider.js';
 import { fromSdkError } from './sdk-errors.js';
 
-export interface OpenAiOptions {
-  apiKey: string;
-  baseURL?: string;
-  model: string;
-  maxTokens: number;
-  temperature?: number;
-  timeoutMs: number;
-  stream: boolean;
-}
+export type OpenAiOptions = SdkProviderOptions;
 
 /** GPT and any OpenAI-compatible server (vLLM, llama.cpp, ollama) through the openai SDK (Chat Completions). */
 export class OpenAiProvider implements ModelProvider {

@@ -47,3 +47,14 @@ export interface SdkErrorShape {
   headers?: { get(name: string): string | null };
   message: string;
 }
+
+/** What both HTTP providers (Anthropic, OpenAI-compatible) are configured with. */
+export interface SdkProviderOptions {
+  apiKey: string;
+  baseURL?: string;
+  model: string;
+  maxTokens: number;
+  temperature?: number;
+  timeoutMs: number;
+  stream: boolean;
+}
