@@ -42,6 +42,8 @@ export interface RoundDeps {
   bench: BenchCheck;
   /** This target's earlier candidates. */
   history: CandidateResult[];
+  /** Measure the device's peaks again (at most once a run): before calling a speed impossible. */
+  remeasureProfile?: () => Promise<DeviceProfile>;
   /** True once the run's time is up: remaining work is skipped. */
   outOfTime: () => boolean;
   seed: number;
@@ -192,7 +194,11 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
 
   const flops = evalExpr(target.flops, target.benchSize);
   const bytes = evalExpr(target.bytes, target.benchSize);
-  const peak = target.real === 'float' ? d.deviceProfile.gflops.fp32.all : d.deviceProfile.gflops.fp64.all;
+  const peakOf = (p: DeviceProfile) => (target.real === 'float' ? p.gflops.fp32.all : p.gflops.fp64.all);
+  // A profile taken while the machine was busy under-reports the peak: measure again before
+  // calling a candidate's speed impossible.
+  if (d.remeasureProfile && [...timings.values()].some((t) => t.ok && flops / t.medianNs > peakOf(d.deviceProfile) * 1.1)) d.deviceProfile = await d.remeasureProfile();
+  const peak = peakOf(d.deviceProfile);
   const results: CandidateResult[] = evaluated.map((e) => {
     const base = { id: e.id, target: target.name, round, description: e.draft.description, flags: e.draft.flags, kinds: e.draft.kinds, turns: e.turns };
     if (!e.build) return { ...base, status: 'crash', verdict: 'rejected (no code)', reason: e.draft.problem };

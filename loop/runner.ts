@@ -157,6 +157,7 @@ export class Runner {
     const benchInputs = new Map<string, string>();
     const benches = new Map<string, BenchCheck>();
     const emptyRounds = new Map<string, number>();
+    let remeasured: Promise<DeviceProfile> | undefined;
     const rng = new Rng(Number.parseInt(shortHash(this.runId).slice(0, 8), 16));
     let reason = 'all targets stopped';
 
@@ -218,6 +219,15 @@ export class Runner {
         benchInput: benchInputs.get(target.name)!,
         bench: benches.get(target.name)!,
         outOfTime: () => !!runStop(this.stopState()),
+        remeasureProfile: async () => {
+          remeasured ??= this.lock.exclusive(() => d.device.measureProfile(join(this.dir, 'device-profile'))).then(async (p) => {
+            await d.memory.putProfile(p);
+            this.emit({ type: 'device.profile', profile: p, measured: true });
+            profile = p;
+            return p;
+          });
+          return remeasured;
+        },
         seed: rng.u32(),
       };
       const round = p.rounds + 1;
