@@ -8,7 +8,9 @@ import { formatEvent } from './log-view.js';
 import { summaryTable } from './summary-table.js';
 import { verifyCommand } from './verify-command.js';
 import { doctor } from './doctor.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeReport } from '../report/index.js';
 
 const program = new Command();
 program.name('kloop').description('Turns naive compute kernels into verified, measurably faster ones, overnight.').showHelpAfterError();
@@ -77,6 +79,16 @@ program
   .option('--memory <path>', 'memory file holding the device profile', '.kloop/memory.json')
   .action(async (target: string, file: string, opts: { flags: string; json?: boolean; memory: string }) => {
     process.exitCode = await verifyCommand(target, file, opts);
+  });
+
+program
+  .command('report')
+  .description('write the morning report of a run: Markdown with SVG plots (speedup over time, roofline) and the results table')
+  .argument('<run>', 'run id (under runs/) or the path of a run folder')
+  .option('--out <dir>', 'where to write it (default: the run folder\'s report/)')
+  .action((run: string, opts: { out?: string }) => {
+    const dir = existsSync(join(run, 'journal.jsonl')) ? run : join(loadWorkflow().config.runs.dir, run);
+    console.log(writeReport(dir, opts.out));
   });
 
 program

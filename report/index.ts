@@ -1,0 +1,2 @@
+export { buildReport, writeReport, type Report } from './report.js';
+export { chart, type Series } from './svg.js';

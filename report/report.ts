@@ -1,0 +1,101 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../common/index.js';
+import type { DeviceProfile } from '../devices/index.js';
+import { Journal, parseResults, type Journaled } from '../loop/index.js';
+import { chart, type Series } from './svg.js';
+
+type Ev<T extends Journaled['type']> = Extract<Journaled, { type: T }>;
+
+export interface Report {
+  markdown: string;
+  files: Record<string, string>;
+}
+
+const num = (s: string | undefined) => (s === undefined || s === '' ? undefined : Number(s));
+const f = (v: number | undefined, d = 2) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
+
+/**
+ * The morning report of a run, from its journal and results.tsv: a summary, the speedup over time
+ * per target, a roofline chart placing each target's starting baseline and its winner, and the
+ * results table. Markdown with SVG images, ready to paste into a pull request.
+ */
+export function buildReport(runDir: string): Report {
+  const journalFile = join(runDir, 'journal.jsonl');
+  if (!existsSync(journalFile)) throw new UserError(`${runDir}: not a run folder (no journal.jsonl)`);
+  const events = Journal.read(journalFile);
+  const rows = existsSync(join(runDir, 'results.tsv')) ? parseResults(readFileSync(join(runDir, 'results.tsv'), 'utf8')) : [];
+  const start = events.find((e): e is Ev<'run.start'> => e.type === 'run.start');
+  if (!start) throw new UserError(`${journalFile}: the run never started`);
+  const t0 = Date.parse(start.ts);
+  const tEnd = Date.parse(events[events.length - 1].ts);
+  const minutes = (ts: string) => (Date.parse(ts) - t0) / 60000;
+  const profile = [...events].reverse().find((e): e is Ev<'device.profile'> => e.type === 'device.profile')?.profile as DeviceProfile | undefined;
+  const targets = start.targets;
+
+  // Speedup over the reference, per target, over time (a step line per target).
+  const series: Series[] = targets.map((t) => {
+    const first = events.find((e): e is Ev<'baseline.profile'> => e.type === 'baseline.profile' && e.target === t);
+    const points: [number, number][] = [[0, first?.profile.vsReference ?? 1]];
+    for (const e of events) if (e.type === 'baseline.updated' && e.target === t) points.push([minutes(e.ts), e.vsReference]);
+    points.push([(tEnd - t0) / 60000, points[points.length - 1][1]]);
+    return { name: t, points, step: true };
+  });
+  const maxSpeed = Math.max(2, ...series.flatMap((s) => s.points.map((p) => p[1])));
+  const files: Record<string, string> = {
+    'speedup.svg': chart({ title: 'Verified speedup over the reference', x: { min: 0, max: Math.max(0.1, (tEnd - t0) / 60000), log: false, label: 'minutes into the run' }, y: { min: 1, max: maxSpeed * 1.2, log: true, label: 'speedup (x)' }, series }),
+  };
+
+  // Roofline: each target's starting baseline and its best kept kernel.
+  const placed: Series[] = [];
+  for (const t of targets) {
+    const first = events.find((e): e is Ev<'baseline.profile'> => e.type === 'baseline.profile' && e.target === t);
+    if (!first) continue;
+    const ai = first.profile.roofline.intensity;
+    const kept = rows.filter((r) => r.target === t && r.status === 'keep').map((r) => num(r.gflops) ?? 0);
+    const best = kept.length ? Math.max(...kept) : first.profile.roofline.gflops;
+    placed.push({ name: `${t}`, points: [[ai, first.profile.roofline.gflops], [ai * 1.0001, best]] });
+  }
+  if (profile && placed.length) {
+    const ais = placed.map((s) => s.points[0][0]);
+    const xmin = Math.min(...ais) / 4;
+    const xmax = Math.max(...ais) * 4;
+    const peak = profile.gflops.fp32.all;
+    const bw = profile.bandwidthGBs.all;
+    const ridge = peak / bw;
+    const roof: [number, number][] = [[xmin, xmin * bw], ...(ridge > xmin && ridge < xmax ? [[ridge, peak] as [number, number]] : []), [xmax, Math.min(peak, xmax * bw)]];
+    const ys = placed.flatMap((s) => s.points.map((p) => p[1]));
+    files['roofline.svg'] = chart({
+      title: `Roofline: ${profile.fingerprint.model}`,
+      x: { min: xmin, max: xmax, log: true, label: 'arithmetic intensity (flop/byte)' },
+      y: { min: Math.min(...ys, xmin * bw) / 2, max: peak * 2, log: true, label: 'GFLOP/s' },
+      series: placed,
+      lines: [{ points: roof, label: `roof: ${peak.toFixed(0)} GFLOP/s, ${bw.toFixed(1)} GB/s` }],
+    });
+  }
+
+  const keeps = rows.filter((r) => r.status === 'keep');
+  const spend = existsSync(join(runDir, 'summary.json')) ? (JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { spend?: { total: { usd: number; calls: number } } }).spend : undefined;
+  const md: string[] = [];
+  md.push(`# kloop run ${start.runId}`, '');
+  md.push(`${targets.length} target(s), ${rows.length} candidates, ${keeps.length} kept, ${((tEnd - t0) / 60000).toFixed(1)} min${profile ? ` on ${profile.fingerprint.model} (${profile.fingerprint.cores} cores; peak ${profile.gflops.fp32.all.toFixed(0)} GFLOP/s fp32, ${profile.bandwidthGBs.all.toFixed(1)} GB/s)` : ''}.${spend && spend.total.calls ? ` Model spend: $${spend.total.usd.toFixed(4)} in ${spend.total.calls} calls.` : ''}`, '');
+  md.push('| target | start | best | verified speedup over the reference | winner |', '|---|---|---|---|---|');
+  for (const s of series) {
+    const last = keeps.filter((r) => r.target === s.name).at(-1);
+    md.push(`| ${s.name} | ${f(s.points[0][1])}x | ${f(s.points[s.points.length - 1][1])}x | ${f(s.points[s.points.length - 1][1] / s.points[0][1])}x this run | ${last ? `${last.id}: ${last.description}` : '–'} |`);
+  }
+  md.push('', '![speedup over time](speedup.svg)', '');
+  if (files['roofline.svg']) md.push('![roofline](roofline.svg)', '');
+  md.push('## Results', '', '| id | status | speedup | 95% CI | vs reference | GFLOP/s | verdict | description |', '|---|---|---|---|---|---|---|---|');
+  for (const r of rows) md.push(`| ${r.id} | ${r.status} | ${r.speedup || '–'} | ${r.ci_low ? `${r.ci_low}–${r.ci_high}` : '–'} | ${r.vs_reference || '–'} | ${r.gflops || '–'} | ${r.verdict} | ${(r.description ?? '').replace(/\|/g, '\\|').slice(0, 160)} |`);
+  return { markdown: md.join('\n') + '\n', files };
+}
+
+/** Write report.md and its images into `outDir` (default: the run's report/ folder). */
+export function writeReport(runDir: string, outDir = join(runDir, 'report')): string {
+  const r = buildReport(runDir);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'report.md'), r.markdown);
+  for (const [name, content] of Object.entries(r.files)) writeFileSync(join(outDir, name), content);
+  return join(outDir, 'report.md');
+}
