@@ -8,6 +8,7 @@ import { formatEvent } from './log-view.js';
 import { summaryTable } from './summary-table.js';
 import { verifyCommand } from './verify-command.js';
 import { doctor } from './doctor.js';
+import { reviewCommand } from './review-command.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeReport } from '../report/index.js';
@@ -79,6 +80,16 @@ program
   .option('--memory <path>', 'memory file holding the device profile', '.kloop/memory.json')
   .action(async (target: string, file: string, opts: { flags: string; json?: boolean; memory: string }) => {
     process.exitCode = await verifyCommand(target, file, opts);
+  });
+
+program
+  .command('review')
+  .description('review kept winners across runs: evidence, diff, approve (promote and commit) or reject (reason into memory)')
+  .option('--target <name>', 'only this target')
+  .option('--run <run-id>', 'only this run')
+  .option('--memory <path>', 'memory file (default from WORKFLOW.md)')
+  .action(async (opts: { target?: string; run?: string; memory?: string }) => {
+    await reviewCommand({ memory: opts.memory ?? loadWorkflow().config.memory.path, target: opts.target, run: opts.run });
   });
 
 program

@@ -243,6 +243,34 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     };
     await adoptBaseline(d, next, winner);
     d.baselineTimes.set(baselineKey(next), winner.medianNs!);
+    const v = e.verdict!;
+    await d.memory.addWinner({
+      candidateId: winner.id,
+      runId: d.runId,
+      target: target.name,
+      targetDir: target.dir,
+      fingerprint: d.fingerprint,
+      device: d.deviceProfile.fingerprint.model,
+      source: e.draft.source,
+      flags: e.draft.flags,
+      previousSource: baseline.source,
+      previousFlags: baseline.flags,
+      previousId: baseline.lineage.at(-1)?.candidateId ?? 'reference',
+      speedup: winner.speedup!,
+      ciLow: winner.ciLow!,
+      ciHigh: winner.ciHigh!,
+      vsReference: winner.vsReference!,
+      gflopsBefore: profile.roofline.gflops,
+      gflopsAfter: winner.gflops,
+      pctRoofBefore: profile.roofline.pctOfRoof,
+      pctRoofAfter: winner.pctOfRoof,
+      verdict: v.status,
+      evidence: `${v.status}; layers ${(v.layers ?? []).join(', ')}; ${v.cases.length} checks (${v.cases.filter((c) => c.hidden).length} at verifier-chosen sizes), seeds ${v.cases.map((c) => c.seed).join(' ')}${v.proof ? `; proof: ${v.proof.status}, ${v.proof.reason}` : ''}`,
+      description: winner.description,
+      diagnosis: diagnosis.summary,
+      lineage: ['reference', ...next.lineage.map((l) => l.candidateId)],
+      at: d.now().toISOString(),
+    });
   }
 
   const outcomes = results.map((r) => ({ candidateId: r.id, kinds: r.kinds, description: r.description, outcome: r.status, speedup: r.speedup, ciLow: r.ciLow, ciHigh: r.ciHigh, reason: r.reason }));

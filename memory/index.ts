@@ -1,3 +1,3 @@
-export type { Baseline, Insight, LineageEntry, MemoryData, MemoryStore, Outcome } from './types.js';
+export type { Baseline, Insight, LineageEntry, MemoryData, MemoryStore, Outcome, Review, Winner } from './types.js';
 export { emptyMemory } from './types.js';
 export { LowdbStore } from './lowdb-store.js';

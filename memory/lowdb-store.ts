@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { Low, Memory, type Adapter } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import type { DeviceProfile } from '../devices/index.js';
-import { emptyMemory, type Baseline, type Insight, type MemoryData, type MemoryStore } from './types.js';
+import { emptyMemory, type Baseline, type Insight, type MemoryData, type MemoryStore, type Review, type Winner } from './types.js';
 
 const key = (target: string, fp: string) => `${target}|${fp}`;
 
@@ -91,6 +91,27 @@ export class LowdbStore implements MemoryStore {
 
   async getReferenceNs(target: string, fingerprint: string): Promise<number | undefined> {
     return (await this.data()).referenceNs[key(target, fingerprint)];
+  }
+
+  addWinner(w: Winner): Promise<void> {
+    return this.update((d) => {
+      if (!d.winners.some((x) => x.candidateId === w.candidateId && x.runId === w.runId)) d.winners.push(structuredClone(w));
+    });
+  }
+
+  async winners(filter: { target?: string; runId?: string } = {}): Promise<Winner[]> {
+    return structuredClone((await this.data()).winners.filter((w) => (!filter.target || w.target === filter.target) && (!filter.runId || w.runId === filter.runId)));
+  }
+
+  addReview(r: Review): Promise<void> {
+    return this.update((d) => {
+      d.reviews = d.reviews.filter((x) => x.candidateId !== r.candidateId);
+      d.reviews.push(structuredClone(r));
+    });
+  }
+
+  async reviews(): Promise<Review[]> {
+    return structuredClone((await this.data()).reviews);
   }
 
   setReferenceNs(target: string, fingerprint: string, ns: number): Promise<void> {

@@ -41,6 +41,46 @@ export interface Insight {
   at: string;
 }
 
+/** A kept candidate, with what a reviewer needs: before and after, evidence, the idea. */
+export interface Winner {
+  candidateId: string;
+  runId: string;
+  target: string;
+  /** The target's folder (where an approved kernel is promoted). */
+  targetDir: string;
+  fingerprint: string;
+  device: string;
+  source: string;
+  flags: string[];
+  previousSource: string;
+  previousFlags: string[];
+  previousId: string;
+  speedup: number;
+  ciLow: number;
+  ciHigh: number;
+  vsReference: number;
+  gflopsBefore?: number;
+  gflopsAfter?: number;
+  pctRoofBefore?: number;
+  pctRoofAfter?: number;
+  verdict: string;
+  evidence: string;
+  description: string;
+  diagnosis: string;
+  lineage: string[];
+  at: string;
+}
+
+export interface Review {
+  candidateId: string;
+  target: string;
+  fingerprint: string;
+  decision: 'approved' | 'rejected';
+  reason?: string;
+  commit?: string;
+  at: string;
+}
+
 export interface MemoryData {
   version: 1;
   baselines: Baseline[];
@@ -50,6 +90,8 @@ export interface MemoryData {
   tried: Record<string, string[]>;
   /** Reference median time per "target|fingerprint" (ns). */
   referenceNs: Record<string, number>;
+  winners: Winner[];
+  reviews: Review[];
 }
 
 /** Shared memory across rounds and runs. Small on purpose; every backend passes one conformance suite. */
@@ -64,6 +106,11 @@ export interface MemoryStore {
   addTried(target: string, fingerprint: string, keys: string[]): Promise<void>;
   getReferenceNs(target: string, fingerprint: string): Promise<number | undefined>;
   setReferenceNs(target: string, fingerprint: string, ns: number): Promise<void>;
+  addWinner(w: Winner): Promise<void>;
+  winners(filter?: { target?: string; runId?: string }): Promise<Winner[]>;
+  /** Written at once: a decision is never lost, whatever happens to the terminal afterwards. */
+  addReview(r: Review): Promise<void>;
+  reviews(): Promise<Review[]>;
 }
 
-export const emptyMemory = (): MemoryData => ({ version: 1, baselines: [], insights: [], profiles: [], tried: {}, referenceNs: {} });
+export const emptyMemory = (): MemoryData => ({ version: 1, baselines: [], insights: [], profiles: [], tried: {}, referenceNs: {}, winners: [], reviews: [] });

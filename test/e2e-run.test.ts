@@ -41,6 +41,10 @@ describe('kloop run, end to end on the CPU', () => {
     expect(Number(kept.at(-1)!.vs_reference)).toBeGreaterThan(1.5);
     const b = await LowdbStore.file(join(cwd, '.kloop', 'memory.json')).getBaseline('jacobi', JSON.parse(readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n')[0]).fingerprint);
     expect(b?.lineage.at(-1)?.candidateId).toBe(kept.at(-1)!.id);
+    // every kept winner waits in the review queue, with its evidence and the source it replaced
+    const winners = await LowdbStore.file(join(cwd, '.kloop', 'memory.json')).winners({ target: 'jacobi' });
+    expect(winners.map((w) => w.candidateId).sort()).toEqual(kept.map((k) => k.id).sort());
+    expect(winners[0].evidence).toMatch(/layers static, race, tests/);
     const runId = dir.split('/').pop();
     const log = execFileSync('git', ['-C', cwd, 'log', '--format=%s', `kloop/${runId}`], { encoding: 'utf8' });
     expect(log).toMatch(/kloop: jacobi \d+\.\d\dx \(95% CI/);

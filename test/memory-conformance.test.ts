@@ -65,6 +65,18 @@ function conformance(name: string, make: () => MemoryStore, reopen?: (s: MemoryS
       expect(await m.getReferenceNs('sum', 'fp')).toBe(1234);
     });
 
+    it('winners are kept once; a review decision replaces an earlier one for the same candidate', async () => {
+      const m = make();
+      const w = { candidateId: 'c1', runId: 'r', target: 'sum', targetDir: '/t', fingerprint: 'fp', device: 'd', source: 's', flags: [], previousSource: 'p', previousFlags: [], previousId: 'reference', speedup: 2, ciLow: 1.5, ciHigh: 2.5, vsReference: 2, verdict: 'tested', evidence: 'e', description: 'x', diagnosis: 'y', lineage: ['reference', 'c1'], at: 'now' };
+      await m.addWinner(w);
+      await m.addWinner(w);
+      expect(await m.winners({ target: 'sum' })).toHaveLength(1);
+      expect(await m.winners({ runId: 'other' })).toHaveLength(0);
+      await m.addReview({ candidateId: 'c1', target: 'sum', fingerprint: 'fp', decision: 'approved', at: '1' });
+      await m.addReview({ candidateId: 'c1', target: 'sum', fingerprint: 'fp', decision: 'rejected', reason: 'no', at: '2' });
+      expect((await m.reviews()).map((r) => r.decision)).toEqual(['rejected']);
+    });
+
     it('concurrent writes are all kept', async () => {
       const m = make();
       await Promise.all(Array.from({ length: 20 }, (_, i) => m.addTried('t', 'fp', [`k${i}`])));

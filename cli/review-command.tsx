@@ -1,0 +1,38 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { render } from 'ink';
+import { LowdbStore } from '../memory/index.js';
+import { approve, reject, reviewQueue } from '../review/index.js';
+import { ReviewApp, type ReviewActions } from '../tui/review-app.js';
+
+/** `kloop review`: the queue of kept winners across runs, in the terminal. */
+export async function reviewCommand(opts: { memory: string; target?: string; run?: string }): Promise<void> {
+  const memory = LowdbStore.file(opts.memory);
+  const actions: ReviewActions = {
+    load: () => reviewQueue(memory, { target: opts.target, runId: opts.run }),
+    approve: async (w) => {
+      const r = await approve(memory, w);
+      return `approved ${w.candidateId}: written to ${r.path}${r.commit ? `, committed ${r.commit.slice(0, 10)}` : ` (${r.note})`}`;
+    },
+    reject: async (w, reason) => {
+      await reject(memory, w, reason);
+      return `rejected ${w.candidateId}: "${reason}" recorded in memory for the analyzer`;
+    },
+    edit: async (w) => {
+      const f = join(tmpdir(), `${w.candidateId}.c`);
+      writeFileSync(f, w.source);
+      spawnSync(process.env.EDITOR || 'vi', [f], { stdio: 'inherit' });
+    },
+  };
+  if (!process.stdin.isTTY) {
+    // Off a terminal there are no keys to press: list the queue, one line per winner.
+    const queue = await actions.load();
+    console.log(`${queue.length} winner(s) to review (run kloop review in a terminal to decide):`);
+    for (const w of queue) console.log(`${w.candidateId}\t${w.target}\t${w.speedup.toFixed(2)}x (CI ${w.ciLow.toFixed(2)}-${w.ciHigh.toFixed(2)})\t${w.verdict}\t${w.description}`);
+    return;
+  }
+  const app = render(<ReviewApp actions={actions} />);
+  await app.waitUntilExit();
+}

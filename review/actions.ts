@@ -1,0 +1,45 @@
+import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { simpleGit } from 'simple-git';
+import type { MemoryStore, Review, Winner } from '../memory/index.js';
+import { loadTarget } from '../targets/index.js';
+
+/** Kept winners not yet reviewed, newest first, optionally for one target or run. */
+export async function reviewQueue(memory: MemoryStore, filter: { target?: string; runId?: string } = {}): Promise<Winner[]> {
+  const reviewed = new Set((await memory.reviews()).map((r) => r.candidateId));
+  return (await memory.winners(filter)).filter((w) => !reviewed.has(w.candidateId)).sort((a, b) => b.at.localeCompare(a.at));
+}
+
+export function commitMessage(w: Winner): string {
+  return `kloop: promote ${w.target} kernel, ${w.speedup.toFixed(2)}x (95% CI ${w.ciLow.toFixed(2)}-${w.ciHigh.toFixed(2)}), ${w.vsReference.toFixed(1)}x over the reference\n\n${w.description}\nflags: ${w.flags.join(' ') || '(none)'}\nevidence: ${w.evidence}\ncandidate ${w.candidateId} of run ${w.runId} on ${w.device}`;
+}
+
+/**
+ * Approve: the decision is recorded first (never lost), then the kernel is written to the path the
+ * target names for promoted kernels and committed on the current branch.
+ */
+export async function approve(memory: MemoryStore, w: Winner, now: () => Date = () => new Date()): Promise<{ path: string; commit?: string; note?: string }> {
+  const review: Review = { candidateId: w.candidateId, target: w.target, fingerprint: w.fingerprint, decision: 'approved', at: now().toISOString() };
+  await memory.addReview(review);
+  const target = loadTarget(w.targetDir);
+  const path = join(target.dir, target.promote);
+  writeFileSync(path, w.source);
+  const git = simpleGit({ baseDir: target.dir });
+  if (!(await git.checkIsRepo())) return { path, note: `${target.dir} is not in a git work tree: written, not committed` };
+  const root = (await git.revparse(['--show-toplevel'])).trim();
+  const repo = simpleGit({ baseDir: root });
+  const file = relative(root, path);
+  const identity = (await repo.raw(['config', '--get', 'user.name']).catch(() => '')).trim() ? [] : ['-c', 'user.name=kloop', '-c', 'user.email=kloop@localhost'];
+  await repo.raw(['add', '--', file]);
+  await repo.raw([...identity, 'commit', '-m', commitMessage(w), '--', file]);
+  const commit = (await repo.revparse(['HEAD'])).trim();
+  await memory.addReview({ ...review, commit });
+  return { path, commit };
+}
+
+/** Reject: the reason goes into memory, where the analyzer sees it in later rounds. */
+export async function reject(memory: MemoryStore, w: Winner, reason: string, now: () => Date = () => new Date()): Promise<void> {
+  const at = now().toISOString();
+  await memory.addReview({ candidateId: w.candidateId, target: w.target, fingerprint: w.fingerprint, decision: 'rejected', reason, at });
+  await memory.addInsights([{ target: w.target, fingerprint: w.fingerprint, runId: w.runId, round: 0, candidateId: w.candidateId, kinds: ['review'], outcome: 'discard', text: `rejected by review: ${reason} (${w.description})`, at }]);
+}
