@@ -9,6 +9,8 @@ import { summaryTable } from './summary-table.js';
 import { verifyCommand } from './verify-command.js';
 import { doctor } from './doctor.js';
 import { reviewCommand } from './review-command.js';
+import { watchCommand } from './watch-command.js';
+import { liveRun } from './live-run.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeReport } from '../report/index.js';
@@ -29,14 +31,17 @@ program
   .option('--model <name>', "the writer's model for this run")
   .option('--record <file>', "save this run's model traffic (prompts and replies, no keys) to a file")
   .option('--replay <file>', 're-run recorded model traffic with no network (no API keys needed)')
-  .option('--no-tui', 'plain log lines (the only view for now)')
+  .option('--no-tui', 'plain log lines instead of the live dashboard')
   .option('--json', 'one JSON event per line on stdout')
-  .action(async (file: string | undefined, opts: { target?: string[]; minutes?: number; rounds?: number; resume?: string; memory?: string; json?: boolean; provider?: string; model?: string; record?: string; replay?: string }) => {
+  .action(async (file: string | undefined, opts: { target?: string[]; minutes?: number; rounds?: number; resume?: string; memory?: string; json?: boolean; tui?: boolean; provider?: string; model?: string; record?: string; replay?: string }) => {
     const workflow = loadWorkflow(file);
     for (const [flag, v] of [['--minutes', opts.minutes], ['--rounds', opts.rounds]] as const)
       if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new UserError(`${flag}: expected a non-negative number`);
+    // In a terminal: the live dashboard; otherwise (or with --no-tui / --json) one line per event.
+    const live = !opts.json && opts.tui !== false && process.stdout.isTTY ? liveRun() : undefined;
     const print = (e: KloopEvent) => {
-      if (opts.json) console.log(JSON.stringify(e));
+      if (live) live.push(e);
+      else if (opts.json) console.log(JSON.stringify(e));
       else {
         const line = formatEvent(e);
         if (line) console.log(line);
@@ -56,7 +61,7 @@ program
       onEvent: print,
       onWarning: (m) => print({ type: 'warning', message: m }),
     });
-    const summary = await runner.run();
+    const summary = await runner.run().finally(() => live?.stop());
     if (!opts.json) console.log('\n' + summaryTable(summary));
   });
 
@@ -80,6 +85,15 @@ program
   .option('--memory <path>', 'memory file holding the device profile', '.kloop/memory.json')
   .action(async (target: string, file: string, opts: { flags: string; json?: boolean; memory: string }) => {
     process.exitCode = await verifyCommand(target, file, opts);
+  });
+
+program
+  .command('watch')
+  .description('the live dashboard of a run (default: the latest); plain lines off a terminal')
+  .argument('[run]', 'run id or run folder')
+  .option('--json', 'one JSON event per line')
+  .action(async (run: string | undefined, opts: { json?: boolean }) => {
+    await watchCommand(loadWorkflow().config.runs.dir, run, opts);
   });
 
 program

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, openSync, closeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CandidateCgroup } from './cgroups.js';
 import { prlimitArgs, sandboxEnv, spawnContained } from './process-sandbox.js';
@@ -42,8 +42,9 @@ export class LayeredSandbox implements Sandbox {
     this.level = top;
     this.name = `layered:${top}`;
     this.use = (l) => levelRank(l) <= levelRank(top) && !!o.probe.layers.find((x) => x.layer === l)?.ok;
-    const base = o.uidBase ?? 64100;
-    this.freeUids = Array.from({ length: o.uidPool ?? 16 }, (_, i) => base + i);
+    const pool = o.uidPool ?? 16;
+    const base = this.use('uid') ? claimUidBlock(o.uidBase ?? 64100, pool) : (o.uidBase ?? 64100);
+    this.freeUids = Array.from({ length: pool }, (_, i) => base + i);
   }
 
   private filter(): string | undefined {
@@ -107,6 +108,52 @@ export class LayeredSandbox implements Sandbox {
       if (uid !== undefined) this.freeUids.push(uid);
     }
   }
+}
+
+const claimed = new Map<string, number>();
+
+/**
+ * Each kloop process claims its own block of uids (a lock file holding its pid; a lock whose pid is
+ * gone is taken over), so that two runs on one machine never kill each other's candidates.
+ */
+export function claimUidBlock(base: number, size: number, dir = '/tmp/kloop-uid-blocks'): number {
+  const key = `${base}:${size}`;
+  const have = claimed.get(key);
+  if (have !== undefined) return have;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (let k = 0; k < 64; k++) {
+    const file = join(dir, `${base}-${size}-${k}.lock`);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+    } catch {
+      const owner = Number(readFileSync(file, 'utf8'));
+      if (owner === process.pid) {
+        claimed.set(key, base + k * size);
+        return base + k * size;
+      }
+      if (alive(owner)) continue;
+      writeFileSync(file, String(process.pid));
+      if (Number(readFileSync(file, 'utf8')) !== process.pid) continue;
+    }
+    process.on('exit', () => {
+      try {
+        rmSync(file);
+      } catch {
+        /* gone */
+      }
+    });
+    claimed.set(key, base + k * size);
+    return base + k * size;
+  }
+  throw new Error(`no free block of ${size} sandbox uids from ${base} (64 kloop processes at once?)`);
 }
 
 const opened = new Set<string>();

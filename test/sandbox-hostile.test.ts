@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuDevice, detectCompiler } from '../devices/index.js';
-import { describeExit, LayeredSandbox, levelRank, probeSandbox, type Level } from '../sandboxes/index.js';
+import { claimUidBlock, describeExit, LayeredSandbox, levelRank, probeSandbox, type Level } from '../sandboxes/index.js';
 import { packageRoot } from '../common/index.js';
 import { resolveTarget } from '../targets/index.js';
 import { makeInputs } from '../verifiers/index.js';
@@ -109,8 +109,9 @@ describe.skipIf(!strong)(`hostile suite under the strongest sandbox here (${prob
   it.each(cases)('%s is contained and ends as a verdict', async (name, check) => {
     const a = await attempt(name, probe.level);
     await check(a);
-    // nothing left running under the sandbox's uids, and kloop still runs candidates
-    expect(processesOf(Array.from({ length: 16 }, (_, i) => 64300 + i))).toEqual([]);
+    // nothing left running under this process's block of sandbox uids, and kloop still runs candidates
+    const base = claimUidBlock(64300, 16);
+    expect(processesOf(Array.from({ length: 16 }, (_, i) => base + i))).toEqual([]);
     rows.push(`| ${name} | yes | ${a.r.exitCode === 0 && !a.r.timedOut ? 'ran to completion (attempt failed inside)' : describeExit(a.r)} | ${a.ms.toFixed(0)} ms |`);
     const ok = await attempt('infinite-loop', probe.level);
     expect(ok.r.timedOut || ok.r.signal !== null).toBe(true);

@@ -1,0 +1,23 @@
+import { render } from 'ink';
+import type { KloopEvent } from '../loop/index.js';
+import { LiveDashboard, type Subscribe } from '../tui/live.js';
+
+/** The dashboard of the run in this process: events are pushed in; the view never drives the loop. */
+export function liveRun(): { push: (e: KloopEvent) => void; stop: () => void } {
+  const listeners = new Set<(e: KloopEvent & { ts?: string }) => void>();
+  const backlog: KloopEvent[] = [];
+  const subscribe: Subscribe = (l) => {
+    listeners.add(l);
+    backlog.splice(0).forEach(l);
+    return () => listeners.delete(l);
+  };
+  const app = render(<LiveDashboard subscribe={subscribe} quitKey={false} />);
+  return {
+    push: (e) => {
+      const stamped = { ...e, ts: new Date().toISOString() };
+      if (listeners.size) listeners.forEach((l) => l(stamped));
+      else backlog.push(stamped);
+    },
+    stop: () => app.unmount(),
+  };
+}

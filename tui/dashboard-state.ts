@@ -1,0 +1,105 @@
+import type { KloopEvent } from '../loop/index.js';
+import { formatEvent } from '../cli/log-view.js';
+
+export interface TargetView {
+  name: string;
+  /** Speedup over the reference of the current baseline, and its history (for the sparkline). */
+  best: number;
+  history: number[];
+  round: number;
+  stopped?: string;
+}
+
+export interface DashboardState {
+  runId?: string;
+  startedAt?: number;
+  now: number;
+  minutes?: number;
+  rounds?: number;
+  spentUsd: number;
+  tokens: number;
+  candidates: number;
+  keeps: number;
+  targets: TargetView[];
+  inFlight: { id: string; target: string; state: string }[];
+  events: string[];
+  ended?: string;
+}
+
+export const emptyDashboard = (): DashboardState => ({ now: 0, spentUsd: 0, tokens: 0, candidates: 0, keeps: 0, targets: [], inFlight: [], events: [] });
+
+/** Fold one event into the view. Pure: the view only reads events, it never drives the loop. */
+export function reduce(s: DashboardState, e: KloopEvent & { ts?: string }, maxEvents = 8): DashboardState {
+  const now = e.ts ? Date.parse(e.ts) : Date.now();
+  const next: DashboardState = { ...s, now, targets: s.targets.map((t) => ({ ...t, history: [...t.history] })), inFlight: [...s.inFlight], events: s.events };
+  const target = (name: string) => {
+    let t = next.targets.find((x) => x.name === name);
+    if (!t) next.targets.push((t = { name, best: 1, history: [1], round: 0 }));
+    return t;
+  };
+  switch (e.type) {
+    case 'run.start':
+      next.runId = e.runId;
+      next.startedAt = now;
+      next.minutes = e.options.minutes;
+      next.rounds = e.options.rounds || undefined;
+      e.targets.forEach(target);
+      break;
+    case 'run.resume':
+      next.runId = e.runId;
+      next.startedAt ??= now;
+      break;
+    case 'round.start':
+      target(e.target).round = e.round;
+      break;
+    case 'baseline.profile': {
+      const t = target(e.target);
+      if (t.history.length === 1) t.best = t.history[0] = e.profile.vsReference;
+      break;
+    }
+    case 'candidate.state': {
+      const i = next.inFlight.findIndex((c) => c.id === e.id);
+      if (i >= 0) next.inFlight[i] = { ...next.inFlight[i], state: e.state };
+      else next.inFlight.push({ id: e.id, target: e.target, state: e.state });
+      break;
+    }
+    case 'candidate.proposed':
+      if (!next.inFlight.some((c) => c.id === e.id)) next.inFlight.push({ id: e.id, target: e.target, state: 'writing' });
+      break;
+    case 'candidate.result':
+      next.inFlight = next.inFlight.filter((c) => c.id !== e.result.id);
+      next.candidates++;
+      if (e.result.status === 'keep') next.keeps++;
+      break;
+    case 'baseline.updated': {
+      const t = target(e.target);
+      t.best = e.vsReference;
+      t.history.push(e.vsReference);
+      break;
+    }
+    case 'target.stopped':
+      target(e.target).stopped = e.reason;
+      break;
+    case 'model.usage':
+      next.spentUsd += e.spend.usd;
+      next.tokens += e.spend.inputTokens + e.spend.outputTokens;
+      break;
+    case 'run.end':
+      next.ended = e.reason;
+      next.inFlight = [];
+      break;
+  }
+  const line = formatEvent(e);
+  if (line && e.type !== 'candidate.state') next.events = [...s.events, line].slice(-maxEvents);
+  return next;
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** A sparkline of values on a log scale (speedups). */
+export function sparkline(values: number[], width = 16): string {
+  const v = values.slice(-width).map((x) => Math.log(Math.max(x, 1e-9)));
+  const lo = Math.min(...v);
+  const hi = Math.max(...v);
+  return v.map((x) => BARS[hi > lo ? Math.round(((x - lo) / (hi - lo)) * (BARS.length - 1)) : 0]).join('');
+}

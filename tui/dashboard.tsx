@@ -1,0 +1,50 @@
+import { Box, Text } from 'ink';
+import { sparkline, type DashboardState } from './dashboard-state.js';
+
+const mmss = (ms: number) => `${Math.floor(ms / 60000)}:${String(Math.floor((ms % 60000) / 1000)).padStart(2, '0')}`;
+
+/** The live view of a run: budget, per-target progress with sparklines, candidates in flight, last events. */
+export function Dashboard({ state: s, now }: { state: DashboardState; now?: number }) {
+  const elapsed = s.startedAt ? (now ?? s.now) - s.startedAt : 0;
+  const left = s.minutes ? Math.max(0, s.minutes * 60000 - elapsed) : undefined;
+  return (
+    <Box flexDirection="column">
+      <Text bold>
+        kloop run {s.runId ?? '…'} {s.ended ? `— ended: ${s.ended}` : ''}
+      </Text>
+      <Text>
+        elapsed {mmss(elapsed)}
+        {left !== undefined ? ` · remaining ${mmss(left)}` : ''}
+        {s.rounds ? ` · ${s.rounds} rounds per target` : ''} · ${s.spentUsd.toFixed(4)} ({s.tokens} tokens) · {s.candidates} candidates, {s.keeps} kept
+      </Text>
+      <Box flexDirection="column" marginTop={1}>
+        {s.targets.map((t) => (
+          <Text key={t.name}>
+            {t.name.padEnd(10)} {`${t.best.toFixed(2)}x`.padStart(9)} {sparkline(t.history).padEnd(16)} round {t.round}
+            {t.stopped ? ` · stopped: ${t.stopped}` : ''}
+          </Text>
+        ))}
+      </Box>
+      {s.inFlight.length > 0 && (
+        <Box flexDirection="column" marginTop={1}>
+          <Text dimColor>in flight</Text>
+          {s.inFlight.map((c) => (
+            <Text key={c.id}>
+              {'  '}
+              {c.id.padEnd(22)} {c.state}
+            </Text>
+          ))}
+        </Box>
+      )}
+      <Box flexDirection="column" marginTop={1}>
+        <Text dimColor>last events</Text>
+        {s.events.map((l, i) => (
+          <Text key={i} wrap="truncate-end">
+            {'  '}
+            {l}
+          </Text>
+        ))}
+      </Box>
+    </Box>
+  );
+}
