@@ -56,6 +56,8 @@ export interface RunOptionsSnapshot {
   deadline?: string;
   noImprovementRounds: number;
   candidates: number;
+  budgetUsd?: number;
+  budgetTokens?: number;
 }
 
 export type Journaled = KloopEvent & { seq: number; ts: string };

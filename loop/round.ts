@@ -6,7 +6,7 @@ import { ProviderError, shortHash, type RwLock } from '../common/index.js';
 import { roofline, type BuildResult, type Device, type DeviceProfile } from '../devices/index.js';
 import type { Baseline, MemoryStore } from '../memory/index.js';
 import { evalExpr, type Target } from '../targets/index.js';
-import { publicFeedback, type BenchCheck, type CheckPlan, type Verdict, type Verifier } from '../verifiers/index.js';
+import { formatSize, publicFeedback, type BenchCheck, type CheckPlan, type Verdict, type Verifier } from '../verifiers/index.js';
 import { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
 import type { CandidateResult, Emit } from './events.js';
 import type { GitRecorder } from './git-recorder.js';
@@ -265,7 +265,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
       pctRoofBefore: profile.roofline.pctOfRoof,
       pctRoofAfter: winner.pctOfRoof,
       verdict: v.status,
-      evidence: `${v.status}; layers ${(v.layers ?? []).join(', ')}; ${v.cases.length} checks (${v.cases.filter((c) => c.hidden).length} at verifier-chosen sizes), seeds ${v.cases.map((c) => c.seed).join(' ')}${v.proof ? `; proof: ${v.proof.status}, ${v.proof.reason}` : ''}`,
+      evidence: `${v.status}; layers ${(v.layers ?? []).join(', ')}; ${v.cases.length} checks (${v.cases.filter((c) => c.hidden).length} at verifier-chosen sizes): ${v.cases.map((c) => `${formatSize(c.size)} seed ${c.seed}`).join('; ')}${v.proof ? `; proof: ${v.proof.status}, ${v.proof.reason}` : ''}`,
       description: winner.description,
       diagnosis: diagnosis.summary,
       lineage: ['reference', ...next.lineage.map((l) => l.candidateId)],

@@ -95,6 +95,8 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
       deadline: c.loop.deadline,
       noImprovementRounds: c.loop.no_improvement_rounds,
       candidates: c.loop.candidates,
+      budgetUsd: c.budget.usd,
+      budgetTokens: c.budget.tokens,
     },
     resume: o.resume,
     busyMs: () => metered.busyMs,

@@ -16,7 +16,7 @@ const events = (): (KloopEvent & { ts: string })[] => {
   const at = (s: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + s * 1000).toISOString();
   const result = (id: string, status: 'keep' | 'discard') => ({ id, target: 'sgemm', round: 1, status, verdict: 'proved', description: 'tile', flags: [], kinds: [], speedup: 2, ciLow: 1.5, ciHigh: 2.5, vsReference: 40 });
   return [
-    { type: 'run.start', runId: 'r9', targets: ['sgemm', 'sum'], fingerprint: 'fp', options: { targets: [], workflowFile: 'W', rounds: 0, minutes: 10, noImprovementRounds: 4, candidates: 2 }, ts: at(0) },
+    { type: 'run.start', runId: 'r9', targets: ['sgemm', 'sum'], fingerprint: 'fp', options: { targets: [], workflowFile: 'W', rounds: 0, minutes: 10, noImprovementRounds: 4, candidates: 2, budgetUsd: 5 }, ts: at(0) },
     { type: 'round.start', target: 'sgemm', round: 1, baseline: 'reference', ts: at(1) },
     { type: 'candidate.proposed', target: 'sgemm', round: 1, id: 'sgemm-r1-c1', description: 'tile', flags: [], ts: at(2) },
     { type: 'candidate.proposed', target: 'sgemm', round: 1, id: 'sgemm-r1-c2', description: 'unroll', flags: [], ts: at(2) },
@@ -46,7 +46,7 @@ describe('live dashboard', () => {
     const s = events().reduce((st, e) => reduce(st, e), emptyDashboard());
     const frame = strip(render(<Dashboard state={s} now={Date.parse('2026-01-01T00:01:30Z')} />).lastFrame());
     expect(frame).toContain('kloop run r9');
-    expect(frame).toContain('elapsed 1:30 · remaining 8:30 · $0.0123 (150 tokens) · 2 candidates, 1 kept');
+    expect(frame).toContain('elapsed 1:30 · remaining 8:30 · $0.0123 of $5 (4.9877 left) (150 tokens) · 2 candidates, 1 kept');
     expect(frame).toMatch(/sgemm\s+40\.00x ▁█\s+round 1/);
     expect(frame).toContain('sum-r1-c1              writing');
     expect(frame).toContain('[sgemm]   new baseline sgemm-r1-c1: 40.0x over the reference');

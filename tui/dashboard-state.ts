@@ -17,6 +17,7 @@ export interface DashboardState {
   minutes?: number;
   rounds?: number;
   spentUsd: number;
+  budgetUsd?: number;
   tokens: number;
   candidates: number;
   keeps: number;
@@ -43,6 +44,7 @@ export function reduce(s: DashboardState, e: KloopEvent & { ts?: string }, maxEv
       next.startedAt = now;
       next.minutes = e.options.minutes;
       next.rounds = e.options.rounds || undefined;
+      next.budgetUsd = e.options.budgetUsd;
       e.targets.forEach(target);
       break;
     case 'run.resume':

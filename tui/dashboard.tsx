@@ -15,7 +15,8 @@ export function Dashboard({ state: s, now }: { state: DashboardState; now?: numb
       <Text>
         elapsed {mmss(elapsed)}
         {left !== undefined ? ` · remaining ${mmss(left)}` : ''}
-        {s.rounds ? ` · ${s.rounds} rounds per target` : ''} · ${s.spentUsd.toFixed(4)} ({s.tokens} tokens) · {s.candidates} candidates, {s.keeps} kept
+        {s.rounds ? ` · ${s.rounds} rounds per target` : ''} · ${s.spentUsd.toFixed(4)}
+        {s.budgetUsd ? ` of $${s.budgetUsd} (${Math.max(0, s.budgetUsd - s.spentUsd).toFixed(4)} left)` : ''} ({s.tokens} tokens) · {s.candidates} candidates, {s.keeps} kept
       </Text>
       <Box flexDirection="column" marginTop={1}>
         {s.targets.map((t) => (
