@@ -52,6 +52,7 @@ export interface Device {
   buildProof(req: { target: Target; source: string; workDir: string; name: string; harness: string; header: string }): Promise<BuildResult>;
   /** Run a verification binary (sanitized check, proof) with the candidate's limits. */
   runTool(req: { binary: string; args: string[]; workDir: string; timeoutMs: number; sanitized?: boolean }): Promise<RunResult>;
-  check(req: { binary: string; target: Target; size: Size; input: string; output: string; poison: number; workDir: string; timeoutMs: number }): Promise<RunResult>;
+  /** One check call; `sanitized` for a binary from buildSanitized (no address-space limit, sanitizer options). */
+  check(req: { binary: string; target: Target; size: Size; input: string; output: string; poison: number; workDir: string; timeoutMs: number; sanitized?: boolean }): Promise<RunResult>;
   time(req: { binary: string; target: Target; size: Size; input: string; output?: string; minMs: number; maxReps: number; workDir: string; timeoutMs: number }): Promise<TimedRun>;
 }

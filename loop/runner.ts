@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CostLedger, type Analyzer, type Profiler, type Spend, type SpendTotals, type Writer } from '../agents/index.js';
 import { Rng, RwLock, shortHash, UserError } from '../common/index.js';
@@ -7,7 +7,7 @@ import type { MemoryStore } from '../memory/index.js';
 import { evalExpr, type Target } from '../targets/index.js';
 import { makeInputs, type BenchCheck, type Verifier } from '../verifiers/index.js';
 import type { TimingConfig } from './ab-timing.js';
-import type { CandidateResult, Emit, KloopEvent, RunOptionsSnapshot } from './events.js';
+import type { Emit, KloopEvent, RunOptionsSnapshot } from './events.js';
 import type { GitRecorder } from './git-recorder.js';
 import { Journal } from './journal.js';
 import { writeResults } from './results-tsv.js';
@@ -238,8 +238,8 @@ export class Runner {
         p.roundsSinceKeep = 0;
       } else p.roundsSinceKeep++;
       // A writer with nothing new twice in a row is done with this target.
-      const empty = (emptyRounds.get(target.name) ?? 0) + (r.proposed ? -Infinity : 1);
-      emptyRounds.set(target.name, Math.max(0, empty));
+      const empty = r.proposed ? 0 : (emptyRounds.get(target.name) ?? 0) + 1;
+      emptyRounds.set(target.name, empty);
       if (empty >= 2) {
         this.state.stopped.set(target.name, 'the writer has no new ideas');
         this.emit({ type: 'target.stopped', target: target.name, reason: 'the writer has no new ideas' });
@@ -259,7 +259,6 @@ export class Runner {
         this.emit({ type: 'baseline.updated', target: r.target, id: r.id, vsReference: current.vsReference, speedup: r.speedup! });
         continue;
       }
-      const { readFileSync } = await import('node:fs');
       const source = readFileSync(join(this.dir, 'candidates', r.id, 'kernel.c'), 'utf8');
       const next = {
         ...current,
@@ -317,9 +316,5 @@ export class Runner {
     };
     writeFileSync(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     return summary;
-  }
-
-  results(): CandidateResult[] {
-    return this.state.results;
   }
 }

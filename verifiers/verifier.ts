@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, Rng, shortHash } from '../common/index.js';
-import type { Device } from '../devices/index.js';
+import { EXIT_GUARD, type Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
 import { elementCount, type Size, type Target } from '../targets/index.js';
 import { compareOutputs } from './compare.js';
@@ -11,8 +11,6 @@ import { boundedProof } from './proof.js';
 import { formatSize, hiddenSizes } from './sizes.js';
 import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
 import type { CaseRecord, Verdict } from './verdict.js';
-
-const EXIT_GUARD = 3;
 
 export interface CheckCase {
   size: Size;
@@ -200,7 +198,7 @@ export class Verifier {
       if (!b.ok) return reject({ layer: 'sanitizer', reason: 'does not build with -fsanitize=address,undefined', detail: b.log.slice(-2000) });
       for (const [i, kc] of plan.cases.entries()) {
         if (kc.hidden) continue;
-        const r = await device.runTool({ binary: b.binary!, args: ['check', kc.inputFile, join(c.workDir, `san${i}.out`), '7fc0dead', '0', '1', ...target.sizeSymbols.map((x) => String(kc.size[x]))], workDir: c.workDir, timeoutMs: timeoutMs * 6, sanitized: true });
+        const r = await device.check({ binary: b.binary!, target, size: kc.size, input: kc.inputFile, output: join(c.workDir, `san${i}.out`), poison: 0x7fc0dead, workDir: c.workDir, timeoutMs: timeoutMs * 6, sanitized: true });
         if (r.exitCode !== 0) {
           const report = r.stderr.split('\n').find((l) => /ERROR: AddressSanitizer|runtime error|SUMMARY/.test(l))?.trim() ?? `${describeExit(r)}`;
           return reject({ layer: 'sanitizer', reason: report.slice(0, 300), detail: r.stderr.slice(0, 4000), reproducer: { size: kc.size, seed: kc.seed, distribution: kc.distribution } });

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import PQueue from 'p-queue';
-import { ProviderError, ProviderPausedError, retryWithBackoff, shortHash, UserError, type RetryOptions } from '../../common/index.js';
+import { ProviderError, ProviderPausedError, retryWithBackoff, UserError, type RetryOptions } from '../../common/index.js';
 import type { GenerateRequest, GenerateResult, ModelProvider } from './provider.js';
 
 /** A decorator: the same interface, the inner provider's name and model. */
@@ -154,4 +154,3 @@ export class ReplayProvider implements ModelProvider {
   }
 }
 
-export const requestHash = (req: GenerateRequest) => shortHash(req.system ?? '', JSON.stringify(req.messages));

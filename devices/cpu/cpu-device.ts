@@ -198,10 +198,12 @@ export class CpuDevice implements Device {
     return [mode, input, output, poison.toString(16), String(minMs), String(maxReps), ...target.sizeSymbols.map((s) => String(size[s]))];
   }
 
-  check(req: { binary: string; target: Target; size: Size; input: string; output: string; poison: number; workDir: string; timeoutMs: number }): Promise<RunResult> {
+  check(req: { binary: string; target: Target; size: Size; input: string; output: string; poison: number; workDir: string; timeoutMs: number; sanitized?: boolean }): Promise<RunResult> {
+    const args = this.harnessArgs(req.target, 'check', req.input, req.output, req.poison, 0, 1, req.size);
+    if (req.sanitized) return this.runTool({ binary: req.binary, args, workDir: req.workDir, timeoutMs: req.timeoutMs, sanitized: true });
     return this.opts.sandbox.run({
       cmd: req.binary,
-      args: this.harnessArgs(req.target, 'check', req.input, req.output, req.poison, 0, 1, req.size),
+      args,
       cwd: req.workDir,
       env: this.env(),
       limits: this.runLimits(req.timeoutMs, 256),

@@ -6,7 +6,6 @@ import {
   forEachStmt,
   id,
   num,
-  printExpr,
   substitute,
   usesId,
   type Decl,
@@ -194,4 +193,3 @@ export function sameHeader(a: For, b: For): boolean {
   return h(a) === h(b);
 }
 
-export { printExpr };
