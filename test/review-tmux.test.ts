@@ -51,7 +51,8 @@ describe.skipIf(!hasTmux)('kloop review in a real terminal (tmux)', () => {
       }
       throw new Error(`never saw "${text}" on screen:\n${screen()}`);
     };
-    tm('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', repo, `node ${CLI} review --memory ${mem}`);
+    // The pane is a person's terminal: CI's own CI=true would make ink draw only the last frame, at exit.
+    tm('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', repo, `env -u CI -u CONTINUOUS_INTEGRATION node ${CLI} review --memory ${mem}`);
     try {
       await waitFor('2 winner(s) to review');
       tm('send-keys', '-t', session, 'Enter');
