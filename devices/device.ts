@@ -4,11 +4,25 @@ import type { Size, Target } from '../targets/index.js';
 /** What identifies a device for memory: results and baselines only transfer between equal fingerprints. */
 export interface Fingerprint {
   id: string;
-  kind: 'cpu';
+  kind: DeviceKind;
   model: string;
   cores: number;
   flagsHash: string;
   compiler: string;
+}
+
+export type DeviceKind = 'cpu' | 'cuda';
+
+/** What a GPU reports about itself (HP1 on a CUDA device). */
+export interface GpuInfo {
+  name: string;
+  computeCapability: string;
+  sms: number;
+  l2Bytes: number;
+  memoryMb: number;
+  driver: string;
+  runtime: string;
+  nvcc: string;
 }
 
 /** HP1: the device's measured peaks, the denominator of every "% of roofline". */
@@ -17,6 +31,8 @@ export interface DeviceProfile {
   measuredAt: string;
   gflops: { fp32: { one: number; all: number }; fp64: { one: number; all: number } };
   bandwidthGBs: { one: number; all: number };
+  /** On a GPU: "one" is per streaming multiprocessor, "all" the whole device; these are its facts. */
+  gpu?: GpuInfo;
 }
 
 export interface BuildResult {
@@ -24,6 +40,8 @@ export interface BuildResult {
   binary?: string;
   log: string;
   ms: number;
+  /** The tool this build is for is missing on this machine (e.g. compute-sanitizer): the layer is skipped, saying why. */
+  unavailable?: string;
 }
 
 export interface TimedRun {
@@ -33,11 +51,19 @@ export interface TimedRun {
   /** Whole-process wall time seen by kloop (the trusted cross-check). */
   wallMs: number;
   run: RunResult;
+  /** Why a run that exited cleanly is still not a measurement (e.g. events and host clock disagree). */
+  reason?: string;
 }
 
-/** A place kernels are built and run. The CPU is always one; CUDA GPUs come later. */
+/** A place kernels are built and run: the CPU (C, OpenMP) always; NVIDIA GPUs (CUDA) where present. */
 export interface Device {
-  readonly kind: 'cpu';
+  readonly kind: DeviceKind;
+  /** The language candidates are written in: C for the CPU, CUDA C++ for a GPU. */
+  readonly language: 'c' | 'cuda';
+  /** What the sanitizer layer runs (for verdicts and messages). */
+  readonly sanitizerName: string;
+  /** Why the bounded proof does not apply on this device, or undefined where it does. */
+  readonly proofInapplicable?: string;
   fingerprint(): Promise<Fingerprint>;
   /** Measure the peaks (slow: seconds). */
   measureProfile(workDir: string): Promise<DeviceProfile>;

@@ -15,6 +15,8 @@ export interface Limits {
 export interface RunSpec {
   /** Folders the command may read besides the system ones (harness objects, inputs). */
   readOnly?: string[];
+  /** Device nodes the command needs (a GPU's /dev/nvidia*): bound into the namespace where one is made. */
+  devices?: string[];
   cmd: string;
   args: string[];
   /** The fresh work folder: the only place the process is meant to write. */

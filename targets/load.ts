@@ -82,6 +82,20 @@ export function loadTarget(dir: string): Target {
   const referenceSource = readFileSync(referencePath, 'utf8');
   if (!new RegExp(`\\b${fn}\\s*\\(`).test(referenceSource)) fail('reference', `${y.reference} does not define ${fn}()`);
 
+  // The CUDA side: declared under cuda:, or found as reference.cu (and starter.cu) in the folder.
+  let cuda: Target['cuda'];
+  const cudaRef = join(dir, y.cuda?.reference ?? 'reference.cu');
+  if (y.cuda && !existsSync(cudaRef)) fail('cuda.reference', `file ${cudaRef} not found`);
+  if (existsSync(cudaRef)) {
+    const src = readFileSync(cudaRef, 'utf8');
+    if (!new RegExp(`\\b${fn}\\s*\\(`).test(src)) fail('cuda.reference', `${cudaRef} does not define ${fn}()`);
+    const starterPath = join(dir, y.cuda?.starter ?? 'starter.cu');
+    if (y.cuda?.starter && !existsSync(starterPath)) fail('cuda.starter', `file ${starterPath} not found`);
+    const starterSource = existsSync(starterPath) ? readFileSync(starterPath, 'utf8') : undefined;
+    if (starterSource !== undefined && !new RegExp(`\\b${fn}\\s*\\(`).test(starterSource)) fail('cuda.starter', `${starterPath} does not define ${fn}()`);
+    cuda = { referencePath: cudaRef, referenceSource: src, starterPath: starterSource === undefined ? undefined : starterPath, starterSource, promote: y.cuda?.promote ?? 'kernel.cu' };
+  }
+
   return {
     name: y.name,
     description: y.description,
@@ -106,6 +120,7 @@ export function loadTarget(dir: string): Target {
     referencePath,
     referenceSource,
     promote: y.promote,
+    cuda,
   };
 }
 

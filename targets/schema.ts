@@ -32,6 +32,13 @@ export const targetSchema = z.strictObject({
   nondeterministic: z.boolean().default(false),
   reference: z.string().default('reference.c'),
   promote: z.string().default('kernel.c'),
+  cuda: z
+    .strictObject({
+      reference: z.string().default('reference.cu'),
+      starter: z.string().optional(),
+      promote: z.string().default('kernel.cu'),
+    })
+    .optional(),
 });
 
 export type TargetYaml = z.infer<typeof targetSchema>;

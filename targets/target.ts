@@ -44,6 +44,17 @@ export interface Target {
   nondeterministic: boolean;
   referencePath: string;
   referenceSource: string;
+  /** The CUDA side, where the folder has one: the naive CUDA kernel (first baseline on a GPU) and a tunable starter. */
+  cuda?: CudaSources;
   /** Where a reviewer's approval writes the promoted kernel (relative to the target folder). */
+  promote: string;
+}
+
+export interface CudaSources {
+  referencePath: string;
+  referenceSource: string;
+  starterPath?: string;
+  starterSource?: string;
+  /** Where approval writes a promoted CUDA kernel. */
   promote: string;
 }

@@ -1,4 +1,5 @@
 import { exprToC, type Target } from '../targets/index.js';
+import { kernelPrototype } from '../devices/harness-protocol.js';
 
 /**
  * The proof harness (C++, real = Sym): for every size listed in SIZES (one per line, the size
@@ -8,7 +9,7 @@ import { exprToC, type Target } from '../targets/index.js';
  * "INAPPLICABLE <why>" and stops).
  */
 export function generateProofHarness(t: Target): string {
-  const proto = `void ${t.fn}(${t.params.map((p) => (p.kind === 'size' ? `int ${p.name}` : `${p.role === 'in' ? 'const ' : ''}real *${p.name}`)).join(', ')});`;
+  const proto = `${kernelPrototype(t)};`;
   const reads = t.sizeSymbols.map((s) => `int ${s}; if (fscanf(sizes, "%d", &${s}) != 1) break;`).join(' ');
   const counts = t.arrays.map((a) => `long n_${a.name} = ${a.shape.map(exprToC).join(' * ')};`).join(' ');
   const allocs = t.arrays

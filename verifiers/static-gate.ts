@@ -18,6 +18,22 @@ const UNDEFINED_ALLOW = [
 /** Identifiers that read a clock or escape the kernel's job even without a library call. */
 const BANNED_IDENTIFIERS = new Set(['asm', '__asm', '__asm__', '__rdtsc', '_rdtsc', '__rdtscp', '__builtin_ia32_rdtsc', '__builtin_ia32_rdtscp', '__builtin_readcyclecounter', '__builtin_readsteadycounter', '_xbegin', '__builtin_trap', '__builtin_frame_address', '__builtin_return_address', 'syscall']);
 
+/** Headers a CUDA kernel may include besides the C ones. */
+const CUDA_HEADER_ALLOW = new Set(['cuda_runtime.h', 'cuda_fp16.h', 'cuda_bf16.h', 'mma.h', 'cooperative_groups.h', 'cooperative_groups/reduce.h', 'cuda_pipeline.h', 'cuda/pipeline', 'cuda/barrier', 'cstdint', 'cmath', 'cfloat', 'climits', 'cstddef', 'vector_types.h']);
+
+/**
+ * CUDA identifiers that read a clock, make work the harness's events do not bracket, or keep
+ * state: streams, events, graphs, host callbacks, device resets, symbol copies, managed or host memory.
+ */
+const CUDA_BANNED = /^(clock|clock64|__nanosleep|cudaStreamCreate\w*|cudaEvent\w+|cudaGraph\w+|cudaLaunchHostFunc|cudaStreamAddCallback|cudaDeviceReset|cudaSetDevice|cudaDeviceSetLimit|cudaMemcpy(To|From)Symbol\w*|cudaMallocManaged|cudaMallocHost|cudaHostAlloc|cudaStreamPerThread|cudaStreamLegacy|cudaThreadExit|cudaProfilerStart|cudaProfilerStop)$/;
+
+/** External functions a CUDA kernel file's host object may call: the launch machinery and a few stream-ordered runtime calls. */
+const CUDA_UNDEFINED_ALLOW = [
+  /^__cuda[A-Za-z]+$/,
+  /^cuda(LaunchKernel|GetLastError|PeekAtLastError|FuncSetAttribute|FuncGetAttributes|MallocAsync|FreeAsync|MemsetAsync|MemcpyAsync|GetDevice|DeviceGetAttribute|OccupancyMaxActiveBlocksPerMultiprocessor)$/,
+  /^(__cxa_guard_(acquire|release|abort)|__gxx_personality_v0|_Unwind_Resume|atexit|__cxa_atexit|__dso_handle)$/,
+];
+
 /** Pragmas a kernel may use. */
 const PRAGMA_ALLOW = /^#\s*pragma\s+(omp\b|GCC\s+(unroll|ivdep)\b|once\b|unroll\b|clang\s+loop\b)/;
 
@@ -27,7 +43,8 @@ export interface GateFinding {
 }
 
 /** Source rules: allow-listed headers and pragmas, no asm, no clock or cycle-counter builtins. */
-export function scanSource(source: string): GateFinding | undefined {
+export function scanSource(source: string, language: 'c' | 'cuda' = 'c'): GateFinding | undefined {
+  const cuda = language === 'cuda';
   let toks: Tok[];
   try {
     toks = lex(source);
@@ -37,13 +54,14 @@ export function scanSource(source: string): GateFinding | undefined {
   for (const t of toks) {
     if (t.kind === 'pp') {
       const inc = /^#\s*include\s*[<"]([^>"]+)[>"]/.exec(t.text);
-      if (inc && !HEADER_ALLOW.has(inc[1])) return { line: t.line, what: `includes <${inc[1]}>, which is not on the header allow-list (${[...HEADER_ALLOW].slice(0, 8).join(', ')}, ...)` };
+      if (inc && !HEADER_ALLOW.has(inc[1]) && !(cuda && CUDA_HEADER_ALLOW.has(inc[1]))) return { line: t.line, what: `includes <${inc[1]}>, which is not on the header allow-list (${[...HEADER_ALLOW].slice(0, 8).join(', ')}, ...)` };
       if (/^#\s*(include_next|line|import)\b/.test(t.text) || (/^#\s*include\b/.test(t.text) && !inc)) return { line: t.line, what: `uses "${t.text.split(/\s+/)[0]}" (not allowed)` };
       if (/^#\s*pragma\b/.test(t.text) && !PRAGMA_ALLOW.test(t.text)) return { line: t.line, what: `uses "${t.text}" (allowed pragmas: omp, GCC unroll, GCC ivdep)` };
       if (/^#\s*define\b/.test(t.text) && /\b(asm|__asm__|syscall|rdtsc)\b/.test(t.text)) return { line: t.line, what: `a macro hides "${/\b(asm|__asm__|syscall|rdtsc)\b/.exec(t.text)![1]}"` };
       continue;
     }
     if (t.kind === 'id' && BANNED_IDENTIFIERS.has(t.text)) return { line: t.line, what: `uses ${t.text} (no inline assembly, system calls or clock reads in a kernel)` };
+    if (cuda && t.kind === 'id' && CUDA_BANNED.test(t.text)) return { line: t.line, what: `uses ${t.text} (no clocks, side streams, events, graphs, callbacks or device-wide state in a CUDA kernel file: launch on the default stream)` };
   }
   return undefined;
 }
@@ -66,15 +84,20 @@ export function parseNm(out: string): NmSymbol[] {
  * no mutable static storage (state that survives between calls); calls only to allow-listed
  * external functions. Returns the offending symbol.
  */
-export function checkSymbols(symbols: NmSymbol[], fn: string): { symbol: string; what: string } | undefined {
+export function checkSymbols(symbols: NmSymbol[], fn: string, language: 'c' | 'cuda' = 'c'): { symbol: string; what: string } | undefined {
+  const cuda = language === 'cuda';
+  // nvcc's own host-side machinery: kernel launch stubs (and the kernels' host entry points), the fat binary and its handles.
+  const stubs = symbols.filter((s) => s.name.includes('__device_stub__')).map((s) => s.name);
+  const nvccOwn = (name: string) => cuda && (/__device_stub__|__cudaFatCubinHandle|__fatDeviceText|__nv_|^fatbinData$|__cudaRegister|__cudaUnregister|^DW\.ref\./.test(name) || stubs.some((st) => st.includes(`__device_stub__${name.slice(1)}`)));
   for (const s of symbols) {
+    if (nvccOwn(s.name)) continue;
     if (s.type === 'U') {
-      if (!UNDEFINED_ALLOW.some((re) => re.test(s.name))) return { symbol: s.name, what: `calls ${s.name}(), which a kernel may not use (file, network, process, clock or other library functions)` };
+      if (!UNDEFINED_ALLOW.some((re) => re.test(s.name)) && !(cuda && CUDA_UNDEFINED_ALLOW.some((re) => re.test(s.name)))) return { symbol: s.name, what: `calls ${s.name}(), which a kernel may not use (file, network, process, clock or other library functions)` };
       continue;
     }
     if (/^[A-Z]$/.test(s.type) && s.type !== 'U' && s.type !== 'W' && s.name !== fn) return { symbol: s.name, what: `defines the global symbol ${s.name}: only ${fn} (and static helpers) may be defined` };
     if (s.type === 'W' && s.name !== fn && !/^__x86\.get_pc_thunk/.test(s.name)) return { symbol: s.name, what: `defines the weak symbol ${s.name}: only ${fn} (and static helpers) may be defined` };
-    if ((s.type === 'b' || s.type === 'd' || s.type === 'B' || s.type === 'D') && !/^\.|^completed\.|^__/.test(s.name)) return { symbol: s.name.replace(/\.\d+$/, ''), what: `keeps mutable static state (${s.name.replace(/\.\d+$/, '')}), which survives between calls` };
+    if ((s.type === 'b' || s.type === 'd' || s.type === 'B' || s.type === 'D') && !/^\.|^completed\.|^__/.test(s.name)) return { symbol: plainName(s.name), what: `keeps mutable static state (${plainName(s.name)}), which survives between calls` };
   }
   return undefined;
 }
@@ -87,4 +110,11 @@ export function lineOf(source: string, identifier: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A symbol as the source spells it: "_ZL7counter" -> "counter", "cache.0" -> "cache". */
+function plainName(name: string): string {
+  const local = /^_ZL(\d+)(\w+)/.exec(name);
+  if (local) return local[2].slice(0, Number(local[1]));
+  return name.replace(/\.\d+$/, '');
 }

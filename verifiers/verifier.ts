@@ -6,7 +6,7 @@ import { describeExit } from '../sandboxes/index.js';
 import { elementCount, type Size, type Target } from '../targets/index.js';
 import { compareOutputs } from './compare.js';
 import { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
-import { checkOmpRaces } from './omp-races.js';
+import { checkOmpRaces, type RaceCheck } from './omp-races.js';
 import { boundedProof } from './proof.js';
 import { formatSize, hiddenSizes } from './sizes.js';
 import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
@@ -138,16 +138,17 @@ export class Verifier {
     const reject = (v: Omit<Verdict, 'status' | 'cases' | 'maxErrorRatio' | 'layers'>): Verdict => ({ status: 'rejected', cases: records, maxErrorRatio, layers, ...v });
 
     layers.push('static');
-    const src = scanSource(c.source);
+    const src = scanSource(c.source, device.language);
     if (src) return reject({ layer: 'static', reason: src.what, line: src.line });
     const nm = await device.objectSymbols(c.workDir);
     if (nm.ok) {
-      const bad = checkSymbols(parseNm(nm.text), target.fn);
+      const bad = checkSymbols(parseNm(nm.text), target.fn, device.language);
       if (bad) return reject({ layer: 'static', reason: bad.what, line: lineOf(c.source, bad.symbol) });
     }
 
-    layers.push('race');
-    const races = checkOmpRaces(c.source, target.fn);
+    // OpenMP loops are checked for races here; CUDA kernels get racecheck among the sanitizers.
+    const races: RaceCheck = device.language === 'c' ? checkOmpRaces(c.source, target.fn) : { ok: true, parallelLoops: 0 };
+    if (device.language === 'c') layers.push('race');
     if (races.ok === false) return reject({ layer: 'race', reason: races.what, line: races.line });
 
     layers.push('tests');
@@ -195,12 +196,13 @@ export class Verifier {
     if (this.opts.sanitizers !== false) {
       layers.push('sanitizers');
       const b = await device.buildSanitized({ target, source: c.source, flags: c.flags, workDir: c.workDir });
-      if (!b.ok) return reject({ layer: 'sanitizer', reason: 'does not build with -fsanitize=address,undefined', detail: b.log.slice(-2000) });
+      if (b.unavailable) layers[layers.length - 1] = `sanitizers (skipped: ${b.unavailable})`;
+      else if (!b.ok) return reject({ layer: 'sanitizer', reason: `does not build for ${device.sanitizerName}`, detail: b.log.slice(-2000) });
       for (const [i, kc] of plan.cases.entries()) {
-        if (kc.hidden) continue;
+        if (kc.hidden || b.unavailable) continue;
         const r = await device.check({ binary: b.binary!, target, size: kc.size, input: kc.inputFile, output: join(c.workDir, `san${i}.out`), poison: 0x7fc0dead, workDir: c.workDir, timeoutMs: timeoutMs * 6, sanitized: true });
         if (r.exitCode !== 0) {
-          const report = r.stderr.split('\n').find((l) => /ERROR: AddressSanitizer|runtime error|SUMMARY/.test(l))?.trim() ?? `${describeExit(r)}`;
+          const report = r.stderr.split('\n').find((l) => /ERROR: AddressSanitizer|runtime error|SUMMARY|^=+ (Invalid|Race|Uninitialized|Error|.*hazard|Program hit)/.test(l))?.trim() ?? `${describeExit(r)}`;
           return reject({ layer: 'sanitizer', reason: report.slice(0, 300), detail: r.stderr.slice(0, 4000), reproducer: { size: kc.size, seed: kc.seed, distribution: kc.distribution } });
         }
       }
@@ -209,8 +211,9 @@ export class Verifier {
     let proof;
     if (this.opts.proof !== false) {
       layers.push('proof');
-      proof =
-        races.ok === 'unparsed'
+      proof = device.proofInapplicable
+        ? { status: 'inapplicable' as const, reason: device.proofInapplicable, sizes: [], ms: 0 }
+        : races.ok === 'unparsed'
           ? { status: 'inapplicable' as const, reason: `its OpenMP loops could not be analysed for races (${races.why}): tested only`, sizes: [], ms: 0 }
           : await boundedProof(device, target, c.source, c.workDir, this.opts.proofBudget);
       if (proof.status === 'disproved') return { ...reject({ layer: 'proof', reason: proof.reason }), proof };

@@ -9,6 +9,7 @@ import type { Size, Target } from '../../targets/index.js';
 import { trackedHeader } from '../../verifiers/tracked-header.js';
 import type { BuildResult, Device, DeviceProfile, Fingerprint, TimedRun } from '../device.js';
 import type { Compiler } from './compiler.js';
+import { harnessArgs, numbersAfter } from '../harness-protocol.js';
 import { generateHarness, prelude } from './harness.js';
 import { PEAK_SOURCE } from './peak-source.js';
 
@@ -29,6 +30,8 @@ export interface CpuDeviceOptions {
 
 export class CpuDevice implements Device {
   readonly kind = 'cpu' as const;
+  readonly language = 'c' as const;
+  readonly sanitizerName = 'AddressSanitizer and UndefinedBehaviorSanitizer';
   readonly threads: number;
   private fp: Fingerprint | undefined;
 
@@ -194,12 +197,8 @@ export class CpuDevice implements Device {
     return { timeoutMs, cpuSeconds: Math.ceil((timeoutMs / 1000) * this.threads) + 1, addressSpaceMb: this.opts.memoryMb ?? 8192, fileSizeMb, openFiles: 64 };
   }
 
-  private harnessArgs(target: Target, mode: string, input: string, output: string, poison: number, minMs: number, maxReps: number, size: Size): string[] {
-    return [mode, input, output, poison.toString(16), String(minMs), String(maxReps), ...target.sizeSymbols.map((s) => String(size[s]))];
-  }
-
   check(req: { binary: string; target: Target; size: Size; input: string; output: string; poison: number; workDir: string; timeoutMs: number; sanitized?: boolean }): Promise<RunResult> {
-    const args = this.harnessArgs(req.target, 'check', req.input, req.output, req.poison, 0, 1, req.size);
+    const args = harnessArgs(req.target, 'check', req.input, req.output, req.poison, 0, 1, req.size);
     if (req.sanitized) return this.runTool({ binary: req.binary, args, workDir: req.workDir, timeoutMs: req.timeoutMs, sanitized: true });
     return this.opts.sandbox.run({
       cmd: req.binary,
@@ -214,14 +213,13 @@ export class CpuDevice implements Device {
   async time(req: { binary: string; target: Target; size: Size; input: string; output?: string; minMs: number; maxReps: number; workDir: string; timeoutMs: number }): Promise<TimedRun> {
     const run = await this.opts.sandbox.run({
       cmd: req.binary,
-      args: this.harnessArgs(req.target, 'time', req.input, req.output ?? '-', 0x7fc00000, req.minMs, req.maxReps, req.size),
+      args: harnessArgs(req.target, 'time', req.input, req.output ?? '-', 0x7fc00000, req.minMs, req.maxReps, req.size),
       cwd: req.workDir,
       env: this.env(),
       limits: this.runLimits(req.timeoutMs),
       readOnly: this.readOnly(),
     });
-    const line = /KLOOP_TIMES_NS((?: \d+)+)/.exec(run.stdout);
-    const timesNs = line ? line[1].trim().split(' ').map(Number) : [];
+    const timesNs = numbersAfter('KLOOP_TIMES_NS', run.stdout);
     const harnessMs = timesNs.reduce((a, b) => a + b, 0) / 1e6;
     // The harness's clock is cross-checked against ours: it cannot claim more time passed than did.
     const ok = run.exitCode === 0 && !run.timedOut && timesNs.length > 0 && harnessMs <= run.wallMs * 1.01 + 1;

@@ -1,4 +1,5 @@
 import { exprToC, type Target } from '../../targets/index.js';
+import { EXIT_GUARD, EXIT_USAGE, GUARD_BYTES, kernelPrototype } from '../harness-protocol.js';
 
 /**
  * The harness `main` kloop generates per target; the candidate supplies only the kernel, in its own
@@ -19,10 +20,6 @@ export interface HarnessOptions {
   scalar: 'real' | 'tracked';
 }
 
-export const GUARD_BYTES = 256;
-export const EXIT_GUARD = 3;
-export const EXIT_USAGE = 4;
-
 export function generateHarness(t: Target, opts: HarnessOptions): string {
   const tracked = opts.scalar === 'tracked';
   const elem = tracked ? 'real' : t.real;
@@ -40,7 +37,7 @@ export function generateHarness(t: Target, opts: HarnessOptions): string {
     .join(' ');
   const guards = arrays.map((a) => `kl_guard_check(${a.name}, n_${a.name}, "${a.name}");`).join(' ');
   const call = `${t.fn}(${t.params.map((p) => p.name).join(', ')})`;
-  const proto = `void ${t.fn}(${t.params.map((p) => (p.kind === 'size' ? `int ${p.name}` : `${p.role === 'in' ? 'const ' : ''}real *${p.name}`)).join(', ')});`;
+  const proto = `${kernelPrototype(t)};`;
   const writes = arrays
     .map((a) => (tracked ? (a.role === 'in' ? '' : `kl_write_tracked(out, ${a.name}, n_${a.name});`) : `kl_write(out, ${a.name}, n_${a.name});`))
     .filter(Boolean)
