@@ -1,4 +1,4 @@
-import { CpuDevice, detectCompiler } from '../devices/index.js';
+import { CpuDevice, detectCompiler, detectCudaToolkit, listGpus, smArch } from '../devices/index.js';
 import { DEFAULT_MODELS } from '../agents/index.js';
 import { LowdbStore } from '../memory/index.js';
 import { ProcessSandbox, probeSandbox } from '../sandboxes/index.js';
@@ -38,7 +38,16 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
         : `${fp.model}, ${fp.cores} cores (${fp.id}): not measured yet; the first kloop run measures it`,
     );
   }
-  line('warn', 'GPUs', 'CUDA devices are not supported yet: the CPU device is used');
+  const cuda = c.device === 'cuda';
+  try {
+    const tk = detectCudaToolkit();
+    line(true, 'CUDA compiler', `${tk.nvcc}: nvcc ${tk.version}; compute-sanitizer: ${tk.sanitizer ?? 'not found (the GPU sanitizer layer will be skipped)'}`);
+  } catch (e) {
+    line(cuda ? false : 'warn', 'CUDA compiler', (e as Error).message);
+  }
+  const { gpus, why } = listGpus();
+  for (const g of gpus) line(true, `GPU ${g.index}`, `${g.name}, compute capability ${g.computeCapability} (${smArch(g.computeCapability)}), ${g.memoryMb} MiB, driver ${g.driver}`);
+  if (!gpus.length) line(cuda ? false : 'warn', 'GPUs', `none found: ${why}${cuda ? `; ${workflow.file} says device: cuda` : '; device: cpu is used'}`);
   for (const role of ['profiler', 'analyzer', 'writer'] as const) {
     const r = c.agents[role];
     if (r.provider === 'builtin') {

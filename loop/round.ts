@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import PQueue from 'p-queue';
 import { programKey, type Analyzer, type Draft, type Profiler, type RoundContext, type Writer, type WriterSession } from '../agents/index.js';
-import { ProviderError, shortHash, type RwLock } from '../common/index.js';
+import { ProviderError, shortHash, UserError, type RwLock } from '../common/index.js';
 import { roofline, type BuildResult, type Device, type DeviceProfile } from '../devices/index.js';
 import type { Baseline, MemoryStore } from '../memory/index.js';
 import { evalExpr, type Target } from '../targets/index.js';
@@ -51,8 +51,11 @@ export interface RoundDeps {
 
 export const baselineKey = (b: Baseline) => shortHash(programKey(b.source, b.flags));
 
-export function referenceBaseline(t: Target, fingerprint: string, now: Date): Baseline {
-  return { target: t.name, fingerprint, source: t.referenceSource, flags: [], vsReference: 1, verdict: 'reference', description: 'reference', lineage: [], updatedAt: now.toISOString() };
+/** The first baseline: the target's reference in the device's language (reference.c, or reference.cu on a GPU). */
+export function referenceBaseline(t: Target, fingerprint: string, now: Date, language: 'c' | 'cuda' = 'c'): Baseline {
+  const source = language === 'cuda' ? t.cuda?.referenceSource : t.referenceSource;
+  if (source === undefined) throw new UserError(`${t.dir}: no reference.cu, so target ${t.name} cannot run on a CUDA device`);
+  return { target: t.name, fingerprint, source, flags: [], vsReference: 1, verdict: 'reference', description: 'reference', lineage: [], updatedAt: now.toISOString() };
 }
 
 interface Evaluated {

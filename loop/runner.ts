@@ -184,7 +184,7 @@ export class Runner {
         this.emit({ type: 'target.stopped', target: target.name, reason: why });
         continue;
       }
-      const baseline = (await d.memory.getBaseline(target.name, fp.id)) ?? referenceBaseline(target, fp.id, this.now());
+      const baseline = (await d.memory.getBaseline(target.name, fp.id)) ?? referenceBaseline(target, fp.id, this.now(), d.device.language);
       if (!benchInputs.has(target.name)) {
         const file = join(this.dir, 'rounds', `${target.name}-bench.in`);
         mkdirSync(join(this.dir, 'rounds'), { recursive: true });
@@ -254,7 +254,7 @@ export class Runner {
     for (const r of this.state.pendingKeeps) {
       const target = this.d.targets.find((t) => t.name === r.target);
       if (!target) continue;
-      const current = (await this.d.memory.getBaseline(r.target, fp)) ?? referenceBaseline(target, fp, this.now());
+      const current = (await this.d.memory.getBaseline(r.target, fp)) ?? referenceBaseline(target, fp, this.now(), this.d.device.language);
       if (current.lineage.some((l) => l.candidateId === r.id)) {
         this.emit({ type: 'baseline.updated', target: r.target, id: r.id, vsReference: current.vsReference, speedup: r.speedup! });
         continue;

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createAgents, type Spend } from '../agents/index.js';
 import { UserError } from '../common/index.js';
-import { CpuDevice, detectCompiler } from '../devices/index.js';
+import { CpuDevice, CudaDevice, detectCompiler, detectCudaToolkit, listGpus, type CudaToolkit, type Device, type GpuListing } from '../devices/index.js';
 import { LowdbStore, type MemoryStore } from '../memory/index.js';
 import { LayeredSandbox, levelRank, ProcessSandbox, probeSandbox, type Sandbox } from '../sandboxes/index.js';
 import { catalogNames, resolveTarget } from '../targets/index.js';
@@ -42,14 +42,19 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
   if (!names.length) throw new UserError('no targets: name some with --target or in WORKFLOW.md targets:');
   const targets = names.map((n) => resolveTarget(n));
   const compiler = detectCompiler();
+  // A GPU run names what is missing before anything else happens.
+  const gpu = c.device === 'cuda' ? findGpu(o.workflow.file, c.cuda.gpu, o.env ?? process.env) : undefined;
+  for (const t of c.device === 'cuda' ? targets : [])
+    if (!t.cuda) throw new UserError(`${t.dir}: no reference.cu, so target ${t.name} cannot run on device cuda (${o.workflow.file}); add a CUDA reference or leave the target out`);
   const runsDir = resolve(cwd, c.runs.dir);
   const probe = probeSandbox({ uid: c.sandbox.uid_base });
   if (levelRank(probe.level) < levelRank(c.sandbox.min_level))
     throw new UserError(`${o.workflow.file}: sandbox.min_level is ${c.sandbox.min_level} but this machine offers ${probe.level}: ${probe.layers.filter((l) => !l.ok).map((l) => `${l.layer}: ${l.detail}`).join('; ')}`);
   const inner = o.sandbox ?? new LayeredSandbox({ probe, upTo: c.sandbox.level, uidBase: c.sandbox.uid_base, cacheDir: join(runsDir, '.cache'), memoryMb: c.sandbox.memory_mb });
-  const metered = new MeteredSandbox(inner, (cmd) => cmd === compiler.cc || cmd === compiler.cxx);
+  const metered = new MeteredSandbox(inner, (cmd) => cmd === compiler.cc || cmd === compiler.cxx || cmd === gpu?.toolkit.nvcc);
   const cores = c.sandbox.threads ?? availableParallelism();
-  const device = new CpuDevice({ sandbox: metered, compiler, cacheDir: join(runsDir, '.cache'), threads: cores, memoryMb: c.sandbox.memory_mb, readOnly: [runsDir] });
+  const cpu = new CpuDevice({ sandbox: metered, compiler, cacheDir: join(runsDir, '.cache'), threads: cores, memoryMb: c.sandbox.memory_mb, readOnly: [runsDir] });
+  const device: Device = gpu ? new CudaDevice({ sandbox: metered, toolkit: gpu.toolkit, gpu: gpu.listing, host: cpu, cacheDir: join(runsDir, '.cache'), arch: c.cuda.arch, readOnly: [runsDir] }) : cpu;
   const memory = o.memory ?? LowdbStore.file(resolve(cwd, o.memoryPath ?? c.memory.path));
   const git = c.git.commit ? await GitRecorder.open(cwd) : undefined;
   if (c.git.commit && !git) o.onWarning?.(`${cwd} is not inside a git work tree: new baselines are kept in memory and runs/, not committed`);
@@ -106,4 +111,13 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
   runner.pendingWarnings.push(...early);
   if (!o.sandbox) runner.sandboxReport = { level: (inner as LayeredSandbox).level, layers: probe.layers, probeMs: probe.ms };
   return runner;
+}
+
+/** The GPU a `device: cuda` run uses, or one line saying what is missing. */
+function findGpu(file: string, index: number, env: NodeJS.ProcessEnv): { toolkit: CudaToolkit; listing: GpuListing } {
+  const { gpus, why } = listGpus(env);
+  if (!gpus.length) throw new UserError(`${file}: device is cuda but this machine has no usable NVIDIA GPU (${why}); run on a GPU host, or set device: cpu`);
+  const listing = gpus.find((g) => g.index === index);
+  if (!listing) throw new UserError(`${file}: cuda.gpu is ${index} but this machine has GPU(s) ${gpus.map((g) => `${g.index} (${g.name})`).join(', ')}; choose one of them`);
+  return { toolkit: detectCudaToolkit(env), listing };
 }

@@ -22,7 +22,8 @@ export async function approve(memory: MemoryStore, w: Winner, now: () => Date = 
   const review: Review = { candidateId: w.candidateId, target: w.target, fingerprint: w.fingerprint, decision: 'approved', at: now().toISOString() };
   await memory.addReview(review);
   const target = loadTarget(w.targetDir);
-  const path = join(target.dir, target.promote);
+  // A GPU winner (fingerprint cuda-...) is CUDA C++: it goes where the target keeps its CUDA kernel.
+  const path = join(target.dir, w.fingerprint.startsWith('cuda-') ? (target.cuda?.promote ?? 'kernel.cu') : target.promote);
   writeFileSync(path, w.source);
   const git = simpleGit({ baseDir: target.dir });
   if (!(await git.checkIsRepo())) return { path, note: `${target.dir} is not in a git work tree: written, not committed` };

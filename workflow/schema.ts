@@ -36,7 +36,13 @@ const providerSettings = z
 
 export const workflowSchema = z.strictObject({
   targets: z.array(z.string().min(1)).optional(),
-  device: z.enum(['cpu']).default('cpu'),
+  device: z.enum(['cpu', 'cuda']).default('cpu'),
+  cuda: z
+    .strictObject({
+      gpu: z.number().int().min(0).default(0),
+      arch: z.string().regex(/^(sm|compute)_\d+[a-z]?$/, 'an nvcc architecture such as sm_90').optional(),
+    })
+    .prefault({}),
   loop: z
     .strictObject({
       candidates: z.number().int().min(1).max(64).default(4),

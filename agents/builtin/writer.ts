@@ -3,6 +3,7 @@ import { Rng } from '../../common/index.js';
 import { parseC } from '../../csyntax/index.js';
 import type { Insight } from '../../memory/index.js';
 import { oneShotSessions, type Draft, type Writer, type WriterSession, type WriteContext } from '../roles.js';
+import { tuneCuda } from './cuda-tuner.js';
 import { programKey, search } from './search.js';
 import type { Program } from './transforms/index.js';
 
@@ -55,6 +56,8 @@ export class BuiltinWriter implements Writer {
 
   async write(ctx: WriteContext): Promise<Draft[]> {
     const { target, baseline } = ctx;
+    // On a GPU: a search over the kernel's launch configuration and tunables.
+    if (ctx.deviceProfile.fingerprint.kind === 'cuda') return tuneCuda(ctx);
     let unit;
     try {
       unit = parseC(baseline.source);

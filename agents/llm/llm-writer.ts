@@ -1,3 +1,4 @@
+import { cudaFlagsAllowed } from '../../devices/index.js';
 import type { Template } from '../../workflow/index.js';
 import type { ChatMessage, ModelProvider } from '../providers/index.js';
 import type { Draft, Idea, Writer, WriterSession, WriteContext } from '../roles.js';
@@ -6,6 +7,15 @@ import { planVars, promptVars } from './prompt-vars.js';
 
 export function writerSystemPrompt(ctx: WriteContext): string {
   const t = ctx.target;
+  if (ctx.deviceProfile.fingerprint.kind === 'cuda')
+    return [
+      `You are an expert GPU performance engineer. You rewrite CUDA kernels to run faster on ${ctx.deviceProfile.fingerprint.model} while computing exactly the same function.`,
+      `Reply with the complete kernel file in one \`\`\`cuda block. It must define the host function \`${t.signature}\` (C linkage is declared for you) and may define __global__ kernels and static helpers.`,
+      `The scalar type \`real\` (${t.real}) is defined and <cuda_runtime.h> and <math.h> are included. The pointers are device pointers. Launch on the default stream; kloop synchronizes and checks errors after the call.`,
+      'No streams, events, graphs, clocks, host callbacks, host copies or static device state; a workspace comes from cudaMallocAsync/cudaFreeAsync on stream 0.',
+      `Optionally add one line \`FLAGS: ...\` with nvcc flags, chosen from: ${cudaFlagsAllowed(t).join(' ') || '(none)'}.`,
+      'Inputs are never aliased with outputs. Your kernel is checked on sizes you are not shown (including ones that are not multiples of any tile size) and timed against the current baseline.',
+    ].join('\n');
   return [
     'You are an expert performance engineer. You rewrite C kernels to run faster while computing exactly the same function.',
     `Reply with the complete kernel file in one \`\`\`c block. It must define \`${t.signature}\` and may define static helper functions; nothing else with external linkage.`,
@@ -35,7 +45,7 @@ class LlmSession implements WriterSession {
     const prompt =
       this.turn === 1
         ? this.o.template.render({ ...promptVars({ ...ctx, turn: 1, maxTurns: this.o.maxTurns }), plan: planVars(ctx.diagnosis), idea: { title: this.idea.title, detail: this.idea.detail }, feedback: feedback ?? '' })
-        : `Your kernel was not accepted:\n${feedback}\n\nReply with the corrected complete kernel in one \`\`\`c block.`;
+        : `Your kernel was not accepted:\n${feedback}\n\nReply with the corrected complete kernel in one \`\`\`${ctx.deviceProfile.fingerprint.kind === 'cuda' ? 'cuda' : 'c'} block.`;
     this.messages.push({ role: 'user', content: prompt });
     const res = await this.o.provider.generate({
       system: writerSystemPrompt(ctx),

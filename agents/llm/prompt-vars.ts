@@ -1,9 +1,15 @@
+import { cudaFlagsAllowed } from '../../devices/index.js';
 import type { BaselineProfile, CandidateOutcome, Diagnosis, RoundContext } from '../roles.js';
+
+const C_RULES = 'Write C (the type `real` is defined for you; include nothing you do not need). Only the function itself and static helpers; no I/O, clocks, system calls or state kept between calls. OpenMP is allowed where the flags include -fopenmp.';
+const CUDA_RULES =
+  'Write CUDA C++: __global__ kernels plus the host function with exactly the target signature (C linkage is declared for you; `real` is defined). Its pointers are device pointers; launch on the default stream; kloop synchronizes and checks errors. No streams, events, graphs, clocks, host callbacks, cudaMalloc/cudaMemcpy to the host or static device state; a workspace comes from cudaMallocAsync/cudaFreeAsync on stream 0.';
 
 /** The values behind every variable documented in workflow/prompt-schema.ts. */
 export function promptVars(ctx: RoundContext & { profile?: BaselineProfile; turn?: number; maxTurns?: number }): Record<string, unknown> {
   const { target: t, baseline: b, deviceProfile: p } = ctx;
   const r = ctx.profile?.roofline;
+  const cuda = p.fingerprint.kind === 'cuda';
   return {
     target: {
       name: t.name,
@@ -13,10 +19,17 @@ export function promptVars(ctx: RoundContext & { profile?: BaselineProfile; turn
       flops: t.flopsText,
       bytes: t.bytesText,
       reference_source: t.referenceSource,
+      cuda_reference_source: t.cuda?.referenceSource ?? '',
       sizes: { check: JSON.stringify(t.checkSizes), bench: JSON.stringify(t.benchSize) },
-      allow: { flags: t.allow.flags.join(' '), reassociation: t.allow.reassociation },
+      allow: { flags: (cuda ? cudaFlagsAllowed(t) : t.allow.flags).join(' '), reassociation: t.allow.reassociation },
     },
     device: {
+      kind: p.fingerprint.kind,
+      language: cuda ? 'CUDA C++' : 'C',
+      fence: cuda ? 'cuda' : 'c',
+      rules: cuda ? CUDA_RULES : C_RULES,
+      sms: p.gpu?.sms ?? '',
+      l2_mb: p.gpu ? (p.gpu.l2Bytes / 1048576).toFixed(0) : '',
       model: p.fingerprint.model,
       cores: p.fingerprint.cores,
       fingerprint: p.fingerprint.id,
