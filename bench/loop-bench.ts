@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --minutes 10 --target sgemm ...]`: a fresh run (new memory, so every target
+ * `npm run bench [-- --minutes 10 --target sgemm ... --device cuda]`: a fresh run (new memory, so every target
  * starts from its reference) with the embedded defaults, then the table: per target the reference
  * and best time, speedup over the reference, GFLOP/s and % of roofline; candidates per hour; and
  * the share of wall time spent outside compile and kernel processes.
@@ -13,11 +13,15 @@ import { formatEvent } from '../cli/log-view.js';
 import { createRun } from '../loop/index.js';
 import { DEFAULT_WORKFLOW, loadWorkflow } from '../workflow/index.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, target: { type: 'string', multiple: true }, quiet: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, target: { type: 'string', multiple: true }, quiet: { type: 'boolean', default: false }, device: { type: 'string', default: 'cpu' } } });
 const minutes = Number(values.minutes);
 const cwd = mkdtempSync(join(tmpdir(), 'kloop-bench-'));
 const workflow = loadWorkflow(DEFAULT_WORKFLOW);
 workflow.config.git.commit = false;
+if (values.device !== 'cpu' && values.device !== 'cuda') throw new Error('--device: cpu or cuda');
+workflow.config.device = values.device;
+// On a GPU: the shipped targets that carry a CUDA reference.
+const targets = values.target ?? (values.device === 'cuda' ? ['sgemm', 'softmax', 'layernorm', 'sum'] : undefined);
 // The budget, not a round count, ends the benchmark.
 workflow.config.loop.no_improvement_rounds = 1000;
 
@@ -25,7 +29,7 @@ console.log(`kloop loop benchmark: ${minutes} min, fresh memory in ${cwd}`);
 const runner = await createRun({
   workflow,
   cwd,
-  targets: values.target,
+  targets,
   minutes,
   rounds: 0,
   onEvent: (e) => {

@@ -88,7 +88,9 @@ export function checkSymbols(symbols: NmSymbol[], fn: string, language: 'c' | 'c
   const cuda = language === 'cuda';
   // nvcc's own host-side machinery: kernel launch stubs (and the kernels' host entry points), the fat binary and its handles.
   const stubs = symbols.filter((s) => s.name.includes('__device_stub__')).map((s) => s.name);
-  const nvccOwn = (name: string) => cuda && (/__device_stub__|__cudaFatCubinHandle|__fatDeviceText|__nv_|^fatbinData$|__cudaRegister|__cudaUnregister|^DW\.ref\./.test(name) || stubs.some((st) => st.includes(`__device_stub__${name.slice(1)}`)));
+  // Unoptimised host code also instantiates the runtime headers' inline dim3 constructor and cuda* templates.
+  const nvccOwn = (name: string) =>
+    cuda && (/__device_stub__|__cudaFatCubinHandle|__fatDeviceText|__nv_|^fatbinData$|__cudaRegister|__cudaUnregister|^DW\.ref\.|^_ZN4dim3C[12]E|^_Z\d+cuda[A-Z]\w*I/.test(name) || stubs.some((st) => st.includes(`__device_stub__${name.slice(1)}`)));
   for (const s of symbols) {
     if (nvccOwn(s.name)) continue;
     if (s.type === 'U') {
