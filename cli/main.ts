@@ -71,7 +71,7 @@ program
   .action(() => {
     for (const name of catalogNames()) {
       const t = loadTarget(join(CATALOG_DIR, name));
-      console.log(`${t.name.padEnd(10)} ${t.signature}\n${''.padEnd(10)} ${t.description}`);
+      console.log(`${t.name.padEnd(10)} ${t.signature}\n${''.padEnd(10)} ${t.description}${t.cuda ? ` [cpu, cuda${t.cuda.starterSource ? ' + tunable starter' : ''}]` : ' [cpu]'}`);
     }
   });
 
