@@ -24,6 +24,8 @@ export interface CreateRunOptions {
   onEvent?: (e: KloopEvent) => void;
   onWarning?: (message: string) => void;
   sandbox?: Sandbox;
+  /** A device built by the caller (tests: the CUDA device over the CPU emulation); default from WORKFLOW.md. */
+  device?: Device;
   memory?: MemoryStore;
   /** `--provider` / `--model`: override the writer's provider and model for this run. */
   provider?: string;
@@ -43,8 +45,8 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
   const targets = names.map((n) => resolveTarget(n));
   const compiler = detectCompiler();
   // A GPU run names what is missing before anything else happens.
-  const gpu = c.device === 'cuda' ? findGpu(o.workflow.file, c.cuda.gpu, o.env ?? process.env) : undefined;
-  for (const t of c.device === 'cuda' ? targets : [])
+  const gpu = c.device === 'cuda' && !o.device ? findGpu(o.workflow.file, c.cuda.gpu, o.env ?? process.env) : undefined;
+  for (const t of (o.device?.language ?? c.device) === 'cuda' ? targets : [])
     if (!t.cuda) throw new UserError(`${t.dir}: no reference.cu, so target ${t.name} cannot run on device cuda (${o.workflow.file}); add a CUDA reference or leave the target out`);
   const runsDir = resolve(cwd, c.runs.dir);
   const probe = probeSandbox({ uid: c.sandbox.uid_base });
@@ -54,7 +56,7 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
   const metered = new MeteredSandbox(inner, (cmd) => cmd === compiler.cc || cmd === compiler.cxx || cmd === gpu?.toolkit.nvcc);
   const cores = c.sandbox.threads ?? availableParallelism();
   const cpu = new CpuDevice({ sandbox: metered, compiler, cacheDir: join(runsDir, '.cache'), threads: cores, memoryMb: c.sandbox.memory_mb, readOnly: [runsDir] });
-  const device: Device = gpu ? new CudaDevice({ sandbox: metered, toolkit: gpu.toolkit, gpu: gpu.listing, host: cpu, cacheDir: join(runsDir, '.cache'), arch: c.cuda.arch, readOnly: [runsDir] }) : cpu;
+  const device: Device = o.device ?? (gpu ? new CudaDevice({ sandbox: metered, toolkit: gpu.toolkit, gpu: gpu.listing, host: cpu, cacheDir: join(runsDir, '.cache'), arch: c.cuda.arch, readOnly: [runsDir] }) : cpu);
   const memory = o.memory ?? LowdbStore.file(resolve(cwd, o.memoryPath ?? c.memory.path));
   const git = c.git.commit ? await GitRecorder.open(cwd) : undefined;
   if (c.git.commit && !git) o.onWarning?.(`${cwd} is not inside a git work tree: new baselines are kept in memory and runs/, not committed`);

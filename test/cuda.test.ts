@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tuneCuda, parseTunables, restrictKernels, withTunables } from '../agents/builtin/cuda-tuner.js';
@@ -7,12 +7,13 @@ import { promptVars } from '../agents/llm/prompt-vars.js';
 import type { WriteContext } from '../agents/index.js';
 import { UserError } from '../common/index.js';
 import { combineGpuTimes, CpuDevice, CudaDevice, detectCompiler, detectCudaToolkit, EXIT_GUARD, EXIT_NO_GPU, listGpus, rewriteLaunches, type CudaToolkit, type DeviceProfile } from '../devices/index.js';
-import { createRun } from '../loop/index.js';
+import { createRun, type KloopEvent } from '../loop/index.js';
+import { LowdbStore } from '../memory/index.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
 import { CATALOG_DIR, loadTarget, type Target } from '../targets/index.js';
 import { checkSymbols, parseNm, scanSource, Verifier } from '../verifiers/index.js';
 import { DEFAULT_WORKFLOW, loadWorkflow } from '../workflow/index.js';
-import { tmp } from './helpers.js';
+import { smallTarget, tmp } from './helpers.js';
 
 const CUDA_TARGETS = ['sgemm', 'softmax', 'layernorm', 'sum'];
 const toolkit: CudaToolkit | undefined = (() => {
@@ -161,6 +162,40 @@ describe('CUDA kernels run for real on the CPU emulation of CUDA (same harness, 
     // The emulation reports a 1 MiB L2: a small input is rotated over the maximum of 64 copies.
     expect(r.run.stdout).toMatch(/KLOOP_ROTATIONS 64/);
   }, 60_000);
+});
+
+describe('the loop on a CUDA device (over the CPU emulation): CUDA reference first, tuner proposals verified, timed and recorded', () => {
+  it('runs a round on sum with the CUDA reference as the first baseline and CUDA candidates in the results', async () => {
+    const cwd = tmp('kloop-cuda-loop-');
+    const target = smallTarget('sum', '{N: 65536}', cwd);
+    const dev = device(cwd, true);
+    const fp = await dev.fingerprint();
+    const memory = LowdbStore.file(join(cwd, 'memory.json'));
+    // The emulation has no GPU peaks to measure: the profile of a real H100 stands in.
+    await memory.putProfile({ ...cudaProfile, fingerprint: fp });
+    const w = loadWorkflow(DEFAULT_WORKFLOW);
+    w.config.device = 'cuda';
+    w.config.git.commit = false;
+    w.config.verify.hidden_sizes = 2;
+    w.config.timing = { min_pairs: 2, max_pairs: 2, min_ms: 5, max_reps: 5 };
+    w.config.loop.candidates = 3;
+    const events: KloopEvent[] = [];
+    const runner = await createRun({ workflow: w, cwd, targets: [target], rounds: 1, device: dev, memory, sandbox: new ProcessSandbox(), onEvent: (e) => events.push(e) });
+    const summary = await runner.run();
+    expect(summary.candidates).toBe(3);
+    const results = events.filter((e): e is Extract<KloopEvent, { type: 'candidate.result' }> => e.type === 'candidate.result').map((e) => e.result);
+    expect(results.map((r) => r.description)[0]).toMatch(/^tunable starter \(BLOCK=256 GRID=256\)/);
+    // Every candidate was built with the emulated CUDA toolchain, verified (tested: no proof on a GPU) and timed against the CUDA reference.
+    for (const r of results) {
+      expect(r.verdict, `${r.id}: ${r.reason}`).toMatch(/^tested/);
+      expect(['keep', 'discard']).toContain(r.status);
+      expect(r.speedup).toBeGreaterThan(0);
+    }
+    const candidateDir = join(runner.dir, 'candidates', results[0].id);
+    expect(readFileSync(join(candidateDir, 'kernel.cu'), 'utf8')).toMatch(/sum_partials<<<GRID, BLOCK>>>/);
+    const b = await memory.getBaseline('sum', fp.id);
+    if (b) expect(b.source).toMatch(/__global__/);
+  }, 300_000);
 });
 
 describe('CUDA pieces that need no compiler', () => {
