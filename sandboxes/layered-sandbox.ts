@@ -80,7 +80,9 @@ export class LayeredSandbox implements Sandbox {
         for (const d of SYSTEM_RO) argv.push('--ro-bind-try', d, d);
         // Mount order matters: the private /tmp first, so that folders under /tmp stay visible.
         argv.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+        // A GPU needs its device nodes bound with device access, and /sys read-only (without it cuInit fails).
         for (const d of spec.devices ?? []) argv.push('--dev-bind-try', d, d);
+        if (spec.devices?.length) argv.push('--ro-bind-try', '/sys', '/sys');
         for (const d of spec.readOnly ?? []) if (existsSync(d)) argv.push('--ro-bind', d, d);
         argv.push('--bind', spec.cwd, spec.cwd, '--chdir', spec.cwd);
         const bpf = this.filter();
