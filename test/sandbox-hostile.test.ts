@@ -118,6 +118,17 @@ describe.skipIf(!strong)(`hostile suite under the strongest sandbox here (${prob
   });
 });
 
+describe.skipIf(!strong)('device nodes for a GPU run', () => {
+  it('are bound into the namespace with device access, with /sys read-only; absent otherwise', async () => {
+    // /dev/loop-control stands in for /dev/nvidia*: a host character device that bwrap's minimal /dev lacks.
+    const node = existsSync('/dev/loop-control') ? '/dev/loop-control' : '/dev/kmsg';
+    const sandbox = new LayeredSandbox({ probe, upTo: 'seccomp', cacheDir: tmp(), uidBase: 64300 });
+    const run = (devices?: string[]) => sandbox.run({ cmd: '/bin/sh', args: ['-c', `test -c ${node} && echo node; test -d /sys/class && echo sys; true`], cwd: tmp(), limits: { timeoutMs: 10_000 }, devices });
+    expect((await run([node])).stdout.split('\n').filter(Boolean)).toEqual(['node', 'sys']);
+    expect((await run()).stdout.trim()).toBe('');
+  });
+});
+
 describe('degraded path: the process level alone still contains runaway candidates', () => {
   it.each(['infinite-loop', 'sleep-forever', 'memory-bomb', 'fill-disk'])('%s', async (name) => {
     const a = await attempt(name, 'process');
