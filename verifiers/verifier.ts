@@ -161,7 +161,11 @@ export class Verifier {
       records.push(rec);
       const repro = { size: k.size, seed: k.seed, distribution: k.distribution };
       if (r.exitCode === EXIT_GUARD) return reject({ layer: 'bounds', reason: r.stderr.trim().split('\n').pop()!, reproducer: repro });
-      if (r.exitCode !== 0 || r.timedOut) return reject({ layer: 'run', reason: `the kernel ${describeExit(r)} at ${formatSize(k.size)}`, detail: r.stderr.slice(0, 4000), reproducer: repro });
+      if (r.exitCode !== 0 || r.timedOut) {
+        // A CUDA error names the failing call ("kloop harness: CUDA error cudaErrorIllegalAddress (...) while running the kernel").
+        const named = /kloop harness: (CUDA error .*)/.exec(r.stderr)?.[1];
+        return reject({ layer: 'run', reason: `the kernel ${describeExit(r)} at ${formatSize(k.size)}${named ? `: ${named}` : ''}`, detail: r.stderr.slice(0, 4000), reproducer: repro });
+      }
       const cmp = compareOutputs(target, k.size, k.inputs, readFileSync(out), readFileSync(k.oracleFile));
       if (!cmp.ok) {
         if (cmp.kind === 'mutated-input') return reject({ layer: 'inputs', reason: `input ${cmp.array} was modified (element ${cmp.index})`, reproducer: { ...repro, array: cmp.array } });
