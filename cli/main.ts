@@ -79,11 +79,12 @@ program
   .command('verify')
   .description('run the whole verification gate on one kernel file and print the evidence (exit 0 only if accepted)')
   .argument('<target>', 'shipped target name or target folder')
-  .argument('<file>', 'C file defining the kernel')
+  .argument('<file>', 'C file (or CUDA file with --device cuda or cuda-emulated) defining the kernel')
   .option('--flags <flags>', 'extra compiler flags (from the target allow-list)', '')
+  .option('--device <device>', 'cpu, cuda (a GPU) or cuda-emulated (CUDA logic on the CPU, no timing)', 'cpu')
   .option('--json', 'print the verdict as JSON')
   .option('--memory <path>', 'memory file holding the device profile', '.kloop/memory.json')
-  .action(async (target: string, file: string, opts: { flags: string; json?: boolean; memory: string }) => {
+  .action(async (target: string, file: string, opts: { flags: string; json?: boolean; memory: string; device: string }) => {
     process.exitCode = await verifyCommand(target, file, opts);
   });
 

@@ -2,28 +2,45 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
-import { CpuDevice, detectCompiler } from '../devices/index.js';
+import { CpuDevice, CudaDevice, cudaFlagsAllowed, detectCompiler, findGpu, type Device } from '../devices/index.js';
+
+const EMULATED_GPU = { index: 0, name: 'CPU emulation of CUDA', computeCapability: '0.0', memoryMb: 0, driver: 'none' };
 import { LowdbStore } from '../memory/index.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
 import { resolveTarget } from '../targets/index.js';
 import { formatSize, prepareGateBench, runGate, Verifier } from '../verifiers/index.js';
 
-/** `kloop verify TARGET FILE.c`: the whole gate on one file, with its evidence. Returns the exit code. */
-export async function verifyCommand(targetArg: string, file: string, opts: { flags: string; json?: boolean; memory: string }): Promise<number> {
+/**
+ * `kloop verify TARGET FILE [--device cpu|cuda|cuda-emulated]`: the whole gate on one file, with its
+ * evidence. Returns the exit code. `cuda-emulated` runs a CUDA file under kloop's CPU emulation of
+ * CUDA (logic only: no GPU, no timing).
+ */
+export async function verifyCommand(targetArg: string, file: string, opts: { flags: string; json?: boolean; memory: string; device: string }): Promise<number> {
   const target = resolveTarget(targetArg);
   if (!existsSync(file)) throw new UserError(`${file}: no such file`);
+  if (!['cpu', 'cuda', 'cuda-emulated'].includes(opts.device)) throw new UserError(`--device ${opts.device}: use cpu, cuda or cuda-emulated`);
   const flags = opts.flags.split(/\s+/).filter(Boolean);
-  for (const f of flags) if (!target.allow.flags.includes(f)) throw new UserError(`--flags: "${f}" is not allowed by ${target.file} (allowed: ${target.allow.flags.join(' ')})`);
+  const allowed = opts.device === 'cpu' ? target.allow.flags : cudaFlagsAllowed(target);
+  for (const f of flags) if (!allowed.includes(f)) throw new UserError(`--flags: "${f}" is not allowed for ${target.name} on ${opts.device} (allowed: ${allowed.join(' ') || 'none'})`);
   const source = readFileSync(file, 'utf8');
   const work = mkdtempSync(join(tmpdir(), 'kloop-verify-'));
-  const device = new CpuDevice({ sandbox: new ProcessSandbox(), compiler: detectCompiler(), cacheDir: join(work, 'cache') });
+  const sandbox = new ProcessSandbox();
+  const compiler = detectCompiler();
+  const cpu = new CpuDevice({ sandbox, compiler, cacheDir: join(work, 'cache') });
+  const emulated = opts.device === 'cuda-emulated';
+  const gpu = opts.device === 'cuda' ? findGpu('--device cuda', 'asked for a GPU', 0, process.env, 'use --device cuda-emulated to check the kernel\'s logic on the CPU') : undefined;
+  const device: Device =
+    opts.device === 'cpu'
+      ? cpu
+      : new CudaDevice({ sandbox, host: cpu, cacheDir: join(work, 'cache'), toolkit: gpu?.toolkit ?? { nvcc: 'nvcc', version: 'emulated' }, gpu: gpu?.listing ?? EMULATED_GPU, emulate: emulated ? { cxx: compiler.cxx } : undefined });
   const memory = LowdbStore.file(opts.memory);
   const fp = await device.fingerprint();
-  let profile = await memory.getProfile(fp.id);
-  if (!profile) await memory.putProfile((profile = await device.measureProfile(join(work, 'profile'))));
+  // The emulation has no GPU peaks and its timings mean nothing: no profile, no bench-size timed run.
+  let profile = emulated ? undefined : await memory.getProfile(fp.id);
+  if (!profile && !emulated) await memory.putProfile((profile = await device.measureProfile(join(work, 'profile'))));
   const verifier = new Verifier({ device });
   const plan = await verifier.prepare(target, (Date.now() ^ process.pid) >>> 0, join(work, 'plan'));
-  const bench = await prepareGateBench(verifier, target, work);
+  const bench = emulated ? undefined : await prepareGateBench(verifier, target, work);
   const { verdict: v, ms, gflops } = await runGate({ device, verifier, plan, bench, profile, target, source, flags, workDir: join(work, 'build') });
   if (opts.json) console.log(JSON.stringify({ ...v, ms, gflops }, null, 2));
   else {

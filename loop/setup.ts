@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createAgents, type Spend } from '../agents/index.js';
 import { UserError } from '../common/index.js';
-import { CpuDevice, CudaDevice, detectCompiler, detectCudaToolkit, listGpus, type CudaToolkit, type Device, type GpuListing } from '../devices/index.js';
+import { CpuDevice, CudaDevice, detectCompiler, findGpu, type Device } from '../devices/index.js';
 import { LowdbStore, type MemoryStore } from '../memory/index.js';
 import { LayeredSandbox, levelRank, ProcessSandbox, probeSandbox, type Sandbox } from '../sandboxes/index.js';
 import { catalogNames, resolveTarget } from '../targets/index.js';
@@ -45,7 +45,7 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
   const targets = names.map((n) => resolveTarget(n));
   const compiler = detectCompiler();
   // A GPU run names what is missing before anything else happens.
-  const gpu = c.device === 'cuda' && !o.device ? findGpu(o.workflow.file, c.cuda.gpu, o.env ?? process.env) : undefined;
+  const gpu = c.device === 'cuda' && !o.device ? findGpu(o.workflow.file, 'device is cuda', c.cuda.gpu, o.env ?? process.env) : undefined;
   for (const t of (o.device?.language ?? c.device) === 'cuda' ? targets : [])
     if (!t.cuda) throw new UserError(`${t.dir}: no reference.cu, so target ${t.name} cannot run on device cuda (${o.workflow.file}); add a CUDA reference or leave the target out`);
   const runsDir = resolve(cwd, c.runs.dir);
@@ -113,13 +113,4 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
   runner.pendingWarnings.push(...early);
   if (!o.sandbox) runner.sandboxReport = { level: (inner as LayeredSandbox).level, layers: probe.layers, probeMs: probe.ms };
   return runner;
-}
-
-/** The GPU a `device: cuda` run uses, or one line saying what is missing. */
-function findGpu(file: string, index: number, env: NodeJS.ProcessEnv): { toolkit: CudaToolkit; listing: GpuListing } {
-  const { gpus, why } = listGpus(env);
-  if (!gpus.length) throw new UserError(`${file}: device is cuda but this machine has no usable NVIDIA GPU (${why}); run on a GPU host, or set device: cpu`);
-  const listing = gpus.find((g) => g.index === index);
-  if (!listing) throw new UserError(`${file}: cuda.gpu is ${index} but this machine has GPU(s) ${gpus.map((g) => `${g.index} (${g.name})`).join(', ')}; choose one of them`);
-  return { toolkit: detectCudaToolkit(env), listing };
 }

@@ -198,6 +198,26 @@ describe('the loop on a CUDA device (over the CPU emulation): CUDA reference fir
   }, 300_000);
 });
 
+describe('kloop verify --device cuda-emulated', () => {
+  it('accepts the shipped starter and rejects one without its bounds check, with the evidence', () => {
+    const cli = join(CATALOG_DIR, '..', '..', 'dist', 'cli', 'main.js');
+    const dir = tmp('kloop-verify-cu-');
+    const starter = loadTarget(join(CATALOG_DIR, 'softmax')).cuda!.starterPath!;
+    const ok = execFileSync('node', [cli, 'verify', 'softmax', starter, '--device', 'cuda-emulated', '--memory', join(dir, 'm.json')], { encoding: 'utf8', cwd: dir });
+    expect(ok).toMatch(/^softmax: TESTED/);
+    expect(ok).toMatch(/proof: inapplicable/);
+    writeFileSync(join(dir, 'bad.cu'), readFileSync(starter, 'utf8').replace('for (int c = threadIdx.x; c < C; c += BLOCK) y[c] =', 'for (int c = threadIdx.x; c <= C; c += BLOCK) y[c] ='));
+    let out = '';
+    try {
+      execFileSync('node', [cli, 'verify', 'softmax', join(dir, 'bad.cu'), '--device', 'cuda-emulated', '--memory', join(dir, 'm.json')], { encoding: 'utf8', cwd: dir });
+    } catch (e) {
+      out = (e as { stdout: string; status: number }).stdout;
+      expect((e as { status: number }).status).toBe(1);
+    }
+    expect(out).toMatch(/^softmax: REJECTED by (bounds|compare|run)/);
+  }, 120_000);
+});
+
 describe('CUDA pieces that need no compiler', () => {
   it('timing: work the events do not bracket (a side stream) still counts through the host clock', () => {
     const honest = combineGpuTimes([100_000, 101_000, 99_000], [112_000, 113_000, 111_000], 10_000);

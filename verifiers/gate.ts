@@ -42,7 +42,7 @@ export async function runGate(o: { device: Device; verifier: Verifier; plan: Che
   const r = await o.device.time({ binary: build.binary!, target: o.target, size: o.target.benchSize, input: o.bench.inputFile, output: out, minMs: 50, maxReps: 5, workDir: o.workDir, timeoutMs: 600_000 });
   ms.timed = performance.now() - t2;
   const reject = (layer: Verdict['layer'], reason: string): GateResult => ({ verdict: { ...verdict, status: 'rejected', layer, reason }, ms });
-  if (!r.ok) return reject('run', r.run.timedOut ? 'timed out at the bench size' : `failed at the bench size (exit ${r.run.exitCode})`);
+  if (!r.ok) return reject('run', r.run.timedOut ? 'timed out at the bench size' : `failed at the bench size (exit ${r.run.exitCode}${r.reason ? `: ${r.reason}` : ''})`);
   const checked = o.verifier.checkTimedOutput(o.bench, out);
   if (!checked.ok) return reject('timed-output', checked.reason);
   const median = [...r.timesNs].sort((a, b) => a - b)[r.timesNs.length >> 1];

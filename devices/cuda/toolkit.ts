@@ -80,3 +80,12 @@ export function listGpus(env: NodeJS.ProcessEnv = process.env): { gpus: GpuListi
 export function smArch(computeCapability: string): string {
   return `sm_${computeCapability.replace('.', '')}`;
 }
+
+/** The GPU a CUDA run uses, with the toolkit, or one line (naming `where` and `why`) saying what is missing. */
+export function findGpu(where: string, why: string, index: number, env: NodeJS.ProcessEnv = process.env, instead = 'set device: cpu'): { toolkit: CudaToolkit; listing: GpuListing } {
+  const { gpus, why: none } = listGpus(env);
+  if (!gpus.length) throw new UserError(`${where}: ${why} but this machine has no usable NVIDIA GPU (${none}); run on a GPU host, or ${instead}`);
+  const listing = gpus.find((g) => g.index === index);
+  if (!listing) throw new UserError(`${where}: cuda.gpu is ${index} but this machine has GPU(s) ${gpus.map((g) => `${g.index} (${g.name})`).join(', ')}; choose one of them`);
+  return { toolkit: detectCudaToolkit(env), listing };
+}
