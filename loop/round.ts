@@ -49,6 +49,9 @@ export interface RoundDeps {
   seed: number;
 }
 
+/** A candidate's source file in its folder and on the baselines branch: kernel.c, or kernel.cu on a GPU. */
+export const kernelFile = (language: 'c' | 'cuda') => (language === 'cuda' ? 'kernel.cu' : 'kernel.c');
+
 export const baselineKey = (b: Baseline) => shortHash(programKey(b.source, b.flags));
 
 /** The first baseline: the target's reference in the device's language (reference.c, or reference.cu on a GPU). */
@@ -120,7 +123,7 @@ async function refine(d: RoundDeps, round: number, session: WriterSession, slot:
       feedback = draft.problem;
       continue;
     }
-    writeFileSync(join(slot.dir, 'kernel.c'), draft.source);
+    writeFileSync(join(slot.dir, kernelFile(d.device.language)), draft.source);
     writeFileSync(join(turnDir, `turn-${turn}.c`), draft.source);
     writeFileSync(join(slot.dir, 'candidate.json'), JSON.stringify({ id: slot.id, target: target.name, round, turn, description: draft.description, flags: draft.flags, kinds: draft.kinds }, null, 2));
     await d.memory.addTried(target.name, d.fingerprint, [programKey(draft.source, draft.flags)]);
@@ -283,14 +286,14 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
 }
 
 /** Make a kept candidate the baseline: memory first, then the journal, then git. */
-export async function adoptBaseline(d: Pick<RoundDeps, 'memory' | 'emit' | 'git' | 'runId' | 'target'>, next: Baseline, r: CandidateResult): Promise<void> {
+export async function adoptBaseline(d: Pick<RoundDeps, 'memory' | 'emit' | 'git' | 'runId' | 'target' | 'device'>, next: Baseline, r: CandidateResult): Promise<void> {
   await d.memory.setBaseline(next);
   d.emit({ type: 'baseline.updated', target: r.target, id: r.id, vsReference: next.vsReference, speedup: r.speedup! });
   if (!d.git) return;
   const branch = `kloop/${d.runId}`;
   const message = `kloop: ${r.target} ${r.speedup!.toFixed(2)}x (95% CI ${r.ciLow!.toFixed(2)}-${r.ciHigh!.toFixed(2)}), ${next.vsReference.toFixed(1)}x over reference\n\n${r.description}\nverdict: ${r.verdict}; flags: ${r.flags.join(' ') || '(none)'}; candidate ${r.id}`;
   const dir = `kloop/baselines/${r.target}`;
-  const sha = await d.git.commit(branch, { [`${dir}/kernel.c`]: next.source, [`${dir}/baseline.json`]: JSON.stringify({ ...next, source: undefined }, null, 2) + '\n' }, message);
+  const sha = await d.git.commit(branch, { [`${dir}/${kernelFile(d.device.language)}`]: next.source, [`${dir}/baseline.json`]: JSON.stringify({ ...next, source: undefined }, null, 2) + '\n' }, message);
   d.emit({ type: 'git.commit', target: r.target, id: r.id, branch, sha });
 }
 

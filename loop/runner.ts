@@ -11,7 +11,7 @@ import type { Emit, KloopEvent, RunOptionsSnapshot } from './events.js';
 import type { GitRecorder } from './git-recorder.js';
 import { Journal } from './journal.js';
 import { writeResults } from './results-tsv.js';
-import { adoptBaseline, referenceBaseline, runRound, type RoundDeps } from './round.js';
+import { adoptBaseline, kernelFile, referenceBaseline, runRound, type RoundDeps } from './round.js';
 import { emptyState, progressOf, replay, type RunState } from './state.js';
 import { any, budgetMinutes, budgetTokens, budgetUsd, deadline, maxRounds, noImprovementFor, type StopCondition, type StopState } from './stop.js';
 
@@ -259,7 +259,7 @@ export class Runner {
         this.emit({ type: 'baseline.updated', target: r.target, id: r.id, vsReference: current.vsReference, speedup: r.speedup! });
         continue;
       }
-      const source = readFileSync(join(this.dir, 'candidates', r.id, 'kernel.c'), 'utf8');
+      const source = readFileSync(join(this.dir, 'candidates', r.id, kernelFile(this.d.device.language)), 'utf8');
       const next = {
         ...current,
         source,
@@ -271,7 +271,7 @@ export class Runner {
         lineage: [...current.lineage, { candidateId: r.id, runId: this.runId, speedup: r.speedup!, description: r.description, at: this.now().toISOString() }],
         updatedAt: this.now().toISOString(),
       };
-      await adoptBaseline({ memory: this.d.memory, emit: this.emit, git: this.d.git, runId: this.runId, target }, next, r);
+      await adoptBaseline({ memory: this.d.memory, emit: this.emit, git: this.d.git, runId: this.runId, target, device: this.d.device }, next, r);
     }
     this.state.pendingKeeps = [];
   }

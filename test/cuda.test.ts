@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tuneCuda, parseTunables, restrictKernels, withTunables } from '../agents/builtin/cuda-tuner.js';
 import { promptVars } from '../agents/llm/prompt-vars.js';
+import { LlmWriter, writerSystemPrompt } from '../agents/llm/index.js';
+import { CommandProvider } from '../agents/providers/index.js';
 import type { WriteContext } from '../agents/index.js';
 import { UserError } from '../common/index.js';
 import { combineGpuTimes, CpuDevice, CudaDevice, detectCompiler, detectCudaToolkit, EXIT_GUARD, EXIT_NO_GPU, listGpus, rewriteLaunches, type CudaToolkit, type DeviceProfile } from '../devices/index.js';
@@ -216,6 +218,23 @@ describe('kloop verify --device cuda-emulated', () => {
     }
     expect(out).toMatch(/^softmax: REJECTED by (bounds|compare|run)/);
   }, 120_000);
+});
+
+describe('model-backed writers on a GPU', () => {
+  it('a command-line agent edits kernel.cu in its workspace; the draft is CUDA with CUDA flags only', async () => {
+    const t = loadTarget(join(CATALOG_DIR, 'softmax'));
+    const provider = new CommandProvider({ argv: ['sh', '-c', 'test -f {workspace}/kernel.cu && sed -i "s/fmaxf(m, x\\[c\\])/fmaxf(x[c], m)/" {kernel_file}'], timeoutMs: 20_000, outputBytes: 1 << 20, env: [], sandbox: new ProcessSandbox(), scratchDir: tmp('kloop-agent-') });
+    const w = new LlmWriter({ provider, template: loadWorkflow(DEFAULT_WORKFLOW).prompts.writer!, maxTurns: 1 });
+    const ctx = { ...writeCtx(t, t.cuda!.starterSource!, 1), slots: [{ id: 'softmax-r1-c1', dir: tmp('kloop-slot-') }] };
+    ctx.diagnosis = { bottleneck: 'memory', summary: 's', ideas: [{ title: 'swap', detail: 'd', favour: [] }] };
+    const [session] = await w.sessions(ctx);
+    const d = await session.next();
+    expect(d?.problem).toBeUndefined();
+    expect(d?.source).toContain('fmaxf(x[c], m)');
+    expect(d?.source).toContain('__global__');
+    expect(writerSystemPrompt(ctx)).toMatch(/one ```cuda block/);
+    expect(writerSystemPrompt(ctx)).toMatch(/nvcc flags, chosen from: --extra-device-vectorization -use_fast_math/);
+  });
 });
 
 describe('CUDA pieces that need no compiler', () => {

@@ -41,26 +41,27 @@ class LlmSession implements WriterSession {
 
   async next(feedback?: string): Promise<Draft | undefined> {
     const { ctx } = this;
+    const cuda = ctx.deviceProfile.fingerprint.kind === 'cuda';
     this.turn++;
     const prompt =
       this.turn === 1
         ? this.o.template.render({ ...promptVars({ ...ctx, turn: 1, maxTurns: this.o.maxTurns }), plan: planVars(ctx.diagnosis), idea: { title: this.idea.title, detail: this.idea.detail }, feedback: feedback ?? '' })
-        : `Your kernel was not accepted:\n${feedback}\n\nReply with the corrected complete kernel in one \`\`\`${ctx.deviceProfile.fingerprint.kind === 'cuda' ? 'cuda' : 'c'} block.`;
+        : `Your kernel was not accepted:\n${feedback}\n\nReply with the corrected complete kernel in one \`\`\`${cuda ? 'cuda' : 'c'} block.`;
     this.messages.push({ role: 'user', content: prompt });
     const res = await this.o.provider.generate({
       system: writerSystemPrompt(ctx),
       messages: [...this.messages],
       meta: { role: 'writer', target: ctx.target.name, round: ctx.round, candidate: this.slot.id, turn: this.turn },
       workDir: this.slot.dir,
-      files: { 'kernel.c': this.lastSource, 'TARGET.md': `# ${ctx.target.name}\n\n${ctx.target.description}\n\n    ${ctx.target.signature}\n`, 'FEEDBACK.md': feedback ?? '' },
+      files: { [cuda ? 'kernel.cu' : 'kernel.c']: this.lastSource, 'TARGET.md': `# ${ctx.target.name}\n\n${ctx.target.description}\n\n    ${ctx.target.signature}\n`, 'FEEDBACK.md': feedback ?? '' },
     });
     this.messages.push({ role: 'assistant', content: res.text });
     const transcript = { prompt, reply: res.text };
     const description = `${this.o.provider.name}/${this.o.provider.model}: ${this.idea.title}`;
     const code = extractKernel(res.text, ctx.target.fn);
-    const allowed = new Set(ctx.target.allow.flags);
+    const allowed = new Set(cuda ? cudaFlagsAllowed(ctx.target) : ctx.target.allow.flags);
     const asked = extractFlags(res.text);
-    if (!code) return { source: '', flags: [], description, kinds: ['llm'], transcript, problem: `Your reply had no \`\`\`c block defining ${ctx.target.fn}(...). Reply with the complete kernel file.` };
+    if (!code) return { source: '', flags: [], description, kinds: ['llm'], transcript, problem: `Your reply had no \`\`\`${cuda ? 'cuda' : 'c'} block defining ${ctx.target.fn}(...). Reply with the complete kernel file.` };
     if (asked && asked.some((f) => !allowed.has(f))) return { source: code, flags: [], description, kinds: ['llm'], transcript, problem: `FLAGS may only use: ${[...allowed].join(' ')} (you asked for ${asked.filter((f) => !allowed.has(f)).join(' ')}).` };
     const flags = asked ?? [...new Set([...ctx.baseline.flags, ...(/#\s*pragma\s+omp/.test(code) && allowed.has('-fopenmp') ? ['-fopenmp'] : [])])];
     this.lastSource = code;

@@ -36,7 +36,8 @@ export class CommandProvider implements ModelProvider {
     const prompt = [req.system, ...req.messages.map((m) => `${m.role === 'user' ? '' : '[your previous answer]\n'}${m.content}`)].filter(Boolean).join('\n\n');
     for (const [name, content] of Object.entries(req.files ?? {})) writeFileSync(join(ws, name), content);
     writeFileSync(join(ws, 'PROMPT.md'), prompt);
-    const kernelFile = join(ws, 'kernel.c');
+    // The kernel file kloop handed over: kernel.c, or kernel.cu for a GPU.
+    const kernelFile = join(ws, Object.keys(req.files ?? {}).find((n) => /^kernel\.(c|cu)$/.test(n)) ?? 'kernel.c');
     const before = existsSync(kernelFile) ? readFileSync(kernelFile, 'utf8') : undefined;
     const sub = (a: string) => a.replaceAll('{prompt_file}', join(ws, 'PROMPT.md')).replaceAll('{workspace}', ws).replaceAll('{kernel_file}', kernelFile);
     const env: Record<string, string> = { KLOOP_PROMPT_FILE: join(ws, 'PROMPT.md'), KLOOP_KERNEL_FILE: kernelFile };
@@ -46,7 +47,7 @@ export class CommandProvider implements ModelProvider {
     if (r.timedOut) throw new ProviderError(this.name, `${this.o.argv[0]} timed out after ${this.o.timeoutMs / 1000} s`, { retryable: false });
     if (r.exitCode !== 0) throw new ProviderError(this.name, `${this.o.argv[0]} failed (${describeExit(r)}): ${r.stderr.trim().slice(-300)}`, { retryable: false });
     const after = existsSync(kernelFile) ? readFileSync(kernelFile, 'utf8') : undefined;
-    const text = after !== undefined && after !== before ? `\`\`\`c\n${after}\n\`\`\`\n` : r.stdout;
+    const text = after !== undefined && after !== before ? `\`\`\`${kernelFile.endsWith('.cu') ? 'cuda' : 'c'}\n${after}\n\`\`\`\n` : r.stdout;
     return { text, usage: { inputTokens: 0, outputTokens: 0 }, model: this.model, stopReason: r.truncated ? 'output_capped' : 'end' };
   }
 }
