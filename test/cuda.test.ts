@@ -62,14 +62,20 @@ function writeCtx(t: Target, source: string, slots = 6, tried = new Set<string>(
 }
 
 describe('CUDA builds with nvcc (compile-tested; no GPU needed)', () => {
-  it.skipIf(!toolkit).each(CUDA_TARGETS)('%s: reference, starter and the tuner\'s first proposals build with the generated harness', async (name) => {
+  it.skipIf(!toolkit).each(CUDA_TARGETS)('%s: reference, starter and one tuner proposal of each kind build with the generated harness', async (name) => {
     const dir = tmp('kloop-nvcc-');
     const dev = device(dir, false);
     const t = loadTarget(join(CATALOG_DIR, name));
     const drafts = tuneCuda(writeCtx(t, t.cuda!.referenceSource, 2));
     expect(drafts[0].description).toMatch(/^tunable starter/);
-    const sources = [t.cuda!.referenceSource, ...drafts.map((d) => d.source)];
-    const built = await Promise.all(sources.map((source, i) => dev.build({ target: t, source, flags: [], workDir: join(dir, `k${i}`) })));
+    // From the starter: one proposal of every kind the tuner makes (tunables, flags, unroll pragmas, __restrict__).
+    const all = tuneCuda(writeCtx(t, t.cuda!.starterSource!, 200));
+    const kinds = ['tune ', 'flag ', '#pragma unroll', '__restrict__'];
+    const oneOfEach = kinds.map((k) => all.find((d) => d.description.startsWith(k))).filter((d) => d !== undefined);
+    // (the starters already carry __restrict__; the references get it proposed)
+    expect(oneOfEach.map((d) => kinds.find((k) => d.description.startsWith(k)))).toEqual(['tune ', 'flag ', '#pragma unroll']);
+    const sources = [{ source: t.cuda!.referenceSource, flags: [] as string[] }, ...drafts, ...oneOfEach];
+    const built = await Promise.all(sources.map((d, i) => dev.build({ target: t, source: d.source, flags: d.flags, workDir: join(dir, `k${i}`) })));
     for (const b of built) expect(b.ok, b.log).toBe(true);
     const nm = await dev.objectSymbols(join(dir, 'k0'));
     expect(nm.ok).toBe(true);
@@ -262,7 +268,7 @@ describe('CUDA pieces that need no compiler', () => {
     const drafts = tuneCuda(writeCtx(t, starter, 8));
     expect(drafts).toHaveLength(8);
     expect(new Set(drafts.map((d) => d.source + d.flags.join(' '))).size).toBe(8);
-    for (const d of drafts) expect(d.description).toMatch(/^(tune |flag |__restrict__)/);
+    for (const d of drafts) expect(d.description).toMatch(/^(tune |flag |__restrict__|#pragma unroll)/);
     const again = tuneCuda(writeCtx(t, starter, 8, new Set(drafts.map((d) => `${[...d.flags].sort().join(' ')}\n${d.source}`))));
     expect(again.some((d) => drafts.some((x) => x.source === d.source && x.flags.join() === d.flags.join()))).toBe(false);
     expect(restrictKernels('static __global__ void k(int n, const real *X, real *Y) {}')).toBe('static __global__ void k(int n, const real *__restrict__ X, real *__restrict__ Y) {}');

@@ -35,6 +35,52 @@ export function restrictKernels(source: string): string {
   });
 }
 
+/** Where `open` (an opening bracket) is closed, or -1. */
+function closing(src: string, open: number): number {
+  const pair: Record<string, string> = { '(': ')', '{': '}' };
+  const o = src[open];
+  let depth = 0;
+  for (let i = open; i < src.length; i++) {
+    if (src[i] === o) depth++;
+    else if (src[i] === pair[o] && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * Innermost `for` loops of `__global__` and `__device__` functions that start their own line and
+ * carry no unroll pragma yet: the places a `#pragma unroll N` may go. Returns source offsets.
+ */
+export function innerKernelLoops(source: string): number[] {
+  const out: number[] = [];
+  for (const f of source.matchAll(/__(global|device)__[^;{]*\)\s*\{/g)) {
+    const start = f.index! + f[0].length - 1;
+    const end = closing(source, start);
+    if (end < 0) continue;
+    for (const m of source.slice(start, end).matchAll(/\bfor\s*\(/g)) {
+      const at = start + m.index!;
+      const lineStart = source.lastIndexOf('\n', at - 1) + 1;
+      if (source.slice(lineStart, at).trim() !== '') continue;
+      const prev = source.slice(source.lastIndexOf('\n', lineStart - 2) + 1, lineStart).trim();
+      if (/^#\s*pragma\s+unroll/.test(prev)) continue;
+      const paren = closing(source, source.indexOf('(', at));
+      if (paren < 0) continue;
+      let b = paren + 1;
+      while (/\s/.test(source[b] ?? '')) b++;
+      const bodyEnd = source[b] === '{' ? closing(source, b) : source.indexOf(';', b);
+      if (bodyEnd < 0 || /\bfor\s*\(/.test(source.slice(b, bodyEnd))) continue;
+      out.push(lineStart);
+    }
+  }
+  return out;
+}
+
+/** `#pragma unroll N` before the loop whose line starts at `lineStart`. */
+export function unrollLoop(source: string, lineStart: number, factor: number): string {
+  const indent = /^[ \t]*/.exec(source.slice(lineStart))![0];
+  return `${source.slice(0, lineStart)}${indent}#pragma unroll ${factor}\n${source.slice(lineStart)}`;
+}
+
 interface Proposal {
   values: Record<string, string>;
   source: string;
@@ -47,7 +93,8 @@ interface Proposal {
 /**
  * The built-in writer on a GPU: a search over the launch configuration and tunables the kernel
  * exposes. From the current baseline it proposes single-step neighbours (each tunable one option
- * up or down), then two-step moves and a random configuration, then flags and `__restrict__`; a
+ * up or down), then two-step moves and a random configuration, then flags, `#pragma unroll` on
+ * innermost kernel loops and `__restrict__` (the syntax-level moves that apply to CUDA); a
  * baseline with no tunables is first replaced by the target's tunable starter. Memory's insights
  * and the analyzer's ideas order the proposals; tried programs are skipped.
  */
@@ -103,6 +150,11 @@ export function tuneCuda(ctx: WriteContext): Draft[] {
   for (let n = 0; n < 4 && tunables.length; n++) propose(Object.fromEntries(tunables.map((t) => [t.name, rng.pick(t.options)])));
   for (const f of cudaFlagsAllowed(target))
     if (!baseline.flags.includes(f)) push({ values: current, source: base, flags: [...baseline.flags, f], description: `flag ${f}`, kinds: [`flag:${f}`] });
+  for (const [i, at] of innerKernelLoops(base).slice(0, 4).entries())
+    for (const factor of [4, 2, 8]) {
+      const line = base.slice(0, at).split('\n').length;
+      push({ values: current, source: unrollLoop(base, at, factor), flags: baseline.flags, description: `#pragma unroll ${factor} on the inner loop at line ${line}`, kinds: [`unroll:${factor}`, `unroll-loop:${i}`] });
+    }
   const restricted = restrictKernels(base);
   if (restricted !== base) push({ values: current, source: restricted, flags: baseline.flags, description: '__restrict__ on kernel pointer parameters', kinds: ['restrict'] });
 
