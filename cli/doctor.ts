@@ -1,4 +1,4 @@
-import { CpuDevice, detectCompiler, detectCudaToolkit, listGpus, smArch } from '../devices/index.js';
+import { CpuDevice, CudaDevice, detectCompiler, detectCudaToolkit, listGpus, smArch } from '../devices/index.js';
 import { DEFAULT_MODELS } from '../agents/index.js';
 import { LowdbStore } from '../memory/index.js';
 import { ProcessSandbox, probeSandbox } from '../sandboxes/index.js';
@@ -39,14 +39,22 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
     );
   }
   const cuda = c.device === 'cuda';
+  let toolkit;
   try {
-    const tk = detectCudaToolkit();
+    const tk = (toolkit = detectCudaToolkit());
     line(true, 'CUDA compiler', `${tk.nvcc}: nvcc ${tk.version}; compute-sanitizer: ${tk.sanitizer ?? 'not found (the GPU sanitizer layer will be skipped)'}`);
   } catch (e) {
     line(cuda ? false : 'warn', 'CUDA compiler', (e as Error).message);
   }
   const { gpus, why } = listGpus();
   for (const g of gpus) line(true, `GPU ${g.index}`, `${g.name}, compute capability ${g.computeCapability} (${smArch(g.computeCapability)}), ${g.memoryMb} MiB, driver ${g.driver}`);
+  const chosen = gpus.find((g) => g.index === c.cuda.gpu);
+  if (chosen && toolkit && compiler) {
+    const host = new CpuDevice({ sandbox: new ProcessSandbox(), compiler, cacheDir: join(tmpdir(), 'kloop-doctor') });
+    const fp = await new CudaDevice({ sandbox: new ProcessSandbox(), toolkit, gpu: chosen, host, cacheDir: join(tmpdir(), 'kloop-doctor'), arch: c.cuda.arch }).fingerprint();
+    const p = await LowdbStore.file(opts.memory ?? c.memory.path).getProfile(fp.id);
+    line(p ? true : 'warn', 'GPU profile', p ? `${fp.model}: ${p.gpu?.sms ?? '?'} SMs, fp32 ${p.gflops.fp32.all.toFixed(0)} GFLOP/s, fp64 ${p.gflops.fp64.all.toFixed(0)} GFLOP/s, ${p.bandwidthGBs.all.toFixed(0)} GB/s (measured ${p.measuredAt})` : `${fp.model} (${fp.id}): not measured yet; the first kloop run with device: cuda measures it`);
+  }
   if (!gpus.length) line(cuda ? false : 'warn', 'GPUs', `none found: ${why}${cuda ? `; ${workflow.file} says device: cuda` : '; device: cpu is used'}`);
   for (const role of ['profiler', 'analyzer', 'writer'] as const) {
     const r = c.agents[role];

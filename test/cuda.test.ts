@@ -8,7 +8,7 @@ import { LlmWriter, writerSystemPrompt } from '../agents/llm/index.js';
 import { CommandProvider } from '../agents/providers/index.js';
 import type { WriteContext } from '../agents/index.js';
 import { UserError } from '../common/index.js';
-import { combineGpuTimes, CpuDevice, CudaDevice, detectCompiler, detectCudaToolkit, EXIT_GUARD, EXIT_NO_GPU, listGpus, rewriteLaunches, type CudaToolkit, type DeviceProfile } from '../devices/index.js';
+import { combineGpuTimes, CpuDevice, CudaDevice, detectCompiler, detectCudaToolkit, EXIT_GUARD, EXIT_NO_GPU, findGpu, listGpus, rewriteLaunches, smArch, type CudaToolkit, type DeviceProfile } from '../devices/index.js';
 import { createRun, type KloopEvent } from '../loop/index.js';
 import { LowdbStore } from '../memory/index.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
@@ -299,6 +299,17 @@ describe('CUDA pieces that need no compiler', () => {
     writeFileSync(join(d, 'reference.cu'), 'void total(int N, const real *X, real *S) {}\n');
     expect(() => loadTarget(d)).toThrow(/target\.yaml: cuda\.reference: .*does not define sum\(\)/);
     expect(loadTarget(join(CATALOG_DIR, 'jacobi')).cuda).toBeUndefined();
+  });
+
+  it('GPUs are read from nvidia-smi; a cuda.gpu that is not there is one line listing the ones that are', () => {
+    // A stand-in nvidia-smi printing what the real one prints for this query on an H100 host.
+    const bin = tmp('kloop-smi-');
+    writeFileSync(join(bin, 'nvidia-smi'), '#!/bin/sh\necho "0, NVIDIA H100 80GB HBM3, 9.0, 81559, 570.86.15"\n', { mode: 0o755 });
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    expect(listGpus(env).gpus).toEqual([{ index: 0, name: 'NVIDIA H100 80GB HBM3', computeCapability: '9.0', memoryMb: 81559, driver: '570.86.15' }]);
+    expect(smArch('9.0')).toBe('sm_90');
+    if (toolkit) expect(findGpu('WORKFLOW.md', 'device is cuda', 0, env).listing.name).toBe('NVIDIA H100 80GB HBM3');
+    expect(() => findGpu('WORKFLOW.md', 'device is cuda', 1, env)).toThrow(/^WORKFLOW\.md: cuda\.gpu is 1 but this machine has GPU\(s\) 0 \(NVIDIA H100 80GB HBM3\); choose one of them$/);
   });
 
   it.skipIf(hasGpu)('a run with device: cuda on a machine without a GPU stops at start in one line', async () => {
