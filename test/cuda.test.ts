@@ -158,6 +158,37 @@ describe('CUDA kernels run for real on the CPU emulation of CUDA (same harness, 
     expect(EXIT_GUARD).toBe(3);
   }, 120_000);
 
+  it('accepts kernels written the way CUDA programmers write them: float4 loads, __shfl_down_sync, rsqrtf', async () => {
+    const t = loadTarget(join(CATALOG_DIR, 'sum'));
+    const plan = await verifier.prepare(t, 9, join(dir, 'idioms', 'plan'));
+    const source = `static __global__ void sum1(int N, const real *__restrict__ X, real *__restrict__ S) {
+  __shared__ real warps[32];
+  real s = 0;
+  const float4 *X4 = reinterpret_cast<const float4 *>(X);
+  for (int i = threadIdx.x; i < N / 4; i += blockDim.x) { float4 v = X4[i]; s += (v.x + v.y) + (v.z + v.w); }
+  for (int i = N / 4 * 4 + threadIdx.x; i < N; i += blockDim.x) s += X[i];
+  for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
+  if (threadIdx.x % warpSize == 0) warps[threadIdx.x / warpSize] = s;
+  __syncthreads();
+  if (threadIdx.x < 32) {
+    real t = threadIdx.x < blockDim.x / 32 ? warps[threadIdx.x] : 0;
+    t = __shfl_sync(0xffffffffu, t, threadIdx.x) * rsqrtf(1.0f);
+    for (int o = 16; o > 0; o >>= 1) t += __shfl_down_sync(0xffffffffu, t, o);
+    if (threadIdx.x == 0) S[0] = t;
+  }
+}
+void sum(int N, const real *X, real *S) { sum1<<<1, 128>>>(N, X, S); }
+`;
+    const b = await dev.build({ target: t, source, flags: [], workDir: join(dir, 'idioms', 'k') });
+    expect(b.ok, b.log).toBe(true);
+    const v = await verifier.verify(plan, { binary: b.binary!, source, flags: [], workDir: join(dir, 'idioms', 'k') });
+    expect(v.status, `${v.layer}: ${v.reason}`).toBe('tested');
+    if (toolkit) {
+      const g = await device(dir, false).build({ target: t, source, flags: [], workDir: join(dir, 'idioms', 'nvcc') });
+      expect(g.ok, g.log).toBe(true);
+    }
+  }, 60_000);
+
   it('time mode prints event, host and overhead figures and rotates inputs over copies larger than twice the L2', async () => {
     const t = loadTarget(join(CATALOG_DIR, 'sum'));
     const plan = await verifier.prepare(t, 3, join(dir, 'time', 'plan'));

@@ -1,7 +1,8 @@
 /**
  * CUDA on the CPU, for machines without a GPU (CI): a small runtime (memory, copies, events,
  * errors) and the execution model (grids of blocks, threads as real OS threads, __shared__
- * storage per block, __syncthreads as a barrier). Blocks of a launch run one after another, all
+ * storage per block, __syncthreads as a barrier, warp shuffles through per-warp slots, vector
+ * types and fast intrinsics). Blocks of a launch run one after another, all
  * threads of a block at once. It runs the same generated harness and the same kernel files as the
  * GPU, so that their logic (indexing, bounds, synchronisation, guard zones, poisoning) is tested
  * for real; its timings say nothing about a GPU.
@@ -16,6 +17,7 @@ export const EMULATED_CUDA_RUNTIME = String.raw`#ifndef KLOOP_CUDA_EMULATION_H
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -36,9 +38,53 @@ struct dim3 {
 };
 struct uint3 { unsigned x, y, z; };
 inline thread_local uint3 threadIdx, blockIdx;
+inline thread_local unsigned kl_emu_tid;
 inline dim3 blockDim, gridDim;
+static const int warpSize = 32;
 inline std::barrier<> *kl_emu_barrier = nullptr;
 inline void __syncthreads() { kl_emu_barrier->arrive_and_wait(); }
+
+/* Warps: 32 consecutive threads of a block; a shuffle is an exchange through per-warp slots between two barriers. */
+struct kl_emu_warps {
+  std::vector<std::unique_ptr<std::barrier<>>> bars;
+  std::vector<uint64_t> slots;
+};
+inline kl_emu_warps *kl_emu_warp_state = nullptr;
+inline void __syncwarp(unsigned = 0xffffffffu) { kl_emu_warp_state->bars[kl_emu_tid / 32]->arrive_and_wait(); }
+template <class T> inline T kl_emu_exchange(T v, int src_lane) {
+  static_assert(sizeof(T) <= 8, "shuffles move at most 8 bytes");
+  kl_emu_warps &w = *kl_emu_warp_state;
+  unsigned warp = kl_emu_tid / 32, base = warp * 32;
+  std::memcpy(&w.slots[kl_emu_tid], &v, sizeof(T));
+  w.bars[warp]->arrive_and_wait();
+  T out = v;
+  if (src_lane >= 0 && base + (unsigned)src_lane < w.slots.size()) std::memcpy(&out, &w.slots[base + src_lane], sizeof(T));
+  w.bars[warp]->arrive_and_wait();
+  return out;
+}
+template <class T> inline T __shfl_sync(unsigned, T v, int src, int width = 32) { int lane = kl_emu_tid % 32; return kl_emu_exchange(v, (lane & ~(width - 1)) + (src % width)); }
+template <class T> inline T __shfl_down_sync(unsigned, T v, unsigned d, int width = 32) { int lane = kl_emu_tid % 32; return kl_emu_exchange(v, (lane % width) + (int)d < width ? lane + (int)d : lane); }
+template <class T> inline T __shfl_up_sync(unsigned, T v, unsigned d, int width = 32) { int lane = kl_emu_tid % 32; return kl_emu_exchange(v, (lane % width) >= (int)d ? lane - (int)d : lane); }
+template <class T> inline T __shfl_xor_sync(unsigned, T v, int m, int width = 32) { int lane = kl_emu_tid % 32; int src = lane ^ m; return kl_emu_exchange(v, (src & ~(width - 1)) == (lane & ~(width - 1)) ? src : lane); }
+
+/* Vector types and the fast intrinsics, with their CPU meaning. */
+struct alignas(8) float2 { float x, y; };
+struct alignas(16) float4 { float x, y, z, w; };
+struct alignas(16) double2 { double x, y; };
+struct alignas(8) int2 { int x, y; };
+struct alignas(16) int4 { int x, y, z, w; };
+inline float2 make_float2(float x, float y) { return {x, y}; }
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+inline double2 make_double2(double x, double y) { return {x, y}; }
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+inline double rsqrt(double x) { return 1.0 / std::sqrt(x); }
+inline float __expf(float x) { return std::exp(x); }
+inline float __logf(float x) { return std::log(x); }
+inline float __fdividef(float a, float b) { return a / b; }
+inline float fdividef(float a, float b) { return a / b; }
+inline float __fmaf_rn(float a, float b, float c) { return std::fma(a, b, c); }
+inline float __frcp_rn(float a) { return 1.0f / a; }
+inline float __saturatef(float a) { return a < 0 ? 0 : a > 1 ? 1 : a; }
 template <class T> inline T __ldg(const T *p) { return *p; }
 inline std::mutex kl_emu_atomic;
 template <class T> inline T atomicAdd(T *p, T v) { std::lock_guard<std::mutex> g(kl_emu_atomic); T old = *p; *p = old + v; return old; }
@@ -51,9 +97,14 @@ template <class F> void kl_emu_launch(dim3 g, dim3 b, F f) {
   unsigned n = b.x * b.y * b.z;
   std::barrier<> bar(n);
   kl_emu_barrier = &bar;
+  kl_emu_warps warps;
+  for (unsigned w = 0; w * 32 < n; w++) warps.bars.emplace_back(new std::barrier<>(std::min(32u, n - w * 32)));
+  warps.slots.assign(n, 0);
+  kl_emu_warp_state = &warps;
   std::vector<std::thread> ts;
   for (unsigned t = 0; t < n; t++)
     ts.emplace_back([&, t] {
+      kl_emu_tid = t;
       threadIdx = uint3{t % b.x, (t / b.x) % b.y, t / (b.x * b.y)};
       for (unsigned z = 0; z < g.z; z++)
         for (unsigned y = 0; y < g.y; y++)
