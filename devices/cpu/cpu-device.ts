@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { shortHash } from '../../common/index.js';
@@ -9,6 +9,7 @@ import type { Size, Target } from '../../targets/index.js';
 import { trackedHeader } from '../../verifiers/tracked-header.js';
 import type { BuildResult, Device, DeviceProfile, Fingerprint, TimedRun } from '../device.js';
 import type { Compiler } from './compiler.js';
+import { BuildCache, type Make } from '../build-cache.js';
 import { harnessArgs, numbersAfter } from '../harness-protocol.js';
 import { generateHarness, prelude } from './harness.js';
 import { PEAK_SOURCE } from './peak-source.js';
@@ -37,7 +38,7 @@ export class CpuDevice implements Device {
 
   constructor(private readonly opts: CpuDeviceOptions) {
     this.threads = opts.threads ?? availableParallelism();
-    mkdirSync(opts.cacheDir, { recursive: true });
+    this.cache = new BuildCache(opts.cacheDir);
   }
 
   async fingerprint(): Promise<Fingerprint> {
@@ -74,30 +75,10 @@ export class CpuDevice implements Device {
     return { ok, log, ms: r.wallMs };
   }
 
-  private readonly inFlight = new Map<string, Promise<BuildResult>>();
+  private readonly cache: BuildCache;
 
-  /**
-   * Build a cached product once: `make` writes to a temp name, which is renamed into place.
-   * Concurrent requests for the same product share one build (they may run as different uids).
-   */
-  private cached(name: string, key: string, make: (out: string) => Promise<{ ok: boolean; log: string; ms: number }>): Promise<BuildResult> {
-    const id = `${name}-${key}`;
-    const running = this.inFlight.get(id);
-    if (running) return running;
-    const p = this.buildCached(name, key, make).finally(() => this.inFlight.delete(id));
-    this.inFlight.set(id, p);
-    return p;
-  }
-
-  private async buildCached(name: string, key: string, make: (out: string) => Promise<{ ok: boolean; log: string; ms: number }>): Promise<BuildResult> {
-    const dir = join(this.opts.cacheDir, `${name}-${key}`);
-    const product = join(dir, name);
-    if (existsSync(product)) return { ok: true, binary: product, log: '', ms: 0 };
-    mkdirSync(dir, { recursive: true });
-    const tmp = `${product}.tmp${process.pid}${Math.floor(Math.random() * 1e9)}`;
-    const r = await make(tmp);
-    if (r.ok) renameSync(tmp, product);
-    return { ok: r.ok, binary: r.ok ? product : undefined, log: r.log, ms: r.ms };
+  private cached(name: string, key: string, make: Make): Promise<BuildResult> {
+    return this.cache.get(name, key, make);
   }
 
   private harnessObject(target: Target): Promise<BuildResult> {

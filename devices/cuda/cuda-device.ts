@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shortHash } from '../../common/index.js';
 import type { Limits, RunResult, Sandbox } from '../../sandboxes/index.js';
 import { describeExit } from '../../sandboxes/index.js';
 import type { Size, Target } from '../../targets/index.js';
 import type { BuildResult, Device, DeviceProfile, Fingerprint, TimedRun } from '../device.js';
+import { BuildCache, type Make } from '../build-cache.js';
 import { harnessArgs, numbersAfter } from '../harness-protocol.js';
 import { EMULATED_CUDA_RUNTIME, rewriteLaunches } from './emulation.js';
 import { cudaFlagsAllowed } from './flags.js';
@@ -43,10 +44,11 @@ export class CudaDevice implements Device {
   readonly arch: string;
 
   private readonly emuInclude?: string;
+  private readonly cache: BuildCache;
 
   constructor(private readonly opts: CudaDeviceOptions) {
     this.arch = opts.arch ?? smArch(opts.gpu.computeCapability);
-    mkdirSync(opts.cacheDir, { recursive: true });
+    this.cache = new BuildCache(opts.cacheDir);
     if (opts.emulate) {
       this.emuInclude = join(opts.cacheDir, 'cuda-emulation');
       mkdirSync(this.emuInclude, { recursive: true });
@@ -88,24 +90,8 @@ export class CudaDevice implements Device {
     return this.compile(this.opts.emulate ? ['-pthread', ...objs, '-o', out] : [`-arch=${this.arch}`, ...objs, '-o', out], dir);
   }
 
-  private readonly inFlight = new Map<string, Promise<BuildResult>>();
-
-  /** A trusted product built once per content hash (concurrent requests share the build). */
-  private cached(name: string, key: string, make: (out: string) => Promise<{ ok: boolean; log: string; ms: number }>): Promise<BuildResult> {
-    const dir = join(this.opts.cacheDir, `${name}-${key}`);
-    const product = join(dir, name);
-    const running = this.inFlight.get(product);
-    if (running) return running;
-    const p = (async (): Promise<BuildResult> => {
-      if (existsSync(product)) return { ok: true, binary: product, log: '', ms: 0 };
-      mkdirSync(dir, { recursive: true });
-      const tmp = `${product}.tmp${process.pid}`;
-      const r = await make(tmp);
-      if (r.ok) renameSync(tmp, product);
-      return { ok: r.ok, binary: r.ok ? product : undefined, log: r.log, ms: r.ms };
-    })().finally(() => this.inFlight.delete(product));
-    this.inFlight.set(product, p);
-    return p;
+  private cached(name: string, key: string, make: Make): Promise<BuildResult> {
+    return this.cache.get(name, key, make);
   }
 
   private base(): string[] {
