@@ -1,7 +1,7 @@
 import { Rng } from '../../common/index.js';
 import { cudaFlagsAllowed } from '../../devices/index.js';
-import type { Insight } from '../../memory/index.js';
 import type { Draft, WriteContext } from '../roles.js';
+import { insightStats } from './priors.js';
 import { programKey } from './search.js';
 
 /**
@@ -166,16 +166,4 @@ export function tuneCuda(ctx: WriteContext): Draft[] {
 
 function describe(values: Record<string, string>): string {
   return Object.entries(values).map(([k, v]) => `${k}=${v}`).join(' ');
-}
-
-function insightStats(insights: Insight[]): Map<string, { keep: number; fail: number }> {
-  const stats = new Map<string, { keep: number; fail: number }>();
-  for (const i of insights)
-    for (const k of i.kinds) {
-      const s = stats.get(k) ?? { keep: 0, fail: 0 };
-      if (i.outcome === 'keep') s.keep++;
-      else s.fail++;
-      stats.set(k, s);
-    }
-  return stats;
 }

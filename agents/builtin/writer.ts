@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Rng } from '../../common/index.js';
 import { parseC } from '../../csyntax/index.js';
-import type { Insight } from '../../memory/index.js';
 import { oneShotSessions, type Draft, type Writer, type WriterSession, type WriteContext } from '../roles.js';
 import { tuneCuda } from './cuda-tuner.js';
+import { priorFor } from './priors.js';
 import { programKey, search } from './search.js';
 import type { Program } from './transforms/index.js';
 
@@ -19,27 +19,6 @@ function cacheSizes(): { l1Bytes: number; l2Bytes: number } {
     }
   };
   return { l1Bytes: read(0, 32 * 1024), l2Bytes: read(2, 1024 * 1024) };
-}
-
-/** How much memory and the analyzer's plan favour a sequence of moves (< 1 favours). */
-export function priorFor(kinds: string[], favoured: Set<string>, insights: Insight[]): number {
-  let p = 1;
-  const stats = new Map<string, { keep: number; fail: number }>();
-  for (const i of insights)
-    for (const k of i.kinds) {
-      const s = stats.get(k) ?? { keep: 0, fail: 0 };
-      if (i.outcome === 'keep') s.keep++;
-      else s.fail++;
-      stats.set(k, s);
-    }
-  for (const k of new Set(kinds)) {
-    const base = k.split(':')[0];
-    if (favoured.has(k) || favoured.has(base)) p *= 0.8;
-    // what failed again and again on this target and device weighs more with every failure
-    const s = stats.get(k);
-    if (s) p *= Math.min(8, Math.max(0.5, (1 + s.fail * 0.4) / (1 + s.keep * 1.5)));
-  }
-  return p;
 }
 
 /**
