@@ -9,7 +9,7 @@ import type { Size, Target } from '../../targets/index.js';
 import { trackedHeader } from '../../verifiers/tracked-header.js';
 import type { BuildResult, Device, DeviceProfile, Fingerprint, TimedRun } from '../device.js';
 import type { Compiler } from './compiler.js';
-import { BuildCache, type Make } from '../build-cache.js';
+import { BuildCache } from '../build-cache.js';
 import { harnessArgs, numbersAfter } from '../harness-protocol.js';
 import { generateHarness, prelude } from './harness.js';
 import { PEAK_SOURCE } from './peak-source.js';
@@ -77,13 +77,9 @@ export class CpuDevice implements Device {
 
   private readonly cache: BuildCache;
 
-  private cached(name: string, key: string, make: Make): Promise<BuildResult> {
-    return this.cache.get(name, key, make);
-  }
-
   private harnessObject(target: Target): Promise<BuildResult> {
     const src = generateHarness(target, { scalar: 'real' });
-    return this.cached('harness.o', shortHash(src, this.opts.compiler.version), async (out) => {
+    return this.cache.get('harness.o', shortHash(src, this.opts.compiler.version), async (out) => {
       const dir = join(out, '..');
       writeFileSync(join(dir, 'harness.c'), src);
       return this.compile(['-O2', '-std=gnu11', '-c', 'harness.c', '-o', out], dir);
@@ -110,7 +106,7 @@ export class CpuDevice implements Device {
     const { target } = req;
     const harness = generateHarness(target, { scalar: 'tracked' });
     const header = trackedHeader(target.real);
-    return this.cached('oracle.bin', shortHash(harness, header, target.referenceSource, this.opts.compiler.version), async (out) => {
+    return this.cache.get('oracle.bin', shortHash(harness, header, target.referenceSource, this.opts.compiler.version), async (out) => {
       const dir = join(out, '..');
       writeFileSync(join(dir, 'tracked.hpp'), header);
       writeFileSync(join(dir, 'harness.cpp'), harness);
@@ -128,7 +124,7 @@ export class CpuDevice implements Device {
   async buildSanitized(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<BuildResult> {
     const { target, workDir } = req;
     const src = generateHarness(target, { scalar: 'real' });
-    const harness = await this.cached('harness-san.o', shortHash(src, 'san', this.opts.compiler.version), async (out) => {
+    const harness = await this.cache.get('harness-san.o', shortHash(src, 'san', this.opts.compiler.version), async (out) => {
       const dir = join(out, '..');
       writeFileSync(join(dir, 'harness.c'), src);
       return this.compile([...CpuDevice.SAN, '-DKLOOP_SANITIZE', '-std=gnu11', '-c', 'harness.c', '-o', out], dir);
@@ -148,7 +144,7 @@ export class CpuDevice implements Device {
   async buildProof(req: { target: Target; source: string; workDir: string; name: string; harness: string; header: string }): Promise<BuildResult> {
     // The symbolic header pulls in heavy C++ headers: precompile it once (same flags as its users).
     const flags = ['-O1', '-std=gnu++17', '-w'];
-    const pch = await this.cached('symbolic.hpp.gch', shortHash(req.header, this.opts.compiler.version), async (out) => {
+    const pch = await this.cache.get('symbolic.hpp.gch', shortHash(req.header, this.opts.compiler.version), async (out) => {
       writeFileSync(join(out, '..', 'symbolic.hpp'), req.header);
       return this.compile([...flags, '-x', 'c++-header', 'symbolic.hpp', '-o', out], join(out, '..'), true);
     });
@@ -160,7 +156,7 @@ export class CpuDevice implements Device {
       writeFileSync(join(dir, 'proof-harness.cpp'), req.harness);
       return this.compile([...flags, '-include', header, `${req.name}-proof.cpp`, 'proof-harness.cpp', '-o', out, '-lm'], dir, true);
     };
-    if (req.name === 'reference') return this.cached('proof-ref.bin', shortHash(req.source, req.harness, req.header, this.opts.compiler.version), (out) => make(join(out, '..'), out));
+    if (req.name === 'reference') return this.cache.get('proof-ref.bin', shortHash(req.source, req.harness, req.header, this.opts.compiler.version), (out) => make(join(out, '..'), out));
     const out = join(req.workDir, `${req.name}-proof.bin`);
     const r = await make(req.workDir, out);
     return { ok: r.ok, binary: r.ok ? out : undefined, log: r.log, ms: r.ms };

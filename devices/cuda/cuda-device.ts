@@ -5,7 +5,7 @@ import type { Limits, RunResult, Sandbox } from '../../sandboxes/index.js';
 import { describeExit } from '../../sandboxes/index.js';
 import type { Size, Target } from '../../targets/index.js';
 import type { BuildResult, Device, DeviceProfile, Fingerprint, TimedRun } from '../device.js';
-import { BuildCache, type Make } from '../build-cache.js';
+import { BuildCache } from '../build-cache.js';
 import { harnessArgs, numbersAfter } from '../harness-protocol.js';
 import { EMULATED_CUDA_RUNTIME, rewriteLaunches } from './emulation.js';
 import { cudaFlagsAllowed } from './flags.js';
@@ -90,17 +90,13 @@ export class CudaDevice implements Device {
     return this.compile(this.opts.emulate ? ['-pthread', ...objs, '-o', out] : [`-arch=${this.arch}`, ...objs, '-o', out], dir);
   }
 
-  private cached(name: string, key: string, make: Make): Promise<BuildResult> {
-    return this.cache.get(name, key, make);
-  }
-
   private base(): string[] {
     return ['-O3', `-arch=${this.arch}`, '-std=c++17'];
   }
 
   private harnessObject(target: Target): Promise<BuildResult> {
     const src = generateCudaHarness(target);
-    return this.cached('harness.o', shortHash(src, this.opts.toolkit.version, this.arch, this.opts.emulate ? EMULATED_CUDA_RUNTIME : ''), (out) => {
+    return this.cache.get('harness.o', shortHash(src, this.opts.toolkit.version, this.arch, this.opts.emulate ? EMULATED_CUDA_RUNTIME : ''), (out) => {
       writeFileSync(join(out, '..', 'harness.cu'), src);
       return this.compileUnit(join(out, '..'), 'harness.cu', out, []);
     });
@@ -177,8 +173,9 @@ export class CudaDevice implements Device {
 
   async time(req: { binary: string; target: Target; size: Size; input: string; output?: string; minMs: number; maxReps: number; workDir: string; timeoutMs: number }): Promise<TimedRun> {
     const run = await this.runOnGpu(req.binary, harnessArgs(req.target, 'time', req.input, req.output ?? '-', 0x7fc00000, req.minMs, req.maxReps, req.size), req.workDir, this.limits(req.timeoutMs));
-    const t = combineGpuTimes(numbersAfter('KLOOP_TIMES_NS', run.stdout), numbersAfter('KLOOP_HOST_NS', run.stdout), numbersAfter('KLOOP_OVERHEAD_NS', run.stdout)[0] ?? 0);
-    const hostMs = t.hostNs.reduce((a, b) => a + b, 0) / 1e6;
+    const hostNs = numbersAfter('KLOOP_HOST_NS', run.stdout);
+    const t = combineGpuTimes(numbersAfter('KLOOP_TIMES_NS', run.stdout), hostNs, numbersAfter('KLOOP_OVERHEAD_NS', run.stdout)[0] ?? 0);
+    const hostMs = hostNs.reduce((a, b) => a + b, 0) / 1e6;
     const ok = run.exitCode === 0 && !run.timedOut && t.timesNs.length > 0 && hostMs <= run.wallMs * 1.01 + 1;
     return { ok, timesNs: t.timesNs, wallMs: run.wallMs, run, reason: ok ? undefined : t.reason };
   }
@@ -208,10 +205,10 @@ export class CudaDevice implements Device {
  * time and the host time less the launch overhead, so that work the events do not bracket (a
  * side stream, a detached thread's launch) still counts.
  */
-export function combineGpuTimes(eventsNs: number[], hostNs: number[], overheadNs: number): { timesNs: number[]; hostNs: number[]; hidden: boolean; reason?: string } {
-  if (!eventsNs.length || eventsNs.length !== hostNs.length) return { timesNs: [], hostNs, hidden: false, reason: 'the harness printed no matching event and host times' };
+export function combineGpuTimes(eventsNs: number[], hostNs: number[], overheadNs: number): { timesNs: number[]; hidden: boolean; reason?: string } {
+  if (!eventsNs.length || eventsNs.length !== hostNs.length) return { timesNs: [], hidden: false, reason: 'the harness printed no matching event and host times' };
   const timesNs = eventsNs.map((e, i) => Math.max(e, hostNs[i] - overheadNs));
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const hidden = med(timesNs) > 1.5 * med(eventsNs) + 20_000;
-  return { timesNs, hostNs, hidden };
+  return { timesNs, hidden };
 }
