@@ -2,10 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import PQueue from 'p-queue';
 import { programKey, type Analyzer, type Draft, type Profiler, type RoundContext, type Writer, type WriterSession } from '../agents/index.js';
-import { ProviderError, shortHash, UserError, type RwLock } from '../common/index.js';
+import { ProviderError, shortHash, type RwLock } from '../common/index.js';
 import { roofline, type BuildResult, type Device, type DeviceProfile } from '../devices/index.js';
 import type { Baseline, MemoryStore } from '../memory/index.js';
-import { evalExpr, type Target } from '../targets/index.js';
+import { evalExpr, referenceSource, type Target } from '../targets/index.js';
 import { formatSize, publicFeedback, type BenchCheck, type CheckPlan, type Verdict, type Verifier } from '../verifiers/index.js';
 import { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
 import type { CandidateResult, Emit } from './events.js';
@@ -56,9 +56,7 @@ export const baselineKey = (b: Baseline) => shortHash(programKey(b.source, b.fla
 
 /** The first baseline: the target's reference in the device's language (reference.c, or reference.cu on a GPU). */
 export function referenceBaseline(t: Target, fingerprint: string, now: Date, language: 'c' | 'cuda' = 'c'): Baseline {
-  const source = language === 'cuda' ? t.cuda?.referenceSource : t.referenceSource;
-  if (source === undefined) throw new UserError(`${t.dir}: no reference.cu, so target ${t.name} cannot run on a CUDA device`);
-  return { target: t.name, fingerprint, source, flags: [], vsReference: 1, verdict: 'reference', description: 'reference', lineage: [], updatedAt: now.toISOString() };
+  return { target: t.name, fingerprint, source: referenceSource(t, language), flags: [], vsReference: 1, verdict: 'reference', description: 'reference', lineage: [], updatedAt: now.toISOString() };
 }
 
 interface Evaluated {

@@ -5,7 +5,7 @@ import { UserError } from '../common/index.js';
 import { CpuDevice, CudaDevice, detectCompiler, findGpu, type Device } from '../devices/index.js';
 import { LowdbStore, type MemoryStore } from '../memory/index.js';
 import { LayeredSandbox, levelRank, ProcessSandbox, probeSandbox, type Sandbox } from '../sandboxes/index.js';
-import { catalogNames, resolveTarget } from '../targets/index.js';
+import { catalogNames, referenceSource, resolveTarget } from '../targets/index.js';
 import { Verifier } from '../verifiers/index.js';
 import type { Workflow } from '../workflow/index.js';
 import type { KloopEvent } from './events.js';
@@ -46,8 +46,7 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
   const compiler = detectCompiler();
   // A GPU run names what is missing before anything else happens.
   const gpu = c.device === 'cuda' && !o.device ? findGpu(o.workflow.file, 'device is cuda', c.cuda.gpu, o.env ?? process.env) : undefined;
-  for (const t of (o.device?.language ?? c.device) === 'cuda' ? targets : [])
-    if (!t.cuda) throw new UserError(`${t.dir}: no reference.cu, so target ${t.name} cannot run on device cuda (${o.workflow.file}); add a CUDA reference or leave the target out`);
+  for (const t of targets) referenceSource(t, o.device?.language ?? (c.device === 'cuda' ? 'cuda' : 'c'));
   const runsDir = resolve(cwd, c.runs.dir);
   const probe = probeSandbox({ uid: c.sandbox.uid_base });
   if (levelRank(probe.level) < levelRank(c.sandbox.min_level))

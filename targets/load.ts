@@ -124,6 +124,13 @@ export function loadTarget(dir: string): Target {
   };
 }
 
+/** The target's reference in a device's language: reference.c, or reference.cu on a GPU (one line when there is none). */
+export function referenceSource(t: Target, language: 'c' | 'cuda'): string {
+  if (language === 'c') return t.referenceSource;
+  if (!t.cuda) throw new UserError(`${t.dir}: no reference.cu, so target ${t.name} cannot run on a CUDA device; add a CUDA reference or leave the target out`);
+  return t.cuda.referenceSource;
+}
+
 /** Names of the shipped targets. */
 export function catalogNames(catalogDir = CATALOG_DIR): string[] {
   if (!existsSync(catalogDir)) return [];

@@ -234,6 +234,9 @@ describe('the loop on a CUDA device (over the CPU emulation): CUDA reference fir
     expect(readFileSync(join(candidateDir, 'kernel.cu'), 'utf8')).toMatch(/sum_partials<<<GRID, BLOCK>>>/);
     const b = await memory.getBaseline('sum', fp.id);
     if (b) expect(b.source).toMatch(/__global__/);
+    // A target without a CUDA reference is refused at start, in one line.
+    const err = await createRun({ workflow: w, cwd, targets: ['jacobi'], device: dev, memory, sandbox: new ProcessSandbox() }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/jacobi: no reference\.cu, so target jacobi cannot run on a CUDA device; add a CUDA reference or leave the target out$/);
   }, 300_000);
 });
 
