@@ -203,6 +203,13 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   // calling a candidate's speed impossible.
   if (d.remeasureProfile && [...timings.values()].some((t) => t.ok && flops / t.medianNs > peakOf(d.deviceProfile) * 1.1)) d.deviceProfile = await d.remeasureProfile();
   const peak = peakOf(d.deviceProfile);
+  // The timed outputs at the bench size (for an inout target, one fresh call of the timed binary).
+  const timedChecks = new Map<string, Awaited<ReturnType<Verifier['checkTimedOutput']>>>();
+  for (const e of evaluated)
+    if (e.verdict && e.verdict.status !== 'rejected' && timings.get(e.id)?.ok) {
+      const run = { binary: e.build!.binary!, workDir: e.dir };
+      timedChecks.set(e.id, await d.lock.shared(() => d.verifier.checkTimedOutput(d.bench, join(e.dir, 'timed.out'), run)));
+    }
   const results: CandidateResult[] = evaluated.map((e) => {
     const base = { id: e.id, target: target.name, round, description: e.draft.description, flags: e.draft.flags, kinds: e.draft.kinds, turns: e.turns };
     if (!e.build) return { ...base, status: 'crash', verdict: 'rejected (no code)', reason: e.draft.problem };
@@ -212,7 +219,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     const t = timings.get(e.id);
     if (!t) return { ...base, status: 'discard', verdict: v.status, reason: 'not timed: the run ran out of time' };
     if (!t.ok) return { ...base, status: 'crash', verdict: v.status, reason: t.error };
-    const timedOut = d.verifier.checkTimedOutput(d.bench, join(e.dir, 'timed.out'));
+    const timedOut = timedChecks.get(e.id)!;
     if (!timedOut.ok) return { ...base, status: 'invalid', verdict: 'rejected (timed-output)', reason: timedOut.reason };
     writeFileSync(join(e.dir, 'timings.json'), JSON.stringify(t, null, 2));
     const r = roofline(d.deviceProfile, target.real, flops, bytes, t.medianNs / 1e9);

@@ -43,7 +43,7 @@ export async function runGate(o: { device: Device; verifier: Verifier; plan: Che
   ms.timed = performance.now() - t2;
   const reject = (layer: Verdict['layer'], reason: string): GateResult => ({ verdict: { ...verdict, status: 'rejected', layer, reason }, ms });
   if (!r.ok) return reject('run', r.run.timedOut ? 'timed out at the bench size' : `failed at the bench size (exit ${r.run.exitCode}${r.reason ? `: ${r.reason}` : ''})`);
-  const checked = o.verifier.checkTimedOutput(o.bench, out);
+  const checked = await o.verifier.checkTimedOutput(o.bench, out, { binary: build.binary!, workDir: o.workDir });
   if (!checked.ok) return reject('timed-output', checked.reason);
   const median = [...r.timesNs].sort((a, b) => a - b)[r.timesNs.length >> 1];
   const gflops = evalExpr(o.target.flops, o.target.benchSize) / median;

@@ -6,6 +6,7 @@ export { generateProofHarness } from './proof-harness.js';
 export type { CaseRecord, Layer, Reproducer, Verdict } from './verdict.js';
 export { publicFeedback } from './verdict.js';
 export { compareOutputs, type Comparison } from './compare.js';
+export { BENCH_FACTOR, checkBench, checkBenchOutput, needsFreshCall, prepareBenchTolerance, type BenchCheckResult, type BenchTolerance } from './bench-check.js';
 export { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
 export { hiddenSizes, formatSize } from './sizes.js';
 export { trackedHeader } from './tracked-header.js';

@@ -1,0 +1,274 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng, shortHash } from '../common/index.js';
+import type { Device } from '../devices/index.js';
+import { describeExit } from '../sandboxes/index.js';
+import { elementCount, evalExpr, referenceSource, type ArrayParam, type Size, type Target } from '../targets/index.js';
+import type { BenchCheck } from './verifier.js';
+
+/**
+ * The bench-size check's tolerance. At the bench size the oracle's worst-case bound (γ_n·Σ|terms|)
+ * is often vacuous (n·u near or above 1 for a sum of 2^24 floats), so on its own it lets any
+ * finite number through. Instead the tolerance is measured: the target's own reference, built in
+ * its working precision, is run on the same bench input, and its error against the double oracle
+ * sets the scale of what a legitimate kernel's rounding may do. Per output element i:
+ *
+ *   tol_i = min( factor·bound_i,  F · max( |ref_i − oracle_i|,  Q·bound_i,  S_i,  FLOOR·u·|oracle_i| ) )
+ *
+ *   - Q: a high quantile (QUANTILE) over the array of |ref − oracle| / bound (finite bounds only):
+ *     the reference's error at a typical-to-bad element, so an element where the reference happens
+ *     to round luckily is not held to that luck;
+ *   - S_i: for outputs with few elements (a reduction), one sample says little, so the reference
+ *     and the oracle are also run on CALIBRATION_RUNS shuffles of the bench input (same values,
+ *     other order) and S_i is the largest error seen at element i;
+ *   - FLOOR ulps of the value, for inputs on which the reference is exact;
+ *   - never above the worst-case bound: an exact element (bound 0, e.g. a transpose) must be exact.
+ */
+export const BENCH_FACTOR = 8;
+const QUANTILE = 0.999;
+const FLOOR_ULPS = 2;
+/** Outputs with fewer elements than this get calibration runs. */
+const FEW_ELEMENTS = 64;
+const CALIBRATION_RUNS = 8;
+
+/** What the bench check knows about the reference's own error at the bench size. */
+export interface BenchTolerance {
+  /** The reference's outputs (all arrays, the target's precision) after one call on the bench input. */
+  refFile: string;
+  /** The QUANTILE over the output elements of |ref − oracle| / bound. */
+  q: number;
+  /** Per output element (out and inout arrays in order), the largest |ref − oracle| over the calibration runs. */
+  sampled?: number[];
+  /** F. */
+  factor: number;
+}
+
+/** `maxErrorRatio`: the largest |output − oracle| / tolerance over the output elements (Infinity where an exact element is wrong). */
+export type BenchCheckResult = { ok: true; maxErrorRatio: number } | { ok: false; reason: string; maxErrorRatio?: number };
+
+const unitOf = (t: Target) => (t.real === 'float' ? 2 ** -24 : 2 ** -53);
+
+/** The output arrays' element counts and byte offsets, in the harness's OUT file and in the oracle's. */
+function layout(t: Target, size: Size): { a: ArrayParam; n: number; raw: number; oracle: number; first: number }[] {
+  const width = t.real === 'float' ? 4 : 8;
+  let raw = 0;
+  let oracle = 0;
+  let first = 0;
+  return t.arrays.map((a) => {
+    const n = elementCount(a, size);
+    const l = { a, n, raw, oracle, first };
+    raw += n * width;
+    if (a.role !== 'in') {
+      oracle += n * 16;
+      first += n;
+    }
+    return l;
+  });
+}
+
+const reader = (t: Target) => (t.real === 'float' ? (b: Buffer, off: number, i: number) => b.readFloatLE(off + i * 4) : (b: Buffer, off: number, i: number) => b.readDoubleLE(off + i * 8));
+
+/** |ref − oracle| / bound for every output element with a finite non-zero bound, reduced to its QUANTILE (log-spaced histogram: one pass, no sort). */
+function errorQuantile(t: Target, size: Size, ref: Buffer, oracle: Buffer): number {
+  const read = reader(t);
+  const BINS = 8 * 1100; // eighths of a binary order, ratios from 2^-1000 up to 2^100
+  const hist = new Float64Array(BINS);
+  let count = 0;
+  let zeros = 0;
+  for (const l of layout(t, size)) {
+    if (l.a.role === 'in') continue;
+    for (let i = 0; i < l.n; i++) {
+      const v = oracle.readDoubleLE(l.oracle + i * 16);
+      const e = oracle.readDoubleLE(l.oracle + i * 16 + 8);
+      const r = read(ref, l.raw, i);
+      if (!(e > 0) || !Number.isFinite(e) || !Number.isFinite(v) || !Number.isFinite(r)) continue;
+      count++;
+      const ratio = Math.abs(r - v) / e;
+      if (ratio === 0) zeros++;
+      else hist[Math.max(0, Math.min(BINS - 1, Math.floor((Math.log2(ratio) + 1000) * 8)))]++;
+    }
+  }
+  if (!count) return 0;
+  let need = Math.ceil(QUANTILE * count) - zeros;
+  if (need <= 0) return 0;
+  for (let b = 0; b < BINS; b++) {
+    need -= hist[b];
+    if (need <= 0) return 2 ** ((b + 1) / 8 - 1000); // the top of the bin: never below the quantile
+  }
+  return 1;
+}
+
+/** The bench input with every input array's elements shuffled (same values, another order). */
+function shuffled(t: Target, size: Size, input: Buffer, seed: number): Buffer {
+  const width = t.real === 'float' ? 4 : 8;
+  const out = Buffer.from(input);
+  const rng = new Rng(seed);
+  let off = 0;
+  for (const a of t.arrays) {
+    if (a.role === 'out') continue;
+    const n = elementCount(a, size);
+    const arr = width === 4 ? new Float32Array(out.buffer, out.byteOffset + off, n) : null;
+    const arr8 = width === 8 ? new Float64Array(Buffer.from(out.subarray(off, off + n * 8)).buffer) : null;
+    const xs = (arr ?? arr8)!;
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      const x = xs[i];
+      xs[i] = xs[j];
+      xs[j] = x;
+    }
+    if (arr8) Buffer.from(arr8.buffer).copy(out, off);
+    off += n * width;
+  }
+  return out;
+}
+
+/**
+ * Build the reference in the target's precision, run it once on the bench input (and, for outputs
+ * with few elements, on shuffles of it next to the oracle), and derive the tolerance's scales.
+ * Everything is cached in `cacheDir` by the content of the binaries and the input.
+ */
+export async function prepareBenchTolerance(o: {
+  device: Device;
+  target: Target;
+  inputFile: string;
+  oracleFile: string;
+  oracleBinary: string;
+  cacheDir: string;
+  runOracle: (input: string, output: string) => Promise<void>;
+}): Promise<BenchTolerance> {
+  const { device, target, cacheDir } = o;
+  const size = target.benchSize;
+  const source = referenceSource(target, device.language);
+  const buildDir = join(cacheDir, `ref-${target.name}-${shortHash(source).slice(0, 12)}-${process.pid}`);
+  mkdirSync(buildDir, { recursive: true });
+  const built = await device.build({ target, source, flags: [], workDir: buildDir });
+  if (!built.ok) throw new Error(`the reference of ${target.name} does not build in ${target.real}:\n${built.log.slice(-1500)}`);
+  const input = readFileSync(o.inputFile);
+  const key = shortHash(readFileSync(built.binary!).toString('base64'), readFileSync(o.oracleBinary).toString('base64'), input.toString('base64'), JSON.stringify(size));
+  const base = join(cacheDir, `bench-${target.name}-${key}`);
+
+  const runRef = async (inFile: string, outFile: string) => {
+    if (existsSync(outFile)) return;
+    const tmp = `${outFile}.tmp${process.pid}`;
+    const r = await device.check({ binary: built.binary!, target, size, input: inFile, output: tmp, poison: 0x7fc0dead, workDir: buildDir, timeoutMs: 900_000 });
+    if (r.exitCode !== 0 || r.timedOut) throw new Error(`the reference of ${target.name} failed at the bench size (${describeExit(r)}): ${r.stderr.slice(0, 500)}`);
+    renameSync(tmp, outFile);
+  };
+  const refFile = `${base}.ref`;
+  await runRef(o.inputFile, refFile);
+  const q = errorQuantile(target, size, readFileSync(refFile), readFileSync(o.oracleFile));
+
+  const outputs = layout(target, size).filter((l) => l.a.role !== 'in');
+  const total = outputs.reduce((s, l) => s + l.n, 0);
+  let sampled: number[] | undefined;
+  if (total < FEW_ELEMENTS) {
+    const file = `${base}.sampled.json`;
+    if (existsSync(file)) sampled = JSON.parse(readFileSync(file, 'utf8')) as number[];
+    else {
+      sampled = new Array<number>(total).fill(0);
+      const read = reader(target);
+      const calIn = `${base}.cal.in${process.pid}`;
+      const calOracle = `${base}.cal.oracle${process.pid}`;
+      const calRef = `${base}.cal.ref${process.pid}`;
+      try {
+        for (let k = 0; k < CALIBRATION_RUNS; k++) {
+          writeFileSync(calIn, shuffled(target, size, input, 0x5eed + k));
+          rmSync(calOracle, { force: true });
+          rmSync(calRef, { force: true });
+          await o.runOracle(calIn, calOracle);
+          await runRef(calIn, calRef);
+          const ob = readFileSync(calOracle);
+          const rb = readFileSync(calRef);
+          for (const l of outputs)
+            for (let i = 0; i < l.n; i++) {
+              const d = Math.abs(read(rb, l.raw, i) - ob.readDoubleLE(l.oracle + i * 16));
+              if (Number.isFinite(d) && d > sampled[l.first + i]) sampled[l.first + i] = d;
+            }
+        }
+      } finally {
+        for (const f of [calIn, calOracle, calRef]) rmSync(f, { force: true });
+      }
+      writeFileSync(`${file}.tmp${process.pid}`, JSON.stringify(sampled));
+      renameSync(`${file}.tmp${process.pid}`, file);
+    }
+  }
+  rmSync(buildDir, { recursive: true, force: true });
+  return { refFile, q, sampled, factor: BENCH_FACTOR };
+}
+
+function unflatten(a: ArrayParam, size: Size, flat: number): number[] {
+  const dims = a.shape.map((d) => evalExpr(d, size));
+  const idx: number[] = [];
+  for (let i = dims.length - 1; i >= 0; i--) {
+    idx.unshift(flat % dims[i]);
+    flat = Math.floor(flat / dims[i]);
+  }
+  return idx;
+}
+
+/**
+ * Compare a run's outputs at the bench size (after one call on the bench input) with the oracle,
+ * within the measured tolerance; inputs must be unchanged. Runs in kloop's process.
+ */
+export function checkBenchOutput(bench: BenchCheck, outputFile: string): BenchCheckResult {
+  const t = bench.target;
+  const size = t.benchSize;
+  if (!existsSync(outputFile)) return { ok: false, reason: 'the timed run left no outputs' };
+  const got = readFileSync(outputFile);
+  const oracle = readFileSync(bench.oracleFile);
+  const ref = readFileSync(bench.tolerance.refFile);
+  const read = reader(t);
+  const width = t.real === 'float' ? 4 : 8;
+  const u = unitOf(t);
+  const { q, sampled, factor: F } = bench.tolerance;
+  let maxRatio = 0;
+  for (const l of layout(t, size)) {
+    const bytes = l.n * width;
+    if (got.length < l.raw + bytes) return { ok: false, reason: `at the bench size, the output file ended inside ${l.a.name}` };
+    if (l.a.role === 'in') {
+      if (!got.subarray(l.raw, l.raw + bytes).equals(bench.inputs.get(l.a.name)!)) return { ok: false, reason: `at the bench size, input ${l.a.name} was modified` };
+      continue;
+    }
+    let first: { i: number; c: number; v: number; tol: number } | undefined;
+    let count = 0;
+    for (let i = 0; i < l.n; i++) {
+      const c = read(got, l.raw, i);
+      const v = oracle.readDoubleLE(l.oracle + i * 16);
+      const e = oracle.readDoubleLE(l.oracle + i * 16 + 8);
+      const measured = Math.max(Math.abs(read(ref, l.raw, i) - v), Number.isFinite(e) ? q * e : 0, sampled?.[l.first + i] ?? 0, FLOOR_ULPS * u * Math.abs(v));
+      const tol = Math.min(t.tolerance.factor * e, F * (Number.isNaN(measured) ? Infinity : measured));
+      let bad: boolean;
+      if (!Number.isFinite(v)) bad = !(Number.isNaN(v) ? Number.isNaN(c) : c === v);
+      else if (!Number.isFinite(c)) bad = true;
+      else {
+        const d = Math.abs(c - v);
+        bad = !(d <= tol);
+        const ratio = tol > 0 ? d / tol : d > 0 ? Infinity : 0;
+        if (ratio > maxRatio) maxRatio = ratio;
+      }
+      if (bad) {
+        count++;
+        first ??= { i, c, v, tol };
+      }
+    }
+    if (first) return { ok: false, reason: `at the bench size, wrong ${l.a.name}[${unflatten(l.a, size, first.i).join('][')}]: got ${first.c}, expected ${first.v} ± ${first.tol.toExponential(2)} (${count} elements wrong)`, maxErrorRatio: maxRatio };
+  }
+  return { ok: true, maxErrorRatio: maxRatio };
+}
+
+/** Targets whose timed runs evolve their data (inout arrays): their timed outputs cannot be checked. */
+export const needsFreshCall = (t: Target) => t.arrays.some((a) => a.role === 'inout');
+
+/**
+ * The bench check of a timed binary: its timed run's outputs, or, for a target with inout arrays
+ * (where repeated timed calls evolve the data), one call on the bench input in a fresh process.
+ */
+export async function checkBench(device: Device, bench: BenchCheck, outputFile: string, run?: { binary: string; workDir: string }): Promise<BenchCheckResult> {
+  if (!needsFreshCall(bench.target)) return checkBenchOutput(bench, outputFile);
+  if (!run) return { ok: false, reason: `${bench.target.name} has inout arrays: its bench check needs the binary for one fresh call` };
+  const out = join(run.workDir, 'bench-call.out');
+  rmSync(out, { force: true });
+  const r = await device.check({ binary: run.binary, target: bench.target, size: bench.target.benchSize, input: bench.inputFile, output: out, poison: 0x7fc0dead, workDir: run.workDir, timeoutMs: 900_000 });
+  if (r.exitCode !== 0 || r.timedOut) return { ok: false, reason: `one call at the bench size ${describeExit(r)}` };
+  return checkBenchOutput(bench, out);
+}
