@@ -70,6 +70,11 @@ export interface Device {
   build(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<BuildResult>;
   /** Build the reference as the oracle (values in double plus error bounds). */
   buildOracle(req: { target: Target; workDir: string }): Promise<BuildResult>;
+  /**
+   * The candidate as the compiler sees it when it builds the timed binary: the lines of the kernel
+   * file after preprocessing with the same flags (macros expanded, conditional code resolved).
+   */
+  preprocess(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<{ ok: boolean; text: string; log: string }>;
   /** Symbols of the candidate's compiled object (after build): what it defines and calls. */
   objectSymbols(workDir: string): Promise<{ ok: boolean; text: string }>;
   /** The candidate and harness built with AddressSanitizer and UndefinedBehaviorSanitizer. */

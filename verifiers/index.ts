@@ -1,5 +1,6 @@
 export { Verifier, type BenchCheck, type Candidate, type CheckCase, type CheckPlan, type VerifierOptions } from './verifier.js';
-export { boundedProof, factorsOf, proofSizes, type ProofResult } from './proof.js';
+export { boundedProof, proofSizes, type ProofResult } from './proof.js';
+export { analyseSizePaths, pathSizes, type PathBudget, type SizeAnalysis, type SizePath } from './size-paths.js';
 export { checkSymbols, parseNm, scanSource, HEADER_ALLOW } from './static-gate.js';
 export { SYMBOLIC_HEADER } from './symbolic-header.js';
 export { generateProofHarness } from './proof-harness.js';
@@ -12,3 +13,5 @@ export { hiddenSizes, formatSize } from './sizes.js';
 export { trackedHeader } from './tracked-header.js';
 export { prepareGateBench, runGate, type GateResult } from './gate.js';
 export { CORPUS_DIR, loadCorpus, type CorpusEntry } from './corpus.js';
+export { firstCompilerError, referenceBuildError, referenceRunError } from './reference-errors.js';
+export { refuseDegenerate } from './degenerate.js';

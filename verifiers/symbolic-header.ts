@@ -48,6 +48,13 @@ struct Sym {
     for (auto &t : *p) { s += coef_text(t.second); for (auto &f : t.first) { s += '*'; s += f; } s += ';'; }
     return s.empty() ? "0" : s;
   }
+  /* The same with coefficients rounded to 6 significant digits: equal when two forms differ only in
+     the rounding of constants (0.2 against 0.2f). */
+  std::string shape() const {
+    std::string s;
+    for (auto &t : *p) { char b[64]; snprintf(b, sizeof b, "%.6Lg", t.second); s += b; for (auto &f : t.first) { s += '*'; s += f; } s += ';'; }
+    return s.empty() ? "0" : s;
+  }
   explicit operator double() const { if (!is_const()) throw Inapplicable{"a symbolic value is converted to a number"}; return (double)const_value(); }
   explicit operator float() const { return (float)(double)*this; }
   explicit operator int() const { return (int)(double)*this; }

@@ -4,7 +4,7 @@ import type { Distribution } from './inputs.js';
 import type { ProofResult } from './proof.js';
 
 /** Which gate stopped a candidate. */
-export type Layer = 'build' | 'static' | 'race' | 'run' | 'bounds' | 'inputs' | 'compare' | 'determinism' | 'stale-state' | 'sanitizer' | 'proof' | 'timed-output' | 'roofline';
+export type Layer = 'build' | 'static' | 'race' | 'size-paths' | 'run' | 'bounds' | 'inputs' | 'compare' | 'determinism' | 'stale-state' | 'sanitizer' | 'proof' | 'timed-output' | 'roofline';
 
 export interface CaseRecord {
   size: Size;

@@ -1,15 +1,18 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, Rng, shortHash } from '../common/index.js';
+import { Rng, shortHash } from '../common/index.js';
 import { EXIT_GUARD, type Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import { elementCount, type Size, type Target } from '../targets/index.js';
+import { elementCount, evalExpr, type Size, type Target } from '../targets/index.js';
 import { checkBench, prepareBenchTolerance, type BenchTolerance } from './bench-check.js';
 import { compareOutputs } from './compare.js';
 import { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
+import { refuseDegenerate } from './degenerate.js';
+import { referenceBuildError, referenceRunError } from './reference-errors.js';
 import { checkOmpRaces, type RaceCheck } from './omp-races.js';
 import { boundedProof } from './proof.js';
 import { formatSize, hiddenSizes } from './sizes.js';
+import { analyseSizePaths, pathSizes, type PathBudget } from './size-paths.js';
 import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
 import type { CaseRecord, Verdict } from './verdict.js';
 
@@ -29,6 +32,12 @@ export interface CheckPlan {
   cases: CheckCase[];
   /** A second input at the size of `cases[staleOf]`, for the stale-state check. */
   stale: { of: number; inputFile: string; oracleFile: string; inputs: Map<string, Buffer> };
+  /** What size-path cases are made from: the oracle, the plan's folder and seed. */
+  oracle: string;
+  dir: string;
+  seed: number;
+  /** Size-path cases made so far (shared by every candidate verified against this plan). */
+  pathCases: Map<string, Promise<CheckCase>>;
 }
 
 export interface VerifierOptions {
@@ -38,6 +47,8 @@ export interface VerifierOptions {
   sanitizers?: boolean;
   proof?: boolean;
   proofBudget?: number;
+  /** The check budget for size-dependent paths (defaults: see `pathBudget`). */
+  pathBudget?: Partial<PathBudget>;
 }
 
 export interface Candidate {
@@ -45,13 +56,6 @@ export interface Candidate {
   source: string;
   flags: string[];
   workDir: string;
-}
-
-/** The outputs of one oracle run, as values. */
-function oracleValues(buf: Buffer): number[] {
-  const out: number[] = [];
-  for (let i = 0; i + 16 <= buf.length; i += 16) out.push(buf.readDoubleLE(i));
-  return out;
 }
 
 /** The bench-size check of timed runs' outputs: one input, its oracle computed once and cached. */
@@ -67,16 +71,51 @@ export interface BenchCheck {
 export class Verifier {
   constructor(private readonly opts: VerifierOptions) {}
 
+  /**
+   * How far the size-path checks may go: one case may cost up to 4x the bench size's work (at
+   * least 1e8 operations) and 2x its elements (at least 2^22); at most 64 cases per candidate.
+   */
+  pathBudget(target: Target): PathBudget {
+    const bench = target.benchSize;
+    const o = this.opts.pathBudget ?? {};
+    return {
+      caseWork: o.caseWork ?? Math.max(4 * evalExpr(target.flops, bench), 1e8),
+      caseElements: o.caseElements ?? Math.max(2 * target.arrays.reduce((n, a) => n + elementCount(a, bench), 0), 1 << 22),
+      maxCases: o.maxCases ?? 64,
+    };
+  }
+
+  /** One size-path case: inputs drawn from the plan's seed and the size, the oracle run once per plan. */
+  private pathCase(plan: CheckPlan, size: Size): Promise<CheckCase> {
+    const key = JSON.stringify(size);
+    let made = plan.pathCases.get(key);
+    if (!made) {
+      made = (async () => {
+        const seed = new Rng(plan.seed ^ parseInt(shortHash(key).slice(0, 8), 16)).u32();
+        const distribution = DISTRIBUTIONS[plan.pathCases.size % DISTRIBUTIONS.length];
+        const inputs = makeInputs(plan.target, size, seed, distribution);
+        const name = `path-${shortHash(key).slice(0, 12)}`;
+        const inputFile = join(plan.dir, `${name}.in`);
+        const oracleFile = join(plan.dir, `${name}.oracle`);
+        writeFileSync(inputFile, inputs.bytes);
+        await this.runOracle(plan.oracle, plan.target, size, inputFile, oracleFile, plan.dir);
+        return { size, distribution, seed, hidden: true, inputFile, oracleFile, inputs: inputs.arrays };
+      })();
+      plan.pathCases.set(key, made);
+    }
+    return made;
+  }
+
   private async runOracle(binary: string, target: Target, size: Size, input: string, output: string, dir: string): Promise<void> {
     const r = await this.opts.device.check({ binary, target, size, input, output, poison: 0, workDir: dir, timeoutMs: 600_000 });
-    if (r.exitCode !== 0) throw new Error(`the oracle of ${target.name} failed at ${formatSize(size)} (${describeExit(r)}): ${r.stderr.slice(0, 500)}`);
+    if (r.exitCode !== 0) throw referenceRunError(target, size, describeExit(r), r.stderr, 'oracle');
   }
 
   /** Make the round's cases and their expected values (oracle = reference in double with error bounds). */
   async prepare(target: Target, seed: number, dir: string): Promise<CheckPlan> {
     mkdirSync(dir, { recursive: true });
     const oracle = await this.opts.device.buildOracle({ target, workDir: dir });
-    if (!oracle.ok) throw new ConfigError(target.referencePath, '', `the reference does not build as the oracle (C++ with a tracked scalar type):\n${oracle.log.split('\n').filter((l) => /error/.test(l)).slice(0, 3).join('\n')}`);
+    if (!oracle.ok) throw referenceBuildError(target, oracle.log, 'oracle');
     const rng = new Rng(seed);
     const sizes = [...target.checkSizes.map((s) => ({ s, hidden: false })), ...hiddenSizes(target, rng.u32(), this.opts.hiddenSizes ?? 6).map((s) => ({ s, hidden: true }))];
     const cases: CheckCase[] = [];
@@ -98,14 +137,14 @@ export class Verifier {
     writeFileSync(stale.inputFile, alt.bytes);
     await this.runOracle(oracle.binary!, target, cases[big].size, stale.inputFile, stale.oracleFile, dir);
     refuseDegenerate(target, cases, stale);
-    return { target, cases, stale };
+    return { target, cases, stale, oracle: oracle.binary!, dir, seed, pathCases: new Map() };
   }
 
   /** The oracle at the bench size for a given bench input (cached by content: slow for big kernels). */
   async prepareBench(target: Target, inputFile: string, inputs: Map<string, Buffer>, cacheDir: string): Promise<BenchCheck> {
     mkdirSync(cacheDir, { recursive: true });
     const oracle = await this.opts.device.buildOracle({ target, workDir: cacheDir });
-    if (!oracle.ok) throw new Error(`the oracle of ${target.name} does not build`);
+    if (!oracle.ok) throw referenceBuildError(target, oracle.log, 'oracle');
     const key = shortHash(oracle.binary!, readFileSync(inputFile).toString('base64'), JSON.stringify(target.benchSize));
     const oracleFile = join(cacheDir, `bench-${target.name}-${key}.oracle`);
     if (!existsSync(oracleFile)) {
@@ -153,9 +192,23 @@ export class Verifier {
     if (device.language === 'c') layers.push('race');
     if (races.ok === false) return reject({ layer: 'race', reason: races.what, line: races.line });
 
+    // Every size-dependent path, found in the C the compiler builds, is run on both sides of its boundary.
+    layers.push('size-paths');
+    const pre = await device.preprocess({ target, source: c.source, flags: c.flags, workDir: c.workDir });
+    if (!pre.ok) return reject({ layer: 'static', reason: 'the preprocessor rejects the kernel', detail: pre.log.slice(-2000) });
+    const analysis = analyseSizePaths(target, pre.text);
+    const paths = pathSizes(target, analysis, this.pathBudget(target), (z) => target.arrays.reduce((n, a) => n + elementCount(a, z), 0));
+    if ('untestable' in paths) return reject({ layer: 'size-paths', reason: `${paths.untestable}: rejected (fail closed)`, line: paths.line });
+    let extra: CheckCase[];
+    try {
+      extra = await Promise.all(paths.sizes.map((z) => this.pathCase(plan, z)));
+    } catch (e) {
+      return reject({ layer: 'size-paths', reason: `the reference cannot be run at the sizes this kernel's paths need, so they cannot be checked: rejected (fail closed)`, detail: (e as Error).message.slice(0, 2000) });
+    }
+
     layers.push('tests');
     const timeoutMs = this.opts.caseTimeoutMs ?? 10_000;
-    for (const [i, k] of plan.cases.entries()) {
+    for (const [i, k] of [...plan.cases, ...extra].entries()) {
       const out = join(c.workDir, `check${i}.out`);
       const poison = i % 2 === 0 ? 0x7fc0dead : new Rng(k.seed).u32();
       const r = await device.check({ binary: c.binary, target, size: k.size, input: k.inputFile, output: out, poison, workDir: c.workDir, timeoutMs });
@@ -221,23 +274,9 @@ export class Verifier {
         ? { status: 'inapplicable' as const, reason: device.proofInapplicable, sizes: [], ms: 0 }
         : races.ok === 'unparsed'
           ? { status: 'inapplicable' as const, reason: `its OpenMP loops could not be analysed for races (${races.why}): tested only`, sizes: [], ms: 0 }
-          : await boundedProof(device, target, c.source, c.workDir, this.opts.proofBudget);
+          : await boundedProof(device, target, c.source, c.workDir, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget });
       if (proof.status === 'disproved') return { ...reject({ layer: 'proof', reason: proof.reason }), proof };
     }
     return { status: proof?.status === 'proved' ? 'proved' : 'tested', cases: records, maxErrorRatio, layers, proof };
   }
-}
-
-/** A target whose outputs cannot tell right from wrong is refused: constant, tiny, or input-blind. */
-function refuseDegenerate(target: Target, cases: CheckCase[], stale: CheckPlan['stale']): void {
-  const values = cases.flatMap((c) => oracleValues(readFileSync(c.oracleFile)));
-  const finite = values.filter(Number.isFinite);
-  const maxAbs = Math.max(0, ...finite.map(Math.abs));
-  const why = (msg: string) => new ConfigError(target.file, '', `refused: ${msg}; such a target cannot tell a right kernel from a wrong one (a kernel writing constants would pass)`);
-  if (maxAbs < 1e-20) throw why('its outputs are (nearly) zero on every check input');
-  const spread = Math.max(...finite) - Math.min(...finite);
-  if (finite.length > 1 && spread <= 1e-9 * maxAbs) throw why(`its outputs are constant (${finite[0]}) on every check input`);
-  const a = readFileSync(cases[stale.of].oracleFile);
-  const b = readFileSync(stale.oracleFile);
-  if (oracleValues(a).every((v, i) => v === oracleValues(b)[i])) throw why('its outputs do not depend on its inputs');
 }

@@ -7,11 +7,13 @@ import type { Limits, RunResult, Sandbox } from '../../sandboxes/index.js';
 import { describeExit } from '../../sandboxes/index.js';
 import type { Size, Target } from '../../targets/index.js';
 import { trackedHeader } from '../../verifiers/tracked-header.js';
+import { harnessBuildError } from '../../verifiers/reference-errors.js';
 import type { BuildResult, Device, DeviceProfile, Fingerprint, TimedRun } from '../device.js';
 import type { Compiler } from './compiler.js';
 import { BuildCache } from '../build-cache.js';
 import { harnessArgs, numbersAfter } from '../harness-protocol.js';
 import { generateHarness, prelude } from './harness.js';
+import { mainFileLines } from '../preprocessed.js';
 import { PEAK_SOURCE } from './peak-source.js';
 
 const BASE_FLAGS = ['-O3', '-march=native', '-std=gnu11'];
@@ -90,7 +92,7 @@ export class CpuDevice implements Device {
     const { target, workDir } = req;
     mkdirSync(workDir, { recursive: true });
     const harness = await this.harnessObject(target);
-    if (!harness.ok) throw new Error(`kloop's own harness failed to build for ${target.name}:\n${harness.log}`);
+    if (!harness.ok) throw harnessBuildError(target, harness.log);
     writeFileSync(join(workDir, 'kloop_prelude.h'), prelude(target));
     writeFileSync(join(workDir, 'kernel.c'), req.source);
     const omp = req.flags.includes('-fopenmp') ? ['-fopenmp'] : [];
@@ -115,8 +117,18 @@ export class CpuDevice implements Device {
     });
   }
 
+  async preprocess(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<{ ok: boolean; text: string; log: string }> {
+    const { target, workDir } = req;
+    mkdirSync(workDir, { recursive: true });
+    writeFileSync(join(workDir, 'kloop_prelude.h'), prelude(target));
+    writeFileSync(join(workDir, 'kernel.c'), req.source);
+    const c = await this.compile([...BASE_FLAGS, ...req.flags, '-include', 'kloop_prelude.h', '-E', 'kernel.c', '-o', 'kernel.i'], workDir);
+    if (!c.ok) return { ok: false, text: '', log: c.log };
+    return { ok: true, text: mainFileLines(readFileSync(join(workDir, 'kernel.i'), 'utf8'), 'kernel.c'), log: c.log };
+  }
+
   objectSymbols(workDir: string): Promise<{ ok: boolean; text: string }> {
-    return this.opts.sandbox.run({ cmd: 'nm', args: ['kernel.o'], cwd: workDir, env: {}, limits: { timeoutMs: 30_000, outputBytes: 1 << 20 }, readOnly: this.readOnly() }).then((r) => ({ ok: r.exitCode === 0, text: r.stdout }));
+    return this.opts.sandbox.run({ cmd: 'nm', args: ['-f', 'sysv', 'kernel.o'], cwd: workDir, env: {}, limits: { timeoutMs: 30_000, outputBytes: 1 << 20 }, readOnly: this.readOnly() }).then((r) => ({ ok: r.exitCode === 0, text: r.stdout }));
   }
 
   private static readonly SAN = ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'];

@@ -128,6 +128,11 @@ export class CudaDevice implements Device {
     return this.opts.host.buildOracle(req);
   }
 
+  /** CUDA sources are analysed as written (nvcc's preprocessing mixes host and device passes). */
+  async preprocess(req: { source: string }): Promise<{ ok: boolean; text: string; log: string }> {
+    return { ok: true, text: req.source, log: 'CUDA: analysed as written, without preprocessing' };
+  }
+
   objectSymbols(workDir: string): Promise<{ ok: boolean; text: string }> {
     // The object-file rules read nvcc's host objects; an emulated build's object is something else.
     if (this.opts.emulate) return Promise.resolve({ ok: false, text: '' });

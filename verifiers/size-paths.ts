@@ -1,0 +1,710 @@
+import { evalExpr, type Size, type Target } from '../targets/index.js';
+import { FLOAT_TYPE, INTEGER_TYPE, readProgram, type CDecl, type CExpr, type CProgram } from './c-expr.js';
+
+/**
+ * Size-dependent paths of a candidate, found in the C the compiler builds (after its own
+ * preprocessing, so macros, enums, hex, octal, shifts, sizeof and casts are all values): every
+ * comparison, modulus, mask, shift or division that involves a size (or a value derived from one)
+ * against a constant. Each yields the values on both sides of its threshold; `pathSizes` turns
+ * them into sizes to check, chosen jointly across dimensions.
+ */
+export interface SizePath {
+  /** What kind of boundary: `cmp` (a threshold), `mod`/`div` (residues), `mask`, `shift`. */
+  kind: 'cmp' | 'mod' | 'div' | 'mask' | 'shift';
+  /** The constant, as the compiler sees it. */
+  constant: number;
+  /** Values of the size-derived side at which behaviour may change. */
+  values: number[];
+  /** Size symbols the size-derived side depends on (all of them when unknown). */
+  symbols: string[];
+  /** The size-derived side as a function of the sizes, where it can be written as one. */
+  f?: (z: Size) => number;
+  line: number;
+  text: string;
+}
+
+export interface SizeAnalysis {
+  paths: SizePath[];
+  /** Comparisons of a size against a value no static reading can compute (fail closed). */
+  opaque: { line: number; text: string }[];
+  /**
+   * Periods of the kernel's size-dependent behaviour: steps of loops over sizes (i += 8), moduli,
+   * divisors, masks, shifts, and constants inside comparisons of two size-derived sides
+   * (i + 8 <= N). The proof covers their residues jointly.
+   */
+  periods: number[];
+}
+
+const CMP = new Set(['<', '>', '<=', '>=', '==', '!=']);
+const MINMAX = /^(f?(min|max)[fl]?|__builtin_f(min|max)[fl]?)$/;
+/** Machine values a kernel may read (thread counts): what they can be, for thresholds built from them. */
+const MACHINE_CALLS = /^omp_get_(num_threads|max_threads|num_procs|thread_num|thread_limit|team_size)$/;
+const MACHINE_VALUES = [1, 2, 4, 8, 16, 17, 32, 64];
+const MAX_SET = 24;
+
+function show(e: CExpr): string {
+  switch (e.k) {
+    case 'num':
+      return String(e.v);
+    case 'id':
+      return e.name;
+    case 'un':
+      return `${e.op}${show(e.a)}`;
+    case 'post':
+      return `${show(e.a)}${e.op}`;
+    case 'bin':
+      return `${show(e.l)} ${e.op} ${show(e.r)}`;
+    case 'assign':
+      return `${show(e.l)} ${e.op} ${show(e.r)}`;
+    case 'cond':
+      return `${show(e.c)} ? ${show(e.t)} : ${show(e.f)}`;
+    case 'call':
+      return `${e.fn ?? '(...)'}(${e.args.map(show).join(', ')})`;
+    case 'index':
+      return `${show(e.a)}[${show(e.i)}]`;
+    case 'cast':
+      return `(${e.type})${show(e.a)}`;
+    case 'sizeof':
+      return `sizeof(${e.type ?? (e.a ? show(e.a) : '')})`;
+    default:
+      return '…';
+  }
+}
+
+function children(e: CExpr): CExpr[] {
+  switch (e.k) {
+    case 'un':
+    case 'post':
+    case 'cast':
+    case 'member':
+      return [e.a];
+    case 'bin':
+    case 'assign':
+      return [e.l, e.r];
+    case 'cond':
+      return [e.c, e.t, e.f];
+    case 'call':
+      return e.args;
+    case 'index':
+      return [e.a, e.i];
+    case 'init':
+      return e.items;
+    case 'sizeof':
+      return [];
+    default:
+      return [];
+  }
+}
+
+function walk(e: CExpr, fn: (x: CExpr) => void): void {
+  fn(e);
+  for (const c of children(e)) walk(c, fn);
+}
+
+/** Identifiers whose value the expression carries (not those only used to pick an element). */
+function valueIds(e: CExpr, out = new Set<string>()): Set<string> {
+  if (e.k === 'id') out.add(e.name);
+  else if (e.k === 'index' || e.k === 'sizeof' || e.k === 'member' || (e.k === 'un' && e.op === '*')) return out;
+  else if (e.k === 'call' && e.fn && MACHINE_CALLS.test(e.fn)) out.add(`${e.fn}()`);
+  else for (const c of children(e)) valueIds(c, out);
+  return out;
+}
+
+const SIZEOF: Record<string, number> = { char: 1, short: 2, int: 4, long: 8, 'long long': 8, float: 4, double: 8, size_t: 8, ptrdiff_t: 8, int8_t: 1, uint8_t: 1, int16_t: 2, uint16_t: 2, int32_t: 4, uint32_t: 4, int64_t: 8, uint64_t: 8, intptr_t: 8, uintptr_t: 8, _Bool: 1, bool: 1 };
+
+function sizeofType(type: string, real: 'float' | 'double'): number | undefined {
+  if (/\*/.test(type)) return 8;
+  const t = type.replace(/\b(const|volatile|signed|unsigned|static|restrict|__restrict__|__restrict)\b/g, '').trim().replace(/\s+/g, ' ') || 'int';
+  if (t === 'real') return real === 'float' ? 4 : 8;
+  if (t === 'long int' || t === 'long long int') return 8;
+  if (t === 'short int') return 2;
+  return SIZEOF[t];
+}
+
+function intOf(type: string, v: number): number {
+  if (!Number.isFinite(v)) return v;
+  const t = Math.trunc(v);
+  if (/\b(long|size_t|int64_t|uint64_t|ptrdiff_t|intptr_t)\b/.test(type)) return t;
+  if (/\bunsigned\b|\buint32_t\b/.test(type)) return t >>> 0;
+  if (/\b(char|int8_t)\b/.test(type)) return /unsigned|uint8_t/.test(type) ? t & 0xff : ((t & 0xff) << 24) >> 24;
+  if (/\b(short|int16_t)\b/.test(type)) return /unsigned|uint16_t/.test(type) ? t & 0xffff : ((t & 0xffff) << 16) >> 16;
+  return t | 0;
+}
+
+function applyBin(op: string, a: number, b: number, float: boolean): number | undefined {
+  switch (op) {
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return a * b;
+    case '/':
+      return b === 0 ? undefined : float ? a / b : Math.trunc(a / b);
+    case '%':
+      return b === 0 ? undefined : a % b;
+    case '<<':
+      return b < 0 || b > 62 ? undefined : a * 2 ** b;
+    case '>>':
+      return b < 0 || b > 62 ? undefined : Math.floor(a / 2 ** b);
+    case '&':
+      return Number(BigInt.asIntN(64, BigInt(Math.trunc(a)) & BigInt(Math.trunc(b))));
+    case '|':
+      return Number(BigInt.asIntN(64, BigInt(Math.trunc(a)) | BigInt(Math.trunc(b))));
+    case '^':
+      return Number(BigInt.asIntN(64, BigInt(Math.trunc(a)) ^ BigInt(Math.trunc(b))));
+    case '<':
+      return +(a < b);
+    case '>':
+      return +(a > b);
+    case '<=':
+      return +(a <= b);
+    case '>=':
+      return +(a >= b);
+    case '==':
+      return +(a === b);
+    case '!=':
+      return +(a !== b);
+    case '&&':
+      return +(!!a && !!b);
+    case '||':
+      return +(!!a || !!b);
+    case ',':
+      return b;
+  }
+  return undefined;
+}
+
+/** The analysis over one program: constants, what derives from the sizes, and the paths. */
+class Analysis {
+  private readonly decls = new Map<string, CDecl[]>();
+  /** Every value written to a name other than its declaration's initializer. */
+  private readonly writes = new Map<string, CExpr[]>();
+  private readonly constCache = new Map<string, number[] | undefined | 'busy'>();
+  /** Size symbols each name's value derives from. */
+  readonly deps = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly t: Target,
+    private readonly prog: CProgram,
+  ) {
+    for (const d of prog.decls) this.decls.set(d.name, [...(this.decls.get(d.name) ?? []), d]);
+    const write = (name: string, e: CExpr) => this.writes.set(name, [...(this.writes.get(name) ?? []), e]);
+    for (const root of [...prog.exprs, ...prog.cases])
+      walk(root, (e) => {
+        if (e.k === 'assign') {
+          const base = lvalueName(e.l);
+          if (base) write(base, e.op === '=' ? e.r : { k: 'bin', op: e.op.slice(0, -1), l: e.l, r: e.r, line: e.line });
+        }
+        if ((e.k === 'un' && (e.op === '++' || e.op === '--' || e.op === '&')) || (e.k === 'post' && (e.op === '++' || e.op === '--'))) {
+          const base = lvalueName(e.a);
+          if (base) write(base, e.k === 'un' && e.op === '&' ? { k: 'other' } : { k: 'bin', op: '+', l: e.a, r: { k: 'num', v: 1, float: false }, line: 0 });
+        }
+      });
+    this.computeDeps();
+  }
+
+  private isSize(name: string): boolean {
+    return this.t.sizeSymbols.includes(name) && !this.decls.get(name)?.some((d) => d.init !== undefined || d.pointer);
+  }
+
+  private kindOf(name: string): 'int' | 'float' | 'other' {
+    const ds = this.decls.get(name);
+    if (!ds) return this.t.sizeSymbols.includes(name) ? 'int' : 'other';
+    if (ds.some((d) => d.pointer)) return 'other';
+    if (ds.some((d) => INTEGER_TYPE.test(d.type) && !FLOAT_TYPE.test(d.type))) return 'int';
+    if (ds.some((d) => FLOAT_TYPE.test(d.type))) return 'float';
+    return 'other';
+  }
+
+  /** All values a constant expression can have (enumerators, constant locals and tables), or undefined. */
+  values(e: CExpr, floatCtx = false): number[] | undefined {
+    switch (e.k) {
+      case 'num':
+        return [e.v];
+      case 'id':
+        return this.constValues(e.name);
+      case 'sizeof':
+        return e.type !== undefined ? wrap(sizeofType(e.type, this.t.real)) : e.a?.k === 'id' ? wrap(this.sizeofName(e.a.name)) : undefined;
+      case 'cast': {
+        const v = this.values(e.a, floatCtx);
+        if (!v) return undefined;
+        if (FLOAT_TYPE.test(e.type)) return v.map((x) => (/\b(float)\b/.test(e.type) || (e.type === 'real' && this.t.real === 'float') ? Math.fround(x) : x));
+        return v.map((x) => intOf(e.type, x));
+      }
+      case 'un': {
+        const v = this.values(e.a, floatCtx);
+        if (!v) return undefined;
+        if (e.op === '-') return v.map((x) => -x);
+        if (e.op === '+') return v;
+        if (e.op === '~') return v.map((x) => ~x);
+        if (e.op === '!') return v.map((x) => +!x);
+        return undefined;
+      }
+      case 'bin': {
+        if (e.op === '&&' || e.op === '||') return undefined;
+        const l = this.values(e.l, floatCtx);
+        const r = l && this.values(e.r, floatCtx);
+        if (!l || !r || l.length * r.length > MAX_SET * 4) return undefined;
+        const float = floatCtx || this.isFloat(e.l) || this.isFloat(e.r);
+        const out = new Set<number>();
+        for (const a of l) for (const b of r) {
+          const v = applyBin(e.op, a, b, float);
+          if (v === undefined || !Number.isFinite(v)) return undefined;
+          out.add(v);
+        }
+        return out.size <= MAX_SET ? [...out] : undefined;
+      }
+      case 'cond': {
+        const t = this.values(e.t, floatCtx);
+        const f = t && this.values(e.f, floatCtx);
+        return t && f ? [...new Set([...t, ...f])] : undefined;
+      }
+      case 'index': {
+        // A value read from a constant table: any of its entries.
+        if (e.a.k !== 'id') return undefined;
+        const ds = this.decls.get(e.a.name);
+        if (!ds || this.writes.has(e.a.name) || !ds.every((d) => d.array && d.init?.k === 'init')) return undefined;
+        const out = new Set<number>();
+        const add = (x: CExpr): boolean => {
+          if (x.k === 'init') return x.items.every(add);
+          const v = this.values(x);
+          v?.forEach((y) => out.add(y));
+          return !!v;
+        };
+        return ds.every((d) => add(d.init!)) && out.size <= MAX_SET ? [...out] : undefined;
+      }
+      case 'call':
+        if (e.fn && MACHINE_CALLS.test(e.fn)) return MACHINE_VALUES;
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private sizeofName(name: string): number | undefined {
+    const ds = this.decls.get(name);
+    if (!ds || ds.length !== 1 || ds[0].array) return undefined;
+    return ds[0].pointer ? 8 : sizeofType(ds[0].type, this.t.real);
+  }
+
+  isFloat(e: CExpr): boolean {
+    if (e.k === 'num') return e.float;
+    if (e.k === 'id') return this.kindOf(e.name) === 'float';
+    if (e.k === 'cast') return FLOAT_TYPE.test(e.type);
+    if (e.k === 'call') return !!e.fn && /^(sqrt|exp|log|pow|sin|cos|tan|fabs|floor|ceil|round|trunc|fmod|fmin|fmax|fma|erf|tanh|cbrt|hypot)[fl]?$/.test(e.fn);
+    if (e.k === 'index' || (e.k === 'un' && e.op === '*')) return true;
+    return children(e).some((c) => this.isFloat(c));
+  }
+
+  private constValues(name: string): number[] | undefined {
+    const cached = this.constCache.get(name);
+    if (cached === 'busy') return undefined;
+    if (this.constCache.has(name)) return cached as number[] | undefined;
+    this.constCache.set(name, 'busy');
+    let out: number[] | undefined;
+    const en = this.prog.enums.get(name);
+    if (en) out = this.values(en);
+    else {
+      const ds = this.decls.get(name);
+      if (ds && !this.writes.has(name) && ds.every((d) => d.init && !d.pointer && !d.array && !d.loopCond)) {
+        const set = new Set<number>();
+        out = [];
+        for (const d of ds) {
+          const v = this.values(d.init!);
+          if (!v) {
+            out = undefined;
+            break;
+          }
+          v.map((x) => (INTEGER_TYPE.test(d.type) && !FLOAT_TYPE.test(d.type) ? intOf(d.type, x) : x)).forEach((x) => set.add(x));
+        }
+        if (out) out = [...set];
+      }
+    }
+    this.constCache.set(name, out);
+    return out;
+  }
+
+  /** Definitions of a name: initializers, writes, and its loop's bound. */
+  private definitions(name: string): CExpr[] {
+    const out: CExpr[] = [];
+    for (const d of this.decls.get(name) ?? []) {
+      if (d.init) out.push(d.init);
+      if (d.loopCond) out.push(d.loopCond);
+    }
+    return [...out, ...(this.writes.get(name) ?? [])];
+  }
+
+  private computeDeps(): void {
+    const names = new Set([...this.decls.keys(), ...this.writes.keys(), ...this.t.sizeSymbols]);
+    // Loop conditions bound the variables they compare (for (i = 0; i < N; ...)): i derives from N.
+    const bounds = new Map<string, CExpr[]>();
+    for (const e of this.prog.loopConds)
+      walk(e, (x) => {
+        if (x.k === 'bin' && CMP.has(x.op))
+          for (const [a, b] of [
+            [x.l, x.r],
+            [x.r, x.l],
+          ])
+            for (const id of valueIds(a)) if (this.writes.has(id)) bounds.set(id, [...(bounds.get(id) ?? []), b]);
+      });
+    for (const n of names) this.deps.set(n, this.isSize(n) ? new Set([n]) : new Set());
+    // Integer parameters of helper functions may carry any size.
+    for (const [n, ds] of this.decls) if (ds.some((d) => !d.init && !d.pointer && !d.array && this.kindOf(n) === 'int' && !this.t.sizeSymbols.includes(n) && !this.writes.has(n) && !this.prog.enums.has(n))) this.deps.set(n, new Set(this.t.sizeSymbols));
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const n of names) {
+        const mine = this.deps.get(n)!;
+        const before = mine.size;
+        for (const e of [...this.definitions(n), ...(bounds.get(n) ?? [])]) for (const id of valueIds(e)) for (const s of this.deps.get(id) ?? []) mine.add(s);
+        if (mine.size !== before) changed = true;
+      }
+    }
+  }
+
+  writesOf(name: string): CExpr[] {
+    return this.writes.get(name) ?? [];
+  }
+
+  /** Constant steps of size-derived variables (i += 8, i = i + 8): periods of their loops. */
+  steps(): number[] {
+    const out: number[] = [];
+    for (const [name, ws] of this.writes) {
+      if ((this.deps.get(name)?.size ?? 0) === 0) continue;
+      for (const w of ws)
+        if (w.k === 'bin' && (w.op === '+' || w.op === '-') && w.l.k === 'id' && w.l.name === name) {
+          const c = this.values(w.r);
+          if (c) out.push(...c.filter((v) => Number.isInteger(v)).map(Math.abs));
+        }
+    }
+    return out;
+  }
+
+  /** Size symbols an expression's value depends on. */
+  sizeDeps(e: CExpr): Set<string> {
+    const out = new Set<string>();
+    for (const id of valueIds(e)) for (const s of this.deps.get(id) ?? []) out.add(s);
+    return out;
+  }
+
+  /** Does the expression involve a variable that is neither constant nor derived from the sizes? */
+  opaqueIds(e: CExpr): string[] {
+    return [...valueIds(e)].filter((id) => !id.endsWith('()') && this.kindOf(id) !== 'other' && !this.constValues(id) && (this.deps.get(id)?.size ?? 0) === 0 && !this.t.sizeSymbols.includes(id));
+  }
+
+  /** The expression as a function of the sizes: loop variables at their largest value. */
+  fn(e: CExpr, depth = 0): ((z: Size) => number) | undefined {
+    if (depth > 12) return undefined;
+    const c = this.values(e);
+    if (c && c.length === 1) return () => c[0];
+    switch (e.k) {
+      case 'id': {
+        if (this.isSize(e.name)) return (z) => z[e.name];
+        const ds = this.decls.get(e.name);
+        if (!ds?.length) return undefined;
+        const w = this.writes.get(e.name) ?? [];
+        if (ds.length === 1 && ds[0].init && w.length === 0 && !ds[0].loopCond) return this.fn(ds[0].init, depth + 1);
+        // for (v = lo; v < E; v++): v reaches E - 1 (the largest over every loop that declares v)
+        const tops: ((z: Size) => number)[] = [];
+        for (const d of ds) {
+          if (!d.loopCond || d.loopCond.k !== 'bin') return undefined;
+          const { op, l, r } = d.loopCond;
+          const bound = l.k === 'id' && l.name === e.name ? { op, E: r } : r.k === 'id' && r.name === e.name ? { op: flip(op), E: l } : undefined;
+          if (!bound || !(bound.op === '<' || bound.op === '<=')) return undefined;
+          const E = this.fn(bound.E, depth + 1);
+          if (!E) return undefined;
+          tops.push((z) => E(z) - (bound.op === '<' ? 1 : 0));
+        }
+        return (z) => Math.max(...tops.map((f) => f(z)));
+      }
+      case 'cast': {
+        const a = this.fn(e.a, depth + 1);
+        if (!a) return undefined;
+        return FLOAT_TYPE.test(e.type) ? a : (z) => intOf(e.type, a(z));
+      }
+      case 'call': {
+        // Monotone functions of libm: the side still crosses its constant somewhere.
+        const m = e.fn && /^(?:__builtin_)?(sqrt|cbrt|log|log2|log10|log1p|exp|exp2|expm1|floor|ceil|round|trunc|rint|nearbyint|fabs|abs|labs)[fl]?$/.exec(e.fn);
+        const a = m && e.args.length === 1 ? this.fn(e.args[0], depth + 1) : undefined;
+        if (!m || !a) return undefined;
+        const op = { abs: 'abs', labs: 'abs', fabs: 'abs', rint: 'round', nearbyint: 'round' }[m[1]] ?? m[1];
+        const g = (Math as unknown as Record<string, (x: number) => number>)[op];
+        return typeof g === 'function' ? (z) => g(a(z)) : undefined;
+      }
+      case 'un': {
+        const a = this.fn(e.a, depth + 1);
+        if (!a) return undefined;
+        if (e.op === '-') return (z) => -a(z);
+        if (e.op === '+') return a;
+        return undefined;
+      }
+      case 'bin': {
+        const l = this.fn(e.l, depth + 1);
+        const r = l && this.fn(e.r, depth + 1);
+        if (!l || !r || !['+', '-', '*', '/', '%', '<<', '>>', '&'].includes(e.op)) return undefined;
+        const float = this.isFloat(e.l) || this.isFloat(e.r);
+        return (z) => applyBin(e.op, l(z), r(z), float) ?? NaN;
+      }
+      default:
+        return undefined;
+    }
+  }
+}
+
+function flip(op: string): string {
+  return ({ '<': '>', '>': '<', '<=': '>=', '>=': '<=' } as Record<string, string>)[op] ?? op;
+}
+
+function wrap(v: number | undefined): number[] | undefined {
+  return v === undefined ? undefined : [v];
+}
+
+function lvalueName(e: CExpr): string | undefined {
+  if (e.k === 'id') return e.name;
+  return undefined;
+}
+
+/** The values of the size-derived side at which a boundary of this kind may change behaviour. */
+function boundaryValues(kind: SizePath['kind'], c: number): number[] {
+  const around = (v: number) => [v - 1, v, v + 1];
+  switch (kind) {
+    case 'cmp':
+      return Number.isInteger(c) ? around(c) : [Math.floor(c) - 1, Math.floor(c), Math.ceil(c), Math.ceil(c) + 1];
+    case 'mod':
+    case 'div': {
+      const m = Math.abs(Math.trunc(c));
+      return m <= 1 ? [] : [...around(m), ...around(2 * m)];
+    }
+    case 'shift': {
+      if (c < 0 || c > 40) return [];
+      const p = 2 ** c;
+      return [...around(p), ...around(2 * p)];
+    }
+    case 'mask': {
+      // Each run of set bits [lo, hi] changes behaviour at multiples of 2^lo and at 2^(hi+1).
+      const out: number[] = [];
+      const bits = BigInt.asUintN(40, BigInt(Math.trunc(c)));
+      for (let b = 0; b < 40; ) {
+        if (!((bits >> BigInt(b)) & 1n)) {
+          b++;
+          continue;
+        }
+        let hi = b;
+        while (hi + 1 < 40 && (bits >> BigInt(hi + 1)) & 1n) hi++;
+        out.push(...around(2 ** b));
+        if (hi + 1 < 40) out.push(...around(2 ** (hi + 1)));
+        b = hi + 1;
+      }
+      return out;
+    }
+  }
+}
+
+/** Find the size-dependent paths of a (preprocessed) kernel. */
+export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis {
+  const prog = readProgram(preprocessed);
+  const a = new Analysis(t, prog);
+  const paths: SizePath[] = [];
+  const opaque: SizeAnalysis['opaque'] = [];
+  const periods = new Set<number>();
+  const all = t.sizeSymbols;
+  const add = (kind: SizePath['kind'], cs: number[], side: CExpr, whole: CExpr, line: number) => {
+    const deps = a.sizeDeps(side);
+    if (deps.size === 0) return;
+    const f = a.fn(side);
+    for (const c of cs) {
+      if (kind === 'mod' || kind === 'div') periods.add(Math.abs(Math.trunc(c)));
+      if (kind === 'shift' && c >= 0 && c < 31) periods.add(2 ** c);
+      if (kind === 'mask') for (const v of boundaryValues('mask', c)) if (v >= 2 && (v & (v - 1)) === 0 && v < 2 ** 31) periods.add(v);
+      const values = boundaryValues(kind, c).filter((v) => v >= 1);
+      if (values.length) paths.push({ kind, constant: c, values, symbols: [...deps].sort((x, y) => all.indexOf(x) - all.indexOf(y)), f, line, text: show(whole) });
+    }
+  };
+  const visit = (e: CExpr) => {
+    let op: string | undefined;
+    let l: CExpr | undefined;
+    let r: CExpr | undefined;
+    let line = 0;
+    if (e.k === 'bin') ({ op, l, r, line } = e);
+    if (e.k === 'assign' && ['%=', '/=', '&=', '>>='].includes(e.op)) ({ l, r, line } = e), (op = e.op.slice(0, -1));
+    if (e.k === 'call' && e.fn && MINMAX.test(e.fn) && e.args.length === 2) (op = '<'), ([l, r] = e.args);
+    if (!op || !l || !r) return;
+    const lv = a.values(l);
+    const rv = a.values(r);
+    if (lv && rv) return;
+    if (CMP.has(op)) {
+      if (rv) add('cmp', rv, l, e, line);
+      else if (lv) add('cmp', lv, r, e, line);
+      else {
+        // Both sides vary: constants inside either side still mark boundaries (i + 4096 <= N).
+        for (const side of [l, r])
+          walk(side, (x) => {
+            if (x.k === 'bin' && ['+', '-', '*'].includes(x.op)) {
+              const xl = a.values(x.l);
+              const xr = a.values(x.r);
+              const cs = xr && !xl ? xr : xl && !xr ? xl : undefined;
+              if (!cs || a.sizeDeps(xr ? x.l : x.r).size === 0) return;
+              add('cmp', cs, xr ? x.l : x.r, e, line);
+              cs.forEach((c) => Number.isInteger(c) && Math.abs(c) >= 2 && periods.add(Math.abs(c)));
+            }
+          });
+        const ls = a.sizeDeps(l).size > 0;
+        const rs = a.sizeDeps(r).size > 0;
+        const lo = a.opaqueIds(l);
+        const ro = a.opaqueIds(r);
+        if ((ls && ro.length && !rs) || (rs && lo.length && !ls) || (ls && rv === undefined && isDataRead(r)) || (rs && lv === undefined && isDataRead(l)))
+          opaque.push({ line, text: show(e) });
+      }
+      return;
+    }
+    if (op === '<<' && rv) add('cmp', rv.filter((k) => k >= 0 && k < 32).flatMap((k) => [2 ** (31 - k), 2 ** (32 - k)]), l, e, line);
+    if (op === '%' && rv) add('mod', rv, l, e, line);
+    else if (op === '/' && rv) add('div', rv, l, e, line);
+    else if (op === '>>' && rv) add('shift', rv, l, e, line);
+    else if (op === '&' && (rv || lv)) add('mask', (rv ?? lv)!, rv ? l : r, e, line);
+    else if ((op === '%' || op === '/' || op === '>>' || op === '&') && !rv && a.sizeDeps(l).size > 0 && a.opaqueIds(r).length) opaque.push({ line, text: show(e) });
+  };
+  for (const root of [...prog.exprs, ...prog.cases]) walk(root, visit);
+  // A size-derived value narrowed to a small integer type wraps: a mask in disguise.
+  const narrow = (type: string) => (/\b(char|int8_t|uint8_t|_Bool|bool)\b/.test(type) ? 0xff : /\b(short|int16_t|uint16_t)\b/.test(type) ? 0xffff : undefined);
+  for (const root of prog.exprs)
+    walk(root, (x) => {
+      const m = x.k === 'cast' && narrow(x.type);
+      if (x.k === 'cast' && m) add('mask', [m], x.a, x, 0);
+    });
+  for (const d of prog.decls) {
+    const m = narrow(d.type);
+    if (m && !d.pointer && !d.array) for (const e of [...(d.init ? [d.init] : []), ...a.writesOf(d.name)]) add('mask', [m], e, e, d.line);
+  }
+  for (const step of a.steps()) periods.add(step);
+  return { paths, opaque, periods: [...periods].filter((c) => c >= 2).sort((x, y) => x - y) };
+}
+
+function isDataRead(e: CExpr): boolean {
+  let data = false;
+  walk(e, (x) => (data ||= x.k === 'index' || (x.k === 'un' && x.op === '*')));
+  return data;
+}
+
+export interface PathBudget {
+  /** Largest work (the target's flops expression) of one size-path case. */
+  caseWork: number;
+  /** Largest number of elements over all arrays of one case. */
+  caseElements: number;
+  /** Most size-path cases per candidate. */
+  maxCases: number;
+}
+
+export type PathSizes = { sizes: Size[]; paths: number } | { untestable: string; line?: number };
+
+const SMALL = 160;
+
+/**
+ * Sizes that put every size-dependent path on both sides of its boundary, jointly across the
+ * dimensions it depends on: each dimension alone at the boundary (the others small), all of them
+ * together at it (the diagonal), and, where the side is a known function of the sizes, the sizes
+ * where that function crosses the boundary. A required size above the budget rejects (fail closed).
+ */
+export function pathSizes(t: Target, analysis: SizeAnalysis, budget: PathBudget, elements: (z: Size) => number): PathSizes {
+  if (analysis.opaque.length) {
+    const o = analysis.opaque[0];
+    return { untestable: `compares a size with a value that no static reading can compute (\`${o.text}\`), so the sizes where its behaviour changes cannot be chosen`, line: o.line };
+  }
+  const lo: Size = {};
+  for (const s of t.sizeSymbols) lo[s] = Math.max(1, t.limits[s].min);
+  const base: Size = { ...lo };
+  for (const z of t.checkSizes) for (const s of t.sizeSymbols) base[s] = Math.max(base[s], Math.min(z[s], SMALL));
+  const clampMin = (z: Size) => {
+    const out: Size = {};
+    for (const s of t.sizeSymbols) out[s] = Math.max(t.limits[s].min, Math.round(z[s]));
+    return out;
+  };
+  const required = new Map<string, { z: Size; p: SizePath }>();
+  const optional = new Map<string, Size>();
+  const need = (z: Size, p: SizePath) => {
+    const c = clampMin(z);
+    required.set(JSON.stringify(c), { z: c, p });
+  };
+  const maybe = (z: Size) => {
+    const c = clampMin(z);
+    optional.set(JSON.stringify(c), c);
+  };
+  const crossing = (f: (z: Size) => number, make: (x: number) => Size, v: number): number | undefined => {
+    // smallest x >= 1 where f crosses v (f assumed monotone along the ray)
+    const f1 = f(make(1));
+    const up = f(make(1 << 30)) >= f1;
+    const reached = (x: number) => (up ? f(make(x)) >= v : f(make(x)) <= v);
+    if (reached(1)) return undefined;
+    let hi = 2;
+    while (hi < 1 << 30 && !reached(hi)) hi *= 2;
+    if (!reached(hi)) return undefined;
+    let l = hi / 2;
+    while (hi - l > 1) {
+      const m = Math.floor((l + hi) / 2);
+      if (reached(m)) hi = m;
+      else l = m;
+    }
+    return hi;
+  };
+  for (const p of analysis.paths) {
+    const S = p.symbols.length ? p.symbols : t.sizeSymbols;
+    for (const v of p.values) {
+      const rays: ((x: number) => Size)[] = [...S.map((s) => (x: number) => ({ ...lo, [s]: x })), (x: number) => Object.fromEntries(t.sizeSymbols.map((s) => [s, S.includes(s) ? x : lo[s]]))];
+      for (const [i, ray] of rays.entries()) {
+        const x = p.f ? crossing(p.f, ray, v) : v;
+        if (x === undefined) continue;
+        // Without the side as a function, a loop index runs one below its bound: one more size.
+        for (const y of p.f ? [x - 1, x, x + 1] : [x - 1, x, x + 1, x + 2]) if (y >= 1) need(ray(y), p);
+        if (i < S.length && x <= SMALL) maybe({ ...base, [S[i]]: x });
+      }
+      if (!p.f && S.length >= 2) {
+        const r = Math.ceil(v ** (1 / S.length));
+        for (const y of [r - 1, r, r + 1]) if (y >= 1) maybe(Object.fromEntries(t.sizeSymbols.map((s) => [s, S.includes(s) ? y : lo[s]])));
+      }
+    }
+  }
+  const work = (z: Size) => Math.max(1, evalExpr(t.flops, z));
+  for (const { z, p } of required.values())
+    if (work(z) > budget.caseWork || elements(z) > budget.caseElements)
+      return {
+        untestable: `changes behaviour where \`${p.text}\` crosses ${p.constant}; checking that needs ${Object.entries(z)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')} (${work(z).toExponential(1)} operations, ${elements(z).toExponential(1)} elements), above the check budget (${budget.caseWork.toExponential(1)} operations, ${budget.caseElements.toExponential(1)} elements)`,
+        line: p.line,
+      };
+  // Sizes whose every dimension is small are cheap: fold them into fewer cases, each dimension
+  // still taking every one of its values (and the diagonal ones kept whole).
+  const big: Size[] = [];
+  const perDim = new Map<string, Set<number>>(t.sizeSymbols.map((s) => [s, new Set<number>()]));
+  const diag: Size[] = [];
+  for (const { z } of required.values()) {
+    const small = t.sizeSymbols.every((s) => z[s] <= SMALL);
+    const varied = t.sizeSymbols.filter((s) => z[s] !== lo[s]);
+    if (!small) big.push(z);
+    else if (varied.length <= 1) varied.forEach((s) => perDim.get(s)!.add(z[s]));
+    else diag.push(z);
+  }
+  const folded: Size[] = [];
+  const width = Math.max(0, ...[...perDim.values()].map((v) => v.size));
+  const lists = new Map([...perDim].map(([s, v]) => [s, [...v].sort((x, y) => x - y)]));
+  for (let j = 0; j < width; j++) {
+    const z: Size = {};
+    for (const s of t.sizeSymbols) {
+      const l = lists.get(s)!;
+      z[s] = l.length ? l[j % l.length] : lo[s];
+    }
+    folded.push(clampMin(z));
+  }
+  const sizes: Size[] = [];
+  const seen = new Set<string>();
+  for (const z of [...big, ...diag, ...folded, ...optional.values()]) {
+    const k = JSON.stringify(z);
+    if (seen.has(k) || work(z) > budget.caseWork || elements(z) > budget.caseElements) continue;
+    seen.add(k);
+    sizes.push(z);
+  }
+  const requiredCount = big.length + diag.length + folded.length;
+  if (requiredCount > budget.maxCases)
+    return { untestable: `has ${analysis.paths.length} size-dependent boundaries needing ${requiredCount} check sizes, more than the check budget of ${budget.maxCases}` };
+  return { sizes: sizes.slice(0, Math.max(budget.maxCases, requiredCount)), paths: analysis.paths.length };
+}
