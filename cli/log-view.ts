@@ -23,11 +23,18 @@ export function formatEvent(e: KloopEvent): string | undefined {
       return `[${e.target}]   ${e.id}: ${e.description}${e.flags.length ? ` [${e.flags.join(' ')}]` : ''}`;
     case 'candidate.result': {
       const r = e.result;
-      const speed = r.speedup !== undefined ? ` ${x(r.speedup)}x (CI ${x(r.ciLow)}-${x(r.ciHigh)}), ${x(r.vsReference, 1)}x vs reference, ${x(r.gflops)} GFLOP/s` : '';
+      const sel = r.selection ? ` in ${r.pairs} fresh pairs (selected at ${x(r.selection.speedup)}x)` : '';
+      const speed = r.speedup !== undefined ? ` ${x(r.speedup)}x (CI ${x(r.ciLow)}-${x(r.ciHigh)})${sel}, ~${x(r.vsReference, 1)}x vs reference (chained, not measured), ${x(r.gflops)} GFLOP/s` : '';
       return `[${r.target}]   ${r.id} ${r.status.toUpperCase()} ${r.verdict}${speed}${r.reason ? ` — ${r.reason}` : ''}`;
     }
+    case 'candidate.retimed':
+      return `[${e.target}]   ${e.id} re-timed in ${e.fresh.pairs} fresh pairs: ${x(e.fresh.speedup, 3)}x (CI ${x(e.fresh.ciLow, 3)}-${x(e.fresh.ciHigh, 3)}), selected at ${x(e.selection.speedup, 3)}x: ${e.adopted ? 'adopted' : 'not adopted'}`;
     case 'baseline.updated':
-      return `[${e.target}]   new baseline ${e.id}: ${x(e.vsReference, 1)}x over the reference`;
+      return `[${e.target}]   new baseline ${e.id}${e.verdict ? ` [${e.verdict}]` : ''}: ~${x(e.vsReference, 1)}x over the reference (chained, not measured)`;
+    case 'target.final':
+      return e.pairs
+        ? `[${e.target}] vs reference: ${x(e.speedup)}x (95% CI ${x(e.ciLow)}-${x(e.ciHigh)}, ${e.pairs} interleaved pairs in this run), best ${e.id} [${e.verdict}]`
+        : `[${e.target}] vs reference: 1.00x (the best is the reference)`;
     case 'git.commit':
       return `[${e.target}]   committed ${e.sha.slice(0, 10)} on ${e.branch}`;
     case 'target.stopped':

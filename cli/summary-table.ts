@@ -2,14 +2,26 @@ import type { RunSummary } from '../loop/index.js';
 
 const f = (n: number | undefined, d: number) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d));
 
-/** The end-of-run table: per target, reference and best time, speedup, GFLOP/s, % of roof. */
+/** The "vs ref" cell: measured (with its 95% interval), or a remembered figure marked as not measured. */
+function vsRef(t: RunSummary['perTarget'][number]): string {
+  if (!t.measured) return `~${f(t.vsReference, 2)}x (not measured)`;
+  if (!t.pairs) return `${f(t.vsReference, 2)}x`;
+  return `${f(t.vsReference, 2)}x [${f(t.ciLow, 2)}-${f(t.ciHigh, 2)}]`;
+}
+
+/**
+ * The end-of-run table: per target, reference and best time, the speedup over the reference as
+ * measured at the end of this run (interleaved, with its 95% interval), the best kernel's verdict,
+ * GFLOP/s and % of roof.
+ */
 export function summaryTable(s: RunSummary): string {
-  const head = ['target', 'rounds', 'cands', 'keeps', 'ref ms', 'best ms', 'vs ref', 'GFLOP/s', '% roof'];
-  const rows = s.perTarget.map((t) => [t.target, String(t.rounds), String(t.candidates), String(t.keeps), f(t.referenceMs, 2), f(t.bestMs, 3), `${f(t.vsReference, 2)}x`, f(t.bestGflops, 2), f(t.pctOfRoof, 1)]);
+  const head = ['target', 'rounds', 'cands', 'keeps', 'ref ms', 'best ms', 'vs ref [95% CI]', 'verdict', 'GFLOP/s', '% roof'];
+  const rows = s.perTarget.map((t) => [t.target, String(t.rounds), String(t.candidates), String(t.keeps), f(t.referenceMs, 2), f(t.bestMs, 3), vsRef(t), t.verdict, f(t.bestGflops, 2), f(t.pctOfRoof, 1)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const hours = s.elapsedMs / 3_600_000;
-  const lines = [line(head), ...rows.map(line), '', `${s.candidates} candidates in ${(s.elapsedMs / 60000).toFixed(1)} min (${hours > 0 ? (s.candidates / hours).toFixed(0) : '-'} per hour), ${s.keeps} kept; stopped: ${s.reason}`];
+  const pairs = [...new Set(s.perTarget.filter((t) => t.measured && t.pairs).map((t) => t.pairs))];
+  const lines = [line(head), ...rows.map(line), '', `vs ref: reference and best kernel timed against each other, interleaved, in this run${pairs.length ? ` (${pairs.join('/')} pairs)` : ''}; ~: not measured in this run`, '', `${s.candidates} candidates in ${(s.elapsedMs / 60000).toFixed(1)} min (${hours > 0 ? (s.candidates / hours).toFixed(0) : '-'} per hour), ${s.keeps} kept; stopped: ${s.reason}`];
   if (s.busy) lines.push(`wall time with a compile or kernel process running: ${(100 * (1 - s.busy.outsideShare)).toFixed(1)}%; outside compile and run: ${(100 * s.busy.outsideShare).toFixed(1)}%`);
   const t = s.spend.total;
   if (t.calls) {

@@ -1,6 +1,7 @@
 import type { BaselineProfile, Diagnosis, Spend } from '../agents/index.js';
 import type { DeviceProfile } from '../devices/index.js';
 import type { Outcome } from '../memory/index.js';
+import type { SpeedupEstimate } from './stats.js';
 
 /** One row of results.tsv, and the payload of a candidate.result event. */
 export interface CandidateResult {
@@ -12,7 +13,10 @@ export interface CandidateResult {
   speedup?: number;
   ciLow?: number;
   ciHigh?: number;
-  /** Over the target's reference kernel. */
+  /**
+   * Over the target's reference kernel, chained: the baseline's figure times this step's speedup.
+   * An estimate, not a measurement (the measured figure is the run's target.final event).
+   */
   vsReference?: number;
   /** tested | rejected (layer) */
   verdict: string;
@@ -26,6 +30,26 @@ export interface CandidateResult {
   pairs?: number;
   /** Writer turns it took (refinement after compile errors or verifier feedback). */
   turns?: number;
+  /**
+   * A round's selected winner: the estimate it was selected on (best of N, inflated by the
+   * selection). Its speedup, ciLow, ciHigh and pairs then come from fresh pairs timed afterwards.
+   */
+  selection?: SpeedupEstimate;
+}
+
+/** The final, same-run measurement of a target: its reference against its best kernel, interleaved. */
+export interface TargetFinal {
+  target: string;
+  /** The best kernel's candidate id, or 'reference' (then 1x, no pairs). */
+  id: string;
+  /** The best kernel's verifier verdict: proved | tested | reference. */
+  verdict: string;
+  speedup: number;
+  ciLow: number;
+  ciHigh: number;
+  pairs: number;
+  referenceNs?: number;
+  bestNs?: number;
 }
 
 export type KloopEvent =
@@ -38,10 +62,12 @@ export type KloopEvent =
   | { type: 'candidate.proposed'; target: string; round: number; id: string; description: string; flags: string[] }
   | { type: 'candidate.state'; target: string; id: string; state: 'building' | 'checking' | 'timing' }
   | { type: 'candidate.result'; result: CandidateResult }
-  | { type: 'baseline.updated'; target: string; id: string; vsReference: number; speedup: number }
+  | { type: 'candidate.retimed'; target: string; round: number; id: string; selection: SpeedupEstimate; fresh: SpeedupEstimate; adopted: boolean }
+  | { type: 'baseline.updated'; target: string; id: string; vsReference: number; speedup: number; verdict?: string }
   | { type: 'git.commit'; target: string; id: string; branch: string; sha: string }
   | { type: 'round.end'; target: string; round: number; kept?: string }
   | { type: 'target.stopped'; target: string; reason: string }
+  | ({ type: 'target.final' } & TargetFinal)
   | { type: 'model.usage'; spend: Spend }
   | { type: 'sandbox'; level: string; layers: { layer: string; ok: boolean; detail: string }[]; probeMs: number }
   | { type: 'warning'; message: string }

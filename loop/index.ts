@@ -1,5 +1,5 @@
 export { Runner, type RunnerDeps, type RunSummary } from './runner.js';
-export type { CandidateResult, Journaled, KloopEvent, RunOptionsSnapshot } from './events.js';
+export type { CandidateResult, Journaled, KloopEvent, RunOptionsSnapshot, TargetFinal } from './events.js';
 export { Journal } from './journal.js';
 export { parseResults, RESULT_COLUMNS, writeResults } from './results-tsv.js';
 export { GitRecorder } from './git-recorder.js';

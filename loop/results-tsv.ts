@@ -1,7 +1,8 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import type { CandidateResult } from './events.js';
 
-export const RESULT_COLUMNS = ['id', 'target', 'round', 'status', 'speedup', 'ci_low', 'ci_high', 'vs_reference', 'gflops', 'pct_roof', 'verdict', 'flags', 'description'] as const;
+/** vs_reference_chained: the baseline's figure times the candidate's speedup, an estimate (see target.final). */
+export const RESULT_COLUMNS = ['id', 'target', 'round', 'status', 'speedup', 'ci_low', 'ci_high', 'vs_reference_chained', 'gflops', 'pct_roof', 'verdict', 'flags', 'description'] as const;
 
 const fmt = (x: number | undefined, d = 3) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(d));
 const clean = (s: string) => s.replace(/[\t\n\r]+/g, ' ');

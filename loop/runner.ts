@@ -7,7 +7,8 @@ import type { MemoryStore } from '../memory/index.js';
 import { evalExpr, type Target } from '../targets/index.js';
 import { makeInputs, type BenchCheck, type Verifier } from '../verifiers/index.js';
 import type { TimingConfig } from './ab-timing.js';
-import type { Emit, KloopEvent, RunOptionsSnapshot } from './events.js';
+import type { Emit, KloopEvent, RunOptionsSnapshot, TargetFinal } from './events.js';
+import { measureFinal } from './final-timing.js';
 import type { GitRecorder } from './git-recorder.js';
 import { Journal } from './journal.js';
 import { writeResults } from './results-tsv.js';
@@ -52,7 +53,28 @@ export interface RunSummary {
   elapsedMs: number;
   candidates: number;
   keeps: number;
-  perTarget: { target: string; rounds: number; candidates: number; keeps: number; vsReference: number; referenceMs?: number; bestMs?: number; bestGflops?: number; pctOfRoof?: number }[];
+  perTarget: {
+    target: string;
+    rounds: number;
+    candidates: number;
+    keeps: number;
+    /**
+     * Over the reference: measured in this run (reference and best timed interleaved, `pairs`
+     * pairs, 95% interval ciLow–ciHigh) when `measured`; otherwise the baseline's remembered figure.
+     */
+    vsReference: number;
+    measured: boolean;
+    ciLow?: number;
+    ciHigh?: number;
+    pairs?: number;
+    /** The best kernel's candidate id and verdict (proved | tested | reference). */
+    best: string;
+    verdict: string;
+    referenceMs?: number;
+    bestMs?: number;
+    bestGflops?: number;
+    pctOfRoof?: number;
+  }[];
   busy?: { compileMs: number; runMs: number; anyMs: number; outsideShare: number };
   spend: { total: SpendTotals; byRole: Record<string, SpendTotals>; byProvider: Record<string, SpendTotals>; byTarget: Record<string, SpendTotals> };
 }
@@ -160,6 +182,38 @@ export class Runner {
     let remeasured: Promise<DeviceProfile> | undefined;
     const rng = new Rng(Number.parseInt(shortHash(this.runId).slice(0, 8), 16));
     let reason = 'all targets stopped';
+    const benchInputOf = async (target: Target): Promise<string> => {
+      if (!benchInputs.has(target.name)) {
+        const file = join(this.dir, 'rounds', `${target.name}-bench.in`);
+        mkdirSync(join(this.dir, 'rounds'), { recursive: true });
+        const inputs = makeInputs(target, target.benchSize, 1, 'normal');
+        writeFileSync(file, inputs.bytes);
+        benchInputs.set(target.name, file);
+        benches.set(target.name, await this.lock.shared(() => d.verifier.prepareBench(target, file, inputs.arrays, join(d.runsDir, '.cache', 'bench'))));
+      }
+      return benchInputs.get(target.name)!;
+    };
+    /**
+     * The target's "vs reference" figure, measured now: its reference against its best kernel,
+     * interleaved (journaled as target.final, stored on the baseline). Once per best kernel per run;
+     * targets this run never worked on keep their remembered figure.
+     */
+    const finalize = async (target: Target): Promise<void> => {
+      if (!progressOf(this.state, target.name).rounds) return;
+      const best = (await d.memory.getBaseline(target.name, fp.id)) ?? referenceBaseline(target, fp.id, this.now(), d.device.language);
+      const id = best.lineage.at(-1)?.candidateId ?? 'reference';
+      if (this.state.finals.get(target.name)?.id === id) return;
+      let final: TargetFinal;
+      try {
+        final = await measureFinal({ runDir: this.dir, target, device: d.device, lock: this.lock, baselineBinaries, benchInput: await benchInputOf(target), timing: d.timing }, referenceBaseline(target, fp.id, this.now(), d.device.language), best);
+      } catch (e) {
+        this.warn(`${target.name}: no final measurement against the reference: ${(e as Error).message.split('\n')[0]}`);
+        return;
+      }
+      this.state.finals.set(target.name, final);
+      this.emit({ type: 'target.final', ...final });
+      if (final.id !== 'reference') await d.memory.setBaseline({ ...best, vsReference: final.speedup, measured: { ciLow: final.ciLow, ciHigh: final.ciHigh, pairs: final.pairs, runId: this.runId, at: this.now().toISOString() } });
+    };
 
     for (;;) {
       const stopNow = runStop(this.stopState());
@@ -182,17 +236,11 @@ export class Runner {
       if (why) {
         this.state.stopped.set(target.name, why);
         this.emit({ type: 'target.stopped', target: target.name, reason: why });
+        await finalize(target);
         continue;
       }
       const baseline = (await d.memory.getBaseline(target.name, fp.id)) ?? referenceBaseline(target, fp.id, this.now(), d.device.language);
-      if (!benchInputs.has(target.name)) {
-        const file = join(this.dir, 'rounds', `${target.name}-bench.in`);
-        mkdirSync(join(this.dir, 'rounds'), { recursive: true });
-        const inputs = makeInputs(target, target.benchSize, 1, 'normal');
-        writeFileSync(file, inputs.bytes);
-        benchInputs.set(target.name, file);
-        benches.set(target.name, await this.lock.shared(() => d.verifier.prepareBench(target, file, inputs.arrays, join(d.runsDir, '.cache', 'bench'))));
-      }
+      await benchInputOf(target);
       const deps: RoundDeps = {
         runId: this.runId,
         runDir: this.dir,
@@ -243,8 +291,11 @@ export class Runner {
       if (empty >= 2) {
         this.state.stopped.set(target.name, 'the writer has no new ideas');
         this.emit({ type: 'target.stopped', target: target.name, reason: 'the writer has no new ideas' });
+        await finalize(target);
       }
     }
+    // The run's end: every target worked on and not yet measured gets its final measurement.
+    for (const t of d.targets) await finalize(t);
     this.emit({ type: 'run.end', reason });
     return this.summarize(reason, fp.id, profile);
   }
@@ -266,7 +317,7 @@ export class Runner {
         flags: r.flags,
         vsReference: r.vsReference!,
         medianNs: r.medianNs,
-        verdict: 'tested' as const,
+        verdict: r.verdict === 'proved' ? ('proved' as const) : ('tested' as const),
         description: r.description,
         lineage: [...current.lineage, { candidateId: r.id, runId: this.runId, speedup: r.speedup!, description: r.description, at: this.now().toISOString() }],
         updatedAt: this.now().toISOString(),
@@ -285,7 +336,10 @@ export class Runner {
       const b = await d.memory.getBaseline(t.name, fp);
       const ref = await d.memory.getReferenceNs(t.name, fp);
       const flops = evalExpr(t.flops, t.benchSize);
-      const bestNs = b?.medianNs ?? ref;
+      const final = this.state.finals.get(t.name);
+      // Times from the final measurement when there was one: reference and best from the same pairs.
+      const bestNs = final?.bestNs ?? b?.medianNs ?? ref;
+      const refNs = final?.referenceNs ?? ref;
       const bytes = evalExpr(t.bytes, t.benchSize);
       const roof = Math.min(t.real === 'float' ? profile.gflops.fp32.all : profile.gflops.fp64.all, (flops / bytes) * profile.bandwidthGBs.all);
       perTarget.push({
@@ -293,8 +347,14 @@ export class Runner {
         rounds: progressOf(this.state, t.name).rounds,
         candidates: mine.length,
         keeps: mine.filter((r) => r.status === 'keep').length,
-        vsReference: b?.vsReference ?? 1,
-        referenceMs: ref && ref / 1e6,
+        vsReference: final?.speedup ?? b?.vsReference ?? 1,
+        measured: !!final,
+        ciLow: final?.ciLow,
+        ciHigh: final?.ciHigh,
+        pairs: final?.pairs,
+        best: final?.id ?? b?.lineage.at(-1)?.candidateId ?? 'reference',
+        verdict: final?.verdict ?? b?.verdict ?? 'reference',
+        referenceMs: refNs && refNs / 1e6,
         bestMs: bestNs && bestNs / 1e6,
         bestGflops: bestNs ? flops / bestNs : undefined,
         pctOfRoof: bestNs ? (100 * flops) / bestNs / roof : undefined,

@@ -1,5 +1,5 @@
 import type { Spend } from '../agents/index.js';
-import type { CandidateResult, Journaled, RunOptionsSnapshot } from './events.js';
+import type { CandidateResult, Journaled, RunOptionsSnapshot, TargetFinal } from './events.js';
 import type { TargetProgress } from './stop.js';
 
 /** What a run has done so far, rebuilt from its journal (for --resume) or kept live. */
@@ -16,10 +16,12 @@ export interface RunState {
   pendingKeeps: CandidateResult[];
   /** Model usage of earlier sessions, for the cost ledger. */
   spend: Spend[];
+  /** Per target, the last same-run measurement of its reference against its best kernel (target.final). */
+  finals: Map<string, TargetFinal>;
 }
 
 export function emptyState(runId: string): RunState {
-  return { runId, priorElapsedMs: 0, results: [], resultIds: new Set(), progress: new Map(), stopped: new Map(), pendingKeeps: [], spend: [] };
+  return { runId, priorElapsedMs: 0, results: [], resultIds: new Set(), progress: new Map(), stopped: new Map(), pendingKeeps: [], spend: [], finals: new Map() };
 }
 
 export function progressOf(s: RunState, target: string): TargetProgress {
@@ -63,7 +65,14 @@ export function replay(runId: string, events: Journaled[]): RunState {
         break;
       case 'baseline.updated':
         updated.add(e.id);
+        // A new best makes an earlier final measurement stale.
+        s.finals.delete(e.target);
         break;
+      case 'target.final': {
+        const { type: _type, seq: _seq, ts: _ts, ...final } = e;
+        s.finals.set(e.target, final);
+        break;
+      }
       case 'model.usage':
         s.spend.push(e.spend);
         break;

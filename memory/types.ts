@@ -14,10 +14,17 @@ export interface Baseline {
   fingerprint: string;
   source: string;
   flags: string[];
-  /** Speedup over the target's reference (1 for the reference itself). */
+  /**
+   * Speedup over the target's reference (1 for the reference itself): measured against the
+   * reference in the same run when `measured` is set, else chained (the product of the steps'
+   * speedups, an estimate).
+   */
   vsReference: number;
+  /** The interleaved reference-vs-this measurement behind vsReference, if there was one. */
+  measured?: { ciLow: number; ciHigh: number; pairs: number; runId: string; at: string };
   /** Median time at the bench size when it was accepted (ns). */
   medianNs?: number;
+  /** The verifier's verdict this kernel earned (the reference's is 'reference'). */
   verdict: 'reference' | 'tested' | 'proved';
   description: string;
   /** From the reference to this kernel, oldest first. */
@@ -58,11 +65,13 @@ export interface Winner {
   speedup: number;
   ciLow: number;
   ciHigh: number;
+  /** Chained estimate over the reference (baseline's figure × this step), not a measurement. */
   vsReference: number;
   gflopsBefore?: number;
   gflopsAfter?: number;
   pctRoofBefore?: number;
   pctRoofAfter?: number;
+  /** proved | tested: the verifier's verdict it earned. */
   verdict: string;
   evidence: string;
   description: string;

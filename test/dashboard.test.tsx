@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { Journal, type KloopEvent } from '../loop/index.js';
+import { formatEvent } from '../cli/log-view.js';
 import { Dashboard } from '../tui/dashboard.js';
 import { emptyDashboard, reduce, sparkline } from '../tui/dashboard-state.js';
 import { tmp } from './helpers.js';
@@ -47,9 +48,20 @@ describe('live dashboard', () => {
     const frame = strip(render(<Dashboard state={s} now={Date.parse('2026-01-01T00:01:30Z')} />).lastFrame());
     expect(frame).toContain('kloop run r9');
     expect(frame).toContain('elapsed 1:30 · remaining 8:30 · $0.0123 of $5 (4.9877 left) (150 tokens) · 2 candidates, 1 kept');
-    expect(frame).toMatch(/sgemm\s+40\.00x ▁█\s+round 1/);
+    expect(frame).toMatch(/sgemm\s+40\.00x ▁█\s+round 1 · chained estimate/);
     expect(frame).toContain('sum-r1-c1              writing');
-    expect(frame).toContain('[sgemm]   new baseline sgemm-r1-c1: 40.0x over the reference');
+    expect(frame).toContain('[sgemm]   new baseline sgemm-r1-c1: ~40.0x over the reference (chained, not measured)');
+  });
+
+  it("a target's final measurement against the reference replaces the chained figure, with its interval", () => {
+    const final = { type: 'target.final', target: 'sgemm', id: 'sgemm-r1-c1', verdict: 'proved', speedup: 31.5, ciLow: 30.2, ciHigh: 32.9, pairs: 3, ts: '2026-01-01T00:00:20.000Z' } as KloopEvent & { ts: string };
+    const s = [...events(), final].reduce((st, e) => reduce(st, e), emptyDashboard());
+    expect(s.targets[0]).toMatchObject({ best: 31.5, measured: { ciLow: 30.2, ciHigh: 32.9, pairs: 3 } });
+    const frame = strip(render(<Dashboard state={s} now={Date.parse('2026-01-01T00:01:30Z')} />).lastFrame());
+    expect(frame).toMatch(/sgemm\s+31\.50x .*round 1 · measured vs reference, 95% CI 30\.20-32\.90/);
+    expect(frame).toContain('[sgemm] vs reference: 31.50x (95% CI 30.20-32.90');
+    expect(formatEvent(final)).toBe('[sgemm] vs reference: 31.50x (95% CI 30.20-32.90, 3 interleaved pairs in this run), best sgemm-r1-c1 [proved]');
+    expect(formatEvent({ ...final, id: 'reference', verdict: 'reference', speedup: 1, ciLow: 1, ciHigh: 1, pairs: 0 } as KloopEvent)).toBe('[sgemm] vs reference: 1.00x (the best is the reference)');
   });
 
   it('kloop watch off a terminal prints one line per event and ends with the run', () => {

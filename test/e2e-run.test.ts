@@ -38,7 +38,16 @@ describe('kloop run, end to end on the CPU', () => {
     const kept = rows.filter((r) => r.status === 'keep');
     expect(kept.length).toBeGreaterThan(0);
     expect(Number(kept[0].ci_low)).toBeGreaterThan(1.02);
-    expect(Number(kept.at(-1)!.vs_reference)).toBeGreaterThan(1.5);
+    expect(Number(kept.at(-1)!.vs_reference_chained)).toBeGreaterThan(1.5);
+    // the figure printed over the reference is the end-of-run measurement, with its interval and verdict
+    const journal = readFileSync(join(dir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Journaled);
+    const final = journal.find((e): e is Extract<Journaled, { type: 'target.final' }> => e.type === 'target.final')!;
+    expect(final).toMatchObject({ target: 'jacobi', id: kept.at(-1)!.id, verdict: kept.at(-1)!.verdict });
+    expect(final.pairs).toBeGreaterThanOrEqual(3);
+    expect(out).toContain(`[jacobi] vs reference: ${final.speedup.toFixed(2)}x (95% CI ${final.ciLow.toFixed(2)}-${final.ciHigh.toFixed(2)}, ${final.pairs} interleaved pairs in this run), best ${final.id} [${final.verdict}]`);
+    expect(out).toMatch(new RegExp(`jacobi .* ${final.speedup.toFixed(2)}x \\[${final.ciLow.toFixed(2)}-${final.ciHigh.toFixed(2)}\\]\\s+${final.verdict} `));
+    expect(out).toMatch(/new baseline jacobi-r\d-c\d \[(proved|tested)\]: ~[\d.]+x over the reference \(chained, not measured\)/);
+    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).perTarget[0]).toMatchObject({ vsReference: final.speedup, measured: true, pairs: final.pairs, verdict: final.verdict });
     const b = await LowdbStore.file(join(cwd, '.kloop', 'memory.json')).getBaseline('jacobi', JSON.parse(readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n')[0]).fingerprint);
     expect(b?.lineage.at(-1)?.candidateId).toBe(kept.at(-1)!.id);
     // every kept winner waits in the review queue, with its evidence and the source it replaced
@@ -47,7 +56,11 @@ describe('kloop run, end to end on the CPU', () => {
     expect(winners[0].evidence).toMatch(/layers static, race, tests/);
     const runId = dir.split('/').pop();
     const log = execFileSync('git', ['-C', cwd, 'log', '--format=%s', `kloop/${runId}`], { encoding: 'utf8' });
-    expect(log).toMatch(/kloop: jacobi \d+\.\d\dx \(95% CI/);
+    expect(log).toMatch(/kloop: jacobi \d+\.\d\dx \(95% CI [\d.]+-[\d.]+\) \[(proved|tested)\], ~[\d.]+x over reference \(chained, not measured\)/);
+    expect(b!.verdict).toBe(kept.at(-1)!.verdict);
+    expect(['proved', 'tested']).toContain(b!.verdict);
+    expect(b!.measured?.pairs).toBe(final.pairs);
+    expect(JSON.parse(execFileSync('git', ['-C', cwd, 'show', `kloop/${runId}:kloop/baselines/jacobi/baseline.json`], { encoding: 'utf8' })).verdict).toBe(b!.verdict);
     expect(execFileSync('git', ['-C', cwd, 'show', `kloop/${runId}:kloop/baselines/jacobi/kernel.c`], { encoding: 'utf8' })).toBe(b!.source);
     expect(existsSync(join(dir, 'summary.json'))).toBe(true);
     expect(existsSync(join(dir, 'candidates', rows[0].id, 'kernel.c'))).toBe(true);
@@ -56,7 +69,7 @@ describe('kloop run, end to end on the CPU', () => {
     // the next run starts from the remembered baseline
     const again = kloop(cwd, ['run', '--target', target, '--rounds', '1']);
     expect(again.out).toContain(`[jacobi] round 1 from ${kept.at(-1)!.id}`);
-  });
+  }, 180_000);
 
   it('resumes after kill -9: no kept baseline lost, no candidate counted twice', async () => {
     const cwd = tmp('kloop-resume-');

@@ -30,6 +30,8 @@ function fakeRun(): string {
   j.append({ type: 'baseline.updated', target: 'sgemm', id: 'sgemm-r1-c1', vsReference: 100, speedup: 100 });
   t += 60_000;
   j.append({ type: 'baseline.updated', target: 'sum', id: 'sum-r1-c1', vsReference: 12, speedup: 12 });
+  // the end: sgemm's reference timed against its winner in this run; sum has no final measurement
+  j.append({ type: 'target.final', target: 'sgemm', id: 'sgemm-r1-c1', verdict: 'proved', speedup: 87.3, ciLow: 85.1, ciHigh: 89.6, pairs: 3, referenceNs: 6e9, bestNs: 6.9e7 });
   t += 60_000;
   j.append({ type: 'run.end', reason: 'done' });
   writeResults(join(dir, 'results.tsv'), rows);
@@ -40,8 +42,13 @@ describe('kloop report', () => {
   it('summarises the run, tables every candidate and links the plots', () => {
     const r = buildReport(fakeRun());
     expect(r.markdown).toContain('# kloop run r1');
-    expect(r.markdown).toContain('| sgemm | 1.00x | 100.00x | 100.00x this run | sgemm-r1-c1: sgemm winner |');
+    // the figure over the reference is the same-run measurement, with its interval, pairs and verdict
+    expect(r.markdown).toContain('| sgemm | proved | 87.30x | 85.10–89.60 | 3 | sgemm-r1-c1: sgemm winner |');
+    // without a measurement, the chained figure says what it is
+    expect(r.markdown).toContain('| sum | proved | ~12.00x (chained, not measured) | – | – | sum-r1-c1: sum winner |');
     expect(r.markdown).toContain('| sum-r1-c2 | discard |');
+    expect(r.markdown).toContain('| vs reference (chained) |');
+    expect(r.markdown).toContain('| sgemm-r1-c1 | keep | 100.000 | 90.000–110.000 | ~100.00 |');
     expect(r.markdown).toContain('![speedup over time](speedup.svg)');
     expect(r.markdown).toContain('![roofline](roofline.svg)');
     expect(Object.keys(r.files).sort()).toEqual(['roofline.svg', 'speedup.svg']);

@@ -63,7 +63,7 @@ describe('review', () => {
     const w = winner('sum-r1-c1', '2026-01-01T00:00:00Z', join(repo, 'sum'));
     const r = await approve(m, w);
     expect(readFileSync(join(repo, 'sum', 'kernel.c'), 'utf8')).toBe(w.source);
-    expect(execFileSync('git', ['-C', repo, 'log', '-1', '--format=%B'], { encoding: 'utf8' })).toMatch(/kloop: promote sum kernel, 4\.50x \(95% CI 4\.20-4\.80\)[\s\S]*evidence: proved/);
+    expect(execFileSync('git', ['-C', repo, 'log', '-1', '--format=%B'], { encoding: 'utf8' })).toMatch(/kloop: promote sum kernel, 4\.50x \(95% CI 4\.20-4\.80\) \[proved\], ~4\.5x over the reference \(chained, not measured\)[\s\S]*\nverdict: proved\n[\s\S]*evidence: proved/);
     expect((await m.reviews())[0]).toMatchObject({ decision: 'approved', commit: r.commit });
   });
 
@@ -73,7 +73,7 @@ describe('review', () => {
   });
 
   it('the screen shows the queue, opens a winner with evidence and diff, and takes a, r and q', async () => {
-    const queue = [winner('sum-r2-c3', '2026-01-01T01:00:00Z'), winner('sum-r1-c1', '2026-01-01T00:00:00Z')];
+    const queue = [winner('sum-r2-c3', '2026-01-01T01:00:00Z'), { ...winner('sum-r1-c1', '2026-01-01T00:00:00Z'), verdict: 'tested' }];
     const calls: string[] = [];
     const actions: ReviewActions = {
       load: async () => [...queue],
@@ -93,11 +93,13 @@ describe('review', () => {
     let frame = strip(ui.lastFrame());
     expect(frame).toContain('kloop review — 2 winner(s) to review');
     expect(frame).toContain('a approve · r reject · d diff');
-    expect(frame).toMatch(/› sum\s+4\.50x \(CI 4\.20-4\.80\) 4\.5x vs ref sum-r2-c3 \[proved\]/);
+    expect(frame).toMatch(/› sum\s+4\.50x \(CI 4\.20-4\.80\) ~4\.5x vs ref \(chained\) sum-r2-c3 \[proved\]/);
+    expect(frame).toMatch(/  sum\s+4\.50x \(CI 4\.20-4\.80\) ~4\.5x vs ref \(chained\) sum-r1-c1 \[tested\]/);
     ui.stdin.write('\r');
     await tick();
     frame = strip(ui.lastFrame());
     expect(frame).toContain('1.00 → 4.50 GFLOP/s; 10.0% → 45.0% of roofline');
+    expect(frame).toContain('verdict: proved · ~4.5x over the reference (chained, not measured)');
     expect(frame).toContain('evidence: proved; 10 checks');
     expect(frame).toContain('+   #pragma omp parallel for reduction(+:s)');
     ui.stdin.write('d');

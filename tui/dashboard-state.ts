@@ -8,6 +8,8 @@ export interface TargetView {
   history: number[];
   round: number;
   stopped?: string;
+  /** Set once `best` is the run's final measurement against the reference (else best is chained). */
+  measured?: { ciLow: number; ciHigh: number; pairs: number };
 }
 
 export interface DashboardState {
@@ -77,6 +79,14 @@ export function reduce(s: DashboardState, e: KloopEvent & { ts?: string }, maxEv
       const t = target(e.target);
       t.best = e.vsReference;
       t.history.push(e.vsReference);
+      t.measured = undefined;
+      break;
+    }
+    case 'target.final': {
+      const t = target(e.target);
+      t.best = e.speedup;
+      t.measured = { ciLow: e.ciLow, ciHigh: e.ciHigh, pairs: e.pairs };
+      if (e.pairs) t.history.push(e.speedup);
       break;
     }
     case 'target.stopped':

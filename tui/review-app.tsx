@@ -112,7 +112,7 @@ export function ReviewApp({ actions, height = 18 }: { actions: ReviewActions; he
       {items.length === 0 && <Text>Nothing to review.</Text>}
       {items.map((w, i) => (
         <Text key={w.candidateId} inverse={i === index}>
-          {i === index ? '›' : ' '} {w.target.padEnd(10)} {x(w.speedup)}x (CI {x(w.ciLow)}-{x(w.ciHigh)}) {x(w.vsReference, 1)}x vs ref {w.candidateId} [{w.verdict}]
+          {i === index ? '›' : ' '} {w.target.padEnd(10)} {x(w.speedup)}x (CI {x(w.ciLow)}-{x(w.ciHigh)}) ~{x(w.vsReference, 1)}x vs ref (chained) {w.candidateId} [{w.verdict}]
         </Text>
       ))}
       {current && open && (
@@ -120,6 +120,7 @@ export function ReviewApp({ actions, height = 18 }: { actions: ReviewActions; he
           <Text>
             <Text bold>{current.target}</Text> on {current.device}: {x(current.speedup)}x, 95% CI {x(current.ciLow)}-{x(current.ciHigh)}; {x(current.gflopsBefore)} → {x(current.gflopsAfter)} GFLOP/s; {x(current.pctRoofBefore, 1)}% → {x(current.pctRoofAfter, 1)}% of roofline
           </Text>
+          <Text>verdict: {current.verdict} · ~{x(current.vsReference, 1)}x over the reference (chained, not measured)</Text>
           <Text>evidence: {current.evidence}</Text>
           <Text>idea: {current.description}</Text>
           <Text>diagnosis: {current.diagnosis}</Text>

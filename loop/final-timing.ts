@@ -1,0 +1,66 @@
+import { dirname, join } from 'node:path';
+import { programKey } from '../agents/index.js';
+import { shortHash, type RwLock } from '../common/index.js';
+import type { Device } from '../devices/index.js';
+import type { Baseline } from '../memory/index.js';
+import type { Target } from '../targets/index.js';
+import { abTiming, type TimingConfig } from './ab-timing.js';
+import type { TargetFinal } from './events.js';
+
+export const baselineKey = (b: Pick<Baseline, 'source' | 'flags'>) => shortHash(programKey(b.source, b.flags));
+
+export interface ProgramBuildDeps {
+  runDir: string;
+  target: Target;
+  device: Device;
+  lock: RwLock;
+  /** Built binaries, by baseline key (shared with the rounds). */
+  baselineBinaries: Map<string, string>;
+}
+
+/** Build a baseline (or the reference) once per run; the binary is cached by its program key. */
+export async function buildProgram(d: ProgramBuildDeps, b: Pick<Baseline, 'source' | 'flags'>): Promise<string> {
+  const key = baselineKey(b);
+  const cached = d.baselineBinaries.get(key);
+  if (cached) return cached;
+  const dir = join(d.runDir, 'baselines', `${d.target.name}-${key}`);
+  const r = await d.lock.shared(() => d.device.build({ target: d.target, source: b.source, flags: b.flags, workDir: dir }));
+  if (!r.ok) throw new Error(`the baseline of ${d.target.name} no longer builds:\n${r.log}`);
+  d.baselineBinaries.set(key, r.binary!);
+  return r.binary!;
+}
+
+export interface FinalTimingDeps extends ProgramBuildDeps {
+  benchInput: string;
+  timing: TimingConfig;
+}
+
+/**
+ * The figure kloop reports as "vs reference": the reference and the best kernel timed against each
+ * other in this run, interleaved (R B R B …, each in its own process, the device held exclusively
+ * for each), for a fixed `minPairs` pairs (no stopping on the result), with the 95% interval of the
+ * geometric mean of the paired ratios. Never a product of step estimates. The reference itself is 1x.
+ */
+export async function measureFinal(d: FinalTimingDeps, reference: Baseline, best: Baseline): Promise<TargetFinal> {
+  const id = best.lineage.at(-1)?.candidateId ?? 'reference';
+  if (id === 'reference' || baselineKey(best) === baselineKey(reference)) return { target: d.target.name, id: 'reference', verdict: 'reference', speedup: 1, ciLow: 1, ciHigh: 1, pairs: 0 };
+  const refBin = await buildProgram(d, reference);
+  const bestBin = await buildProgram(d, best);
+  const pairs = Math.max(2, d.timing.minPairs);
+  const r = (
+    await abTiming({
+      device: d.device,
+      target: d.target,
+      size: d.target.benchSize,
+      input: d.benchInput,
+      workDir: join(d.runDir, 'baselines'),
+      baseline: { id: 'reference', binary: refBin, workDir: dirname(refBin) },
+      candidates: [{ id, binary: bestBin, workDir: dirname(bestBin) }],
+      // A fixed number of pairs (NaN: no early stop): the interval describes the figure, it decides nothing.
+      config: { ...d.timing, minPairs: pairs, maxPairs: pairs, minSpeedup: NaN },
+      exclusive: (fn) => d.lock.exclusive(fn),
+    })
+  ).get(id)!;
+  if (!r.ok) throw new Error(`the final timing of ${d.target.name} (reference against ${id}) failed: ${r.error}`);
+  return { target: d.target.name, id, verdict: best.verdict, speedup: r.speedup, ciLow: r.ciLow, ciHigh: r.ciHigh, pairs: r.pairs, referenceNs: r.baselineMedianNs, bestNs: r.medianNs };
+}
