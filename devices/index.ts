@@ -4,6 +4,7 @@ export { detectCompiler, type Compiler } from './cpu/compiler.js';
 export { generateHarness, prelude } from './cpu/harness.js';
 export { EXIT_CUDA, EXIT_GUARD, EXIT_NO_GPU, EXIT_USAGE, GUARD_BYTES, harnessArgs, kernelPrototype } from './harness-protocol.js';
 export { roofline, type Roofline } from './roofline.js';
+export { mainFileLines } from './preprocessed.js';
 export { CudaDevice, CUDA_SANITIZER_TOOLS, combineGpuTimes, type CudaDeviceOptions } from './cuda/cuda-device.js';
 export { detectCudaToolkit, findGpu, gpuDeviceNodes, listGpus, smArch, type CudaToolkit, type GpuListing } from './cuda/toolkit.js';
 export { cudaFlagsAllowed } from './cuda/flags.js';

@@ -1,0 +1,120 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mainFileLines, prelude } from '../devices/index.js';
+import { elementCount, resolveTarget, type Size, type Target } from '../targets/index.js';
+import { analyseSizePaths, pathSizes } from '../verifiers/index.js';
+import { tmp } from './helpers.js';
+
+/** The kernel as the compiler sees it (gcc -E with kloop's prelude), as the verifier analyses it. */
+function preprocessed(t: Target, source: string): string {
+  const dir = tmp('kloop-sp-');
+  writeFileSync(join(dir, 'kloop_prelude.h'), prelude(t));
+  writeFileSync(join(dir, 'kernel.c'), source);
+  const out = execFileSync('cc', ['-E', '-O3', '-std=gnu11', '-fopenmp', '-include', 'kloop_prelude.h', 'kernel.c'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
+  return mainFileLines(out, 'kernel.c');
+}
+
+const elements = (t: Target) => (z: Size) => t.arrays.reduce((n, a) => n + elementCount(a, z), 0);
+const budget = { caseWork: 1e8, caseElements: 1 << 24, maxCases: 64 };
+
+function sizesFor(t: Target, body: string, head = '') {
+  const src = `${head}\nvoid ${t.fn}(${t.signature.slice(t.signature.indexOf('(') + 1, t.signature.lastIndexOf(')'))}) {\n${body}\n}\n`;
+  const a = analyseSizePaths(t, preprocessed(t, src));
+  return { a, r: pathSizes(t, a, budget, elements(t)) };
+}
+
+const sum = resolveTarget('sum');
+const sgemm = resolveTarget('sgemm');
+const transpose = resolveTarget('transpose');
+
+/** Does some size put dimension `s` at or just above `v` (the far side of a threshold)? */
+const reaches = (sizes: Size[], s: string, v: number) => sizes.some((z) => z[s] > v && z[s] <= v + 3);
+const below = (sizes: Size[], s: string, v: number) => sizes.some((z) => z[s] < v && z[s] >= v - 2);
+
+describe('size-dependent paths, read after preprocessing', () => {
+  const forms: [string, string, string, number][] = [
+    ['decimal', 'if (N > 4096) N /= 16;', '', 4096],
+    ['hex', 'if (N > 0x1000) N /= 16;', '', 4096],
+    ['octal', 'if (N > 010000) N /= 16;', '', 4096],
+    ['#define', 'if (N > LIM) N /= 16;', '#define LIM 4096', 4096],
+    ['nested macros', 'if (N > LIM) N /= 16;', '#define BASE 1024\n#define LIM (BASE * 4)', 4096],
+    ['enum', 'if (N > LIM) N /= 16;', 'enum { LIM = 4096 };', 4096],
+    ['static const', 'if (N > lim) N /= 16;', 'static const int lim = 4096;', 4096],
+    ['local const', 'const int lim = 1 << 12; if (N > lim) N /= 16;', '', 4096],
+    ['shift of a constant', 'if (N > (1 << 12)) N /= 16;', '', 4096],
+    ['sizeof', 'if (N > (int)(sizeof(real) * 1024)) N /= 16;', '', 4096],
+    ['cast and float', 'if ((float)N > 4095.5f) N /= 16;', '', 4095],
+    ['scaled float', 'if (N * 0.5 > 2048.0) N /= 16;', '', 4096],
+    ['division', 'if (N / 4097 > 0) N /= 16;', '', 4096],
+    ['right shift', 'if (N >> 12) N /= 16;', '', 4095],
+    ['mask', 'if (N & 0x1000) N /= 16;', '', 4095],
+    ['table', 'if (N > tab[1]) N /= 16;', 'static const int tab[] = {7, 4096};', 4096],
+    ['derived local', 'int half = N / 2; if (half > 2048) N /= 16;', '', 4097],
+    ['libm', 'if (sqrtf((float)N) > 64.0f) N /= 16;', '', 4096],
+    ['switch', 'switch (N) { case 4097: N = 1; break; default: break; }', '', 4096],
+  ];
+  it.each(forms)('%s threshold yields sizes on both sides', (_name, body, head, v) => {
+    const { r } = sizesFor(sum, `${body}\n real s = 0; for (int i = 0; i < N; i++) s += X[i]; S[0] = s;`, head);
+    expect('sizes' in r, JSON.stringify(r)).toBe(true);
+    if (!('sizes' in r)) return;
+    expect(reaches(r.sizes, 'N', v), JSON.stringify(r.sizes)).toBe(true);
+    expect(below(r.sizes, 'N', v + 1), JSON.stringify(r.sizes)).toBe(true);
+  });
+
+  it('a loop index compared with a constant puts the bound past it', () => {
+    const { r } = sizesFor(sum, 'real s = 0; for (int i = 0; i < N; i++) if (i < 6000) s += X[i]; S[0] = s;');
+    expect('sizes' in r && r.sizes.some((z) => z.N >= 6002)).toBe(true);
+  });
+
+  it('a residue of a large prime is tested at its multiples', () => {
+    const { r } = sizesFor(sum, 'real s = 0; int n = N % 1009 == 0 ? N / 2 : N; for (int i = 0; i < n; i++) s += X[i]; S[0] = s;');
+    expect('sizes' in r && r.sizes.some((z) => z.N === 1009) && r.sizes.some((z) => z.N === 2018)).toBe(true);
+  });
+
+  it('a product of sizes is crossed along every axis and on the diagonal', () => {
+    const { r } = sizesFor(transpose, 'if (R * C > 10000) { B[0] = 0; return; } for (int i = 0; i < R; i++) for (int j = 0; j < C; j++) B[j * R + i] = A[i * C + j];');
+    expect('sizes' in r).toBe(true);
+    if (!('sizes' in r)) return;
+    const prods = r.sizes.map((z) => z.R * z.C);
+    expect(prods.some((p) => p > 10000)).toBe(true);
+    expect(prods.some((p) => p <= 10000 && p > 9000)).toBe(true);
+    expect(r.sizes.some((z) => z.R === z.C && z.R * z.C > 10000)).toBe(true);
+  });
+
+  it('a joint condition runs with every dimension past its threshold together', () => {
+    const { r } = sizesFor(sgemm, 'if (M >= 40 && N >= 40 && K >= 40) { C[0] = 0; return; } for (int i = 0; i < M; i++) for (int j = 0; j < N; j++) { real a = 0; for (int k = 0; k < K; k++) a += A[i*K+k] * B[k*N+j]; C[i*N+j] = a; }');
+    expect('sizes' in r && r.sizes.some((z) => z.M >= 40 && z.N >= 40 && z.K >= 40)).toBe(true);
+  });
+
+  it('a threshold computed at run time is refused (fail closed)', () => {
+    const { r } = sizesFor(sum, 'int lim = 1; for (int k = 0; k < 12; k++) lim *= 2; if (N > lim) N /= 16; real s = 0; for (int i = 0; i < N; i++) s += X[i]; S[0] = s;');
+    expect('untestable' in r && r.untestable).toMatch(/cannot/);
+  });
+
+  it('a threshold beyond the check budget is refused with the reason', () => {
+    const { r } = sizesFor(sgemm, 'if (M > 600 && N > 600) { C[0] = 0; return; } for (int i = 0; i < M; i++) for (int j = 0; j < N; j++) { real a = 0; for (int k = 0; k < K; k++) a += A[i*K+k] * B[k*N+j]; C[i*N+j] = a; }');
+    expect('sizes' in r).toBe(true); // each alone, with the other dimensions small, fits the budget
+    const big = sizesFor(sum, 'if (N > 200000000) N /= 16; real s = 0; for (int i = 0; i < N; i++) s += X[i]; S[0] = s;').r;
+    expect('untestable' in big ? big.untestable : '').toMatch(/above the check budget/);
+    const joint = sizesFor(sgemm, 'int n = M * N; if (n > 1000000) { C[0] = 0; return; } for (int i = 0; i < M; i++) for (int j = 0; j < N; j++) { real a = 0; for (int k = 0; k < K; k++) a += A[i*K+k] * B[k*N+j]; C[i*N+j] = a; }').r;
+    expect('sizes' in joint && joint.sizes.some((z) => z.M * z.N > 1e6)).toBe(true);
+  });
+
+  it('a narrowing cast is a mask in disguise', () => {
+    const { r } = sizesFor(transpose, 'if ((unsigned char)R == 0) return; for (int i = 0; i < R; i++) for (int j = 0; j < C; j++) B[j * R + i] = A[i * C + j];');
+    expect('sizes' in r && r.sizes.some((z) => z.R === 256)).toBe(true);
+  });
+
+  it('data comparisons and plain loops yield no paths', () => {
+    const { a } = sizesFor(sum, 'real s = 0; for (int i = 0; i < N; i++) { if (X[i] > 1e30f) continue; s += X[i]; } S[0] = s;');
+    expect(a.paths).toEqual([]);
+    expect(a.opaque).toEqual([]);
+  });
+
+  it('loop steps are periods; array subscripts are not', () => {
+    const { a } = sizesFor(sum, 'real p[8] = {0}; int i = 0; for (; i + 8 <= N; i += 8) for (int l = 0; l < 8; l++) p[l] += X[i + l]; real s = p[0]+p[1]+p[2]+p[3]+p[4]+p[5]+p[6]+p[7]; for (; i < N; i++) s += X[i]; S[0] = s;');
+    expect(a.periods).toEqual([8]);
+  });
+});
