@@ -149,7 +149,9 @@ export async function prepareBenchTolerance(o: {
 
   const runRef = async (inFile: string, outFile: string) => {
     if (existsSync(outFile)) return;
-    const tmp = `${outFile}.tmp${process.pid}`;
+    // Written in the run's own folder (the only one a sandboxed run may write), then moved.
+    const tmp = join(buildDir, 'ref.out');
+    rmSync(tmp, { force: true });
     const r = await device.check({ binary: built.binary!, target, size, input: inFile, output: tmp, poison: 0x7fc0dead, workDir: buildDir, timeoutMs: 900_000 });
     if (r.exitCode !== 0 || r.timedOut) throw new Error(`the reference of ${target.name} failed at the bench size (${describeExit(r)}): ${r.stderr.slice(0, 500)}`);
     renameSync(tmp, outFile);
