@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveTarget, type Target } from '../targets/index.js';
+import { analyseSizePaths, boundedProof, pathSizes } from '../verifiers/index.js';
+import { cpuDevice, tmp } from './helpers.js';
+
+/**
+ * The bounded proof on its own: it disproves different polynomials, calls a difference in the
+ * rounding of a constant "tested", and says proved only when its sizes covered every
+ * size-dependent path of the kernel as the compiler sees it.
+ */
+const dir = tmp('kloop-proof-');
+const device = cpuDevice(dir);
+
+async function prove(t: Target, source: string, name: string) {
+  const workDir = join(dir, name);
+  const pre = await device.preprocess({ target: t, source, flags: [], workDir });
+  expect(pre.ok, pre.log).toBe(true);
+  const analysis = analyseSizePaths(t, pre.text);
+  const paths = pathSizes(t, analysis, { caseWork: 1e8, caseElements: 1 << 24, maxCases: 64 }, () => 1);
+  return boundedProof(device, t, source, workDir, { analysis, pathSizes: 'sizes' in paths ? paths.sizes : [] });
+}
+
+const sgemm = resolveTarget('sgemm');
+const jacobi = resolveTarget('jacobi');
+const sum = resolveTarget('sum');
+const gemm = (body: string) => `void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
+  for (int i = 0; i < M; i++) for (int j = 0; j < N; j++) { real acc = 0; ${body} C[i * N + j] = acc; } }`;
+const stencil = (w: string) => `void jacobi(int N, int M, const real *U, real *V) {
+  for (int i = 0; i < N; i++) for (int j = 0; j < M; j++)
+    V[i * M + j] = ${w} * (U[(i + 1) * (M + 2) + (j + 1)] + U[i * (M + 2) + (j + 1)] + U[(i + 2) * (M + 2) + (j + 1)] + U[(i + 1) * (M + 2) + j] + U[(i + 1) * (M + 2) + (j + 2)]); }`;
+
+describe('bounded proof', () => {
+  it.each([
+    ['drops the last k term', gemm('for (int k = 0; k + 1 < K; k++) acc += A[i * K + k] * B[k * N + j];')],
+    ['doubles every product', gemm('for (int k = 0; k < K; k++) acc += 2 * A[i * K + k] * B[k * N + j];')],
+    ['reads B transposed', gemm('for (int k = 0; k < K; k++) acc += A[i * K + k] * B[(k % N) * N + (j % K)];')],
+    ['counts the first term twice', gemm('for (int k = 0; k < K; k++) acc += A[i * K + k] * B[k * N + j]; if (K > 0) acc += A[i * K] * B[j];')],
+  ])('disproves a kernel that %s', async (name, source) => {
+    const r = await prove(sgemm, source, name.replace(/\W+/g, '-'));
+    expect(r.status, r.reason).toBe('disproved');
+  });
+
+  it('disproves a different stencil weight, but calls a rounding of the same constant tested', async () => {
+    expect((await prove(jacobi, stencil('0.25f'), 'weight')).status).toBe('disproved');
+    const r = await prove(jacobi, stencil('0.2'), 'rounding');
+    expect(r.status).toBe('inapplicable');
+    expect(r.reason).toMatch(/rounding of constants/);
+    expect((await prove(jacobi, stencil('0.2f'), 'same')).status).toBe('proved');
+  });
+
+  it('proves a reordered kernel over a joint grid of its residues', async () => {
+    const r = await prove(sgemm, gemm('int k = 0; for (; k + 2 <= K; k += 2) acc += A[i * K + k] * B[k * N + j] + A[i * K + k + 1] * B[(k + 1) * N + j]; for (; k < K; k++) acc += A[i * K + k] * B[k * N + j];'), 'unrolled');
+    expect(r.status, r.reason).toBe('proved');
+    expect(r.reason).toMatch(/period 2 jointly in M, N, K/);
+    // every combination of residues mod 2 across the three dimensions was evaluated
+    const combos = new Set(r.sizes.map((z) => `${z.M % 2}${z.N % 2}${z.K % 2}`));
+    expect(combos.size).toBe(8);
+  });
+
+  it('does not say proved for a threshold it cannot reach, in any literal form', async () => {
+    for (const [name, cond] of [
+      ['hex', 'N > 0x1000'],
+      ['define', 'N > LIM'],
+      ['shift', 'N >= (1 << 12)'],
+    ]) {
+      const r = await prove(sum, `#define LIM 4096\nvoid sum(int N, const real *X, real *S) { if (${cond}) N /= 16; real s = 0; for (int i = 0; i < N; i++) s += X[i]; S[0] = s; }`, name);
+      expect(r.status, `${name}: ${r.reason}`).not.toBe('proved');
+    }
+  });
+
+  it('sees the program the compiler builds: a path hidden behind a macro is still a path', async () => {
+    const src = `#define TILE 3\nvoid sum(int N, const real *X, real *S) { real s = 0; int i = 0; for (; i + TILE <= N; i += TILE) s += X[i] + X[i + 1]; for (; i < N; i++) s += X[i]; S[0] = s; }`;
+    const r = await prove(sum, src, 'macro-tile');
+    expect(r.status, r.reason).toBe('disproved');
+  });
+});
