@@ -2,11 +2,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import PQueue from 'p-queue';
 import { programKey, type Analyzer, type Draft, type Profiler, type RoundContext, type Writer, type WriterSession } from '../agents/index.js';
-import { ProviderError, type RwLock } from '../common/index.js';
+import { ProviderError, UserError, type RwLock } from '../common/index.js';
 import { roofline, type BuildResult, type Device, type DeviceProfile } from '../devices/index.js';
 import type { Baseline, MemoryStore } from '../memory/index.js';
 import { evalExpr, referenceSource, type Target } from '../targets/index.js';
-import { formatSize, publicFeedback, type BenchCheck, type CheckPlan, type Verdict, type Verifier } from '../verifiers/index.js';
+import { describeExit } from '../sandboxes/index.js';
+import { firstCompilerError, formatSize, publicFeedback, referenceBuildError, referenceRunError, type BenchCheck, type CheckPlan, type Verdict, type Verifier } from '../verifiers/index.js';
 import { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
 import type { CandidateResult, Emit } from './events.js';
 import { baselineKey, buildProgram } from './final-timing.js';
@@ -70,7 +71,11 @@ interface Evaluated {
 }
 
 function buildBaseline(d: RoundDeps, b: Baseline): Promise<string> {
-  return buildProgram(d, b);
+  // A reference (or remembered baseline) that does not build is the target's problem: one line.
+  return buildProgram(d, b).catch((e: Error) => {
+    if (!/no longer builds/.test(e.message)) throw e;
+    throw b.verdict === 'reference' ? referenceBuildError(d.target, e.message, 'baseline') : new UserError(`${d.target.name}: the remembered baseline ${b.lineage.at(-1)?.candidateId} no longer builds: ${firstCompilerError(e.message)}`);
+  });
 }
 
 async function measureBaseline(d: RoundDeps, b: Baseline, binary: string): Promise<number> {
@@ -79,7 +84,7 @@ async function measureBaseline(d: RoundDeps, b: Baseline, binary: string): Promi
   if (known !== undefined) return known;
   const { target } = d;
   const r = await d.lock.exclusive(() => d.device.time({ binary, target, size: target.benchSize, input: d.benchInput, minMs: d.timing.minMs, maxReps: d.timing.maxReps, workDir: dirname(binary), timeoutMs: 900_000 }));
-  if (!r.ok) throw new Error(`the baseline of ${target.name} failed its timed run: ${r.run.stderr.slice(0, 300)}`);
+  if (!r.ok) throw b.verdict === 'reference' ? referenceRunError(target, target.benchSize, describeExit(r.run), r.run.stderr, 'baseline') : new UserError(`${target.name}: the baseline failed its timed run (${describeExit(r.run)}): ${r.run.stderr.trim().split('\n')[0]?.slice(0, 200) ?? ''}`);
   const ns = r.timesNs.sort((a, b) => a - b)[r.timesNs.length >> 1];
   d.baselineTimes.set(key, ns);
   return ns;

@@ -44,6 +44,8 @@ export interface RunnerDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Extra wall-time accounting, if the sandbox is metered. */
   busyMs?: () => { compile: number; run: number; any: number };
+  /** Targets that did not load (a run over several targets skips them): reported at start and in the summary. */
+  broken?: { target: string; reason: string }[];
 }
 
 export interface RunSummary {
@@ -77,6 +79,8 @@ export interface RunSummary {
   }[];
   busy?: { compileMs: number; runMs: number; anyMs: number; outsideShare: number };
   spend: { total: SpendTotals; byRole: Record<string, SpendTotals>; byProvider: Record<string, SpendTotals>; byTarget: Record<string, SpendTotals> };
+  /** Targets skipped as broken (bad target.yaml or reference.c, refused outputs), with the one-line reason. */
+  broken: { target: string; reason: string }[];
 }
 
 function newRunId(now: Date): string {
@@ -151,6 +155,7 @@ export class Runner {
     else this.emit({ type: 'run.start', runId: this.runId, targets: d.targets.map((t) => t.name), fingerprint: fp.id, options: d.options, agents: d.agents });
     writeResults(join(this.dir, 'results.tsv'), this.state.results);
     for (const m of this.pendingWarnings.splice(0)) this.warn(m);
+    for (const b of d.broken ?? []) this.warn(`skipping target ${b.target}: ${b.reason}`);
     if (this.sandboxReport) {
       this.emit({ type: 'sandbox', ...this.sandboxReport });
       for (const l of this.sandboxReport.layers) if (!l.ok) this.warn(`sandbox layer ${l.layer} missing: ${l.detail}`);
@@ -240,7 +245,7 @@ export class Runner {
         continue;
       }
       const baseline = (await d.memory.getBaseline(target.name, fp.id)) ?? referenceBaseline(target, fp.id, this.now(), d.device.language);
-      await benchInputOf(target);
+      if (!(await this.unlessBroken(target, () => benchInputOf(target)))) continue;
       const deps: RoundDeps = {
         runId: this.runId,
         runDir: this.dir,
@@ -280,7 +285,8 @@ export class Runner {
       };
       const round = p.rounds + 1;
       p.rounds = round;
-      const r = await runRound(deps, round, baseline);
+      const r = await this.unlessBroken(target, () => runRound(deps, round, baseline));
+      if (!r) continue;
       if (r.kept) {
         p.lastKeepRound = round;
         p.roundsSinceKeep = 0;
@@ -298,6 +304,26 @@ export class Runner {
     for (const t of d.targets) await finalize(t);
     this.emit({ type: 'run.end', reason });
     return this.summarize(reason, fp.id, profile);
+  }
+
+  /**
+   * A target's own problem (a UserError: a reference that does not build or crashes, outputs that
+   * cannot tell right from wrong) stops that target with one line, and the run goes on with the
+   * others; when no target is left, the error ends the run (exit code 2).
+   */
+  private async unlessBroken<T>(target: Target, work: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await work();
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      const broken = [...this.state.stopped.values()].filter((why) => why.startsWith('broken: ')).length;
+      if (broken + 1 >= this.d.targets.length) throw e;
+      const reason = e.message.split('\n')[0];
+      this.state.stopped.set(target.name, `broken: ${reason}`);
+      this.warn(`skipping target ${target.name}: ${reason}`);
+      this.emit({ type: 'target.stopped', target: target.name, reason: `broken: ${reason}` });
+      return undefined;
+    }
   }
 
   /** A keep whose baseline update was lost to a kill: apply it now (idempotent). */
@@ -372,6 +398,7 @@ export class Runner {
       candidates: rows.length,
       keeps: rows.filter((r) => r.status === 'keep').length,
       perTarget,
+      broken: [...(d.broken ?? []), ...[...this.state.stopped].filter(([, why]) => why.startsWith('broken: ')).map(([t, why]) => ({ target: t, reason: why.slice(8) }))],
       busy: busy && { compileMs: busy.compile, runMs: busy.run, anyMs: busy.any, outsideShare: 1 - busy.any / (this.now().getTime() - this.started) },
     };
     writeFileSync(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -42,11 +42,25 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
   const cwd = o.cwd ?? process.cwd();
   const names = o.targets?.length ? o.targets : (c.targets ?? catalogNames());
   if (!names.length) throw new UserError('no targets: name some with --target or in WORKFLOW.md targets:');
-  const targets = names.map((n) => resolveTarget(n));
+  // A run over several targets skips one that does not load (a warning once the run starts, and in the summary).
+  const broken: { target: string; reason: string }[] = [];
+  const usable = <T>(name: string, load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (e) {
+      if (!(e instanceof UserError) || names.length === 1) throw e;
+      broken.push({ target: name, reason: e.message.split('\n')[0] });
+      return undefined;
+    }
+  };
   const compiler = detectCompiler();
   // A GPU run names what is missing before anything else happens.
   const gpu = c.device === 'cuda' && !o.device ? findGpu(o.workflow.file, 'device is cuda', c.cuda.gpu, o.env ?? process.env) : undefined;
-  for (const t of targets) referenceSource(t, o.device?.language ?? (c.device === 'cuda' ? 'cuda' : 'c'));
+  const targets = names
+    .map((n) => usable(n, () => resolveTarget(n)))
+    .filter((t) => t !== undefined)
+    .filter((t) => usable(t.name, () => referenceSource(t, o.device?.language ?? (c.device === 'cuda' ? 'cuda' : 'c'))) !== undefined);
+  if (!targets.length) throw new UserError(`no target could be loaded: ${broken.map((b) => `${b.target}: ${b.reason}`).join('; ')}`);
   const runsDir = resolve(cwd, c.runs.dir);
   const probe = probeSandbox({ uid: c.sandbox.uid_base });
   if (levelRank(probe.level) < levelRank(c.sandbox.min_level))
@@ -106,6 +120,7 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
     },
     resume: o.resume,
     busyMs: () => metered.busyMs,
+    broken,
   });
   usageSink = runner.recordUsage;
   warnSink = runner.warn;

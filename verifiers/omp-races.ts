@@ -1,4 +1,4 @@
-import { arrayAccesses, assignedScalars, canonicalLoop, coeffOf, declaredNames, forEachExpr, forEachStmt, lex, parseC, type For, type Func, type Stmt } from '../csyntax/index.js';
+import { arrayAccesses, assignedScalars, canonicalLoop, coeffOf, declaredNames, forEachExpr, forEachStmt, lex, parseC, printExpr, type Access, type Expr, type For, type Func, type Stmt } from '../csyntax/index.js';
 
 export type RaceCheck = { ok: true; parallelLoops: number } | { ok: false; line?: number; what: string } | { ok: 'unparsed'; why: string };
 
@@ -33,6 +33,104 @@ function movingVars(f: For, v: string): Set<string> {
   return moving;
 }
 
+/** An index as a polynomial over names with integer coefficients (key: the sorted names of a monomial, "" for the constant). */
+type Poly = Map<string, number>;
+
+function polyOf(e: Expr): Poly | undefined {
+  const add = (a: Poly, b: Poly, sign: number): Poly => {
+    const out = new Map(a);
+    for (const [k, v] of b) out.set(k, (out.get(k) ?? 0) + sign * v);
+    for (const [k, v] of out) if (v === 0) out.delete(k);
+    return out;
+  };
+  switch (e.k) {
+    case 'num': {
+      const n = Number(e.text.replace(/[uUlL]+$/, ''));
+      return Number.isSafeInteger(n) ? (n === 0 ? new Map() : new Map([['', n]])) : undefined;
+    }
+    case 'id':
+      return new Map([[e.name, 1]]);
+    case 'cast':
+      return polyOf(e.arg);
+    case 'un': {
+      const a = polyOf(e.arg);
+      if (!a || (e.op !== '-' && e.op !== '+')) return undefined;
+      return e.op === '+' ? a : add(new Map(), a, -1);
+    }
+    case 'bin': {
+      const a = polyOf(e.l);
+      const b = polyOf(e.r);
+      if (!a || !b) return undefined;
+      if (e.op === '+' || e.op === '-') return add(a, b, e.op === '+' ? 1 : -1);
+      if (e.op !== '*') return undefined;
+      let out: Poly = new Map();
+      for (const [ka, va] of a)
+        for (const [kb, vb] of b) {
+          const key = [...ka.split('*'), ...kb.split('*')].filter(Boolean).sort().join('*');
+          out = add(out, new Map([[key, va * vb]]), 1);
+        }
+      return out;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The coefficient of `v` in `p` (a polynomial without `v`), or undefined when `p` is not linear in `v`. */
+function coefficient(p: Poly, v: string): Poly | undefined {
+  const out: Poly = new Map();
+  for (const [k, c] of p) {
+    const names = k.split('*').filter(Boolean);
+    const n = names.filter((x) => x === v).length;
+    if (n > 1) return undefined;
+    if (n === 1) out.set(names.filter((x) => x !== v).join('*'), c);
+  }
+  return out;
+}
+
+const samePoly = (a: Poly, b: Poly) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+
+/** `d` as k·`a` for a non-zero integer k, or undefined. */
+function multipleOf(d: Poly, a: Poly): number | undefined {
+  if (!a.size || !d.size || d.size !== a.size) return undefined;
+  const [k0, c0] = [...a][0];
+  const k = (d.get(k0) ?? 0) / c0;
+  return Number.isInteger(k) && k !== 0 && [...a].every(([key, c]) => d.get(key) === k * c) ? k : undefined;
+}
+
+/**
+ * Does a read of an array the loop writes touch an element another iteration writes? A read of
+ * exactly the written element (the same index) is the iteration's own; a read offset from it by a
+ * whole number of steps along the parallel variable (or, in a tiled loop, a variable moving with
+ * it) is another iteration's; a read whose dependence on those variables differs from the write's
+ * (a fixed element, a row the loop does not own) may be anyone's.
+ */
+function readRace(read: Access, writes: Access[], v: string, moving: Set<string>): string | undefined {
+  const show = (a: Access) => `${a.array}[${printExpr(a.idx)}]`;
+  for (const w of writes) {
+    if (printExpr(w.idx) === printExpr(read.idx)) continue;
+    const pw = polyOf(w.idx);
+    const pr = polyOf(read.idx);
+    if (!pw || !pr) return `reads ${show(read)} while iterations write ${show(w)} (an index form the race analysis cannot separate)`;
+    const d = new Map(pr);
+    for (const [k, c] of pw) d.set(k, (d.get(k) ?? 0) - c);
+    for (const [k, c] of d) if (c === 0) d.delete(k);
+    if (!d.size) continue;
+    // Along the parallel variable itself when the write uses it, else along what moves with it.
+    const along = (coefficient(pw, v)?.size ?? 1) !== 0 ? [v] : [...moving];
+    for (const m of along) {
+      const aw = coefficient(pw, m);
+      const ar = coefficient(pr, m);
+      if (!aw || !ar) return `reads ${show(read)} while iterations write ${show(w)} (not linear in ${m})`;
+      if (!aw.size && !ar.size) continue;
+      if (!samePoly(aw, ar)) return `reads ${show(read)} while iterations write ${show(w)}: the read does not follow ${m} as the write does`;
+      const k = multipleOf(d, aw);
+      if (k !== undefined) return `iteration ${m} reads ${show(read)}, which iteration ${m}${k > 0 ? '+' : ''}${k} writes as ${show(w)}`;
+    }
+  }
+  return undefined;
+}
+
 function pragmaLines(source: string): Map<string, number> {
   const lines = new Map<string, number>();
   for (const t of lex(source)) if (t.kind === 'pp' && !lines.has(t.text)) lines.set(t.text, t.line);
@@ -42,7 +140,8 @@ function pragmaLines(source: string): Map<string, number> {
 /**
  * Data-sharing analysis of every OpenMP loop (parallel for, simd): a scalar declared outside the
  * loop and written inside it needs a reduction or private clause; an array element written must
- * be indexed by the loop variable (or something moving with it). Otherwise iterations race.
+ * be indexed by the loop variable (or something moving with it); an element read must not be one
+ * another iteration writes. Otherwise iterations race.
  */
 export function checkOmpRaces(source: string, fn: string): RaceCheck {
   if (!/#\s*pragma\s+omp/.test(source)) return { ok: true, parallelLoops: 0 };
@@ -75,11 +174,23 @@ export function checkOmpRaces(source: string, fn: string): RaceCheck {
         return;
       }
     const moving = movingVars(s, c.v);
-    for (const a of arrayAccesses(s.body)) {
+    const accesses = arrayAccesses(s.body);
+    for (const a of accesses) {
       if (!a.write || inside.has(a.array)) continue;
       const cs = [...moving].map((m) => coeffOf(a.idx, m));
       if (cs.every((k) => k === 0)) {
         problem = { ok: false, line, what: `a data race: iterations of the parallel loop over ${c.v} all write ${a.array}[...] at an index that does not depend on ${c.v}` };
+        return;
+      }
+    }
+    // Reads of what other iterations write: arrays the loop never writes, and the very element an
+    // iteration writes itself, are fine.
+    for (const r of accesses) {
+      if (r.write || inside.has(r.array)) continue;
+      const writes = accesses.filter((w) => w.write && w.array === r.array);
+      const race = writes.length ? readRace(r, writes, c.v, moving) : undefined;
+      if (race) {
+        problem = { ok: false, line, what: `a data race: in the parallel loop over ${c.v}, ${race}` };
         return;
       }
     }

@@ -68,15 +68,42 @@ export function scanSource(source: string, language: 'c' | 'cuda' = 'c'): GateFi
 
 export interface NmSymbol {
   name: string;
+  /** nm's class letter: T/t code, r read-only data, b/d/... writable data, U undefined... */
   type: string;
+  /** From `nm -f sysv` only: the ELF symbol type (FUNC, OBJECT, TLS, NOTYPE...) and the section. */
+  elfType?: string;
+  section?: string;
 }
 
+/** `nm` output, in BSD form (`VALUE CLASS NAME`) or System V form (`NAME|VALUE|CLASS|TYPE|SIZE|LINE|SECTION`, from `nm -f sysv`). */
 export function parseNm(out: string): NmSymbol[] {
-  return out
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter((p) => p.length >= 2)
-    .map((p) => (p.length === 2 ? { type: p[0], name: p[1] } : { type: p[1], name: p[2] }));
+  const symbols: NmSymbol[] = [];
+  for (const raw of out.split('\n')) {
+    const l = raw.trim();
+    if (l.includes('|')) {
+      const f = l.split('|').map((x) => x.trim());
+      if (f.length >= 7 && /^[A-Za-z?-]$/.test(f[2])) symbols.push({ name: f[0], type: f[2], elfType: f[3], section: f[6] });
+      continue;
+    }
+    const p = l.split(/\s+/);
+    if (p.length === 2 && /^[A-Za-z?-]$/.test(p[0])) symbols.push({ type: p[0], name: p[1] });
+    else if (p.length === 3 && /^[0-9a-fA-F]+$/.test(p[0]) && /^[A-Za-z?-]$/.test(p[1])) symbols.push({ type: p[1], name: p[2] });
+  }
+  return symbols;
+}
+
+/** nm classes of writable storage: (un)initialised data, small data, common, weak and unique objects. */
+const WRITABLE_CLASS = /^[bdgsuvBDGSCV]$/;
+
+/**
+ * Storage that may outlive a call. Judged by where the symbol lives, never by its name: any symbol
+ * in a writable data section, and any data object (OBJECT, TLS, COMMON) outside read-only data,
+ * e.g. one placed in a section that is both executable and writable. What is provably not state:
+ * code (functions, OpenMP's outlined bodies) and read-only constants (`r`: literals, const tables).
+ */
+function isMutableStorage(s: NmSymbol): boolean {
+  if (WRITABLE_CLASS.test(s.type)) return true;
+  return s.elfType !== undefined && /^(OBJECT|TLS|COMMON)$/.test(s.elfType) && s.type !== 'r' && s.type !== 'R';
 }
 
 /**
@@ -99,7 +126,7 @@ export function checkSymbols(symbols: NmSymbol[], fn: string, language: 'c' | 'c
     }
     if (/^[A-Z]$/.test(s.type) && s.type !== 'U' && s.type !== 'W' && s.name !== fn) return { symbol: s.name, what: `defines the global symbol ${s.name}: only ${fn} (and static helpers) may be defined` };
     if (s.type === 'W' && s.name !== fn && !/^__x86\.get_pc_thunk/.test(s.name)) return { symbol: s.name, what: `defines the weak symbol ${s.name}: only ${fn} (and static helpers) may be defined` };
-    if ((s.type === 'b' || s.type === 'd' || s.type === 'B' || s.type === 'D') && !/^\.|^completed\.|^__/.test(s.name)) return { symbol: plainName(s.name), what: `keeps mutable static state (${plainName(s.name)}), which survives between calls` };
+    if (isMutableStorage(s)) return { symbol: plainName(s.name), what: `keeps mutable static state (${plainName(s.name)}), which survives between calls` };
   }
   return undefined;
 }
