@@ -320,7 +320,6 @@ export class Runner {
       if (broken + 1 >= this.d.targets.length) throw e;
       const reason = e.message.split('\n')[0];
       this.state.stopped.set(target.name, `broken: ${reason}`);
-      this.warn(`skipping target ${target.name}: ${reason}`);
       this.emit({ type: 'target.stopped', target: target.name, reason: `broken: ${reason}` });
       return undefined;
     }

@@ -374,8 +374,10 @@ describe('broken targets through the real CLI', () => {
     const r = await cli(['run', '--target', bad, '--target', good, '--rounds', '1', '--minutes', '0.2', '--no-tui', '--memory', memory], 120_000);
     expect(r.code, `${r.stderr}\n${r.stdout.slice(-3000)}`).toBe(0);
     expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/^\s+at /m);
-    const warned = r.stdout.split('\n').filter((l) => /^warning: skipping target sgemm: .*reference\.c: does not compile/.test(l));
-    expect(warned).toHaveLength(1);
+    // One line when it breaks (the target's stop, with the reason), one in the summary.
+    const reported = r.stdout.split('\n').filter((l) => /reference\.c: does not compile/.test(l));
+    expect(reported, r.stdout).toHaveLength(2);
+    expect(reported[0]).toMatch(/^\[sgemm\] stopped: broken: .*reference\.c: does not compile/);
     expect(r.stdout).toMatch(/^skipped sgemm: .*reference\.c/m);
     expect(r.stdout).toMatch(/\[sum\] round 1/);
   }, 150_000);
