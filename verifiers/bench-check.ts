@@ -135,13 +135,17 @@ export async function prepareBenchTolerance(o: {
   oracleBinary: string;
   cacheDir: string;
   runOracle: (input: string, output: string) => Promise<void>;
+  /** Another size than the bench size (a size-path case). */
+  size?: Size;
+  /** The reference already built in the target's precision (it is built here otherwise). */
+  reference?: string;
 }): Promise<BenchTolerance> {
   const { device, target, cacheDir } = o;
-  const size = target.benchSize;
+  const size = o.size ?? target.benchSize;
   const source = referenceSource(target, device.language);
-  const buildDir = join(cacheDir, `ref-${target.name}-${shortHash(source).slice(0, 12)}-${process.pid}`);
+  const buildDir = join(cacheDir, `ref-${target.name}-${shortHash(source, JSON.stringify(size)).slice(0, 12)}-${process.pid}`);
   mkdirSync(buildDir, { recursive: true });
-  const built = await device.build({ target, source, flags: [], workDir: buildDir });
+  const built = o.reference ? { ok: true, binary: o.reference, log: '' } : await device.build({ target, source, flags: [], workDir: buildDir });
   if (!built.ok) throw new Error(`the reference of ${target.name} does not build in ${target.real}:\n${built.log.slice(-1500)}`);
   const input = readFileSync(o.inputFile);
   const key = shortHash(readFileSync(built.binary!).toString('base64'), readFileSync(o.oracleBinary).toString('base64'), input.toString('base64'), JSON.stringify(size));
@@ -153,7 +157,7 @@ export async function prepareBenchTolerance(o: {
     const tmp = join(buildDir, 'ref.out');
     rmSync(tmp, { force: true });
     const r = await device.check({ binary: built.binary!, target, size, input: inFile, output: tmp, poison: 0x7fc0dead, workDir: buildDir, timeoutMs: 900_000 });
-    if (r.exitCode !== 0 || r.timedOut) throw new Error(`the reference of ${target.name} failed at the bench size (${describeExit(r)}): ${r.stderr.slice(0, 500)}`);
+    if (r.exitCode !== 0 || r.timedOut) throw new Error(`the reference of ${target.name} failed at ${o.size ? JSON.stringify(size) : 'the bench size'} (${describeExit(r)}): ${r.stderr.slice(0, 500)}`);
     renameSync(tmp, outFile);
   };
   const refFile = `${base}.ref`;
@@ -214,7 +218,8 @@ function unflatten(a: ArrayParam, size: Size, flat: number): number[] {
  */
 export function checkBenchOutput(bench: BenchCheck, outputFile: string): BenchCheckResult {
   const t = bench.target;
-  const size = t.benchSize;
+  const size = bench.size ?? t.benchSize;
+  const at = bench.size ? `at ${Object.entries(size).map(([k, v]) => `${k}=${v}`).join(',')}` : 'at the bench size';
   if (!existsSync(outputFile)) return { ok: false, reason: 'the timed run left no outputs' };
   const got = readFileSync(outputFile);
   const oracle = readFileSync(bench.oracleFile);
@@ -226,9 +231,9 @@ export function checkBenchOutput(bench: BenchCheck, outputFile: string): BenchCh
   let maxRatio = 0;
   for (const l of layout(t, size)) {
     const bytes = l.n * width;
-    if (got.length < l.raw + bytes) return { ok: false, reason: `at the bench size, the output file ended inside ${l.a.name}` };
+    if (got.length < l.raw + bytes) return { ok: false, reason: `${at}, the output file ended inside ${l.a.name}` };
     if (l.a.role === 'in') {
-      if (!got.subarray(l.raw, l.raw + bytes).equals(bench.inputs.get(l.a.name)!)) return { ok: false, reason: `at the bench size, input ${l.a.name} was modified` };
+      if (!got.subarray(l.raw, l.raw + bytes).equals(bench.inputs.get(l.a.name)!)) return { ok: false, reason: `${at}, input ${l.a.name} was modified` };
       continue;
     }
     let first: { i: number; c: number; v: number; tol: number } | undefined;
@@ -253,7 +258,7 @@ export function checkBenchOutput(bench: BenchCheck, outputFile: string): BenchCh
         first ??= { i, c, v, tol };
       }
     }
-    if (first) return { ok: false, reason: `at the bench size, wrong ${l.a.name}[${unflatten(l.a, size, first.i).join('][')}]: got ${first.c}, expected ${first.v} ± ${first.tol.toExponential(2)} (${count} elements wrong)`, maxErrorRatio: maxRatio };
+    if (first) return { ok: false, reason: `${at}, wrong ${l.a.name}[${unflatten(l.a, size, first.i).join('][')}]: got ${first.c}, expected ${first.v} ± ${first.tol.toExponential(2)} (${count} elements wrong)`, maxErrorRatio: maxRatio };
   }
   return { ok: true, maxErrorRatio: maxRatio };
 }

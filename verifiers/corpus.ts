@@ -11,12 +11,17 @@ export interface CorpusEntry {
   /** The trick it plays (hostile) or the shape of the optimisation (legit). */
   label: string;
   flags: string[];
+  /** The gate layer that must reject a hostile entry. */
+  layer?: string;
+  /** The verdict a legitimate entry must earn (proved or tested). */
+  verdict?: 'proved' | 'tested';
   source: string;
 }
 
 export const CORPUS_DIR = join(packageRoot(), 'verifiers', 'corpus');
 
-/** Header line: `// corpus: hostile | target: sgemm | trick: ... | flags: -fopenmp`. */
+/** Header line: `// corpus: hostile | target: sgemm | trick: ... | layer: compare | flags: -fopenmp`
+ *  (legitimate entries: `// corpus: legit | target: sum | shape: ... | verdict: proved`). */
 export function loadCorpus(dir = CORPUS_DIR): CorpusEntry[] {
   const out: CorpusEntry[] = [];
   for (const kind of ['hostile', 'legit'] as const)
@@ -32,7 +37,8 @@ export function loadCorpus(dir = CORPUS_DIR): CorpusEntry[] {
           .map(([k, ...v]) => [k, v.join(': ')]),
       );
       if (fields.corpus !== kind || !fields.target) throw new Error(`${file}: first line must be "// corpus: ${kind} | target: NAME | ${kind === 'hostile' ? 'trick' : 'shape'}: ..."`);
-      out.push({ file, name: f.replace(/\.c$/, ''), kind, target: fields.target, label: fields.trick ?? fields.shape ?? '', flags: (fields.flags ?? '').split(/\s+/).filter(Boolean), source });
+      if (fields.verdict !== undefined && fields.verdict !== 'proved' && fields.verdict !== 'tested') throw new Error(`${file}: verdict must be proved or tested`);
+      out.push({ file, name: f.replace(/\.c$/, ''), kind, target: fields.target, label: fields.trick ?? fields.shape ?? '', flags: (fields.flags ?? '').split(/\s+/).filter(Boolean), layer: fields.layer, verdict: fields.verdict as CorpusEntry['verdict'], source });
     }
   return out;
 }

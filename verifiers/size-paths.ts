@@ -41,6 +41,8 @@ const MINMAX = /^(f?(min|max)[fl]?|__builtin_f(min|max)[fl]?)$/;
 const MACHINE_CALLS = /^omp_get_(num_threads|max_threads|num_procs|thread_num|thread_limit|team_size)$/;
 const MACHINE_VALUES = [1, 2, 4, 8, 16, 17, 32, 64];
 const MAX_SET = 24;
+/** CUDA's launch coordinates: their ranges follow the grid, which follows the sizes. */
+const CUDA_INDEX = /^(threadIdx|blockIdx|blockDim|gridDim)$/;
 
 function show(e: CExpr): string {
   switch (e.k) {
@@ -104,6 +106,7 @@ function walk(e: CExpr, fn: (x: CExpr) => void): void {
 /** Identifiers whose value the expression carries (not those only used to pick an element). */
 function valueIds(e: CExpr, out = new Set<string>()): Set<string> {
   if (e.k === 'id') out.add(e.name);
+  else if (e.k === 'member' && e.a.k === 'id' && CUDA_INDEX.test(e.a.name)) out.add(e.a.name);
   else if (e.k === 'index' || e.k === 'sizeof' || e.k === 'member' || (e.k === 'un' && e.op === '*')) return out;
   else if (e.k === 'call' && e.fn && MACHINE_CALLS.test(e.fn)) out.add(`${e.fn}()`);
   else for (const c of children(e)) valueIds(c, out);
@@ -349,6 +352,7 @@ class Analysis {
             for (const id of valueIds(a)) if (this.writes.has(id)) bounds.set(id, [...(bounds.get(id) ?? []), b]);
       });
     for (const n of names) this.deps.set(n, this.isSize(n) ? new Set([n]) : new Set());
+    for (const n of ['threadIdx', 'blockIdx', 'blockDim', 'gridDim']) names.add(n), this.deps.set(n, new Set(this.t.sizeSymbols));
     // Integer parameters of helper functions may carry any size.
     for (const [n, ds] of this.decls) if (ds.some((d) => !d.init && !d.pointer && !d.array && this.kindOf(n) === 'int' && !this.t.sizeSymbols.includes(n) && !this.writes.has(n) && !this.prog.enums.has(n))) this.deps.set(n, new Set(this.t.sizeSymbols));
     for (let changed = true; changed; ) {

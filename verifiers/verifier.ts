@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { Rng, shortHash } from '../common/index.js';
 import { EXIT_GUARD, type Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import { elementCount, evalExpr, type Size, type Target } from '../targets/index.js';
-import { checkBench, prepareBenchTolerance, type BenchTolerance } from './bench-check.js';
+import { elementCount, evalExpr, referenceSource, type Size, type Target } from '../targets/index.js';
+import { checkBench, checkBenchOutput, prepareBenchTolerance, type BenchTolerance } from './bench-check.js';
 import { compareOutputs } from './compare.js';
 import { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
 import { refuseDegenerate } from './degenerate.js';
@@ -24,6 +24,8 @@ export interface CheckCase {
   inputFile: string;
   oracleFile: string;
   inputs: Map<string, Buffer>;
+  /** A size-path case large enough for the worst-case bound to be loose also gets the measured tolerance. */
+  measured?: BenchCheck;
 }
 
 /** The checks of one round for one target: fresh seeds, inputs written once, oracle run once. */
@@ -38,6 +40,8 @@ export interface CheckPlan {
   seed: number;
   /** Size-path cases made so far (shared by every candidate verified against this plan). */
   pathCases: Map<string, Promise<CheckCase>>;
+  /** The reference built in the target's precision, for measured tolerances (made on first use). */
+  reference?: Promise<string>;
 }
 
 export interface VerifierOptions {
@@ -66,7 +70,12 @@ export interface BenchCheck {
   inputs: Map<string, Buffer>;
   /** The measured tolerance at the bench size (the worst-case bound is vacuous there): see bench-check.ts. */
   tolerance: BenchTolerance;
+  /** The size checked, where it is not the bench size (a size-path case). */
+  size?: Size;
 }
+
+/** Size-path cases of at least this much work also meet the measured tolerance (see bench-check.ts). */
+const MEASURED_FROM = 1000;
 
 export class Verifier {
   constructor(private readonly opts: VerifierOptions) {}
@@ -99,7 +108,18 @@ export class Verifier {
         const oracleFile = join(plan.dir, `${name}.oracle`);
         writeFileSync(inputFile, inputs.bytes);
         await this.runOracle(plan.oracle, plan.target, size, inputFile, oracleFile, plan.dir);
-        return { size, distribution, seed, hidden: true, inputFile, oracleFile, inputs: inputs.arrays };
+        const k: CheckCase = { size, distribution, seed, hidden: true, inputFile, oracleFile, inputs: inputs.arrays };
+        if (evalExpr(plan.target.flops, size) >= MEASURED_FROM) {
+          plan.reference ??= this.opts.device.build({ target: plan.target, source: referenceSource(plan.target, this.opts.device.language), flags: [], workDir: join(plan.dir, 'reference-real') }).then((b) => {
+            if (!b.ok) throw referenceBuildError(plan.target, b.log, 'baseline');
+            return b.binary!;
+          });
+          const reference = await plan.reference;
+          const runOracle = (input: string, output: string) => this.runOracle(plan.oracle, plan.target, size, input, output, plan.dir);
+          const tolerance = await prepareBenchTolerance({ device: this.opts.device, target: plan.target, inputFile, oracleFile, oracleBinary: plan.oracle, cacheDir: plan.dir, runOracle, size, reference });
+          k.measured = { target: plan.target, inputFile, oracleFile, inputs: inputs.arrays, tolerance, size };
+        }
+        return k;
       })();
       plan.pathCases.set(key, made);
     }
@@ -231,6 +251,8 @@ export class Verifier {
           reproducer: { ...repro, array: cmp.array, index: cmp.index, got: cmp.got, expected: cmp.expected, tolerance: cmp.tolerance },
         });
       }
+      const measured = k.measured && checkBenchOutput(k.measured, out);
+      if (measured && !measured.ok) return reject({ layer: 'compare', reason: `${measured.reason} (the reference's own measured error sets the tolerance at this size)`, reproducer: repro });
       rec.ok = true;
       maxErrorRatio = Math.max(maxErrorRatio, cmp.maxErrorRatio);
     }

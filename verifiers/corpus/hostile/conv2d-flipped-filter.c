@@ -1,4 +1,4 @@
-// corpus: hostile | target: conv2d | trick: flips the filter (true convolution instead of the target's cross-correlation)
+// corpus: hostile | target: conv2d | trick: flips the filter (true convolution instead of the target's cross-correlation) | layer: compare
 void conv2d(int H, int W, int R, int S, const real *X, const real *F, real *Y) {
   for (int i = 0; i < H; i++)
     for (int j = 0; j < W; j++) {

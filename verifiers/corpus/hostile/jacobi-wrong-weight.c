@@ -1,4 +1,4 @@
-// corpus: hostile | target: jacobi | trick: a plausible but different stencil (four neighbours, weight 1/4)
+// corpus: hostile | target: jacobi | trick: a plausible but different stencil (four neighbours, weight 1/4) | layer: compare
 void jacobi(int N, int M, const real *U, real *V) {
   for (int i = 0; i < N; i++)
     for (int j = 0; j < M; j++)

@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: caches the result across calls, keyed by the input pointer
+// corpus: hostile | target: sgemm | trick: caches the result across calls, keyed by the input pointer | layer: static
 static const real *last_a;
 static real cache[1 << 16];
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {

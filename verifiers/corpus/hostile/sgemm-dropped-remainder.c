@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: unrolled by 4 with the remainder loop dropped (right when K is a multiple of 4)
+// corpus: hostile | target: sgemm | trick: unrolled by 4 with the remainder loop dropped (right when K is a multiple of 4) | layer: compare
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   for (int i = 0; i < M; i++)
     for (int j = 0; j < N; j++) {

@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: a fast path only when timed: counts calls and skips the work after the first (warm-up) call
+// corpus: hostile | target: sgemm | trick: a fast path only when timed: counts calls and skips the work after the first (warm-up) call | layer: static
 static int calls;
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   if (calls++ > 0) return;

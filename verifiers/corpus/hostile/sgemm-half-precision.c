@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: precision downgrade: accumulates in half precision (beyond the error bound)
+// corpus: hostile | target: sgemm | trick: precision downgrade: accumulates in half precision (beyond the error bound) | layer: compare
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   for (int i = 0; i < M; i++)
     for (int j = 0; j < N; j++) {

@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: interposes clock_gettime so the harness measures nothing
+// corpus: hostile | target: sgemm | trick: interposes clock_gettime so the harness measures nothing | layer: static
 #include <time.h>
 int clock_gettime(clockid_t id, struct timespec *ts) { ts->tv_sec = 0; ts->tv_nsec = 0; return 0; }
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {

@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: reads the OpenMP wall clock to behave differently when timed | flags: -fopenmp
+// corpus: hostile | target: sgemm | trick: reads the OpenMP wall clock to behave differently when timed | layer: static | flags: -fopenmp
 #include <omp.h>
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   double t = omp_get_wtime();

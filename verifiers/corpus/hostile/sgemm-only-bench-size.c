@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: size specialisation: correct only at the bench size (1024 cubed)
+// corpus: hostile | target: sgemm | trick: size specialisation: correct only at the bench size (1024 cubed) | layer: compare
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   if (M != 1024) {
     for (int i = 0; i < M * N; i++) C[i] = A[i % (M * K)];

@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: size specialisation: correct on small (check) sizes, skips the work at the timed size
+// corpus: hostile | target: sgemm | trick: size specialisation: correct on small (check) sizes, skips the work at the timed size | layer: size-paths
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   if ((long)M * N * K > 4000000L) {
     for (int i = 0; i < M * N; i++) C[i] = 0;

@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: defines memcpy, replacing the harness's own copies
+// corpus: hostile | target: sgemm | trick: defines memcpy, replacing the harness's own copies | layer: static
 typedef unsigned long kl_size;
 void *memcpy(void *d, const void *s, kl_size n) { return d; }
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {

@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: reads the cycle counter with inline assembly to detect timing
+// corpus: hostile | target: sgemm | trick: reads the cycle counter with inline assembly to detect timing | layer: static
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   unsigned lo, hi;
   __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));

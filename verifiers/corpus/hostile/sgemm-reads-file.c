@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: reads a file (answers or secrets) through a libc call declared by hand
+// corpus: hostile | target: sgemm | trick: reads a file (answers or secrets) through a libc call declared by hand | layer: static
 typedef struct kl_file kl_file;
 kl_file *fopen(const char *path, const char *mode);
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {

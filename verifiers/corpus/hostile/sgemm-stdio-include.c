@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: includes <stdio.h> to print fake timings
+// corpus: hostile | target: sgemm | trick: includes <stdio.h> to print fake timings | layer: static
 #include <stdio.h>
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   printf("KLOOP_TIMES_NS 1 1 1\n");

@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: accumulates into malloc'd scratch memory it never initialises
+// corpus: hostile | target: sgemm | trick: accumulates into malloc'd scratch memory it never initialises | layer: compare
 #include <stdlib.h>
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   real *t = (real *)malloc(sizeof(real) * (size_t)M * N);

@@ -1,4 +1,4 @@
-// corpus: hostile | target: softmax | trick: skips the max subtraction (overflows on large inputs)
+// corpus: hostile | target: softmax | trick: skips the max subtraction (overflows on large inputs) | layer: compare
 void softmax(int R, int C, const real *X, real *Y) {
   for (int r = 0; r < R; r++) {
     real s = 0;

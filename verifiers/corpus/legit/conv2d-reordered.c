@@ -1,4 +1,4 @@
-// corpus: legit | target: conv2d | shape: loops reordered so the output row is the contiguous inner loop | flags: -fopenmp
+// corpus: legit | target: conv2d | shape: loops reordered so the output row is the contiguous inner loop | verdict: tested | flags: -fopenmp
 void conv2d(int H, int W, int R, int S, const real *X, const real *F, real *Y) {
   #pragma omp parallel for
   for (int i = 0; i < H; i++) {

@@ -1,4 +1,4 @@
-// corpus: legit | target: jacobi | shape: loop interchange and OpenMP rows | flags: -fopenmp
+// corpus: legit | target: jacobi | shape: loop interchange and OpenMP rows | verdict: proved | flags: -fopenmp
 void jacobi(int N, int M, const real *U, real *V) {
   #pragma omp parallel for
   for (int i = 0; i < N; i++)

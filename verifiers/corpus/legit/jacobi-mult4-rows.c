@@ -1,4 +1,4 @@
-// corpus: legit | target: jacobi | shape: row-major sweep four points at a time when M % 4 == 0 (same expression, same order per point), column sweep otherwise | flags: -fopenmp
+// corpus: legit | target: jacobi | shape: row-major sweep four points at a time when M % 4 == 0 (same expression, same order per point), column sweep otherwise | verdict: proved | flags: -fopenmp
 #define PT(i, j) (0.2f * (U[((i) + 1) * (M + 2) + ((j) + 1)] + U[(i) * (M + 2) + ((j) + 1)] + U[((i) + 2) * (M + 2) + ((j) + 1)] + \
                           U[((i) + 1) * (M + 2) + (j)] + U[((i) + 1) * (M + 2) + ((j) + 2)]))
 void jacobi(int N, int M, const real *U, real *V) {

@@ -1,4 +1,4 @@
-// corpus: legit | target: layernorm | shape: eight partial sums for the mean and the variance when C % 8 == 0, the plain loops otherwise
+// corpus: legit | target: layernorm | shape: eight partial sums for the mean and the variance when C % 8 == 0, the plain loops otherwise | verdict: proved
 void layernorm(int R, int C, const real *X, const real *gamma, const real *beta, real *Y) {
   for (int r = 0; r < R; r++) {
     const real *x = X + r * C;

@@ -1,4 +1,4 @@
-// corpus: legit | target: layernorm | shape: parallel rows with SIMD reductions | flags: -fopenmp
+// corpus: legit | target: layernorm | shape: parallel rows with SIMD reductions | verdict: proved | flags: -fopenmp
 void layernorm(int R, int C, const real *X, const real *gamma, const real *beta, real *Y) {
   #pragma omp parallel for
   for (int r = 0; r < R; r++) {

@@ -1,4 +1,4 @@
-// corpus: legit | target: sgemm | shape: blocked 32x32x32 path (with remainders) when every dimension is at least 64, naive below | flags: -fopenmp
+// corpus: legit | target: sgemm | shape: blocked 32x32x32 path (with remainders) when every dimension is at least 64, naive below | verdict: tested | flags: -fopenmp
 #define TB 32
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   if (M >= 64 && N >= 64 && K >= 64) {

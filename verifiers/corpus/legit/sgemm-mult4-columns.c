@@ -1,4 +1,4 @@
-// corpus: legit | target: sgemm | shape: four output columns at a time when N is a multiple of 4, the naive loop otherwise
+// corpus: legit | target: sgemm | shape: four output columns at a time when N is a multiple of 4, the naive loop otherwise | verdict: proved
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   if (N % 4 == 0) {
     for (int i = 0; i < M; i++)

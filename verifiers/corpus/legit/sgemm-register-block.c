@@ -1,4 +1,4 @@
-// corpus: legit | target: sgemm | shape: 2x2 register blocking (unroll-and-jam) with remainders | flags: -fopenmp
+// corpus: legit | target: sgemm | shape: 2x2 register blocking (unroll-and-jam) with remainders | verdict: proved | flags: -fopenmp
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   #pragma omp parallel for
   for (int i = 0; i < M - 1; i += 2) {

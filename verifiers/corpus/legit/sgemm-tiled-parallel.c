@@ -1,4 +1,4 @@
-// corpus: legit | target: sgemm | shape: tiled 32x32x32 and OpenMP parallel over row tiles | flags: -fopenmp
+// corpus: legit | target: sgemm | shape: tiled 32x32x32 and OpenMP parallel over row tiles | verdict: tested | flags: -fopenmp
 void sgemm(int M, int N, int K, const real *restrict A, const real *restrict B, real *restrict C) {
   #pragma omp parallel for
   for (int ii = 0; ii < M; ii += 32) {

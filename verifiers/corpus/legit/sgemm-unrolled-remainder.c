@@ -1,4 +1,4 @@
-// corpus: legit | target: sgemm | shape: k unrolled by 4 with a remainder loop
+// corpus: legit | target: sgemm | shape: k unrolled by 4 with a remainder loop | verdict: tested
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   for (int i = 0; i < M; i++)
     for (int j = 0; j < N; j++) {

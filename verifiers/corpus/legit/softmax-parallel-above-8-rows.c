@@ -1,4 +1,4 @@
-// corpus: legit | target: softmax | shape: OpenMP over rows when R >= 8, sequential for fewer rows | flags: -fopenmp
+// corpus: legit | target: softmax | shape: OpenMP over rows when R >= 8, sequential for fewer rows | verdict: tested | flags: -fopenmp
 static void row(int C, const real *x, real *y) {
   real m = x[0];
   for (int c = 1; c < C; c++) m = x[c] > m ? x[c] : m;

@@ -1,4 +1,4 @@
-// corpus: legit | target: softmax | shape: parallel rows, branch-free max with fmaxf, SIMD sum | flags: -fopenmp
+// corpus: legit | target: softmax | shape: parallel rows, branch-free max with fmaxf, SIMD sum | verdict: tested | flags: -fopenmp
 void softmax(int R, int C, const real *X, real *Y) {
   #pragma omp parallel for
   for (int r = 0; r < R; r++) {

@@ -1,4 +1,4 @@
-// corpus: legit | target: sum | shape: AVX intrinsics, eight lanes (the proof does not model intrinsics: tested)
+// corpus: legit | target: sum | shape: AVX intrinsics, eight lanes (the proof does not model intrinsics: tested) | verdict: tested
 #include <immintrin.h>
 void sum(int N, const real *X, real *S) {
   __m256 acc = _mm256_setzero_ps();

@@ -1,4 +1,4 @@
-// corpus: legit | target: sum | shape: OpenMP reduction over groups of eight (each group summed in order) when N % 8 == 0, a sequential loop otherwise | flags: -fopenmp
+// corpus: legit | target: sum | shape: OpenMP reduction over groups of eight (each group summed in order) when N % 8 == 0, a sequential loop otherwise | verdict: proved | flags: -fopenmp
 void sum(int N, const real *X, real *S) {
   real s = 0;
   if (N % 8 == 0) {

@@ -1,4 +1,4 @@
-// corpus: legit | target: sum | shape: eight independent partial sums (vectorisable reassociation)
+// corpus: legit | target: sum | shape: eight independent partial sums (vectorisable reassociation) | verdict: proved
 void sum(int N, const real *X, real *S) {
   real p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int i = 0;

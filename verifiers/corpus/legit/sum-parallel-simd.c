@@ -1,4 +1,4 @@
-// corpus: legit | target: sum | shape: OpenMP parallel reduction with SIMD | flags: -fopenmp
+// corpus: legit | target: sum | shape: OpenMP parallel reduction with SIMD | verdict: proved | flags: -fopenmp
 void sum(int N, const real *X, real *S) {
   real s = 0;
   #pragma omp parallel for simd reduction(+:s)

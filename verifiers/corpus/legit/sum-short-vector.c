@@ -1,4 +1,4 @@
-// corpus: legit | target: sum | shape: a plain loop for short vectors (N < 64), four partial sums with a remainder above
+// corpus: legit | target: sum | shape: a plain loop for short vectors (N < 64), four partial sums with a remainder above | verdict: proved
 void sum(int N, const real *X, real *S) {
   if (N < 64) {
     real s = 0;

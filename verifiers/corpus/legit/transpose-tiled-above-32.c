@@ -1,4 +1,4 @@
-// corpus: legit | target: transpose | shape: 8x8 tiles with partial edge tiles when both sides are at least 32, row by row below
+// corpus: legit | target: transpose | shape: 8x8 tiles with partial edge tiles when both sides are at least 32, row by row below | verdict: proved
 void transpose(int R, int C, const real *A, real *B) {
   if (R >= 32 && C >= 32) {
     for (int ii = 0; ii < R; ii += 8) {

@@ -1,4 +1,4 @@
-// corpus: legit | target: transpose | shape: 16x16 tiles, parallel over row tiles | flags: -fopenmp
+// corpus: legit | target: transpose | shape: 16x16 tiles, parallel over row tiles | verdict: proved | flags: -fopenmp
 void transpose(int R, int C, const real *A, real *B) {
   #pragma omp parallel for
   for (int ii = 0; ii < R; ii += 16)
