@@ -53,7 +53,7 @@ describe('kloop run, end to end on the CPU', () => {
     // every kept winner waits in the review queue, with its evidence and the source it replaced
     const winners = await LowdbStore.file(join(cwd, '.kloop', 'memory.json')).winners({ target: 'jacobi' });
     expect(winners.map((w) => w.candidateId).sort()).toEqual(kept.map((k) => k.id).sort());
-    expect(winners[0].evidence).toMatch(/layers static, race, tests/);
+    expect(winners[0].evidence).toMatch(/layers static, race, size-paths, tests/);
     const runId = dir.split('/').pop();
     const log = execFileSync('git', ['-C', cwd, 'log', '--format=%s', `kloop/${runId}`], { encoding: 'utf8' });
     expect(log).toMatch(/kloop: jacobi \d+\.\d\dx \(95% CI [\d.]+-[\d.]+\) \[(proved|tested)\], ~[\d.]+x over reference \(chained, not measured\)/);
