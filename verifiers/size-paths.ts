@@ -547,8 +547,9 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
               const xl = a.values(x.l);
               const xr = a.values(x.r);
               const cs = xr && !xl ? xr : xl && !xr ? xl : undefined;
-              if (!cs || a.sizeDeps(xr ? x.l : x.r).size === 0) return;
-              add('cmp', cs, xr ? x.l : x.r, e, line);
+              if (!cs) return;
+              // The constant's own operand may carry no size (a pointer: X + 4096 < X + N): the comparison as a whole does.
+              add('cmp', cs, a.sizeDeps(xr ? x.l : x.r).size ? (xr ? x.l : x.r) : { k: 'bin', op: ',', l, r, line }, e, line);
               cs.forEach((c) => Number.isInteger(c) && Math.abs(c) >= 2 && periods.add(Math.abs(c)));
             }
           });
