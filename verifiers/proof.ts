@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Device } from '../devices/index.js';
+import type { BuildResult, Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
 import { evalExpr, type Size, type Target } from '../targets/index.js';
 import { generateProofHarness } from './proof-harness.js';
@@ -17,6 +17,7 @@ export interface ProofResult {
 }
 
 const INTRINSICS = /\b(_mm\d*_\w+|__m(64|128|256|512)[di]?|vld1q?_\w+|vst1q?_\w+|float32x4_t|svfloat32_t)\b/;
+export const usesIntrinsics = (source: string) => INTRINSICS.test(source);
 
 function gcd(a: number, b: number): number {
   return b ? gcd(b, a % b) : a;
@@ -62,17 +63,29 @@ export function proofSizes(t: Target, analysis: SizeAnalysis, pathSizes: Size[],
   return { sizes, period };
 }
 
+export interface ProofBuilds {
+  ref: BuildResult;
+  cand: BuildResult;
+}
+
+/** Build the reference and the candidate over the symbolic type (started early, so the compiles overlap the tests). Never rejects. */
+export function startProofBuilds(device: Device, t: Target, source: string, workDir: string): Promise<ProofBuilds> {
+  const harness = generateProofHarness(t);
+  const safe = (p: Promise<BuildResult>) => p.catch((e: Error): BuildResult => ({ ok: false, log: e.message, ms: 0 }));
+  const ref = safe(device.buildProof({ target: t, source: t.referenceSource, workDir, name: 'reference', harness, header: SYMBOLIC_HEADER }));
+  const cand = safe(device.buildProof({ target: t, source, workDir, name: 'candidate', harness, header: SYMBOLIC_HEADER }));
+  return Promise.all([ref, cand]).then(([r, c]) => ({ ref: r, cand: c }));
+}
+
 /** Bounded proof of equality over the reals: reference and candidate over the symbolic type. */
-export async function boundedProof(device: Device, t: Target, source: string, workDir: string, o: { analysis: SizeAnalysis; pathSizes: Size[]; budget?: number }): Promise<ProofResult> {
+export async function boundedProof(device: Device, t: Target, source: string, workDir: string, o: { analysis: SizeAnalysis; pathSizes: Size[]; budget?: number; builds?: Promise<ProofBuilds> }): Promise<ProofResult> {
   const t0 = performance.now();
   const done = (status: ProofResult['status'], reason: string, sizes: Size[] = []): ProofResult => ({ status, reason, sizes, ms: performance.now() - t0 });
   if (INTRINSICS.test(source)) return done('inapplicable', 'uses SIMD intrinsics, which the symbolic type does not model');
   const plan = proofSizes(t, o.analysis, o.pathSizes, o.budget ?? 3e6);
   if ('tooBig' in plan) return done('inapplicable', plan.tooBig);
-  const harness = generateProofHarness(t);
-  const ref = await device.buildProof({ target: t, source: t.referenceSource, workDir, name: 'reference', harness, header: SYMBOLIC_HEADER });
+  const { ref, cand } = await (o.builds ?? startProofBuilds(device, t, source, workDir));
   if (!ref.ok) return done('inapplicable', 'the reference does not build over the symbolic type');
-  const cand = await device.buildProof({ target: t, source, workDir, name: 'candidate', harness, header: SYMBOLIC_HEADER });
   if (!cand.ok) {
     const first = cand.log.split('\n').find((l) => /error/.test(l))?.trim().slice(0, 200) ?? '';
     return done('inapplicable', `does not build over the symbolic type (${first})`);

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, shortHash } from '../common/index.js';
-import { EXIT_GUARD, type Device } from '../devices/index.js';
+import { EXIT_GUARD, type BuildResult, type Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
 import { elementCount, evalExpr, referenceSource, type Size, type Target } from '../targets/index.js';
 import { checkBench, checkBenchOutput, prepareBenchTolerance, type BenchTolerance } from './bench-check.js';
@@ -10,7 +10,7 @@ import { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
 import { refuseDegenerate } from './degenerate.js';
 import { referenceBuildError, referenceRunError } from './reference-errors.js';
 import { checkOmpRaces, type RaceCheck } from './omp-races.js';
-import { boundedProof } from './proof.js';
+import { boundedProof, startProofBuilds, usesIntrinsics } from './proof.js';
 import { formatSize, hiddenSizes } from './sizes.js';
 import { analyseSizePaths, pathSizes, type PathBudget } from './size-paths.js';
 import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
@@ -226,6 +226,10 @@ export class Verifier {
       return reject({ layer: 'size-paths', reason: `the reference cannot be run at the sizes this kernel's paths need, so they cannot be checked: rejected (fail closed)`, detail: (e as Error).message.slice(0, 2000) });
     }
 
+    // The sanitizer and proof builds are compiles of their own: started now, they overlap the tests.
+    const sanitized = this.opts.sanitizers !== false ? device.buildSanitized({ target, source: c.source, flags: c.flags, workDir: c.workDir }).catch((e: Error): BuildResult => ({ ok: false, log: e.message, ms: 0 })) : undefined;
+    const proofBuilds = this.opts.proof !== false && !device.proofInapplicable && races.ok !== 'unparsed' && !usesIntrinsics(c.source) ? startProofBuilds(device, target, c.source, c.workDir) : undefined;
+
     layers.push('tests');
     const timeoutMs = this.opts.caseTimeoutMs ?? 10_000;
     for (const [i, k] of [...plan.cases, ...extra].entries()) {
@@ -276,7 +280,7 @@ export class Verifier {
 
     if (this.opts.sanitizers !== false) {
       layers.push('sanitizers');
-      const b = await device.buildSanitized({ target, source: c.source, flags: c.flags, workDir: c.workDir });
+      const b = await sanitized!;
       if (b.unavailable) layers[layers.length - 1] = `sanitizers (skipped: ${b.unavailable})`;
       else if (!b.ok) return reject({ layer: 'sanitizer', reason: `does not build for ${device.sanitizerName}`, detail: b.log.slice(-2000) });
       for (const [i, kc] of plan.cases.entries()) {
@@ -296,7 +300,7 @@ export class Verifier {
         ? { status: 'inapplicable' as const, reason: device.proofInapplicable, sizes: [], ms: 0 }
         : races.ok === 'unparsed'
           ? { status: 'inapplicable' as const, reason: `its OpenMP loops could not be analysed for races (${races.why}): tested only`, sizes: [], ms: 0 }
-          : await boundedProof(device, target, c.source, c.workDir, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget });
+          : await boundedProof(device, target, c.source, c.workDir, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget, builds: proofBuilds });
       if (proof.status === 'disproved') return { ...reject({ layer: 'proof', reason: proof.reason }), proof };
     }
     return { status: proof?.status === 'proved' ? 'proved' : 'tested', cases: records, maxErrorRatio, layers, proof };
