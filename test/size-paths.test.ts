@@ -118,3 +118,28 @@ describe('size-dependent paths, read after preprocessing', () => {
     expect(a.periods).toEqual([8]);
   });
 });
+
+describe('size-dependent paths that hide their constant', () => {
+  const body = 'real s = 0; for (int i = 0; i < N; i++) s += X[i]; S[0] = s;';
+  it.each([
+    ['sizeof an array', 'char buf[4096]; if (N > (int)sizeof buf) N /= 16;', 4096],
+    ['libm of a constant', 'if (N > (int)sqrt(16777216.0)) N /= 16;', 4096],
+    ['a float counter', 'float f = 0; for (int k = 0; k < N; k++) f += 1.0f; if (f > 4096.0f) N /= 16;', 4096],
+  ])('%s is a threshold with sizes on both sides', (_n, pre, v) => {
+    const { r } = sizesFor(sum, `${pre}\n${body}`);
+    expect('sizes' in r && r.sizes.some((z) => z.N > v), JSON.stringify(r)).toBe(true);
+  });
+  it.each([
+    ['a struct member', 'struct { int lim; } c = { 4096 }; if (N > c.lim) N /= 16;'],
+    ['a dereferenced pointer', 'static const int lim = 4096; const int *p = &lim; if (N > *p) N /= 16;'],
+    ['a counter compared with a size', 'int lim = 1; for (int k = 0; k < 12; k++) lim *= 2; if (N > lim) N /= 16;'],
+    ['a value read from the inputs', 'if (N > (int)X[0]) N /= 16;'],
+  ])('%s is refused (fail closed)', (_n, pre) => {
+    const { r } = sizesFor(sum, `${pre}\n${body}`);
+    expect('untestable' in r ? r.untestable : JSON.stringify(r)).toMatch(/no static reading can compute/);
+  });
+  it('a loop over a constant range compared with a size-derived remainder is an ordinary boundary', () => {
+    const { r } = sizesFor(sum, 'real s = 0; int i = 0; for (; i + 4 <= N; i += 4) s += X[i] + X[i+1] + X[i+2] + X[i+3]; int rem = N - i; for (int u = 0; u < 4; u++) if (u < rem) s += X[i + u]; S[0] = s;');
+    expect('sizes' in r, JSON.stringify(r)).toBe(true);
+  });
+});

@@ -27,6 +27,8 @@ export interface CDecl {
   type: string;
   pointer: boolean;
   array: boolean;
+  /** An array's extents, as written. */
+  dims?: CExpr[];
   init?: CExpr;
   line: number;
   /** Declared in a for-loop's first clause: `cond` is that loop's condition. */
@@ -328,10 +330,12 @@ export function readProgram(source: string): CProgram {
         }
         const name = r.peek()?.kind === 'id' ? r.next() : undefined;
         let array = false;
+        const dims: CExpr[] = [];
         while (r.is('[')) {
           array = true;
           r.pos++;
-          if (!r.is(']')) prog.exprs.push(r.expr());
+          if (!r.is(']')) prog.exprs.push(r.expr()), dims.push(prog.exprs[prog.exprs.length - 1]);
+          else dims.push({ k: 'other' });
           if (r.is(']')) r.pos++;
         }
         if (r.is('(')) {
@@ -345,7 +349,7 @@ export function readProgram(source: string): CProgram {
           init = r.is('{') ? { k: 'init', items: r.initList() } : r.assign();
           prog.exprs.push(init);
         }
-        if (name) prog.decls.push({ name: name.text, type: type.replace(/\*/g, '').trim(), pointer, array, init, line: name.line, loopCond });
+        if (name) prog.decls.push({ name: name.text, type: type.replace(/\*/g, '').trim(), pointer, array, dims: array ? dims : undefined, init, line: name.line, loopCond });
         if (r.is(',')) r.pos++;
         else break;
       }

@@ -186,6 +186,8 @@ class Analysis {
   private readonly constCache = new Map<string, number[] | undefined | 'busy'>();
   /** Size symbols each name's value derives from. */
   readonly deps = new Map<string, Set<string>>();
+  /** Variables that only count (self plus or times a constant) outside any loop condition. */
+  readonly counters = new Set<string>();
 
   constructor(
     private readonly t: Target,
@@ -277,9 +279,15 @@ class Analysis {
         };
         return ds.every((d) => add(d.init!)) && out.size <= MAX_SET ? [...out] : undefined;
       }
-      case 'call':
+      case 'call': {
         if (e.fn && MACHINE_CALLS.test(e.fn)) return MACHINE_VALUES;
-        return undefined;
+        // libm of constants is a constant
+        const g = e.fn ? libm(e.fn) : undefined;
+        const args = g && e.args.map((x) => this.values(x, true));
+        if (!g || !args || args.some((v) => !v || v.length !== 1)) return undefined;
+        const v = g(...args.map((x) => x![0]));
+        return Number.isFinite(v) ? [v] : undefined;
+      }
       default:
         return undefined;
     }
@@ -287,8 +295,17 @@ class Analysis {
 
   private sizeofName(name: string): number | undefined {
     const ds = this.decls.get(name);
-    if (!ds || ds.length !== 1 || ds[0].array) return undefined;
-    return ds[0].pointer ? 8 : sizeofType(ds[0].type, this.t.real);
+    if (!ds || ds.length !== 1) return undefined;
+    const d = ds[0];
+    if (!d.array) return d.pointer ? 8 : sizeofType(d.type, this.t.real);
+    // sizeof an array: its element size times its constant extents
+    let n = d.pointer ? 8 : sizeofType(d.type, this.t.real);
+    for (const dim of d.dims ?? []) {
+      const v = this.values(dim);
+      if (n === undefined || !v || v.length !== 1) return undefined;
+      n *= v[0];
+    }
+    return n;
   }
 
   isFloat(e: CExpr): boolean {
@@ -308,6 +325,7 @@ class Analysis {
     let out: number[] | undefined;
     const en = this.prog.enums.get(name);
     if (en) out = this.values(en);
+    else if (this.decls.get(name)?.every((d) => d.loopCond)) out = this.loopRange(name);
     else {
       const ds = this.decls.get(name);
       if (ds && !this.writes.has(name) && ds.every((d) => d.init && !d.pointer && !d.array && !d.loopCond)) {
@@ -326,6 +344,26 @@ class Analysis {
     }
     this.constCache.set(name, out);
     return out;
+  }
+
+  /** for (v = c0; v < c1; v += k) with constants: the values v takes (small ranges only). */
+  private loopRange(name: string): number[] | undefined {
+    const out = new Set<number>();
+    for (const w of this.writes.get(name) ?? []) {
+      const step = w.k === 'bin' && (w.op === '+' || w.op === '-') && w.l.k === 'id' && w.l.name === name ? this.values(w.r) : undefined;
+      if (!step || step.length !== 1 || step[0] <= 0 || w.k !== 'bin' || w.op !== '+') return undefined;
+    }
+    for (const d of this.decls.get(name)!) {
+      const c = d.loopCond;
+      const lo = d.init && this.values(d.init);
+      if (!lo || lo.length !== 1 || !c || c.k !== 'bin' || c.l.k !== 'id' || c.l.name !== name || !(c.op === '<' || c.op === '<=')) return undefined;
+      const hi = this.values(c.r);
+      if (!hi || hi.length !== 1) return undefined;
+      const top = c.op === '<' ? hi[0] - 1 : hi[0];
+      if (top - lo[0] > MAX_SET) return undefined;
+      for (let v = lo[0]; v <= top; v++) out.add(v);
+    }
+    return [...out];
   }
 
   /** Definitions of a name: initializers, writes, and its loop's bound. */
@@ -353,6 +391,13 @@ class Analysis {
       });
     for (const n of names) this.deps.set(n, this.isSize(n) ? new Set([n]) : new Set());
     for (const n of ['threadIdx', 'blockIdx', 'blockDim', 'gridDim']) names.add(n), this.deps.set(n, new Set(this.t.sizeSymbols));
+    // A counter (k++, f += 1.0f, lim *= 2 outside any loop condition) counts how often its loop ran:
+    // any size may drive it.
+    const inConds = new Set<string>();
+    for (const c of this.prog.loopConds) valueIds(c, inConds);
+    for (const [n, ws] of this.writes)
+      if (!inConds.has(n) && !this.isPointerName(n) && this.kindOf(n) !== 'other' && !this.constValues(n) && ws.every((w) => w.k === 'bin' && ['+', '-', '*', '<<'].includes(w.op) && w.l.k === 'id' && w.l.name === n && this.values(w.r)))
+        this.counters.add(n), this.deps.set(n, new Set(this.t.sizeSymbols));
     // Integer parameters of helper functions may carry any size.
     for (const [n, ds] of this.decls) if (ds.some((d) => !d.init && !d.pointer && !d.array && this.kindOf(n) === 'int' && !this.t.sizeSymbols.includes(n) && !this.writes.has(n) && !this.prog.enums.has(n))) this.deps.set(n, new Set(this.t.sizeSymbols));
     for (let changed = true; changed; ) {
@@ -389,6 +434,10 @@ class Analysis {
     const out = new Set<string>();
     for (const id of valueIds(e)) for (const s of this.deps.get(id) ?? []) out.add(s);
     return out;
+  }
+
+  isPointerName(name: string): boolean {
+    return !!this.decls.get(name)?.some((d) => d.pointer || d.array);
   }
 
   /** Does the expression involve a variable that is neither constant nor derived from the sizes? */
@@ -555,10 +604,13 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
           });
         const ls = a.sizeDeps(l).size > 0;
         const rs = a.sizeDeps(r).size > 0;
-        const lo = a.opaqueIds(l);
-        const ro = a.opaqueIds(r);
-        if ((ls && ro.length && !rs) || (rs && lo.length && !ls) || (ls && rv === undefined && isDataRead(r)) || (rs && lv === undefined && isDataRead(l)))
-          opaque.push({ line, text: show(e) });
+        // A size against something neither constant nor derived from the sizes (a value built in a
+        // loop, read from memory or a struct, returned by a call): its boundary cannot be chosen.
+        if (ls !== rs && !isPointer(a, ls ? r : l)) opaque.push({ line, text: show(e) });
+        // A counter against a size: how far it counts is not a static value either.
+        const lc = [...valueIds(l)].filter((id) => a.counters.has(id));
+        const rc = [...valueIds(r)].filter((id) => a.counters.has(id));
+        if (ls && rs && (lc.length > 0) !== (rc.length > 0)) opaque.push({ line, text: show(e) });
       }
       return;
     }
@@ -567,7 +619,7 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
     else if (op === '/' && rv) add('div', rv, l, e, line);
     else if (op === '>>' && rv) add('shift', rv, l, e, line);
     else if (op === '&' && (rv || lv)) add('mask', (rv ?? lv)!, rv ? l : r, e, line);
-    else if ((op === '%' || op === '/' || op === '>>' || op === '&') && !rv && a.sizeDeps(l).size > 0 && a.opaqueIds(r).length) opaque.push({ line, text: show(e) });
+    else if ((op === '%' || op === '/' || op === '>>') && !rv && a.sizeDeps(l).size > 0 && a.sizeDeps(r).size === 0 && !a.isFloat(r)) opaque.push({ line, text: show(e) });
   };
   for (const root of [...prog.exprs, ...prog.cases]) walk(root, visit);
   // A size-derived value narrowed to a small integer type wraps: a mask in disguise.
@@ -583,6 +635,20 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
   }
   for (const step of a.steps()) periods.add(step);
   return { paths, opaque, periods: [...periods].filter((c) => c >= 2).sort((x, y) => x - y) };
+}
+
+/** Pointer comparisons (p < end, aliasing checks) say nothing about sizes on their own. */
+function isPointer(a: Analysis, e: CExpr): boolean {
+  const ids = [...valueIds(e)];
+  return ids.length > 0 && ids.every((id) => a.isPointerName(id));
+}
+
+function libm(fn: string): ((...x: number[]) => number) | undefined {
+  const m = /^(?:__builtin_)?(sqrt|cbrt|log|log2|log10|exp|exp2|pow|floor|ceil|round|trunc|fabs|fmin|fmax|abs)[fl]?$/.exec(fn);
+  if (!m) return undefined;
+  const name = { fabs: 'abs', fmin: 'min', fmax: 'max' }[m[1]] ?? m[1];
+  const g = (Math as unknown as Record<string, (...x: number[]) => number>)[name];
+  return typeof g === 'function' ? g : undefined;
 }
 
 function isDataRead(e: CExpr): boolean {
