@@ -103,11 +103,13 @@ export class Verifier {
         const seed = new Rng(plan.seed ^ parseInt(shortHash(key).slice(0, 8), 16)).u32();
         const distribution = DISTRIBUTIONS[plan.pathCases.size % DISTRIBUTIONS.length];
         const inputs = makeInputs(plan.target, size, seed, distribution);
-        const name = `path-${shortHash(key).slice(0, 12)}`;
-        const inputFile = join(plan.dir, `${name}.in`);
-        const oracleFile = join(plan.dir, `${name}.oracle`);
+        // Each case in its own folder: cases are made concurrently, and a sandboxed run owns its folder.
+        const dir = join(plan.dir, `path-${shortHash(key).slice(0, 12)}`);
+        mkdirSync(dir, { recursive: true });
+        const inputFile = join(dir, 'case.in');
+        const oracleFile = join(dir, 'case.oracle');
         writeFileSync(inputFile, inputs.bytes);
-        await this.runOracle(plan.oracle, plan.target, size, inputFile, oracleFile, plan.dir);
+        await this.runOracle(plan.oracle, plan.target, size, inputFile, oracleFile, dir);
         const k: CheckCase = { size, distribution, seed, hidden: true, inputFile, oracleFile, inputs: inputs.arrays };
         if (evalExpr(plan.target.flops, size) >= MEASURED_FROM) {
           plan.reference ??= this.opts.device.build({ target: plan.target, source: referenceSource(plan.target, this.opts.device.language), flags: [], workDir: join(plan.dir, 'reference-real') }).then((b) => {
@@ -115,8 +117,8 @@ export class Verifier {
             return b.binary!;
           });
           const reference = await plan.reference;
-          const runOracle = (input: string, output: string) => this.runOracle(plan.oracle, plan.target, size, input, output, plan.dir);
-          const tolerance = await prepareBenchTolerance({ device: this.opts.device, target: plan.target, inputFile, oracleFile, oracleBinary: plan.oracle, cacheDir: plan.dir, runOracle, size, reference });
+          const runOracle = (input: string, output: string) => this.runOracle(plan.oracle, plan.target, size, input, output, dir);
+          const tolerance = await prepareBenchTolerance({ device: this.opts.device, target: plan.target, inputFile, oracleFile, oracleBinary: plan.oracle, cacheDir: dir, runOracle, size, reference });
           k.measured = { target: plan.target, inputFile, oracleFile, inputs: inputs.arrays, tolerance, size };
         }
         return k;
@@ -226,9 +228,11 @@ export class Verifier {
       return reject({ layer: 'size-paths', reason: `the reference cannot be run at the sizes this kernel's paths need, so they cannot be checked: rejected (fail closed)`, detail: (e as Error).message.slice(0, 2000) });
     }
 
-    // The sanitizer and proof builds are compiles of their own: started now, they overlap the tests.
-    const sanitized = this.opts.sanitizers !== false ? device.buildSanitized({ target, source: c.source, flags: c.flags, workDir: c.workDir }).catch((e: Error): BuildResult => ({ ok: false, log: e.message, ms: 0 })) : undefined;
-    const proofBuilds = this.opts.proof !== false && !device.proofInapplicable && races.ok !== 'unparsed' && !usesIntrinsics(c.source) ? startProofBuilds(device, target, c.source, c.workDir) : undefined;
+    // The sanitizer and proof builds are compiles of their own: started now, they overlap the tests
+    // (each in its own folder: a sandboxed run owns the folder it runs in).
+    const proofDir = join(c.workDir, 'proof');
+    const sanitized = this.opts.sanitizers !== false ? device.buildSanitized({ target, source: c.source, flags: c.flags, workDir: join(c.workDir, 'sanitizer') }).catch((e: Error): BuildResult => ({ ok: false, log: e.message, ms: 0 })) : undefined;
+    const proofBuilds = this.opts.proof !== false && !device.proofInapplicable && races.ok !== 'unparsed' && !usesIntrinsics(c.source) ? startProofBuilds(device, target, c.source, proofDir) : undefined;
 
     layers.push('tests');
     const timeoutMs = this.opts.caseTimeoutMs ?? 10_000;
@@ -300,7 +304,7 @@ export class Verifier {
         ? { status: 'inapplicable' as const, reason: device.proofInapplicable, sizes: [], ms: 0 }
         : races.ok === 'unparsed'
           ? { status: 'inapplicable' as const, reason: `its OpenMP loops could not be analysed for races (${races.why}): tested only`, sizes: [], ms: 0 }
-          : await boundedProof(device, target, c.source, c.workDir, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget, builds: proofBuilds });
+          : await boundedProof(device, target, c.source, proofDir, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget, builds: proofBuilds });
       if (proof.status === 'disproved') return { ...reject({ layer: 'proof', reason: proof.reason }), proof };
     }
     return { status: proof?.status === 'proved' ? 'proved' : 'tested', cases: records, maxErrorRatio, layers, proof };
