@@ -143,3 +143,18 @@ describe('size-dependent paths that hide their constant', () => {
     expect('sizes' in r, JSON.stringify(r)).toBe(true);
   });
 });
+
+describe('sizes through functions', () => {
+  const body = 'real s = 0; for (int i = 0; i < N; i++) s += X[i]; S[0] = s;';
+  it('a leading-zero count is a modelled, monotone function of the size', () => {
+    const { r } = sizesFor(sum, `if (__builtin_clz((unsigned)N) < 20) N /= 16;\n${body}`);
+    expect('sizes' in r && r.sizes.some((z) => z.N >= 4096) && r.sizes.some((z) => z.N < 4096 && z.N > 4000), JSON.stringify(r)).toBe(true);
+  });
+  it.each([
+    ['a helper function of the size', 'static int twice(int n) { return n * 2; }', 'if (twice(N) > 8192) N /= 16;'],
+    ['a population count', '', 'if (__builtin_popcount((unsigned)N) == 1) N /= 16;'],
+  ])('%s compared with a constant is refused (fail closed)', (_n, head, pre) => {
+    const { r } = sizesFor(sum, `${pre}\n${body}`, head);
+    expect('untestable' in r ? r.untestable : JSON.stringify(r)).toMatch(/no static reading can compute/);
+  });
+});

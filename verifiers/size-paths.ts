@@ -476,6 +476,12 @@ class Analysis {
         return FLOAT_TYPE.test(e.type) ? a : (z) => intOf(e.type, a(z));
       }
       case 'call': {
+        const clz = e.fn && /^__builtin_clz(l|ll)?$/.exec(e.fn);
+        if (clz && e.args.length === 1) {
+          const a = this.fn(e.args[0], depth + 1);
+          const bits = clz[1] ? 63 : 31;
+          return a && ((z) => (a(z) > 0 ? bits - Math.floor(Math.log2(a(z))) : bits + 1));
+        }
         // Monotone functions of libm: the side still crosses its constant somewhere.
         const m = e.fn && /^(?:__builtin_)?(sqrt|cbrt|log|log2|log10|log1p|exp|exp2|expm1|floor|ceil|round|trunc|rint|nearbyint|fabs|abs|labs)[fl]?$/.exec(e.fn);
         const a = m && e.args.length === 1 ? this.fn(e.args[0], depth + 1) : undefined;
@@ -564,6 +570,13 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
   const add = (kind: SizePath['kind'], cs: number[], side: CExpr, whole: CExpr, line: number) => {
     const deps = a.sizeDeps(side);
     if (deps.size === 0) return;
+    // A size passed through a function the analysis does not model (a helper's return value,
+    // popcount): where the result crosses the constant is unknown, so no sizes can be chosen.
+    let unmodelled = false;
+    walk(side, (x) => {
+      if (x.k === 'call' && !(x.fn && (MINMAX.test(x.fn) || MACHINE_CALLS.test(x.fn) || libm(x.fn) || /^__builtin_clz(l|ll)?$/.test(x.fn))) && x.args.some((y) => a.sizeDeps(y).size > 0)) unmodelled = true;
+    });
+    if (unmodelled && kind === 'cmp') return void opaque.push({ line, text: show(whole) });
     const f = a.fn(side);
     for (const c of cs) {
       if (kind === 'mod' || kind === 'div') periods.add(Math.abs(Math.trunc(c)));
