@@ -80,7 +80,7 @@ export interface Device {
   /** The candidate and harness built with AddressSanitizer and UndefinedBehaviorSanitizer. */
   buildSanitized(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<BuildResult>;
   /** Reference or candidate built as C++ over the symbolic type, with the proof harness. */
-  buildProof(req: { target: Target; source: string; workDir: string; name: string; harness: string; header: string }): Promise<BuildResult>;
+  buildProof(req: { target: Target; source: string; workDir: string; name: string; harness: string; header: string; /** The candidate's flags: -fopenmp defines _OPENMP there too. */ flags?: string[] }): Promise<BuildResult>;
   /** Run a verification binary (sanitized check, proof) with the candidate's limits. */
   runTool(req: { binary: string; args: string[]; workDir: string; timeoutMs: number; sanitized?: boolean }): Promise<RunResult>;
   /** One check call; `sanitized` for a binary from buildSanitized (no address-space limit, sanitizer options). */

@@ -1,11 +1,47 @@
 import { Rng } from '../common/index.js';
-import { elementCount, type Size, type Target } from '../targets/index.js';
+import { elementCount, evalExpr, type ArrayParam, type Size, type Target } from '../targets/index.js';
 
-/** Input distributions: never all zeros; signed; with exact zeros, heavy tails and large magnitudes. */
-export const DISTRIBUTIONS = ['normal', 'uniform', 'heavy', 'sparse', 'large'] as const;
+/**
+ * Input distributions: never all zeros. The first five are centred near zero (signed; exact zeros,
+ * heavy tails, large magnitudes); the others are inputs users have that those never give:
+ *   offset         mean >> spread (±1000 + N(0,1), the sign per array): cancellation in one-pass formulas;
+ *   positive       all-positive (log-normal): no cancellation to hide a dropped term behind;
+ *   constant-rows  every row of an array one value (a 1-D array is one row): zero variance, ties;
+ *   integer        small integers in [-8, 8] (exact in float): repeats, ties and exact sums;
+ *   tiny           N(0,1) × 1e-30 (float) or 1e-300 (double), a quarter of them subnormal;
+ *   subnormal      every value subnormal (magnitudes log-uniform below the smallest normal).
+ * The oracle's error bound decides every case, whatever the distribution.
+ */
+export const DISTRIBUTIONS = ['normal', 'uniform', 'heavy', 'sparse', 'large', 'offset', 'positive', 'constant-rows', 'integer', 'tiny', 'subnormal'] as const;
 export type Distribution = (typeof DISTRIBUTIONS)[number];
 
-function draw(rng: Rng, d: Distribution): number {
+/**
+ * What timed runs draw from: every distribution but the subnormal ones, whose arithmetic runs in
+ * microcode assists (a measurement of the denormal stall, not of the kernel). Checks draw them all,
+ * so a kernel that behaves otherwise on them is caught there.
+ */
+export const TIMED_DISTRIBUTIONS: readonly Distribution[] = DISTRIBUTIONS.filter((d) => d !== 'tiny' && d !== 'subnormal');
+
+/** Per array: what a distribution needs beyond the generator (an offset's sign, a row's value, the precision). */
+interface ArrayDraw {
+  real: 'float' | 'double';
+  centre: number;
+  rowLength: number;
+  rowValue: number;
+}
+
+const SMALLEST_NORMAL = { float: 2 ** -126, double: 2 ** -1022 };
+const SMALLEST_SUBNORMAL = { float: 2 ** -149, double: 2 ** -1074 };
+
+function subnormal(rng: Rng, real: 'float' | 'double'): number {
+  // log-uniform between 16 × the smallest subnormal and the smallest normal, random sign
+  const lo = Math.log2(SMALLEST_SUBNORMAL[real]) + 4;
+  const hi = Math.log2(SMALLEST_NORMAL[real]);
+  const x = 2 ** (lo + rng.next() * (hi - lo));
+  return rng.next() < 0.5 ? -x : x;
+}
+
+function draw(rng: Rng, d: Distribution, a: ArrayDraw, i: number): number {
   switch (d) {
     case 'normal':
       return rng.normal();
@@ -20,7 +56,26 @@ function draw(rng: Rng, d: Distribution): number {
       return rng.next() < 0.3 ? 0 : rng.normal();
     case 'large':
       return rng.normal() * (rng.next() < 0.1 ? 65536 : 256);
+    case 'offset':
+      return a.centre + rng.normal();
+    case 'positive':
+      return Math.exp(rng.normal());
+    case 'constant-rows':
+      if (i % a.rowLength === 0) a.rowValue = rng.normal();
+      return a.rowValue;
+    case 'integer':
+      return rng.int(-8, 8);
+    case 'tiny':
+      return rng.next() < 0.25 ? subnormal(rng, a.real) : rng.normal() * (a.real === 'float' ? 1e-30 : 1e-300);
+    case 'subnormal':
+      return subnormal(rng, a.real);
   }
+}
+
+/** Elements in one row of an array (all but its first dimension; a 1-D array is one row). */
+function rowLength(a: ArrayParam, size: Size, n: number): number {
+  if (a.shape.length < 2) return Math.max(1, n);
+  return Math.max(1, n / Math.max(1, evalExpr(a.shape[0], size)));
 }
 
 export interface InputSet {
@@ -37,13 +92,25 @@ export function makeInputs(t: Target, size: Size, seed: number, dist: Distributi
     if (a.role === 'out') continue;
     const n = elementCount(a, size);
     const data = t.real === 'float' ? new Float32Array(n) : new Float64Array(n);
+    // (The offset's sign is drawn only for offset data: the other distributions keep their streams.)
+    const ad: ArrayDraw = { real: t.real, centre: dist === 'offset' && rng.next() < 0.5 ? -1000 : 1000, rowLength: rowLength(a, size, n), rowValue: 0 };
     let nonzero = false;
     for (let i = 0; i < n; i++) {
-      data[i] = draw(rng, dist);
+      data[i] = draw(rng, dist, ad, i);
       nonzero ||= data[i] !== 0;
     }
-    if (!nonzero) data[rng.int(0, n - 1)] = 1 + rng.next();
+    if (!nonzero) data[rng.int(0, n - 1)] = dist === 'subnormal' ? subnormal(rng, t.real) : 1 + rng.next();
     arrays.set(a.name, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
   return { bytes: Buffer.concat([...arrays.values()]), arrays };
+}
+
+/**
+ * A distribution for each case of a plan such that every distribution is drawn: a rotation from
+ * the seed, with the cases repeated (cyclically) when there are fewer cases than distributions.
+ * Returns the cases to run, each with its distribution.
+ */
+export function spreadDistributions<T>(cases: readonly T[], seed: number): { item: T; distribution: Distribution }[] {
+  const n = Math.max(cases.length, cases.length ? DISTRIBUTIONS.length : 0);
+  return Array.from({ length: n }, (_, i) => ({ item: cases[i % cases.length], distribution: DISTRIBUTIONS[(i + seed) % DISTRIBUTIONS.length] }));
 }

@@ -5,6 +5,7 @@ import { describeExit } from '../sandboxes/index.js';
 import { evalExpr, type Size, type Target } from '../targets/index.js';
 import { generateProofHarness } from './proof-harness.js';
 import { SYMBOLIC_HEADER } from './symbolic-header.js';
+import { sizeofReal } from './sizeof-real.js';
 import type { SizeAnalysis } from './size-paths.js';
 
 export interface ProofResult {
@@ -69,22 +70,26 @@ export interface ProofBuilds {
 }
 
 /** Build the reference and the candidate over the symbolic type (started early, so the compiles overlap the tests). Never rejects. */
-export function startProofBuilds(device: Device, t: Target, source: string, workDir: string): Promise<ProofBuilds> {
+export function startProofBuilds(device: Device, t: Target, source: string, workDir: string, flags?: string[]): Promise<ProofBuilds> {
   const harness = generateProofHarness(t);
   const safe = (p: Promise<BuildResult>) => p.catch((e: Error): BuildResult => ({ ok: false, log: e.message, ms: 0 }));
   const ref = safe(device.buildProof({ target: t, source: t.referenceSource, workDir, name: 'reference', harness, header: SYMBOLIC_HEADER }));
-  const cand = safe(device.buildProof({ target: t, source, workDir, name: 'candidate', harness, header: SYMBOLIC_HEADER }));
+  const cand = safe(device.buildProof({ target: t, source, workDir, name: 'candidate', harness, header: SYMBOLIC_HEADER, flags }));
   return Promise.all([ref, cand]).then(([r, c]) => ({ ref: r, cand: c }));
 }
 
 /** Bounded proof of equality over the reals: reference and candidate over the symbolic type. */
-export async function boundedProof(device: Device, t: Target, source: string, workDir: string, o: { analysis: SizeAnalysis; pathSizes: Size[]; budget?: number; builds?: Promise<ProofBuilds> }): Promise<ProofResult> {
+export async function boundedProof(device: Device, t: Target, source: string, workDir: string, o: { analysis: SizeAnalysis; pathSizes: Size[]; budget?: number; builds?: Promise<ProofBuilds>; /** The candidate's flags (the same as given to startProofBuilds). */ flags?: string[] }): Promise<ProofResult> {
   const t0 = performance.now();
   const done = (status: ProofResult['status'], reason: string, sizes: Size[] = []): ProofResult => ({ status, reason, sizes, ms: performance.now() - t0 });
   if (INTRINSICS.test(source)) return done('inapplicable', 'uses SIMD intrinsics, which the symbolic type does not model');
+  // The C build defines _OPENMP exactly when -fopenmp is among its flags; unknown flags cannot match it.
+  if (o.flags === undefined && /\b_OPENMP\b/.test(source)) return done('inapplicable', "tests _OPENMP, and the proof was not given the build's flags to define it the same way: tested only");
+  const size = sizeofReal(source);
+  if (size) return done('inapplicable', `takes the size of real or of a value of its type (line ${size.line}), which differs in the proof build (real is a symbolic C++ type there): tested only`);
   const plan = proofSizes(t, o.analysis, o.pathSizes, o.budget ?? 3e6);
   if ('tooBig' in plan) return done('inapplicable', plan.tooBig);
-  const { ref, cand } = await (o.builds ?? startProofBuilds(device, t, source, workDir));
+  const { ref, cand } = await (o.builds ?? startProofBuilds(device, t, source, workDir, o.flags));
   if (!ref.ok) return done('inapplicable', 'the reference does not build over the symbolic type');
   if (!cand.ok) {
     const first = cand.log.split('\n').find((l) => /error/.test(l))?.trim().slice(0, 200) ?? '';

@@ -1,4 +1,5 @@
 import { lex, type Tok } from '../csyntax/index.js';
+import { scanAdversary } from './static-adversary.js';
 
 /** Headers a kernel may include. */
 export const HEADER_ALLOW = new Set(['math.h', 'stddef.h', 'stdint.h', 'stdbool.h', 'float.h', 'limits.h', 'string.h', 'stdlib.h', 'omp.h', 'immintrin.h', 'x86intrin.h', 'xmmintrin.h', 'emmintrin.h', 'pmmintrin.h', 'tmmintrin.h', 'smmintrin.h', 'nmmintrin.h', 'avxintrin.h', 'arm_neon.h', 'assert.h', 'complex.h']);
@@ -63,7 +64,8 @@ export function scanSource(source: string, language: 'c' | 'cuda' = 'c'): GateFi
     if (t.kind === 'id' && BANNED_IDENTIFIERS.has(t.text)) return { line: t.line, what: `uses ${t.text} (no inline assembly, system calls or clock reads in a kernel)` };
     if (cuda && t.kind === 'id' && CUDA_BANNED.test(t.text)) return { line: t.line, what: `uses ${t.text} (no clocks, side streams, events, graphs, callbacks or device-wide state in a CUDA kernel file: launch on the default stream)` };
   }
-  return undefined;
+  // Build-flavour tests, floating-point control, instrumentation switched off (C kernels: see static-adversary.ts).
+  return cuda ? undefined : scanAdversary(toks, PRAGMA_ALLOW);
 }
 
 export interface NmSymbol {

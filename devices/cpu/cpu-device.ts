@@ -153,10 +153,16 @@ export class CpuDevice implements Device {
     return { ok: l.ok, binary: l.ok ? join(workDir, 'kernel-san.bin') : undefined, log: c.log + l.log, ms: c.ms + l.ms };
   }
 
-  async buildProof(req: { target: Target; source: string; workDir: string; name: string; harness: string; header: string }): Promise<BuildResult> {
+  async buildProof(req: { target: Target; source: string; workDir: string; name: string; harness: string; header: string; flags?: string[] }): Promise<BuildResult> {
+    // The proof reads the program the C build compiles: the same target (-march=native, so the ISA
+    // macros agree) and, for -fopenmp, the same _OPENMP (the pragmas stay unexpanded: race-free
+    // loops compute the same in any order; omp_* calls link against libgomp, outside a team).
+    // Macros the other allowed flags set (-ffast-math's) are refused by the static gate instead.
+    // No contraction, so the symbolic type's own arithmetic does not depend on the target.
+    const flags = ['-O1', '-march=native', '-ffp-contract=off', '-std=gnu++17', '-w'];
+    const omp = req.name !== 'reference' && req.flags?.includes('-fopenmp') ? ['-D_OPENMP=201511'] : [];
     // The symbolic header pulls in heavy C++ headers: precompile it once (same flags as its users).
-    const flags = ['-O1', '-std=gnu++17', '-w'];
-    const pch = await this.cache.get('symbolic.hpp.gch', shortHash(req.header, this.opts.compiler.version), async (out) => {
+    const pch = await this.cache.get('symbolic.hpp.gch', shortHash(req.header, flags.join(' '), this.opts.compiler.version), async (out) => {
       writeFileSync(join(out, '..', 'symbolic.hpp'), req.header);
       return this.compile([...flags, '-x', 'c++-header', 'symbolic.hpp', '-o', out], join(out, '..'), true);
     });
@@ -166,9 +172,9 @@ export class CpuDevice implements Device {
       writeFileSync(join(dir, 'symbolic.hpp'), req.header);
       writeFileSync(join(dir, `${req.name}-proof.cpp`), req.source);
       writeFileSync(join(dir, 'proof-harness.cpp'), req.harness);
-      return this.compile([...flags, '-include', header, `${req.name}-proof.cpp`, 'proof-harness.cpp', '-o', out, '-lm'], dir, true);
+      return this.compile([...flags, ...omp, '-include', header, `${req.name}-proof.cpp`, 'proof-harness.cpp', '-o', out, ...(omp.length ? ['-lgomp'] : []), '-lm'], dir, true);
     };
-    if (req.name === 'reference') return this.cache.get('proof-ref.bin', shortHash(req.source, req.harness, req.header, this.opts.compiler.version), (out) => make(join(out, '..'), out));
+    if (req.name === 'reference') return this.cache.get('proof-ref.bin', shortHash(req.source, req.harness, req.header, flags.join(' '), this.opts.compiler.version), (out) => make(join(out, '..'), out));
     const out = join(req.workDir, `${req.name}-proof.bin`);
     const r = await make(req.workDir, out);
     return { ok: r.ok, binary: r.ok ? out : undefined, log: r.log, ms: r.ms };
