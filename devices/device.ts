@@ -55,6 +55,37 @@ export interface TimedRun {
   reason?: string;
 }
 
+/**
+ * A check: the harness gets a fresh random seed per process (see harness-protocol.ts) unless
+ * `seed` is given (reproducing a run); `threads` sets the OpenMP thread count (default: the machine's).
+ */
+export interface CheckRequest {
+  binary: string;
+  target: Target;
+  size: Size;
+  /** One input file, or several: one call each, in order, in the same buffers. */
+  input: string | string[];
+  output: string;
+  workDir: string;
+  timeoutMs: number;
+  sanitized?: boolean;
+  threads?: number;
+  seed?: bigint;
+}
+
+export interface TimeRequest {
+  binary: string;
+  target: Target;
+  size: Size;
+  input: string;
+  output?: string;
+  minMs: number;
+  maxReps: number;
+  workDir: string;
+  timeoutMs: number;
+  seed?: bigint;
+}
+
 /** A place kernels are built and run: the CPU (C, OpenMP) always; NVIDIA GPUs (CUDA) where present. */
 export interface Device {
   readonly kind: DeviceKind;
@@ -83,7 +114,11 @@ export interface Device {
   buildProof(req: { target: Target; source: string; workDir: string; name: string; harness: string; header: string; /** The candidate's flags: -fopenmp defines _OPENMP there too. */ flags?: string[] }): Promise<BuildResult>;
   /** Run a verification binary (sanitized check, proof) with the candidate's limits. */
   runTool(req: { binary: string; args: string[]; workDir: string; timeoutMs: number; sanitized?: boolean }): Promise<RunResult>;
-  /** One check call; `sanitized` for a binary from buildSanitized (no address-space limit, sanitizer options). */
-  check(req: { binary: string; target: Target; size: Size; input: string; output: string; poison: number; workDir: string; timeoutMs: number; sanitized?: boolean }): Promise<RunResult>;
-  time(req: { binary: string; target: Target; size: Size; input: string; output?: string; minMs: number; maxReps: number; workDir: string; timeoutMs: number }): Promise<TimedRun>;
+  /**
+   * One check process: a call per input file, in the same buffers (OUT gets one block per call);
+   * `sanitized` for a binary from buildSanitized (no address-space limit, sanitizer options).
+   */
+  check(req: CheckRequest): Promise<RunResult>;
+  /** A timed run: the same harness, poison, alignment and guard scheme as a check; the machine's thread count. */
+  time(req: TimeRequest): Promise<TimedRun>;
 }

@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { exprToC, type Size, type Target } from '../targets/index.js';
 
 /**
  * The command line every generated harness (CPU or CUDA) takes, and its exit codes:
- *   harness MODE IN OUT POISON MIN_MS MAX_REPS SIZE...
- * MODE is check or time; IN may be "a.in+b.in" (a second call on b's inputs in the same buffers).
+ *   harness MODE IN OUT SEED MIN_MS MAX_REPS SIZE...
+ * MODE is check or time; IN is one input file or a list "a.in+b.in+c.in" (check only: one call per
+ * file, in order, in the same buffers; OUT gets every array after each call, one block per call).
+ * SEED (16 hex digits) is drawn fresh for every process by kloop (a CSPRNG): the harness derives
+ * from it the poison written over outputs before every call, each array's alignment and its guard
+ * zones' contents, the same way in both modes, so a kernel cannot tell a check from a timed run.
  */
 export const GUARD_BYTES = 256;
 /** A write outside an array's bounds (guard zones). */
@@ -14,9 +19,22 @@ export const EXIT_USAGE = 4;
 export const EXIT_CUDA = 5;
 /** No usable GPU: no device or no driver. */
 export const EXIT_NO_GPU = 6;
+/** The kernel wrote to one of its input arrays (read-only during the call), named on stderr. */
+export const EXIT_INPUT_WRITE = 7;
+/** The kernel left the floating-point control state changed (MXCSR, x87 control word), named on stderr. */
+export const EXIT_FPENV = 8;
+/** Most calls one check process makes (IN lists at most this many files). */
+export const MAX_CALLS = 16;
 
-export function harnessArgs(target: Target, mode: 'check' | 'time', input: string, output: string, poison: number, minMs: number, maxReps: number, size: Size): string[] {
-  return [mode, input, output, poison.toString(16), String(minMs), String(maxReps), ...target.sizeSymbols.map((s) => String(size[s]))];
+/** A fresh per-process seed for the harness (poison, alignment, guard contents), from a CSPRNG. */
+export function harnessSeed(): bigint {
+  return randomBytes(8).readBigUInt64BE();
+}
+
+export function harnessArgs(target: Target, mode: 'check' | 'time', input: string | string[], output: string, seed: bigint, minMs: number, maxReps: number, size: Size): string[] {
+  const inputs = typeof input === 'string' ? [input] : input;
+  if (inputs.length < 1 || inputs.length > MAX_CALLS || (mode === 'time' && inputs.length !== 1)) throw new Error(`harness: ${inputs.length} input files for ${mode}`);
+  return [mode, inputs.join('+'), output, seed.toString(16).padStart(16, '0'), String(minMs), String(maxReps), ...target.sizeSymbols.map((s) => String(size[s]))];
 }
 
 /** The kernel's prototype over the target's parameters (`real` is the target's scalar). */
@@ -42,38 +60,49 @@ export const C_NOW_NS = `static double kl_now_ns(void) {
   return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }`;
 
-/** C: the start of main: the command line read into mode, poison, min_ms, max_reps, the size symbols and each array's element count n_<name>. */
+/** C: the harness's generator: splitmix64 over the per-process SEED (nothing a kernel can predict). */
+export const C_RNG = `static uint64_t kl_rng;
+static uint64_t kl_rand(void) {
+  uint64_t z = (kl_rng += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}`;
+
+/** C: an input file opened for reading (exit ${EXIT_USAGE} if it cannot be). */
+export const C_OPEN_INPUT = `static FILE *kl_open_input(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) { fprintf(stderr, "kloop harness: cannot open %s\\n", path); exit(${EXIT_USAGE}); }
+  return f;
+}`;
+
+/**
+ * C: the start of main: the command line read into mode, the generator seeded, min_ms, max_reps,
+ * the size symbols, each array's element count n_<name>, the input files (\`kl_in_paths\`,
+ * \`kl_calls\`) and OUT opened as \`out\` (NULL for "-").
+ */
 export function cMainArgs(t: Target): string {
   const sizes = t.sizeSymbols.map((s, i) => `  int ${s} = atoi(argv[7 + ${i}]);`).join('\n');
   const counts = t.arrays.map((a) => `  long n_${a.name} = ${a.shape.map(exprToC).join(' * ')};`).join('\n');
   return `int main(int argc, char **argv) {
-  if (argc != ${7 + t.sizeSymbols.length}) { fprintf(stderr, "usage: %s check|time IN OUT POISON MIN_MS MAX_REPS ${t.sizeSymbols.join(' ')}\\n", argv[0]); return ${EXIT_USAGE}; }
+  if (argc != ${7 + t.sizeSymbols.length}) { fprintf(stderr, "usage: %s check|time IN[+IN...] OUT SEED MIN_MS MAX_REPS ${t.sizeSymbols.join(' ')}\\n", argv[0]); return ${EXIT_USAGE}; }
   const char *mode = argv[1];
-  uint32_t poison = (uint32_t)strtoul(argv[4], NULL, 16);
+  kl_rng = (uint64_t)strtoull(argv[4], NULL, 16);
   double min_ms = atof(argv[5]);
   int max_reps = atoi(argv[6]);
 ${sizes}
-${counts}`;
+${counts}
+  static char kl_in_list[${MAX_CALLS} * 4096];
+  char *kl_in_paths[${MAX_CALLS}];
+  int kl_calls = 0;
+  snprintf(kl_in_list, sizeof kl_in_list, "%s", argv[2]);
+  for (char *p = kl_in_list; p && kl_calls < ${MAX_CALLS}; ) { kl_in_paths[kl_calls++] = p; p = strchr(p, '+'); if (p) *p++ = 0; }
+  if (strcmp(mode, "check") != 0 && kl_calls != 1) { fprintf(stderr, "kloop harness: a timed run takes one input\\n"); return ${EXIT_USAGE}; }
+  FILE *out = NULL;
+  if (strcmp(argv[3], "-") != 0 && !(out = fopen(argv[3], "wb"))) { fprintf(stderr, "kloop harness: cannot write %s\\n", argv[3]); return ${EXIT_USAGE}; }`;
 }
 
-/** C: IN ("a.in" or "a.in+b.in") opened as \`in\`; \`second\` is b's path or NULL. */
-export const C_OPEN_INPUT = `  char in_path[4096];
-  snprintf(in_path, sizeof in_path, "%s", argv[2]);
-  char *second = strchr(in_path, '+');
-  if (second) *second++ = 0;
-  FILE *in = fopen(in_path, "rb");
-  if (!in) { fprintf(stderr, "kloop harness: cannot open %s\\n", in_path); return ${EXIT_USAGE}; }`;
-
-/** C: b's inputs (\`second\`) opened as \`in\` for the second call. */
-export const C_OPEN_SECOND = `in = fopen(second, "rb");
-      if (!in) { fprintf(stderr, "kloop harness: cannot open %s\\n", second); return ${EXIT_USAGE}; }`;
-
-/** C: OUT opened, the arrays written by \`writes\`, and the end of main. */
-export function cWriteOutputs(writes: string): string {
-  return `  FILE *out = fopen(argv[3], "wb");
-  if (!out) { fprintf(stderr, "kloop harness: cannot write %s\\n", argv[3]); return ${EXIT_USAGE}; }
-  ${writes}
-  fclose(out);
+/** C: the end of main (OUT closed). */
+export const C_END_MAIN = `  if (out) fclose(out);
   return 0;
 }`;
-}

@@ -5,7 +5,7 @@ import { Rng, RwLock, shortHash, UserError } from '../common/index.js';
 import type { Device, DeviceProfile } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
 import { evalExpr, type Target } from '../targets/index.js';
-import { makeInputs, type BenchCheck, type Verifier } from '../verifiers/index.js';
+import { drawBenchInput, makeInputs, type BenchCheck, type Verifier } from '../verifiers/index.js';
 import type { TimingConfig } from './ab-timing.js';
 import type { Emit, KloopEvent, RunOptionsSnapshot, TargetFinal } from './events.js';
 import { measureFinal } from './final-timing.js';
@@ -191,7 +191,8 @@ export class Runner {
       if (!benchInputs.has(target.name)) {
         const file = join(this.dir, 'rounds', `${target.name}-bench.in`);
         mkdirSync(join(this.dir, 'rounds'), { recursive: true });
-        const inputs = makeInputs(target, target.benchSize, 1, 'normal');
+        const draw = drawBenchInput(); // a fresh seed and distribution per run, like a check's
+        const inputs = makeInputs(target, target.benchSize, draw.seed, draw.distribution);
         writeFileSync(file, inputs.bytes);
         benchInputs.set(target.name, file);
         benches.set(target.name, await this.lock.shared(() => d.verifier.prepareBench(target, file, inputs.arrays, join(d.runsDir, '.cache', 'bench'))));

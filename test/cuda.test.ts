@@ -82,7 +82,7 @@ describe('CUDA builds with nvcc (compile-tested; no GPU needed)', () => {
     expect(checkSymbols(parseNm(nm.text), t.fn, 'cuda')).toBeUndefined();
     if (!hasGpu) {
       // Without a GPU the harness names the problem in one line and a distinct exit code.
-      const r = await dev.check({ binary: built[0].binary!, target: t, size: t.checkSizes[0], input: '/dev/null', output: join(dir, 'o'), poison: 0, workDir: join(dir, 'k0'), timeoutMs: 20_000 });
+      const r = await dev.check({ binary: built[0].binary!, target: t, size: t.checkSizes[0], input: '/dev/null', output: join(dir, 'o'), workDir: join(dir, 'k0'), timeoutMs: 20_000 });
       expect(r.exitCode).toBe(EXIT_NO_GPU);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/^kloop harness: CUDA error cudaError\w+ .* while looking for a GPU/);

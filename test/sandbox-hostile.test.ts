@@ -48,7 +48,7 @@ async function attempt(name: string, level: Level) {
   const input = join(cwd, 'in.bin');
   writeFileSync(input, makeInputs(target, { N: 16 }, 1, 'normal').bytes);
   const t0 = performance.now();
-  const r = await device.check({ binary: build.binary!, target, size: { N: 16 }, input, output: join(cwd, 'out.bin'), poison: 0, workDir: cwd, timeoutMs: 3000 });
+  const r = await device.check({ binary: build.binary!, target, size: { N: 16 }, input, output: join(cwd, 'out.bin'), workDir: cwd, timeoutMs: 3000 });
   const ms = performance.now() - t0;
   return { r, ms, runs, cwd, harness: () => readFileSync(join(runs, 'cache', cacheHarness, 'harness.c'), 'utf8') === harnessBefore, root };
 }

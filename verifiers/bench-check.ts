@@ -156,7 +156,7 @@ export async function prepareBenchTolerance(o: {
     // Written in the run's own folder (the only one a sandboxed run may write), then moved.
     const tmp = join(buildDir, 'ref.out');
     rmSync(tmp, { force: true });
-    const r = await device.check({ binary: built.binary!, target, size, input: inFile, output: tmp, poison: 0x7fc0dead, workDir: buildDir, timeoutMs: 900_000 });
+    const r = await device.check({ binary: built.binary!, target, size, input: inFile, output: tmp, workDir: buildDir, timeoutMs: 900_000 });
     if (r.exitCode !== 0 || r.timedOut) throw new Error(`the reference of ${target.name} failed at ${o.size ? JSON.stringify(size) : 'the bench size'} (${describeExit(r)}): ${r.stderr.slice(0, 500)}`);
     renameSync(tmp, outFile);
   };
@@ -275,7 +275,7 @@ export async function checkBench(device: Device, bench: BenchCheck, outputFile: 
   if (!run) return { ok: false, reason: `${bench.target.name} has inout arrays: its bench check needs the binary for one fresh call` };
   const out = join(run.workDir, 'bench-call.out');
   rmSync(out, { force: true });
-  const r = await device.check({ binary: run.binary, target: bench.target, size: bench.target.benchSize, input: bench.inputFile, output: out, poison: 0x7fc0dead, workDir: run.workDir, timeoutMs: 900_000 });
+  const r = await device.check({ binary: run.binary, target: bench.target, size: bench.target.benchSize, input: bench.inputFile, output: out, workDir: run.workDir, timeoutMs: 900_000 });
   if (r.exitCode !== 0 || r.timedOut) return { ok: false, reason: `one call at the bench size ${describeExit(r)}` };
   return checkBenchOutput(bench, out);
 }

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { Device, DeviceProfile } from '../devices/index.js';
 import { evalExpr, type Target } from '../targets/index.js';
-import { makeInputs } from './inputs.js';
+import { randomInt } from 'node:crypto';
+import { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
 import type { Verdict } from './verdict.js';
 import type { BenchCheck, CheckPlan, Verifier } from './verifier.js';
 import { writeFileSync } from 'node:fs';
@@ -12,9 +13,21 @@ export interface GateResult {
   gflops?: number;
 }
 
-/** Prepare the bench-size input and oracle for `runGate` (once per target). */
-export async function prepareGateBench(verifier: Verifier, target: Target, dir: string): Promise<BenchCheck> {
-  const inputs = makeInputs(target, target.benchSize, 1, 'normal');
+/**
+ * The bench input of one run: a random seed and a distribution picked per run (a CSPRNG), so a
+ * timed run's inputs are as unpredictable as a check's; its oracle and measured tolerance follow it
+ * (cached by content).
+ */
+export function drawBenchInput(): { seed: number; distribution: Distribution } {
+  // Not the subnormal distributions: their arithmetic runs in microcode assists, so the run would
+  // time the denormal stall, not the kernel (checks draw them).
+  const timed = DISTRIBUTIONS.filter((d) => !['tiny', 'subnormal'].includes(d));
+  return { seed: randomInt(1, 2 ** 32 - 1), distribution: timed[randomInt(timed.length)] };
+}
+
+/** Prepare the bench-size input and oracle for `runGate` (once per target); `draw` fixes seed and distribution (tests). */
+export async function prepareGateBench(verifier: Verifier, target: Target, dir: string, draw = drawBenchInput()): Promise<BenchCheck> {
+  const inputs = makeInputs(target, target.benchSize, draw.seed, draw.distribution);
   const file = join(dir, `${target.name}-bench.in`);
   writeFileSync(file, inputs.bytes);
   return verifier.prepareBench(target, file, inputs.arrays, join(dir, 'bench-oracle'));

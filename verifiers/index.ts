@@ -1,4 +1,4 @@
-export { Verifier, type BenchCheck, type Candidate, type CheckCase, type CheckPlan, type VerifierOptions } from './verifier.js';
+export { CHECK_THREADS, Verifier, type BenchCheck, type Candidate, type CheckCase, type CheckPlan, type VerifierOptions } from './verifier.js';
 export { boundedProof, proofSizes, type ProofResult } from './proof.js';
 export { analyseSizePaths, pathSizes, type PathBudget, type SizeAnalysis, type SizePath } from './size-paths.js';
 export { checkSymbols, parseNm, scanSource, HEADER_ALLOW } from './static-gate.js';
@@ -11,7 +11,7 @@ export { BENCH_FACTOR, checkBench, checkBenchOutput, needsFreshCall, prepareBenc
 export { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
 export { hiddenSizes, formatSize } from './sizes.js';
 export { trackedHeader } from './tracked-header.js';
-export { prepareGateBench, runGate, type GateResult } from './gate.js';
+export { drawBenchInput, prepareGateBench, runGate, type GateResult } from './gate.js';
 export { CORPUS_DIR, loadCorpus, type CorpusEntry } from './corpus.js';
 export { firstCompilerError, referenceBuildError, referenceRunError } from './reference-errors.js';
 export { refuseDegenerate } from './degenerate.js';

@@ -4,7 +4,7 @@ import type { Distribution } from './inputs.js';
 import type { ProofResult } from './proof.js';
 
 /** Which gate stopped a candidate. */
-export type Layer = 'build' | 'static' | 'race' | 'size-paths' | 'run' | 'bounds' | 'inputs' | 'compare' | 'determinism' | 'stale-state' | 'sanitizer' | 'proof' | 'timed-output' | 'roofline';
+export type Layer = 'build' | 'static' | 'race' | 'size-paths' | 'run' | 'bounds' | 'inputs' | 'compare' | 'determinism' | 'stale-state' | 'fp-env' | 'sanitizer' | 'proof' | 'timed-output' | 'roofline';
 
 export interface CaseRecord {
   size: Size;
@@ -14,12 +14,18 @@ export interface CaseRecord {
   hidden: boolean;
   ok: boolean;
   ms: number;
+  /** OpenMP threads the case ran with (absent: the machine's count). */
+  threads?: number;
 }
 
 export interface Reproducer {
   size: Size;
   seed: number;
   distribution: Distribution;
+  /** OpenMP threads of the failing run (absent: the machine's count). */
+  threads?: number;
+  /** The harness's per-process seed (poison, alignment, guard contents), hex. */
+  harnessSeed?: string;
   array?: string;
   index?: number[];
   got?: number;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, shortHash } from '../common/index.js';
-import { EXIT_GUARD, type BuildResult, type Device } from '../devices/index.js';
+import { harnessSeed, type BuildResult, type Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
 import { elementCount, evalExpr, referenceSource, type Size, type Target } from '../targets/index.js';
 import { checkBench, checkBenchOutput, prepareBenchTolerance, type BenchTolerance } from './bench-check.js';
@@ -15,6 +15,8 @@ import { formatSize, hiddenSizes } from './sizes.js';
 import { analyseSizePaths, pathSizes, type PathBudget } from './size-paths.js';
 import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
 import type { CaseRecord, Verdict } from './verdict.js';
+import { harnessFailure } from './harness-exit.js';
+import { outputBlocks, staleCalls, type CallInput } from './stale-calls.js';
 
 export interface CheckCase {
   size: Size;
@@ -32,8 +34,11 @@ export interface CheckCase {
 export interface CheckPlan {
   target: Target;
   cases: CheckCase[];
-  /** A second input at the size of `cases[staleOf]`, for the stale-state check. */
-  stale: { of: number; inputFile: string; oracleFile: string; inputs: Map<string, Buffer> };
+  /**
+   * Fresh inputs at the size of `cases[of]` for the stale-state check (each with its oracle): this
+   * one, then `more` (at least 2), all called in one process in the same buffers (see stale-calls.ts).
+   */
+  stale: { of: number; inputFile: string; oracleFile: string; inputs: Map<string, Buffer>; more: CallInput[] };
   /** What size-path cases are made from: the oracle, the plan's folder and seed. */
   oracle: string;
   dir: string;
@@ -73,6 +78,12 @@ export interface BenchCheck {
   /** The size checked, where it is not the bench size (a size-path case). */
   size?: Size;
 }
+
+/**
+ * OpenMP thread counts the check cases cycle through: one thread, the machine's count (undefined),
+ * and more threads than any test machine has cores, so paths taken only at some thread counts run.
+ */
+export const CHECK_THREADS: readonly (number | undefined)[] = [1, undefined, 17];
 
 /** Size-path cases of at least this much work also meet the measured tolerance (see bench-check.ts). */
 const MEASURED_FROM = 1000;
@@ -129,7 +140,7 @@ export class Verifier {
   }
 
   private async runOracle(binary: string, target: Target, size: Size, input: string, output: string, dir: string): Promise<void> {
-    const r = await this.opts.device.check({ binary, target, size, input, output, poison: 0, workDir: dir, timeoutMs: 600_000 });
+    const r = await this.opts.device.check({ binary, target, size, input, output, workDir: dir, timeoutMs: 600_000 });
     if (r.exitCode !== 0) throw referenceRunError(target, size, describeExit(r), r.stderr, 'oracle');
   }
 
@@ -155,9 +166,17 @@ export class Verifier {
     // target's outputs depend on its inputs at all.
     const big = cases.reduce((b, c, i) => (target.arrays.reduce((n, a) => n + elementCount(a, c.size), 0) > target.arrays.reduce((n, a) => n + elementCount(a, cases[b].size), 0) ? i : b), 0);
     const alt = makeInputs(target, cases[big].size, rng.u32(), 'normal');
-    const stale = { of: big, inputFile: join(dir, 'stale.in'), oracleFile: join(dir, 'stale.oracle'), inputs: alt.arrays };
+    const stale = { of: big, inputFile: join(dir, 'stale.in'), oracleFile: join(dir, 'stale.oracle'), inputs: alt.arrays, more: [] as CallInput[] };
     writeFileSync(stale.inputFile, alt.bytes);
     await this.runOracle(oracle.binary!, target, cases[big].size, stale.inputFile, stale.oracleFile, dir);
+    // More fresh inputs for the stale-state check's consecutive calls, each with its own oracle.
+    for (let j = 1; j <= 2; j++) {
+      const more = makeInputs(target, cases[big].size, rng.u32(), DISTRIBUTIONS[(seed + j) % DISTRIBUTIONS.length]);
+      const call = { inputFile: join(dir, `stale${j}.in`), oracleFile: join(dir, `stale${j}.oracle`), inputs: more.arrays };
+      writeFileSync(call.inputFile, more.bytes);
+      await this.runOracle(oracle.binary!, target, cases[big].size, call.inputFile, call.oracleFile, dir);
+      stale.more.push(call);
+    }
     refuseDegenerate(target, cases, stale);
     return { target, cases, stale, oracle: oracle.binary!, dir, seed, pathCases: new Map() };
   }
@@ -236,19 +255,22 @@ export class Verifier {
 
     layers.push('tests');
     const timeoutMs = this.opts.caseTimeoutMs ?? 10_000;
+    // The cycle is turned so that the determinism check's case runs at the machine's count (an OpenMP
+    // reduction over more than two threads combines in arrival order: not bit-reproducible).
+    const n = CHECK_THREADS.length;
+    const threadsOf = (i: number) => CHECK_THREADS[(((i - plan.stale.of + 1) % n) + n) % n];
+    const seeds: bigint[] = [];
     for (const [i, k] of [...plan.cases, ...extra].entries()) {
       const out = join(c.workDir, `check${i}.out`);
-      const poison = i % 2 === 0 ? 0x7fc0dead : new Rng(k.seed).u32();
-      const r = await device.check({ binary: c.binary, target, size: k.size, input: k.inputFile, output: out, poison, workDir: c.workDir, timeoutMs });
-      const rec: CaseRecord = { size: k.size, distribution: k.distribution, seed: k.seed, hidden: k.hidden, ok: false, ms: r.wallMs };
+      const threads = threadsOf(i);
+      const seed = harnessSeed();
+      seeds.push(seed);
+      const r = await device.check({ binary: c.binary, target, size: k.size, input: k.inputFile, output: out, workDir: c.workDir, timeoutMs, threads, seed });
+      const rec: CaseRecord = { size: k.size, distribution: k.distribution, seed: k.seed, hidden: k.hidden, ok: false, ms: r.wallMs, threads };
       records.push(rec);
-      const repro = { size: k.size, seed: k.seed, distribution: k.distribution };
-      if (r.exitCode === EXIT_GUARD) return reject({ layer: 'bounds', reason: r.stderr.trim().split('\n').pop()!, reproducer: repro });
-      if (r.exitCode !== 0 || r.timedOut) {
-        // A CUDA error names the failing call ("kloop harness: CUDA error cudaErrorIllegalAddress (...) while running the kernel").
-        const named = /kloop harness: (CUDA error .*)/.exec(r.stderr)?.[1];
-        return reject({ layer: 'run', reason: `the kernel ${describeExit(r)} at ${formatSize(k.size)}${named ? `: ${named}` : ''}`, detail: r.stderr.slice(0, 4000), reproducer: repro });
-      }
+      const repro = { size: k.size, seed: k.seed, distribution: k.distribution, threads, harnessSeed: seed.toString(16) };
+      const failed = harnessFailure(r, formatSize(k.size));
+      if (failed) return reject({ ...failed, reproducer: repro });
       const cmp = compareOutputs(target, k.size, k.inputs, readFileSync(out), readFileSync(k.oracleFile));
       if (!cmp.ok) {
         if (cmp.kind === 'mutated-input') return reject({ layer: 'inputs', reason: `input ${cmp.array} was modified (element ${cmp.index})`, reproducer: { ...repro, array: cmp.array } });
@@ -265,34 +287,54 @@ export class Verifier {
       maxErrorRatio = Math.max(maxErrorRatio, cmp.maxErrorRatio);
     }
 
-    // The same input again, in a fresh process: bit-identical, unless the target allows otherwise.
+    // The same input again, in a fresh process (same thread count, same harness seed so the same
+    // alignment): bit-identical, unless the target allows otherwise.
     const s = plan.stale;
     const k = plan.cases[s.of];
     if (!target.nondeterministic) {
       layers.push('determinism');
       const again = join(c.workDir, 'again.out');
-      const r = await device.check({ binary: c.binary, target, size: k.size, input: k.inputFile, output: again, poison: 0x7fc0beef, workDir: c.workDir, timeoutMs });
+      const r = await device.check({ binary: c.binary, target, size: k.size, input: k.inputFile, output: again, workDir: c.workDir, timeoutMs, threads: threadsOf(s.of), seed: seeds[s.of] });
       if (r.exitCode !== 0 || !readFileSync(again).equals(readFileSync(join(c.workDir, `check${s.of}.out`))))
-        return reject({ layer: 'determinism', reason: `the same input gave different outputs in two runs at ${formatSize(k.size)} (a race or a read of uninitialised memory)`, reproducer: { size: k.size, seed: k.seed, distribution: k.distribution } });
+        return reject({ layer: 'determinism', reason: `the same input gave different outputs in two runs at ${formatSize(k.size)} (a race or a read of uninitialised memory)`, reproducer: { size: k.size, seed: k.seed, distribution: k.distribution, threads: threadsOf(s.of) } });
     }
-    // Two calls in one process, the second on new inputs in the same buffers: stale state shows.
+    // Consecutive calls in one process, in the same buffers: fresh inputs, then earlier ones again.
+    // Every call must be right for its own input: state kept between calls (a memo, heap residue) shows.
     layers.push('stale-state');
-    const twice = join(c.workDir, 'twice.out');
-    const r2 = await device.check({ binary: c.binary, target, size: k.size, input: `${k.inputFile}+${s.inputFile}`, output: twice, poison: 0x7fc0f00d, workDir: c.workDir, timeoutMs });
-    const cmp2 = r2.exitCode === 0 ? compareOutputs(target, k.size, s.inputs, readFileSync(twice), readFileSync(s.oracleFile)) : undefined;
-    if (!cmp2?.ok) return reject({ layer: 'stale-state', reason: `a second call on new inputs in the same buffers gave wrong results at ${formatSize(k.size)} (state kept between calls)`, reproducer: { size: k.size, seed: k.seed, distribution: k.distribution } });
+    const calls = staleCalls({ inputFile: k.inputFile, oracleFile: k.oracleFile, inputs: k.inputs }, [s, ...s.more]);
+    const many = join(c.workDir, 'calls.out');
+    const r2 = await device.check({ binary: c.binary, target, size: k.size, input: calls.map((x) => x.inputFile), output: many, workDir: c.workDir, timeoutMs: timeoutMs * 2 });
+    const staleRepro = { size: k.size, seed: k.seed, distribution: k.distribution };
+    const failed2 = harnessFailure(r2, formatSize(k.size));
+    if (failed2) return reject({ ...failed2, layer: failed2.layer === 'run' ? 'stale-state' : failed2.layer, reproducer: staleRepro });
+    const blocks = outputBlocks(target, k.size, readFileSync(many), calls.length);
+    for (const [j, call] of calls.entries()) {
+      const cmp2 = compareOutputs(target, k.size, call.inputs, blocks[j], readFileSync(call.oracleFile));
+      if (!cmp2.ok) return reject({ layer: 'stale-state', reason: `call ${j + 1} of ${calls.length} in one process (inputs loaded into the same buffers) gave wrong results at ${formatSize(k.size)} (state kept between calls)`, reproducer: staleRepro });
+    }
 
     if (this.opts.sanitizers !== false) {
       layers.push('sanitizers');
       const b = await sanitized!;
       if (b.unavailable) layers[layers.length - 1] = `sanitizers (skipped: ${b.unavailable})`;
       else if (!b.ok) return reject({ layer: 'sanitizer', reason: `does not build for ${device.sanitizerName}`, detail: b.log.slice(-2000) });
+      // Every planned case, hidden sizes included; the outputs are compared like any check's.
       for (const [i, kc] of plan.cases.entries()) {
-        if (kc.hidden || b.unavailable) continue;
-        const r = await device.check({ binary: b.binary!, target, size: kc.size, input: kc.inputFile, output: join(c.workDir, `san${i}.out`), poison: 0x7fc0dead, workDir: c.workDir, timeoutMs: timeoutMs * 6, sanitized: true });
+        if (b.unavailable) break;
+        const out = join(c.workDir, `san${i}.out`);
+        const threads = threadsOf(i);
+        const r = await device.check({ binary: b.binary!, target, size: kc.size, input: kc.inputFile, output: out, workDir: c.workDir, timeoutMs: timeoutMs * 6, sanitized: true, threads });
+        const repro = { size: kc.size, seed: kc.seed, distribution: kc.distribution, threads };
         if (r.exitCode !== 0) {
+          const failed = harnessFailure(r, formatSize(kc.size));
+          if (failed && failed.layer !== 'run') return reject({ ...failed, reproducer: repro });
           const report = r.stderr.split('\n').find((l) => /ERROR: AddressSanitizer|runtime error|SUMMARY|^=+ (Invalid|Race|Uninitialized|Error|.*hazard|Program hit)/.test(l))?.trim() ?? `${describeExit(r)}`;
-          return reject({ layer: 'sanitizer', reason: report.slice(0, 300), detail: r.stderr.slice(0, 4000), reproducer: { size: kc.size, seed: kc.seed, distribution: kc.distribution } });
+          return reject({ layer: 'sanitizer', reason: report.slice(0, 300), detail: r.stderr.slice(0, 4000), reproducer: repro });
+        }
+        const cmp = compareOutputs(target, kc.size, kc.inputs, readFileSync(out), readFileSync(kc.oracleFile));
+        if (!cmp.ok) {
+          const what = cmp.kind === 'wrong-output' ? `wrong ${cmp.array}[${cmp.index.join('][')}]: got ${cmp.got}, expected ${cmp.expected} ± ${cmp.tolerance.toExponential(2)}` : cmp.kind === 'mutated-input' ? `input ${cmp.array} was modified (element ${cmp.index})` : cmp.detail;
+          return reject({ layer: cmp.kind === 'mutated-input' ? 'inputs' : 'compare', reason: `${what} in the sanitizer build (${device.sanitizerName})`, reproducer: repro });
         }
       }
     }

@@ -8,10 +8,10 @@ import { describeExit } from '../../sandboxes/index.js';
 import type { Size, Target } from '../../targets/index.js';
 import { trackedHeader } from '../../verifiers/tracked-header.js';
 import { harnessBuildError } from '../../verifiers/reference-errors.js';
-import type { BuildResult, Device, DeviceProfile, Fingerprint, TimedRun } from '../device.js';
+import type { BuildResult, CheckRequest, Device, DeviceProfile, Fingerprint, TimedRun, TimeRequest } from '../device.js';
 import type { Compiler } from './compiler.js';
 import { BuildCache } from '../build-cache.js';
-import { harnessArgs, numbersAfter } from '../harness-protocol.js';
+import { harnessArgs, harnessSeed, numbersAfter } from '../harness-protocol.js';
 import { generateHarness, prelude } from './harness.js';
 import { mainFileLines } from '../preprocessed.js';
 import { PEAK_SOURCE } from './peak-source.js';
@@ -65,8 +65,8 @@ export class CpuDevice implements Device {
     return [this.opts.cacheDir, ...(this.opts.readOnly ?? [])];
   }
 
-  private env(): Record<string, string> {
-    return { OMP_NUM_THREADS: String(this.threads), OMP_WAIT_POLICY: 'PASSIVE' };
+  private env(threads = this.threads): Record<string, string> {
+    return { OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' };
   }
 
   private async compile(args: string[], workDir: string, cxx = false): Promise<{ ok: boolean; log: string; ms: number }> {
@@ -180,35 +180,35 @@ export class CpuDevice implements Device {
     return { ok: r.ok, binary: r.ok ? out : undefined, log: r.log, ms: r.ms };
   }
 
-  runTool(req: { binary: string; args: string[]; workDir: string; timeoutMs: number; sanitized?: boolean }): Promise<RunResult> {
-    const limits = this.runLimits(req.timeoutMs);
+  runTool(req: { binary: string; args: string[]; workDir: string; timeoutMs: number; sanitized?: boolean; threads?: number }): Promise<RunResult> {
+    const limits = this.runLimits(req.timeoutMs, 1024, req.threads);
     // AddressSanitizer reserves terabytes of shadow address space: no address-space limit there.
     if (req.sanitized) delete limits.addressSpaceMb;
-    const env = { ...this.env(), ...(req.sanitized ? { ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=0:exitcode=23', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1:exitcode=23' } : {}) };
+    const env = { ...this.env(req.threads), ...(req.sanitized ? { ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=0:exitcode=23', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1:exitcode=23' } : {}) };
     return this.opts.sandbox.run({ cmd: req.binary, args: req.args, cwd: req.workDir, env, limits, readOnly: this.readOnly() });
   }
 
-  private runLimits(timeoutMs: number, fileSizeMb = 1024): Limits {
-    return { timeoutMs, cpuSeconds: Math.ceil((timeoutMs / 1000) * this.threads) + 1, addressSpaceMb: this.opts.memoryMb ?? 8192, fileSizeMb, openFiles: 64 };
+  private runLimits(timeoutMs: number, fileSizeMb = 1024, threads = this.threads): Limits {
+    return { timeoutMs, cpuSeconds: Math.ceil((timeoutMs / 1000) * Math.max(threads, this.threads)) + 1, addressSpaceMb: this.opts.memoryMb ?? 8192, fileSizeMb, openFiles: 64 };
   }
 
-  check(req: { binary: string; target: Target; size: Size; input: string; output: string; poison: number; workDir: string; timeoutMs: number; sanitized?: boolean }): Promise<RunResult> {
-    const args = harnessArgs(req.target, 'check', req.input, req.output, req.poison, 0, 1, req.size);
-    if (req.sanitized) return this.runTool({ binary: req.binary, args, workDir: req.workDir, timeoutMs: req.timeoutMs, sanitized: true });
+  check(req: CheckRequest): Promise<RunResult> {
+    const args = harnessArgs(req.target, 'check', req.input, req.output, req.seed ?? harnessSeed(), 0, 1, req.size);
+    if (req.sanitized) return this.runTool({ binary: req.binary, args, workDir: req.workDir, timeoutMs: req.timeoutMs, sanitized: true, threads: req.threads });
     return this.opts.sandbox.run({
       cmd: req.binary,
       args,
       cwd: req.workDir,
-      env: this.env(),
-      limits: this.runLimits(req.timeoutMs, 256),
+      env: this.env(req.threads),
+      limits: this.runLimits(req.timeoutMs, 256, req.threads),
       readOnly: this.readOnly(),
     });
   }
 
-  async time(req: { binary: string; target: Target; size: Size; input: string; output?: string; minMs: number; maxReps: number; workDir: string; timeoutMs: number }): Promise<TimedRun> {
+  async time(req: TimeRequest): Promise<TimedRun> {
     const run = await this.opts.sandbox.run({
       cmd: req.binary,
-      args: harnessArgs(req.target, 'time', req.input, req.output ?? '-', 0x7fc00000, req.minMs, req.maxReps, req.size),
+      args: harnessArgs(req.target, 'time', req.input, req.output ?? '-', req.seed ?? harnessSeed(), req.minMs, req.maxReps, req.size),
       cwd: req.workDir,
       env: this.env(),
       limits: this.runLimits(req.timeoutMs),

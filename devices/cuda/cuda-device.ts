@@ -4,9 +4,9 @@ import { shortHash } from '../../common/index.js';
 import type { Limits, RunResult, Sandbox } from '../../sandboxes/index.js';
 import { describeExit } from '../../sandboxes/index.js';
 import type { Size, Target } from '../../targets/index.js';
-import type { BuildResult, Device, DeviceProfile, Fingerprint, TimedRun } from '../device.js';
+import type { BuildResult, CheckRequest, Device, DeviceProfile, Fingerprint, TimedRun, TimeRequest } from '../device.js';
 import { BuildCache } from '../build-cache.js';
-import { harnessArgs, numbersAfter } from '../harness-protocol.js';
+import { harnessArgs, harnessSeed, numbersAfter } from '../harness-protocol.js';
 import { EMULATED_CUDA_RUNTIME, rewriteLaunches } from './emulation.js';
 import { cudaFlagsAllowed } from './flags.js';
 import { cudaPrelude, generateCudaHarness } from './harness.js';
@@ -170,14 +170,14 @@ export class CudaDevice implements Device {
     return last!;
   }
 
-  check(req: { binary: string; target: Target; size: Size; input: string; output: string; poison: number; workDir: string; timeoutMs: number; sanitized?: boolean }): Promise<RunResult> {
-    const args = harnessArgs(req.target, 'check', req.input, req.output, req.poison, 0, 1, req.size);
+  check(req: CheckRequest): Promise<RunResult> {
+    const args = harnessArgs(req.target, 'check', req.input, req.output, req.seed ?? harnessSeed(), 0, 1, req.size);
     if (req.sanitized) return this.runTool({ binary: req.binary, args, workDir: req.workDir, timeoutMs: req.timeoutMs, sanitized: true });
     return this.runOnGpu(req.binary, args, req.workDir, this.limits(req.timeoutMs, 256));
   }
 
-  async time(req: { binary: string; target: Target; size: Size; input: string; output?: string; minMs: number; maxReps: number; workDir: string; timeoutMs: number }): Promise<TimedRun> {
-    const run = await this.runOnGpu(req.binary, harnessArgs(req.target, 'time', req.input, req.output ?? '-', 0x7fc00000, req.minMs, req.maxReps, req.size), req.workDir, this.limits(req.timeoutMs));
+  async time(req: TimeRequest): Promise<TimedRun> {
+    const run = await this.runOnGpu(req.binary, harnessArgs(req.target, 'time', req.input, req.output ?? '-', req.seed ?? harnessSeed(), req.minMs, req.maxReps, req.size), req.workDir, this.limits(req.timeoutMs));
     const hostNs = numbersAfter('KLOOP_HOST_NS', run.stdout);
     const t = combineGpuTimes(numbersAfter('KLOOP_TIMES_NS', run.stdout), hostNs, numbersAfter('KLOOP_OVERHEAD_NS', run.stdout)[0] ?? 0);
     const hostMs = hostNs.reduce((a, b) => a + b, 0) / 1e6;

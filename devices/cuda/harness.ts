@@ -1,13 +1,15 @@
 import type { Target } from '../../targets/index.js';
-import { C_NOW_NS, C_OPEN_INPUT, C_OPEN_SECOND, cMainArgs, cWriteOutputs, EXIT_CUDA, EXIT_GUARD, EXIT_NO_GPU, EXIT_USAGE, GUARD_BYTES, kernelPrototype } from '../harness-protocol.js';
+import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_RNG, cMainArgs, EXIT_CUDA, EXIT_GUARD, EXIT_NO_GPU, EXIT_USAGE, GUARD_BYTES, kernelPrototype } from '../harness-protocol.js';
 
 /**
  * The CUDA host harness kloop generates per target (the candidate supplies only the kernel file:
  * `__global__` kernels and the host function of the target's signature, called with device
- * pointers, launching on the default stream). Same command line as the CPU harness.
+ * pointers, launching on the default stream). Same command line as the CPU harness (a check runs
+ * one call per input file in the same buffers and writes every array after each call).
  *
  * - Every array lives in device memory between two guard zones, checked after each call.
- * - Outputs are poisoned (on the device) before every call; every call is followed by a launch
+ * - Outputs are poisoned (on the device) before every call, with a word derived from the
+ *   per-process SEED (a NaN with a random payload or random bits); every call is followed by a launch
  *   check (cudaGetLastError) and a device-wide synchronize with an error check.
  * - time: after a warm-up call, each rep is bracketed by CUDA events on the default stream and by
  *   the host clock around a device-wide synchronize, so work on other streams still shows on the
@@ -24,7 +26,7 @@ export function generateCudaHarness(t: Target): string {
   const uploads = (rot: string) => ins.map((a) => `KL_CHECK(cudaMemcpy(d_${a.name}[${rot}], h_${a.name}, (size_t)n_${a.name} * sizeof(real), cudaMemcpyHostToDevice), "copying ${a.name} to the GPU");`).join(' ');
   const poisons = arrays
     .filter((a) => a.role === 'out')
-    .map((a) => `kl_poison(d_${a.name}[0], n_${a.name}, poison);`)
+    .map((a) => `kl_poison(d_${a.name}[0], n_${a.name}, kl_poison_word());`)
     .join(' ');
   const rotated = (a: { name: string; role: string }) => (a.role === 'in' ? `d_${a.name}[rot]` : `d_${a.name}[0]`);
   const call = `${t.fn}(${t.params.map((p) => (p.kind === 'size' ? p.name : rotated(p))).join(', ')})`;
@@ -49,6 +51,8 @@ extern "C" ${kernelPrototype(t)};
 
 #define KL_GUARD ${GUARD_BYTES}
 #define KL_MAX_ROT 64
+
+${C_RNG}
 static const unsigned char kl_canary = 0xA5;
 
 static void kl_fail(cudaError_t e, const char *what) {
@@ -88,11 +92,18 @@ static void kl_poison(real *a, long n, uint32_t word) {
   KL_CHECK(cudaGetLastError(), "poisoning outputs");
 }
 
+static uint32_t kl_poison_word(void) {
+  uint64_t r = kl_rand();
+  return (r & 1) ? (0x7fc00000u | (uint32_t)((r >> 8) & 0x3fffffu) | ((uint32_t)(r >> 63) << 31)) : (uint32_t)(r >> 32);
+}
+
 static void kl_read(FILE *in, real *a, long n, const char *name) {
   if (fread(a, sizeof(real), (size_t)n, in) != (size_t)n) { fprintf(stderr, "kloop harness: short input for %s\\n", name); exit(${EXIT_USAGE}); }
 }
 
 ${C_NOW_NS}
+
+${C_OPEN_INPUT}
 
 static int kl_cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
 
@@ -105,30 +116,25 @@ ${cMainArgs(t)}
   if (devices == 0) { fprintf(stderr, "kloop harness: no CUDA device\\n"); return ${EXIT_NO_GPU}; }
 ${hostAllocs}
 ${devAllocs}
-${C_OPEN_INPUT}
-  ${reads}
-  fclose(in);
-  ${uploads('0')}
   if (strcmp(mode, "check") == 0) {
-    ${poisons}
-    KL_CHECK(cudaDeviceSynchronize(), "poisoning outputs");
-    ${call};
-    KL_CHECK(cudaGetLastError(), "launching the kernel");
-    KL_CHECK(cudaDeviceSynchronize(), "running the kernel");
-    ${guards('0')}
-    if (second) {
-      ${C_OPEN_SECOND}
+    for (int c = 0; c < kl_calls; c++) {
+      FILE *in = kl_open_input(kl_in_paths[c]);
       ${reads}
       fclose(in);
       ${uploads('0')}
       ${poisons}
       KL_CHECK(cudaDeviceSynchronize(), "poisoning outputs");
       ${call};
-      KL_CHECK(cudaGetLastError(), "launching the kernel (second call)");
-      KL_CHECK(cudaDeviceSynchronize(), "running the kernel (second call)");
+      KL_CHECK(cudaGetLastError(), "launching the kernel");
+      KL_CHECK(cudaDeviceSynchronize(), "running the kernel");
       ${guards('0')}
+      if (out) { ${downloads} ${writes} }
     }
   } else {
+    FILE *in = kl_open_input(kl_in_paths[0]);
+    ${reads}
+    fclose(in);
+    ${uploads('0')}
     /* Rotation: copies of the inputs until they exceed twice the L2 cache (and fit in a quarter of free memory). */
     int l2 = 0;
     KL_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, 0), "reading the L2 size");
@@ -189,10 +195,9 @@ ${C_OPEN_INPUT}
     printf("\\nKLOOP_HOST_NS");
     for (int i = 0; i < reps; i++) printf(" %.0f", kl_host[i]);
     printf("\\nKLOOP_OVERHEAD_NS %.0f\\nKLOOP_ROTATIONS %d\\n", overhead[8] > 0 ? overhead[8] : 0, nrot);
-    if (strcmp(argv[3], "-") == 0) return 0;
+    if (out) { ${downloads} ${writes} }
   }
-  ${downloads}
-${cWriteOutputs(writes)}
+${C_END_MAIN}
 `;
 }
 

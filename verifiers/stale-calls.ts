@@ -1,0 +1,27 @@
+import { elementCount, type Size, type Target } from '../targets/index.js';
+
+/** One call of the stale-state check: its input file, the oracle's values for it, the inputs to compare. */
+export interface CallInput {
+  inputFile: string;
+  oracleFile: string;
+  inputs: Map<string, Buffer>;
+}
+
+/**
+ * The calls the stale-state check makes in one process, in the same buffers: fresh inputs one after
+ * another (each call checked against its own oracle), then inputs seen earlier again (a memo that
+ * hits on a later call, or heap residue that survives `free`, shows). At least 4 calls.
+ */
+export function staleCalls(first: CallInput, fresh: CallInput[]): CallInput[] {
+  const calls = [first, ...fresh];
+  calls.push(first);
+  if (fresh.length > 1) calls.push(fresh[1]);
+  return calls;
+}
+
+/** The OUT of a check process, one block per call (every array, parameter order). */
+export function outputBlocks(t: Target, size: Size, out: Buffer, calls: number): Buffer[] {
+  const width = t.real === 'float' ? 4 : 8;
+  const block = t.arrays.reduce((n, a) => n + elementCount(a, size), 0) * width;
+  return Array.from({ length: calls }, (_, i) => out.subarray(i * block, (i + 1) * block));
+}
