@@ -158,3 +158,29 @@ describe('sizes through functions', () => {
     expect('untestable' in r ? r.untestable : JSON.stringify(r)).toMatch(/no static reading can compute/);
   });
 });
+
+describe('the reader never hangs or throws', () => {
+  it('reads qualifiers after a pointer star', () => {
+    const { a } = sizesFor(sum, 'const real *const *restrict const p = &X; if (N > 4096) N /= 16; real s = 0; for (int i = 0; i < N; i++) s += (*p)[i]; S[0] = s;');
+    expect(a.paths.some((p) => p.constant === 4096)).toBe(true);
+  });
+  it('survives 1,000 mutated kernels (tokens dropped, duplicated, replaced)', () => {
+    const base = 'void sum(int N, const real *X, real *S) { enum { L = 0x1000 }; real s = 0; int i = 0; for (; i + 4 <= N; i += 4) s += X[i] + X[i+1] + X[i+2] + X[i+3]; switch (N % 3) { case 1: s += 0; break; default: break; } if (N > L) s *= 1; for (; i < N; i++) s += X[i] > 0 ? X[i] : -(-X[i]); S[0] = s; }';
+    const toks = base.split(/(\s+|[(){};,[\]])/);
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const swaps = ['(', ')', '{', '}', ';', 'if', 'for', 'N', '4096', '?', ':', 'case', 'enum', 'sizeof', '[', ']', '=', '<', '*', 'const'];
+    for (let it = 0; it < 1000; it++) {
+      const t = [...toks];
+      for (let m = 0; m < 1 + Math.floor(rnd() * 5); m++) {
+        const i = Math.floor(rnd() * t.length);
+        const op = rnd();
+        if (op < 0.3) t.splice(i, 1);
+        else if (op < 0.6) t.splice(i, 0, t[Math.floor(rnd() * t.length)]);
+        else t[i] = swaps[Math.floor(rnd() * swaps.length)];
+      }
+      const a = analyseSizePaths(sum, t.join(''));
+      pathSizes(sum, a, budget, elements(sum));
+    }
+  });
+});

@@ -322,7 +322,7 @@ export function readProgram(source: string): CProgram {
       while (!r.atEnd()) {
         r.skipAttributes();
         let pointer = /\*/.test(type);
-        while (r.is('*') || r.is('const') || r.is('restrict') || r.is('__restrict') || r.is('__restrict__') || r.is('volatile')) pointer ||= r.next().text === '*';
+        while (r.is('*') || r.is('const') || r.is('restrict') || r.is('__restrict') || r.is('__restrict__') || r.is('volatile')) if (r.next().text === '*') pointer = true;
         if (r.is('(')) {
           // function pointer or parenthesised declarator: skip it
           r.skipBalanced();

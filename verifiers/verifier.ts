@@ -12,7 +12,7 @@ import { referenceBuildError, referenceRunError } from './reference-errors.js';
 import { checkOmpRaces, type RaceCheck } from './omp-races.js';
 import { boundedProof, startProofBuilds, usesIntrinsics } from './proof.js';
 import { formatSize, hiddenSizes } from './sizes.js';
-import { analyseSizePaths, pathSizes, type PathBudget } from './size-paths.js';
+import { analyseSizePaths, pathSizes, type PathBudget, type SizeAnalysis } from './size-paths.js';
 import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
 import type { CaseRecord, Verdict } from './verdict.js';
 import { harnessFailure } from './harness-exit.js';
@@ -237,7 +237,12 @@ export class Verifier {
     layers.push('size-paths');
     const pre = await device.preprocess({ target, source: c.source, flags: c.flags, workDir: c.workDir });
     if (!pre.ok) return reject({ layer: 'static', reason: 'the preprocessor rejects the kernel', detail: pre.log.slice(-2000) });
-    const analysis = analyseSizePaths(target, pre.text);
+    let analysis: SizeAnalysis;
+    try {
+      analysis = analyseSizePaths(target, pre.text);
+    } catch (e) {
+      return reject({ layer: 'size-paths', reason: `its size-dependent paths cannot be analysed (${(e as Error).message.slice(0, 200)}): rejected (fail closed)` });
+    }
     const paths = pathSizes(target, analysis, this.pathBudget(target), (z) => target.arrays.reduce((n, a) => n + elementCount(a, z), 0));
     if ('untestable' in paths) return reject({ layer: 'size-paths', reason: `${paths.untestable}: rejected (fail closed)`, line: paths.line });
     let extra: CheckCase[];
