@@ -5,7 +5,8 @@ import { exprToC, type Size, type Target } from '../targets/index.js';
  * The command line every generated harness (CPU or CUDA) takes, and its exit codes:
  *   harness MODE IN OUT SEED MIN_MS MAX_REPS SIZE...
  * MODE is check or time; IN is one input file or a list "a.in+b.in+c.in" (check only: one call per
- * file, in order, in the same buffers; OUT gets every array after each call, one block per call).
+ * file, in order, in the same buffers; OUT gets every array after each call, one block per call; a
+ * file written "=c.in" is called without poisoning the outputs first: they hold the last call's).
  * SEED (16 hex digits) is drawn fresh for every process by kloop (a CSPRNG): the harness derives
  * from it the poison written over outputs before every call, each array's alignment and its guard
  * zones' contents, the same way in both modes, so a kernel cannot tell a check from a timed run.

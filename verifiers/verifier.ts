@@ -16,7 +16,7 @@ import { analyseSizePaths, pathSizes, type PathBudget, type SizeAnalysis } from 
 import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
 import type { CaseRecord, Verdict } from './verdict.js';
 import { harnessFailure } from './harness-exit.js';
-import { outputBlocks, staleCalls, type CallInput } from './stale-calls.js';
+import { callList, outputBlocks, staleCalls, type CallInput } from './stale-calls.js';
 
 export interface CheckCase {
   size: Size;
@@ -38,7 +38,7 @@ export interface CheckPlan {
    * Fresh inputs at the size of `cases[of]` for the stale-state check (each with its oracle): this
    * one, then `more` (at least 2), all called in one process in the same buffers (see stale-calls.ts).
    */
-  stale: { of: number; inputFile: string; oracleFile: string; inputs: Map<string, Buffer>; more: CallInput[] };
+  stale: { of: number; inputFile: string; oracleFile: string; inputs: Map<string, Buffer>; more: CallInput[]; shared: CallInput[] };
   /** What size-path cases are made from: the oracle, the plan's folder and seed. */
   oracle: string;
   dir: string;
@@ -166,7 +166,7 @@ export class Verifier {
     // target's outputs depend on its inputs at all.
     const big = cases.reduce((b, c, i) => (target.arrays.reduce((n, a) => n + elementCount(a, c.size), 0) > target.arrays.reduce((n, a) => n + elementCount(a, cases[b].size), 0) ? i : b), 0);
     const alt = makeInputs(target, cases[big].size, rng.u32(), 'normal');
-    const stale = { of: big, inputFile: join(dir, 'stale.in'), oracleFile: join(dir, 'stale.oracle'), inputs: alt.arrays, more: [] as CallInput[] };
+    const stale = { of: big, inputFile: join(dir, 'stale.in'), oracleFile: join(dir, 'stale.oracle'), inputs: alt.arrays, more: [] as CallInput[], shared: [] as CallInput[] };
     writeFileSync(stale.inputFile, alt.bytes);
     await this.runOracle(oracle.binary!, target, cases[big].size, stale.inputFile, stale.oracleFile, dir);
     // More fresh inputs for the stale-state check's consecutive calls, each with its own oracle.
@@ -176,6 +176,16 @@ export class Verifier {
       writeFileSync(call.inputFile, more.bytes);
       await this.runOracle(oracle.binary!, target, cases[big].size, call.inputFile, call.oracleFile, dir);
       stale.more.push(call);
+    }
+    // Inputs sharing the first half of every array (the rest fresh), called in a row without poison between.
+    const base = makeInputs(target, cases[big].size, rng.u32(), DISTRIBUTIONS[(seed + 3) % DISTRIBUTIONS.length]);
+    for (let j = 0; j < 4; j++) {
+      const part = makeInputs(target, cases[big].size, rng.u32(), DISTRIBUTIONS[(seed + 4 + j) % DISTRIBUTIONS.length]);
+      for (const [name, b] of part.arrays) base.arrays.get(name)!.copy(b, 0, 0, Math.floor(b.length / 2 / 8) * 8);
+      const call = { inputFile: join(dir, `shared${j}.in`), oracleFile: join(dir, `shared${j}.oracle`), inputs: part.arrays };
+      writeFileSync(call.inputFile, Buffer.concat([...part.arrays.values()]));
+      await this.runOracle(oracle.binary!, target, cases[big].size, call.inputFile, call.oracleFile, dir);
+      stale.shared.push(call);
     }
     refuseDegenerate(target, cases, stale);
     return { target, cases, stale, oracle: oracle.binary!, dir, seed, pathCases: new Map() };
@@ -306,9 +316,9 @@ export class Verifier {
     // Consecutive calls in one process, in the same buffers: fresh inputs, then earlier ones again.
     // Every call must be right for its own input: state kept between calls (a memo, heap residue) shows.
     layers.push('stale-state');
-    const calls = staleCalls({ inputFile: k.inputFile, oracleFile: k.oracleFile, inputs: k.inputs }, [s, ...s.more]);
+    const calls = staleCalls({ inputFile: k.inputFile, oracleFile: k.oracleFile, inputs: k.inputs }, [s, ...s.more], s.shared);
     const many = join(c.workDir, 'calls.out');
-    const r2 = await device.check({ binary: c.binary, target, size: k.size, input: calls.map((x) => x.inputFile), output: many, workDir: c.workDir, timeoutMs: timeoutMs * 2 });
+    const r2 = await device.check({ binary: c.binary, target, size: k.size, input: callList(calls), output: many, workDir: c.workDir, timeoutMs: timeoutMs * 2 });
     const staleRepro = { size: k.size, seed: k.seed, distribution: k.distribution };
     const failed2 = harnessFailure(r2, formatSize(k.size));
     if (failed2) return reject({ ...failed2, layer: failed2.layer === 'run' ? 'stale-state' : failed2.layer, reproducer: staleRepro });

@@ -8,7 +8,8 @@ import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_RNG, cMainArgs, EXIT_FPENV, EXIT_
  * Command line:  harness MODE IN OUT SEED MIN_MS MAX_REPS SIZE...   (see harness-protocol.ts)
  *   MODE   check: one call per file of IN ("a.in+b.in+..."), each file's inputs loaded into the
  *                 same buffers (state kept across calls shows); every array is written to OUT after
- *                 each call, one block per call
+ *                 each call, one block per call; a file named "=b.in" is called without poisoning
+ *                 first (the outputs hold what the previous call left, as in a user's loop)
  *          time:  warm-up, then repeated calls until MIN_MS and at least 3 reps (at most MAX_REPS);
  *                 prints "KLOOP_TIMES_NS t1 t2 ..." and, if OUT is not "-", writes the arrays after
  *   IN     in/inout arrays, in parameter order, raw little-endian
@@ -269,10 +270,12 @@ ${cMainArgs(t)}
 ${allocs}
   if (strcmp(mode, "check") == 0) {
     for (int c = 0; c < kl_calls; c++) {
-      FILE *in = kl_open_input(kl_in_paths[c]);
+      /* "=FILE": no poison before this call, the outputs stay as the last call left them (as in a user's loop). */
+      int keep = kl_in_paths[c][0] == '=';
+      FILE *in = kl_open_input(kl_in_paths[c] + keep);
       ${reads}
       fclose(in);
-      ${poisons}
+      if (!keep) { ${poisons} }
       kl_protect(1);
       kl_fp_before();
       ${call};
