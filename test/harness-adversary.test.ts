@@ -197,9 +197,9 @@ void sum(int N, const real *X, real *S) {
       seen.push({ mode: i % 2 ? 'time' : 'check', offset: Math.floor(v / 65536) * 4, word: v % 65536 });
     }
     for (const s of seen) expect([0, 4, 8, 16, 32]).toContain(s.offset);
-    // Over 8 processes the offsets vary (all equal: 5 * (1/5)^8), and a timed run's poison is no fixed word.
+    // Over 8 processes, checks and timed runs alike, the offsets and the poison words vary (all equal: about 3^-8).
     expect(new Set(seen.map((s) => s.offset)).size).toBeGreaterThan(1);
-    expect(new Set(seen.filter((s) => s.mode === 'time').map((s) => s.word)).size).toBeGreaterThan(1);
+    expect(new Set(seen.map((s) => s.word)).size).toBeGreaterThan(1);
   });
 
   it('a multi-call check writes one block per call and guard values are large or NaN', async () => {

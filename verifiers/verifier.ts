@@ -325,7 +325,14 @@ export class Verifier {
     const blocks = outputBlocks(target, k.size, readFileSync(many), calls.length);
     for (const [j, call] of calls.entries()) {
       const cmp2 = compareOutputs(target, k.size, call.inputs, blocks[j], readFileSync(call.oracleFile));
-      if (!cmp2.ok) return reject({ layer: 'stale-state', reason: `call ${j + 1} of ${calls.length} in one process (inputs loaded into the same buffers) gave wrong results at ${formatSize(k.size)} (state kept between calls)`, reproducer: staleRepro });
+      if (cmp2.ok) continue;
+      // State, or simply wrong on this input? The same input alone, in a fresh process, tells.
+      const alone = join(c.workDir, 'alone.out');
+      const r3 = await device.check({ binary: c.binary, target, size: k.size, input: call.inputFile, output: alone, workDir: c.workDir, timeoutMs });
+      const cmp3 = r3.exitCode === 0 ? compareOutputs(target, k.size, call.inputs, readFileSync(alone), readFileSync(call.oracleFile)) : undefined;
+      if (cmp3 && !cmp3.ok && cmp3.kind === 'wrong-output')
+        return reject({ layer: 'compare', reason: `wrong ${cmp3.array}[${cmp3.index.join('][')}]: got ${cmp3.got}, expected ${cmp3.expected} ± ${cmp3.tolerance.toExponential(2)} (${cmp3.count} elements wrong; an input of the stale-state check, alone in a fresh process)`, reproducer: staleRepro });
+      return reject({ layer: 'stale-state', reason: `call ${j + 1} of ${calls.length} in one process (inputs loaded into the same buffers) gave wrong results at ${formatSize(k.size)} (state kept between calls)`, reproducer: staleRepro });
     }
 
     if (this.opts.sanitizers !== false) {

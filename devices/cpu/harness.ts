@@ -14,8 +14,8 @@ import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_RNG, cMainArgs, EXIT_FPENV, EXIT_
  *                 prints "KLOOP_TIMES_NS t1 t2 ..." and, if OUT is not "-", writes the arrays after
  *   IN     in/inout arrays, in parameter order, raw little-endian
  *   SEED   per-process random seed; both modes derive from it, the same way:
- *          - the poison written over out arrays before every call (a NaN with a random payload or
- *            random bits, fresh per call and per array);
+ *          - the poison written over out arrays before every call (a NaN with a random payload,
+ *            random bits or zero, fresh per call and per array);
  *          - each array's address: 4, 8, 16, 32 or 64 bytes past a 64-byte boundary (multiples of
  *            sizeof(real), never below it);
  *          - its guard zones: large magnitudes (±1e30..2e30; the elements next to the array are
@@ -235,10 +235,15 @@ static void kl_fp_before(void) {}
 static void kl_fp_after(void) {}
 #endif
 
-/* Outputs poisoned before every call: a fresh word per call and array (a NaN with a random payload, or random bits). */
+/*
+ * Outputs poisoned before every call: a fresh word per call and array, one of three kinds alike
+ * likely: a NaN with a random payload, random bits, or zero (what a user's fresh buffer holds).
+ */
 static void kl_poison(real *a, long n) {
   uint64_t r = kl_rand(), w;
-  if (r & 1) w = sizeof(kl_elem) == 4 ? (0x7fc00000ull | ((r >> 8) & 0x3fffffull) | ((r >> 63) << 31)) : (0x7ff8000000000000ull | ((r >> 8) & 0x7ffffffffffffull) | ((r >> 63) << 63));
+  unsigned kind = (unsigned)((r >> 1) % 3);
+  if (kind == 2) w = 0;
+  else if (kind == 1) w = sizeof(kl_elem) == 4 ? (0x7fc00000ull | ((r >> 8) & 0x3fffffull) | ((r >> 63) << 31)) : (0x7ff8000000000000ull | ((r >> 8) & 0x7ffffffffffffull) | ((r >> 63) << 63));
   else w = kl_rand();
   if (sizeof(kl_elem) == 4) w = (w & 0xffffffffull) | (w << 32);
   unsigned char *p = (unsigned char *)a;

@@ -9,7 +9,7 @@ import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_RNG, cMainArgs, EXIT_CUDA, EXIT_G
  *
  * - Every array lives in device memory between two guard zones, checked after each call.
  * - Outputs are poisoned (on the device) before every call, with a word derived from the
- *   per-process SEED (a NaN with a random payload or random bits); every call is followed by a launch
+ *   per-process SEED (a NaN with a random payload, random bits or zero); every call is followed by a launch
  *   check (cudaGetLastError) and a device-wide synchronize with an error check.
  * - time: after a warm-up call, each rep is bracketed by CUDA events on the default stream and by
  *   the host clock around a device-wide synchronize, so work on other streams still shows on the
@@ -94,7 +94,8 @@ static void kl_poison(real *a, long n, uint32_t word) {
 
 static uint32_t kl_poison_word(void) {
   uint64_t r = kl_rand();
-  return (r & 1) ? (0x7fc00000u | (uint32_t)((r >> 8) & 0x3fffffu) | ((uint32_t)(r >> 63) << 31)) : (uint32_t)(r >> 32);
+  unsigned kind = (unsigned)((r >> 1) % 3); /* a NaN with a random payload, random bits, or zero */
+  return kind == 2 ? 0u : kind == 1 ? (0x7fc00000u | (uint32_t)((r >> 8) & 0x3fffffu) | ((uint32_t)(r >> 63) << 31)) : (uint32_t)(r >> 32);
 }
 
 static void kl_read(FILE *in, real *a, long n, const char *name) {
