@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CpuDevice } from '../devices/index.js';
 import { resolveTarget, type Target } from '../targets/index.js';
-import { compareOutputs, hiddenSizes, makeInputs, Verifier, type CheckPlan } from '../verifiers/index.js';
+import { compareOutputs, DISTRIBUTIONS, hiddenSizes, makeInputs, Verifier, type CheckPlan } from '../verifiers/index.js';
 import { cpuDevice, tmp } from './helpers.js';
 
 const SGEMM_OK_REORDERED = `
@@ -50,8 +50,11 @@ describe('verifier', () => {
   }
 
   it('plans the target sizes plus hidden remainder sizes, each with fresh inputs', () => {
-    expect(plan.cases.filter((c) => !c.hidden).map((c) => c.size)).toEqual(target.checkSizes);
-    expect(plan.cases.filter((c) => c.hidden).length).toBe(6);
+    const shown = [...new Set(plan.cases.filter((c) => !c.hidden).map((c) => JSON.stringify(c.size)))];
+    expect(shown).toEqual(target.checkSizes.map((z) => JSON.stringify(z)));
+    expect(new Set(plan.cases.filter((c) => c.hidden).map((c) => JSON.stringify(c.size))).size).toBe(6);
+    // every distribution is drawn in every plan
+    expect(new Set(plan.cases.map((c) => c.distribution)).size).toBe(DISTRIBUTIONS.length);
     expect(new Set(plan.cases.map((c) => c.seed)).size).toBe(plan.cases.length);
     expect(new Set(plan.cases.map((c) => c.distribution)).size).toBeGreaterThan(3);
   });

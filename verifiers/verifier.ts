@@ -6,7 +6,7 @@ import { describeExit } from '../sandboxes/index.js';
 import { elementCount, evalExpr, referenceSource, type Size, type Target } from '../targets/index.js';
 import { checkBench, checkBenchOutput, prepareBenchTolerance, type BenchTolerance } from './bench-check.js';
 import { compareOutputs } from './compare.js';
-import { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
+import { DISTRIBUTIONS, makeInputs, spreadDistributions, type Distribution } from './inputs.js';
 import { refuseDegenerate } from './degenerate.js';
 import { referenceBuildError, referenceRunError } from './reference-errors.js';
 import { checkOmpRaces, type RaceCheck } from './omp-races.js';
@@ -152,9 +152,9 @@ export class Verifier {
     const rng = new Rng(seed);
     const sizes = [...target.checkSizes.map((s) => ({ s, hidden: false })), ...hiddenSizes(target, rng.u32(), this.opts.hiddenSizes ?? 6).map((s) => ({ s, hidden: true }))];
     const cases: CheckCase[] = [];
-    for (const [i, { s, hidden }] of sizes.entries()) {
+    // Every distribution is drawn in every plan (sizes repeat, cyclically, where there are fewer).
+    for (const [i, { item: { s, hidden }, distribution }] of spreadDistributions(sizes, seed).entries()) {
       const caseSeed = rng.u32();
-      const distribution = DISTRIBUTIONS[(i + seed) % DISTRIBUTIONS.length];
       const inputs = makeInputs(target, s, caseSeed, distribution);
       const inputFile = join(dir, `case${i}.in`);
       const oracleFile = join(dir, `case${i}.oracle`);
@@ -266,7 +266,7 @@ export class Verifier {
     // (each in its own folder: a sandboxed run owns the folder it runs in).
     const proofDir = join(c.workDir, 'proof');
     const sanitized = this.opts.sanitizers !== false ? device.buildSanitized({ target, source: c.source, flags: c.flags, workDir: join(c.workDir, 'sanitizer') }).catch((e: Error): BuildResult => ({ ok: false, log: e.message, ms: 0 })) : undefined;
-    const proofBuilds = this.opts.proof !== false && !device.proofInapplicable && races.ok !== 'unparsed' && !usesIntrinsics(c.source) ? startProofBuilds(device, target, c.source, proofDir) : undefined;
+    const proofBuilds = this.opts.proof !== false && !device.proofInapplicable && races.ok !== 'unparsed' && !usesIntrinsics(c.source) ? startProofBuilds(device, target, c.source, proofDir, c.flags) : undefined;
 
     layers.push('tests');
     const timeoutMs = this.opts.caseTimeoutMs ?? 10_000;
@@ -368,7 +368,7 @@ export class Verifier {
         ? { status: 'inapplicable' as const, reason: device.proofInapplicable, sizes: [], ms: 0 }
         : races.ok === 'unparsed'
           ? { status: 'inapplicable' as const, reason: `its OpenMP loops could not be analysed for races (${races.why}): tested only`, sizes: [], ms: 0 }
-          : await boundedProof(device, target, c.source, proofDir, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget, builds: proofBuilds });
+          : await boundedProof(device, target, c.source, proofDir, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget, builds: proofBuilds, flags: c.flags });
       if (proof.status === 'disproved') return { ...reject({ layer: 'proof', reason: proof.reason }), proof };
     }
     return { status: proof?.status === 'proved' ? 'proved' : 'tested', cases: records, maxErrorRatio, layers, proof };
