@@ -7,7 +7,7 @@ import { elementCount, evalExpr, type ArrayParam, type Size, type Target } from 
  *   offset         mean >> spread (±1000 + N(0,1), the sign per array): cancellation in one-pass formulas;
  *   positive       all-positive (log-normal): no cancellation to hide a dropped term behind;
  *   constant-rows  every row of an array one value (a 1-D array is one row): zero variance, ties;
- *   integer        small integers in [-8, 8] (exact in float): repeats, ties and exact sums;
+ *   integer        small integers in [-8, 8] (exact in float), in runs (half repeat their neighbour): ties and exact sums;
  *   tiny           N(0,1) × 1e-30 (float) or 1e-300 (double), a quarter of them subnormal;
  *   subnormal      every value subnormal (magnitudes log-uniform below the smallest normal).
  * The oracle's error bound decides every case, whatever the distribution.
@@ -64,7 +64,9 @@ function draw(rng: Rng, d: Distribution, a: ArrayDraw, i: number): number {
       if (i % a.rowLength === 0) a.rowValue = rng.normal();
       return a.rowValue;
     case 'integer':
-      return rng.int(-8, 8);
+      // Runs: half the elements repeat their neighbour (as integer data does), the rest are fresh.
+      if (i % a.rowLength !== 0 && rng.next() < 0.5) return a.rowValue;
+      return (a.rowValue = rng.int(-8, 8));
     case 'tiny':
       return rng.next() < 0.25 ? subnormal(rng, a.real) : rng.normal() * (a.real === 'float' ? 1e-30 : 1e-300);
     case 'subnormal':

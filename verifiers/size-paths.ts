@@ -228,7 +228,7 @@ class Analysis {
       case 'num':
         return [e.v];
       case 'id':
-        return this.constValues(e.name);
+        return e.name === 'warpSize' && !this.decls.has('warpSize') ? [32] : this.constValues(e.name);
       case 'sizeof':
         return e.type !== undefined ? wrap(sizeofType(e.type, this.t.real)) : e.a?.k === 'id' ? wrap(this.sizeofName(e.a.name)) : undefined;
       case 'cast': {

@@ -128,9 +128,14 @@ export class CudaDevice implements Device {
     return this.opts.host.buildOracle(req);
   }
 
-  /** CUDA sources are analysed as written (nvcc's preprocessing mixes host and device passes). */
-  async preprocess(req: { source: string }): Promise<{ ok: boolean; text: string; log: string }> {
-    return { ok: true, text: req.source, log: 'CUDA: analysed as written, without preprocessing' };
+  /**
+   * The kernel file's own macros expanded by the host preprocessor (its includes, CUDA's headers,
+   * left out: nvcc's own preprocessing mixes host and device passes); CUDA's builtins stay names.
+   */
+  async preprocess(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<{ ok: boolean; text: string; log: string }> {
+    const own = req.source.replace(/^[ \t]*#[ \t]*include\b.*$/gm, '');
+    const r = await this.opts.host.preprocess({ target: req.target, source: own, flags: [], workDir: join(req.workDir, 'preprocess') });
+    return r.ok ? r : { ok: true, text: req.source, log: `${r.log}\nCUDA: analysed as written` };
   }
 
   objectSymbols(workDir: string): Promise<{ ok: boolean; text: string }> {
