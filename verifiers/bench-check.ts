@@ -4,6 +4,7 @@ import { Rng, shortHash } from '../common/index.js';
 import type { Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
 import { elementCount, evalExpr, referenceSource, type ArrayParam, type Size, type Target } from '../targets/index.js';
+import { unflatten } from './compare.js';
 import type { BenchCheck } from './verifier.js';
 
 /**
@@ -200,16 +201,6 @@ export async function prepareBenchTolerance(o: {
   }
   rmSync(buildDir, { recursive: true, force: true });
   return { refFile, q, sampled, factor: BENCH_FACTOR };
-}
-
-function unflatten(a: ArrayParam, size: Size, flat: number): number[] {
-  const dims = a.shape.map((d) => evalExpr(d, size));
-  const idx: number[] = [];
-  for (let i = dims.length - 1; i >= 0; i--) {
-    idx.unshift(flat % dims[i]);
-    flat = Math.floor(flat / dims[i]);
-  }
-  return idx;
 }
 
 /**

@@ -12,7 +12,8 @@ export interface Mismatch {
 
 export type Comparison = { ok: true; maxErrorRatio: number } | { ok: false; kind: 'mutated-input'; array: string; index: number } | ({ ok: false; kind: 'wrong-output' } & Mismatch) | { ok: false; kind: 'short-output'; detail: string };
 
-function unflatten(a: ArrayParam, size: Size, flat: number): number[] {
+/** A flat element index as one index per dimension of the array. */
+export function unflatten(a: ArrayParam, size: Size, flat: number): number[] {
   const dims = a.shape.map((d) => evalExpr(d, size));
   const idx: number[] = [];
   for (let i = dims.length - 1; i >= 0; i--) {
