@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { packageRoot, UserError } from '../common/index.js';
 import { CATALOG_DIR, loadTarget, type Target } from '../targets/index.js';
-import { hiddenSizes, makeInputs, Verifier } from '../verifiers/index.js';
+import { DISTRIBUTIONS, hiddenSizes, makeInputs, Verifier } from '../verifiers/index.js';
 import { loadWorkflow } from '../workflow/index.js';
 import { cpuDevice, tmp } from './helpers.js';
 
@@ -395,7 +395,9 @@ describe('large check outputs', () => {
     const t = loadTarget(dir);
     const work = tmp('kloop-big-plan-');
     const plan = await new Verifier({ device: cpuDevice(work), hiddenSizes: 1 }).prepare(t, 5, join(work, 'plan'));
-    expect(plan.cases.length).toBe(3);
+    // two check sizes and one hidden size, repeated so that every input distribution is drawn
+    expect(new Set(plan.cases.map((c) => JSON.stringify(c.size))).size).toBe(3);
+    expect(plan.cases.length).toBe(DISTRIBUTIONS.length);
     rmSync(work, { recursive: true, force: true });
   }, 120_000);
 });

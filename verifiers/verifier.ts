@@ -318,7 +318,7 @@ export class Verifier {
     layers.push('stale-state');
     const calls = staleCalls({ inputFile: k.inputFile, oracleFile: k.oracleFile, inputs: k.inputs }, [s, ...s.more], s.shared);
     const many = join(c.workDir, 'calls.out');
-    const r2 = await device.check({ binary: c.binary, target, size: k.size, input: callList(calls), output: many, workDir: c.workDir, timeoutMs: timeoutMs * 2 });
+    const r2 = await device.check({ binary: c.binary, target, size: k.size, input: callList(calls), output: many, workDir: c.workDir, timeoutMs: timeoutMs * calls.length });
     const staleRepro = { size: k.size, seed: k.seed, distribution: k.distribution };
     const failed2 = harnessFailure(r2, formatSize(k.size));
     if (failed2) return reject({ ...failed2, layer: failed2.layer === 'run' ? 'stale-state' : failed2.layer, reproducer: staleRepro });
