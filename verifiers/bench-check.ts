@@ -4,7 +4,7 @@ import { Rng, shortHash } from '../common/index.js';
 import type { Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
 import { elementCount, evalExpr, referenceSource, type ArrayParam, type Size, type Target } from '../targets/index.js';
-import { unflatten } from './compare.js';
+import { elementWrong, unflatten } from './compare.js';
 import type { BenchCheck } from './verifier.js';
 
 /**
@@ -235,12 +235,9 @@ export function checkBenchOutput(bench: BenchCheck, outputFile: string): BenchCh
       const e = oracle.readDoubleLE(l.oracle + i * 16 + 8);
       const measured = Math.max(Math.abs(read(ref, l.raw, i) - v), Number.isFinite(e) ? q * e : 0, sampled?.[l.first + i] ?? 0, FLOOR_ULPS * u * Math.abs(v));
       const tol = Math.min(t.tolerance.factor * e, F * (Number.isNaN(measured) ? Infinity : measured));
-      let bad: boolean;
-      if (!Number.isFinite(v)) bad = !(Number.isNaN(v) ? Number.isNaN(c) : c === v);
-      else if (!Number.isFinite(c)) bad = true;
-      else {
+      const bad = elementWrong(c, v, tol);
+      if (Number.isFinite(v) && Number.isFinite(c)) {
         const d = Math.abs(c - v);
-        bad = !(d <= tol);
         const ratio = tol > 0 ? d / tol : d > 0 ? Infinity : 0;
         if (ratio > maxRatio) maxRatio = ratio;
       }

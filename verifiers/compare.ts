@@ -12,6 +12,16 @@ export interface Mismatch {
 
 export type Comparison = { ok: true; maxErrorRatio: number } | { ok: false; kind: 'mutated-input'; array: string; index: number } | ({ ok: false; kind: 'wrong-output' } & Mismatch) | { ok: false; kind: 'short-output'; detail: string };
 
+/**
+ * One output element against the oracle: a non-finite expected value must be matched exactly (NaN by
+ * NaN), a non-finite output never passes a finite one, otherwise |got - expected| <= tol.
+ */
+export function elementWrong(got: number, expected: number, tol: number): boolean {
+  if (!Number.isFinite(expected)) return !(Number.isNaN(expected) ? Number.isNaN(got) : got === expected);
+  if (!Number.isFinite(got)) return true;
+  return !(Math.abs(got - expected) <= tol);
+}
+
 /** A flat element index as one index per dimension of the array. */
 export function unflatten(a: ArrayParam, size: Size, flat: number): number[] {
   const dims = a.shape.map((d) => evalExpr(d, size));
@@ -56,14 +66,8 @@ export function compareOutputs(t: Target, size: Size, inputs: Map<string, Buffer
       const v = oracle.readDoubleLE(oOff + i * 16);
       const e = oracle.readDoubleLE(oOff + i * 16 + 8);
       const tol = factor * e;
-      let bad: boolean;
-      if (!Number.isFinite(v)) bad = !(Number.isNaN(v) ? Number.isNaN(c) : c === v);
-      else if (!Number.isFinite(c)) bad = true;
-      else {
-        const d = Math.abs(c - v);
-        bad = !(d <= tol);
-        if (tol > 0 && d / tol > maxRatio) maxRatio = d / tol;
-      }
+      const bad = elementWrong(c, v, tol);
+      if (Number.isFinite(v) && Number.isFinite(c) && tol > 0 && Math.abs(c - v) / tol > maxRatio) maxRatio = Math.abs(c - v) / tol;
       if (bad) {
         count++;
         first ??= { array: a.name, index: unflatten(a, size, i), got: c, expected: v, tolerance: tol, count: 0 };
