@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CandidateCgroup } from './cgroups.js';
 import { prlimitArgs, sandboxEnv, spawnContained } from './process-sandbox.js';
@@ -58,7 +58,7 @@ export class LayeredSandbox implements Sandbox {
     const env = sandboxEnv(spec);
     const uid = this.use('uid') ? this.freeUids.shift() : undefined;
     let cg: CandidateCgroup | undefined;
-    let fd: number | undefined;
+    let extraFile: string | undefined;
     try {
       if (uid !== undefined) {
         for (const d of [spec.cwd, ...(spec.readOnly ?? [])]) traversable(d);
@@ -87,7 +87,7 @@ export class LayeredSandbox implements Sandbox {
         argv.push('--bind', spec.cwd, spec.cwd, '--chdir', spec.cwd);
         const bpf = this.filter();
         if (bpf) {
-          fd = openSync(bpf, 'r');
+          extraFile = bpf;
           argv.push('--seccomp', '3');
         }
         argv.push('--');
@@ -99,7 +99,7 @@ export class LayeredSandbox implements Sandbox {
         env,
         timeoutMs: spec.limits.timeoutMs,
         outputBytes: spec.limits.outputBytes,
-        extraFd: fd,
+        extraFile,
         afterExit: async () => {
           await cg?.destroy();
           // A verdict only once nothing of the candidate is left running.
@@ -107,7 +107,6 @@ export class LayeredSandbox implements Sandbox {
         },
       });
     } finally {
-      if (fd !== undefined) closeSync(fd);
       if (uid !== undefined) this.freeUids.push(uid);
     }
   }

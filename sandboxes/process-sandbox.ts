@@ -1,28 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Limits, RunResult, RunSpec, Sandbox } from './sandbox.js';
+import { spawnViaHelper } from './spawner.js';
 
 const ENV_ALLOW = ['PATH', 'LANG', 'LC_ALL', 'TZ'];
 const DEFAULT_OUTPUT_BYTES = 256 * 1024;
-
-/** Live process groups, killed if kloop itself exits. */
-const live = new Set<number>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const pgid of live) killGroup(pgid);
-  });
-}
-
-function killGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
-}
 
 export function prlimitArgs(l: Limits): string[] {
   const a = ['--core=0'];
@@ -44,61 +25,12 @@ export function sandboxEnv(spec: RunSpec): Record<string, string> {
 /**
  * Spawn in a new session (its own process group), capture capped output, SIGKILL the whole group
  * on the wall-clock timeout and again after exit (nothing it started outlives it), never throw.
+ * The process is started by a small helper (spawner.ts), so its cost does not grow with kloop's memory.
  */
-export function spawnContained(o: { argv: string[]; cwd: string; env: Record<string, string>; timeoutMs: number; outputBytes?: number; extraFd?: number; afterExit?: () => Promise<void> }): Promise<RunResult> {
-  installExitHook();
-  const cap = o.outputBytes ?? DEFAULT_OUTPUT_BYTES;
-  const start = process.hrtime.bigint();
-  return new Promise((resolvePromise) => {
-    const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'pipe', 'pipe'];
-    if (o.extraFd !== undefined) stdio.push(o.extraFd);
-    const child = spawn(o.argv[0], o.argv.slice(1), { cwd: o.cwd, env: o.env, detached: true, stdio });
-    const pgid = child.pid;
-    if (pgid) live.add(pgid);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let outLen = 0;
-    let errLen = 0;
-    let truncated = false;
-    let timedOut = false;
-    let spawnError: Error | undefined;
-    const keep = (chunks: Buffer[], len: number, chunk: Buffer): number => {
-      if (len >= cap) {
-        truncated = true;
-        return len;
-      }
-      const part = chunk.subarray(0, cap - len);
-      if (part.length < chunk.length) truncated = true;
-      chunks.push(part);
-      return len + part.length;
-    };
-    child.stdout!.on('data', (c: Buffer) => (outLen = keep(out, outLen, c)));
-    child.stderr!.on('data', (c: Buffer) => (errLen = keep(err, errLen, c)));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      if (pgid) killGroup(pgid);
-    }, o.timeoutMs);
-    child.on('error', (e) => (spawnError = e));
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (pgid) {
-        // Nothing the candidate started may outlive it.
-        killGroup(pgid);
-        live.delete(pgid);
-      }
-      const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
-      const result: RunResult = {
-        exitCode: code,
-        signal: signal ?? null,
-        timedOut,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8') + (spawnError ? `\n${spawnError.message}` : ''),
-        truncated,
-        wallMs,
-      };
-      (o.afterExit ? o.afterExit() : Promise.resolve()).then(() => resolvePromise(result), () => resolvePromise(result));
-    });
-  });
+export async function spawnContained(o: { argv: string[]; cwd: string; env: Record<string, string>; timeoutMs: number; outputBytes?: number; extraFile?: string; afterExit?: () => Promise<void> }): Promise<RunResult> {
+  const result = await spawnViaHelper({ argv: o.argv, cwd: o.cwd, env: o.env, timeoutMs: o.timeoutMs, cap: o.outputBytes ?? DEFAULT_OUTPUT_BYTES, extraFile: o.extraFile });
+  await o.afterExit?.().catch(() => undefined);
+  return result;
 }
 
 /**
