@@ -28,10 +28,23 @@ let evalMs = 0;
 const byLayer = new Map<string, number>();
 const lock = new RwLock();
 const baselines = new Map<string, { id: string; binary: string }>();
-const corpus = loadCorpus();
+// `npm run corpus -- legit` (or `hostile`, or a candidate's name) runs part of the corpus.
+const only = process.argv[2];
+const corpus = loadCorpus().filter((c) => !only || c.kind === only || c.name === only);
+const layerMs = new Map<string, number>();
+const prepareMs = new Map<string, number>();
 for (const c of corpus) {
   const target = resolveTarget(c.target);
-  if (!prepared.has(c.target)) prepared.set(c.target, (async () => ({ plan: await verifier.prepare(target, 99, join(work, c.target)), bench: await prepareGateBench(verifier, target, join(work, c.target)) }))());
+  if (!prepared.has(c.target))
+    prepared.set(
+      c.target,
+      (async () => {
+        const t0 = performance.now();
+        const plan = await verifier.prepare(target, 99, join(work, c.target));
+        prepareMs.set(c.target, performance.now() - t0);
+        return { plan, bench: await prepareGateBench(verifier, target, join(work, c.target)) };
+      })(),
+    );
   const { plan, bench } = await prepared.get(c.target)!;
   const workDir = join(work, 'cands', c.name);
   const { verdict: v, ms } = await runGate({ device, verifier, plan, bench, target, source: c.source, flags: c.flags, workDir });
@@ -45,6 +58,7 @@ for (const c of corpus) {
     await abTiming({ device, target, size: target.benchSize, input: bench.inputFile, workDir, baseline: base, candidates: [{ id: `${c.name}-cand`, binary }], config: { minPairs: 3, maxPairs: 7, minMs: 100, maxReps: 50, minSpeedup: 1.02 }, exclusive: (fn) => lock.exclusive(fn) });
     timing = performance.now() - t0 + ms.timed;
     gateMs += ms.gate;
+    for (const [l, t] of Object.entries(v.layerMs ?? {})) layerMs.set(l.replace(/ \(.*/, ''), (layerMs.get(l.replace(/ \(.*/, '')) ?? 0) + t);
     evalMs += ms.build + ms.gate + timing;
   }
   if (c.kind === 'legit') {
@@ -63,4 +77,6 @@ console.log(rows.join('\n'));
 console.log(`\n| verdict | candidates |\n|---|---|\n${[...byLayer].sort().map(([k, n]) => `| ${k} | ${n} |`).join('\n')}`);
 console.log(`\nhostile: ${corpus.filter((c) => c.kind === 'hostile').length}, legitimate: ${legit}; legitimate kernels proved: ${proved} of ${legit} (${((100 * proved) / legit).toFixed(0)}%); not as the corpus expects: ${wrong}`);
 console.log(`gate share of an accepted candidate's evaluation (build + gate + A/B timing): ${((100 * gateMs) / evalMs).toFixed(1)}%`);
+console.log(`once per target, not per candidate (the check plan: inputs and the oracle at every case; the reference's proof build): ${[...prepareMs].map(([t, ms]) => `${t} ${ms.toFixed(0)} ms`).join(', ')}`);
+console.log(`\nwhere the gate's time goes, over accepted candidates:\n| layer | ms | share of the gate |\n|---|---|---|\n${[...layerMs].map(([l, t]) => `| ${l} | ${t.toFixed(0)} | ${((100 * t) / gateMs).toFixed(1)}% |`).join('\n')}`);
 process.exitCode = wrong ? 1 : 0;

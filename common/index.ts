@@ -5,3 +5,4 @@ export { shortHash } from './hash.js';
 export { configErrorFromZod, didYouMean, editDistance, formatPath } from './config-error.js';
 export { RwLock } from './rw-lock.js';
 export { packageRoot } from './package-root.js';
+export { inOrder } from './in-order.js';

@@ -99,6 +99,12 @@ export interface Device {
   /** Measure the peaks (slow: seconds). */
   measureProfile(workDir: string): Promise<DeviceProfile>;
   build(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<BuildResult>;
+  /**
+   * Build what every candidate of a target shares (harness objects, plain and sanitized), once per
+   * target, so that the first candidate's gate does not pay for it. Never rejects: a failure shows
+   * where the product is used.
+   */
+  prepareTarget?(target: Target): Promise<void>;
   /** Build the reference as the oracle (values in double plus error bounds). */
   buildOracle(req: { target: Target; workDir: string }): Promise<BuildResult>;
   /**

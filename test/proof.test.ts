@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveTarget, type Target } from '../targets/index.js';
-import { analyseSizePaths, boundedProof, pathSizes } from '../verifiers/index.js';
+import { analyseSizePaths, boundedProof, pathSizes, ReferenceProofRuns } from '../verifiers/index.js';
 import { cpuDevice, tmp } from './helpers.js';
 
 /**
@@ -73,5 +73,33 @@ describe('bounded proof', () => {
     const src = `#define TILE 3\nvoid sum(int N, const real *X, real *S) { real s = 0; int i = 0; for (; i + TILE <= N; i += TILE) s += X[i] + X[i + 1]; for (; i < N; i++) s += X[i]; S[0] = s; }`;
     const r = await prove(sum, src, 'macro-tile');
     expect(r.status, r.reason).toBe('disproved');
+  });
+});
+
+describe('ReferenceProofRuns (the reference runs once per size, across candidates)', () => {
+  const ok = { exitCode: 0, signal: null, timedOut: false, stdout: '', stderr: '', truncated: false, wallMs: 1 };
+  it('runs the reference only at sizes no earlier candidate needed, and keeps the order asked for', async () => {
+    const runs = new ReferenceProofRuns();
+    const asked: string[][] = [];
+    const run = async (sizes: string[]) => (asked.push(sizes), { r: ok, lines: sizes.map((z) => `${z} form(${z})`) });
+    expect((await runs.get('ref.bin', ['1', '2', '3'], run)).lines).toEqual(['1 form(1)', '2 form(2)', '3 form(3)']);
+    expect((await runs.get('ref.bin', ['3', '4', '1'], run)).lines).toEqual(['3 form(3)', '4 form(4)', '1 form(1)']);
+    expect((await runs.get('ref.bin', ['4', '2'], run)).lines).toEqual(['4 form(4)', '2 form(2)']);
+    expect(asked).toEqual([['1', '2', '3'], ['4']]);
+    // Another binary (another reference) shares nothing.
+    await runs.get('other.bin', ['1'], run);
+    expect(asked.at(-1)).toEqual(['1']);
+  });
+
+  it('keeps nothing from a failed or inapplicable run, and then runs every size asked for', async () => {
+    const runs = new ReferenceProofRuns();
+    await runs.get('ref.bin', ['1'], async (sizes) => ({ r: ok, lines: sizes.map((z) => `${z} f`) }));
+    const asked: string[][] = [];
+    const failing = async (sizes: string[]) => (asked.push(sizes), asked.length === 1 ? { r: { ...ok, exitCode: 1 }, lines: [] } : { r: ok, lines: sizes.map((z) => `${z} g`) });
+    expect((await runs.get('ref.bin', ['1', '2'], failing)).lines).toEqual(['1 g', '2 g']);
+    expect(asked).toEqual([['2'], ['1', '2']]);
+    const inapplicable = async () => ({ r: ok, lines: ['INAPPLICABLE too deep'] });
+    expect((await runs.get('ref.bin', ['5'], inapplicable)).lines).toEqual(['INAPPLICABLE too deep']);
+    expect((await runs.get('ref.bin', ['5'], async (sizes) => ({ r: ok, lines: sizes.map((z) => `${z} h`) }))).lines).toEqual(['5 h']);
   });
 });

@@ -18,7 +18,6 @@ export interface ProofResult {
 }
 
 const INTRINSICS = /\b(_mm\d*_\w+|__m(64|128|256|512)[di]?|vld1q?_\w+|vst1q?_\w+|float32x4_t|svfloat32_t)\b/;
-export const usesIntrinsics = (source: string) => INTRINSICS.test(source);
 
 function gcd(a: number, b: number): number {
   return b ? gcd(b, a % b) : a;
@@ -69,48 +68,102 @@ export interface ProofBuilds {
   cand: BuildResult;
 }
 
+const safe = (p: Promise<BuildResult>) => p.catch((e: Error): BuildResult => ({ ok: false, log: e.message, ms: 0 }));
+
+/**
+ * The reference over the symbolic type (cached by the device: built once per target, with the
+ * symbolic header and the harness every candidate's proof build shares). Never rejects.
+ */
+export function buildReferenceProof(device: Device, t: Target, workDir: string): Promise<BuildResult> {
+  return safe(device.buildProof({ target: t, source: t.referenceSource, workDir, name: 'reference', harness: generateProofHarness(t), header: SYMBOLIC_HEADER }));
+}
+
 /** Build the reference and the candidate over the symbolic type (started early, so the compiles overlap the tests). Never rejects. */
 export function startProofBuilds(device: Device, t: Target, source: string, workDir: string, flags?: string[]): Promise<ProofBuilds> {
   const harness = generateProofHarness(t);
-  const safe = (p: Promise<BuildResult>) => p.catch((e: Error): BuildResult => ({ ok: false, log: e.message, ms: 0 }));
-  const ref = safe(device.buildProof({ target: t, source: t.referenceSource, workDir, name: 'reference', harness, header: SYMBOLIC_HEADER }));
+  const ref = buildReferenceProof(device, t, workDir);
   const cand = safe(device.buildProof({ target: t, source, workDir, name: 'candidate', harness, header: SYMBOLIC_HEADER, flags }));
   return Promise.all([ref, cand]).then(([r, c]) => ({ ref: r, cand: c }));
 }
 
+type SymbolicRun = { r: Awaited<ReturnType<Device['runTool']>>; lines: string[] };
+
+/**
+ * The reference's symbolic normal forms, kept per size for each reference proof binary (its path
+ * names its content hash): candidates of one target share most of their proof sizes, so the
+ * reference runs only at the sizes no earlier candidate needed. Bounded (64 MB of text per binary,
+ * 8 binaries); a run that fails or stops as inapplicable is not kept.
+ */
+export class ReferenceProofRuns {
+  private readonly forms = new Map<string, { lines: Map<string, string>; chars: number }>();
+
+  async get(binary: string, sizes: string[], run: (sizes: string[]) => Promise<SymbolicRun>): Promise<SymbolicRun> {
+    let known = this.forms.get(binary);
+    if (!known) {
+      known = { lines: new Map(), chars: 0 };
+      this.forms.set(binary, known);
+      while (this.forms.size > 8) this.forms.delete(this.forms.keys().next().value!);
+    }
+    const missing = [...new Set(sizes.filter((z) => !known.lines.has(z)))];
+    if (!missing.length) return { r: { exitCode: 0, signal: null, timedOut: false, stdout: '', stderr: '', truncated: false, wallMs: 0 }, lines: sizes.map((z) => known.lines.get(z)!) };
+    const fresh = await run(missing);
+    if (fresh.r.exitCode !== 0 || fresh.lines.length !== missing.length || fresh.lines.at(-1)?.startsWith('INAPPLICABLE')) return missing.length === sizes.length ? fresh : run(sizes);
+    const got = new Map(missing.map((z, i) => [z, fresh.lines[i]]));
+    for (const [z, line] of got) {
+      if (known.chars > 64 << 20) break;
+      known.lines.set(z, line);
+      known.chars += line.length;
+    }
+    return { r: fresh.r, lines: sizes.map((z) => known.lines.get(z) ?? got.get(z)!) };
+  }
+}
+
+/**
+ * What the proof would cover, or why it does not apply, decided before anything is built (so no
+ * proof build is started for a candidate the proof cannot speak for).
+ */
+export function proofPlan(t: Target, source: string, o: { analysis: SizeAnalysis; pathSizes: Size[]; budget?: number; flags?: string[] }): { sizes: Size[]; period: number } | { inapplicable: string } {
+  if (INTRINSICS.test(source)) return { inapplicable: 'uses SIMD intrinsics, which the symbolic type does not model' };
+  // The C build defines _OPENMP exactly when -fopenmp is among its flags; unknown flags cannot match it.
+  if (o.flags === undefined && /\b_OPENMP\b/.test(source)) return { inapplicable: "tests _OPENMP, and the proof was not given the build's flags to define it the same way: tested only" };
+  const size = sizeofReal(source);
+  if (size) return { inapplicable: `takes the size of real or of a value of its type (line ${size.line}), which differs in the proof build (real is a symbolic C++ type there): tested only` };
+  const plan = proofSizes(t, o.analysis, o.pathSizes, o.budget ?? 3e6);
+  return 'tooBig' in plan ? { inapplicable: plan.tooBig } : plan;
+}
+
 /** Bounded proof of equality over the reals: reference and candidate over the symbolic type. */
-export async function boundedProof(device: Device, t: Target, source: string, workDir: string, o: { analysis: SizeAnalysis; pathSizes: Size[]; budget?: number; builds?: Promise<ProofBuilds>; /** The candidate's flags (the same as given to startProofBuilds). */ flags?: string[] }): Promise<ProofResult> {
+export async function boundedProof(device: Device, t: Target, source: string, workDir: string, o: { analysis: SizeAnalysis; pathSizes: Size[]; budget?: number; builds?: Promise<ProofBuilds>; /** The candidate's flags (the same as given to startProofBuilds). */ flags?: string[]; /** Shared across candidates: the reference's runs are computed once per sizes. */ referenceRuns?: ReferenceProofRuns }): Promise<ProofResult> {
   const t0 = performance.now();
   const done = (status: ProofResult['status'], reason: string, sizes: Size[] = []): ProofResult => ({ status, reason, sizes, ms: performance.now() - t0 });
-  if (INTRINSICS.test(source)) return done('inapplicable', 'uses SIMD intrinsics, which the symbolic type does not model');
-  // The C build defines _OPENMP exactly when -fopenmp is among its flags; unknown flags cannot match it.
-  if (o.flags === undefined && /\b_OPENMP\b/.test(source)) return done('inapplicable', "tests _OPENMP, and the proof was not given the build's flags to define it the same way: tested only");
-  const size = sizeofReal(source);
-  if (size) return done('inapplicable', `takes the size of real or of a value of its type (line ${size.line}), which differs in the proof build (real is a symbolic C++ type there): tested only`);
-  const plan = proofSizes(t, o.analysis, o.pathSizes, o.budget ?? 3e6);
-  if ('tooBig' in plan) return done('inapplicable', plan.tooBig);
+  const plan = proofPlan(t, source, o);
+  if ('inapplicable' in plan) return done('inapplicable', plan.inapplicable);
   const { ref, cand } = await (o.builds ?? startProofBuilds(device, t, source, workDir, o.flags));
   if (!ref.ok) return done('inapplicable', 'the reference does not build over the symbolic type');
   if (!cand.ok) {
     const first = cand.log.split('\n').find((l) => /error/.test(l))?.trim().slice(0, 200) ?? '';
     return done('inapplicable', `does not build over the symbolic type (${first})`);
   }
-  const sizesFile = join(workDir, 'proof-sizes.txt');
-  writeFileSync(sizesFile, plan.sizes.map((z) => t.sizeSymbols.map((s) => z[s]).join(' ')).join('\n') + '\n');
-  const run = async (binary: string, name: string) => {
+  const sizeLines = plan.sizes.map((z) => t.sizeSymbols.map((s) => z[s]).join(' '));
+  const run = async (binary: string, name: string, sizes: string[]): Promise<SymbolicRun> => {
+    const sizesFile = join(workDir, `proof-${name}-sizes.txt`);
+    writeFileSync(sizesFile, sizes.join('\n') + '\n');
     const out = join(workDir, `proof-${name}.out`);
     const r = await device.runTool({ binary, args: [sizesFile, out], workDir, timeoutMs: 20_000 });
     return { r, lines: r.exitCode === 0 ? readFileSync(out, 'utf8').trim().split('\n') : [] };
   };
-  const a = await run(ref.binary!, 'reference');
+  // Both symbolic runs at once (the reference's mostly from the cache).
+  const refRun = o.referenceRuns ? o.referenceRuns.get(ref.binary!, sizeLines, (sizes) => run(ref.binary!, 'reference', sizes)) : run(ref.binary!, 'reference', sizeLines);
+  const candRun = run(cand.binary!, 'candidate', sizeLines);
+  const [a, b] = await Promise.all([refRun, candRun]);
   if (a.r.timedOut) return done('inapplicable', 'the symbolic evaluation of the reference ran out of time');
   if (a.r.exitCode !== 0) return done('inapplicable', `the reference's proof run failed (${describeExit(a.r)})`);
   if (a.lines.at(-1)?.startsWith('INAPPLICABLE')) return done('inapplicable', `the reference: ${a.lines.at(-1)!.slice(13)}`);
-  const b = await run(cand.binary!, 'candidate');
   if (b.r.timedOut) return done('inapplicable', 'the symbolic evaluation of the candidate ran out of time');
   if (b.r.exitCode !== 0) return done('inapplicable', `the candidate's proof run failed (${describeExit(b.r)})`);
   if (b.lines.at(-1)?.startsWith('INAPPLICABLE')) return done('inapplicable', b.lines.at(-1)!.slice(13));
   for (let i = 0; i < plan.sizes.length; i++) {
+    if (a.lines[i] !== undefined && a.lines[i] === b.lines[i]) continue;
     const ra = a.lines[i]?.split(' ') ?? [];
     const rb = b.lines[i]?.split(' ') ?? [];
     const n = t.sizeSymbols.length;

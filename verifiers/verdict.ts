@@ -39,6 +39,8 @@ export interface Verdict {
   status: 'proved' | 'tested' | 'rejected';
   /** The layers that ran, in order. */
   layers?: string[];
+  /** Wall time each layer took (ms). */
+  layerMs?: Record<string, number>;
   proof?: ProofResult;
   /** Line of the source the finding is about (static gate). */
   line?: number;

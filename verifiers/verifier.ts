@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Rng, shortHash } from '../common/index.js';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { inOrder, Rng, shortHash } from '../common/index.js';
 import { harnessSeed, type BuildResult, type Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
 import { elementCount, evalExpr, referenceSource, type Size, type Target } from '../targets/index.js';
@@ -10,7 +11,7 @@ import { DISTRIBUTIONS, makeInputs, spreadDistributions, type Distribution } fro
 import { refuseDegenerate } from './degenerate.js';
 import { referenceBuildError, referenceRunError } from './reference-errors.js';
 import { checkOmpRaces, type RaceCheck } from './omp-races.js';
-import { boundedProof, startProofBuilds, usesIntrinsics } from './proof.js';
+import { boundedProof, buildReferenceProof, proofPlan, ReferenceProofRuns, startProofBuilds } from './proof.js';
 import { formatSize, hiddenSizes } from './sizes.js';
 import { analyseSizePaths, pathSizes, type PathBudget, type SizeAnalysis } from './size-paths.js';
 import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
@@ -58,6 +59,8 @@ export interface VerifierOptions {
   proofBudget?: number;
   /** The check budget for size-dependent paths (defaults: see `pathBudget`). */
   pathBudget?: Partial<PathBudget>;
+  /** Check processes of one candidate run at once (default: see `lanes()`). Verdicts do not depend on it. */
+  lanes?: number;
 }
 
 export interface Candidate {
@@ -89,7 +92,17 @@ export const CHECK_THREADS: readonly (number | undefined)[] = [1, undefined, 17]
 const MEASURED_FROM = 1000;
 
 export class Verifier {
+  private readonly referenceProofRuns = new ReferenceProofRuns();
+
   constructor(private readonly opts: VerifierOptions) {}
+
+  /**
+   * How many check processes of one candidate run at once: two on a CPU with two cores or more; one
+   * on a GPU (one device: concurrent processes only time-slice it) or a one-core machine.
+   */
+  private lanes(): number {
+    return this.opts.lanes ?? (this.opts.device.language === 'cuda' ? 1 : Math.min(2, availableParallelism()));
+  }
 
   /**
    * How far the size-path checks may go: one case may cost up to 4x the bench size's work (at
@@ -147,8 +160,14 @@ export class Verifier {
   /** Make the round's cases and their expected values (oracle = reference in double with error bounds). */
   async prepare(target: Target, seed: number, dir: string): Promise<CheckPlan> {
     mkdirSync(dir, { recursive: true });
+    // Per target, not per candidate: the harness objects every candidate links, and the reference's
+    // proof build (with the symbolic header and the proof harness), are made while the oracle runs.
+    const proofReady = Promise.all([this.opts.proof !== false && !this.opts.device.proofInapplicable ? buildReferenceProof(this.opts.device, target, join(dir, 'proof')) : undefined, this.opts.device.prepareTarget?.(target)]);
     const oracle = await this.opts.device.buildOracle({ target, workDir: dir });
-    if (!oracle.ok) throw referenceBuildError(target, oracle.log, 'oracle');
+    if (!oracle.ok) {
+      await proofReady;
+      throw referenceBuildError(target, oracle.log, 'oracle');
+    }
     const rng = new Rng(seed);
     const sizes = [...target.checkSizes.map((s) => ({ s, hidden: false })), ...hiddenSizes(target, rng.u32(), this.opts.hiddenSizes ?? 6).map((s) => ({ s, hidden: true }))];
     const cases: CheckCase[] = [];
@@ -187,6 +206,7 @@ export class Verifier {
       await this.runOracle(oracle.binary!, target, cases[big].size, call.inputFile, call.oracleFile, dir);
       stale.shared.push(call);
     }
+    await proofReady;
     refuseDegenerate(target, cases, stale);
     return { target, cases, stale, oracle: oracle.binary!, dir, seed, pathCases: new Map() };
   }
@@ -222,14 +242,36 @@ export class Verifier {
    * determinism; state cached across calls; sanitizers; the bounded proof. The first failure decides.
    */
   async verify(plan: CheckPlan, c: Candidate): Promise<Verdict> {
+    const background: (Promise<unknown> | undefined)[] = [];
+    try {
+      return await this.layers(plan, c, background);
+    } finally {
+      await Promise.allSettled(background);
+    }
+  }
+
+  private async layers(plan: CheckPlan, c: Candidate, background: (Promise<unknown> | undefined)[]): Promise<Verdict> {
     const { target } = plan;
     const { device } = this.opts;
     const records: CaseRecord[] = [];
     const layers: string[] = [];
+    // Wall time per layer (ms): a layer's clock runs until the next one starts or the verdict.
+    const layerMs: Record<string, number> = {};
+    let mark = performance.now();
+    const close = () => {
+      const now = performance.now();
+      const last = layers[layers.length - 1];
+      if (last) layerMs[last] = (layerMs[last] ?? 0) + now - mark;
+      mark = now;
+    };
+    const enter = (layer: string) => {
+      close();
+      layers.push(layer);
+    };
     let maxErrorRatio = 0;
-    const reject = (v: Omit<Verdict, 'status' | 'cases' | 'maxErrorRatio' | 'layers'>): Verdict => ({ status: 'rejected', cases: records, maxErrorRatio, layers, ...v });
+    const reject = (v: Omit<Verdict, 'status' | 'cases' | 'maxErrorRatio' | 'layers'>): Verdict => (close(), { status: 'rejected', cases: records, maxErrorRatio, layers, layerMs, ...v });
 
-    layers.push('static');
+    enter('static');
     const src = scanSource(c.source, device.language);
     if (src) return reject({ layer: 'static', reason: src.what, line: src.line });
     const nm = await device.objectSymbols(c.workDir);
@@ -240,11 +282,17 @@ export class Verifier {
 
     // OpenMP loops are checked for races here; CUDA kernels get racecheck among the sanitizers.
     const races: RaceCheck = device.language === 'c' ? checkOmpRaces(c.source, target.fn) : { ok: true, parallelLoops: 0 };
-    if (device.language === 'c') layers.push('race');
+    if (device.language === 'c') enter('race');
     if (races.ok === false) return reject({ layer: 'race', reason: races.what, line: races.line });
 
+    // The sanitizer build is a compile of its own: started now, it overlaps the analysis and the
+    // tests (in its own folder: a sandboxed run owns the folder it runs in). A verdict waits for
+    // it (`verify`), so no compile outlives its candidate's gate.
+    const sanitized = this.opts.sanitizers !== false ? device.buildSanitized({ target, source: c.source, flags: c.flags, workDir: join(c.workDir, 'sanitizer') }).catch((e: Error): BuildResult => ({ ok: false, log: e.message, ms: 0 })) : undefined;
+    background.push(sanitized);
+
     // Every size-dependent path, found in the C the compiler builds, is run on both sides of its boundary.
-    layers.push('size-paths');
+    enter('size-paths');
     const pre = await device.preprocess({ target, source: c.source, flags: c.flags, workDir: c.workDir });
     if (!pre.ok) return reject({ layer: 'static', reason: 'the preprocessor rejects the kernel', detail: pre.log.slice(-2000) });
     let analysis: SizeAnalysis;
@@ -262,60 +310,82 @@ export class Verifier {
       return reject({ layer: 'size-paths', reason: `the reference cannot be run at the sizes this kernel's paths need, so they cannot be checked: rejected (fail closed)`, detail: (e as Error).message.slice(0, 2000) });
     }
 
-    // The sanitizer and proof builds are compiles of their own: started now, they overlap the tests
-    // (each in its own folder: a sandboxed run owns the folder it runs in).
+    // The proof's builds likewise, once it is known that the proof can apply.
     const proofDir = join(c.workDir, 'proof');
-    const sanitized = this.opts.sanitizers !== false ? device.buildSanitized({ target, source: c.source, flags: c.flags, workDir: join(c.workDir, 'sanitizer') }).catch((e: Error): BuildResult => ({ ok: false, log: e.message, ms: 0 })) : undefined;
-    const proofBuilds = this.opts.proof !== false && !device.proofInapplicable && races.ok !== 'unparsed' && !usesIntrinsics(c.source) ? startProofBuilds(device, target, c.source, proofDir, c.flags) : undefined;
+    const proofable = this.opts.proof !== false && !device.proofInapplicable && races.ok !== 'unparsed';
+    const planned = proofable ? proofPlan(target, c.source, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget, flags: c.flags }) : undefined;
+    const proofBuilds = planned && !('inapplicable' in planned) ? startProofBuilds(device, target, c.source, proofDir, c.flags) : undefined;
+    background.push(proofBuilds);
 
-    layers.push('tests');
+    enter('tests');
     const timeoutMs = this.opts.caseTimeoutMs ?? 10_000;
     // The cycle is turned so that the determinism check's case runs at the machine's count (an OpenMP
     // reduction over more than two threads combines in arrival order: not bit-reproducible).
     const n = CHECK_THREADS.length;
     const threadsOf = (i: number) => CHECK_THREADS[(((i - plan.stale.of + 1) % n) + n) % n];
-    const seeds: bigint[] = [];
-    for (const [i, k] of [...plan.cases, ...extra].entries()) {
-      const out = join(c.workDir, `check${i}.out`);
-      const threads = threadsOf(i);
-      const seed = harnessSeed();
-      seeds.push(seed);
-      const r = await device.check({ binary: c.binary, target, size: k.size, input: k.inputFile, output: out, workDir: c.workDir, timeoutMs, threads, seed });
-      const rec: CaseRecord = { size: k.size, distribution: k.distribution, seed: k.seed, hidden: k.hidden, ok: false, ms: r.wallMs, threads };
-      records.push(rec);
-      const repro = { size: k.size, seed: k.seed, distribution: k.distribution, threads, harnessSeed: seed.toString(16) };
-      const failed = harnessFailure(r, formatSize(k.size));
-      if (failed) return reject({ ...failed, reproducer: repro });
-      const cmp = compareOutputs(target, k.size, k.inputs, readFileSync(out), readFileSync(k.oracleFile));
-      if (!cmp.ok) {
-        if (cmp.kind === 'mutated-input') return reject({ layer: 'inputs', reason: `input ${cmp.array} was modified (element ${cmp.index})`, reproducer: { ...repro, array: cmp.array } });
-        if (cmp.kind === 'short-output') return reject({ layer: 'run', reason: cmp.detail, reproducer: repro });
-        return reject({
-          layer: 'compare',
-          reason: `wrong ${cmp.array}[${cmp.index.join('][')}]: got ${cmp.got}, expected ${cmp.expected} ± ${cmp.tolerance.toExponential(2)} (${cmp.count} elements wrong)`,
-          reproducer: { ...repro, array: cmp.array, index: cmp.index, got: cmp.got, expected: cmp.expected, tolerance: cmp.tolerance },
-        });
-      }
-      const measured = k.measured && checkBenchOutput(k.measured, out);
-      if (measured && !measured.ok) return reject({ layer: 'compare', reason: `${measured.reason} (the reference's own measured error sets the tolerance at this size)`, reproducer: repro });
-      rec.ok = true;
-      maxErrorRatio = Math.max(maxErrorRatio, cmp.maxErrorRatio);
-    }
+    // Cases run `lanes` at a time, each lane in its own folder (a sandboxed run owns the folder it
+    // runs in); they are judged in order, so the verdict is the one a serial run would give.
+    const lanes = this.lanes();
+    const laneDir = (what: string, lane: number) => {
+      const d = join(c.workDir, `${what}-lane${lane}`);
+      mkdirSync(d, { recursive: true });
+      return d;
+    };
+    const seeds = [...plan.cases, ...extra].map(() => harnessSeed());
+    const outputs: string[] = [];
+    const testFailure = await inOrder(
+      [...plan.cases, ...extra],
+      lanes,
+      async (k, i, lane) => {
+        const out = join(laneDir('check', lane), `check${i}.out`);
+        outputs[i] = out;
+        return device.check({ binary: c.binary, target, size: k.size, input: k.inputFile, output: out, workDir: dirname(out), timeoutMs, threads: threadsOf(i), seed: seeds[i] });
+      },
+      (r, k, i): Verdict | undefined => {
+        const threads = threadsOf(i);
+        const out = outputs[i];
+        const rec: CaseRecord = { size: k.size, distribution: k.distribution, seed: k.seed, hidden: k.hidden, ok: false, ms: r.wallMs, threads };
+        records.push(rec);
+        const repro = { size: k.size, seed: k.seed, distribution: k.distribution, threads, harnessSeed: seeds[i].toString(16) };
+        const failed = harnessFailure(r, formatSize(k.size));
+        if (failed) return reject({ ...failed, reproducer: repro });
+        const cmp = compareOutputs(target, k.size, k.inputs, readFileSync(out), readFileSync(k.oracleFile));
+        if (!cmp.ok) {
+          if (cmp.kind === 'mutated-input') return reject({ layer: 'inputs', reason: `input ${cmp.array} was modified (element ${cmp.index})`, reproducer: { ...repro, array: cmp.array } });
+          if (cmp.kind === 'short-output') return reject({ layer: 'run', reason: cmp.detail, reproducer: repro });
+          return reject({
+            layer: 'compare',
+            reason: `wrong ${cmp.array}[${cmp.index.join('][')}]: got ${cmp.got}, expected ${cmp.expected} ± ${cmp.tolerance.toExponential(2)} (${cmp.count} elements wrong)`,
+            reproducer: { ...repro, array: cmp.array, index: cmp.index, got: cmp.got, expected: cmp.expected, tolerance: cmp.tolerance },
+          });
+        }
+        const measured = k.measured && checkBenchOutput(k.measured, out);
+        if (measured && !measured.ok) return reject({ layer: 'compare', reason: `${measured.reason} (the reference's own measured error sets the tolerance at this size)`, reproducer: repro });
+        rec.ok = true;
+        maxErrorRatio = Math.max(maxErrorRatio, cmp.maxErrorRatio);
+        return undefined;
+      },
+    );
+    if (testFailure) return testFailure;
+    // The proof's symbolic runs start once the tests have passed, overlapping the layers after them.
+    const proofRun = proofable && !device.proofInapplicable ? boundedProof(device, target, c.source, proofDir, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget, builds: proofBuilds, flags: c.flags, referenceRuns: this.referenceProofRuns }) : undefined;
+    proofRun?.catch(() => undefined); // awaited in its layer; a failure there is not unhandled meanwhile
+    background.push(proofRun);
 
     // The same input again, in a fresh process (same thread count, same harness seed so the same
     // alignment): bit-identical, unless the target allows otherwise.
     const s = plan.stale;
     const k = plan.cases[s.of];
     if (!target.nondeterministic) {
-      layers.push('determinism');
+      enter('determinism');
       const again = join(c.workDir, 'again.out');
       const r = await device.check({ binary: c.binary, target, size: k.size, input: k.inputFile, output: again, workDir: c.workDir, timeoutMs, threads: threadsOf(s.of), seed: seeds[s.of] });
-      if (r.exitCode !== 0 || !readFileSync(again).equals(readFileSync(join(c.workDir, `check${s.of}.out`))))
+      if (r.exitCode !== 0 || !readFileSync(again).equals(readFileSync(outputs[s.of])))
         return reject({ layer: 'determinism', reason: `the same input gave different outputs in two runs at ${formatSize(k.size)} (a race or a read of uninitialised memory)`, reproducer: { size: k.size, seed: k.seed, distribution: k.distribution, threads: threadsOf(s.of) } });
     }
     // Consecutive calls in one process, in the same buffers: fresh inputs, then earlier ones again.
     // Every call must be right for its own input: state kept between calls (a memo, heap residue) shows.
-    layers.push('stale-state');
+    enter('stale-state');
     const calls = staleCalls({ inputFile: k.inputFile, oracleFile: k.oracleFile, inputs: k.inputs }, [s, ...s.more], s.shared);
     const many = join(c.workDir, 'calls.out');
     const r2 = await device.check({ binary: c.binary, target, size: k.size, input: callList(calls), output: many, workDir: c.workDir, timeoutMs: timeoutMs * calls.length });
@@ -336,41 +406,49 @@ export class Verifier {
     }
 
     if (this.opts.sanitizers !== false) {
-      layers.push('sanitizers');
+      enter('sanitizers');
       const b = await sanitized!;
       if (b.unavailable) layers[layers.length - 1] = `sanitizers (skipped: ${b.unavailable})`;
       else if (!b.ok) return reject({ layer: 'sanitizer', reason: `does not build for ${device.sanitizerName}`, detail: b.log.slice(-2000) });
       // Every planned case, hidden sizes included; the outputs are compared like any check's.
-      for (const [i, kc] of plan.cases.entries()) {
-        if (b.unavailable) break;
-        const out = join(c.workDir, `san${i}.out`);
-        const threads = threadsOf(i);
-        const r = await device.check({ binary: b.binary!, target, size: kc.size, input: kc.inputFile, output: out, workDir: c.workDir, timeoutMs: timeoutMs * 6, sanitized: true, threads });
-        const repro = { size: kc.size, seed: kc.seed, distribution: kc.distribution, threads };
-        if (r.exitCode !== 0) {
-          const failed = harnessFailure(r, formatSize(kc.size));
-          if (failed && failed.layer !== 'run') return reject({ ...failed, reproducer: repro });
-          const report = r.stderr.split('\n').find((l) => /ERROR: AddressSanitizer|runtime error|SUMMARY|^=+ (Invalid|Race|Uninitialized|Error|.*hazard|Program hit)/.test(l))?.trim() ?? `${describeExit(r)}`;
-          return reject({ layer: 'sanitizer', reason: report.slice(0, 300), detail: r.stderr.slice(0, 4000), reproducer: repro });
-        }
-        const cmp = compareOutputs(target, kc.size, kc.inputs, readFileSync(out), readFileSync(kc.oracleFile));
-        if (!cmp.ok) {
-          const what = cmp.kind === 'wrong-output' ? `wrong ${cmp.array}[${cmp.index.join('][')}]: got ${cmp.got}, expected ${cmp.expected} ± ${cmp.tolerance.toExponential(2)}` : cmp.kind === 'mutated-input' ? `input ${cmp.array} was modified (element ${cmp.index})` : cmp.detail;
-          return reject({ layer: cmp.kind === 'mutated-input' ? 'inputs' : 'compare', reason: `${what} in the sanitizer build (${device.sanitizerName})`, reproducer: repro });
-        }
-      }
+      const sanOut: string[] = [];
+      const sanFailure = b.unavailable
+        ? undefined
+        : await inOrder(
+            plan.cases,
+            lanes,
+            (kc, i, lane) => {
+              sanOut[i] = join(laneDir('san', lane), `san${i}.out`);
+              return device.check({ binary: b.binary!, target, size: kc.size, input: kc.inputFile, output: sanOut[i], workDir: dirname(sanOut[i]), timeoutMs: timeoutMs * 6, sanitized: true, threads: threadsOf(i) });
+            },
+            (r, kc, i): Verdict | undefined => {
+              const repro = { size: kc.size, seed: kc.seed, distribution: kc.distribution, threads: threadsOf(i) };
+              if (r.exitCode !== 0) {
+                const failed = harnessFailure(r, formatSize(kc.size));
+                if (failed && failed.layer !== 'run') return reject({ ...failed, reproducer: repro });
+                const report = r.stderr.split('\n').find((l) => /ERROR: AddressSanitizer|runtime error|SUMMARY|^=+ (Invalid|Race|Uninitialized|Error|.*hazard|Program hit)/.test(l))?.trim() ?? `${describeExit(r)}`;
+                return reject({ layer: 'sanitizer', reason: report.slice(0, 300), detail: r.stderr.slice(0, 4000), reproducer: repro });
+              }
+              const cmp = compareOutputs(target, kc.size, kc.inputs, readFileSync(sanOut[i]), readFileSync(kc.oracleFile));
+              if (cmp.ok) return undefined;
+              const what = cmp.kind === 'wrong-output' ? `wrong ${cmp.array}[${cmp.index.join('][')}]: got ${cmp.got}, expected ${cmp.expected} ± ${cmp.tolerance.toExponential(2)}` : cmp.kind === 'mutated-input' ? `input ${cmp.array} was modified (element ${cmp.index})` : cmp.detail;
+              return reject({ layer: cmp.kind === 'mutated-input' ? 'inputs' : 'compare', reason: `${what} in the sanitizer build (${device.sanitizerName})`, reproducer: repro });
+            },
+          );
+      if (sanFailure) return sanFailure;
     }
 
     let proof;
     if (this.opts.proof !== false) {
-      layers.push('proof');
+      enter('proof');
       proof = device.proofInapplicable
         ? { status: 'inapplicable' as const, reason: device.proofInapplicable, sizes: [], ms: 0 }
         : races.ok === 'unparsed'
           ? { status: 'inapplicable' as const, reason: `its OpenMP loops could not be analysed for races (${races.why}): tested only`, sizes: [], ms: 0 }
-          : await boundedProof(device, target, c.source, proofDir, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget, builds: proofBuilds, flags: c.flags });
+          : await proofRun!;
       if (proof.status === 'disproved') return { ...reject({ layer: 'proof', reason: proof.reason }), proof };
     }
-    return { status: proof?.status === 'proved' ? 'proved' : 'tested', cases: records, maxErrorRatio, layers, proof };
+    close();
+    return { status: proof?.status === 'proved' ? 'proved' : 'tested', cases: records, maxErrorRatio, layers, layerMs, proof };
   }
 }

@@ -133,14 +133,22 @@ export class CpuDevice implements Device {
 
   private static readonly SAN = ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'];
 
-  async buildSanitized(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<BuildResult> {
-    const { target, workDir } = req;
+  private sanitizedHarnessObject(target: Target): Promise<BuildResult> {
     const src = generateHarness(target, { scalar: 'real' });
-    const harness = await this.cache.get('harness-san.o', shortHash(src, 'san', this.opts.compiler.version), async (out) => {
+    return this.cache.get('harness-san.o', shortHash(src, 'san', this.opts.compiler.version), async (out) => {
       const dir = join(out, '..');
       writeFileSync(join(dir, 'harness.c'), src);
       return this.compile([...CpuDevice.SAN, '-DKLOOP_SANITIZE', '-std=gnu11', '-c', 'harness.c', '-o', out], dir);
     });
+  }
+
+  async prepareTarget(target: Target): Promise<void> {
+    await Promise.allSettled([this.harnessObject(target), this.sanitizedHarnessObject(target)]);
+  }
+
+  async buildSanitized(req: { target: Target; source: string; flags: string[]; workDir: string }): Promise<BuildResult> {
+    const { target, workDir } = req;
+    const harness = await this.sanitizedHarnessObject(target);
     if (!harness.ok) throw new Error(`kloop's sanitizer harness failed to build for ${target.name}:\n${harness.log}`);
     mkdirSync(workDir, { recursive: true });
     writeFileSync(join(workDir, 'kloop_prelude.h'), prelude(target));
@@ -167,12 +175,20 @@ export class CpuDevice implements Device {
       return this.compile([...flags, '-x', 'c++-header', 'symbolic.hpp', '-o', out], join(out, '..'), true);
     });
     const header = pch.ok ? join(pch.binary!, '..', 'symbolic.hpp') : 'symbolic.hpp';
+    // The harness is the same for every candidate of a target: compiled once (it is most of a proof build's time).
+    const harnessObj = await this.cache.get('proof-harness.o', shortHash(req.harness, req.header, flags.join(' '), omp.join(' '), this.opts.compiler.version), async (out) => {
+      const dir = join(out, '..');
+      writeFileSync(join(dir, 'symbolic.hpp'), req.header);
+      writeFileSync(join(dir, 'proof-harness.cpp'), req.harness);
+      return this.compile([...flags, ...omp, '-include', header, '-c', 'proof-harness.cpp', '-o', out], dir, true);
+    });
     const make = async (dir: string, out: string) => {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'symbolic.hpp'), req.header);
       writeFileSync(join(dir, `${req.name}-proof.cpp`), req.source);
       writeFileSync(join(dir, 'proof-harness.cpp'), req.harness);
-      return this.compile([...flags, ...omp, '-include', header, `${req.name}-proof.cpp`, 'proof-harness.cpp', '-o', out, ...(omp.length ? ['-lgomp'] : []), '-lm'], dir, true);
+      const harness = harnessObj.ok ? harnessObj.binary! : 'proof-harness.cpp';
+      return this.compile([...flags, ...omp, '-include', header, `${req.name}-proof.cpp`, harness, '-o', out, ...(omp.length ? ['-lgomp'] : []), '-lm'], dir, true);
     };
     if (req.name === 'reference') return this.cache.get('proof-ref.bin', shortHash(req.source, req.harness, req.header, flags.join(' '), this.opts.compiler.version), (out) => make(join(out, '..'), out));
     const out = join(req.workDir, `${req.name}-proof.bin`);
