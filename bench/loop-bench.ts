@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { summaryTable } from '../cli/summary-table.js';
-import { formatEvent } from '../cli/log-view.js';
+import { formatEvent } from '../tui/event-line.js';
 import { createRun } from '../loop/index.js';
 import { DEFAULT_WORKFLOW, loadWorkflow } from '../workflow/index.js';
 

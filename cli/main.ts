@@ -4,7 +4,7 @@ import { UserError } from '../common/index.js';
 import { createRun, type KloopEvent } from '../loop/index.js';
 import { catalogNames, loadTarget, CATALOG_DIR } from '../targets/index.js';
 import { loadWorkflow } from '../workflow/index.js';
-import { formatEvent } from './log-view.js';
+import { formatEvent } from '../tui/event-line.js';
 import { summaryTable } from './summary-table.js';
 import { verifyCommand } from './verify-command.js';
 import { doctor } from './doctor.js';

@@ -4,7 +4,7 @@ import { render } from 'ink';
 import { UserError } from '../common/index.js';
 import type { Journaled } from '../loop/index.js';
 import { LiveDashboard, type Subscribe } from '../tui/live.js';
-import { formatEvent } from './log-view.js';
+import { formatEvent } from '../tui/event-line.js';
 
 /** Follow a journal: every complete line once, then new ones as they are appended. */
 export function followJournal(file: string, onEvent: (e: Journaled) => void, everyMs = 500): () => void {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { Journal, type KloopEvent } from '../loop/index.js';
-import { formatEvent } from '../cli/log-view.js';
+import { formatEvent } from '../tui/event-line.js';
 import { Dashboard } from '../tui/dashboard.js';
 import { emptyDashboard, reduce, sparkline } from '../tui/dashboard-state.js';
 import { tmp } from './helpers.js';

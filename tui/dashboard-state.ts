@@ -1,5 +1,5 @@
 import type { KloopEvent } from '../loop/index.js';
-import { formatEvent } from '../cli/log-view.js';
+import { formatEvent } from './event-line.js';
 
 export interface TargetView {
   name: string;
