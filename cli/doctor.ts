@@ -1,6 +1,6 @@
 import { CpuDevice, CudaDevice, detectCompiler, detectCudaToolkit, listGpus, smArch } from '../devices/index.js';
 import { DEFAULT_MODELS } from '../agents/index.js';
-import { LowdbStore } from '../memory/index.js';
+import { FileStore } from '../memory/index.js';
 import { ProcessSandbox, probeSandbox } from '../sandboxes/index.js';
 import { loadWorkflow } from '../workflow/index.js';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
   if (compiler) {
     const device = new CpuDevice({ sandbox: new ProcessSandbox(), compiler, cacheDir: join(tmpdir(), 'kloop-doctor') });
     const fp = await device.fingerprint();
-    const profile = await LowdbStore.file(opts.memory ?? c.memory.path).getProfile(fp.id);
+    const profile = await FileStore.open(opts.memory ?? c.memory.path).getProfile(fp.id);
     line(
       profile ? true : 'warn',
       'device profile',
@@ -52,7 +52,7 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
   if (chosen && toolkit && compiler) {
     const host = new CpuDevice({ sandbox: new ProcessSandbox(), compiler, cacheDir: join(tmpdir(), 'kloop-doctor') });
     const fp = await new CudaDevice({ sandbox: new ProcessSandbox(), toolkit, gpu: chosen, host, cacheDir: join(tmpdir(), 'kloop-doctor'), arch: c.cuda.arch }).fingerprint();
-    const p = await LowdbStore.file(opts.memory ?? c.memory.path).getProfile(fp.id);
+    const p = await FileStore.open(opts.memory ?? c.memory.path).getProfile(fp.id);
     line(p ? true : 'warn', 'GPU profile', p ? `${fp.model}: ${p.gpu?.sms ?? '?'} SMs, fp32 ${p.gflops.fp32.all.toFixed(0)} GFLOP/s, fp64 ${p.gflops.fp64.all.toFixed(0)} GFLOP/s, ${p.bandwidthGBs.all.toFixed(0)} GB/s (measured ${p.measuredAt})` : `${fp.model} (${fp.id}): not measured yet; the first kloop run with device: cuda measures it`);
   }
   if (!gpus.length) line(cuda ? false : 'warn', 'GPUs', `none found: ${why}${cuda ? `; ${workflow.file} says device: cuda` : '; device: cpu is used'}`);

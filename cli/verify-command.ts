@@ -5,7 +5,7 @@ import { UserError } from '../common/index.js';
 import { CpuDevice, CudaDevice, cudaFlagsAllowed, detectCompiler, findGpu, type Device } from '../devices/index.js';
 
 const EMULATED_GPU = { index: 0, name: 'CPU emulation of CUDA', computeCapability: '0.0', memoryMb: 0, driver: 'none' };
-import { LowdbStore } from '../memory/index.js';
+import { FileStore } from '../memory/index.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
 import { resolveTarget } from '../targets/index.js';
 import { formatSize, prepareGateBench, runGate, Verifier } from '../verifiers/index.js';
@@ -33,7 +33,7 @@ export async function verifyCommand(targetArg: string, file: string, opts: { fla
     opts.device === 'cpu'
       ? cpu
       : new CudaDevice({ sandbox, host: cpu, cacheDir: join(work, 'cache'), toolkit: gpu?.toolkit ?? { nvcc: 'nvcc', version: 'emulated' }, gpu: gpu?.listing ?? EMULATED_GPU, emulate: emulated ? { cxx: compiler.cxx } : undefined });
-  const memory = LowdbStore.file(opts.memory);
+  const memory = FileStore.open(opts.memory);
   const fp = await device.fingerprint();
   // The emulation has no GPU peaks and its timings mean nothing: no profile, no bench-size timed run.
   let profile = emulated ? undefined : await memory.getProfile(fp.id);

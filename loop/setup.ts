@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { createAgents, type Spend } from '../agents/index.js';
 import { UserError } from '../common/index.js';
 import { CpuDevice, CudaDevice, detectCompiler, findGpu, type Device } from '../devices/index.js';
-import { LowdbStore, type MemoryStore } from '../memory/index.js';
+import { FileStore, type MemoryStore } from '../memory/index.js';
 import { LayeredSandbox, levelRank, ProcessSandbox, probeSandbox, type Sandbox } from '../sandboxes/index.js';
 import { catalogNames, referenceSource, resolveTarget } from '../targets/index.js';
 import { Verifier } from '../verifiers/index.js';
@@ -70,7 +70,7 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
   const cores = c.sandbox.threads ?? availableParallelism();
   const cpu = new CpuDevice({ sandbox: metered, compiler, cacheDir: join(runsDir, '.cache'), threads: cores, memoryMb: c.sandbox.memory_mb, readOnly: [runsDir] });
   const device: Device = o.device ?? (gpu ? new CudaDevice({ sandbox: metered, toolkit: gpu.toolkit, gpu: gpu.listing, host: cpu, cacheDir: join(runsDir, '.cache'), arch: c.cuda.arch, readOnly: [runsDir] }) : cpu);
-  const memory = o.memory ?? LowdbStore.file(resolve(cwd, o.memoryPath ?? c.memory.path));
+  const memory = o.memory ?? FileStore.open(resolve(cwd, o.memoryPath ?? c.memory.path));
   const git = c.git.commit ? await GitRecorder.open(cwd) : undefined;
   if (c.git.commit && !git) o.onWarning?.(`${cwd} is not inside a git work tree: new baselines are kept in memory and runs/, not committed`);
   // The runner owns the ledger and the journal; providers report to it once it exists.

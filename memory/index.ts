@@ -1,3 +1,6 @@
 export type { Baseline, Insight, LineageEntry, MemoryData, MemoryStore, Outcome, Review, Winner } from './types.js';
 export { emptyMemory } from './types.js';
 export { LowdbStore } from './lowdb-store.js';
+export { FileStore, type FileStoreOptions } from './file-store.js';
+export { memoryDir } from './file-format.js';
+export { MemoryFormatError, MemoryLockError } from './errors.js';

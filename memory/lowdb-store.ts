@@ -1,13 +1,14 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Low, Memory, type Adapter } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
 import type { DeviceProfile } from '../devices/index.js';
 import { emptyMemory, type Baseline, type Insight, type MemoryData, type MemoryStore, type Review, type Winner } from './types.js';
 
 const key = (target: string, fp: string) => `${target}|${fp}`;
 
-/** Memory on lowdb: a JSON file written atomically (or in memory, for tests). */
+/**
+ * Memory as one lowdb document, held in this process: the in-memory store for tests. It rewrites the
+ * whole document on every update and never re-reads it, so it is not for a file that several
+ * processes share (that is FileStore).
+ */
 export class LowdbStore implements MemoryStore {
   private readonly db: Low<MemoryData>;
   private loaded = false;
@@ -16,11 +17,6 @@ export class LowdbStore implements MemoryStore {
 
   constructor(adapter: Adapter<MemoryData>) {
     this.db = new Low(adapter, emptyMemory());
-  }
-
-  static file(path: string): LowdbStore {
-    mkdirSync(dirname(path), { recursive: true });
-    return new LowdbStore(new JSONFile<MemoryData>(path));
   }
 
   static memory(): LowdbStore {

@@ -10,7 +10,7 @@ import type { WriteContext } from '../agents/index.js';
 import { UserError } from '../common/index.js';
 import { combineGpuTimes, CpuDevice, CudaDevice, detectCompiler, detectCudaToolkit, EXIT_GUARD, EXIT_NO_GPU, findGpu, listGpus, rewriteLaunches, smArch, type CudaToolkit, type DeviceProfile } from '../devices/index.js';
 import { createRun, type KloopEvent } from '../loop/index.js';
-import { LowdbStore } from '../memory/index.js';
+import { FileStore } from '../memory/index.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
 import { CATALOG_DIR, loadTarget, type Target } from '../targets/index.js';
 import { checkSymbols, parseNm, scanSource, Verifier } from '../verifiers/index.js';
@@ -209,7 +209,7 @@ describe('the loop on a CUDA device (over the CPU emulation): CUDA reference fir
     const target = smallTarget('sum', '{N: 65536}', cwd);
     const dev = device(cwd, true);
     const fp = await dev.fingerprint();
-    const memory = LowdbStore.file(join(cwd, 'memory.json'));
+    const memory = FileStore.open(join(cwd, 'memory.json'));
     // The emulation has no GPU peaks to measure: the profile of a real H100 stands in.
     await memory.putProfile({ ...cudaProfile, fingerprint: fp });
     const w = loadWorkflow(DEFAULT_WORKFLOW);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LowdbStore } from '../memory/index.js';
+import { FileStore } from '../memory/index.js';
 import { parseResults, type Journaled } from '../loop/index.js';
 import { smallTarget, tmp } from './helpers.js';
 
@@ -48,10 +48,10 @@ describe('kloop run, end to end on the CPU', () => {
     expect(out).toMatch(new RegExp(`jacobi .* ${final.speedup.toFixed(2)}x \\[${final.ciLow.toFixed(2)}-${final.ciHigh.toFixed(2)}\\]\\s+${final.verdict} `));
     expect(out).toMatch(/new baseline jacobi-r\d-c\d \[(proved|tested)\]: ~[\d.]+x over the reference \(chained, not measured\)/);
     expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).perTarget[0]).toMatchObject({ vsReference: final.speedup, measured: true, pairs: final.pairs, verdict: final.verdict });
-    const b = await LowdbStore.file(join(cwd, '.kloop', 'memory.json')).getBaseline('jacobi', JSON.parse(readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n')[0]).fingerprint);
+    const b = await FileStore.open(join(cwd, '.kloop', 'memory.json')).getBaseline('jacobi', JSON.parse(readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n')[0]).fingerprint);
     expect(b?.lineage.at(-1)?.candidateId).toBe(kept.at(-1)!.id);
     // every kept winner waits in the review queue, with its evidence and the source it replaced
-    const winners = await LowdbStore.file(join(cwd, '.kloop', 'memory.json')).winners({ target: 'jacobi' });
+    const winners = await FileStore.open(join(cwd, '.kloop', 'memory.json')).winners({ target: 'jacobi' });
     expect(winners.map((w) => w.candidateId).sort()).toEqual(kept.map((k) => k.id).sort());
     expect(winners[0].evidence).toMatch(/layers static, race, size-paths, tests/);
     const runId = dir.split('/').pop();
@@ -104,7 +104,7 @@ describe('kloop run, end to end on the CPU', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.slice(0, before.length)).toEqual(before.map((r) => r.id));
     const fp = JSON.parse(readFileSync(join(cwd, 'runs', runId, 'journal.jsonl'), 'utf8').split('\n')[0]).fingerprint;
-    const b = await LowdbStore.file(join(cwd, '.kloop', 'memory.json')).getBaseline('sum', fp);
+    const b = await FileStore.open(join(cwd, '.kloop', 'memory.json')).getBaseline('sum', fp);
     expect(b!.lineage.map((l) => l.candidateId)).toEqual(expect.arrayContaining(keptBefore));
   });
 

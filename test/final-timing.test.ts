@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { summaryTable } from '../cli/summary-table.js';
 import { createRun, Journal, replay, type KloopEvent, type TimingResult } from '../loop/index.js';
-import { LowdbStore } from '../memory/index.js';
+import { FileStore } from '../memory/index.js';
 import { buildReport } from '../report/index.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
 import { DEFAULT_WORKFLOW, loadWorkflow } from '../workflow/index.js';
@@ -27,7 +27,7 @@ describe('every speedup kloop reports is measured in the same run', () => {
     w.config.verify.hidden_sizes = 2;
     w.config.loop.candidates = 3;
     w.config.timing = { ...w.config.timing, min_pairs: 3, max_pairs: 5, min_ms: 50 };
-    const memory = LowdbStore.file(join(cwd, '.kloop', 'memory.json'));
+    const memory = FileStore.open(join(cwd, '.kloop', 'memory.json'));
     const events: KloopEvent[] = [];
     const runner = await createRun({ workflow: w, cwd, targets: [target], rounds: 2, memory, sandbox: new ProcessSandbox(), onEvent: (e) => events.push(e) });
     const summary = await runner.run();

@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LowdbStore, type Baseline, type MemoryStore } from '../memory/index.js';
+import { FileStore, LowdbStore, MemoryLockError, emptyMemory, memoryDir, type Baseline, type MemoryData, type MemoryStore, type Review, type Winner } from '../memory/index.js';
 import type { DeviceProfile } from '../devices/index.js';
 import { tmp } from './helpers.js';
 
@@ -22,6 +25,12 @@ const profile = (id: string): DeviceProfile => ({
   gflops: { fp32: { one: 1, all: 2 }, fp64: { one: 0.5, all: 1 } },
   bandwidthGBs: { one: 1, all: 2 },
 });
+
+function winner(candidateId: string, runId: string): Winner {
+  return { candidateId, runId, target: 'sum', targetDir: '/t', fingerprint: 'fp', device: 'd', source: 's', flags: [], previousSource: 'p', previousFlags: [], previousId: 'reference', speedup: 2, ciLow: 1.5, ciHigh: 2.5, vsReference: 2, verdict: 'tested', evidence: 'e', description: 'x', diagnosis: 'y', lineage: ['reference', candidateId], at: 'now' };
+}
+
+const review = (candidateId: string, decision: Review['decision']): Review => ({ candidateId, target: 'sum', fingerprint: 'fp', decision, at: 'now' });
 
 /** The one conformance suite every MemoryStore backend runs. */
 function conformance(name: string, make: () => MemoryStore, reopen?: (s: MemoryStore) => MemoryStore) {
@@ -67,7 +76,7 @@ function conformance(name: string, make: () => MemoryStore, reopen?: (s: MemoryS
 
     it('winners are kept once; a review decision replaces an earlier one for the same candidate', async () => {
       const m = make();
-      const w = { candidateId: 'c1', runId: 'r', target: 'sum', targetDir: '/t', fingerprint: 'fp', device: 'd', source: 's', flags: [], previousSource: 'p', previousFlags: [], previousId: 'reference', speedup: 2, ciLow: 1.5, ciHigh: 2.5, vsReference: 2, verdict: 'tested', evidence: 'e', description: 'x', diagnosis: 'y', lineage: ['reference', 'c1'], at: 'now' };
+      const w = winner('c1', 'r');
       await m.addWinner(w);
       await m.addWinner(w);
       expect(await m.winners({ target: 'sum' })).toHaveLength(1);
@@ -77,10 +86,59 @@ function conformance(name: string, make: () => MemoryStore, reopen?: (s: MemoryS
       expect((await m.reviews()).map((r) => r.decision)).toEqual(['rejected']);
     });
 
+    it('the same candidate in another run is another winner; a re-decided review goes last', async () => {
+      const m = make();
+      await m.addWinner(winner('c1', 'r1'));
+      await m.addWinner(winner('c1', 'r2'));
+      await m.addWinner({ ...winner('c1', 'r1'), speedup: 9 });
+      expect((await m.winners()).map((w) => [w.runId, w.speedup])).toEqual([['r1', 2], ['r2', 2]]);
+      await m.addReview(review('a', 'approved'));
+      await m.addReview(review('b', 'approved'));
+      await m.addReview(review('a', 'rejected'));
+      expect((await m.reviews()).map((r) => `${r.candidateId}:${r.decision}`)).toEqual(['b:approved', 'a:rejected']);
+    });
+
+    it('reference times are per (target, fingerprint) and replaced on set; profiles are replaced per device', async () => {
+      const m = make();
+      await m.setReferenceNs('sum', 'fp1', 10);
+      await m.setReferenceNs('sum', 'fp2', 20);
+      await m.setReferenceNs('sum', 'fp1', 30);
+      expect([await m.getReferenceNs('sum', 'fp1'), await m.getReferenceNs('sum', 'fp2'), await m.getReferenceNs('sum', 'fp3')]).toEqual([30, 20, undefined]);
+      await m.putProfile(profile('cpu-1'));
+      await m.putProfile({ ...profile('cpu-1'), measuredAt: 'later' });
+      expect((await m.getProfile('cpu-1'))!.measuredAt).toBe('later');
+    });
+
+    it('what a caller passes in is copied: changing it afterwards changes nothing', async () => {
+      const m = make();
+      const b = baseline('sum', 'fp', 2);
+      await m.setBaseline(b);
+      b.vsReference = 99;
+      const ins = [{ target: 'sum', fingerprint: 'fp', runId: 'r', round: 1, candidateId: 'c', kinds: [], outcome: 'keep' as const, text: 'before', at: 'now' }];
+      await m.addInsights(ins);
+      ins[0].text = 'after';
+      expect((await m.getBaseline('sum', 'fp'))!.vsReference).toBe(2);
+      expect((await m.insights({ target: 'sum' }))[0].text).toBe('before');
+    });
+
+    it('tried sets are per (target, fingerprint), and empty lists change nothing', async () => {
+      const m = make();
+      await m.addTried('sum', 'fp1', ['a']);
+      await m.addTried('sum', 'fp2', ['b']);
+      await m.addTried('sum', 'fp1', []);
+      await m.addInsights([]);
+      expect([...(await m.tried('sum', 'fp1'))]).toEqual(['a']);
+      expect([...(await m.tried('sum', 'fp2'))]).toEqual(['b']);
+      expect((await m.tried('other', 'fp1')).size).toBe(0);
+      expect(await m.insights({})).toEqual([]);
+    });
+
     it('concurrent writes are all kept', async () => {
       const m = make();
       await Promise.all(Array.from({ length: 20 }, (_, i) => m.addTried('t', 'fp', [`k${i}`])));
       expect((await m.tried('t', 'fp')).size).toBe(20);
+      await Promise.all(Array.from({ length: 20 }, (_, i) => m.setBaseline(baseline(`t${i}`, 'fp', i + 1))));
+      for (let i = 0; i < 20; i++) expect((await m.getBaseline(`t${i}`, 'fp'))!.vsReference).toBe(i + 1);
     });
 
     if (reopen)
@@ -92,25 +150,268 @@ function conformance(name: string, make: () => MemoryStore, reopen?: (s: MemoryS
         expect((await again.getBaseline('conv2d', 'fp'))!.vsReference).toBe(7);
         expect(await again.getProfile('cpu-9')).toBeDefined();
       });
+
+    if (reopen)
+      it('everything survives a reopen', async () => {
+        const m = make();
+        await m.addTried('sum', 'fp', ['a', 'b']);
+        await m.addInsights([{ target: 'sum', fingerprint: 'fp', runId: 'r', round: 1, candidateId: 'c', kinds: [], outcome: 'keep', text: 'lesson', at: 'now' }]);
+        await m.addWinner(winner('c1', 'r'));
+        await m.addReview(review('c1', 'approved'));
+        await m.setReferenceNs('sum', 'fp', 5);
+        const again = reopen(m);
+        expect([...(await again.tried('sum', 'fp'))].sort()).toEqual(['a', 'b']);
+        expect((await again.insights({ target: 'sum', fingerprint: 'fp' })).map((i) => i.text)).toEqual(['lesson']);
+        expect((await again.winners()).map((w) => w.candidateId)).toEqual(['c1']);
+        expect((await again.reviews()).map((r) => r.decision)).toEqual(['approved']);
+        expect(await again.getReferenceNs('sum', 'fp')).toBe(5);
+      });
   });
 }
 
-conformance('lowdb in memory', () => LowdbStore.memory());
-const files = new Map<MemoryStore, string>();
+
+conformance('in memory (lowdb)', () => LowdbStore.memory());
+const dirs = new Map<MemoryStore, string>();
 conformance(
-  'lowdb JSON file',
+  'file store (folder of JSON and JSON lines)',
   () => {
     const f = join(tmp(), 'memory.json');
-    const s = LowdbStore.file(f);
-    files.set(s, f);
+    const s = FileStore.open(f);
+    dirs.set(s, f);
     return s;
   },
-  (s) => LowdbStore.file(files.get(s)!),
+  (s) => FileStore.open(dirs.get(s)!),
 );
 
-it('a memory file from an unknown place is created with its folder', async () => {
-  const f = join(tmp(), 'deep', 'er', 'memory.json');
-  const m = LowdbStore.file(f);
-  await m.setReferenceNs('x', 'y', 1);
-  expect(await LowdbStore.file(f).getReferenceNs('x', 'y')).toBe(1);
+const insight = (target: string, text: string) => ({ target, fingerprint: 'fp', runId: 'r', round: 1, candidateId: 'c', kinds: [], outcome: 'keep' as const, text, at: 'now' });
+
+describe('file store: several processes on one memory', () => {
+  it('a memory path names a folder next to it, created with its parents', async () => {
+    expect(memoryDir('/a/.kloop/memory.json')).toBe('/a/.kloop/memory');
+    expect(memoryDir('/a/mem')).toBe('/a/mem.d');
+    const f = join(tmp(), 'deep', 'er', 'memory.json');
+    const m = FileStore.open(f);
+    await m.setReferenceNs('x', 'y', 1);
+    expect(await FileStore.open(f).getReferenceNs('x', 'y')).toBe(1);
+    expect(readdirSync(join(f, '..', 'memory')).sort()).toEqual(['state.json']);
+  });
+
+  it('two stores on one folder see each other’s writes, of every kind', async () => {
+    const f = join(tmp(), 'memory.json');
+    const a = FileStore.open(f);
+    const b = FileStore.open(f);
+    // b reads first, so it has caches to keep fresh
+    expect(await b.getBaseline('sum', 'fp')).toBeUndefined();
+    expect((await b.tried('sum', 'fp')).size).toBe(0);
+    expect(await b.winners()).toEqual([]);
+    await a.setBaseline(baseline('sum', 'fp', 3));
+    await a.putProfile(profile('cpu-1'));
+    await a.setReferenceNs('sum', 'fp', 7);
+    await a.addTried('sum', 'fp', ['h1']);
+    await a.addInsights([insight('sum', 'from a')]);
+    await a.addWinner(winner('c1', 'r'));
+    await a.addReview(review('c1', 'approved'));
+    expect((await b.getBaseline('sum', 'fp'))!.vsReference).toBe(3);
+    expect(await b.getProfile('cpu-1')).toBeDefined();
+    expect(await b.getReferenceNs('sum', 'fp')).toBe(7);
+    expect([...(await b.tried('sum', 'fp'))]).toEqual(['h1']);
+    expect((await b.insights({ target: 'sum' })).map((i) => i.text)).toEqual(['from a']);
+    expect((await b.winners()).map((w) => w.candidateId)).toEqual(['c1']);
+    await b.addReview(review('c1', 'rejected'));
+    await b.addWinner(winner('c1', 'r')); // a duplicate, seen as one through either store
+    expect((await a.reviews()).map((r) => r.decision)).toEqual(['rejected']);
+    expect(await a.winners()).toHaveLength(1);
+  });
+
+  it('interleaved updates from two stores lose nothing', async () => {
+    const f = join(tmp(), 'memory.json');
+    const a = FileStore.open(f);
+    const b = FileStore.open(f);
+    const n = 30;
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => [
+        a.setBaseline(baseline(`a${i}`, 'fp', i + 1)),
+        b.setBaseline(baseline(`b${i}`, 'fp', i + 1)),
+        a.setReferenceNs(`a${i}`, 'fp', i),
+        b.putProfile(profile(`cpu-b${i}`)),
+        a.addTried('t', 'fp', [`a${i}`]),
+        b.addTried('t', 'fp', [`b${i}`]),
+        a.addWinner(winner(`a${i}`, 'r')),
+        b.addWinner(winner(`b${i}`, 'r')),
+        b.addReview(review(`b${i}`, 'approved')),
+        a.addInsights([insight('t', `a${i}`)]),
+      ]).flat(),
+    );
+    for (const m of [a, b, FileStore.open(f)]) {
+      for (let i = 0; i < n; i++) {
+        expect((await m.getBaseline(`a${i}`, 'fp'))?.vsReference).toBe(i + 1);
+        expect((await m.getBaseline(`b${i}`, 'fp'))?.vsReference).toBe(i + 1);
+        expect(await m.getReferenceNs(`a${i}`, 'fp')).toBe(i);
+        expect(await m.getProfile(`cpu-b${i}`)).toBeDefined();
+      }
+      expect((await m.tried('t', 'fp')).size).toBe(2 * n);
+      expect(await m.winners()).toHaveLength(2 * n);
+      expect(await m.reviews()).toHaveLength(n);
+      expect(await m.insights({ target: 't' })).toHaveLength(n);
+    }
+    expect(readdirSync(memoryDir(f)).filter((x) => x.includes('lock') || x.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a torn last line is skipped, and the next append starts on a line of its own', async () => {
+    const f = join(tmp(), 'memory.json');
+    const a = FileStore.open(f);
+    await a.addInsights([insight('sum', 'one')]);
+    const log = join(memoryDir(f), 'insights.jsonl');
+    appendFileSync(log, JSON.stringify(insight('sum', 'torn')).slice(0, 40)); // a writer that died mid-line
+    const b = FileStore.open(f);
+    expect((await b.insights({})).map((i) => i.text)).toEqual(['one']);
+    await a.addInsights([insight('sum', 'two')]);
+    expect((await b.insights({})).map((i) => i.text)).toEqual(['one', 'two']);
+    expect((await FileStore.open(f).insights({})).map((i) => i.text)).toEqual(['one', 'two']);
+    expect(b.skipped().insights).toBe(1);
+    // a line that is JSON but not an insight is skipped too
+    appendFileSync(log, '{"what":"else"}\n');
+    await a.addInsights([insight('sum', 'three')]);
+    expect((await b.insights({})).map((i) => i.text)).toEqual(['one', 'two', 'three']);
+  });
+
+  it('a line being written is read once it is complete', async () => {
+    const f = join(tmp(), 'memory.json');
+    const a = FileStore.open(f);
+    const log = join(memoryDir(f), 'tried.jsonl');
+    const line = JSON.stringify({ target: 'sum', fingerprint: 'fp', keys: ['k1'] });
+    appendFileSync(log, line.slice(0, 10));
+    expect((await a.tried('sum', 'fp')).size).toBe(0);
+    appendFileSync(log, `${line.slice(10)}\n`);
+    expect([...(await a.tried('sum', 'fp'))]).toEqual(['k1']);
+  });
+
+  it('a log replaced or cut short is read again from its start', async () => {
+    const f = join(tmp(), 'memory.json');
+    const a = FileStore.open(f);
+    await a.addTried('sum', 'fp', ['a', 'b', 'c']);
+    expect((await a.tried('sum', 'fp')).size).toBe(3);
+    writeFileSync(join(memoryDir(f), 'tried.jsonl'), `${JSON.stringify({ target: 'sum', fingerprint: 'fp', keys: ['z'] })}\n`);
+    expect([...(await a.tried('sum', 'fp'))]).toEqual(['z']);
+  });
+});
+
+describe('file store: the lock', () => {
+  const lockFile = (f: string) => join(memoryDir(f), 'lock');
+
+  it('takes over a lock whose holder on this host is dead', async () => {
+    const f = join(tmp(), 'memory.json');
+    const m = FileStore.open(f, { lockTimeoutMs: 5_000 });
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(lockFile(f), JSON.stringify({ pid: dead, host: hostname(), at: 'then' }));
+    await m.setBaseline(baseline('sum', 'fp', 4));
+    expect((await m.getBaseline('sum', 'fp'))!.vsReference).toBe(4);
+    expect(existsSync(lockFile(f))).toBe(false);
+  });
+
+  it('waits for a live holder, then says who holds it (a typed error) if it never lets go', async () => {
+    const f = join(tmp(), 'memory.json');
+    const m = FileStore.open(f, { lockTimeoutMs: 300 });
+    writeFileSync(lockFile(f), JSON.stringify({ pid: process.pid, host: hostname(), at: 'now' }));
+    const err = await m.setReferenceNs('sum', 'fp', 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MemoryLockError);
+    expect(String((err as Error).message)).toContain(`pid ${process.pid}`);
+    // appends do not need the lock
+    await m.addTried('sum', 'fp', ['k']);
+    expect((await m.tried('sum', 'fp')).size).toBe(1);
+  });
+
+  it('a lock from another host is stale only after staleLockMs', async () => {
+    const f = join(tmp(), 'memory.json');
+    writeFileSync(join(FileStore.open(f).dir, 'lock'), JSON.stringify({ pid: 1, host: 'elsewhere', at: 'now' }));
+    const err = await FileStore.open(f, { lockTimeoutMs: 200, staleLockMs: 60_000 }).setReferenceNs('s', 'fp', 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MemoryLockError);
+    await FileStore.open(f, { lockTimeoutMs: 5_000, staleLockMs: 50 }).setReferenceNs('s', 'fp', 2);
+    expect(await FileStore.open(f).getReferenceNs('s', 'fp')).toBe(2);
+  });
+
+  it('a lock released while a store waits is taken at once', async () => {
+    const f = join(tmp(), 'memory.json');
+    const m = FileStore.open(f, { lockTimeoutMs: 5_000 });
+    writeFileSync(lockFile(f), JSON.stringify({ pid: process.pid, host: hostname(), at: 'now' }));
+    const pending = m.setReferenceNs('sum', 'fp', 3);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await FileStore.open(f).getReferenceNs('sum', 'fp')).toBeUndefined();
+    const { unlinkSync } = await import('node:fs');
+    unlinkSync(lockFile(f));
+    await pending;
+    expect(await FileStore.open(f).getReferenceNs('sum', 'fp')).toBe(3);
+  });
+});
+
+describe('file store: a memory.json from an earlier kloop', () => {
+  const legacy = (): MemoryData => ({
+    ...emptyMemory(),
+    baselines: [baseline('sum', 'fp', 3), baseline('sgemm', 'fp', 8)],
+    profiles: [profile('cpu-1')],
+    tried: { 'sum|fp': ['a', 'b'], 'sgemm|fp': ['c'] },
+    referenceNs: { 'sum|fp': 100 },
+    insights: [insight('sum', 'i1'), insight('sgemm', 'i2')],
+    winners: [winner('c1', 'r1'), winner('c2', 'r1')],
+    reviews: [review('c1', 'approved')],
+  });
+
+  it('is imported on first open, nothing lost, and kept aside as memory.json.migrated', async () => {
+    const f = join(tmp(), 'memory.json');
+    writeFileSync(f, JSON.stringify(legacy()));
+    const m = FileStore.open(f);
+    expect((await m.getBaseline('sgemm', 'fp'))!.vsReference).toBe(8);
+    expect((await m.getBaseline('sum', 'fp'))!.vsReference).toBe(3);
+    expect(await m.getProfile('cpu-1')).toBeDefined();
+    expect([...(await m.tried('sum', 'fp'))].sort()).toEqual(['a', 'b']);
+    expect([...(await m.tried('sgemm', 'fp'))]).toEqual(['c']);
+    expect(await m.getReferenceNs('sum', 'fp')).toBe(100);
+    expect((await m.insights({})).map((i) => i.text)).toEqual(['i1', 'i2']);
+    expect((await m.winners()).map((w) => w.candidateId)).toEqual(['c1', 'c2']);
+    expect((await m.reviews()).map((r) => r.candidateId)).toEqual(['c1']);
+    expect(existsSync(f)).toBe(false);
+    expect(JSON.parse(readFileSync(`${f}.migrated`, 'utf8'))).toEqual(legacy());
+    const again = FileStore.open(f);
+    expect(await again.insights({})).toHaveLength(2);
+    expect(await again.winners()).toHaveLength(2);
+  });
+
+  it('two processes opening it at once import it once', async () => {
+    const f = join(tmp(), 'memory.json');
+    writeFileSync(f, JSON.stringify(legacy()));
+    const [a, b] = [FileStore.open(f), FileStore.open(f)];
+    await Promise.all([a.insights({}), b.winners(), a.tried('sum', 'fp'), b.getBaseline('sum', 'fp')]);
+    expect(await FileStore.open(f).insights({})).toHaveLength(2);
+    expect(readFileSync(join(memoryDir(f), 'winners.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
+  it('imported again (a crash before it was moved aside, or an old kloop still writing it) adds only what is new, and the store’s own records win', async () => {
+    const f = join(tmp(), 'memory.json');
+    writeFileSync(f, JSON.stringify(legacy()));
+    const m = FileStore.open(f);
+    await m.setBaseline(baseline('sum', 'fp', 5));
+    await m.addReview(review('c1', 'rejected'));
+    const old = legacy();
+    old.insights.push(insight('sum', 'i3'));
+    old.tried['sum|fp'].push('d');
+    old.baselines.push(baseline('conv2d', 'fp', 2));
+    writeFileSync(f, JSON.stringify(old));
+    const again = FileStore.open(f);
+    expect((await again.getBaseline('sum', 'fp'))!.vsReference).toBe(5);
+    expect((await again.getBaseline('conv2d', 'fp'))!.vsReference).toBe(2);
+    expect((await again.insights({})).map((i) => i.text)).toEqual(['i1', 'i2', 'i3']);
+    expect([...(await again.tried('sum', 'fp'))].sort()).toEqual(['a', 'b', 'd']);
+    expect(await again.winners()).toHaveLength(2);
+    expect((await again.reviews()).map((r) => r.decision)).toEqual(['rejected']);
+    expect(readdirSync(join(f, '..')).filter((x) => x.startsWith('memory.json.migrated'))).toHaveLength(2);
+  });
+
+  it('one that is not JSON is a typed error naming the file, and stays where it is', async () => {
+    const f = join(tmp(), 'memory.json');
+    writeFileSync(f, '{"baselines": [');
+    const err = await FileStore.open(f).getBaseline('sum', 'fp').catch((e: unknown) => e);
+    expect((err as Error).name).toBe('MemoryFormatError');
+    expect((err as Error).message).toContain(f);
+    expect(statSync(f).size).toBeGreaterThan(0);
+  });
 });

@@ -3,7 +3,7 @@ import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LowdbStore, type Winner } from '../memory/index.js';
+import { FileStore, type Winner } from '../memory/index.js';
 import { CATALOG_DIR } from '../targets/index.js';
 import { tmp } from './helpers.js';
 
@@ -38,7 +38,7 @@ describe.skipIf(!hasTmux)('kloop review in a real terminal (tmux)', () => {
     execFileSync('git', ['-C', repo, 'add', '.']);
     execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'init']);
     const mem = join(repo, 'memory.json');
-    const m = LowdbStore.file(mem);
+    const m = FileStore.open(mem);
     await m.addWinner(winner('sum-r1-c1', '2026-01-01T00:00:00Z', join(repo, 'sum'), 3));
     await m.addWinner(winner('sum-r2-c1', '2026-01-01T01:00:00Z', join(repo, 'sum'), 5));
     const session = `kloop-review-${process.pid}`;
@@ -74,8 +74,8 @@ describe.skipIf(!hasTmux)('kloop review in a real terminal (tmux)', () => {
     }
     expect(execFileSync('git', ['-C', repo, 'log', '-1', '--format=%s'], { encoding: 'utf8' })).toMatch(/^kloop: promote sum kernel, 5\.00x/);
     expect(readFileSync(join(repo, 'sum', 'kernel.c'), 'utf8')).toContain('sum-r2-c1');
-    const again = LowdbStore.file(mem);
+    const again = FileStore.open(mem);
     expect((await again.insights({ target: 'sum' })).map((i) => i.text)).toEqual([expect.stringMatching(/^rejected by review: too slow on small rows/)]);
-    expect(existsSync(mem)).toBe(true);
+    expect(existsSync(join(repo, 'memory', 'reviews.jsonl'))).toBe(true);
   });
 });
