@@ -71,7 +71,7 @@ for (const c of corpus) {
   const key = v.status === 'rejected' ? `rejected by ${v.layer}` : v.status;
   byLayer.set(key, (byLayer.get(key) ?? 0) + 1);
   const whole = ms.build + ms.gate + timing;
-  rows.push(`| ${c.name} | ${c.kind} | ${c.label} | ${v.status} | ${v.layer ?? `proof ${v.proof?.status}${v.proof?.status === 'inapplicable' ? `: ${v.proof.reason}` : ''}`} | ${expected === got ? 'as expected' : `**expected ${expected}**`} | ${ms.gate.toFixed(0)} | ${whole.toFixed(0)} | ${v.status === 'rejected' ? '-' : `${((100 * ms.gate) / whole).toFixed(0)}%`} |`);
+  rows.push(`| ${c.name} | ${c.kind} | ${c.label} | ${v.status} | ${v.status === 'rejected' ? v.layer : `proof ${v.proof?.status}${v.proof?.status === 'inapplicable' ? `: ${v.proof.reason}` : ''}`} | ${expected === got ? 'as expected' : `**expected ${expected}**`} | ${ms.gate.toFixed(0)} | ${whole.toFixed(0)} | ${v.status === 'rejected' ? '-' : `${((100 * ms.gate) / whole).toFixed(0)}%`} |`);
 }
 console.log(rows.join('\n'));
 console.log(`\n| verdict | candidates |\n|---|---|\n${[...byLayer].sort().map(([k, n]) => `| ${k} | ${n} |`).join('\n')}`);

@@ -44,13 +44,15 @@ export async function verifyCommand(targetArg: string, file: string, opts: { fla
   const { verdict: v, ms, gflops } = await runGate({ device, verifier, plan, bench, profile, target, source, flags, workDir: join(work, 'build') });
   if (opts.json) console.log(JSON.stringify({ ...v, ms, gflops }, null, 2));
   else {
-    console.log(`${target.name}: ${v.status.toUpperCase()}${v.layer ? ` by ${v.layer}` : ''}${v.reason ? ` — ${v.reason}` : ''}${v.line ? ` (line ${v.line})` : ''}`);
+    const no = v.status === 'rejected' ? v : undefined;
+    console.log(`${target.name}: ${v.status.toUpperCase()}${no ? ` by ${no.layer} — ${no.reason}` : ''}${no?.line ? ` (line ${no.line})` : ''}`);
     console.log(`  layers: ${(v.layers ?? []).join(' → ')}`);
     for (const c of v.cases) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${formatSize(c.size).padEnd(28)} ${c.distribution.padEnd(8)} seed ${c.seed}${c.hidden ? ' (verifier-chosen size)' : ''}`);
-    if (v.reproducer?.index) console.log(`  reproducer: size ${formatSize(v.reproducer.size)}, seed ${v.reproducer.seed} (${v.reproducer.distribution}), first differing element ${v.reproducer.array}[${v.reproducer.index.join('][')}]`);
+    const repro = no?.reproducer;
+    if (repro?.index) console.log(`  reproducer: size ${formatSize(repro.size)}, seed ${repro.seed} (${repro.distribution}), first differing element ${repro.array}[${repro.index.join('][')}]`);
     if (v.status !== 'rejected') console.log(`  max error / tolerance: ${v.maxErrorRatio.toFixed(3)}${gflops ? `; ${gflops.toFixed(2)} GFLOP/s at the bench size` : ''}`);
     if (v.proof) console.log(`  proof: ${v.proof.status} — ${v.proof.reason}${v.proof.sizes.length ? ` (${v.proof.sizes.length} sizes)` : ''}`);
-    if (v.detail && (v.layer === 'build' || v.layer === 'sanitizer')) console.log(v.detail.slice(0, 3000));
+    if (no?.detail && (no.layer === 'build' || no.layer === 'sanitizer')) console.log(no.detail.slice(0, 3000));
     console.log(`  time: build ${ms.build.toFixed(0)} ms, gate ${ms.gate.toFixed(0)} ms, timed run ${ms.timed.toFixed(0)} ms`);
   }
   return v.status === 'rejected' ? 1 : 0;

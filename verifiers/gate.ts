@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import type { Device, DeviceProfile } from '../devices/index.js';
-import { evalExpr, type Target } from '../targets/index.js';
+import type { Target } from '../targets/index.js';
 import { randomInt } from 'node:crypto';
 import { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
-import type { Verdict } from './verdict.js';
+import type { Rejected, Verdict } from './verdict.js';
+import { judgeTimedRun } from './timed-run.js';
 import type { BenchCheck, CheckPlan, Verifier } from './verifier.js';
 import { writeFileSync } from 'node:fs';
 
@@ -54,16 +55,13 @@ export async function runGate(o: { device: Device; verifier: Verifier; plan: Che
   const out = join(o.workDir, 'timed.out');
   const r = await o.device.time({ binary: build.binary!, target: o.target, size: o.target.benchSize, input: o.bench.inputFile, output: out, minMs: 50, maxReps: 5, workDir: o.workDir, timeoutMs: 600_000 });
   ms.timed = performance.now() - t2;
-  const reject = (layer: Verdict['layer'], reason: string): GateResult => ({ verdict: { ...verdict, status: 'rejected', layer, reason }, ms });
+  const reject = (layer: Rejected['layer'], reason: string): GateResult => ({ verdict: { ...verdict, status: 'rejected', layer, reason }, ms });
   if (!r.ok) return reject('run', r.run.timedOut ? 'timed out at the bench size' : `failed at the bench size (exit ${r.run.exitCode}${r.reason ? `: ${r.reason}` : ''})`);
-  const checked = await o.verifier.checkTimedOutput(o.bench, out, { binary: build.binary!, workDir: o.workDir });
-  if (!checked.ok) return reject('timed-output', checked.reason);
   const median = [...r.timesNs].sort((a, b) => a - b)[r.timesNs.length >> 1];
-  const gflops = evalExpr(o.target.flops, o.target.benchSize) / median;
-  if (o.profile) {
-    verdict.layers.push('roofline');
-    const peak = o.target.real === 'float' ? o.profile.gflops.fp32.all : o.profile.gflops.fp64.all;
-    if (gflops > peak * 1.1) return reject('roofline', `${gflops.toFixed(1)} GFLOP/s is above the device's measured peak of ${peak.toFixed(1)}: impossible`);
-  }
+  const profile = o.profile;
+  if (profile) verdict.layers.push('roofline');
+  const judged = await judgeTimedRun({ verifier: o.verifier, bench: o.bench, target: o.target, outputFile: out, run: { binary: build.binary!, workDir: o.workDir }, medianNs: median, peakGflops: profile && (() => (o.target.real === 'float' ? profile.gflops.fp32.all : profile.gflops.fp64.all)) });
+  if (!judged.ok) return reject(judged.layer, judged.reason);
+  const gflops = judged.gflops;
   return { verdict, ms, gflops };
 }

@@ -4,7 +4,7 @@ export { analyseSizePaths, pathSizes, type PathBudget, type SizeAnalysis, type S
 export { checkSymbols, parseNm, scanSource, HEADER_ALLOW } from './static-gate.js';
 export { SYMBOLIC_HEADER } from './symbolic-header.js';
 export { generateProofHarness } from './proof-harness.js';
-export type { CaseRecord, Layer, Reproducer, Verdict } from './verdict.js';
+export type { Accepted, CaseRecord, Layer, Rejected, Reproducer, Verdict } from './verdict.js';
 export { publicFeedback } from './verdict.js';
 export { compareOutputs, type Comparison } from './compare.js';
 export { BENCH_FACTOR, checkBench, checkBenchOutput, needsFreshCall, prepareBenchTolerance, type BenchCheckResult, type BenchTolerance } from './bench-check.js';
@@ -15,3 +15,4 @@ export { drawBenchInput, prepareGateBench, runGate, type GateResult } from './ga
 export { CORPUS_DIR, loadCorpus, type CorpusEntry } from './corpus.js';
 export { firstCompilerError, referenceBuildError, referenceRunError } from './reference-errors.js';
 export { refuseDegenerate } from './degenerate.js';
+export { judgeTimedRun, type TimedJudgement } from './timed-run.js';

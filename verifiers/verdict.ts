@@ -33,27 +33,37 @@ export interface Reproducer {
   tolerance?: number;
 }
 
-export interface Verdict {
-  /** `proved`: the bounded proof and every test passed; `tested`: tests only (proof.reason says
-   *  why the proof did not apply); `rejected`: a layer failed. */
-  status: 'proved' | 'tested' | 'rejected';
+/** What every verdict carries: the checks run and what they found. */
+interface VerdictBase {
   /** The layers that ran, in order. */
   layers?: string[];
   /** Wall time each layer took (ms). */
   layerMs?: Record<string, number>;
   proof?: ProofResult;
-  /** Line of the source the finding is about (static gate). */
-  line?: number;
-  layer?: Layer;
-  /** One line a person (or a writer) can act on. */
-  reason?: string;
-  /** Log excerpt (compiler output, stderr). */
-  detail?: string;
-  reproducer?: Reproducer;
   cases: CaseRecord[];
   /** Largest |error| / tolerance seen over all checked elements (1.0 = at the bound). */
   maxErrorRatio: number;
 }
+
+/** `proved`: the bounded proof and every test passed; `tested`: tests only (proof.reason says why the proof did not apply). */
+export interface Accepted extends VerdictBase {
+  status: 'proved' | 'tested';
+}
+
+/** A layer failed: which one (as data), why in one line, and what reproduces it. */
+export interface Rejected extends VerdictBase {
+  status: 'rejected';
+  layer: Layer;
+  /** One line a person (or a writer) can act on. */
+  reason: string;
+  /** Line of the source the finding is about (static gate). */
+  line?: number;
+  /** Log excerpt (compiler output, stderr). */
+  detail?: string;
+  reproducer?: Reproducer;
+}
+
+export type Verdict = Accepted | Rejected;
 
 /** What a writer may be told: hidden sizes and seeds stay hidden. */
 export function publicFeedback(v: Verdict): string {

@@ -15,7 +15,7 @@ import { boundedProof, buildReferenceProof, proofPlan, ReferenceProofRuns, start
 import { formatSize, hiddenSizes } from './sizes.js';
 import { analyseSizePaths, pathSizes, type PathBudget, type SizeAnalysis } from './size-paths.js';
 import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
-import type { CaseRecord, Verdict } from './verdict.js';
+import type { CaseRecord, Rejected, Verdict } from './verdict.js';
 import { harnessFailure } from './harness-exit.js';
 import { callList, outputBlocks, staleCalls, type CallInput } from './stale-calls.js';
 
@@ -269,7 +269,7 @@ export class Verifier {
       layers.push(layer);
     };
     let maxErrorRatio = 0;
-    const reject = (v: Omit<Verdict, 'status' | 'cases' | 'maxErrorRatio' | 'layers'>): Verdict => (close(), { status: 'rejected', cases: records, maxErrorRatio, layers, layerMs, ...v });
+    const reject = (v: Omit<Rejected, 'status' | 'cases' | 'maxErrorRatio' | 'layers'>): Rejected => (close(), { status: 'rejected', cases: records, maxErrorRatio, layers, layerMs, ...v });
 
     enter('static');
     const src = scanSource(c.source, device.language);

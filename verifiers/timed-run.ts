@@ -1,0 +1,24 @@
+import { evalExpr, type Target } from '../targets/index.js';
+import type { BenchCheck, Verifier } from './verifier.js';
+
+export type TimedJudgement = { ok: true; gflops: number } | { ok: false; layer: 'timed-output' | 'roofline'; reason: string; gflops: number };
+
+/**
+ * The gate's last two layers, on a candidate's timed run at the bench size, in this order for
+ * `kloop run` and `kloop verify` alike:
+ * - timed-output: what the timed binary wrote is what the verified one computes (within the
+ *   tolerance measured at the bench size; an inout target gets one fresh call instead);
+ * - roofline: a speed above the device's measured compute peak (by 10%) is a measurement trick,
+ *   not a kernel. `peakGflops` is asked with the speed seen, so a caller may measure the peak again
+ *   before calling a speed impossible (a profile taken on a busy machine under-reports it).
+ */
+export async function judgeTimedRun(o: { verifier: Verifier; bench: BenchCheck; target: Target; outputFile: string; run: { binary: string; workDir: string }; medianNs: number; peakGflops?: (seen: number) => number | Promise<number> }): Promise<TimedJudgement> {
+  const gflops = evalExpr(o.target.flops, o.target.benchSize) / o.medianNs;
+  const checked = await o.verifier.checkTimedOutput(o.bench, o.outputFile, o.run);
+  if (!checked.ok) return { ok: false, layer: 'timed-output', reason: checked.reason, gflops };
+  if (o.peakGflops) {
+    const peak = await o.peakGflops(gflops);
+    if (gflops > peak * 1.1) return { ok: false, layer: 'roofline', reason: `${gflops.toFixed(1)} GFLOP/s is above the device's measured peak of ${peak.toFixed(1)}: impossible`, gflops };
+  }
+  return { ok: true, gflops };
+}
