@@ -1,5 +1,4 @@
 import type { DeviceProfile, Roofline } from '../devices/index.js';
-import type { CandidateResult } from '../loop/events.js';
 import type { Baseline, Insight, Outcome } from '../memory/index.js';
 import type { Target } from '../targets/index.js';
 
@@ -38,6 +37,17 @@ export interface Draft {
   transcript?: { prompt: string; reply: string };
 }
 
+/** What a role is told of an earlier candidate (the loop's results carry more). */
+export interface PastCandidate {
+  id: string;
+  round: number;
+  status: Outcome;
+  speedup?: number;
+  verdict: string;
+  description: string;
+  reason?: string;
+}
+
 /** Everything a role's prompt can draw on: fresh each round, from memory, never a growing chat. */
 export interface RoundContext {
   target: Target;
@@ -45,7 +55,7 @@ export interface RoundContext {
   deviceProfile: DeviceProfile;
   insights: Insight[];
   /** This target's recent candidates (any run), oldest first. */
-  history: CandidateResult[];
+  history: PastCandidate[];
   round: number;
   candidates: number;
   cores: number;

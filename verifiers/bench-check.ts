@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Rng, shortHash } from '../common/index.js';
 import type { Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import { elementCount, evalExpr, referenceSource, type ArrayParam, type Size, type Target } from '../targets/index.js';
+import { elementCount, referenceSource, type ArrayParam, type Size, type Target } from '../targets/index.js';
 import { elementWrong, unflatten } from './compare.js';
 import type { BenchCheck } from './verifier.js';
 

@@ -664,12 +664,6 @@ function libm(fn: string): ((...x: number[]) => number) | undefined {
   return typeof g === 'function' ? g : undefined;
 }
 
-function isDataRead(e: CExpr): boolean {
-  let data = false;
-  walk(e, (x) => (data ||= x.k === 'index' || (x.k === 'un' && x.op === '*')));
-  return data;
-}
-
 export interface PathBudget {
   /** Largest work (the target's flops expression) of one size-path case. */
   caseWork: number;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { shortHash } from '../../common/index.js';
 import type { Limits, RunResult, Sandbox } from '../../sandboxes/index.js';
 import { describeExit } from '../../sandboxes/index.js';
-import type { Size, Target } from '../../targets/index.js';
+import type { Target } from '../../targets/index.js';
 import { trackedHeader } from '../../verifiers/tracked-header.js';
 import { harnessBuildError } from '../../verifiers/reference-errors.js';
 import type { BuildResult, CheckRequest, Device, DeviceProfile, Fingerprint, TimedRun, TimeRequest } from '../device.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { shortHash } from '../../common/index.js';
 import type { Limits, RunResult, Sandbox } from '../../sandboxes/index.js';
 import { describeExit } from '../../sandboxes/index.js';
-import type { Size, Target } from '../../targets/index.js';
+import type { Target } from '../../targets/index.js';
 import type { BuildResult, CheckRequest, Device, DeviceProfile, Fingerprint, TimedRun, TimeRequest } from '../device.js';
 import { BuildCache } from '../build-cache.js';
 import { harnessArgs, harnessSeed, numbersAfter } from '../harness-protocol.js';

@@ -14,7 +14,7 @@ export function loopSites(root: Block): LoopSite[] {
   const visit = (s: Stmt, outer: For[], setter: (stmts: Stmt[]) => void): void => {
     switch (s.k) {
       case 'block':
-        s.body.forEach((b, i) =>
+        s.body.forEach((b) =>
           visit(b, outer, (stmts) => {
             s.body.splice(s.body.indexOf(b), 1, ...stmts);
           }),
