@@ -10,6 +10,7 @@ import { verifyCommand } from './verify-command.js';
 import { doctor } from './doctor.js';
 import { reviewCommand } from './review-command.js';
 import { watchCommand } from './watch-command.js';
+import { gcCommand } from './gc-command.js';
 import { liveRun } from './live-run.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -115,6 +116,16 @@ program
   .action((run: string, opts: { out?: string }) => {
     const dir = existsSync(join(run, 'journal.jsonl')) ? run : join(loadWorkflow().config.runs.dir, run);
     console.log(writeReport(dir, opts.out));
+  });
+
+program
+  .command('gc')
+  .description('prune old runs: whole run folders beyond the newest N or older than D days (with both: only those past both), and the bulky files of ended runs; never a live run')
+  .option('--keep <n>', 'keep the newest N runs whole', Number)
+  .option('--older-than <days>', 'remove runs last written more than DAYS days ago', Number)
+  .option('--dry-run', 'print what would go, remove nothing')
+  .action((opts: { keep?: number; olderThan?: number; dryRun?: boolean }) => {
+    console.log(gcCommand(loadWorkflow().config.runs.dir, opts));
   });
 
 program

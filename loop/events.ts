@@ -1,6 +1,7 @@
 import type { BaselineProfile, Diagnosis, Spend } from '../agents/index.js';
 import type { DeviceProfile } from '../devices/index.js';
 import type { Outcome } from '../memory/index.js';
+import type { RunDisk } from './run-disk.js';
 import type { SpeedupEstimate } from './stats.js';
 
 /** One row of results.tsv, and the payload of a candidate.result event. */
@@ -71,7 +72,7 @@ export type KloopEvent =
   | { type: 'model.usage'; spend: Spend }
   | { type: 'sandbox'; level: string; layers: { layer: string; ok: boolean; detail: string }[]; probeMs: number }
   | { type: 'warning'; message: string }
-  | { type: 'run.end'; reason: string };
+  | { type: 'run.end'; reason: string; disk?: RunDisk };
 
 /** What a run was started with, so that --resume continues with the same settings. */
 export interface RunOptionsSnapshot {

@@ -9,3 +9,8 @@ export { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
 export { replay } from './state.js';
 export { any, budgetMinutes, deadline, maxRounds, noImprovementFor } from './stop.js';
 export { createRun, type CreateRunOptions } from './setup.js';
+export { collectGarbage, listRuns, type GcOptions, type GcReport } from './run-gc.js';
+export { planRunPrune, pruneRound, settleRun, type RunDisk } from './run-disk.js';
+export { planCandidatePrune, pruneCandidate, PRUNED_FILE } from './prune-candidate.js';
+export { claimRun, liveOwner, releaseRun, OWNER_FILE } from './run-owner.js';
+export { diskUsage } from './disk-usage.js';

@@ -12,6 +12,7 @@ import { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
 import type { CandidateResult, Emit } from './events.js';
 import { baselineKey, buildProgram } from './final-timing.js';
 import type { GitRecorder } from './git-recorder.js';
+import { pruneRound } from './run-disk.js';
 
 export interface RoundDeps {
   runId: string;
@@ -239,7 +240,8 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     if (r.status === 'discard' && !r.reason && r !== selected) r.reason = `faster, but ${selected?.id} was faster still`;
     emit({ type: 'candidate.result', result: r });
   }
-
+  // Judged: each folder keeps its source, verdict, timings and transcripts; outputs, builds and the round's plan go (run-disk.ts).
+  pruneRound({ candidateDirs: slots, kept: winner?.id, planDir: plan.dir, log: (message) => emit({ type: 'warning', message }) });
 
   if (winner) {
     const e = evaluated.find((x) => x.id === winner.id)!;

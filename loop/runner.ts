@@ -14,6 +14,8 @@ import { Journal } from './journal.js';
 import { writeResults } from './results-tsv.js';
 import { adoptBaseline, kernelFile, referenceBaseline, runRound, type RoundDeps } from './round.js';
 import { emptyState, progressOf, replay, type RunState } from './state.js';
+import { claimRun, releaseRun } from './run-owner.js';
+import { settleRun, type RunDisk } from './run-disk.js';
 import { any, budgetMinutes, budgetTokens, budgetUsd, deadline, maxRounds, noImprovementFor, type StopCondition, type StopState } from './stop.js';
 
 export interface RunnerDeps {
@@ -81,6 +83,8 @@ export interface RunSummary {
   spend: { total: SpendTotals; byRole: Record<string, SpendTotals>; byProvider: Record<string, SpendTotals>; byTarget: Record<string, SpendTotals> };
   /** Targets skipped as broken (bad target.yaml or reference.c, refused outputs), with the one-line reason. */
   broken: { target: string; reason: string }[];
+  /** Bytes under the run folder at its end, after pruning (run-disk.ts). */
+  disk?: RunDisk;
 }
 
 function newRunId(now: Date): string {
@@ -150,6 +154,7 @@ export class Runner {
 
   async run(): Promise<RunSummary> {
     const { d } = this;
+    claimRun(this.dir, this.now()); // run-owner.ts: kloop gc leaves a live run alone
     const fp = await d.device.fingerprint();
     if (d.resume) this.emit({ type: 'run.resume', runId: this.runId });
     else this.emit({ type: 'run.start', runId: this.runId, targets: d.targets.map((t) => t.name), fingerprint: fp.id, options: d.options, agents: d.agents });
@@ -195,7 +200,7 @@ export class Runner {
         const inputs = makeInputs(target, target.benchSize, draw.seed, draw.distribution);
         writeFileSync(file, inputs.bytes);
         benchInputs.set(target.name, file);
-        benches.set(target.name, await this.lock.shared(() => d.verifier.prepareBench(target, file, inputs.arrays, join(d.runsDir, '.cache', 'bench'))));
+        benches.set(target.name, await this.lock.shared(() => d.verifier.prepareBench(target, file, inputs.arrays, join(this.dir, 'bench'))));
       }
       return benchInputs.get(target.name)!;
     };
@@ -303,8 +308,12 @@ export class Runner {
     }
     // The run's end: every target worked on and not yet measured gets its final measurement.
     for (const t of d.targets) await finalize(t);
-    this.emit({ type: 'run.end', reason });
-    return this.summarize(reason, fp.id, profile);
+    // Disk: what no later step reads goes, what stays is measured (run-disk.ts).
+    const disk = settleRun(this.dir, this.state.results, this.warn);
+    this.emit({ type: 'run.end', reason, disk });
+    const summary = await this.summarize(reason, fp.id, profile, disk);
+    releaseRun(this.dir);
+    return summary;
   }
 
   /**
@@ -353,7 +362,7 @@ export class Runner {
     this.state.pendingKeeps = [];
   }
 
-  private async summarize(reason: string, fp: string, profile: DeviceProfile): Promise<RunSummary> {
+  private async summarize(reason: string, fp: string, profile: DeviceProfile, disk?: RunDisk): Promise<RunSummary> {
     const { d } = this;
     const rows = this.state.results;
     const perTarget: RunSummary['perTarget'] = [];
@@ -399,6 +408,7 @@ export class Runner {
       keeps: rows.filter((r) => r.status === 'keep').length,
       perTarget,
       broken: [...(d.broken ?? []), ...[...this.state.stopped].filter(([, why]) => why.startsWith('broken: ')).map(([t, why]) => ({ target: t, reason: why.slice(8) }))],
+      disk,
       busy: busy && { compileMs: busy.compile, runMs: busy.run, anyMs: busy.any, outsideShare: 1 - busy.any / (this.now().getTime() - this.started) },
     };
     writeFileSync(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
