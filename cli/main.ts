@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { UserError } from '../common/index.js';
-import { createRun, type KloopEvent } from '../loop/index.js';
+import { createRun, RunFinished, type KloopEvent } from '../loop/index.js';
 import { catalogNames, loadTarget, CATALOG_DIR } from '../targets/index.js';
 import { loadWorkflow } from '../workflow/index.js';
 import { formatEvent } from '../tui/event-line.js';
@@ -138,6 +138,10 @@ program
   });
 
 program.parseAsync().catch((e: unknown) => {
+  if (e instanceof RunFinished) {
+    console.log(`kloop: ${e.message}`);
+    process.exit(0);
+  }
   if (e instanceof UserError) {
     console.error(`kloop: ${e.message}`);
     process.exit(2);

@@ -6,3 +6,4 @@ export { configErrorFromZod, didYouMean, editDistance, formatPath } from './conf
 export { RwLock } from './rw-lock.js';
 export { packageRoot } from './package-root.js';
 export { inOrder } from './in-order.js';
+export { faultPoint } from './fault.js';

@@ -1,6 +1,7 @@
 import type { BaselineProfile, Diagnosis, Spend } from '../agents/index.js';
 import type { DeviceProfile } from '../devices/index.js';
-import type { Outcome } from '../memory/index.js';
+import type { Outcome, Winner } from '../memory/index.js';
+import type { Layer } from '../verifiers/index.js';
 import type { RunDisk } from './run-disk.js';
 import type { SpeedupEstimate } from './stats.js';
 
@@ -21,6 +22,8 @@ export interface CandidateResult {
   vsReference?: number;
   /** tested | rejected (layer) */
   verdict: string;
+  /** The gate layer that rejected it (as data; `verdict` says it in words). */
+  layer?: Layer;
   description: string;
   reason?: string;
   flags: string[];
@@ -54,19 +57,22 @@ export interface TargetFinal {
 }
 
 export type KloopEvent =
-  | { type: 'run.start'; runId: string; targets: string[]; fingerprint: string; options: RunOptionsSnapshot; agents?: Record<string, string> }
-  | { type: 'run.resume'; runId: string }
+  | { type: 'run.start'; runId: string; targets: string[]; fingerprint: string; options: RunOptionsSnapshot; agents?: Record<string, string>; pid?: number }
+  | { type: 'run.resume'; runId: string; pid?: number }
   | { type: 'device.profile'; profile: DeviceProfile; measured: boolean }
   | { type: 'round.start'; target: string; round: number; baseline: string }
   | { type: 'baseline.profile'; target: string; round: number; profile: BaselineProfile }
   | { type: 'analysis'; target: string; round: number; diagnosis: Diagnosis }
   | { type: 'candidate.proposed'; target: string; round: number; id: string; description: string; flags: string[] }
   | { type: 'candidate.state'; target: string; id: string; state: 'building' | 'checking' | 'timing' }
+  /** A kept candidate's review record, journaled before its result (so --resume can add it to memory). */
+  | { type: 'winner.selected'; winner: Winner }
   | { type: 'candidate.result'; result: CandidateResult }
   | { type: 'candidate.retimed'; target: string; round: number; id: string; selection: SpeedupEstimate; fresh: SpeedupEstimate; adopted: boolean }
   | { type: 'baseline.updated'; target: string; id: string; vsReference: number; speedup: number; verdict?: string }
   | { type: 'git.commit'; target: string; id: string; branch: string; sha: string }
-  | { type: 'round.end'; target: string; round: number; kept?: string }
+  /** `proposed`: candidates the writer proposed (0: nothing new); absent when the round was cut short by the clock. */
+  | { type: 'round.end'; target: string; round: number; kept?: string; proposed?: number }
   | { type: 'target.stopped'; target: string; reason: string }
   | ({ type: 'target.final' } & TargetFinal)
   | { type: 'model.usage'; spend: Spend }
@@ -85,6 +91,11 @@ export interface RunOptionsSnapshot {
   candidates: number;
   budgetUsd?: number;
   budgetTokens?: number;
+  /** --provider / --model / --memory / --replay as launched. */
+  provider?: string;
+  model?: string;
+  memoryPath?: string;
+  replay?: string;
 }
 
 export type Journaled = KloopEvent & { seq: number; ts: string };

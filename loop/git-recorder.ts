@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
+import { faultPoint } from '../common/index.js';
 
 const IDENTITY = { GIT_AUTHOR_NAME: 'kloop', GIT_AUTHOR_EMAIL: 'kloop@localhost', GIT_COMMITTER_NAME: 'kloop', GIT_COMMITTER_EMAIL: 'kloop@localhost' };
 
@@ -35,6 +36,13 @@ export class GitRecorder {
     }
   }
 
+  /** The newest commit on `branch` whose message contains `text`, if any (a commit a kill may have left unjournaled). */
+  async commitMentioning(branch: string, text: string): Promise<string | undefined> {
+    if (!(await this.ref(`refs/heads/${branch}`))) return undefined;
+    const out = (await this.git.raw(['log', '-1', '--format=%H', '--fixed-strings', `--grep=${text}`, `refs/heads/${branch}`])).trim();
+    return out || undefined;
+  }
+
   /** Commit `files` (repo-relative path -> content) on `branch`; returns the commit id. */
   async commit(branch: string, files: Record<string, string>, message: string): Promise<string> {
     const tmp = mkdtempSync(join(tmpdir(), 'kloop-git-'));
@@ -52,6 +60,7 @@ export class GitRecorder {
       }
       const tree = (await g.raw(['write-tree'])).trim();
       const sha = (await g.raw(['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', message])).trim();
+      faultPoint('git-commit'); // the commit object is written, the branch not yet moved
       await g.raw(['update-ref', `refs/heads/${branch}`, sha]);
       return sha;
     } finally {

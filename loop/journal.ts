@@ -1,4 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { faultPoint } from '../common/index.js';
 import type { Journaled, KloopEvent } from './events.js';
 
 /** Append-only JSONL log of every event: the run's source of truth for --resume. */
@@ -14,7 +15,9 @@ export class Journal {
 
   append(e: KloopEvent): Journaled {
     const j = { ...e, seq: ++this.seq, ts: this.now().toISOString() } as Journaled;
-    appendFileSync(this.path, JSON.stringify(j) + '\n');
+    const line = JSON.stringify(j) + '\n';
+    faultPoint('journal-line', () => appendFileSync(this.path, line.slice(0, line.length >> 1)));
+    appendFileSync(this.path, line);
     return j;
   }
 

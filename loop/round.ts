@@ -4,14 +4,15 @@ import PQueue from 'p-queue';
 import { programKey, type Analyzer, type Draft, type Profiler, type RoundContext, type Writer, type WriterSession } from '../agents/index.js';
 import { ProviderError, UserError, type RwLock } from '../common/index.js';
 import { roofline, type BuildResult, type Device, type DeviceProfile } from '../devices/index.js';
-import type { Baseline, MemoryStore } from '../memory/index.js';
+import type { Baseline, MemoryStore, Winner } from '../memory/index.js';
 import { evalExpr, referenceSource, type Target } from '../targets/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import { firstCompilerError, formatSize, publicFeedback, referenceBuildError, referenceRunError, type BenchCheck, type CheckPlan, type Verdict, type Verifier } from '../verifiers/index.js';
+import { firstCompilerError, formatSize, judgeTimedRun, publicFeedback, referenceBuildError, referenceRunError, type CheckPlan, type TimedJudgement, type Verdict, type Verifier } from '../verifiers/index.js';
 import { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
 import type { CandidateResult, Emit } from './events.js';
 import { baselineKey, buildProgram } from './final-timing.js';
 import type { GitRecorder } from './git-recorder.js';
+import type { TargetSession } from './target-session.js';
 import { pruneRound } from './run-disk.js';
 
 export interface RoundDeps {
@@ -35,14 +36,8 @@ export interface RoundDeps {
   maxTurns: number;
   timing: TimingConfig;
   git?: GitRecorder;
-  /** Median time of baselines measured in this run, by baseline key. */
-  baselineTimes: Map<string, number>;
-  /** Built baseline binaries, by baseline key. */
-  baselineBinaries: Map<string, string>;
-  /** Bench-size input file of this target. */
-  benchInput: string;
-  /** Its oracle, for the outputs of timed runs. */
-  bench: BenchCheck;
+  /** This target's own state across rounds: bench input and check, built baselines and their times. */
+  session: TargetSession;
   /** This target's earlier candidates. */
   history: CandidateResult[];
   /** Measure the device's peaks again (at most once a run): before calling a speed impossible. */
@@ -73,7 +68,7 @@ interface Evaluated {
 
 function buildBaseline(d: RoundDeps, b: Baseline): Promise<string> {
   // A reference (or remembered baseline) that does not build is the target's problem: one line.
-  return buildProgram(d, b).catch((e: Error) => {
+  return buildProgram({ ...d, baselineBinaries: d.session.baselineBinaries }, b).catch((e: Error) => {
     if (!/no longer builds/.test(e.message)) throw e;
     throw b.verdict === 'reference' ? referenceBuildError(d.target, e.message, 'baseline') : new UserError(`${d.target.name}: the remembered baseline ${b.lineage.at(-1)?.candidateId} no longer builds: ${firstCompilerError(e.message)}`);
   });
@@ -81,13 +76,13 @@ function buildBaseline(d: RoundDeps, b: Baseline): Promise<string> {
 
 async function measureBaseline(d: RoundDeps, b: Baseline, binary: string): Promise<number> {
   const key = baselineKey(b);
-  const known = d.baselineTimes.get(key);
+  const known = d.session.baselineTimes.get(key);
   if (known !== undefined) return known;
   const { target } = d;
-  const r = await d.lock.exclusive(() => d.device.time({ binary, target, size: target.benchSize, input: d.benchInput, minMs: d.timing.minMs, maxReps: d.timing.maxReps, workDir: dirname(binary), timeoutMs: 900_000 }));
+  const r = await d.lock.exclusive(() => d.device.time({ binary, target, size: target.benchSize, input: d.session.benchInput, minMs: d.timing.minMs, maxReps: d.timing.maxReps, workDir: dirname(binary), timeoutMs: 900_000 }));
   if (!r.ok) throw b.verdict === 'reference' ? referenceRunError(target, target.benchSize, describeExit(r.run), r.run.stderr, 'baseline') : new UserError(`${target.name}: the baseline failed its timed run (${describeExit(r.run)}): ${r.run.stderr.trim().split('\n')[0]?.slice(0, 200) ?? ''}`);
   const ns = r.timesNs.sort((a, b) => a - b)[r.timesNs.length >> 1];
-  d.baselineTimes.set(key, ns);
+  d.session.baselineTimes.set(key, ns);
   return ns;
 }
 
@@ -169,7 +164,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   });
   const sessions = await d.writer.sessions({ ...ctx, profile, diagnosis, tried, slots });
   if (!sessions.length) {
-    emit({ type: 'round.end', target: target.name, round });
+    emit({ type: 'round.end', target: target.name, round, proposed: 0 });
     return { proposed: 0 };
   }
   slots.forEach((s) => mkdirSync(s.dir, { recursive: true }));
@@ -186,7 +181,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
       device: d.device,
       target,
       size: target.benchSize,
-      input: d.benchInput,
+      input: d.session.benchInput,
       workDir: join(d.runDir, 'baselines'),
       baseline: { id: 'baseline', binary: baseBin, workDir: dirname(baseBin) },
       candidates: verified.map((v) => ({ id: v.id, binary: v.build!.binary!, workDir: v.dir })),
@@ -199,34 +194,35 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   const flops = evalExpr(target.flops, target.benchSize);
   const bytes = evalExpr(target.bytes, target.benchSize);
   const peakOf = (p: DeviceProfile) => (target.real === 'float' ? p.gflops.fp32.all : p.gflops.fp64.all);
-  // A profile taken while the machine was busy under-reports the peak: measure again before
-  // calling a candidate's speed impossible.
-  if (d.remeasureProfile && [...timings.values()].some((t) => t.ok && flops / t.medianNs > peakOf(d.deviceProfile) * 1.1)) d.deviceProfile = await d.remeasureProfile();
-  const peak = peakOf(d.deviceProfile);
-  // The timed outputs at the bench size (for an inout target, one fresh call of the timed binary).
-  const timedChecks = new Map<string, Awaited<ReturnType<Verifier['checkTimedOutput']>>>();
-  for (const e of evaluated)
-    if (e.verdict && e.verdict.status !== 'rejected' && timings.get(e.id)?.ok) {
+  // The gate's last layers on each timed run (verifiers/timed-run.ts, as kloop verify runs them):
+  // the outputs it wrote, then a speed the device cannot reach. A profile taken while the machine
+  // was busy under-reports the peak: it is measured again (once a run) before a speed is called impossible.
+  const peakGflops = async (seen: number) => {
+    if (seen > peakOf(d.deviceProfile) * 1.1 && d.remeasureProfile) d.deviceProfile = await d.remeasureProfile();
+    return peakOf(d.deviceProfile);
+  };
+  const judged = new Map<string, TimedJudgement>();
+  for (const e of evaluated) {
+    const t = timings.get(e.id);
+    if (e.verdict && e.verdict.status !== 'rejected' && t?.ok) {
       const run = { binary: e.build!.binary!, workDir: e.dir };
-      timedChecks.set(e.id, await d.lock.shared(() => d.verifier.checkTimedOutput(d.bench, join(e.dir, 'timed.out'), run)));
+      judged.set(e.id, await d.lock.shared(() => judgeTimedRun({ verifier: d.verifier, bench: d.session.bench, target, outputFile: join(e.dir, 'timed.out'), run, medianNs: t.medianNs, peakGflops })));
     }
+  }
   const results: CandidateResult[] = evaluated.map((e) => {
     const base = { id: e.id, target: target.name, round, description: e.draft.description, flags: e.draft.flags, kinds: e.draft.kinds, turns: e.turns };
     if (!e.build) return { ...base, status: 'crash', verdict: 'rejected (no code)', reason: e.draft.problem };
     if (!e.build.ok) return { ...base, status: 'crash', verdict: 'rejected (build)', reason: firstError(e.build.log) };
     const v = e.verdict!;
-    if (v.status === 'rejected') return { ...base, status: v.layer === 'run' ? 'crash' : 'invalid', verdict: `rejected (${v.layer})`, reason: v.reason };
+    if (v.status === 'rejected') return { ...base, status: v.layer === 'run' ? 'crash' : 'invalid', verdict: `rejected (${v.layer})`, layer: v.layer, reason: v.reason };
     const t = timings.get(e.id);
     if (!t) return { ...base, status: 'discard', verdict: v.status, reason: 'not timed: the run ran out of time' };
     if (!t.ok) return { ...base, status: 'crash', verdict: v.status, reason: t.error };
-    const timedOut = timedChecks.get(e.id)!;
-    if (!timedOut.ok) return { ...base, status: 'invalid', verdict: 'rejected (timed-output)', reason: timedOut.reason };
     writeFileSync(join(e.dir, 'timings.json'), JSON.stringify(t, null, 2));
     const r = roofline(d.deviceProfile, target.real, flops, bytes, t.medianNs / 1e9);
     const common = { ...base, speedup: t.speedup, ciLow: t.ciLow, ciHigh: t.ciHigh, vsReference: baseline.vsReference * t.speedup, medianNs: t.medianNs, gflops: r.gflops, pctOfRoof: r.pctOfRoof, pairs: t.pairs, verdict: v.status };
-    // Faster than the device's measured compute peak: a measurement trick, not a kernel. (The
-    // bandwidth roof is DRAM's; a working set that fits in the last-level cache may beat it.)
-    if (r.gflops > peak * 1.1) return { ...common, status: 'invalid', verdict: 'rejected (roofline)', reason: `${r.gflops.toFixed(1)} GFLOP/s is above the device's measured peak of ${peak.toFixed(1)}` };
+    const j = judged.get(e.id)!;
+    if (!j.ok) return { ...common, status: 'invalid', verdict: `rejected (${j.layer})`, layer: j.layer, reason: j.reason };
     return { ...common, status: 'discard', reason: t.ciLow > d.timing.minSpeedup ? undefined : `95% CI low ${t.ciLow.toFixed(3)} ≤ ${d.timing.minSpeedup}` };
   });
 
@@ -236,6 +232,11 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   // independent pairs, keep it only if that interval still clears the bar, and record that estimate.
   const winner = selected && (await confirmWinner(d, round, selected, evaluated.find((x) => x.id === selected.id)!, baseBin, baseline, flops, bytes)) ? selected : undefined;
   if (winner) winner.status = 'keep';
+  // The winner's review record is journaled before its result: a run killed anywhere after this
+  // point adds it to memory and adopts it on --resume (Runner.applyPendingKeeps), never twice.
+  const kept = winner && evaluated.find((x) => x.id === winner.id)!;
+  const record = winner && kept && winnerRecord(d, winner, kept, baseline, profile.roofline, diagnosis.summary);
+  if (record) emit({ type: 'winner.selected', winner: record });
   for (const r of results) {
     if (r.status === 'discard' && !r.reason && r !== selected) r.reason = `faster, but ${selected?.id} was faster still`;
     emit({ type: 'candidate.result', result: r });
@@ -243,62 +244,76 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   // Judged: each folder keeps its source, verdict, timings and transcripts; outputs, builds and the round's plan go (run-disk.ts).
   pruneRound({ candidateDirs: slots, kept: winner?.id, planDir: plan.dir, log: (message) => emit({ type: 'warning', message }) });
 
-  if (winner) {
-    const e = evaluated.find((x) => x.id === winner.id)!;
-    const next: Baseline = {
-      target: target.name,
-      fingerprint: d.fingerprint,
-      source: e.draft.source,
-      flags: e.draft.flags,
-      vsReference: winner.vsReference!,
-      medianNs: winner.medianNs,
-      verdict: e.verdict!.status === 'proved' ? 'proved' : 'tested',
-      description: winner.description,
-      lineage: [...baseline.lineage, { candidateId: winner.id, runId: d.runId, speedup: winner.speedup!, description: winner.description, at: d.now().toISOString() }],
-      updatedAt: d.now().toISOString(),
-    };
+  if (winner && kept && record) {
+    await d.memory.addWinner(record);
+    const next = nextBaseline(d, baseline, winner, kept.draft.source, kept.verdict!.status === 'proved' ? 'proved' : 'tested');
     await adoptBaseline(d, next, winner);
-    d.baselineTimes.set(baselineKey(next), winner.medianNs!);
-    const v = e.verdict!;
-    await d.memory.addWinner({
-      candidateId: winner.id,
-      runId: d.runId,
-      target: target.name,
-      targetDir: target.dir,
-      fingerprint: d.fingerprint,
-      device: d.deviceProfile.fingerprint.model,
-      source: e.draft.source,
-      flags: e.draft.flags,
-      previousSource: baseline.source,
-      previousFlags: baseline.flags,
-      previousId: baseline.lineage.at(-1)?.candidateId ?? 'reference',
-      speedup: winner.speedup!,
-      ciLow: winner.ciLow!,
-      ciHigh: winner.ciHigh!,
-      vsReference: winner.vsReference!,
-      gflopsBefore: profile.roofline.gflops,
-      gflopsAfter: winner.gflops,
-      pctRoofBefore: profile.roofline.pctOfRoof,
-      pctRoofAfter: winner.pctOfRoof,
-      verdict: v.status,
-      evidence: `${v.status}; layers ${(v.layers ?? []).join(', ')}; ${v.cases.length} checks (${v.cases.filter((c) => c.hidden).length} at verifier-chosen sizes): ${v.cases.map((c) => `${formatSize(c.size)} seed ${c.seed}`).join('; ')}${v.proof ? `; proof: ${v.proof.status}, ${v.proof.reason}` : ''}`,
-      description: winner.description,
-      diagnosis: diagnosis.summary,
-      lineage: ['reference', ...next.lineage.map((l) => l.candidateId)],
-      at: d.now().toISOString(),
-    });
+    d.session.baselineTimes.set(baselineKey(next), winner.medianNs!);
   }
 
   const outcomes = results.map((r) => ({ candidateId: r.id, kinds: r.kinds, description: r.description, outcome: r.status, speedup: r.speedup, ciLow: r.ciLow, ciHigh: r.ciHigh, reason: r.reason }));
   await d.memory.addInsights(await d.analyzer.reflect({ ...ctx, profile, diagnosis, fingerprint: d.fingerprint, runId: d.runId, outcomes, at: d.now().toISOString() }));
-  emit({ type: 'round.end', target: target.name, round, kept: winner?.id });
+  emit({ type: 'round.end', target: target.name, round, kept: winner?.id, proposed: sessions.length });
   return { kept: winner?.id, proposed: sessions.length };
+}
+
+/** The baseline a kept candidate makes: the previous one's lineage plus this step. */
+function nextBaseline(d: Pick<RoundDeps, 'target' | 'fingerprint' | 'runId' | 'now'>, baseline: Baseline, winner: CandidateResult, source: string, verdict: 'proved' | 'tested'): Baseline {
+  return {
+    target: d.target.name,
+    fingerprint: d.fingerprint,
+    source,
+    flags: winner.flags,
+    vsReference: winner.vsReference!,
+    medianNs: winner.medianNs,
+    verdict,
+    description: winner.description,
+    lineage: [...baseline.lineage, { candidateId: winner.id, runId: d.runId, speedup: winner.speedup!, description: winner.description, at: d.now().toISOString() }],
+    updatedAt: d.now().toISOString(),
+  };
+}
+
+/** What a reviewer sees of a kept candidate: before and after, the evidence, the idea. */
+function winnerRecord(d: RoundDeps, winner: CandidateResult, e: Evaluated, baseline: Baseline, before: { gflops: number; pctOfRoof: number }, diagnosis: string): Winner {
+  const v = e.verdict!;
+  return {
+    candidateId: winner.id,
+    runId: d.runId,
+    target: d.target.name,
+    targetDir: d.target.dir,
+    fingerprint: d.fingerprint,
+    device: d.deviceProfile.fingerprint.model,
+    source: e.draft.source,
+    flags: e.draft.flags,
+    previousSource: baseline.source,
+    previousFlags: baseline.flags,
+    previousId: baseline.lineage.at(-1)?.candidateId ?? 'reference',
+    speedup: winner.speedup!,
+    ciLow: winner.ciLow!,
+    ciHigh: winner.ciHigh!,
+    vsReference: winner.vsReference!,
+    gflopsBefore: before.gflops,
+    gflopsAfter: winner.gflops,
+    pctRoofBefore: before.pctOfRoof,
+    pctRoofAfter: winner.pctOfRoof,
+    verdict: v.status,
+    evidence: `${v.status}; layers ${(v.layers ?? []).join(', ')}; ${v.cases.length} checks (${v.cases.filter((c) => c.hidden).length} at verifier-chosen sizes): ${v.cases.map((c) => `${formatSize(c.size)} seed ${c.seed}`).join('; ')}${v.proof ? `; proof: ${v.proof.status}, ${v.proof.reason}` : ''}`,
+    description: winner.description,
+    diagnosis,
+    lineage: ['reference', ...baseline.lineage.map((l) => l.candidateId), winner.id],
+    at: d.now().toISOString(),
+  };
 }
 
 /** Make a kept candidate the baseline: memory first, then the journal, then git. */
 export async function adoptBaseline(d: Pick<RoundDeps, 'memory' | 'emit' | 'git' | 'runId' | 'target' | 'device'>, next: Baseline, r: CandidateResult): Promise<void> {
   await d.memory.setBaseline(next);
   d.emit({ type: 'baseline.updated', target: r.target, id: r.id, vsReference: next.vsReference, speedup: r.speedup!, verdict: next.verdict });
+  await commitBaseline(d, next, r);
+}
+
+/** Commit a new baseline on the run's branch (kloop/<run>), journaled as git.commit. */
+export async function commitBaseline(d: Pick<RoundDeps, 'emit' | 'git' | 'runId' | 'device'>, next: Baseline, r: CandidateResult): Promise<void> {
   if (!d.git) return;
   const branch = `kloop/${d.runId}`;
   const dir = `kloop/baselines/${r.target}`;
@@ -329,7 +344,7 @@ async function confirmWinner(d: RoundDeps, round: number, r: CandidateResult, e:
       device: d.device,
       target: d.target,
       size: d.target.benchSize,
-      input: d.benchInput,
+      input: d.session.benchInput,
       workDir: join(d.runDir, 'baselines'),
       baseline: { id: 'baseline', binary: baseBin, workDir: dirname(baseBin) },
       candidates: [{ id: r.id, binary: e.build!.binary!, workDir: e.dir }],

@@ -5,16 +5,17 @@ import { Rng, RwLock, shortHash, UserError } from '../common/index.js';
 import type { Device, DeviceProfile } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
 import { evalExpr, type Target } from '../targets/index.js';
-import { drawBenchInput, makeInputs, type BenchCheck, type Verifier } from '../verifiers/index.js';
+import { drawBenchInput, makeInputs, type Verifier } from '../verifiers/index.js';
 import type { TimingConfig } from './ab-timing.js';
 import type { Emit, KloopEvent, RunOptionsSnapshot, TargetFinal } from './events.js';
 import { measureFinal } from './final-timing.js';
 import type { GitRecorder } from './git-recorder.js';
 import { Journal } from './journal.js';
 import { writeResults } from './results-tsv.js';
-import { adoptBaseline, kernelFile, referenceBaseline, runRound, type RoundDeps } from './round.js';
-import { emptyState, progressOf, replay, type RunState } from './state.js';
+import { adoptBaseline, commitBaseline, kernelFile, referenceBaseline, runRound, type RoundDeps } from './round.js';
+import { applyEvent, elapsedMs, emptyState, pendingKeeps, progressOf, replay, type RunState } from './state.js';
 import { claimRun, releaseRun } from './run-owner.js';
+import { TargetSession } from './target-session.js';
 import { settleRun, type RunDisk } from './run-disk.js';
 import { any, budgetMinutes, budgetTokens, budgetUsd, deadline, maxRounds, noImprovementFor, type StopCondition, type StopState } from './stop.js';
 
@@ -85,6 +86,8 @@ export interface RunSummary {
   broken: { target: string; reason: string }[];
   /** Bytes under the run folder at its end, after pruning (run-disk.ts). */
   disk?: RunDisk;
+  /** The sandbox layers applied to candidates, and those missing with why and the fix. */
+  sandbox?: { applied: string[]; missing: { layer: string; detail: string }[] };
 }
 
 function newRunId(now: Date): string {
@@ -100,7 +103,6 @@ export class Runner {
   private readonly journal: Journal;
   private readonly state: RunState;
   private readonly lock = new RwLock();
-  private readonly started: number;
   readonly ledger = new CostLedger();
   /** The sandbox's layers, reported at start (one warning line per missing layer). */
   sandboxReport?: { level: string; layers: { layer: string; ok: boolean; detail: string }[]; probeMs: number };
@@ -109,7 +111,6 @@ export class Runner {
 
   constructor(private readonly d: RunnerDeps) {
     this.now = d.now ?? (() => new Date());
-    this.started = this.now().getTime();
     if (d.resume) {
       this.runId = d.resume;
       this.dir = join(d.runsDir, d.resume);
@@ -125,13 +126,11 @@ export class Runner {
     this.journal = new Journal(join(this.dir, 'journal.jsonl'), this.now);
   }
 
+  /** Every change of run state: journaled, then applied by the one reducer (the same one --resume folds the journal with). */
   private emit: Emit = (e) => {
-    this.journal.append(e);
-    if (e.type === 'candidate.result' && !this.state.resultIds.has(e.result.id)) {
-      this.state.resultIds.add(e.result.id);
-      this.state.results.push(e.result);
-      writeResults(join(this.dir, 'results.tsv'), this.state.results);
-    }
+    const known = this.state.results.length;
+    applyEvent(this.state, this.journal.append(e));
+    if (this.state.results.length !== known) writeResults(join(this.dir, 'results.tsv'), this.state.results);
     this.d.onEvent?.(e);
   };
 
@@ -149,15 +148,15 @@ export class Runner {
   }
 
   private elapsedMs(): number {
-    return this.state.priorElapsedMs + (this.now().getTime() - this.started);
+    return elapsedMs(this.state, this.now().getTime());
   }
 
   async run(): Promise<RunSummary> {
     const { d } = this;
     claimRun(this.dir, this.now()); // run-owner.ts: kloop gc leaves a live run alone
     const fp = await d.device.fingerprint();
-    if (d.resume) this.emit({ type: 'run.resume', runId: this.runId });
-    else this.emit({ type: 'run.start', runId: this.runId, targets: d.targets.map((t) => t.name), fingerprint: fp.id, options: d.options, agents: d.agents });
+    if (d.resume) this.emit({ type: 'run.resume', runId: this.runId, pid: process.pid });
+    else this.emit({ type: 'run.start', runId: this.runId, targets: d.targets.map((t) => t.name), fingerprint: fp.id, options: d.options, agents: d.agents, pid: process.pid });
     writeResults(join(this.dir, 'results.tsv'), this.state.results);
     for (const m of this.pendingWarnings.splice(0)) this.warn(m);
     for (const b of d.broken ?? []) this.warn(`skipping target ${b.target}: ${b.reason}`);
@@ -184,25 +183,27 @@ export class Runner {
       ...(d.budget?.tokens ? [budgetTokens(d.budget.tokens)] : []),
     );
     const targetStop: StopCondition = any(maxRounds(opts.rounds), noImprovementFor(opts.noImprovementRounds));
-    const baselineTimes = new Map<string, number>();
-    const baselineBinaries = new Map<string, string>();
-    const benchInputs = new Map<string, string>();
-    const benches = new Map<string, BenchCheck>();
-    const emptyRounds = new Map<string, number>();
+    const sessions = new Map<string, Promise<TargetSession>>();
     let remeasured: Promise<DeviceProfile> | undefined;
     const rng = new Rng(Number.parseInt(shortHash(this.runId).slice(0, 8), 16));
     let reason = 'all targets stopped';
-    const benchInputOf = async (target: Target): Promise<string> => {
-      if (!benchInputs.has(target.name)) {
-        const file = join(this.dir, 'rounds', `${target.name}-bench.in`);
-        mkdirSync(join(this.dir, 'rounds'), { recursive: true });
-        const draw = drawBenchInput(); // a fresh seed and distribution per run, like a check's
-        const inputs = makeInputs(target, target.benchSize, draw.seed, draw.distribution);
-        writeFileSync(file, inputs.bytes);
-        benchInputs.set(target.name, file);
-        benches.set(target.name, await this.lock.shared(() => d.verifier.prepareBench(target, file, inputs.arrays, join(this.dir, 'bench'))));
+    /** A target's session (its bench input and check, built baselines and their times), opened once per run. */
+    const sessionOf = (target: Target): Promise<TargetSession> => {
+      let s = sessions.get(target.name);
+      if (!s) {
+        s = TargetSession.open(target, async (t) => {
+          const file = join(this.dir, 'rounds', `${t.name}-bench.in`);
+          mkdirSync(join(this.dir, 'rounds'), { recursive: true });
+          const draw = drawBenchInput(); // a fresh seed and distribution per run, like a check's
+          const inputs = makeInputs(t, t.benchSize, draw.seed, draw.distribution);
+          writeFileSync(file, inputs.bytes);
+          return { input: file, bench: await this.lock.shared(() => d.verifier.prepareBench(t, file, inputs.arrays, join(this.dir, 'bench'))) };
+        });
+        // A target whose bench input cannot be prepared is tried again next time (and reported broken by the caller).
+        s.catch(() => sessions.delete(target.name));
+        sessions.set(target.name, s);
       }
-      return benchInputs.get(target.name)!;
+      return s;
     };
     /**
      * The target's "vs reference" figure, measured now: its reference against its best kernel,
@@ -216,12 +217,12 @@ export class Runner {
       if (this.state.finals.get(target.name)?.id === id) return;
       let final: TargetFinal;
       try {
-        final = await measureFinal({ runDir: this.dir, target, device: d.device, lock: this.lock, baselineBinaries, benchInput: await benchInputOf(target), timing: d.timing }, referenceBaseline(target, fp.id, this.now(), d.device.language), best);
+        const session = await sessionOf(target);
+        final = await measureFinal({ runDir: this.dir, target, device: d.device, lock: this.lock, baselineBinaries: session.baselineBinaries, benchInput: session.benchInput, timing: d.timing }, referenceBaseline(target, fp.id, this.now(), d.device.language), best);
       } catch (e) {
         this.warn(`${target.name}: no final measurement against the reference: ${(e as Error).message.split('\n')[0]}`);
         return;
       }
-      this.state.finals.set(target.name, final);
       this.emit({ type: 'target.final', ...final });
       if (final.id !== 'reference') await d.memory.setBaseline({ ...best, vsReference: final.speedup, measured: { ciLow: final.ciLow, ciHigh: final.ciHigh, pairs: final.pairs, runId: this.runId, at: this.now().toISOString() } });
     };
@@ -245,13 +246,13 @@ export class Runner {
       const p = progressOf(this.state, target.name);
       const why = targetStop({ elapsedMs: this.elapsedMs(), now: this.now(), target: p });
       if (why) {
-        this.state.stopped.set(target.name, why);
         this.emit({ type: 'target.stopped', target: target.name, reason: why });
         await finalize(target);
         continue;
       }
       const baseline = (await d.memory.getBaseline(target.name, fp.id)) ?? referenceBaseline(target, fp.id, this.now(), d.device.language);
-      if (!(await this.unlessBroken(target, () => benchInputOf(target)))) continue;
+      const session = await this.unlessBroken(target, () => sessionOf(target));
+      if (!session) continue;
       const deps: RoundDeps = {
         runId: this.runId,
         runDir: this.dir,
@@ -273,10 +274,7 @@ export class Runner {
         history: this.state.results.filter((r) => r.target === target.name),
         timing: d.timing,
         git: d.git,
-        baselineTimes,
-        baselineBinaries,
-        benchInput: benchInputs.get(target.name)!,
-        bench: benches.get(target.name)!,
+        session,
         outOfTime: () => !!runStop(this.stopState()),
         remeasureProfile: async () => {
           remeasured ??= this.lock.exclusive(() => d.device.measureProfile(join(this.dir, 'device-profile'))).then(async (p) => {
@@ -289,19 +287,11 @@ export class Runner {
         },
         seed: rng.u32(),
       };
-      const round = p.rounds + 1;
-      p.rounds = round;
-      const r = await this.unlessBroken(target, () => runRound(deps, round, baseline));
+      // The round journals its own start and end (round.start, round.end): the counters follow from them.
+      const r = await this.unlessBroken(target, () => runRound(deps, p.rounds + 1, baseline));
       if (!r) continue;
-      if (r.kept) {
-        p.lastKeepRound = round;
-        p.roundsSinceKeep = 0;
-      } else p.roundsSinceKeep++;
       // A writer with nothing new twice in a row is done with this target.
-      const empty = r.proposed ? 0 : (emptyRounds.get(target.name) ?? 0) + 1;
-      emptyRounds.set(target.name, empty);
-      if (empty >= 2) {
-        this.state.stopped.set(target.name, 'the writer has no new ideas');
+      if (progressOf(this.state, target.name).emptyRounds >= 2) {
         this.emit({ type: 'target.stopped', target: target.name, reason: 'the writer has no new ideas' });
         await finalize(target);
       }
@@ -329,37 +319,50 @@ export class Runner {
       const broken = [...this.state.stopped.values()].filter((why) => why.startsWith('broken: ')).length;
       if (broken + 1 >= this.d.targets.length) throw e;
       const reason = e.message.split('\n')[0];
-      this.state.stopped.set(target.name, `broken: ${reason}`);
       this.emit({ type: 'target.stopped', target: target.name, reason: `broken: ${reason}` });
       return undefined;
     }
   }
 
-  /** A keep whose baseline update was lost to a kill: apply it now (idempotent). */
+  /**
+   * Keeps whose adoption a kill interrupted, finished now, each step idempotent: the review record
+   * into memory (journaled as winner.selected before the keep), the baseline update, and the git
+   * commit unless the branch already holds one for the candidate.
+   */
   private async applyPendingKeeps(fp: string): Promise<void> {
-    for (const r of this.state.pendingKeeps) {
+    const { git } = this.d;
+    for (const r of pendingKeeps(this.state, !!git)) {
       const target = this.d.targets.find((t) => t.name === r.target);
       if (!target) continue;
+      const winner = this.state.winners.get(r.id);
+      if (winner) await this.d.memory.addWinner(winner);
+      const deps = { memory: this.d.memory, emit: this.emit, git, runId: this.runId, target, device: this.d.device };
       const current = (await this.d.memory.getBaseline(r.target, fp)) ?? referenceBaseline(target, fp, this.now(), this.d.device.language);
-      if (current.lineage.some((l) => l.candidateId === r.id)) {
+      if (!this.state.adopted.has(r.id)) {
+        if (!current.lineage.some((l) => l.candidateId === r.id)) {
+          const source = readFileSync(join(this.dir, 'candidates', r.id, kernelFile(this.d.device.language)), 'utf8');
+          const next = {
+            ...current,
+            source,
+            flags: r.flags,
+            vsReference: r.vsReference!,
+            medianNs: r.medianNs,
+            verdict: r.verdict === 'proved' ? ('proved' as const) : ('tested' as const),
+            description: r.description,
+            lineage: [...current.lineage, { candidateId: r.id, runId: this.runId, speedup: r.speedup!, description: r.description, at: this.now().toISOString() }],
+            updatedAt: this.now().toISOString(),
+          };
+          await adoptBaseline(deps, next, r);
+          continue;
+        }
         this.emit({ type: 'baseline.updated', target: r.target, id: r.id, vsReference: current.vsReference, speedup: r.speedup! });
-        continue;
       }
-      const source = readFileSync(join(this.dir, 'candidates', r.id, kernelFile(this.d.device.language)), 'utf8');
-      const next = {
-        ...current,
-        source,
-        flags: r.flags,
-        vsReference: r.vsReference!,
-        medianNs: r.medianNs,
-        verdict: r.verdict === 'proved' ? ('proved' as const) : ('tested' as const),
-        description: r.description,
-        lineage: [...current.lineage, { candidateId: r.id, runId: this.runId, speedup: r.speedup!, description: r.description, at: this.now().toISOString() }],
-        updatedAt: this.now().toISOString(),
-      };
-      await adoptBaseline({ memory: this.d.memory, emit: this.emit, git: this.d.git, runId: this.runId, target, device: this.d.device }, next, r);
+      if (!git || this.state.committed.has(r.id)) continue;
+      const branch = `kloop/${this.runId}`;
+      const landed = await git.commitMentioning(branch, `candidate ${r.id}`);
+      if (landed) this.emit({ type: 'git.commit', target: r.target, id: r.id, branch, sha: landed });
+      else if (current.lineage.at(-1)?.candidateId === r.id) await commitBaseline(deps, current, r);
     }
-    this.state.pendingKeeps = [];
   }
 
   private async summarize(reason: string, fp: string, profile: DeviceProfile, disk?: RunDisk): Promise<RunSummary> {
@@ -409,7 +412,8 @@ export class Runner {
       perTarget,
       broken: [...(d.broken ?? []), ...[...this.state.stopped].filter(([, why]) => why.startsWith('broken: ')).map(([t, why]) => ({ target: t, reason: why.slice(8) }))],
       disk,
-      busy: busy && { compileMs: busy.compile, runMs: busy.run, anyMs: busy.any, outsideShare: 1 - busy.any / (this.now().getTime() - this.started) },
+      sandbox: this.sandboxReport && { applied: this.sandboxReport.layers.filter((l) => l.ok).map((l) => l.layer), missing: this.sandboxReport.layers.filter((l) => !l.ok).map(({ layer, detail }) => ({ layer, detail })) },
+      busy: busy && { compileMs: busy.compile, runMs: busy.run, anyMs: busy.any, outsideShare: 1 - busy.any / (this.now().getTime() - (this.state.sessionStart ?? this.now().getTime())) },
     };
     writeFileSync(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     return summary;

@@ -7,8 +7,9 @@ import { FileStore, type MemoryStore } from '../memory/index.js';
 import { LayeredSandbox, levelRank, ProcessSandbox, probeSandbox, type Sandbox } from '../sandboxes/index.js';
 import { catalogNames, referenceSource, resolveTarget } from '../targets/index.js';
 import { Verifier } from '../verifiers/index.js';
-import type { Workflow } from '../workflow/index.js';
-import type { KloopEvent } from './events.js';
+import { loadWorkflow, type Workflow } from '../workflow/index.js';
+import type { KloopEvent, RunOptionsSnapshot } from './events.js';
+import { resumeState } from './resume.js';
 import { GitRecorder } from './git-recorder.js';
 import { MeteredSandbox } from './metered-sandbox.js';
 import { Runner } from './runner.js';
@@ -36,10 +37,31 @@ export interface CreateRunOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * The launch options of a resumed run: what its journal says it was started with (the workflow file
+ * it named, its targets, rounds, budgets, provider and memory); flags given now that differ are
+ * ignored, with a warning naming them.
+ */
+function resumedOptions(now: CreateRunOptions, was: RunOptionsSnapshot): CreateRunOptions {
+  const differ = [
+    now.targets?.length && JSON.stringify(now.targets) !== JSON.stringify(was.targets) ? '--target' : '',
+    now.minutes !== undefined && now.minutes !== was.minutes ? '--minutes' : '',
+    now.rounds !== undefined && now.rounds !== was.rounds ? '--rounds' : '',
+    now.provider !== undefined && now.provider !== was.provider ? '--provider' : '',
+    now.model !== undefined && now.model !== was.model ? '--model' : '',
+  ].filter(Boolean);
+  if (differ.length) now.onWarning?.(`--resume continues the run as it was launched (${was.targets.length} targets, ${was.minutes ?? 'no'} minute budget, ${was.rounds || 'unlimited'} rounds): ${differ.join(', ')} ignored`);
+  const workflow = now.workflow.file === was.workflowFile ? now.workflow : loadWorkflow(was.workflowFile);
+  return { ...now, workflow, targets: was.targets, minutes: was.minutes, rounds: was.rounds, provider: was.provider, model: was.model, memoryPath: was.memoryPath ?? now.memoryPath, replay: was.replay ?? now.replay };
+}
+
 /** Wire a Runner from a workflow and command-line overrides (plain dependency injection). */
-export async function createRun(o: CreateRunOptions): Promise<Runner> {
+export async function createRun(launch: CreateRunOptions): Promise<Runner> {
+  const cwd = launch.cwd ?? process.cwd();
+  // --resume continues the run as it was launched: its targets, budgets and settings come from its journal.
+  const prior = launch.resume ? resumeState(resolve(cwd, launch.workflow.config.runs.dir), launch.resume, new Date()) : undefined;
+  const o = prior ? resumedOptions(launch, prior.options) : launch;
   const c = o.workflow.config;
-  const cwd = o.cwd ?? process.cwd();
   const names = o.targets?.length ? o.targets : (c.targets ?? catalogNames());
   if (!names.length) throw new UserError('no targets: name some with --target or in WORKFLOW.md targets:');
   // A run over several targets skips one that does not load (a warning once the run starts, and in the summary).
@@ -107,7 +129,7 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
     onEvent: o.onEvent,
     cores,
     timing: { minPairs: c.timing.min_pairs, maxPairs: Math.max(c.timing.max_pairs, c.timing.min_pairs), minMs: c.timing.min_ms, maxReps: c.timing.max_reps, minSpeedup: c.accept.min_speedup },
-    options: {
+    options: prior?.options ?? {
       targets: targets.map((t) => t.dir),
       workflowFile: o.workflow.file,
       rounds: o.rounds ?? c.loop.rounds,
@@ -117,6 +139,10 @@ export async function createRun(o: CreateRunOptions): Promise<Runner> {
       candidates: c.loop.candidates,
       budgetUsd: c.budget.usd,
       budgetTokens: c.budget.tokens,
+      provider: o.provider,
+      model: o.model,
+      memoryPath: o.memoryPath,
+      replay: o.replay,
     },
     resume: o.resume,
     busyMs: () => metered.busyMs,

@@ -1,87 +1,141 @@
 import type { Spend } from '../agents/index.js';
-import type { CandidateResult, Journaled, RunOptionsSnapshot, TargetFinal } from './events.js';
+import type { Winner } from '../memory/index.js';
+import type { CandidateResult, Journaled, KloopEvent, RunOptionsSnapshot, TargetFinal } from './events.js';
 import type { TargetProgress } from './stop.js';
 
-/** What a run has done so far, rebuilt from its journal (for --resume) or kept live. */
+/** A target's counters: rounds, keeps, and rounds in a row in which the writer had nothing new. */
+export interface TargetCounters extends TargetProgress {
+  emptyRounds: number;
+}
+
+/**
+ * What a run has done so far. There is one way it changes: `applyEvent`, for each event the run
+ * journals, in order; the live run and `--resume` (which folds the journal) use the same function,
+ * so a resumed run is in exactly the state the killed one had journaled.
+ */
 export interface RunState {
   runId: string;
+  /** What the run was launched with (its run.start event): --resume continues with these. */
   options?: RunOptionsSnapshot;
-  /** Wall time spent in earlier sessions of this run. */
+  /** Targets the run was launched on. */
+  targets: string[];
+  /** Wall time of the sessions before the current one (closed by a run.resume). */
   priorElapsedMs: number;
+  /** First and latest event time of the current session (epoch ms). */
+  sessionStart?: number;
+  lastEventAt?: number;
   results: CandidateResult[];
   resultIds: Set<string>;
-  progress: Map<string, TargetProgress>;
+  progress: Map<string, TargetCounters>;
   stopped: Map<string, string>;
-  /** Kept candidates whose baseline update was not journaled (killed in between). */
-  pendingKeeps: CandidateResult[];
-  /** Model usage of earlier sessions, for the cost ledger. */
+  /** Candidates whose baseline update was journaled. */
+  adopted: Set<string>;
+  /** Candidates whose git commit was journaled. */
+  committed: Set<string>;
+  /** Kept candidates' review records (winner.selected), by candidate id. */
+  winners: Map<string, Winner>;
+  /** Model usage, for the cost ledger. */
   spend: Spend[];
   /** Per target, the last same-run measurement of its reference against its best kernel (target.final). */
   finals: Map<string, TargetFinal>;
+  /** The run.end reason, once the run has ended. */
+  ended?: string;
 }
 
 export function emptyState(runId: string): RunState {
-  return { runId, priorElapsedMs: 0, results: [], resultIds: new Set(), progress: new Map(), stopped: new Map(), pendingKeeps: [], spend: [], finals: new Map() };
+  return { runId, targets: [], priorElapsedMs: 0, results: [], resultIds: new Set(), progress: new Map(), stopped: new Map(), adopted: new Set(), committed: new Set(), winners: new Map(), spend: [], finals: new Map() };
 }
 
-export function progressOf(s: RunState, target: string): TargetProgress {
+/** A target's counters (zero until its first round). */
+export function progressOf(s: RunState, target: string): TargetCounters {
+  return s.progress.get(target) ?? { rounds: 0, lastKeepRound: 0, roundsSinceKeep: 0, emptyRounds: 0 };
+}
+
+function counters(s: RunState, target: string): TargetCounters {
   let p = s.progress.get(target);
-  if (!p) s.progress.set(target, (p = { rounds: 0, lastKeepRound: 0, roundsSinceKeep: 0 }));
+  if (!p) s.progress.set(target, (p = progressOf(s, target)));
   return p;
 }
 
-export function replay(runId: string, events: Journaled[]): RunState {
-  const s = emptyState(runId);
-  let sessionStart: number | undefined;
-  let last = 0;
-  const updated = new Set<string>();
-  for (const e of events) {
-    const t = Date.parse(e.ts);
-    if (e.type === 'run.start' || e.type === 'run.resume') {
-      if (sessionStart !== undefined) s.priorElapsedMs += last - sessionStart;
-      sessionStart = t;
-      if (e.type === 'run.start') s.options = e.options;
-    }
-    last = t;
-    switch (e.type) {
-      case 'round.start': {
-        const p = progressOf(s, e.target);
-        p.rounds = Math.max(p.rounds, e.round);
-        break;
-      }
-      case 'round.end': {
-        const p = progressOf(s, e.target);
-        if (e.kept) {
-          p.lastKeepRound = e.round;
-          p.roundsSinceKeep = 0;
-        } else p.roundsSinceKeep++;
-        break;
-      }
-      case 'candidate.result':
-        if (!s.resultIds.has(e.result.id)) {
-          s.resultIds.add(e.result.id);
-          s.results.push(e.result);
-        }
-        break;
-      case 'baseline.updated':
-        updated.add(e.id);
-        // A new best makes an earlier final measurement stale.
-        s.finals.delete(e.target);
-        break;
-      case 'target.final': {
-        const { type: _type, seq: _seq, ts: _ts, ...final } = e;
-        s.finals.set(e.target, final);
-        break;
-      }
-      case 'model.usage':
-        s.spend.push(e.spend);
-        break;
-      case 'target.stopped':
-        s.stopped.set(e.target, e.reason);
-        break;
-    }
+/** The one reducer of run state: apply one journaled event (in journal order). Returns the state. */
+export function applyEvent(s: RunState, e: Journaled | (KloopEvent & { ts?: string })): RunState {
+  const t = e.ts ? Date.parse(e.ts) : undefined;
+  if (e.type === 'run.start' || e.type === 'run.resume') {
+    // A new session: the previous one's wall time is closed at its last event.
+    if (s.sessionStart !== undefined && s.lastEventAt !== undefined) s.priorElapsedMs += s.lastEventAt - s.sessionStart;
+    s.sessionStart = t;
+    s.ended = undefined;
   }
-  if (sessionStart !== undefined) s.priorElapsedMs += last - sessionStart;
-  s.pendingKeeps = s.results.filter((r) => r.status === 'keep' && !updated.has(r.id));
+  if (t !== undefined) s.lastEventAt = t;
+  switch (e.type) {
+    case 'run.start':
+      s.options = e.options;
+      s.targets = e.targets;
+      break;
+    case 'round.start': {
+      const p = counters(s, e.target);
+      p.rounds = Math.max(p.rounds, e.round);
+      break;
+    }
+    case 'round.end': {
+      const p = counters(s, e.target);
+      if (e.kept) {
+        p.lastKeepRound = e.round;
+        p.roundsSinceKeep = 0;
+      } else p.roundsSinceKeep++;
+      // A round in which the writer proposed nothing new (a round cut short by the clock is not one).
+      if (e.proposed !== undefined) p.emptyRounds = e.proposed ? 0 : p.emptyRounds + 1;
+      break;
+    }
+    case 'candidate.result':
+      if (!s.resultIds.has(e.result.id)) {
+        s.resultIds.add(e.result.id);
+        s.results.push(e.result);
+      }
+      break;
+    case 'winner.selected':
+      s.winners.set(e.winner.candidateId, e.winner);
+      break;
+    case 'git.commit':
+      s.committed.add(e.id);
+      break;
+    case 'baseline.updated':
+      s.adopted.add(e.id);
+      // A new best makes an earlier final measurement stale.
+      s.finals.delete(e.target);
+      break;
+    case 'target.final': {
+      const { type: _type, seq: _seq, ts: _ts, ...final } = e as Journaled & { type: 'target.final' };
+      s.finals.set(e.target, final);
+      break;
+    }
+    case 'model.usage':
+      s.spend.push(e.spend);
+      break;
+    case 'target.stopped':
+      s.stopped.set(e.target, e.reason);
+      break;
+    case 'run.end':
+      s.ended = e.reason;
+      break;
+  }
   return s;
+}
+
+/** The state a journal describes: its events folded through `applyEvent`. */
+export function replay(runId: string, events: Journaled[]): RunState {
+  return events.reduce(applyEvent, emptyState(runId));
+}
+
+/** Wall time the run has had, counting the current session up to `now` (epoch ms). */
+export function elapsedMs(s: RunState, now: number): number {
+  return s.priorElapsedMs + (s.sessionStart !== undefined ? now - s.sessionStart : 0);
+}
+
+/**
+ * Kept candidates whose adoption the journal does not show complete (the run was killed in between):
+ * not adopted as the baseline, or adopted but not committed.
+ */
+export function pendingKeeps(s: RunState, git: boolean): CandidateResult[] {
+  return s.results.filter((r) => r.status === 'keep' && (!s.adopted.has(r.id) || (git && !s.committed.has(r.id))));
 }

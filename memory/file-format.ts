@@ -1,4 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { faultPoint } from '../common/index.js';
 import { basename, dirname, join } from 'node:path';
 import type { DeviceProfile } from '../devices/index.js';
 import { MemoryFormatError } from './errors.js';
@@ -75,6 +76,7 @@ export function writeState(file: string, state: State): string {
   const text = `${JSON.stringify(state, null, 2)}\n`;
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
+  faultPoint('memory-state'); // killed under the lock: written aside, not yet in place
   renameSync(tmp, file);
   return text;
 }

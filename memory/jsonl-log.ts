@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { faultPoint } from '../common/index.js';
 
 const NL = 0x0a;
 
@@ -38,6 +39,7 @@ export class JsonlLog {
         if (last[0] !== NL) text = `\n${text}`;
       }
       const buf = Buffer.from(text);
+      faultPoint('memory-line', () => writeSync(fd, buf, 0, buf.length >> 1));
       for (let done = 0; done < buf.length; ) done += writeSync(fd, buf, done);
     } finally {
       closeSync(fd);

@@ -83,10 +83,7 @@ describe('kloop run, end to end on the CPU', () => {
         for (const line of buf.split('\n').slice(0, -1)) {
           const e = JSON.parse(line) as Journaled;
           if (e.type === 'run.start') runId = e.runId;
-          if (e.type === 'candidate.result' && e.result.status === 'keep') {
-            child.kill('SIGKILL');
-            res();
-          }
+          if (e.type === 'candidate.result' && e.result.status === 'keep') child.kill('SIGKILL');
         }
         buf = buf.slice(buf.lastIndexOf('\n') + 1);
       });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { summaryTable } from '../cli/summary-table.js';
-import { createRun, Journal, replay, type KloopEvent, type TimingResult } from '../loop/index.js';
+import { createRun, Journal, replay, RunFinished, type KloopEvent, type TimingResult } from '../loop/index.js';
 import { FileStore } from '../memory/index.js';
 import { buildReport } from '../report/index.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
@@ -99,10 +99,9 @@ describe('every speedup kloop reports is measured in the same run', () => {
     // --resume: the final measurement is in the journal; a finished run is not measured again.
     const state = replay(runner.runId, Journal.read(join(runner.dir, 'journal.jsonl')));
     expect(state.finals.get('jacobi')).toEqual({ target: 'jacobi', id: final.id, verdict: final.verdict, speedup: final.speedup, ciLow: final.ciLow, ciHigh: final.ciHigh, pairs: final.pairs, referenceNs: final.referenceNs, bestNs: final.bestNs });
-    const again: KloopEvent[] = [];
-    const resumed = await createRun({ workflow: w, cwd, targets: [target], rounds: 2, resume: runner.runId, memory, sandbox: new ProcessSandbox(), onEvent: (e) => again.push(e) });
-    const s2 = await resumed.run();
-    expect(again.filter((e) => e.type === 'target.final')).toHaveLength(0);
-    expect(s2.perTarget[0]).toMatchObject({ vsReference: final.speedup, measured: true, pairs: final.pairs });
+    // A finished run is not started again: resuming it says so and does nothing (nothing journaled).
+    const before = readFileSync(join(runner.dir, 'journal.jsonl'), 'utf8');
+    await expect(createRun({ workflow: w, cwd, targets: [target], rounds: 2, resume: runner.runId, memory, sandbox: new ProcessSandbox() })).rejects.toThrow(RunFinished);
+    expect(readFileSync(join(runner.dir, 'journal.jsonl'), 'utf8')).toBe(before);
   }, 600_000);
 });

@@ -1,0 +1,22 @@
+import { execFileSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bench', 'crash-safety.js');
+
+describe('crash safety (the reduced run of npm run crash-safety)', () => {
+  it('a real kloop run killed with SIGKILL at 5 points (inside a journal line, a memory line, the memory state, a git commit, and at random) and resumed loses nothing and counts nothing twice', () => {
+    let out = '';
+    try {
+      out = execFileSync('node', [SCRIPT, '--points', '5', '--seed', '7'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+    } catch (e) {
+      const x = e as { stdout: string; stderr: string };
+      throw new Error(`crash-safety failed:\n${x.stdout}\n${x.stderr}`);
+    }
+    expect(out).toMatch(/every check held/);
+    const kills = Number(/(\d+) kills/.exec(out)![1]);
+    expect(kills, out).toBeGreaterThanOrEqual(3);
+    expect(out).toMatch(/runs? resumed to their end and checked whole/);
+  }, 600_000);
+});
