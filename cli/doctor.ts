@@ -1,7 +1,7 @@
 import { CpuDevice, CudaDevice, detectCompiler, detectCudaToolkit, listGpus, smArch } from '../devices/index.js';
 import { DEFAULT_MODELS } from '../agents/index.js';
 import { FileStore } from '../memory/index.js';
-import { ProcessSandbox, probeSandbox } from '../sandboxes/index.js';
+import { layerReport, layersInUse, layersLine, ProcessSandbox, probeSandbox, requiredLayers } from '../sandboxes/index.js';
 import { loadWorkflow } from '../workflow/index.js';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -21,11 +21,14 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
   } catch (e) {
     line(false, 'C compiler', (e as Error).message);
   }
-  const probe = probeSandbox();
-  line(true, 'sandbox level', `${probe.level} (probed in ${probe.ms.toFixed(1)} ms)`);
-  for (const l of probe.layers) line(l.ok ? true : 'warn', `  ${l.layer}`, l.detail);
   const workflow = loadWorkflow(opts.workflow);
   const c = workflow.config;
+  // The layers candidates would get under this workflow, each missing one with why and the fix.
+  const probe = probeSandbox({ uid: c.sandbox.uid_base });
+  const sandbox = layerReport(probe, layersInUse(probe, { upTo: c.sandbox.level }));
+  const required = requiredLayers(c.sandbox, probe.root);
+  line(sandbox.every((l) => l.ok) ? true : 'warn', 'sandbox', `${layersLine(sandbox)} (probed in ${probe.ms.toFixed(1)} ms)`);
+  for (const l of sandbox) line(l.ok ? true : required.includes(l.layer) ? false : 'warn', `  ${l.layer}`, l.detail);
   if (compiler) {
     const device = new CpuDevice({ sandbox: new ProcessSandbox(), compiler, cacheDir: join(tmpdir(), 'kloop-doctor') });
     const fp = await device.fingerprint();
@@ -66,6 +69,6 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
     const has = !key || !!process.env[key] || (r.provider === 'openai' && !!r.base_url);
     line(has, `agent ${role}`, `${r.provider}/${r.model ?? DEFAULT_MODELS[r.provider] ?? r.command?.argv[0]}${key ? (has ? ` (${process.env[key] ? key : 'base_url'} set)` : `: ${key} is not set; export it or choose another provider in ${workflow.file}`) : ''}`);
   }
-  console.log(`\n${problems ? `${problems} problem(s)` : 'no problems'}; sandbox.min_level in ${workflow.file}: ${c.sandbox.min_level}`);
+  console.log(`\n${problems ? `${problems} problem(s)` : 'no problems'}; sandbox layers required by ${workflow.file}: ${required.join(', ') || 'none (missing layers are warnings; sandbox.require: [namespaces, seccomp] refuses to run without them)'}`);
   return problems ? 1 : 0;
 }

@@ -4,7 +4,7 @@ import { createAgents, type Spend } from '../agents/index.js';
 import { UserError } from '../common/index.js';
 import { CpuDevice, CudaDevice, detectCompiler, findGpu, type Device } from '../devices/index.js';
 import { FileStore, type MemoryStore } from '../memory/index.js';
-import { LayeredSandbox, levelRank, ProcessSandbox, probeSandbox, type Sandbox } from '../sandboxes/index.js';
+import { LayeredSandbox, layerReport, layersInUse, ProcessSandbox, probeSandbox, requiredLayers, requirementProblem, type Sandbox } from '../sandboxes/index.js';
 import { catalogNames, referenceSource, resolveTarget } from '../targets/index.js';
 import { Verifier } from '../verifiers/index.js';
 import { loadWorkflow, type Workflow } from '../workflow/index.js';
@@ -84,9 +84,10 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
     .filter((t) => usable(t.name, () => referenceSource(t, o.device?.language ?? (c.device === 'cuda' ? 'cuda' : 'c'))) !== undefined);
   if (!targets.length) throw new UserError(`no target could be loaded: ${broken.map((b) => `${b.target}: ${b.reason}`).join('; ')}`);
   const runsDir = resolve(cwd, c.runs.dir);
-  const probe = probeSandbox({ uid: c.sandbox.uid_base });
-  if (levelRank(probe.level) < levelRank(c.sandbox.min_level))
-    throw new UserError(`${o.workflow.file}: sandbox.min_level is ${c.sandbox.min_level} but this machine offers ${probe.level}: ${probe.layers.filter((l) => !l.ok).map((l) => `${l.layer}: ${l.detail}`).join('; ')}`);
+  const probe = probeSandbox({ uid: c.sandbox.uid_base, cacheDir: join(runsDir, '.cache') });
+  // A layer the workflow requires but candidates would not get stops the run here, in one line.
+  const refused = requirementProblem(layerReport(probe, layersInUse(probe, { upTo: c.sandbox.level })), requiredLayers(c.sandbox, probe.root), `${o.workflow.file}: sandbox.${c.sandbox.require.length ? 'require' : 'min_level'}`);
+  if (refused) throw new UserError(refused);
   const inner = o.sandbox ?? new LayeredSandbox({ probe, upTo: c.sandbox.level, uidBase: c.sandbox.uid_base, cacheDir: join(runsDir, '.cache'), memoryMb: c.sandbox.memory_mb });
   const metered = new MeteredSandbox(inner, (cmd) => cmd === compiler.cc || cmd === compiler.cxx || cmd === gpu?.toolkit.nvcc);
   const cores = c.sandbox.threads ?? availableParallelism();
@@ -151,6 +152,6 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
   usageSink = runner.recordUsage;
   warnSink = runner.warn;
   runner.pendingWarnings.push(...early);
-  if (!o.sandbox) runner.sandboxReport = { level: (inner as LayeredSandbox).level, layers: probe.layers, probeMs: probe.ms };
+  if (!o.sandbox) runner.sandboxReport = (inner as LayeredSandbox).report();
   return runner;
 }

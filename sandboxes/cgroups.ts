@@ -2,6 +2,38 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { join } from 'node:path';
 
 let seq = 0;
+const prepared = new Map<string, string>();
+
+/**
+ * A v2 subtree of kloop's own (delegated, e.g. by `systemd-run --user --scope -p Delegate=yes`)
+ * gets memory and pids for its children, once. A cgroup that holds processes cannot hand
+ * controllers down ("no internal processes"), so kloop's own processes move into a leaf first
+ * (`kloop-self`); candidates' cgroups sit under `kloop/`. Returns the candidates' parent.
+ */
+function prepareV2(dir: string): string {
+  const have = prepared.get(dir);
+  if (have) return have;
+  const enable = (d: string) => writeFileSync(join(d, 'cgroup.subtree_control'), '+memory +pids');
+  try {
+    enable(dir);
+  } catch {
+    const leaf = join(dir, 'kloop-self');
+    if (!existsSync(leaf)) mkdirSync(leaf);
+    for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+      try {
+        writeFileSync(join(leaf, 'cgroup.procs'), pid);
+      } catch {
+        /* gone, or a kernel thread */
+      }
+    }
+    enable(dir);
+  }
+  const parent = join(dir, 'kloop');
+  if (!existsSync(parent)) mkdirSync(parent);
+  enable(parent);
+  prepared.set(dir, parent);
+  return parent;
+}
 
 /** One candidate's cgroup: memory and pids limits, and a kill of everything left inside. */
 export class CandidateCgroup {
@@ -12,21 +44,15 @@ export class CandidateCgroup {
   ) {
     const name = `kloop-${process.pid}-${++seq}`;
     if (c.version === 2) {
-      const parent = join(c.memory, 'kloop');
-      if (!existsSync(parent)) {
-        mkdirSync(parent);
-        // v2: controllers must be enabled for the children of our subtree
-        try {
-          writeFileSync(join(c.memory, 'cgroup.subtree_control'), '+memory +pids');
-          writeFileSync(join(parent, 'cgroup.subtree_control'), '+memory +pids');
-        } catch {
-          /* already enabled */
-        }
-      }
+      const parent = prepareV2(c.memory);
       const dir = join(parent, name);
       mkdirSync(dir);
       writeFileSync(join(dir, 'memory.max'), String(limits.memoryMb * 1024 * 1024));
-      writeFileSync(join(dir, 'memory.swap.max'), '0');
+      try {
+        writeFileSync(join(dir, 'memory.swap.max'), '0');
+      } catch {
+        /* no swap accounting */
+      }
       writeFileSync(join(dir, 'pids.max'), String(limits.pids));
       this.dirs = [dir];
     } else {

@@ -1,64 +1,105 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { candidateArgv } from './argv.js';
 import { CandidateCgroup } from './cgroups.js';
-import { prlimitArgs, sandboxEnv, spawnContained } from './process-sandbox.js';
-import { levelRank, type Level, type SandboxProbe } from './probe.js';
+import { LAYERS, levelRank, missingLine, type Layer, type LayerReport } from './layers.js';
+import { sandboxEnv, spawnContained } from './process-sandbox.js';
+import type { SandboxProbe } from './probe.js';
 import type { RunResult, RunSpec, Sandbox } from './sandbox.js';
-import { seccompFilter } from './seccomp.js';
-
-const SYSTEM_RO = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc/alternatives', '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d'];
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export interface LayeredOptions {
   probe: SandboxProbe;
-  /** Use layers up to this one (default: all that work). */
-  upTo?: Level;
+  /** Use layers up to this one in LAYERS order (default: all that work). */
+  upTo?: Layer;
+  /** Use only these layers (those of them that work); default: all that work. */
+  only?: readonly Layer[];
   /** First uid of the pool candidates run as (one uid per concurrent run). */
   uidBase?: number;
   uidPool?: number;
-  /** Where the seccomp filter is built and cached. */
-  cacheDir: string;
+  /** Kept for callers; the seccomp filter is the one the probe built and tried. */
+  cacheDir?: string;
   /** cgroup limits per run. */
   memoryMb?: number;
   pids?: number;
 }
 
+/** The layers a sandbox with these options applies: every one that works here, within the caps. */
+export function layersInUse(probe: SandboxProbe, o: { upTo?: Layer; only?: readonly Layer[] } = {}): Layer[] {
+  return probe.available.filter((l) => (!o.upTo || levelRank(l) <= levelRank(o.upTo)) && (!o.only || o.only.includes(l)) && (l !== 'seccomp' || !!probe.seccomp));
+}
+
+/** Per layer: applied to candidates (what it gives), or missing (why, and the fix). */
+export function layerReport(probe: SandboxProbe, inUse: readonly Layer[]): LayerReport[] {
+  return LAYERS.map((layer) => {
+    const p = probe.layers.find((l) => l.layer === layer)!;
+    if (inUse.includes(layer) || !p.ok) return { ...p, ok: inUse.includes(layer) };
+    const fix = 'remove sandbox.level from WORKFLOW.md';
+    return { layer, ok: false, detail: missingLine('works here but left out by sandbox.level', fix), fix };
+  });
+}
+
+/** Tasks (threads) whose real uid is `uid`: what RLIMIT_NPROC counts outside a user namespace. */
+function tasksOf(uid: number): number {
+  let n = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/status`, 'utf8');
+      if (Number(/^Uid:\s+(\d+)/m.exec(s)?.[1]) === uid) n += Number(/^Threads:\s+(\d+)/m.exec(s)?.[1] ?? 1);
+    } catch {
+      /* gone */
+    }
+  }
+  return n;
+}
+
 /**
- * Every layer the machine offers, stacked: cgroup (memory, pids, whole-group kill) joined by a
- * root wrapper, then `setpriv` to a dedicated unprivileged uid (so RLIMIT_NPROC holds), then
- * prlimit, then bubblewrap (no network but loopback, own pid/ipc/uts namespaces, read-only system
- * folders, only the work folder writable, no capabilities, cleared environment, dies with its
- * parent) with a seccomp filter, then the command. Builds run inside it too.
+ * Every layer that works here, each on its own merits (a set, not a prefix): a cgroup (memory,
+ * pids, whole-group kill) joined by a wrapper; as root, `setpriv` to a dedicated unprivileged uid
+ * (so RLIMIT_NPROC holds); prlimit; bubblewrap (no network but loopback, own pid/ipc/uts
+ * namespaces, read-only system folders, only the work folder writable, no home folder, no
+ * capabilities, cleared environment, dies with its parent; when kloop is not root, a user
+ * namespace in which the candidate is nobody) with the seccomp filter, or the seccomp filter
+ * loaded by its own tool where bubblewrap cannot run; then the command. Builds run inside it too.
  */
 export class LayeredSandbox implements Sandbox {
   readonly name: string;
-  readonly level: Level;
-  private readonly use: (l: Level) => boolean;
+  /** The layers applied, joined with " + " (the old "level"). */
+  readonly level: string;
+  readonly layers: readonly Layer[];
+  private readonly use: ReadonlySet<Layer>;
   private readonly freeUids: number[];
-  private bpf?: string;
 
   constructor(private readonly o: LayeredOptions) {
-    const top = o.upTo && levelRank(o.upTo) < levelRank(o.probe.level) ? o.upTo : o.probe.level;
-    this.level = top;
-    this.name = `layered:${top}`;
-    this.use = (l) => levelRank(l) <= levelRank(top) && !!o.probe.layers.find((x) => x.layer === l)?.ok;
+    this.layers = layersInUse(o.probe, o);
+    this.use = new Set(this.layers);
+    this.level = this.layers.join(' + ') || 'none';
+    this.name = `layered:${this.level}`;
     const pool = o.uidPool ?? 16;
-    const base = this.use('uid') ? claimUidBlock(o.uidBase ?? 64100, pool) : (o.uidBase ?? 64100);
+    const base = this.use.has('uid') ? claimUidBlock(o.uidBase ?? 64100, pool) : (o.uidBase ?? 64100);
     this.freeUids = Array.from({ length: pool }, (_, i) => base + i);
   }
 
-  private filter(): string | undefined {
-    if (!this.use('seccomp')) return undefined;
-    this.bpf ??= seccompFilter(join(this.o.cacheDir, 'seccomp'));
-    return this.bpf;
+  /** The start-up report: the layers applied, and each missing one with why and the fix. */
+  report(): { level: string; layers: LayerReport[]; probeMs: number } {
+    return { level: this.level, layers: layerReport(this.o.probe, this.layers), probeMs: this.o.probe.ms };
+  }
+
+  /** RLIMIT_NPROC for one candidate: per uid as root, per user namespace, else over all the user's tasks. */
+  private nproc(spec: RunSpec, uid: number | undefined): number | undefined {
+    const n = spec.limits.processes ?? 256;
+    if (uid !== undefined) return n;
+    if (this.o.probe.root) return undefined; // root ignores it
+    if (this.use.has('namespaces')) return n;
+    const me = process.getuid?.();
+    return me === undefined ? undefined : tasksOf(me) + n;
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
     const p = this.o.probe;
     const env = sandboxEnv(spec);
-    const uid = this.use('uid') ? this.freeUids.shift() : undefined;
+    const uid = this.use.has('uid') ? this.freeUids.shift() : undefined;
     let cg: CandidateCgroup | undefined;
-    let extraFile: string | undefined;
     try {
       if (uid !== undefined) {
         for (const d of [spec.cwd, ...(spec.readOnly ?? [])]) traversable(d);
@@ -67,32 +108,8 @@ export class LayeredSandbox implements Sandbox {
         chmodSync(spec.cwd, 0o755);
         for (const f of readdirSync(spec.cwd)) if (statSync(join(spec.cwd, f)).isFile()) chownSync(join(spec.cwd, f), uid, uid);
       }
-      const argv: string[] = [];
-      if (this.use('cgroups') && p.cgroup) {
-        cg = new CandidateCgroup(p.cgroup, { memoryMb: this.o.memoryMb ?? spec.limits.addressSpaceMb ?? 8192, pids: this.o.pids ?? 512 });
-        argv.push('/bin/sh', '-c', `${cg.procsFiles().map((f) => `echo $$ > ${quote(f)}`).join(' && ')} && exec "$@"`, 'kloop-sandbox');
-      }
-      if (uid !== undefined) argv.push(p.setpriv!, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--no-new-privs');
-      if (p.prlimit) argv.push(p.prlimit, ...prlimitArgs({ ...spec.limits, processes: uid !== undefined ? (spec.limits.processes ?? 256) : undefined }), '--');
-      if (this.use('namespaces')) {
-        argv.push(p.bwrap!, '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--clearenv');
-        for (const [k, v] of Object.entries(env)) argv.push('--setenv', k, k === 'TMPDIR' ? '/tmp' : v);
-        for (const d of SYSTEM_RO) argv.push('--ro-bind-try', d, d);
-        // Mount order matters: the private /tmp first, so that folders under /tmp stay visible.
-        argv.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
-        // A GPU needs its device nodes bound with device access, and /sys read-only (without it cuInit fails).
-        for (const d of spec.devices ?? []) argv.push('--dev-bind-try', d, d);
-        if (spec.devices?.length) argv.push('--ro-bind-try', '/sys', '/sys');
-        for (const d of spec.readOnly ?? []) if (existsSync(d)) argv.push('--ro-bind', d, d);
-        argv.push('--bind', spec.cwd, spec.cwd, '--chdir', spec.cwd);
-        const bpf = this.filter();
-        if (bpf) {
-          extraFile = bpf;
-          argv.push('--seccomp', '3');
-        }
-        argv.push('--');
-      }
-      argv.push(spec.cmd, ...spec.args);
+      if (this.use.has('cgroups') && p.cgroup) cg = new CandidateCgroup(p.cgroup, { memoryMb: this.o.memoryMb ?? spec.limits.addressSpaceMb ?? 8192, pids: this.o.pids ?? 512 });
+      const { argv, extraFile } = candidateArgv({ use: this.use, probe: p, spec, env, uid, cgroupProcs: cg?.procsFiles(), nproc: this.nproc(spec, uid), bpf: p.seccomp?.bpf, seccompTool: p.seccomp?.tool });
       return await spawnContained({
         argv,
         cwd: spec.cwd,

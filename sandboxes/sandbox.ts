@@ -6,7 +6,7 @@ export interface Limits {
   addressSpaceMb?: number;
   fileSizeMb?: number;
   openFiles?: number;
-  /** Processes and threads of the candidate's uid (effective only under the uid layer). */
+  /** Processes and threads of the candidate (its own uid as root, its own user namespace otherwise; default 256). */
   processes?: number;
   /** Bytes of stdout and of stderr kept; the rest is dropped. */
   outputBytes?: number;

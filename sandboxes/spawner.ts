@@ -48,6 +48,9 @@ process.on('message', (m) => {
   child.stderr.on('data', (c) => (errLen = keep(err, errLen, c)));
   const timer = setTimeout(() => { timedOut = true; if (pgid) killGroup(pgid); }, m.timeoutMs);
   child.on('error', (e) => (spawnError = e));
+  // A process it left behind in another session (where no namespace or uid catches it) may hold
+  // the output pipes open: once the process itself has ended, stop waiting for them.
+  child.on('exit', () => setTimeout(() => { child.stdout.destroy(); child.stderr.destroy(); }, 500).unref());
   child.on('close', (code, signal) => {
     clearTimeout(timer);
     // Nothing the process started may outlive it.

@@ -96,9 +96,11 @@ export const workflowSchema = z.strictObject({
     .strictObject({
       memory_mb: z.number().int().min(64).default(8192),
       threads: z.number().int().min(1).optional(),
-      /** Refuse to run below this isolation level (default: run at any level, with a warning). */
-      min_level: z.enum(['process', 'uid', 'namespaces', 'seccomp', 'cgroups']).default('process'),
-      /** Use layers up to this level only (default: every layer that works here). */
+      /** Sandbox layers a run refuses to start without, e.g. [namespaces, seccomp] (default: none; a missing layer is a warning). */
+      require: z.array(z.enum(['process', 'uid', 'namespaces', 'seccomp', 'cgroups'])).default([]),
+      /** The old form: this layer and those listed before it that can apply to this user (uid only as root). */
+      min_level: z.enum(['process', 'uid', 'namespaces', 'seccomp', 'cgroups']).optional(),
+      /** Use layers up to this one only, in the order process, uid, namespaces, seccomp, cgroups (default: every layer that works here). */
       level: z.enum(['process', 'uid', 'namespaces', 'seccomp', 'cgroups']).optional(),
       uid_base: z.number().int().min(1000).default(64100),
     })

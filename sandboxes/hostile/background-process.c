@@ -1,4 +1,5 @@
-// hostile: leaves a background process behind that writes a marker later
+// hostile: leaves a background process behind that writes a marker later (in /tmp, and in its
+// work folder, which kloop can see whatever the namespaces)
 #include <stdio.h>
 #include <unistd.h>
 void sum(int N, const real *X, real *S) {
@@ -7,6 +8,8 @@ void sum(int N, const real *X, real *S) {
     if (fork() == 0) {
       sleep(2);
       FILE *f = fopen("/tmp/kloop-hostile-daemon.marker", "w");
+      if (f) { fputs("survived", f); fclose(f); }
+      f = fopen("daemon.marker", "w");
       if (f) { fputs("survived", f); fclose(f); }
       for (;;) sleep(100);
     }
