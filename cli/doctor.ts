@@ -1,7 +1,7 @@
-import { CpuDevice, CudaDevice, detectCompiler, detectCudaToolkit, listGpus, smArch } from '../devices/index.js';
+import { detectCompiler, detectCudaToolkit, listGpus, smArch } from '../devices/index.js';
 import { DEFAULT_MODELS } from '../agents/index.js';
-import { FileStore } from '../memory/index.js';
-import { layerReport, layersInUse, layersLine, ProcessSandbox, probeSandbox, requiredLayers } from '../sandboxes/index.js';
+import { composeDevice, composeSandbox, openMemory } from '../loop/index.js';
+import { layersLine } from '../sandboxes/index.js';
 import { loadWorkflow } from '../workflow/index.js';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -24,15 +24,15 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
   const workflow = loadWorkflow(opts.workflow);
   const c = workflow.config;
   // The layers candidates would get under this workflow, each missing one with why and the fix.
-  const probe = probeSandbox({ uid: c.sandbox.uid_base });
-  const sandbox = layerReport(probe, layersInUse(probe, { upTo: c.sandbox.level }));
-  const required = requiredLayers(c.sandbox, probe.root);
+  const cacheDir = join(tmpdir(), 'kloop-doctor');
+  const plan = composeSandbox(workflow, cacheDir);
+  const { probe, layers: sandbox, required } = plan;
   line(sandbox.every((l) => l.ok) ? true : 'warn', 'sandbox', `${layersLine(sandbox)} (probed in ${probe.ms.toFixed(1)} ms)`);
   for (const l of sandbox) line(l.ok ? true : required.includes(l.layer) ? false : 'warn', `  ${l.layer}`, l.detail);
   if (compiler) {
-    const device = new CpuDevice({ sandbox: new ProcessSandbox(), compiler, cacheDir: join(tmpdir(), 'kloop-doctor') });
+    const { device } = composeDevice({ workflow, sandbox: plan.sandbox, cacheDir, kind: 'cpu', compiler });
     const fp = await device.fingerprint();
-    const profile = await FileStore.open(opts.memory ?? c.memory.path).getProfile(fp.id);
+    const profile = await openMemory(workflow, process.cwd(), opts.memory).getProfile(fp.id);
     line(
       profile ? true : 'warn',
       'device profile',
@@ -53,9 +53,8 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
   for (const g of gpus) line(true, `GPU ${g.index}`, `${g.name}, compute capability ${g.computeCapability} (${smArch(g.computeCapability)}), ${g.memoryMb} MiB, driver ${g.driver}`);
   const chosen = gpus.find((g) => g.index === c.cuda.gpu);
   if (chosen && toolkit && compiler) {
-    const host = new CpuDevice({ sandbox: new ProcessSandbox(), compiler, cacheDir: join(tmpdir(), 'kloop-doctor') });
-    const fp = await new CudaDevice({ sandbox: new ProcessSandbox(), toolkit, gpu: chosen, host, cacheDir: join(tmpdir(), 'kloop-doctor'), arch: c.cuda.arch }).fingerprint();
-    const p = await FileStore.open(opts.memory ?? c.memory.path).getProfile(fp.id);
+    const fp = await composeDevice({ workflow, sandbox: plan.sandbox, cacheDir, kind: 'cuda', compiler }).device.fingerprint();
+    const p = await openMemory(workflow, process.cwd(), opts.memory).getProfile(fp.id);
     line(p ? true : 'warn', 'GPU profile', p ? `${fp.model}: ${p.gpu?.sms ?? '?'} SMs, fp32 ${p.gflops.fp32.all.toFixed(0)} GFLOP/s, fp64 ${p.gflops.fp64.all.toFixed(0)} GFLOP/s, ${p.bandwidthGBs.all.toFixed(0)} GB/s (measured ${p.measuredAt})` : `${fp.model} (${fp.id}): not measured yet; the first kloop run with device: cuda measures it`);
   }
   if (!gpus.length) line(cuda ? false : 'warn', 'GPUs', `none found: ${why}${cuda ? `; ${workflow.file} says device: cuda` : '; device: cpu is used'}`);

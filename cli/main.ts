@@ -105,7 +105,7 @@ program
   .option('--run <run-id>', 'only this run')
   .option('--memory <path>', 'memory file (default from WORKFLOW.md)')
   .action(async (opts: { target?: string; run?: string; memory?: string }) => {
-    await reviewCommand({ memory: opts.memory ?? loadWorkflow().config.memory.path, target: opts.target, run: opts.run });
+    await reviewCommand({ memory: opts.memory, target: opts.target, run: opts.run });
   });
 
 program

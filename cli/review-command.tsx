@@ -3,13 +3,15 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { render } from 'ink';
-import { FileStore } from '../memory/index.js';
+import { openMemory } from '../loop/index.js';
+import { loadWorkflow } from '../workflow/index.js';
 import { approve, reject, reviewQueue } from '../review/index.js';
 import { ReviewApp, type ReviewActions } from '../tui/review-app.js';
 
 /** `kloop review`: the queue of kept winners across runs, in the terminal. */
-export async function reviewCommand(opts: { memory: string; target?: string; run?: string }): Promise<void> {
-  const memory = FileStore.open(opts.memory);
+export async function reviewCommand(opts: { memory?: string; target?: string; run?: string }): Promise<void> {
+  // The memory every kloop process shares (compose.ts): --memory, else the workflow's memory.path.
+  const memory = openMemory(loadWorkflow(), process.cwd(), opts.memory);
   const actions: ReviewActions = {
     load: () => reviewQueue(memory, { target: opts.target, runId: opts.run }),
     approve: async (w) => {

@@ -2,13 +2,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
-import { CpuDevice, CudaDevice, cudaFlagsAllowed, detectCompiler, findGpu, type Device } from '../devices/index.js';
-
-const EMULATED_GPU = { index: 0, name: 'CPU emulation of CUDA', computeCapability: '0.0', memoryMb: 0, driver: 'none' };
-import { FileStore } from '../memory/index.js';
-import { ProcessSandbox } from '../sandboxes/index.js';
+import { cudaFlagsAllowed } from '../devices/index.js';
+import { composeDevice, composeSandbox, composeVerifier, openMemory, refuseMissingLayers, type DeviceKind } from '../loop/index.js';
 import { resolveTarget } from '../targets/index.js';
-import { formatSize, prepareGateBench, runGate, Verifier } from '../verifiers/index.js';
+import { formatSize, prepareGateBench, runGate } from '../verifiers/index.js';
+import { loadWorkflow } from '../workflow/index.js';
 
 /**
  * `kloop verify TARGET FILE [--device cpu|cuda|cuda-emulated]`: the whole gate on one file, with its
@@ -24,21 +22,18 @@ export async function verifyCommand(targetArg: string, file: string, opts: { fla
   for (const f of flags) if (!allowed.includes(f)) throw new UserError(`--flags: "${f}" is not allowed for ${target.name} on ${opts.device} (allowed: ${allowed.join(' ') || 'none'})`);
   const source = readFileSync(file, 'utf8');
   const work = mkdtempSync(join(tmpdir(), 'kloop-verify-'));
-  const sandbox = new ProcessSandbox();
-  const compiler = detectCompiler();
-  const cpu = new CpuDevice({ sandbox, compiler, cacheDir: join(work, 'cache') });
+  // Built as kloop run builds them (compose.ts): the workflow's sandbox layers, device and gate settings.
+  const workflow = loadWorkflow();
+  const sandboxPlan = composeSandbox(workflow, join(work, 'cache'));
+  refuseMissingLayers(sandboxPlan);
   const emulated = opts.device === 'cuda-emulated';
-  const gpu = opts.device === 'cuda' ? findGpu('--device cuda', 'asked for a GPU', 0, process.env, 'use --device cuda-emulated to check the kernel\'s logic on the CPU') : undefined;
-  const device: Device =
-    opts.device === 'cpu'
-      ? cpu
-      : new CudaDevice({ sandbox, host: cpu, cacheDir: join(work, 'cache'), toolkit: gpu?.toolkit ?? { nvcc: 'nvcc', version: 'emulated' }, gpu: gpu?.listing ?? EMULATED_GPU, emulate: emulated ? { cxx: compiler.cxx } : undefined });
-  const memory = FileStore.open(opts.memory);
+  const { device } = composeDevice({ workflow, sandbox: sandboxPlan.sandbox, cacheDir: join(work, 'cache'), kind: opts.device as DeviceKind, origin: `--device ${opts.device}` });
+  const memory = openMemory(workflow, process.cwd(), opts.memory);
   const fp = await device.fingerprint();
   // The emulation has no GPU peaks and its timings mean nothing: no profile, no bench-size timed run.
   let profile = emulated ? undefined : await memory.getProfile(fp.id);
   if (!profile && !emulated) await memory.putProfile((profile = await device.measureProfile(join(work, 'profile'))));
-  const verifier = new Verifier({ device });
+  const verifier = composeVerifier(workflow, device);
   const plan = await verifier.prepare(target, (Date.now() ^ process.pid) >>> 0, join(work, 'plan'));
   const bench = emulated ? undefined : await prepareGateBench(verifier, target, work);
   const { verdict: v, ms, gflops } = await runGate({ device, verifier, plan, bench, profile, target, source, flags, workDir: join(work, 'build') });

@@ -15,3 +15,4 @@ export { planRunPrune, pruneRound, settleRun, type RunDisk } from './run-disk.js
 export { planCandidatePrune, pruneCandidate, PRUNED_FILE } from './prune-candidate.js';
 export { claimRun, liveOwner, releaseRun, OWNER_FILE } from './run-owner.js';
 export { diskUsage } from './disk-usage.js';
+export { composeDevice, composeSandbox, composeVerifier, openMemory, refuseMissingLayers, runsDirOf, type DeviceKind, type SandboxPlan } from './compose.js';

@@ -2,11 +2,11 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createAgents, type Spend } from '../agents/index.js';
 import { UserError } from '../common/index.js';
-import { CpuDevice, CudaDevice, detectCompiler, findGpu, type Device } from '../devices/index.js';
-import { FileStore, type MemoryStore } from '../memory/index.js';
-import { LayeredSandbox, layerReport, layersInUse, ProcessSandbox, probeSandbox, requiredLayers, requirementProblem, type Sandbox } from '../sandboxes/index.js';
+import { detectCompiler, findGpu, type Device } from '../devices/index.js';
+import type { MemoryStore } from '../memory/index.js';
+import { ProcessSandbox, type Sandbox } from '../sandboxes/index.js';
 import { catalogNames, referenceSource, resolveTarget } from '../targets/index.js';
-import { Verifier } from '../verifiers/index.js';
+import { composeDevice, composeSandbox, composeVerifier, openMemory, refuseMissingLayers, runsDirOf } from './compose.js';
 import { loadWorkflow, type Workflow } from '../workflow/index.js';
 import type { KloopEvent, RunOptionsSnapshot } from './events.js';
 import { resumeState } from './resume.js';
@@ -77,23 +77,25 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
   };
   const compiler = detectCompiler();
   // A GPU run names what is missing before anything else happens.
-  const gpu = c.device === 'cuda' && !o.device ? findGpu(o.workflow.file, 'device is cuda', c.cuda.gpu, o.env ?? process.env) : undefined;
+  if (c.device === 'cuda' && !o.device) findGpu(o.workflow.file, 'device is cuda', c.cuda.gpu, o.env ?? process.env);
   const targets = names
     .map((n) => usable(n, () => resolveTarget(n)))
     .filter((t) => t !== undefined)
     .filter((t) => usable(t.name, () => referenceSource(t, o.device?.language ?? (c.device === 'cuda' ? 'cuda' : 'c'))) !== undefined);
   if (!targets.length) throw new UserError(`no target could be loaded: ${broken.map((b) => `${b.target}: ${b.reason}`).join('; ')}`);
-  const runsDir = resolve(cwd, c.runs.dir);
-  const probe = probeSandbox({ uid: c.sandbox.uid_base, cacheDir: join(runsDir, '.cache') });
+  // Sandbox, device, memory and verifier come from the composition root (compose.ts), as for verify, doctor and review.
+  const { runsDir, cacheDir } = runsDirOf(o.workflow, cwd);
   // A layer the workflow requires but candidates would not get stops the run here, in one line.
-  const refused = requirementProblem(layerReport(probe, layersInUse(probe, { upTo: c.sandbox.level })), requiredLayers(c.sandbox, probe.root), `${o.workflow.file}: sandbox.${c.sandbox.require.length ? 'require' : 'min_level'}`);
-  if (refused) throw new UserError(refused);
-  const inner = o.sandbox ?? new LayeredSandbox({ probe, upTo: c.sandbox.level, uidBase: c.sandbox.uid_base, cacheDir: join(runsDir, '.cache'), memoryMb: c.sandbox.memory_mb });
-  const metered = new MeteredSandbox(inner, (cmd) => cmd === compiler.cc || cmd === compiler.cxx || cmd === gpu?.toolkit.nvcc);
+  const plan = o.sandbox ? undefined : composeSandbox(o.workflow, cacheDir);
+  if (plan) refuseMissingLayers(plan);
+  const inner = o.sandbox ?? plan!.sandbox;
+  let nvcc: string | undefined;
+  const metered = new MeteredSandbox(inner, (cmd) => cmd === compiler.cc || cmd === compiler.cxx || cmd === nvcc);
   const cores = c.sandbox.threads ?? availableParallelism();
-  const cpu = new CpuDevice({ sandbox: metered, compiler, cacheDir: join(runsDir, '.cache'), threads: cores, memoryMb: c.sandbox.memory_mb, readOnly: [runsDir] });
-  const device: Device = o.device ?? (gpu ? new CudaDevice({ sandbox: metered, toolkit: gpu.toolkit, gpu: gpu.listing, host: cpu, cacheDir: join(runsDir, '.cache'), arch: c.cuda.arch, readOnly: [runsDir] }) : cpu);
-  const memory = o.memory ?? FileStore.open(resolve(cwd, o.memoryPath ?? c.memory.path));
+  const composed = o.device ? { device: o.device } : composeDevice({ workflow: o.workflow, sandbox: metered, cacheDir, readOnly: [runsDir], env: o.env, compiler });
+  nvcc = 'nvcc' in composed ? composed.nvcc : undefined;
+  const device: Device = composed.device;
+  const memory = o.memory ?? openMemory(o.workflow, cwd, o.memoryPath);
   const git = c.git.commit ? await GitRecorder.open(cwd) : undefined;
   if (c.git.commit && !git) o.onWarning?.(`${cwd} is not inside a git work tree: new baselines are kept in memory and runs/, not committed`);
   // The runner owns the ledger and the journal; providers report to it once it exists.
@@ -117,7 +119,7 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
     runsDir,
     targets,
     device,
-    verifier: new Verifier({ device, hiddenSizes: c.verify.hidden_sizes, caseTimeoutMs: c.verify.case_timeout_s * 1000, sanitizers: c.verify.sanitizers, proof: c.verify.proof, proofBudget: c.verify.proof_budget }),
+    verifier: composeVerifier(o.workflow, device),
     memory,
     profiler: agents.profiler,
     analyzer: agents.analyzer,
@@ -152,6 +154,6 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
   usageSink = runner.recordUsage;
   warnSink = runner.warn;
   runner.pendingWarnings.push(...early);
-  if (!o.sandbox) runner.sandboxReport = (inner as LayeredSandbox).report();
+  if (plan) runner.sandboxReport = plan.sandbox.report();
   return runner;
 }
