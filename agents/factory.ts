@@ -87,14 +87,29 @@ export function createAgents(o: AgentOptions): Agents {
     let p: ModelProvider = base;
     if (!o.replay) {
       p = new RetryingProvider(p, { maxRetries: settings.retries, initialDelayMs: 1000, maxDelayMs: 60_000, onRetry: (e, n, ms) => o.warn(`${role}: ${e.message}; retry ${n} in ${(ms / 1000).toFixed(1)} s`) });
-      const paused = new PausingProvider(p, { threshold: settings.pause_after, cooldownMs: settings.pause_s * 1000, now: o.now, onPause: (until, e) => o.warn(`${role} (${name}) paused until ${new Date(until).toISOString()} after repeated failures (${e.message}); other work continues`) });
+      const paused = new PausingProvider(p, {
+        threshold: settings.pause_after,
+        cooldownMs: settings.pause_s * 1000,
+        now: o.now,
+        onPause: (until, e) => o.warn(`${role} (${name}) paused until ${new Date(until).toISOString()} after repeated failures (${e.message}); other work continues`),
+      });
       pausable.push(paused);
       p = new LimitedProvider(paused, queues.get(name) ?? queues.set(name, new PQueue({ concurrency: settings.concurrency })).get(name)!);
     }
     if (o.record) p = new RecordingProvider(p, o.record);
     const price = priceOf(model, prices);
     if (!price && name !== 'command' && !o.replay) o.warn(`no price known for model ${model}: its cost counts as $0 (add it under pricing: in ${file})`);
-    return new MeteredProvider(p, (req, res, prov) => o.onUsage({ provider: prov, model: res.model || model, role: req.meta.role, target: req.meta.target, inputTokens: res.usage.inputTokens, outputTokens: res.usage.outputTokens, usd: costUsd(price, res.usage.inputTokens, res.usage.outputTokens) }));
+    return new MeteredProvider(p, (req, res, prov) =>
+      o.onUsage({
+        provider: prov,
+        model: res.model || model,
+        role: req.meta.role,
+        target: req.meta.target,
+        inputTokens: res.usage.inputTokens,
+        outputTokens: res.usage.outputTokens,
+        usd: costUsd(price, res.usage.inputTokens, res.usage.outputTokens),
+      }),
+    );
   };
 
   const template = (role: Role): Template => {
@@ -104,8 +119,7 @@ export function createAgents(o: AgentOptions): Agents {
   };
 
   const profiler = roles.profiler.provider === 'builtin' ? new BuiltinProfiler() : new LlmProfiler({ provider: provider('profiler', roles.profiler), template: template('profiler'), warn: o.warn });
-  const analyzer =
-    roles.analyzer.provider === 'builtin' ? new BuiltinAnalyzer() : new LlmAnalyzer({ provider: provider('analyzer', roles.analyzer), analyze: template('analyzer'), reflect: o.workflow.prompts.reflect, warn: o.warn });
+  const analyzer = roles.analyzer.provider === 'builtin' ? new BuiltinAnalyzer() : new LlmAnalyzer({ provider: provider('analyzer', roles.analyzer), analyze: template('analyzer'), reflect: o.workflow.prompts.reflect, warn: o.warn });
   const w = roles.writer;
   const writer =
     w.provider === 'builtin'

@@ -55,7 +55,17 @@ for (const c of corpus) {
     const base = baselines.get(c.target) ?? { id: c.name, binary };
     baselines.set(c.target, base);
     const t0 = performance.now();
-    await abTiming({ device, target, size: target.benchSize, input: bench.inputFile, workDir, baseline: base, candidates: [{ id: `${c.name}-cand`, binary }], config: { minPairs: 3, maxPairs: 7, minMs: 100, maxReps: 50, minSpeedup: 1.02 }, exclusive: (fn) => lock.exclusive(fn) });
+    await abTiming({
+      device,
+      target,
+      size: target.benchSize,
+      input: bench.inputFile,
+      workDir,
+      baseline: base,
+      candidates: [{ id: `${c.name}-cand`, binary }],
+      config: { minPairs: 3, maxPairs: 7, minMs: 100, maxReps: 50, minSpeedup: 1.02 },
+      exclusive: (fn) => lock.exclusive(fn),
+    });
     timing = performance.now() - t0 + ms.timed;
     gateMs += ms.gate;
     for (const [l, t] of Object.entries(v.layerMs ?? {})) layerMs.set(l.replace(/ \(.*/, ''), (layerMs.get(l.replace(/ \(.*/, '')) ?? 0) + t);
@@ -65,16 +75,23 @@ for (const c of corpus) {
     legit++;
     if (v.status === 'proved') proved++;
   }
-  const expected = c.kind === 'hostile' ? `rejected by ${c.layer}` : c.verdict ?? '';
+  const expected = c.kind === 'hostile' ? `rejected by ${c.layer}` : (c.verdict ?? '');
   const got = v.status === 'rejected' ? `rejected by ${v.layer}` : v.status;
   if (expected !== got) wrong++;
   const key = v.status === 'rejected' ? `rejected by ${v.layer}` : v.status;
   byLayer.set(key, (byLayer.get(key) ?? 0) + 1);
   const whole = ms.build + ms.gate + timing;
-  rows.push(`| ${c.name} | ${c.kind} | ${c.label} | ${v.status} | ${v.status === 'rejected' ? v.layer : `proof ${v.proof?.status}${v.proof?.status === 'inapplicable' ? `: ${v.proof.reason}` : ''}`} | ${expected === got ? 'as expected' : `**expected ${expected}**`} | ${ms.gate.toFixed(0)} | ${whole.toFixed(0)} | ${v.status === 'rejected' ? '-' : `${((100 * ms.gate) / whole).toFixed(0)}%`} |`);
+  rows.push(
+    `| ${c.name} | ${c.kind} | ${c.label} | ${v.status} | ${v.status === 'rejected' ? v.layer : `proof ${v.proof?.status}${v.proof?.status === 'inapplicable' ? `: ${v.proof.reason}` : ''}`} | ${expected === got ? 'as expected' : `**expected ${expected}**`} | ${ms.gate.toFixed(0)} | ${whole.toFixed(0)} | ${v.status === 'rejected' ? '-' : `${((100 * ms.gate) / whole).toFixed(0)}%`} |`,
+  );
 }
 console.log(rows.join('\n'));
-console.log(`\n| verdict | candidates |\n|---|---|\n${[...byLayer].sort().map(([k, n]) => `| ${k} | ${n} |`).join('\n')}`);
+console.log(
+  `\n| verdict | candidates |\n|---|---|\n${[...byLayer]
+    .sort()
+    .map(([k, n]) => `| ${k} | ${n} |`)
+    .join('\n')}`,
+);
 console.log(`\nhostile: ${corpus.filter((c) => c.kind === 'hostile').length}, legitimate: ${legit}; legitimate kernels proved: ${proved} of ${legit} (${((100 * proved) / legit).toFixed(0)}%); not as the corpus expects: ${wrong}`);
 console.log(`gate share of an accepted candidate's evaluation (build + gate + A/B timing): ${((100 * gateMs) / evalMs).toFixed(1)}%`);
 console.log(`once per target, not per candidate (the check plan: inputs and the oracle at every case; the reference's proof build): ${[...prepareMs].map(([t, ms]) => `${t} ${ms.toFixed(0)} ms`).join(', ')}`);

@@ -153,7 +153,15 @@ if (runId) {
   const runDir = join(repo, 'runs', runId);
   const f = await afterFinish(runId, runDir);
   const a = await afterKill(runDir);
-  rows.push({ point: POINTS + 1, run: runId, kind: 'timed', where: 'resumed to the end', killed: false, checks: [...a.checks, ...f.checks], problems: [...(r.code === 0 ? [] : [`exit ${r.code}: ${r.out.slice(-300)}`]), ...a.problems, ...f.problems] });
+  rows.push({
+    point: POINTS + 1,
+    run: runId,
+    kind: 'timed',
+    where: 'resumed to the end',
+    killed: false,
+    checks: [...a.checks, ...f.checks],
+    problems: [...(r.code === 0 ? [] : [`exit ${r.code}: ${r.out.slice(-300)}`]), ...a.problems, ...f.problems],
+  });
   finishedRuns++;
 }
 
@@ -161,5 +169,7 @@ console.log('| # | run | crash point | where | killed | checks | result |\n|---|
 for (const r of rows) console.log(`| ${r.point} | ${r.run.slice(-4)} | ${r.kind} | ${r.where} | ${r.killed ? 'SIGKILL' : 'ran to the end'} | ${r.checks.join(', ')} | ${r.problems.length ? `**${r.problems.join('; ')}**` : 'ok'} |`);
 const kills = rows.filter((r) => r.killed).length;
 const bad = rows.filter((r) => r.problems.length).length;
-console.log(`\n${kills} kills (${rows.filter((r) => r.killed && r.kind !== 'timed').length} at crash points inside kloop), ${finishedRuns} runs resumed to their end and checked whole; ${bad ? `${bad} points FAILED` : 'every check held'} (work folder ${repo})`);
+console.log(
+  `\n${kills} kills (${rows.filter((r) => r.killed && r.kind !== 'timed').length} at crash points inside kloop), ${finishedRuns} runs resumed to their end and checked whole; ${bad ? `${bad} points FAILED` : 'every check held'} (work folder ${repo})`,
+);
 process.exitCode = bad ? 1 : 0;

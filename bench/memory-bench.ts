@@ -25,13 +25,64 @@ const KINDS = ['addTried', 'addInsights', 'addWinner', 'setBaseline', 'addReview
 type Kind = (typeof KINDS)[number];
 
 // A kernel of realistic size (about 1.5 KB): winners carry the source before and after.
-const kernel = (i: number) => `/* candidate ${i} */\nvoid sgemm(int M, int N, int K, const real *A, const real *B, real *C) {\n${'  for (int i = 0; i < M; i++) for (int j = 0; j < N; j++) { real s = 0; for (int k = 0; k < K; k++) s += A[i*K+k] * B[k*N+j]; C[i*N+j] = s; }\n'.repeat(10)}}\n`;
+const kernel = (i: number) =>
+  `/* candidate ${i} */\nvoid sgemm(int M, int N, int K, const real *A, const real *B, real *C) {\n${'  for (int i = 0; i < M; i++) for (int j = 0; j < N; j++) { real s = 0; for (int k = 0; k < K; k++) s += A[i*K+k] * B[k*N+j]; C[i*N+j] = s; }\n'.repeat(10)}}\n`;
 const hash = (i: number) => `${(i * 2654435761) >>> 0}`.padStart(16, '0') + i.toString(16).padStart(16, '0');
 const target = (i: number) => TARGETS[i % TARGETS.length];
-const insight = (i: number): Insight => ({ target: target(i), fingerprint: FP, runId: `run-${i >> 8}`, round: i, candidateId: `${target(i)}-r${i}-c1`, kinds: ['tile:64', 'unroll:4'], outcome: i % 3 ? 'discard' : 'keep', speedup: 1 + (i % 7) / 10, text: `tiling the k loop by 64 with a 4-way unroll ${i % 3 ? 'did not help' : 'helped'} at this size (candidate ${i})`, at: new Date(1_700_000_000_000 + i * 1000).toISOString() });
-const winner = (i: number): Winner => ({ candidateId: `${target(i)}-r${i}-c1`, runId: `run-${i >> 4}`, target: target(i), targetDir: `/targets/${target(i)}`, fingerprint: FP, device: 'bench CPU', source: kernel(i), flags: ['-O3', '-march=native'], previousSource: kernel(i - 1), previousFlags: ['-O3'], previousId: `${target(i)}-r${i - 1}-c1`, speedup: 1.2, ciLow: 1.1, ciHigh: 1.3, vsReference: 3.4, verdict: 'tested', evidence: 'tested: 24 checks at 6 sizes', description: 'tile k by 64, unroll 4', diagnosis: 'memory bound on B', lineage: ['reference', `${target(i)}-r${i - 1}-c1`, `${target(i)}-r${i}-c1`], at: new Date(1_700_000_000_000 + i * 1000).toISOString() });
-const baseline = (i: number): Baseline => ({ target: target(i), fingerprint: FP, source: kernel(i), flags: ['-O3'], vsReference: 1 + i / 1000, verdict: 'tested', description: 'bench', lineage: Array.from({ length: 20 }, (_, k) => ({ candidateId: `c${k}`, runId: 'r', speedup: 1.1, description: 'step', at: 'then' })), updatedAt: new Date().toISOString() });
-const review = (i: number): Review => ({ candidateId: `${target(i)}-r${i}-c1`, target: target(i), fingerprint: FP, decision: i % 2 ? 'approved' : 'rejected', reason: i % 2 ? undefined : 'too slow on small rows', at: new Date().toISOString() });
+const insight = (i: number): Insight => ({
+  target: target(i),
+  fingerprint: FP,
+  runId: `run-${i >> 8}`,
+  round: i,
+  candidateId: `${target(i)}-r${i}-c1`,
+  kinds: ['tile:64', 'unroll:4'],
+  outcome: i % 3 ? 'discard' : 'keep',
+  speedup: 1 + (i % 7) / 10,
+  text: `tiling the k loop by 64 with a 4-way unroll ${i % 3 ? 'did not help' : 'helped'} at this size (candidate ${i})`,
+  at: new Date(1_700_000_000_000 + i * 1000).toISOString(),
+});
+const winner = (i: number): Winner => ({
+  candidateId: `${target(i)}-r${i}-c1`,
+  runId: `run-${i >> 4}`,
+  target: target(i),
+  targetDir: `/targets/${target(i)}`,
+  fingerprint: FP,
+  device: 'bench CPU',
+  source: kernel(i),
+  flags: ['-O3', '-march=native'],
+  previousSource: kernel(i - 1),
+  previousFlags: ['-O3'],
+  previousId: `${target(i)}-r${i - 1}-c1`,
+  speedup: 1.2,
+  ciLow: 1.1,
+  ciHigh: 1.3,
+  vsReference: 3.4,
+  verdict: 'tested',
+  evidence: 'tested: 24 checks at 6 sizes',
+  description: 'tile k by 64, unroll 4',
+  diagnosis: 'memory bound on B',
+  lineage: ['reference', `${target(i)}-r${i - 1}-c1`, `${target(i)}-r${i}-c1`],
+  at: new Date(1_700_000_000_000 + i * 1000).toISOString(),
+});
+const baseline = (i: number): Baseline => ({
+  target: target(i),
+  fingerprint: FP,
+  source: kernel(i),
+  flags: ['-O3'],
+  vsReference: 1 + i / 1000,
+  verdict: 'tested',
+  description: 'bench',
+  lineage: Array.from({ length: 20 }, (_, k) => ({ candidateId: `c${k}`, runId: 'r', speedup: 1.1, description: 'step', at: 'then' })),
+  updatedAt: new Date().toISOString(),
+});
+const review = (i: number): Review => ({
+  candidateId: `${target(i)}-r${i}-c1`,
+  target: target(i),
+  fingerprint: FP,
+  decision: i % 2 ? 'approved' : 'rejected',
+  reason: i % 2 ? undefined : 'too slow on small rows',
+  at: new Date().toISOString(),
+});
 
 /** The memory at a checkpoint of n tried, as the data (insights and winners in proportion). */
 function contents(n: number) {

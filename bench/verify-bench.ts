@@ -39,7 +39,17 @@ for (const c of loadCorpus().filter((x) => x.kind === 'legit' && x.target === 's
   const t1 = performance.now();
   const v = await verifier.verify(plan, { binary: b.binary!, source: c.source, flags: c.flags, workDir: dir });
   const t2 = performance.now();
-  const timing = await abTiming({ device, target, size: target.benchSize, input, workDir: dir, baseline: { id: 'b', binary: base.binary! }, candidates: [{ id: c.name, binary: b.binary! }], config: { minPairs: 3, maxPairs: 7, minMs: 100, maxReps: 50, minSpeedup: 1.02 }, exclusive: (fn) => lock.exclusive(fn) });
+  const timing = await abTiming({
+    device,
+    target,
+    size: target.benchSize,
+    input,
+    workDir: dir,
+    baseline: { id: 'b', binary: base.binary! },
+    candidates: [{ id: c.name, binary: b.binary! }],
+    config: { minPairs: 3, maxPairs: 7, minMs: 100, maxReps: 50, minSpeedup: 1.02 },
+    exclusive: (fn) => lock.exclusive(fn),
+  });
   const t3 = performance.now();
   const gate = t2 - t1;
   const whole = t3 - t0;

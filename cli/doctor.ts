@@ -55,7 +55,13 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
   if (chosen && toolkit && compiler) {
     const fp = await composeDevice({ workflow, sandbox: plan.sandbox, cacheDir, kind: 'cuda', compiler }).device.fingerprint();
     const p = await openMemory(workflow, process.cwd(), opts.memory).getProfile(fp.id);
-    line(p ? true : 'warn', 'GPU profile', p ? `${fp.model}: ${p.gpu?.sms ?? '?'} SMs, fp32 ${p.gflops.fp32.all.toFixed(0)} GFLOP/s, fp64 ${p.gflops.fp64.all.toFixed(0)} GFLOP/s, ${p.bandwidthGBs.all.toFixed(0)} GB/s (measured ${p.measuredAt})` : `${fp.model} (${fp.id}): not measured yet; the first kloop run with device: cuda measures it`);
+    line(
+      p ? true : 'warn',
+      'GPU profile',
+      p
+        ? `${fp.model}: ${p.gpu?.sms ?? '?'} SMs, fp32 ${p.gflops.fp32.all.toFixed(0)} GFLOP/s, fp64 ${p.gflops.fp64.all.toFixed(0)} GFLOP/s, ${p.bandwidthGBs.all.toFixed(0)} GB/s (measured ${p.measuredAt})`
+        : `${fp.model} (${fp.id}): not measured yet; the first kloop run with device: cuda measures it`,
+    );
   }
   if (!gpus.length) line(cuda ? false : 'warn', 'GPUs', `none found: ${why}${cuda ? `; ${workflow.file} says device: cuda` : '; device: cpu is used'}`);
   for (const role of ['profiler', 'analyzer', 'writer'] as const) {
@@ -66,8 +72,14 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
     }
     const key = r.provider === 'anthropic' ? 'ANTHROPIC_API_KEY' : r.provider === 'openai' ? 'OPENAI_API_KEY' : undefined;
     const has = !key || !!process.env[key] || (r.provider === 'openai' && !!r.base_url);
-    line(has, `agent ${role}`, `${r.provider}/${r.model ?? DEFAULT_MODELS[r.provider] ?? r.command?.argv[0]}${key ? (has ? ` (${process.env[key] ? key : 'base_url'} set)` : `: ${key} is not set; export it or choose another provider in ${workflow.file}`) : ''}`);
+    line(
+      has,
+      `agent ${role}`,
+      `${r.provider}/${r.model ?? DEFAULT_MODELS[r.provider] ?? r.command?.argv[0]}${key ? (has ? ` (${process.env[key] ? key : 'base_url'} set)` : `: ${key} is not set; export it or choose another provider in ${workflow.file}`) : ''}`,
+    );
   }
-  console.log(`\n${problems ? `${problems} problem(s)` : 'no problems'}; sandbox layers required by ${workflow.file}: ${required.join(', ') || 'none (missing layers are warnings; sandbox.require: [namespaces, seccomp] refuses to run without them)'}`);
+  console.log(
+    `\n${problems ? `${problems} problem(s)` : 'no problems'}; sandbox layers required by ${workflow.file}: ${required.join(', ') || 'none (missing layers are warnings; sandbox.require: [namespaces, seccomp] refuses to run without them)'}`,
+  );
   return problems ? 1 : 0;
 }

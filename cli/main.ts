@@ -34,37 +34,42 @@ program
   .option('--replay <file>', 're-run recorded model traffic with no network (no API keys needed)')
   .option('--no-tui', 'plain log lines instead of the live dashboard')
   .option('--json', 'one JSON event per line on stdout')
-  .action(async (file: string | undefined, opts: { target?: string[]; minutes?: number; rounds?: number; resume?: string; memory?: string; json?: boolean; tui?: boolean; provider?: string; model?: string; record?: string; replay?: string }) => {
-    const workflow = loadWorkflow(file);
-    for (const [flag, v] of [['--minutes', opts.minutes], ['--rounds', opts.rounds]] as const)
-      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new UserError(`${flag}: expected a non-negative number`);
-    // In a terminal: the live dashboard; otherwise (or with --no-tui / --json) one line per event.
-    const live = !opts.json && opts.tui !== false && process.stdout.isTTY ? liveRun() : undefined;
-    const print = (e: KloopEvent) => {
-      if (live) live.push(e);
-      else if (opts.json) console.log(JSON.stringify(e));
-      else {
-        const line = formatEvent(e);
-        if (line) console.log(line);
-      }
-    };
-    const runner = await createRun({
-      workflow,
-      targets: opts.target,
-      minutes: opts.minutes,
-      rounds: opts.rounds,
-      resume: opts.resume,
-      memoryPath: opts.memory,
-      provider: opts.provider,
-      model: opts.model,
-      record: opts.record,
-      replay: opts.replay,
-      onEvent: print,
-      onWarning: (m) => print({ type: 'warning', message: m }),
-    });
-    const summary = await runner.run().finally(() => live?.stop());
-    if (!opts.json) console.log('\n' + summaryTable(summary));
-  });
+  .action(
+    async (file: string | undefined, opts: { target?: string[]; minutes?: number; rounds?: number; resume?: string; memory?: string; json?: boolean; tui?: boolean; provider?: string; model?: string; record?: string; replay?: string }) => {
+      const workflow = loadWorkflow(file);
+      for (const [flag, v] of [
+        ['--minutes', opts.minutes],
+        ['--rounds', opts.rounds],
+      ] as const)
+        if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new UserError(`${flag}: expected a non-negative number`);
+      // In a terminal: the live dashboard; otherwise (or with --no-tui / --json) one line per event.
+      const live = !opts.json && opts.tui !== false && process.stdout.isTTY ? liveRun() : undefined;
+      const print = (e: KloopEvent) => {
+        if (live) live.push(e);
+        else if (opts.json) console.log(JSON.stringify(e));
+        else {
+          const line = formatEvent(e);
+          if (line) console.log(line);
+        }
+      };
+      const runner = await createRun({
+        workflow,
+        targets: opts.target,
+        minutes: opts.minutes,
+        rounds: opts.rounds,
+        resume: opts.resume,
+        memoryPath: opts.memory,
+        provider: opts.provider,
+        model: opts.model,
+        record: opts.record,
+        replay: opts.replay,
+        onEvent: print,
+        onWarning: (m) => print({ type: 'warning', message: m }),
+      });
+      const summary = await runner.run().finally(() => live?.stop());
+      if (!opts.json) console.log('\n' + summaryTable(summary));
+    },
+  );
 
 program
   .command('targets')
@@ -112,7 +117,7 @@ program
   .command('report')
   .description('write the morning report of a run: Markdown with SVG plots (speedup over time, roofline) and the results table')
   .argument('<run>', 'run id (under runs/) or the path of a run folder')
-  .option('--out <dir>', 'where to write it (default: the run folder\'s report/)')
+  .option('--out <dir>', "where to write it (default: the run folder's report/)")
   .action((run: string, opts: { out?: string }) => {
     const dir = existsSync(join(run, 'journal.jsonl')) ? run : join(loadWorkflow().config.runs.dir, run);
     console.log(writeReport(dir, opts.out));

@@ -22,10 +22,20 @@ export function summaryTable(s: RunSummary): string {
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const hours = s.elapsedMs / 3_600_000;
   const pairs = [...new Set(s.perTarget.filter((t) => t.measured && t.pairs).map((t) => t.pairs))];
-  const lines = [line(head), ...rows.map(line), '', `vs ref: reference and best kernel timed against each other, interleaved, in this run${pairs.length ? ` (${pairs.join('/')} pairs)` : ''}; ~: not measured in this run`, '', `${s.candidates} candidates in ${(s.elapsedMs / 60000).toFixed(1)} min (${hours > 0 ? (s.candidates / hours).toFixed(0) : '-'} per hour), ${s.keeps} kept; stopped: ${s.reason}`];
+  const lines = [
+    line(head),
+    ...rows.map(line),
+    '',
+    `vs ref: reference and best kernel timed against each other, interleaved, in this run${pairs.length ? ` (${pairs.join('/')} pairs)` : ''}; ~: not measured in this run`,
+    '',
+    `${s.candidates} candidates in ${(s.elapsedMs / 60000).toFixed(1)} min (${hours > 0 ? (s.candidates / hours).toFixed(0) : '-'} per hour), ${s.keeps} kept; stopped: ${s.reason}`,
+  ];
   if (s.disk) lines.push(`disk: ${formatBytes(s.disk.bytes)} for ${s.disk.candidates} candidates (bench-size outputs and builds pruned once judged; \`kloop gc\` prunes older runs)`);
   for (const b of s.broken ?? []) lines.push(`skipped ${b.target}: ${b.reason}`);
-  if (s.sandbox) lines.push(`sandbox: ${s.sandbox.applied.join(' + ') || 'process group and timeout only'} applied to candidates${s.sandbox.missing.length ? `; missing: ${s.sandbox.missing.map((m) => m.layer).join(', ')} (kloop doctor says why and the fix)` : ''}`);
+  if (s.sandbox)
+    lines.push(
+      `sandbox: ${s.sandbox.applied.join(' + ') || 'process group and timeout only'} applied to candidates${s.sandbox.missing.length ? `; missing: ${s.sandbox.missing.map((m) => m.layer).join(', ')} (kloop doctor says why and the fix)` : ''}`,
+    );
   if (s.busy) lines.push(`wall time with a compile or kernel process running: ${(100 * (1 - s.busy.outsideShare)).toFixed(1)}%; outside compile and run: ${(100 * s.busy.outsideShare).toFixed(1)}%`);
   const t = s.spend.total;
   if (t.calls) {

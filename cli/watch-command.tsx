@@ -35,7 +35,11 @@ export function resolveRun(runsDir: string, run?: string): string {
     if (existsSync(join(runsDir, run, 'journal.jsonl'))) return join(runsDir, run);
     throw new UserError(`run "${run}": no journal under ${runsDir}/${run} (see ${runsDir}/)`);
   }
-  const runs = existsSync(runsDir) ? readdirSync(runsDir).filter((d) => existsSync(join(runsDir, d, 'journal.jsonl'))).sort() : [];
+  const runs = existsSync(runsDir)
+    ? readdirSync(runsDir)
+        .filter((d) => existsSync(join(runsDir, d, 'journal.jsonl')))
+        .sort()
+    : [];
   if (!runs.length) throw new UserError(`no runs under ${runsDir}: start one with kloop run`);
   return join(runsDir, runs[runs.length - 1]);
 }

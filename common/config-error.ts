@@ -5,9 +5,7 @@ import { ConfigError } from './errors.js';
 export function editDistance(a: string, b: string): number {
   const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) dp[0][j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return dp[a.length][b.length];
 }
 
@@ -28,8 +26,7 @@ const defOf = (s: unknown): AnyDef | undefined => (s as { _zod?: { def: AnyDef }
 function keysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
   let s: unknown = schema;
   const unwrap = () => {
-    for (let d = defOf(s); d && ['optional', 'default', 'prefault', 'nullable', 'pipe', 'catch', 'readonly'].includes(d.type); d = defOf(s))
-      s = d.innerType ?? (d as { in?: unknown }).in;
+    for (let d = defOf(s); d && ['optional', 'default', 'prefault', 'nullable', 'pipe', 'catch', 'readonly'].includes(d.type); d = defOf(s)) s = d.innerType ?? (d as { in?: unknown }).in;
   };
   for (const key of path) {
     unwrap();

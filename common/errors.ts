@@ -44,7 +44,10 @@ export class ProviderError extends Error {
 
 /** A role whose provider stayed down: it is paused for a while, other work goes on. */
 export class ProviderPausedError extends ProviderError {
-  constructor(provider: string, readonly untilMs: number) {
+  constructor(
+    provider: string,
+    readonly untilMs: number,
+  ) {
     super(provider, `paused after repeated failures until ${new Date(untilMs).toISOString()}`, { retryable: false });
   }
 }

@@ -134,7 +134,7 @@ export function canonicalLoop(f: For): CanonicalLoop | undefined {
   else return undefined;
   const s = f.step;
   let step: number | undefined;
-  if (s?.k === 'post' || s?.k === 'un') step = (s.op === '++' && s.arg.k === 'id' && s.arg.name === v) ? 1 : undefined;
+  if (s?.k === 'post' || s?.k === 'un') step = s.op === '++' && s.arg.k === 'id' && s.arg.name === v ? 1 : undefined;
   else if (s?.k === 'assign' && s.l.k === 'id' && s.l.name === v && s.op === '+=' && s.r.k === 'num') step = Number(s.r.text);
   else if (s?.k === 'assign' && s.op === '=' && s.r.k === 'bin' && s.r.op === '+' && s.r.l.k === 'id' && s.r.l.name === v && s.r.r.k === 'num') step = Number(s.r.r.text);
   if (!step || !Number.isInteger(step) || step <= 0) return undefined;

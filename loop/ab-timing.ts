@@ -59,8 +59,7 @@ export async function abTiming(req: AbTimingRequest): Promise<Map<string, Timing
   const results = new Map<string, TimingResult>();
   const series = new Map(req.candidates.map((c) => [c.id, { base: [] as number[], cand: [] as number[], done: false, error: undefined as string | undefined }]));
   let baselineWallMs = 0;
-  const run = (t: Timed, timeoutMs: number, output?: string) =>
-    req.exclusive(() => device.time({ binary: t.binary, target, size, input, output, minMs: config.minMs, maxReps: config.maxReps, workDir: t.workDir ?? workDir, timeoutMs }));
+  const run = (t: Timed, timeoutMs: number, output?: string) => req.exclusive(() => device.time({ binary: t.binary, target, size, input, output, minMs: config.minMs, maxReps: config.maxReps, workDir: t.workDir ?? workDir, timeoutMs }));
 
   for (let cycle = 0; cycle < config.maxPairs; cycle++) {
     const active = req.candidates.filter((c) => !series.get(c.id)!.done);

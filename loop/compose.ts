@@ -43,11 +43,18 @@ const EMULATED_GPU = { index: 0, name: 'CPU emulation of CUDA', computeCapabilit
  * The device candidates are built and run on: the CPU, or the GPU the workflow names (`device:
  * cuda`, `cuda.gpu`), with the CPU as its host. A GPU that is not there is one line naming what is.
  */
-export function composeDevice(o: { workflow: Workflow; sandbox: Sandbox; cacheDir: string; kind?: DeviceKind; readOnly?: string[]; env?: NodeJS.ProcessEnv; compiler?: Compiler; origin?: string }): { device: Device; compiler: Compiler; nvcc?: string } {
+export function composeDevice(o: { workflow: Workflow; sandbox: Sandbox; cacheDir: string; kind?: DeviceKind; readOnly?: string[]; env?: NodeJS.ProcessEnv; compiler?: Compiler; origin?: string }): {
+  device: Device;
+  compiler: Compiler;
+  nvcc?: string;
+} {
   const c = o.workflow.config;
   const kind = o.kind ?? (c.device === 'cuda' ? 'cuda' : 'cpu');
   const compiler = o.compiler ?? detectCompiler();
-  const gpu = kind === 'cuda' ? findGpu(o.origin ?? o.workflow.file, o.origin ? 'asked for a GPU' : 'device is cuda', c.cuda.gpu, o.env ?? process.env, o.origin ? "use --device cuda-emulated to check the kernel's logic on the CPU" : undefined) : undefined;
+  const gpu =
+    kind === 'cuda'
+      ? findGpu(o.origin ?? o.workflow.file, o.origin ? 'asked for a GPU' : 'device is cuda', c.cuda.gpu, o.env ?? process.env, o.origin ? "use --device cuda-emulated to check the kernel's logic on the CPU" : undefined)
+      : undefined;
   const cpu = new CpuDevice({ sandbox: o.sandbox, compiler, cacheDir: o.cacheDir, threads: c.sandbox.threads ?? availableParallelism(), memoryMb: c.sandbox.memory_mb, readOnly: o.readOnly });
   if (kind === 'cpu') return { device: cpu, compiler };
   const device = new CudaDevice({

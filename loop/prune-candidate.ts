@@ -97,7 +97,7 @@ function sha256(file: string): string {
   const buf = Buffer.allocUnsafe(1 << 20);
   const fd = openSync(file, 'r');
   try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
   } finally {
     closeSync(fd);
   }

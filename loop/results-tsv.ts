@@ -8,7 +8,21 @@ const fmt = (x: number | undefined, d = 3) => (x === undefined || !Number.isFini
 const clean = (s: string) => s.replace(/[\t\n\r]+/g, ' ');
 
 export function resultRow(r: CandidateResult): string {
-  return [r.id, r.target, String(r.round), r.status, fmt(r.speedup), fmt(r.ciLow), fmt(r.ciHigh), fmt(r.vsReference, 2), fmt(r.gflops, 2), fmt(r.pctOfRoof, 1), clean(r.verdict), r.flags.join(' '), clean(r.description + (r.reason ? ` — ${r.reason}` : ''))].join('\t');
+  return [
+    r.id,
+    r.target,
+    String(r.round),
+    r.status,
+    fmt(r.speedup),
+    fmt(r.ciLow),
+    fmt(r.ciHigh),
+    fmt(r.vsReference, 2),
+    fmt(r.gflops, 2),
+    fmt(r.pctOfRoof, 1),
+    clean(r.verdict),
+    r.flags.join(' '),
+    clean(r.description + (r.reason ? ` — ${r.reason}` : '')),
+  ].join('\t');
 }
 
 /** Write the whole table (atomically: write then rename), header first, one row per candidate. */

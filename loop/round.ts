@@ -80,7 +80,10 @@ async function measureBaseline(d: RoundDeps, b: Baseline, binary: string): Promi
   if (known !== undefined) return known;
   const { target } = d;
   const r = await d.lock.exclusive(() => d.device.time({ binary, target, size: target.benchSize, input: d.session.benchInput, minMs: d.timing.minMs, maxReps: d.timing.maxReps, workDir: dirname(binary), timeoutMs: 900_000 }));
-  if (!r.ok) throw b.verdict === 'reference' ? referenceRunError(target, target.benchSize, describeExit(r.run), r.run.stderr, 'baseline') : new UserError(`${target.name}: the baseline failed its timed run (${describeExit(r.run)}): ${r.run.stderr.trim().split('\n')[0]?.slice(0, 200) ?? ''}`);
+  if (!r.ok)
+    throw b.verdict === 'reference'
+      ? referenceRunError(target, target.benchSize, describeExit(r.run), r.run.stderr, 'baseline')
+      : new UserError(`${target.name}: the baseline failed its timed run (${describeExit(r.run)}): ${r.run.stderr.trim().split('\n')[0]?.slice(0, 200) ?? ''}`);
   const ns = r.timesNs.sort((a, b) => a - b)[r.timesNs.length >> 1];
   d.session.baselineTimes.set(key, ns);
   return ns;
@@ -230,7 +233,20 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   const selected = results.filter((r) => r.status === 'discard' && r.ciLow !== undefined && r.ciLow > d.timing.minSpeedup).sort((a, b) => b.speedup! - a.speedup!)[0];
   // The best of N is biased upwards by its selection: time it again against the baseline in fresh,
   // independent pairs, keep it only if that interval still clears the bar, and record that estimate.
-  const winner = selected && (await confirmWinner(d, round, selected, evaluated.find((x) => x.id === selected.id)!, baseBin, baseline, flops, bytes)) ? selected : undefined;
+  const winner =
+    selected &&
+    (await confirmWinner(
+      d,
+      round,
+      selected,
+      evaluated.find((x) => x.id === selected.id)!,
+      baseBin,
+      baseline,
+      flops,
+      bytes,
+    ))
+      ? selected
+      : undefined;
   if (winner) winner.status = 'keep';
   // The winner's review record is journaled before its result: a run killed anywhere after this
   // point adds it to memory and adopts it on --resume (Runner.applyPendingKeeps), never twice.
@@ -368,5 +384,11 @@ async function confirmWinner(d: RoundDeps, round: number, r: CandidateResult, e:
 }
 
 function firstError(log: string): string {
-  return log.split('\n').find((l) => /error/i.test(l))?.trim().slice(0, 300) ?? 'build failed';
+  return (
+    log
+      .split('\n')
+      .find((l) => /error/i.test(l))
+      ?.trim()
+      .slice(0, 300) ?? 'build failed'
+  );
 }

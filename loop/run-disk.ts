@@ -49,7 +49,13 @@ export function pruneRound(o: { candidateDirs: { id: string; dir: string }[]; ke
 export function keptIds(runDir: string): Set<string> {
   try {
     const file = join(runDir, 'results.tsv');
-    return new Set(existsSync(file) ? parseResults(readFileSync(file, 'utf8')).filter((r) => r.status === 'keep').map((r) => r.id) : []);
+    return new Set(
+      existsSync(file)
+        ? parseResults(readFileSync(file, 'utf8'))
+            .filter((r) => r.status === 'keep')
+            .map((r) => r.id)
+        : [],
+    );
   } catch {
     return new Set();
   }
@@ -60,7 +66,9 @@ export function planRunPrune(runDir: string, kept: Set<string> = keptIds(runDir)
   const dir = join(runDir, 'candidates');
   let ids: string[] = [];
   try {
-    ids = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    ids = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   } catch {
     /* no candidates */
   }

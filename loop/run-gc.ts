@@ -61,7 +61,9 @@ function startedAt(journal: string): number | undefined {
 export function listRuns(runsDir: string): RunFolder[] {
   let names: string[] = [];
   try {
-    names = readdirSync(runsDir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+    names = readdirSync(runsDir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name);
   } catch {
     return [];
   }

@@ -92,7 +92,9 @@ export interface RunSummary {
 
 function newRunId(now: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
+  return `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${Math.floor(Math.random() * 0xffff)
+    .toString(16)
+    .padStart(4, '0')}`;
 }
 
 /** Runs rounds across targets (round-robin) until a stop condition holds; writes runs/<id>/. */
@@ -218,7 +220,11 @@ export class Runner {
       let final: TargetFinal;
       try {
         const session = await sessionOf(target);
-        final = await measureFinal({ runDir: this.dir, target, device: d.device, lock: this.lock, baselineBinaries: session.baselineBinaries, benchInput: session.benchInput, timing: d.timing }, referenceBaseline(target, fp.id, this.now(), d.device.language), best);
+        final = await measureFinal(
+          { runDir: this.dir, target, device: d.device, lock: this.lock, baselineBinaries: session.baselineBinaries, benchInput: session.benchInput, timing: d.timing },
+          referenceBaseline(target, fp.id, this.now(), d.device.language),
+          best,
+        );
       } catch (e) {
         this.warn(`${target.name}: no final measurement against the reference: ${(e as Error).message.split('\n')[0]}`);
         return;
@@ -277,12 +283,14 @@ export class Runner {
         session,
         outOfTime: () => !!runStop(this.stopState()),
         remeasureProfile: async () => {
-          remeasured ??= this.lock.exclusive(() => d.device.measureProfile(join(this.dir, 'device-profile'))).then(async (p) => {
-            await d.memory.putProfile(p);
-            this.emit({ type: 'device.profile', profile: p, measured: true });
-            profile = p;
-            return p;
-          });
+          remeasured ??= this.lock
+            .exclusive(() => d.device.measureProfile(join(this.dir, 'device-profile')))
+            .then(async (p) => {
+              await d.memory.putProfile(p);
+              this.emit({ type: 'device.profile', profile: p, measured: true });
+              profile = p;
+              return p;
+            });
           return remeasured;
         },
         seed: rng.u32(),

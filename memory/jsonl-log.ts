@@ -40,7 +40,7 @@ export class JsonlLog {
       }
       const buf = Buffer.from(text);
       faultPoint('memory-line', () => writeSync(fd, buf, 0, buf.length >> 1));
-      for (let done = 0; done < buf.length; ) done += writeSync(fd, buf, done);
+      for (let done = 0; done < buf.length;) done += writeSync(fd, buf, done);
     } finally {
       closeSync(fd);
     }
@@ -70,7 +70,7 @@ export class JsonlLog {
       }
       const end = got > 0 ? buf.lastIndexOf(NL, got - 1) : -1;
       if (end < 0) return;
-      for (let start = 0; start <= end; ) {
+      for (let start = 0; start <= end;) {
         const nl = buf.indexOf(NL, start);
         const line = buf.toString('utf8', start, nl);
         start = nl + 1;

@@ -48,7 +48,12 @@ export function buildReport(runDir: string): Report {
   });
   const maxSpeed = Math.max(2, ...series.flatMap((s) => s.points.map((p) => p[1])));
   const files: Record<string, string> = {
-    'speedup.svg': chart({ title: 'Speedup over the reference (chained steps; last point measured)', x: { min: 0, max: Math.max(0.1, (tEnd - t0) / 60000), log: false, label: 'minutes into the run' }, y: { min: 1, max: maxSpeed * 1.2, log: true, label: 'speedup (x)' }, series }),
+    'speedup.svg': chart({
+      title: 'Speedup over the reference (chained steps; last point measured)',
+      x: { min: 0, max: Math.max(0.1, (tEnd - t0) / 60000), log: false, label: 'minutes into the run' },
+      y: { min: 1, max: maxSpeed * 1.2, log: true, label: 'speedup (x)' },
+      series,
+    }),
   };
 
   // Roofline: each target's starting baseline and its best kept kernel.
@@ -59,7 +64,13 @@ export function buildReport(runDir: string): Report {
     const ai = first.profile.roofline.intensity;
     const kept = rows.filter((r) => r.target === t && r.status === 'keep').map((r) => num(r.gflops) ?? 0);
     const best = kept.length ? Math.max(...kept) : first.profile.roofline.gflops;
-    placed.push({ name: `${t}`, points: [[ai, first.profile.roofline.gflops], [ai * 1.0001, best]] });
+    placed.push({
+      name: `${t}`,
+      points: [
+        [ai, first.profile.roofline.gflops],
+        [ai * 1.0001, best],
+      ],
+    });
   }
   if (profile && placed.length) {
     const ais = placed.map((s) => s.points[0][0]);
@@ -83,7 +94,10 @@ export function buildReport(runDir: string): Report {
   const spend = existsSync(join(runDir, 'summary.json')) ? (JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { spend?: { total: { usd: number; calls: number } } }).spend : undefined;
   const md: string[] = [];
   md.push(`# kloop run ${start.runId}`, '');
-  md.push(`${targets.length} target(s), ${rows.length} candidates, ${keeps.length} kept, ${((tEnd - t0) / 60000).toFixed(1)} min${profile ? ` on ${profile.fingerprint.model} (${profile.fingerprint.cores} cores; peak ${profile.gflops.fp32.all.toFixed(0)} GFLOP/s fp32, ${profile.bandwidthGBs.all.toFixed(1)} GB/s)` : ''}.${spend && spend.total.calls ? ` Model spend: $${spend.total.usd.toFixed(4)} in ${spend.total.calls} calls.` : ''}`, '');
+  md.push(
+    `${targets.length} target(s), ${rows.length} candidates, ${keeps.length} kept, ${((tEnd - t0) / 60000).toFixed(1)} min${profile ? ` on ${profile.fingerprint.model} (${profile.fingerprint.cores} cores; peak ${profile.gflops.fp32.all.toFixed(0)} GFLOP/s fp32, ${profile.bandwidthGBs.all.toFixed(1)} GB/s)` : ''}.${spend && spend.total.calls ? ` Model spend: $${spend.total.usd.toFixed(4)} in ${spend.total.calls} calls.` : ''}`,
+    '',
+  );
   md.push(
     'Speedup over the reference: the reference and the best kernel timed against each other, interleaved, at the end of this run (95% interval of the geometric mean of the paired ratios). Chained figures (products of step speedups) are estimates and marked so.',
     '',
@@ -99,8 +113,18 @@ export function buildReport(runDir: string): Report {
   }
   md.push('', '![speedup over time](speedup.svg)', '');
   if (files['roofline.svg']) md.push('![roofline](roofline.svg)', '');
-  md.push('## Results', '', 'speedup: over the baseline the candidate was timed with (a kept one: in fresh pairs after its selection); vs reference: chained, not measured.', '', '| id | status | speedup | 95% CI | vs reference (chained) | GFLOP/s | verdict | description |', '|---|---|---|---|---|---|---|---|');
-  for (const r of rows) md.push(`| ${r.id} | ${r.status} | ${r.speedup || '–'} | ${r.ci_low ? `${r.ci_low}–${r.ci_high}` : '–'} | ${(r.vs_reference_chained ?? r.vs_reference) ? `~${r.vs_reference_chained ?? r.vs_reference}` : '–'} | ${r.gflops || '–'} | ${r.verdict} | ${(r.description ?? '').replace(/\|/g, '\\|').slice(0, 160)} |`);
+  md.push(
+    '## Results',
+    '',
+    'speedup: over the baseline the candidate was timed with (a kept one: in fresh pairs after its selection); vs reference: chained, not measured.',
+    '',
+    '| id | status | speedup | 95% CI | vs reference (chained) | GFLOP/s | verdict | description |',
+    '|---|---|---|---|---|---|---|---|',
+  );
+  for (const r of rows)
+    md.push(
+      `| ${r.id} | ${r.status} | ${r.speedup || '–'} | ${r.ci_low ? `${r.ci_low}–${r.ci_high}` : '–'} | ${(r.vs_reference_chained ?? r.vs_reference) ? `~${r.vs_reference_chained ?? r.vs_reference}` : '–'} | ${r.gflops || '–'} | ${r.verdict} | ${(r.description ?? '').replace(/\|/g, '\\|').slice(0, 160)} |`,
+    );
   return { markdown: md.join('\n') + '\n', files };
 }
 

@@ -2,11 +2,7 @@
  * Integer arithmetic over size symbols, as used in target.yaml (shapes, flops, bytes):
  * numbers, names, + - * / % and parentheses. Parsed once, evaluated per size, and printed as C.
  */
-export type Expr =
-  | { kind: 'num'; value: number }
-  | { kind: 'sym'; name: string }
-  | { kind: 'neg'; arg: Expr }
-  | { kind: 'bin'; op: '+' | '-' | '*' | '/' | '%'; left: Expr; right: Expr };
+export type Expr = { kind: 'num'; value: number } | { kind: 'sym'; name: string } | { kind: 'neg'; arg: Expr } | { kind: 'bin'; op: '+' | '-' | '*' | '/' | '%'; left: Expr; right: Expr };
 
 export class ExprError extends Error {}
 

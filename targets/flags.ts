@@ -1,15 +1,5 @@
 /** Compiler flags a target may permit candidates to use. Anything else is refused. */
-export const FLAG_ALLOW_LIST = [
-  '-fopenmp',
-  '-funroll-loops',
-  '-ffast-math',
-  '-fno-math-errno',
-  '-fno-trapping-math',
-  '-fassociative-math',
-  '-ffp-contract=fast',
-  '-fprefetch-loop-arrays',
-  '-fno-semantic-interposition',
-] as const;
+export const FLAG_ALLOW_LIST = ['-fopenmp', '-funroll-loops', '-ffast-math', '-fno-math-errno', '-fno-trapping-math', '-fassociative-math', '-ffp-contract=fast', '-fprefetch-loop-arrays', '-fno-semantic-interposition'] as const;
 
 /** Flags that let the compiler reorder floating-point arithmetic. */
 export const REASSOCIATING_FLAGS = new Set(['-ffast-math', '-fassociative-math']);

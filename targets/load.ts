@@ -163,7 +163,10 @@ export function loadTarget(dir: string): Target {
 
   const flops = expr('flops', y.flops);
   const bytes = expr('bytes', y.bytes);
-  for (const [key, e] of [['flops', flops], ['bytes', bytes]] as const) {
+  for (const [key, e] of [
+    ['flops', flops],
+    ['bytes', bytes],
+  ] as const) {
     const v = evalExpr(e, benchSize);
     if (!Number.isFinite(v) || v < 0 || (key === 'bytes' && v === 0)) fail(key, `is ${v} at the bench size; expected a ${key === 'bytes' ? 'positive' : 'non-negative'} finite number`);
   }

@@ -8,7 +8,10 @@ export function parseSignature(sig: string): ParsedSignature | string {
   const m = /^\s*void\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*;?\s*$/.exec(sig);
   if (!m) return 'expected "void NAME(int N, ..., const real *A, real *B)"';
   const params: ParsedSignature['params'] = [];
-  for (const raw of m[2].split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const raw of m[2]
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const pm = /^(const\s+)?(int|real)\s*(\*)?\s*(?:restrict\s+|__restrict\s+)?([A-Za-z_]\w*)$/.exec(raw);
     if (!pm) return `cannot read parameter "${raw}" (use "int NAME" for sizes, "const real *NAME" or "real *NAME" for arrays)`;
     const [, c, type, star, name] = pm;

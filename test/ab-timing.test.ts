@@ -59,7 +59,10 @@ describe('interleaved A/B timing', () => {
       input: 'x',
       workDir: '.',
       baseline: { id: 'b', binary: 'base' },
-      candidates: [{ id: 'a', binary: 'a' }, { id: 'b2', binary: 'b' }],
+      candidates: [
+        { id: 'a', binary: 'a' },
+        { id: 'b2', binary: 'b' },
+      ],
       config,
       exclusive: async (fn) => {
         inside++;

@@ -62,46 +62,54 @@ function writeCtx(t: Target, source: string, slots = 6, tried = new Set<string>(
 }
 
 describe('CUDA builds with nvcc (compile-tested; no GPU needed)', () => {
-  it.skipIf(!toolkit).each(CUDA_TARGETS)('%s: reference, starter and one tuner proposal of each kind build with the generated harness', async (name) => {
-    const dir = tmp('kloop-nvcc-');
-    const dev = device(dir, false);
-    const t = loadTarget(join(CATALOG_DIR, name));
-    const drafts = tuneCuda(writeCtx(t, t.cuda!.referenceSource, 2));
-    expect(drafts[0].description).toMatch(/^tunable starter/);
-    // From the starter: one proposal of every kind the tuner makes (tunables, flags, unroll pragmas, __restrict__).
-    const all = tuneCuda(writeCtx(t, t.cuda!.starterSource!, 200));
-    const kinds = ['tune ', 'flag ', '#pragma unroll', '__restrict__'];
-    const oneOfEach = kinds.map((k) => all.find((d) => d.description.startsWith(k))).filter((d) => d !== undefined);
-    // (the starters already carry __restrict__; the references get it proposed)
-    expect(oneOfEach.map((d) => kinds.find((k) => d.description.startsWith(k)))).toEqual(['tune ', 'flag ', '#pragma unroll']);
-    const sources = [{ source: t.cuda!.referenceSource, flags: [] as string[] }, ...drafts, ...oneOfEach];
-    const built = await Promise.all(sources.map((d, i) => dev.build({ target: t, source: d.source, flags: d.flags, workDir: join(dir, `k${i}`) })));
-    for (const b of built) expect(b.ok, b.log).toBe(true);
-    const nm = await dev.objectSymbols(join(dir, 'k0'));
-    expect(nm.ok).toBe(true);
-    expect(checkSymbols(parseNm(nm.text), t.fn, 'cuda')).toBeUndefined();
-    if (!hasGpu) {
-      // Without a GPU the harness names the problem in one line and a distinct exit code.
-      const r = await dev.check({ binary: built[0].binary!, target: t, size: t.checkSizes[0], input: '/dev/null', output: join(dir, 'o'), workDir: join(dir, 'k0'), timeoutMs: 20_000 });
-      expect(r.exitCode).toBe(EXIT_NO_GPU);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(/^kloop harness: CUDA error cudaError\w+ .* while looking for a GPU/);
-    }
-  }, 120_000);
+  it.skipIf(!toolkit).each(CUDA_TARGETS)(
+    '%s: reference, starter and one tuner proposal of each kind build with the generated harness',
+    async (name) => {
+      const dir = tmp('kloop-nvcc-');
+      const dev = device(dir, false);
+      const t = loadTarget(join(CATALOG_DIR, name));
+      const drafts = tuneCuda(writeCtx(t, t.cuda!.referenceSource, 2));
+      expect(drafts[0].description).toMatch(/^tunable starter/);
+      // From the starter: one proposal of every kind the tuner makes (tunables, flags, unroll pragmas, __restrict__).
+      const all = tuneCuda(writeCtx(t, t.cuda!.starterSource!, 200));
+      const kinds = ['tune ', 'flag ', '#pragma unroll', '__restrict__'];
+      const oneOfEach = kinds.map((k) => all.find((d) => d.description.startsWith(k))).filter((d) => d !== undefined);
+      // (the starters already carry __restrict__; the references get it proposed)
+      expect(oneOfEach.map((d) => kinds.find((k) => d.description.startsWith(k)))).toEqual(['tune ', 'flag ', '#pragma unroll']);
+      const sources = [{ source: t.cuda!.referenceSource, flags: [] as string[] }, ...drafts, ...oneOfEach];
+      const built = await Promise.all(sources.map((d, i) => dev.build({ target: t, source: d.source, flags: d.flags, workDir: join(dir, `k${i}`) })));
+      for (const b of built) expect(b.ok, b.log).toBe(true);
+      const nm = await dev.objectSymbols(join(dir, 'k0'));
+      expect(nm.ok).toBe(true);
+      expect(checkSymbols(parseNm(nm.text), t.fn, 'cuda')).toBeUndefined();
+      if (!hasGpu) {
+        // Without a GPU the harness names the problem in one line and a distinct exit code.
+        const r = await dev.check({ binary: built[0].binary!, target: t, size: t.checkSizes[0], input: '/dev/null', output: join(dir, 'o'), workDir: join(dir, 'k0'), timeoutMs: 20_000 });
+        expect(r.exitCode).toBe(EXIT_NO_GPU);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(/^kloop harness: CUDA error cudaError\w+ .* while looking for a GPU/);
+      }
+    },
+    120_000,
+  );
 
-  it.skipIf(!toolkit)('the object-file rules see device state, extra global functions and forbidden runtime calls in nvcc objects', () => {
-    const dir = tmp('kloop-nvcc-nm-');
-    const nm = (src: string) => {
-      writeFileSync(join(dir, 'k.cu'), `typedef float real;\nextern "C" void sum(int N, const real *X, real *S);\n${src}`);
-      execFileSync(toolkit!.nvcc, ['-arch=sm_90', '-c', 'k.cu', '-o', 'k.o'], { cwd: dir });
-      return checkSymbols(parseNm(execFileSync('nm', [join(dir, 'k.o')], { encoding: 'utf8' })), 'sum', 'cuda');
-    };
-    const kernel = 'static __global__ void k(int N, const real *X, real *S) { real s = 0; for (int i = 0; i < N; i++) s += X[i]; S[0] = s; }\n';
-    expect(nm(`${kernel}void sum(int N, const real *X, real *S) { k<<<1, 1>>>(N, X, S); }`)).toBeUndefined();
-    expect(nm(`__device__ real cache;\n${kernel}void sum(int N, const real *X, real *S) { k<<<1, 1>>>(N, X, S); }`)?.what).toMatch(/mutable static state \(cache\)/);
-    expect(nm(`${kernel}void helper() {}\nvoid sum(int N, const real *X, real *S) { k<<<1, 1>>>(N, X, S); }`)?.what).toMatch(/defines the global symbol _Z6helperv/);
-    expect(nm(`${kernel}void sum(int N, const real *X, real *S) { k<<<1, 1>>>(N, X, S); cudaDeviceSynchronize(); }`)?.what).toMatch(/calls cudaDeviceSynchronize/);
-  }, 60_000);
+  it.skipIf(!toolkit)(
+    'the object-file rules see device state, extra global functions and forbidden runtime calls in nvcc objects',
+    () => {
+      const dir = tmp('kloop-nvcc-nm-');
+      const nm = (src: string) => {
+        writeFileSync(join(dir, 'k.cu'), `typedef float real;\nextern "C" void sum(int N, const real *X, real *S);\n${src}`);
+        execFileSync(toolkit!.nvcc, ['-arch=sm_90', '-c', 'k.cu', '-o', 'k.o'], { cwd: dir });
+        return checkSymbols(parseNm(execFileSync('nm', [join(dir, 'k.o')], { encoding: 'utf8' })), 'sum', 'cuda');
+      };
+      const kernel = 'static __global__ void k(int N, const real *X, real *S) { real s = 0; for (int i = 0; i < N; i++) s += X[i]; S[0] = s; }\n';
+      expect(nm(`${kernel}void sum(int N, const real *X, real *S) { k<<<1, 1>>>(N, X, S); }`)).toBeUndefined();
+      expect(nm(`__device__ real cache;\n${kernel}void sum(int N, const real *X, real *S) { k<<<1, 1>>>(N, X, S); }`)?.what).toMatch(/mutable static state \(cache\)/);
+      expect(nm(`${kernel}void helper() {}\nvoid sum(int N, const real *X, real *S) { k<<<1, 1>>>(N, X, S); }`)?.what).toMatch(/defines the global symbol _Z6helperv/);
+      expect(nm(`${kernel}void sum(int N, const real *X, real *S) { k<<<1, 1>>>(N, X, S); cudaDeviceSynchronize(); }`)?.what).toMatch(/calls cudaDeviceSynchronize/);
+    },
+    60_000,
+  );
 });
 
 describe('CUDA kernels run for real on the CPU emulation of CUDA (same harness, same files)', () => {
@@ -114,19 +122,26 @@ describe('CUDA kernels run for real on the CPU emulation of CUDA (same harness, 
     verifier = new Verifier({ device: dev, hiddenSizes: 3 });
   });
 
-  it.each(CUDA_TARGETS)('%s: the shipped CUDA reference and starter pass the verifier; the proof is reported not applicable', async (name) => {
-    const t = loadTarget(join(CATALOG_DIR, name));
-    const plan = await verifier.prepare(t, 11, join(dir, name, 'plan'));
-    for (const [k, source] of [['ref', t.cuda!.referenceSource], ['starter', t.cuda!.starterSource!]] as const) {
-      const b = await dev.build({ target: t, source, flags: [], workDir: join(dir, name, k) });
-      expect(b.ok, b.log).toBe(true);
-      const v = await verifier.verify(plan, { binary: b.binary!, source, flags: [], workDir: join(dir, name, k) });
-      expect(v.status, `${name} ${k}: ${v.layer} ${v.reason}`).toBe('tested');
-      expect(v.proof?.status).toBe('inapplicable');
-      expect(v.layers).toContain('stale-state');
-      expect(v.layers).not.toContain('race');
-    }
-  }, 120_000);
+  it.each(CUDA_TARGETS)(
+    '%s: the shipped CUDA reference and starter pass the verifier; the proof is reported not applicable',
+    async (name) => {
+      const t = loadTarget(join(CATALOG_DIR, name));
+      const plan = await verifier.prepare(t, 11, join(dir, name, 'plan'));
+      for (const [k, source] of [
+        ['ref', t.cuda!.referenceSource],
+        ['starter', t.cuda!.starterSource!],
+      ] as const) {
+        const b = await dev.build({ target: t, source, flags: [], workDir: join(dir, name, k) });
+        expect(b.ok, b.log).toBe(true);
+        const v = await verifier.verify(plan, { binary: b.binary!, source, flags: [], workDir: join(dir, name, k) });
+        expect(v.status, `${name} ${k}: ${v.layer} ${v.reason}`).toBe('tested');
+        expect(v.proof?.status).toBe('inapplicable');
+        expect(v.layers).toContain('stale-state');
+        expect(v.layers).not.toContain('race');
+      }
+    },
+    120_000,
+  );
 
   it('rejects wrong CUDA kernels as verdicts: no bounds check, a dropped tile remainder, a write past the end, a side stream, a clock', async () => {
     const t = loadTarget(join(CATALOG_DIR, 'sgemm'));
@@ -263,7 +278,14 @@ describe('kloop verify --device cuda-emulated', () => {
 describe('model-backed writers on a GPU', () => {
   it('a command-line agent edits kernel.cu in its workspace; the draft is CUDA with CUDA flags only', async () => {
     const t = loadTarget(join(CATALOG_DIR, 'softmax'));
-    const provider = new CommandProvider({ argv: ['sh', '-c', 'test -f {workspace}/kernel.cu && sed -i "s/fmaxf(m, x\\[c\\])/fmaxf(x[c], m)/" {kernel_file}'], timeoutMs: 20_000, outputBytes: 1 << 20, env: [], sandbox: new ProcessSandbox(), scratchDir: tmp('kloop-agent-') });
+    const provider = new CommandProvider({
+      argv: ['sh', '-c', 'test -f {workspace}/kernel.cu && sed -i "s/fmaxf(m, x\\[c\\])/fmaxf(x[c], m)/" {kernel_file}'],
+      timeoutMs: 20_000,
+      outputBytes: 1 << 20,
+      env: [],
+      sandbox: new ProcessSandbox(),
+      scratchDir: tmp('kloop-agent-'),
+    });
     const w = new LlmWriter({ provider, template: loadWorkflow(DEFAULT_WORKFLOW).prompts.writer!, maxTurns: 1 });
     const ctx = { ...writeCtx(t, t.cuda!.starterSource!, 1), slots: [{ id: 'softmax-r1-c1', dir: tmp('kloop-slot-') }] };
     ctx.diagnosis = { bottleneck: 'memory', summary: 's', ideas: [{ title: 'swap', detail: 'd', favour: [] }] };

@@ -35,7 +35,10 @@ describe('live dashboard', () => {
   it('folds events into budget, per-target progress, candidates in flight and the last events', () => {
     const s = events().reduce((st, e) => reduce(st, e), emptyDashboard());
     expect(s.runId).toBe('r9');
-    expect(s.targets.map((t) => [t.name, t.best, t.round])).toEqual([['sgemm', 40, 1], ['sum', 1, 1]]);
+    expect(s.targets.map((t) => [t.name, t.best, t.round])).toEqual([
+      ['sgemm', 40, 1],
+      ['sum', 1, 1],
+    ]);
     expect(s.inFlight).toEqual([{ id: 'sum-r1-c1', target: 'sum', state: 'writing' }]);
     expect([s.candidates, s.keeps]).toEqual([2, 1]);
     expect(s.spentUsd).toBeCloseTo(0.0123);

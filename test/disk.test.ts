@@ -204,7 +204,10 @@ describe('kloop run keeps its disk bounded', () => {
     const target = smallTarget('jacobi', '{N: 768, M: 768}', cwd);
     const { code, out } = kloop(cwd, ['run', '--target', target, '--rounds', '2', '--json']);
     expect(code, out).toBe(0);
-    const events = out.trim().split('\n').map((l) => JSON.parse(l) as Journaled);
+    const events = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Journaled);
     const runId = (events.find((e) => e.type === 'run.start') as Extract<Journaled, { type: 'run.start' }>).runId;
     const dir = join(cwd, 'runs', runId);
     const rows = parseResults(readFileSync(join(dir, 'results.tsv'), 'utf8'));
@@ -267,13 +270,18 @@ describe('kloop run keeps its disk bounded', () => {
     const gc = kloop(cwd, ['gc']);
     expect(gc.code, gc.out).toBe(0);
     expect(existsSync(join(dir, 'rounds'))).toBe(false);
-    const keptBefore = parseResults(readFileSync(join(dir, 'results.tsv'), 'utf8')).filter((r) => r.status === 'keep').map((r) => r.id);
+    const keptBefore = parseResults(readFileSync(join(dir, 'results.tsv'), 'utf8'))
+      .filter((r) => r.status === 'keep')
+      .map((r) => r.id);
     expect(keptBefore).toHaveLength(1);
     const { code, out } = kloop(cwd, ['run', '--resume', runId, '--target', target, '--rounds', '3']);
     expect(code, out).toBe(0);
     expect(out).toContain(`resuming run ${runId}`);
     expect(out).toMatch(/disk: [\d.]+ (kB|MB) for \d+ candidates/);
-    const journal = readFileSync(join(dir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Journaled);
+    const journal = readFileSync(join(dir, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Journaled);
     expect(journal.some((e) => e.type === 'baseline.updated' && e.id === keptBefore[0])).toBe(true);
     expect(statSync(join(dir, 'candidates', keptBefore[0], 'kernel.c')).size).toBeGreaterThan(0);
   }, 300_000);

@@ -40,7 +40,10 @@ describe('kloop run, end to end on the CPU', () => {
     expect(Number(kept[0].ci_low)).toBeGreaterThan(1.02);
     expect(Number(kept.at(-1)!.vs_reference_chained)).toBeGreaterThan(1.5);
     // the figure printed over the reference is the end-of-run measurement, with its interval and verdict
-    const journal = readFileSync(join(dir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Journaled);
+    const journal = readFileSync(join(dir, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Journaled);
     const final = journal.find((e): e is Extract<Journaled, { type: 'target.final' }> => e.type === 'target.final')!;
     expect(final).toMatchObject({ target: 'jacobi', id: kept.at(-1)!.id, verdict: kept.at(-1)!.verdict });
     expect(final.pairs).toBeGreaterThanOrEqual(3);

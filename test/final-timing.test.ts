@@ -33,7 +33,9 @@ describe('every speedup kloop reports is measured in the same run', () => {
     const summary = await runner.run();
     const of = <T extends KloopEvent['type']>(type: T) => events.filter((e): e is Ev<T> => e.type === type);
 
-    const kept = of('candidate.result').map((e) => e.result).filter((r) => r.status === 'keep');
+    const kept = of('candidate.result')
+      .map((e) => e.result)
+      .filter((r) => r.status === 'keep');
     expect(kept.length, JSON.stringify(of('candidate.result').map((e) => [e.result.id, e.result.status, e.result.reason]))).toBeGreaterThan(0);
 
     // (b) each kept candidate was re-timed in fresh pairs after its selection; its recorded speedup is the fresh one.
@@ -86,7 +88,9 @@ describe('every speedup kloop reports is measured in the same run', () => {
     expect(b.verdict).toBe(last.verdict);
     expect(b.vsReference).toBe(final.speedup);
     expect(b.measured).toMatchObject({ ciLow: final.ciLow, ciHigh: final.ciHigh, pairs: final.pairs, runId: runner.runId });
-    const log = execFileSync('git', ['-C', cwd, 'log', '--format=%B%x00', `kloop/${runner.runId}`], { encoding: 'utf8' }).split('\0').filter((m) => m.trim().startsWith('kloop:'));
+    const log = execFileSync('git', ['-C', cwd, 'log', '--format=%B%x00', `kloop/${runner.runId}`], { encoding: 'utf8' })
+      .split('\0')
+      .filter((m) => m.trim().startsWith('kloop:'));
     expect(log).toHaveLength(kept.length);
     for (const m of log) {
       expect(m).toMatch(/^\s*kloop: jacobi \d+\.\d\dx \(95% CI [\d.]+-[\d.]+\) \[(proved|tested)\], ~[\d.]+x over reference \(chained, not measured\)/);
@@ -98,7 +102,17 @@ describe('every speedup kloop reports is measured in the same run', () => {
 
     // --resume: the final measurement is in the journal; a finished run is not measured again.
     const state = replay(runner.runId, Journal.read(join(runner.dir, 'journal.jsonl')));
-    expect(state.finals.get('jacobi')).toEqual({ target: 'jacobi', id: final.id, verdict: final.verdict, speedup: final.speedup, ciLow: final.ciLow, ciHigh: final.ciHigh, pairs: final.pairs, referenceNs: final.referenceNs, bestNs: final.bestNs });
+    expect(state.finals.get('jacobi')).toEqual({
+      target: 'jacobi',
+      id: final.id,
+      verdict: final.verdict,
+      speedup: final.speedup,
+      ciLow: final.ciLow,
+      ciHigh: final.ciHigh,
+      pairs: final.pairs,
+      referenceNs: final.referenceNs,
+      bestNs: final.bestNs,
+    });
     // A finished run is not started again: resuming it says so and does nothing (nothing journaled).
     const before = readFileSync(join(runner.dir, 'journal.jsonl'), 'utf8');
     await expect(createRun({ workflow: w, cwd, targets: [target], rounds: 2, resume: runner.runId, memory, sandbox: new ProcessSandbox() })).rejects.toThrow(RunFinished);

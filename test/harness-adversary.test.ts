@@ -123,8 +123,7 @@ describe('RS1 against an adversary: the harness', () => {
     bench = await prepareGateBench(verifier, target, join(dir, 'plan'), { seed: 5, distribution: 'normal' });
   }, 60_000);
 
-  const gate = (name: string, source: string, flags: string[] = []) =>
-    runGate({ device, verifier, plan, bench, target, source, flags, workDir: join(dir, name.replace(/\W+/g, '-')) });
+  const gate = (name: string, source: string, flags: string[] = []) => runGate({ device, verifier, plan, bench, target, source, flags, workDir: join(dir, name.replace(/\W+/g, '-')) });
 
   it.each(Object.entries(hostile))('rejects a kernel that %s', async (name, k) => {
     const { verdict: v } = await gate(name, k.source, k.flags);

@@ -70,7 +70,11 @@ describe('input distributions', () => {
     expect(s.every((v) => v !== 0 && Math.abs(v) < 2 ** -126)).toBe(true);
     expect(new Set(s.map(Math.sign))).toEqual(new Set([1, -1]));
     const sum = resolveTarget('sum');
-    const d = new Float64Array(makeInputs({ ...sum, real: 'double' } as Target, { N: 100 }, 3, 'tiny').arrays.get('X')!.buffer.slice(0));
+    const d = new Float64Array(
+      makeInputs({ ...sum, real: 'double' } as Target, { N: 100 }, 3, 'tiny')
+        .arrays.get('X')!
+        .buffer.slice(0),
+    );
     expect([...d].some((v) => v !== 0 && Math.abs(v) < 2 ** -1022)).toBe(true);
     expect([...d].filter((v) => Math.abs(v) >= 2 ** -1022).every((v) => Math.abs(v) < 1e-298)).toBe(true);
   });
@@ -111,11 +115,15 @@ describe('every shipped reference passes its own oracle on every distribution', 
 
   beforeAll(() => expect(catalogNames().length).toBeGreaterThanOrEqual(7));
 
-  it.each(catalogNames().map((n) => [n]))('%s', async (name) => {
-    const t = resolveTarget(name);
-    const sizes = [...t.checkSizes, ...hiddenSizes(t, 99, 2)];
-    expect(await check(t, t.referenceSource, 'reference', sizes, DISTRIBUTIONS)).toEqual([]);
-  }, 60_000);
+  it.each(catalogNames().map((n) => [n]))(
+    '%s',
+    async (name) => {
+      const t = resolveTarget(name);
+      const sizes = [...t.checkSizes, ...hiddenSizes(t, 99, 2)];
+      expect(await check(t, t.referenceSource, 'reference', sizes, DISTRIBUTIONS)).toEqual([]);
+    },
+    60_000,
+  );
 
   it('rejects a one-pass variance (E[x²] − E[x]²) on offset rows, and accepts the two-pass reference there', async () => {
     const onePass = `void layernorm(int R, int C, const real *X, const real *gamma, const real *beta, real *Y) {

@@ -6,7 +6,20 @@ import { applyEvent, elapsedMs, emptyState, Journal, parseResults, pendingKeeps,
 import { UserError } from '../common/index.js';
 import { tmp } from './helpers.js';
 
-const result = (id: string, status: CandidateResult['status'], round = 1): CandidateResult => ({ id, target: 'sum', round, status, speedup: 2, ciLow: 1.5, ciHigh: 2.5, vsReference: 2, verdict: 'tested', description: 'omp parallel for on i', flags: ['-fopenmp'], kinds: ['parallel'] });
+const result = (id: string, status: CandidateResult['status'], round = 1): CandidateResult => ({
+  id,
+  target: 'sum',
+  round,
+  status,
+  speedup: 2,
+  ciLow: 1.5,
+  ciHigh: 2.5,
+  vsReference: 2,
+  verdict: 'tested',
+  description: 'omp parallel for on i',
+  flags: ['-fopenmp'],
+  kinds: ['parallel'],
+});
 
 describe('journal and resume', () => {
   it('appends numbered, timestamped events and ignores a torn last line', () => {
@@ -132,7 +145,10 @@ describe('journal and resume', () => {
     writeResults(f, [result('a', 'keep'), { ...result('b', 'invalid'), speedup: undefined, reason: 'wrong C[0][1]\tgot 1' }]);
     const rows = parseResults(readFileSync(f, 'utf8'));
     expect(Object.keys(rows[0])).toEqual(expect.arrayContaining(['id', 'target', 'status', 'speedup', 'ci_low', 'ci_high', 'vs_reference_chained', 'verdict', 'description']));
-    expect(rows.map((r) => [r.id, r.status, r.speedup])).toEqual([['a', 'keep', '2.000'], ['b', 'invalid', '']]);
+    expect(rows.map((r) => [r.id, r.status, r.speedup])).toEqual([
+      ['a', 'keep', '2.000'],
+      ['b', 'invalid', ''],
+    ]);
     expect(rows[1].description).toContain('wrong C[0][1] got 1');
     writeFileSync(f, '');
   });

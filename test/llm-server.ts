@@ -4,11 +4,7 @@ import type { AddressInfo } from 'node:net';
 export type Api = 'anthropic' | 'openai';
 
 /** What the server does with one request. */
-export type Step =
-  | { reply: string; inputTokens?: number; outputTokens?: number }
-  | { status: number; retryAfter?: string; body?: string }
-  | { hang: true }
-  | { garbage: string };
+export type Step = { reply: string; inputTokens?: number; outputTokens?: number } | { status: number; retryAfter?: string; body?: string } | { hang: true } | { garbage: string };
 
 export interface SeenRequest {
   api: Api;
@@ -91,7 +87,16 @@ export class LlmServer {
   }
 
   private anthropic(res: ServerResponse, body: SeenRequest['body'], reply: string, usage: { input: number; output: number }): void {
-    const message = { id: 'msg_test', type: 'message', role: 'assistant', model: body.model, content: [{ type: 'text', text: reply }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: usage.output } };
+    const message = {
+      id: 'msg_test',
+      type: 'message',
+      role: 'assistant',
+      model: body.model,
+      content: [{ type: 'text', text: reply }],
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      usage: { input_tokens: usage.input, output_tokens: usage.output },
+    };
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(message));
       return;
@@ -110,11 +115,14 @@ export class LlmServer {
   private openai(res: ServerResponse, body: SeenRequest['body'], reply: string, usage: { input: number; output: number }): void {
     const u = { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output };
     if (!body.stream) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'chatcmpl-test', object: 'chat.completion', created: 1, model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }], usage: u }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ id: 'chatcmpl-test', object: 'chat.completion', created: 1, model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }], usage: u }));
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const chunk = (delta: unknown, finish: string | null, extra: object = {}) => res.write(`data: ${JSON.stringify({ id: 'chatcmpl-test', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`);
+    const chunk = (delta: unknown, finish: string | null, extra: object = {}) =>
+      res.write(`data: ${JSON.stringify({ id: 'chatcmpl-test', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`);
     chunk({ role: 'assistant', content: '' }, null);
     for (const piece of reply.match(/[\s\S]{1,40}/g) ?? []) chunk({ content: piece }, null);
     chunk({}, 'stop');

@@ -38,8 +38,44 @@ const WORKFLOW = readFileSync(join(packageRoot(), 'WORKFLOW.md'), 'utf8');
 const CLI = join(packageRoot(), 'dist', 'cli', 'main.js');
 
 const WRONG_VALUES: unknown[] = [null, true, 0, -1, 1.5, 1e308, '', 'x', 'M*', [], {}, [1, 2], { a: 1 }, '{', '- - -', [[[]]], -0, 'NaN', 2 ** 53 + 1];
-const BAD_EXPRESSIONS = ['M*', '(M', 'M)', 'M/0', 'M%0', 'Q', 'M-M', '-M', '0', 'M N', '2**M', '1e999', 'M.5', '$', 'M+*K', `${'('.repeat(3000)}M${')'.repeat(3000)}`, 'M*'.repeat(2000) + 'M', 'M-1-1', 'M/2', '1/M', 'M*M*M*M*M*M*M*M', '99999999999*M'];
-const BAD_SIZES: unknown[] = [{ M: 0, N: 1, K: 1 }, { M: -1, N: 1, K: 1 }, { M: 1.5, N: 1, K: 1 }, { M: '7', N: 1, K: 1 }, { M: 2 ** 40, N: 1, K: 1 }, {}, { M: 1, N: 1 }, { M: 1, N: 1, K: 1, Q: 1 }, { M: 100000, N: 100000, K: 1 }, { M: 2 ** 31, N: 1, K: 1 }, [1, 2, 3], 'M=1'];
+const BAD_EXPRESSIONS = [
+  'M*',
+  '(M',
+  'M)',
+  'M/0',
+  'M%0',
+  'Q',
+  'M-M',
+  '-M',
+  '0',
+  'M N',
+  '2**M',
+  '1e999',
+  'M.5',
+  '$',
+  'M+*K',
+  `${'('.repeat(3000)}M${')'.repeat(3000)}`,
+  'M*'.repeat(2000) + 'M',
+  'M-1-1',
+  'M/2',
+  '1/M',
+  'M*M*M*M*M*M*M*M',
+  '99999999999*M',
+];
+const BAD_SIZES: unknown[] = [
+  { M: 0, N: 1, K: 1 },
+  { M: -1, N: 1, K: 1 },
+  { M: 1.5, N: 1, K: 1 },
+  { M: '7', N: 1, K: 1 },
+  { M: 2 ** 40, N: 1, K: 1 },
+  {},
+  { M: 1, N: 1 },
+  { M: 1, N: 1, K: 1, Q: 1 },
+  { M: 100000, N: 100000, K: 1 },
+  { M: 2 ** 31, N: 1, K: 1 },
+  [1, 2, 3],
+  'M=1',
+];
 const BAD_SIGNATURES = [
   'int sgemm(int M, int N, int K, const real *A, const real *B, real *C)',
   'void sgemm(int M, int N, int K, const real *A, const real *B, real *C',
@@ -140,13 +176,36 @@ function yamlVariants(r: Rand): { what: string; yaml: string }[] {
     out.push({ what: `${where.join('.')} = ${e.slice(0, 20)}`, yaml: toYaml(setAt(doc, where, where.length === 3 ? [e, 'N'] : e)) });
   }
   for (const s of BAD_SIZES) {
-    const where = r.pick([['sizes', 'check', 1], ['sizes', 'bench'], ['sizes', 'check']] as (string | number)[][]);
+    const where = r.pick([
+      ['sizes', 'check', 1],
+      ['sizes', 'bench'],
+      ['sizes', 'check'],
+    ] as (string | number)[][]);
     out.push({ what: `${where.join('.')} = ${JSON.stringify(s)}`, yaml: toYaml(setAt(doc, where, s)) });
   }
   for (const l of [{ M: { min: 50, max: 10 } }, { M: { max: 0 } }, { Q: { max: 3 } }, { M: { max: 2 ** 33 } }, { M: { max: 5000 }, N: { max: 5000 }, K: { max: 5000 } }, { M: { min: 'a', max: 3 } }])
     out.push({ what: `limits ${JSON.stringify(l)}`, yaml: toYaml(setAt(doc, ['sizes', 'limits'], l)) });
   for (const sig of BAD_SIGNATURES) out.push({ what: `signature ${sig}`, yaml: toYaml(setAt(doc, ['signature'], sig)) });
-  for (const [k, v] of [['real', 'half'], ['tolerance', { factor: -1 }], ['tolerance', { factor: 'x' }], ['allow', { flags: ['-O0'] }], ['allow', { flags: ['-ffast-math'], reassociation: false }], ['args', { ...(doc.args as object), D: { shape: ['M'], role: 'out' } }], ['args', { A: (doc.args as Record<string, unknown>).A }], ['args', { ...(doc.args as object), C: { shape: ['M', 'N'], role: 'in' } }], ['args', { ...(doc.args as object), A: { shape: ['M', 'K'], role: 'out' } }], ['reference', 'missing.c'], ['reference', '.'], ['reference', '../../../../../dev/zero'], ['reference', 'target.yaml'], ['name', 'has space'], ['name', ''], ['cuda', { reference: 'nope.cu' }], ['nondeterministic', 'sometimes'], ['flop', '2*M']] as [string, unknown][])
+  for (const [k, v] of [
+    ['real', 'half'],
+    ['tolerance', { factor: -1 }],
+    ['tolerance', { factor: 'x' }],
+    ['allow', { flags: ['-O0'] }],
+    ['allow', { flags: ['-ffast-math'], reassociation: false }],
+    ['args', { ...(doc.args as object), D: { shape: ['M'], role: 'out' } }],
+    ['args', { A: (doc.args as Record<string, unknown>).A }],
+    ['args', { ...(doc.args as object), C: { shape: ['M', 'N'], role: 'in' } }],
+    ['args', { ...(doc.args as object), A: { shape: ['M', 'K'], role: 'out' } }],
+    ['reference', 'missing.c'],
+    ['reference', '.'],
+    ['reference', '../../../../../dev/zero'],
+    ['reference', 'target.yaml'],
+    ['name', 'has space'],
+    ['name', ''],
+    ['cuda', { reference: 'nope.cu' }],
+    ['nondeterministic', 'sometimes'],
+    ['flop', '2*M'],
+  ] as [string, unknown][])
     out.push({ what: `${k} = ${JSON.stringify(v).slice(0, 40)}`, yaml: toYaml({ ...doc, [k]: v }) });
   for (const t of textMutations(YAML, r, 70)) out.push({ what: t.what, yaml: t.text });
   out.push({ what: 'empty', yaml: '' }, { what: 'a list', yaml: '- 1\n- 2\n' }, { what: 'a scalar', yaml: '42\n' }, { what: 'duplicate key', yaml: `${YAML}name: again\n` }, { what: 'binary', yaml: garbage(r, 300) });
@@ -177,11 +236,23 @@ function workflowVariants(r: Rand): { what: string; text: string }[] {
     const v = r.pick(WRONG_VALUES.filter((x) => x !== null));
     out.push({ what: `${p.join('.')} retyped to ${JSON.stringify(v)}`, text: wrap(setAt(doc, p, v)) });
   }
-  for (const k of ['loopz', 'devices', 'verify.hidden', 'agents.writer.providr', 'sandbox.lvl'])
-    out.push({ what: `unknown key ${k}`, text: wrap(setAt(doc, k.split('.'), 1)) });
-  for (const body of ['## writter\nhello', '## writer\n{{ nope }}', '## writer\n{{ target.name', '## writer\n{% if target %}open', '## writer\n{{ target.name | frobnicate }}', '## analyzer\n{% for x in %}{% endfor %}', '## writer\n{% endfor %}'])
+  for (const k of ['loopz', 'devices', 'verify.hidden', 'agents.writer.providr', 'sandbox.lvl']) out.push({ what: `unknown key ${k}`, text: wrap(setAt(doc, k.split('.'), 1)) });
+  for (const body of [
+    '## writter\nhello',
+    '## writer\n{{ nope }}',
+    '## writer\n{{ target.name',
+    '## writer\n{% if target %}open',
+    '## writer\n{{ target.name | frobnicate }}',
+    '## analyzer\n{% for x in %}{% endfor %}',
+    '## writer\n{% endfor %}',
+  ])
     out.push({ what: `body ${body.slice(0, 30)}`, text: wrap(doc, body) });
-  out.push({ what: 'no front matter', text: m[2] }, { what: 'unclosed front matter', text: `---\n${m[1]}\n` }, { what: 'front matter a list', text: '---\n- 1\n---\n' }, { what: 'front matter garbage', text: `---\n${garbage(r, 200)}\n---\n` });
+  out.push(
+    { what: 'no front matter', text: m[2] },
+    { what: 'unclosed front matter', text: `---\n${m[1]}\n` },
+    { what: 'front matter a list', text: '---\n- 1\n---\n' },
+    { what: 'front matter garbage', text: `---\n${garbage(r, 200)}\n---\n` },
+  );
   out.push({ what: 'device is tpu', text: wrap({ ...doc, device: 'tpu' }) }, { what: 'min_speedup a string', text: wrap({ ...doc, accept: { min_speedup: 'fast' } }) });
   for (const t of textMutations(m[1], r, 20)) out.push({ what: `front matter ${t.what}`, text: `---\n${t.text}\n---\n${m[2]}` });
   return out;
@@ -327,12 +398,16 @@ describe('broken targets through the real CLI', () => {
     ['garbage bytes', `${REF.slice(0, 120)}\u0000\u00ff@@${REF.slice(120)}`, /reference\.c: /],
   ];
 
-  it.each(refs)('verify with a reference that has %s: one line, exit 2', async (what, ref, message) => {
-    const dir = join(root, what.replace(/\W+/g, '-'));
-    cpSync(SGEMM, dir, { recursive: true });
-    writeFileSync(join(dir, 'reference.c'), ref);
-    expectRefused(await cli(['verify', dir, kernel, '--memory', memory]), message, what);
-  }, 60_000);
+  it.each(refs)(
+    'verify with a reference that has %s: one line, exit 2',
+    async (what, ref, message) => {
+      const dir = join(root, what.replace(/\W+/g, '-'));
+      cpSync(SGEMM, dir, { recursive: true });
+      writeFileSync(join(dir, 'reference.c'), ref);
+      expectRefused(await cli(['verify', dir, kernel, '--memory', memory]), message, what);
+    },
+    60_000,
+  );
 
   const yamls: [string, (y: string) => string, RegExp][] = [
     ['a truncated target.yaml', (y) => y.slice(0, 200), /target\.yaml: /],
@@ -341,12 +416,16 @@ describe('broken targets through the real CLI', () => {
     ['check sizes too large', (y) => y.replace('{M: 33, N: 17, K: 65}', '{M: 30000, N: 30000, K: 30000}'), /target\.yaml: sizes\.check\[2\]: the arrays would hold/],
   ];
 
-  it.each(yamls)('verify with %s: one line, exit 2', async (what, edit, message) => {
-    const dir = join(root, what.replace(/\W+/g, '-'));
-    cpSync(SGEMM, dir, { recursive: true });
-    writeFileSync(join(dir, 'target.yaml'), edit(YAML));
-    expectRefused(await cli(['verify', dir, kernel, '--memory', memory]), message, what);
-  }, 60_000);
+  it.each(yamls)(
+    'verify with %s: one line, exit 2',
+    async (what, edit, message) => {
+      const dir = join(root, what.replace(/\W+/g, '-'));
+      cpSync(SGEMM, dir, { recursive: true });
+      writeFileSync(join(dir, 'target.yaml'), edit(YAML));
+      expectRefused(await cli(['verify', dir, kernel, '--memory', memory]), message, what);
+    },
+    60_000,
+  );
 
   it('run with a malformed WORKFLOW.md: one line, exit 2', async () => {
     const file = join(root, 'bad-workflow.md');

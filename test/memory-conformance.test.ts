@@ -27,7 +27,29 @@ const profile = (id: string): DeviceProfile => ({
 });
 
 function winner(candidateId: string, runId: string): Winner {
-  return { candidateId, runId, target: 'sum', targetDir: '/t', fingerprint: 'fp', device: 'd', source: 's', flags: [], previousSource: 'p', previousFlags: [], previousId: 'reference', speedup: 2, ciLow: 1.5, ciHigh: 2.5, vsReference: 2, verdict: 'tested', evidence: 'e', description: 'x', diagnosis: 'y', lineage: ['reference', candidateId], at: 'now' };
+  return {
+    candidateId,
+    runId,
+    target: 'sum',
+    targetDir: '/t',
+    fingerprint: 'fp',
+    device: 'd',
+    source: 's',
+    flags: [],
+    previousSource: 'p',
+    previousFlags: [],
+    previousId: 'reference',
+    speedup: 2,
+    ciLow: 1.5,
+    ciHigh: 2.5,
+    vsReference: 2,
+    verdict: 'tested',
+    evidence: 'e',
+    description: 'x',
+    diagnosis: 'y',
+    lineage: ['reference', candidateId],
+    at: 'now',
+  };
 }
 
 const review = (candidateId: string, decision: Review['decision']): Review => ({ candidateId, target: 'sum', fingerprint: 'fp', decision, at: 'now' });
@@ -91,7 +113,10 @@ function conformance(name: string, make: () => MemoryStore, reopen?: (s: MemoryS
       await m.addWinner(winner('c1', 'r1'));
       await m.addWinner(winner('c1', 'r2'));
       await m.addWinner({ ...winner('c1', 'r1'), speedup: 9 });
-      expect((await m.winners()).map((w) => [w.runId, w.speedup])).toEqual([['r1', 2], ['r2', 2]]);
+      expect((await m.winners()).map((w) => [w.runId, w.speedup])).toEqual([
+        ['r1', 2],
+        ['r2', 2],
+      ]);
       await m.addReview(review('a', 'approved'));
       await m.addReview(review('b', 'approved'));
       await m.addReview(review('a', 'rejected'));
@@ -168,7 +193,6 @@ function conformance(name: string, make: () => MemoryStore, reopen?: (s: MemoryS
       });
   });
 }
-
 
 conformance('in memory (lowdb)', () => LowdbStore.memory());
 const dirs = new Map<MemoryStore, string>();
@@ -324,7 +348,9 @@ describe('file store: the lock', () => {
   it('a lock from another host is stale only after staleLockMs', async () => {
     const f = join(tmp(), 'memory.json');
     writeFileSync(join(FileStore.open(f).dir, 'lock'), JSON.stringify({ pid: 1, host: 'elsewhere', at: 'now' }));
-    const err = await FileStore.open(f, { lockTimeoutMs: 200, staleLockMs: 60_000 }).setReferenceNs('s', 'fp', 1).catch((e: unknown) => e);
+    const err = await FileStore.open(f, { lockTimeoutMs: 200, staleLockMs: 60_000 })
+      .setReferenceNs('s', 'fp', 1)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MemoryLockError);
     await FileStore.open(f, { lockTimeoutMs: 5_000, staleLockMs: 50 }).setReferenceNs('s', 'fp', 2);
     expect(await FileStore.open(f).getReferenceNs('s', 'fp')).toBe(2);
@@ -382,7 +408,11 @@ describe('file store: a memory.json from an earlier kloop', () => {
     const [a, b] = [FileStore.open(f), FileStore.open(f)];
     await Promise.all([a.insights({}), b.winners(), a.tried('sum', 'fp'), b.getBaseline('sum', 'fp')]);
     expect(await FileStore.open(f).insights({})).toHaveLength(2);
-    expect(readFileSync(join(memoryDir(f), 'winners.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(
+      readFileSync(join(memoryDir(f), 'winners.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(2);
   });
 
   it('imported again (a crash before it was moved aside, or an old kloop still writing it) adds only what is new, and the store’s own records win', async () => {
@@ -409,7 +439,9 @@ describe('file store: a memory.json from an earlier kloop', () => {
   it('one that is not JSON is a typed error naming the file, and stays where it is', async () => {
     const f = join(tmp(), 'memory.json');
     writeFileSync(f, '{"baselines": [');
-    const err = await FileStore.open(f).getBaseline('sum', 'fp').catch((e: unknown) => e);
+    const err = await FileStore.open(f)
+      .getBaseline('sum', 'fp')
+      .catch((e: unknown) => e);
     expect((err as Error).name).toBe('MemoryFormatError');
     expect((err as Error).message).toContain(f);
     expect(statSync(f).size).toBeGreaterThan(0);

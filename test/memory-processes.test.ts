@@ -128,7 +128,29 @@ await m.putProfile({ fingerprint: { id: 'reviewer-host', kind: 'cpu', model: 'm'
   it('kloop review lists what another process wrote, from a memory.json an earlier kloop left (imported, nothing lost)', async () => {
     const dir = tmp('kloop-mem-cli-');
     const mem = join(dir, 'memory.json');
-    const w = (id: string, at: string) => ({ candidateId: id, runId: 'old', target: 'sum', targetDir: '/t', fingerprint: 'fp', device: 'd', source: 's', flags: [], previousSource: 'p', previousFlags: [], previousId: 'reference', speedup: 2, ciLow: 1.5, ciHigh: 2.5, vsReference: 2, verdict: 'tested', evidence: 'e', description: `idea ${id}`, diagnosis: 'y', lineage: [], at });
+    const w = (id: string, at: string) => ({
+      candidateId: id,
+      runId: 'old',
+      target: 'sum',
+      targetDir: '/t',
+      fingerprint: 'fp',
+      device: 'd',
+      source: 's',
+      flags: [],
+      previousSource: 'p',
+      previousFlags: [],
+      previousId: 'reference',
+      speedup: 2,
+      ciLow: 1.5,
+      ciHigh: 2.5,
+      vsReference: 2,
+      verdict: 'tested',
+      evidence: 'e',
+      description: `idea ${id}`,
+      diagnosis: 'y',
+      lineage: [],
+      at,
+    });
     writeFileSync(mem, JSON.stringify({ ...emptyMemory(), winners: [w('old-1', '2026-01-01'), w('old-2', '2026-01-02')], reviews: [{ candidateId: 'old-1', target: 'sum', fingerprint: 'fp', decision: 'approved', at: 'x' }] }));
     expectOk(await child(`await m.addWinner(winner('new-1', 'sum'));`, { MEM: mem, WHO: 'run', N: '0' }));
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {

@@ -17,7 +17,8 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 const meta = { role: 'writer' as const, target: 't' };
-const anthropic = (o: { stream?: boolean; timeoutMs?: number } = {}) => new AnthropicProvider({ apiKey: 'test-key', baseURL: server.anthropicUrl, model: 'claude-test', maxTokens: 256, timeoutMs: o.timeoutMs ?? 5000, stream: o.stream ?? false });
+const anthropic = (o: { stream?: boolean; timeoutMs?: number } = {}) =>
+  new AnthropicProvider({ apiKey: 'test-key', baseURL: server.anthropicUrl, model: 'claude-test', maxTokens: 256, timeoutMs: o.timeoutMs ?? 5000, stream: o.stream ?? false });
 const openai = (o: { stream?: boolean; timeoutMs?: number } = {}) => new OpenAiProvider({ apiKey: 'test-key', baseURL: server.openaiUrl, model: 'gpt-test', maxTokens: 256, timeoutMs: o.timeoutMs ?? 5000, stream: o.stream ?? false });
 const retrying = (p: ModelProvider, sleeps: number[] = []) => new RetryingProvider(p, { maxRetries: 3, initialDelayMs: 10, maxDelayMs: 5000, sleep: async (ms) => void sleeps.push(ms) });
 
@@ -55,7 +56,9 @@ describe.each([
 
   it('does not retry 400', async () => {
     steps = [{ status: 400 }, { reply: 'never' }];
-    const e = await retrying(make()).generate({ messages: [{ role: 'user', content: 'x' }], meta }).catch((x) => x);
+    const e = await retrying(make())
+      .generate({ messages: [{ role: 'user', content: 'x' }], meta })
+      .catch((x) => x);
     expect(e).toBeInstanceOf(ProviderError);
     expect((e as ProviderError).status).toBe(400);
     expect((e as ProviderError).retryable).toBe(false);
@@ -65,7 +68,9 @@ describe.each([
   it('a hung response hits the timeout as a retryable error', async () => {
     steps = [{ hang: true }];
     const t0 = Date.now();
-    const e = await make({ timeoutMs: 300 }).generate({ messages: [{ role: 'user', content: 'x' }], meta }).catch((x) => x);
+    const e = await make({ timeoutMs: 300 })
+      .generate({ messages: [{ role: 'user', content: 'x' }], meta })
+      .catch((x) => x);
     expect(Date.now() - t0).toBeLessThan(4000);
     expect(e).toBeInstanceOf(ProviderError);
     expect((e as ProviderError).retryable).toBe(true);
@@ -74,7 +79,9 @@ describe.each([
 
   it('garbage from the server is a ProviderError, not a crash', async () => {
     steps = [{ garbage: '<html>oops' }];
-    const e = await make().generate({ messages: [{ role: 'user', content: 'x' }], meta }).catch((x) => x);
+    const e = await make()
+      .generate({ messages: [{ role: 'user', content: 'x' }], meta })
+      .catch((x) => x);
     expect(e).toBeInstanceOf(Error);
   });
 });

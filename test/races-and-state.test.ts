@@ -29,7 +29,10 @@ describe('race analysis covers reads', () => {
   it.each([
     ['Jacobi between distinct arrays', `#pragma omp parallel for\nfor (int i = 1; i < N - 1; i++) B[i] = 0.5f * (X[i - 1] + X[i + 1]);`],
     ['a read of exactly the element the iteration writes', `#pragma omp parallel for\nfor (int i = 0; i < N; i++) { A[i] = X[i]; A[i] = A[i] * 2 + A[(long)i]; B[i] += 1; }`],
-    ['a row the iteration owns, under another inner variable', `#pragma omp parallel for\nfor (int r = 0; r < N; r++) { for (int c = 0; c < N; c++) A[r * N + c] = X[r * N + c]; for (int k = 0; k < N; k++) B[r * N + k] = A[r * N + k] * 2; }`],
+    [
+      'a row the iteration owns, under another inner variable',
+      `#pragma omp parallel for\nfor (int r = 0; r < N; r++) { for (int c = 0; c < N; c++) A[r * N + c] = X[r * N + c]; for (int k = 0; k < N; k++) B[r * N + k] = A[r * N + k] * 2; }`,
+    ],
     ['an odd element next to the even one written', `#pragma omp parallel for\nfor (int i = 0; i < N / 2; i++) A[2 * i] = A[2 * i + 1];`],
     ['reads of arrays the loop never writes', `#pragma omp parallel for\nfor (int i = 0; i < N; i++) A[i] = X[i] + X[N - 1 - i] + B[0];`],
   ])('accepts %s', (_name, body) => {
@@ -61,7 +64,11 @@ describe('mutable static state is judged by where it lives, not by its name', ()
   const sig = 'void sgemm(int M, int N, int K, const real *A, const real *B, real *C)';
 
   it.each([
-    ['a cache named with a double underscore', `static float __cache[1024];\n${sig} { if (M * N <= 1024 && __cache[0] != 0) { for (int i = 0; i < M * N; i++) C[i] = __cache[i]; return; } ${naive} for (int i = 0; i < M * N && i < 1024; i++) __cache[i] = C[i]; }`, /mutable static state \(__cache\)/],
+    [
+      'a cache named with a double underscore',
+      `static float __cache[1024];\n${sig} { if (M * N <= 1024 && __cache[0] != 0) { for (int i = 0; i < M * N; i++) C[i] = __cache[i]; return; } ${naive} for (int i = 0; i < M * N && i < 1024; i++) __cache[i] = C[i]; }`,
+      /mutable static state \(__cache\)/,
+    ],
     ['a used static counter named with a double underscore', `__attribute__((used)) static int __n;\n${sig} { __n++; ${naive} }`, /mutable static state \(__n\)/],
     ['a dotted-looking function-local static', `${sig} { static int completed; completed++; ${naive} }`, /mutable static state \(completed\)/],
     ['thread-local state', `static __thread int __calls;\n${sig} { __calls++; ${naive} C[0] += 0 * __calls; }`, /mutable static state \(__calls\)/],

@@ -23,7 +23,21 @@ function fakeRun(): string {
   j.append({ type: 'device.profile', profile, measured: true });
   j.append({ type: 'baseline.profile', target: 'sgemm', round: 1, profile: { target: 'sgemm', medianNs: 6e9, vsReference: 1, summary: '', roofline: roof(0.3, 170) } });
   j.append({ type: 'baseline.profile', target: 'sum', round: 1, profile: { target: 'sum', medianNs: 1.8e7, vsReference: 1, summary: '', roofline: roof(1, 0.25) } });
-  const keep = (id: string, target: string, vs: number, gflops: number): CandidateResult => ({ id, target, round: 1, status: 'keep', speedup: vs, ciLow: vs * 0.9, ciHigh: vs * 1.1, vsReference: vs, verdict: 'proved', description: `${target} winner`, flags: [], kinds: [], gflops });
+  const keep = (id: string, target: string, vs: number, gflops: number): CandidateResult => ({
+    id,
+    target,
+    round: 1,
+    status: 'keep',
+    speedup: vs,
+    ciLow: vs * 0.9,
+    ciHigh: vs * 1.1,
+    vsReference: vs,
+    verdict: 'proved',
+    description: `${target} winner`,
+    flags: [],
+    kinds: [],
+    gflops,
+  });
   t += 60_000;
   const rows = [keep('sgemm-r1-c1', 'sgemm', 100, 30), { ...keep('sum-r1-c2', 'sum', 0.5, 0.5), status: 'discard' as const }, keep('sum-r1-c1', 'sum', 12, 12)];
   for (const r of rows) j.append({ type: 'candidate.result', result: r });

@@ -21,11 +21,27 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function winner(id: string, at: string, targetDir: string, speedup: number): Winner {
   return {
-    candidateId: id, runId: 'run1', target: 'sum', targetDir, fingerprint: 'fp', device: 'Test CPU',
+    candidateId: id,
+    runId: 'run1',
+    target: 'sum',
+    targetDir,
+    fingerprint: 'fp',
+    device: 'Test CPU',
     source: `void sum(int N, const real *X, real *S) {\n  real s = 0; /* ${id} */\n  for (int i = 0; i < N; i++) s += X[i];\n  S[0] = s;\n}\n`,
-    flags: [], previousSource: 'void sum(int N, const real *X, real *S) { S[0] = 0; }\n', previousFlags: [], previousId: 'reference',
-    speedup, ciLow: speedup * 0.9, ciHigh: speedup * 1.1, vsReference: speedup, verdict: 'proved', evidence: 'proved; 10 checks',
-    description: `idea of ${id}`, diagnosis: 'latency', lineage: ['reference', id], at,
+    flags: [],
+    previousSource: 'void sum(int N, const real *X, real *S) { S[0] = 0; }\n',
+    previousFlags: [],
+    previousId: 'reference',
+    speedup,
+    ciLow: speedup * 0.9,
+    ciHigh: speedup * 1.1,
+    vsReference: speedup,
+    verdict: 'proved',
+    evidence: 'proved; 10 checks',
+    description: `idea of ${id}`,
+    diagnosis: 'latency',
+    lineage: ['reference', id],
+    at,
   };
 }
 

@@ -63,7 +63,9 @@ describe('review', () => {
     const w = winner('sum-r1-c1', '2026-01-01T00:00:00Z', join(repo, 'sum'));
     const r = await approve(m, w);
     expect(readFileSync(join(repo, 'sum', 'kernel.c'), 'utf8')).toBe(w.source);
-    expect(execFileSync('git', ['-C', repo, 'log', '-1', '--format=%B'], { encoding: 'utf8' })).toMatch(/kloop: promote sum kernel, 4\.50x \(95% CI 4\.20-4\.80\) \[proved\], ~4\.5x over the reference \(chained, not measured\)[\s\S]*\nverdict: proved\n[\s\S]*evidence: proved/);
+    expect(execFileSync('git', ['-C', repo, 'log', '-1', '--format=%B'], { encoding: 'utf8' })).toMatch(
+      /kloop: promote sum kernel, 4\.50x \(95% CI 4\.20-4\.80\) \[proved\], ~4\.5x over the reference \(chained, not measured\)[\s\S]*\nverdict: proved\n[\s\S]*evidence: proved/,
+    );
     expect((await m.reviews())[0]).toMatchObject({ decision: 'approved', commit: r.commit });
   });
 

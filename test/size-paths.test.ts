@@ -165,7 +165,8 @@ describe('the reader never hangs or throws', () => {
     expect(a.paths.some((p) => p.constant === 4096)).toBe(true);
   });
   it('survives 1,000 mutated kernels (tokens dropped, duplicated, replaced)', () => {
-    const base = 'void sum(int N, const real *X, real *S) { enum { L = 0x1000 }; real s = 0; int i = 0; for (; i + 4 <= N; i += 4) s += X[i] + X[i+1] + X[i+2] + X[i+3]; switch (N % 3) { case 1: s += 0; break; default: break; } if (N > L) s *= 1; for (; i < N; i++) s += X[i] > 0 ? X[i] : -(-X[i]); S[0] = s; }';
+    const base =
+      'void sum(int N, const real *X, real *S) { enum { L = 0x1000 }; real s = 0; int i = 0; for (; i + 4 <= N; i += 4) s += X[i] + X[i+1] + X[i+2] + X[i+3]; switch (N % 3) { case 1: s += 0; break; default: break; } if (N > L) s *= 1; for (; i < N; i++) s += X[i] > 0 ? X[i] : -(-X[i]); S[0] = s; }';
     const toks = base.split(/(\s+|[(){};,[\]])/);
     let seed = 7;
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;

@@ -103,11 +103,17 @@ const hidden: [string, string, RegExp][] = [
 const legit: [string, string][] = [
   ['ISA and OpenMP tests', SUM('#include <immintrin.h>\n#ifdef _OPENMP\n#include <omp.h>\n#endif\n#if defined(__AVX2__) && defined(__FMA__)\n#define WIDE 8\n#else\n#define WIDE 4\n#endif')],
   ['its own tuning macro', SUM('#ifndef BLOCK\n#define BLOCK 64\n#endif\n#if BLOCK % 8 == 0 && __GNUC__ >= 9\n#endif')],
-  ['sizeof for malloc and plain attributes', SUM('#include <stdlib.h>\n__attribute__((always_inline, hot)) static inline real at(const real *p, int i) { return p[i]; }\nstatic real *scratch(int n) { return (real *)malloc(sizeof(real) * n); }')],
+  [
+    'sizeof for malloc and plain attributes',
+    SUM('#include <stdlib.h>\n__attribute__((always_inline, hot)) static inline real at(const real *p, int i) { return p[i]; }\nstatic real *scratch(int n) { return (real *)malloc(sizeof(real) * n); }'),
+  ],
   ['variables named like the attributes', SUM('', 'int optimize = 1, section = i, target = 2; s += X[section] * optimize + 0 * target;')],
   ['_Pragma of an allowed pragma', SUM('#define PAR _Pragma("omp parallel for reduction(+:s)")')],
   ['an allowed omp pragma and a stringised macro', SUM('#define STR(x) #x\n#pragma omp simd reduction(+:s)')],
-  ['SIMD intrinsics that only compute', SUM('#include <immintrin.h>\nstatic inline float hsum(__m256 v) { __m128 a = _mm256_castps256_ps128(v), b = _mm256_extractf128_ps(v, 1); a = _mm_add_ps(a, b); a = _mm_hadd_ps(a, a); a = _mm_hadd_ps(a, a); return _mm_cvtss_f32(a); }')],
+  [
+    'SIMD intrinsics that only compute',
+    SUM('#include <immintrin.h>\nstatic inline float hsum(__m256 v) { __m128 a = _mm256_castps256_ps128(v), b = _mm256_extractf128_ps(v, 1); a = _mm_add_ps(a, b); a = _mm_hadd_ps(a, a); a = _mm_hadd_ps(a, a); return _mm_cvtss_f32(a); }'),
+  ],
   ['fabs, fmax, isnan and FLT_EPSILON', SUM('#include <float.h>', 's += fabsf(X[i]) > FLT_EPSILON ? X[i] : X[i];')],
 ];
 

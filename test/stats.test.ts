@@ -36,7 +36,10 @@ describe('A/B statistics', () => {
 
   it('pairs cancel drift that hits both sides of a pair', () => {
     const drift = [1, 1.5, 0.7, 2, 1.2];
-    const e = speedupCI(drift.map((d) => 100 * d), drift.map((d) => 80 * d));
+    const e = speedupCI(
+      drift.map((d) => 100 * d),
+      drift.map((d) => 80 * d),
+    );
     expect(e.speedup).toBeCloseTo(1.25, 6);
     expect(e.ciHigh - e.ciLow).toBeLessThan(1e-9);
   });

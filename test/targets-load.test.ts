@@ -22,7 +22,11 @@ describe('targets', () => {
     const t = resolveTarget('sgemm');
     expect(t.signature).toBe('void sgemm(int M, int N, int K, const real *A, const real *B, real *C)');
     expect(t.sizeSymbols).toEqual(['M', 'N', 'K']);
-    expect(t.arrays.map((a) => [a.name, a.role])).toEqual([['A', 'in'], ['B', 'in'], ['C', 'out']]);
+    expect(t.arrays.map((a) => [a.name, a.role])).toEqual([
+      ['A', 'in'],
+      ['B', 'in'],
+      ['C', 'out'],
+    ]);
     expect(evalExpr(t.flops, t.benchSize)).toBe(2 * 1024 ** 3);
     expect(elementCount(t.arrays[0], { M: 3, N: 4, K: 5 })).toBe(15);
   });

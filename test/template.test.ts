@@ -9,10 +9,7 @@ const schema = PROMPT_SCHEMAS.writer;
 
 describe('strict prompt templates', () => {
   it('renders variables, filters, conditionals and loops', () => {
-    const t = new Template(
-      'Kernel {{ target.name | upper }} ({{ profile.pct_of_roof | default: "?" }}%).\n{% for i in insights %}- {{ i.text }}\n{% endfor %}{% if feedback %}Fix: {{ feedback }}{% else %}First try.{% endif %}',
-      schema,
-    );
+    const t = new Template('Kernel {{ target.name | upper }} ({{ profile.pct_of_roof | default: "?" }}%).\n{% for i in insights %}- {{ i.text }}\n{% endfor %}{% if feedback %}Fix: {{ feedback }}{% else %}First try.{% endif %}', schema);
     const out = t.render({ target: { name: 'sgemm' }, profile: {}, insights: [{ text: 'tiling helped' }, { text: 'unroll did not' }], feedback: '' });
     expect(out).toBe('Kernel SGEMM (?%).\n- tiling helped\n- unroll did not\nFirst try.');
   });

@@ -18,7 +18,12 @@ function program(t: Target): Program {
 /** Apply the first move whose description matches. */
 function step(p: Program, pattern: RegExp): Program {
   const m = enumerateMoves(p, ctx).find((x) => pattern.test(describeMove(p, x)));
-  if (!m) throw new Error(`no move ${pattern} among: ${enumerateMoves(p, ctx).map((x) => describeMove(p, x)).join(', ')}`);
+  if (!m)
+    throw new Error(
+      `no move ${pattern} among: ${enumerateMoves(p, ctx)
+        .map((x) => describeMove(p, x))
+        .join(', ')}`,
+    );
   return applyMove(p, m, ctx)!;
 }
 

@@ -25,8 +25,8 @@ const cases: Record<string, string> = {
   for (int i = 0; i < M * N; i++) C[i] = 0; for (int i = 0; i < M * K; i++) ((real *)A)[i] = 0; }`,
   'writes past the end of C': `void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   for (int i = 0; i < M; i++) for (int j = 0; j <= N; j++) { real acc = 0; for (int k = 0; k < K; k++) acc += A[i*K+k] * B[k*N+(j<N?j:0)]; C[i*N+j] = acc; } }`,
-  'crashes': `void sgemm(int M, int N, int K, const real *A, const real *B, real *C) { volatile real *p = 0; *p = 1; }`,
-  'hangs': `void sgemm(int M, int N, int K, const real *A, const real *B, real *C) { for (volatile int i = 0; ; i++) ; }`,
+  crashes: `void sgemm(int M, int N, int K, const real *A, const real *B, real *C) { volatile real *p = 0; *p = 1; }`,
+  hangs: `void sgemm(int M, int N, int K, const real *A, const real *B, real *C) { for (volatile int i = 0; ; i++) ; }`,
 };
 
 describe('verifier', () => {

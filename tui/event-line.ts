@@ -40,7 +40,19 @@ export function formatEvent(e: KloopEvent): string | undefined {
     case 'target.stopped':
       return `[${e.target}] stopped: ${e.reason}`;
     case 'sandbox':
-      return `sandbox: ${e.layers.filter((l) => l.ok).map((l) => l.layer).join(' + ') || 'process group and timeout only'} applied to candidates${e.layers.some((l) => !l.ok) ? `; missing: ${e.layers.filter((l) => !l.ok).map((l) => l.layer).join(', ')}` : ''} (probed in ${e.probeMs.toFixed(0)} ms)`;
+      return `sandbox: ${
+        e.layers
+          .filter((l) => l.ok)
+          .map((l) => l.layer)
+          .join(' + ') || 'process group and timeout only'
+      } applied to candidates${
+        e.layers.some((l) => !l.ok)
+          ? `; missing: ${e.layers
+              .filter((l) => !l.ok)
+              .map((l) => l.layer)
+              .join(', ')}`
+          : ''
+      } (probed in ${e.probeMs.toFixed(0)} ms)`;
     case 'warning':
       return `warning: ${e.message}`;
     case 'run.end':

@@ -16,8 +16,11 @@ export function LiveDashboard({ subscribe, initial, quitKey = true }: { subscrib
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
-  useInput((input) => {
-    if (quitKey && input === 'q') exit();
-  }, { isActive: quitKey && !!process.stdin.isTTY });
+  useInput(
+    (input) => {
+      if (quitKey && input === 'q') exit();
+    },
+    { isActive: quitKey && !!process.stdin.isTTY },
+  );
   return <Dashboard state={state} now={state.ended ? state.now : now} />;
 }

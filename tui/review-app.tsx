@@ -118,13 +118,18 @@ export function ReviewApp({ actions, height = 18 }: { actions: ReviewActions; he
       {current && open && (
         <Box flexDirection="column" borderStyle="round" paddingX={1}>
           <Text>
-            <Text bold>{current.target}</Text> on {current.device}: {x(current.speedup)}x, 95% CI {x(current.ciLow)}-{x(current.ciHigh)}; {x(current.gflopsBefore)} → {x(current.gflopsAfter)} GFLOP/s; {x(current.pctRoofBefore, 1)}% → {x(current.pctRoofAfter, 1)}% of roofline
+            <Text bold>{current.target}</Text> on {current.device}: {x(current.speedup)}x, 95% CI {x(current.ciLow)}-{x(current.ciHigh)}; {x(current.gflopsBefore)} → {x(current.gflopsAfter)} GFLOP/s; {x(current.pctRoofBefore, 1)}% →{' '}
+            {x(current.pctRoofAfter, 1)}% of roofline
           </Text>
-          <Text>verdict: {current.verdict} · ~{x(current.vsReference, 1)}x over the reference (chained, not measured)</Text>
+          <Text>
+            verdict: {current.verdict} · ~{x(current.vsReference, 1)}x over the reference (chained, not measured)
+          </Text>
           <Text>evidence: {current.evidence}</Text>
           <Text>idea: {current.description}</Text>
           <Text>diagnosis: {current.diagnosis}</Text>
-          <Text>lineage: {current.lineage.join(' → ')} · replaces {current.previousId} · flags {current.flags.join(' ') || '(none)'}</Text>
+          <Text>
+            lineage: {current.lineage.join(' → ')} · replaces {current.previousId} · flags {current.flags.join(' ') || '(none)'}
+          </Text>
           {showDiff && <DiffView rows={rows} offset={offset} height={height} wide={(stdout?.columns ?? 80) >= 160} />}
         </Box>
       )}

@@ -210,7 +210,11 @@ export async function prepareBenchTolerance(o: {
 export function checkBenchOutput(bench: BenchCheck, outputFile: string): BenchCheckResult {
   const t = bench.target;
   const size = bench.size ?? t.benchSize;
-  const at = bench.size ? `at ${Object.entries(size).map(([k, v]) => `${k}=${v}`).join(',')}` : 'at the bench size';
+  const at = bench.size
+    ? `at ${Object.entries(size)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}`
+    : 'at the bench size';
   if (!existsSync(outputFile)) return { ok: false, reason: 'the timed run left no outputs' };
   const got = readFileSync(outputFile);
   const oracle = readFileSync(bench.oracleFile);

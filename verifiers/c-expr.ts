@@ -334,7 +334,7 @@ export function readProgram(source: string): CProgram {
         while (r.is('[')) {
           array = true;
           r.pos++;
-          if (!r.is(']')) prog.exprs.push(r.expr()), dims.push(prog.exprs[prog.exprs.length - 1]);
+          if (!r.is(']')) (prog.exprs.push(r.expr()), dims.push(prog.exprs[prog.exprs.length - 1]));
           else dims.push({ k: 'other' });
           if (r.is(']')) r.pos++;
         }
@@ -424,7 +424,7 @@ export function readProgram(source: string): CProgram {
         const cond = semi.length >= 1 ? inside.slice(semi[0] + 1, semi[1] ?? inside.length) : [];
         const step = semi.length >= 2 ? inside.slice(semi[1] + 1) : [];
         const condExpr = cond.length ? new Reader(cond, types).expr() : undefined;
-        if (condExpr) prog.exprs.push(condExpr), prog.loopConds.push(condExpr);
+        if (condExpr) (prog.exprs.push(condExpr), prog.loopConds.push(condExpr));
         if (init.length) statementRegion(init, condExpr);
         if (step.length) statementRegion(step);
       } else if (inside.length) {

@@ -25,7 +25,9 @@ export const CORPUS_DIR = join(packageRoot(), 'verifiers', 'corpus');
 export function loadCorpus(dir = CORPUS_DIR): CorpusEntry[] {
   const out: CorpusEntry[] = [];
   for (const kind of ['hostile', 'legit'] as const)
-    for (const f of readdirSync(join(dir, kind)).filter((x) => x.endsWith('.c')).sort()) {
+    for (const f of readdirSync(join(dir, kind))
+      .filter((x) => x.endsWith('.c'))
+      .sort()) {
       const file = join(dir, kind, f);
       const source = readFileSync(file, 'utf8');
       const head = source.split('\n')[0];
@@ -38,7 +40,17 @@ export function loadCorpus(dir = CORPUS_DIR): CorpusEntry[] {
       );
       if (fields.corpus !== kind || !fields.target) throw new Error(`${file}: first line must be "// corpus: ${kind} | target: NAME | ${kind === 'hostile' ? 'trick' : 'shape'}: ..."`);
       if (fields.verdict !== undefined && fields.verdict !== 'proved' && fields.verdict !== 'tested') throw new Error(`${file}: verdict must be proved or tested`);
-      out.push({ file, name: f.replace(/\.c$/, ''), kind, target: fields.target, label: fields.trick ?? fields.shape ?? '', flags: (fields.flags ?? '').split(/\s+/).filter(Boolean), layer: fields.layer, verdict: fields.verdict as CorpusEntry['verdict'], source });
+      out.push({
+        file,
+        name: f.replace(/\.c$/, ''),
+        kind,
+        target: fields.target,
+        label: fields.trick ?? fields.shape ?? '',
+        flags: (fields.flags ?? '').split(/\s+/).filter(Boolean),
+        layer: fields.layer,
+        verdict: fields.verdict as CorpusEntry['verdict'],
+        source,
+      });
     }
   return out;
 }

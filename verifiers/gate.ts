@@ -44,7 +44,11 @@ export async function runGate(o: { device: Device; verifier: Verifier; plan: Che
   const build = await o.device.build({ target: o.target, source: o.source, flags: o.flags, workDir: o.workDir });
   const t1 = performance.now();
   if (!build.ok) {
-    const first = build.log.split('\n').find((l) => /error/.test(l))?.trim() ?? 'does not compile';
+    const first =
+      build.log
+        .split('\n')
+        .find((l) => /error/.test(l))
+        ?.trim() ?? 'does not compile';
     return { verdict: { status: 'rejected', layer: 'build', reason: first, detail: build.log, cases: [], maxErrorRatio: 0, layers: ['build'] }, ms: { build: t1 - t0, gate: 0, timed: 0 } };
   }
   const verdict = await o.verifier.verify(o.plan, { binary: build.binary!, source: o.source, flags: o.flags, workDir: o.workDir });
@@ -60,7 +64,15 @@ export async function runGate(o: { device: Device; verifier: Verifier; plan: Che
   const median = [...r.timesNs].sort((a, b) => a - b)[r.timesNs.length >> 1];
   const profile = o.profile;
   if (profile) verdict.layers.push('roofline');
-  const judged = await judgeTimedRun({ verifier: o.verifier, bench: o.bench, target: o.target, outputFile: out, run: { binary: build.binary!, workDir: o.workDir }, medianNs: median, peakGflops: profile && (() => (o.target.real === 'float' ? profile.gflops.fp32.all : profile.gflops.fp64.all)) });
+  const judged = await judgeTimedRun({
+    verifier: o.verifier,
+    bench: o.bench,
+    target: o.target,
+    outputFile: out,
+    run: { binary: build.binary!, workDir: o.workDir },
+    medianNs: median,
+    peakGflops: profile && (() => (o.target.real === 'float' ? profile.gflops.fp32.all : profile.gflops.fp64.all)),
+  });
   if (!judged.ok) return reject(judged.layer, judged.reason);
   const gflops = judged.gflops;
   return { verdict, ms, gflops };

@@ -19,15 +19,14 @@ function movingVars(f: For, v: string): Set<string> {
     forEachExpr(s, (e) => (u ||= e.k === 'id' && moving.has(e.name)));
     return u;
   };
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     forEachStmt(f.body, (s) => {
       if (s.k === 'for') {
         const c = canonicalLoop(s);
-        if (c && !moving.has(c.v) && [...moving].some((m) => coeffOf(c.lo, m) !== 0)) moving.add(c.v), (changed = true);
+        if (c && !moving.has(c.v) && [...moving].some((m) => coeffOf(c.lo, m) !== 0)) (moving.add(c.v), (changed = true));
       }
-      if (s.k === 'decl')
-        for (const d of s.decls) if (d.init && !moving.has(d.name) && uses({ k: 'expr', e: d.init })) moving.add(d.name), (changed = true);
+      if (s.k === 'decl') for (const d of s.decls) if (d.init && !moving.has(d.name) && uses({ k: 'expr', e: d.init })) (moving.add(d.name), (changed = true));
     });
   }
   return moving;

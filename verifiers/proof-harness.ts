@@ -15,9 +15,7 @@ export function generateProofHarness(t: Target): string {
   const counts = t.arrays.map((a) => `long n_${a.name} = ${a.shape.map(exprToC).join(' * ')};`).join(' ');
   const allocs = t.arrays
     .map((a) =>
-      a.role === 'out'
-        ? `std::vector<real> ${a.name}(n_${a.name}, real::var("POISON"));`
-        : `std::vector<real> ${a.name}(n_${a.name}); for (long i = 0; i < n_${a.name}; i++) ${a.name}[i] = real::var("${a.name}" + std::to_string(i));`,
+      a.role === 'out' ? `std::vector<real> ${a.name}(n_${a.name}, real::var("POISON"));` : `std::vector<real> ${a.name}(n_${a.name}); for (long i = 0; i < n_${a.name}; i++) ${a.name}[i] = real::var("${a.name}" + std::to_string(i));`,
     )
     .join('\n      ');
   const call = `${t.fn}(${t.params.map((p) => (p.kind === 'size' ? p.name : `${p.name}.data()`)).join(', ')})`;

@@ -57,9 +57,12 @@ export function proofSizes(t: Target, analysis: SizeAnalysis, pathSizes: Size[],
   };
   rec(0, {});
   const seen = new Set(sizes.map((z) => JSON.stringify(z)));
-  for (const z of pathSizes) if (!seen.has(JSON.stringify(z))) sizes.push(z), seen.add(JSON.stringify(z));
+  for (const z of pathSizes) if (!seen.has(JSON.stringify(z))) (sizes.push(z), seen.add(JSON.stringify(z)));
   const work = sizes.reduce((w, z) => w + Math.max(1, evalExpr(t.flops, z)), 0);
-  if (work > budget) return { tooBig: `covering every residue of period ${period} jointly${thresholds.length ? ` and the thresholds up to ${Math.max(...thresholds)}` : ''} needs every size up to ${top} in each of ${t.sizeSymbols.join(', ')} (${work.toExponential(1)} symbolic operations, bound ${budget.toExponential(1)})` };
+  if (work > budget)
+    return {
+      tooBig: `covering every residue of period ${period} jointly${thresholds.length ? ` and the thresholds up to ${Math.max(...thresholds)}` : ''} needs every size up to ${top} in each of ${t.sizeSymbols.join(', ')} (${work.toExponential(1)} symbolic operations, bound ${budget.toExponential(1)})`,
+    };
   return { sizes, period };
 }
 
@@ -133,7 +136,20 @@ export function proofPlan(t: Target, source: string, o: { analysis: SizeAnalysis
 }
 
 /** Bounded proof of equality over the reals: reference and candidate over the symbolic type. */
-export async function boundedProof(device: Device, t: Target, source: string, workDir: string, o: { analysis: SizeAnalysis; pathSizes: Size[]; budget?: number; builds?: Promise<ProofBuilds>; /** The candidate's flags (the same as given to startProofBuilds). */ flags?: string[]; /** Shared across candidates: the reference's runs are computed once per sizes. */ referenceRuns?: ReferenceProofRuns }): Promise<ProofResult> {
+export async function boundedProof(
+  device: Device,
+  t: Target,
+  source: string,
+  workDir: string,
+  o: {
+    analysis: SizeAnalysis;
+    pathSizes: Size[];
+    budget?: number;
+    builds?: Promise<ProofBuilds>;
+    /** The candidate's flags (the same as given to startProofBuilds). */ flags?: string[];
+    /** Shared across candidates: the reference's runs are computed once per sizes. */ referenceRuns?: ReferenceProofRuns;
+  },
+): Promise<ProofResult> {
   const t0 = performance.now();
   const done = (status: ProofResult['status'], reason: string, sizes: Size[] = []): ProofResult => ({ status, reason, sizes, ms: performance.now() - t0 });
   const plan = proofPlan(t, source, o);
@@ -141,7 +157,12 @@ export async function boundedProof(device: Device, t: Target, source: string, wo
   const { ref, cand } = await (o.builds ?? startProofBuilds(device, t, source, workDir, o.flags));
   if (!ref.ok) return done('inapplicable', 'the reference does not build over the symbolic type');
   if (!cand.ok) {
-    const first = cand.log.split('\n').find((l) => /error/.test(l))?.trim().slice(0, 200) ?? '';
+    const first =
+      cand.log
+        .split('\n')
+        .find((l) => /error/.test(l))
+        ?.trim()
+        .slice(0, 200) ?? '';
     return done('inapplicable', `does not build over the symbolic type (${first})`);
   }
   const sizeLines = plan.sizes.map((z) => t.sizeSymbols.map((s) => z[s]).join(' '));
@@ -172,13 +193,12 @@ export async function boundedProof(device: Device, t: Target, source: string, wo
       const size = plan.sizes[i];
       const [ha, sa = ''] = (ra[k] ?? '').split(':');
       const [hb, sb = ''] = (rb[k] ?? '').split(':');
-      void ha, void hb;
+      (void ha, void hb);
       // Equal up to the rounding of constants (0.2 against 0.2f): not a different function, not proved either.
       if (ra[k] && rb[k] && sa.replace(/a$/, '') === sb.replace(/a$/, ''))
         return done('inapplicable', `normal forms differ only in the rounding of constants at ${JSON.stringify(size)}, output element ${k - n}: tested only`, plan.sizes.slice(0, i));
       // Two different polynomials are different functions over the reals: a disproof.
-      if (ra[k] && rb[k] && !ra[k].endsWith('a') && !rb[k].endsWith('a'))
-        return done('disproved', `a different polynomial of the inputs at ${JSON.stringify(size)}, output element ${k - n}`, plan.sizes.slice(0, i));
+      if (ra[k] && rb[k] && !ra[k].endsWith('a') && !rb[k].endsWith('a')) return done('disproved', `a different polynomial of the inputs at ${JSON.stringify(size)}, output element ${k - n}`, plan.sizes.slice(0, i));
       return done('inapplicable', `normal forms differ at ${JSON.stringify(size)}, output element ${k - n} (equal functions in another form cannot be decided here)`, plan.sizes.slice(0, i));
     }
   }

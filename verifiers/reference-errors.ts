@@ -33,10 +33,19 @@ export function referenceBuildError(target: Target, log: string, as: 'oracle' | 
 
 /** The reference failed when run (crash, timeout, bad exit) at a size: one line naming reference.c. */
 export function referenceRunError(target: Target, size: Size, how: string, stderr: string, as: 'oracle' | 'baseline'): ConfigError {
-  const sz = Object.entries(size).map(([k, v]) => `${k}=${v}`).join(' ');
-  const first = stderr.split('\n').map((l) => l.trim()).find(Boolean);
+  const sz = Object.entries(size)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  const first = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .find(Boolean);
   const name = basename(target.referencePath);
-  return new ConfigError(target.referencePath, '', `the reference ${how} at ${sz} when run as the ${as === 'oracle' ? 'oracle (in double with error bounds)' : 'first baseline'}${first ? ` (${first.slice(0, 200)})` : ''}; fix ${name} or the sizes in target.yaml`);
+  return new ConfigError(
+    target.referencePath,
+    '',
+    `the reference ${how} at ${sz} when run as the ${as === 'oracle' ? 'oracle (in double with error bounds)' : 'first baseline'}${first ? ` (${first.slice(0, 200)})` : ''}; fix ${name} or the sizes in target.yaml`,
+  );
 }
 
 /** kloop's generated harness does not compile for this target: its signature's names clash with C, C++ or the harness. */

@@ -113,11 +113,37 @@ function valueIds(e: CExpr, out = new Set<string>()): Set<string> {
   return out;
 }
 
-const SIZEOF: Record<string, number> = { char: 1, short: 2, int: 4, long: 8, 'long long': 8, float: 4, double: 8, size_t: 8, ptrdiff_t: 8, int8_t: 1, uint8_t: 1, int16_t: 2, uint16_t: 2, int32_t: 4, uint32_t: 4, int64_t: 8, uint64_t: 8, intptr_t: 8, uintptr_t: 8, _Bool: 1, bool: 1 };
+const SIZEOF: Record<string, number> = {
+  char: 1,
+  short: 2,
+  int: 4,
+  long: 8,
+  'long long': 8,
+  float: 4,
+  double: 8,
+  size_t: 8,
+  ptrdiff_t: 8,
+  int8_t: 1,
+  uint8_t: 1,
+  int16_t: 2,
+  uint16_t: 2,
+  int32_t: 4,
+  uint32_t: 4,
+  int64_t: 8,
+  uint64_t: 8,
+  intptr_t: 8,
+  uintptr_t: 8,
+  _Bool: 1,
+  bool: 1,
+};
 
 function sizeofType(type: string, real: 'float' | 'double'): number | undefined {
   if (/\*/.test(type)) return 8;
-  const t = type.replace(/\b(const|volatile|signed|unsigned|static|restrict|__restrict__|__restrict)\b/g, '').trim().replace(/\s+/g, ' ') || 'int';
+  const t =
+    type
+      .replace(/\b(const|volatile|signed|unsigned|static|restrict|__restrict__|__restrict)\b/g, '')
+      .trim()
+      .replace(/\s+/g, ' ') || 'int';
   if (t === 'real') return real === 'float' ? 4 : 8;
   if (t === 'long int' || t === 'long long int') return 8;
   if (t === 'short int') return 2;
@@ -253,11 +279,12 @@ class Analysis {
         if (!l || !r || l.length * r.length > MAX_SET * 4) return undefined;
         const float = floatCtx || this.isFloat(e.l) || this.isFloat(e.r);
         const out = new Set<number>();
-        for (const a of l) for (const b of r) {
-          const v = applyBin(e.op, a, b, float);
-          if (v === undefined || !Number.isFinite(v)) return undefined;
-          out.add(v);
-        }
+        for (const a of l)
+          for (const b of r) {
+            const v = applyBin(e.op, a, b, float);
+            if (v === undefined || !Number.isFinite(v)) return undefined;
+            out.add(v);
+          }
         return out.size <= MAX_SET ? [...out] : undefined;
       }
       case 'cond': {
@@ -390,17 +417,18 @@ class Analysis {
             for (const id of valueIds(a)) if (this.writes.has(id)) bounds.set(id, [...(bounds.get(id) ?? []), b]);
       });
     for (const n of names) this.deps.set(n, this.isSize(n) ? new Set([n]) : new Set());
-    for (const n of ['threadIdx', 'blockIdx', 'blockDim', 'gridDim']) names.add(n), this.deps.set(n, new Set(this.t.sizeSymbols));
+    for (const n of ['threadIdx', 'blockIdx', 'blockDim', 'gridDim']) (names.add(n), this.deps.set(n, new Set(this.t.sizeSymbols)));
     // A counter (k++, f += 1.0f, lim *= 2 outside any loop condition) counts how often its loop ran:
     // any size may drive it.
     const inConds = new Set<string>();
     for (const c of this.prog.loopConds) valueIds(c, inConds);
     for (const [n, ws] of this.writes)
       if (!inConds.has(n) && !this.isPointerName(n) && this.kindOf(n) !== 'other' && !this.constValues(n) && ws.every((w) => w.k === 'bin' && ['+', '-', '*', '<<'].includes(w.op) && w.l.k === 'id' && w.l.name === n && this.values(w.r)))
-        this.counters.add(n), this.deps.set(n, new Set(this.t.sizeSymbols));
+        (this.counters.add(n), this.deps.set(n, new Set(this.t.sizeSymbols)));
     // Integer parameters of helper functions may carry any size.
-    for (const [n, ds] of this.decls) if (ds.some((d) => !d.init && !d.pointer && !d.array && this.kindOf(n) === 'int' && !this.t.sizeSymbols.includes(n) && !this.writes.has(n) && !this.prog.enums.has(n))) this.deps.set(n, new Set(this.t.sizeSymbols));
-    for (let changed = true; changed; ) {
+    for (const [n, ds] of this.decls)
+      if (ds.some((d) => !d.init && !d.pointer && !d.array && this.kindOf(n) === 'int' && !this.t.sizeSymbols.includes(n) && !this.writes.has(n) && !this.prog.enums.has(n))) this.deps.set(n, new Set(this.t.sizeSymbols));
+    for (let changed = true; changed;) {
       changed = false;
       for (const n of names) {
         const mine = this.deps.get(n)!;
@@ -543,7 +571,7 @@ function boundaryValues(kind: SizePath['kind'], c: number): number[] {
       // Each run of set bits [lo, hi] changes behaviour at multiples of 2^lo and at 2^(hi+1).
       const out: number[] = [];
       const bits = BigInt.asUintN(40, BigInt(Math.trunc(c)));
-      for (let b = 0; b < 40; ) {
+      for (let b = 0; b < 40;) {
         if (!((bits >> BigInt(b)) & 1n)) {
           b++;
           continue;
@@ -592,8 +620,8 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
     let r: CExpr | undefined;
     let line = 0;
     if (e.k === 'bin') ({ op, l, r, line } = e);
-    if (e.k === 'assign' && ['%=', '/=', '&=', '>>='].includes(e.op)) ({ l, r, line } = e), (op = e.op.slice(0, -1));
-    if (e.k === 'call' && e.fn && MINMAX.test(e.fn) && e.args.length === 2) (op = '<'), ([l, r] = e.args);
+    if (e.k === 'assign' && ['%=', '/=', '&=', '>>='].includes(e.op)) (({ l, r, line } = e), (op = e.op.slice(0, -1)));
+    if (e.k === 'call' && e.fn && MINMAX.test(e.fn) && e.args.length === 2) ((op = '<'), ([l, r] = e.args));
     if (!op || !l || !r) return;
     const lv = a.values(l);
     const rv = a.values(r);
@@ -623,11 +651,18 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
         // A counter against a size: how far it counts is not a static value either.
         const lc = [...valueIds(l)].filter((id) => a.counters.has(id));
         const rc = [...valueIds(r)].filter((id) => a.counters.has(id));
-        if (ls && rs && (lc.length > 0) !== (rc.length > 0)) opaque.push({ line, text: show(e) });
+        if (ls && rs && lc.length > 0 !== rc.length > 0) opaque.push({ line, text: show(e) });
       }
       return;
     }
-    if (op === '<<' && rv) add('cmp', rv.filter((k) => k >= 0 && k < 32).flatMap((k) => [2 ** (31 - k), 2 ** (32 - k)]), l, e, line);
+    if (op === '<<' && rv)
+      add(
+        'cmp',
+        rv.filter((k) => k >= 0 && k < 32).flatMap((k) => [2 ** (31 - k), 2 ** (32 - k)]),
+        l,
+        e,
+        line,
+      );
     if (op === '%' && rv) add('mod', rv, l, e, line);
     else if (op === '/' && rv) add('div', rv, l, e, line);
     else if (op === '>>' && rv) add('shift', rv, l, e, line);
@@ -782,7 +817,6 @@ export function pathSizes(t: Target, analysis: SizeAnalysis, budget: PathBudget,
     sizes.push(z);
   }
   const requiredCount = big.length + diag.length + folded.length;
-  if (requiredCount > budget.maxCases)
-    return { untestable: `has ${analysis.paths.length} size-dependent boundaries needing ${requiredCount} check sizes, more than the check budget of ${budget.maxCases}` };
+  if (requiredCount > budget.maxCases) return { untestable: `has ${analysis.paths.length} size-dependent boundaries needing ${requiredCount} check sizes, more than the check budget of ${budget.maxCases}` };
   return { sizes: sizes.slice(0, Math.max(budget.maxCases, requiredCount)), paths: analysis.paths.length };
 }

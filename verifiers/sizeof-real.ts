@@ -84,8 +84,7 @@ export function sizeofReal(source: string): { line: number } | undefined {
         else if (code[j].text === ')' && --depth === 0) break;
         operand.push(code[j]);
       }
-    } else
-      for (let j = i + 1; j < code.length && (code[j].kind === 'id' || /^(\*|&|\.|->|\[|\]|\d+)$/.test(code[j].text) || code[j].kind === 'num'); j++) operand.push(code[j]);
+    } else for (let j = i + 1; j < code.length && (code[j].kind === 'id' || /^(\*|&|\.|->|\[|\]|\d+)$/.test(code[j].text) || code[j].kind === 'num'); j++) operand.push(code[j]);
     // An empty operand is the macro `#define S sizeof` itself: its uses are checked where they stand.
     if (operand.length === 0 && code[i].text !== 'sizeof') continue;
     if (operand.some((x) => x.kind === 'id' && (realNames.has(x.text) || realVars.has(x.text)))) return { line: code[i].line };

@@ -49,7 +49,7 @@ const FLAVOUR: Record<string, string> = {
   __builtin_object_size: 'its value depends on the optimisation level and the sanitizer build',
   __builtin_dynamic_object_size: 'its value depends on the optimisation level and the sanitizer build',
   __builtin_is_constant_evaluated: 'exists only in the C++ builds',
-  __PRETTY_FUNCTION__: 'spells the C++ proof build\'s types, not the C build\'s',
+  __PRETTY_FUNCTION__: "spells the C++ proof build's types, not the C build's",
   __COUNTER__: 'counts differently in builds that include different headers',
   __DATE__: 'differs between builds made at different times',
   __TIME__: 'differs between builds made at different times',
@@ -72,10 +72,41 @@ const FLAVOUR_PREFIX: [RegExp, string][] = [
 
 /** Calls that read or change the floating-point control state (MXCSR, the x87 control word, fenv). */
 const FP_CONTROL = new Set([
-  '_mm_setcsr', '_mm_getcsr', '_MM_SET_FLUSH_ZERO_MODE', '_MM_SET_DENORMALS_ZERO_MODE', '_MM_SET_ROUNDING_MODE', '_MM_SET_EXCEPTION_MASK', '_MM_SET_EXCEPTION_STATE',
-  '_MM_GET_FLUSH_ZERO_MODE', '_MM_GET_DENORMALS_ZERO_MODE', '_MM_GET_ROUNDING_MODE', '_MM_GET_EXCEPTION_MASK', '_MM_GET_EXCEPTION_STATE',
-  '__builtin_ia32_ldmxcsr', '__builtin_ia32_stmxcsr', 'fesetround', 'fegetround', 'fesetenv', 'fegetenv', 'feupdateenv', 'feholdexcept', 'fesetexceptflag', 'fegetexceptflag',
-  'feenableexcept', 'fedisableexcept', 'fegetexcept', 'feclearexcept', 'feraiseexcept', 'fesetexcept', 'fesetmode', 'fegetmode', '_FPU_SETCW', '_FPU_GETCW', '__builtin_set_flt_rounds', '__builtin_flt_rounds', 'FLT_ROUNDS',
+  '_mm_setcsr',
+  '_mm_getcsr',
+  '_MM_SET_FLUSH_ZERO_MODE',
+  '_MM_SET_DENORMALS_ZERO_MODE',
+  '_MM_SET_ROUNDING_MODE',
+  '_MM_SET_EXCEPTION_MASK',
+  '_MM_SET_EXCEPTION_STATE',
+  '_MM_GET_FLUSH_ZERO_MODE',
+  '_MM_GET_DENORMALS_ZERO_MODE',
+  '_MM_GET_ROUNDING_MODE',
+  '_MM_GET_EXCEPTION_MASK',
+  '_MM_GET_EXCEPTION_STATE',
+  '__builtin_ia32_ldmxcsr',
+  '__builtin_ia32_stmxcsr',
+  'fesetround',
+  'fegetround',
+  'fesetenv',
+  'fegetenv',
+  'feupdateenv',
+  'feholdexcept',
+  'fesetexceptflag',
+  'fegetexceptflag',
+  'feenableexcept',
+  'fedisableexcept',
+  'fegetexcept',
+  'feclearexcept',
+  'feraiseexcept',
+  'fesetexcept',
+  'fesetmode',
+  'fegetmode',
+  '_FPU_SETCW',
+  '_FPU_GETCW',
+  '__builtin_set_flt_rounds',
+  '__builtin_flt_rounds',
+  'FLT_ROUNDS',
 ]);
 
 /** Attributes that switch instrumentation off, change code generation per function, or run code outside the call. */
@@ -125,7 +156,8 @@ function bodyTokens(t: Tok, from: RegExp): Tok[] {
 function identifierFinding(id: Tok, inDefine: boolean): GateFinding | undefined {
   const why = flavour(id.text);
   if (why) return { line: id.line, what: `${inDefine ? 'a macro hides ' : 'uses '}${id.text}, which ${why}: a kernel may not tell which of kloop's builds it is in` };
-  if (FP_CONTROL.has(id.text)) return { line: id.line, what: `${inDefine ? 'a macro hides ' : 'uses '}${id.text}: a kernel may not read or change the floating-point control state (MXCSR, rounding, flush-to-zero, exceptions), which outlives the call` };
+  if (FP_CONTROL.has(id.text))
+    return { line: id.line, what: `${inDefine ? 'a macro hides ' : 'uses '}${id.text}: a kernel may not read or change the floating-point control state (MXCSR, rounding, flush-to-zero, exceptions), which outlives the call` };
   if (id.text === '_Pragma' || id.text === '__pragma') return undefined; // checked with its argument
   if (inDefine && ATTRIBUTES[bare(id.text)]) return { line: id.line, what: `a macro hides the attribute ${id.text}, which ${ATTRIBUTES[bare(id.text)]}` };
   return undefined;
@@ -207,8 +239,16 @@ export function scanAdversary(toks: Tok[], pragma: RegExp): GateFinding | undefi
       const f = identifierFinding(id, false);
       if (f) return f;
       if (!own.has(id.text) && !SAME_IN_EVERY_BUILD.test(id.text))
-        return { line: t.line, what: `#${cond[1]} tests ${id.text}, which the kernel does not define and which may differ between kloop's builds (C, sanitizer, C++ proof): conditionals may test only the kernel's own macros, ISA macros, _OPENMP and the compiler's version` };
+        return {
+          line: t.line,
+          what: `#${cond[1]} tests ${id.text}, which the kernel does not define and which may differ between kloop's builds (C, sanitizer, C++ proof): conditionals may test only the kernel's own macros, ISA macros, _OPENMP and the compiler's version`,
+        };
     }
   }
-  return scanTokens(toks.filter((t) => t.kind !== 'pp'), pragma, false, attrMacros);
+  return scanTokens(
+    toks.filter((t) => t.kind !== 'pp'),
+    pragma,
+    false,
+    attrMacros,
+  );
 }

@@ -2,7 +2,29 @@ import { lex, type Tok } from '../csyntax/index.js';
 import { scanAdversary } from './static-adversary.js';
 
 /** Headers a kernel may include. */
-export const HEADER_ALLOW = new Set(['math.h', 'stddef.h', 'stdint.h', 'stdbool.h', 'float.h', 'limits.h', 'string.h', 'stdlib.h', 'omp.h', 'immintrin.h', 'x86intrin.h', 'xmmintrin.h', 'emmintrin.h', 'pmmintrin.h', 'tmmintrin.h', 'smmintrin.h', 'nmmintrin.h', 'avxintrin.h', 'arm_neon.h', 'assert.h', 'complex.h']);
+export const HEADER_ALLOW = new Set([
+  'math.h',
+  'stddef.h',
+  'stdint.h',
+  'stdbool.h',
+  'float.h',
+  'limits.h',
+  'string.h',
+  'stdlib.h',
+  'omp.h',
+  'immintrin.h',
+  'x86intrin.h',
+  'xmmintrin.h',
+  'emmintrin.h',
+  'pmmintrin.h',
+  'tmmintrin.h',
+  'smmintrin.h',
+  'nmmintrin.h',
+  'avxintrin.h',
+  'arm_neon.h',
+  'assert.h',
+  'complex.h',
+]);
 
 /** External functions a kernel's object file may call: libm, OpenMP, memory, compiler helpers. */
 const UNDEFINED_ALLOW = [
@@ -17,16 +39,49 @@ const UNDEFINED_ALLOW = [
 ];
 
 /** Identifiers that read a clock or escape the kernel's job even without a library call. */
-const BANNED_IDENTIFIERS = new Set(['asm', '__asm', '__asm__', '__rdtsc', '_rdtsc', '__rdtscp', '__builtin_ia32_rdtsc', '__builtin_ia32_rdtscp', '__builtin_readcyclecounter', '__builtin_readsteadycounter', '_xbegin', '__builtin_trap', '__builtin_frame_address', '__builtin_return_address', 'syscall']);
+const BANNED_IDENTIFIERS = new Set([
+  'asm',
+  '__asm',
+  '__asm__',
+  '__rdtsc',
+  '_rdtsc',
+  '__rdtscp',
+  '__builtin_ia32_rdtsc',
+  '__builtin_ia32_rdtscp',
+  '__builtin_readcyclecounter',
+  '__builtin_readsteadycounter',
+  '_xbegin',
+  '__builtin_trap',
+  '__builtin_frame_address',
+  '__builtin_return_address',
+  'syscall',
+]);
 
 /** Headers a CUDA kernel may include besides the C ones. */
-const CUDA_HEADER_ALLOW = new Set(['cuda_runtime.h', 'cuda_fp16.h', 'cuda_bf16.h', 'mma.h', 'cooperative_groups.h', 'cooperative_groups/reduce.h', 'cuda_pipeline.h', 'cuda/pipeline', 'cuda/barrier', 'cstdint', 'cmath', 'cfloat', 'climits', 'cstddef', 'vector_types.h']);
+const CUDA_HEADER_ALLOW = new Set([
+  'cuda_runtime.h',
+  'cuda_fp16.h',
+  'cuda_bf16.h',
+  'mma.h',
+  'cooperative_groups.h',
+  'cooperative_groups/reduce.h',
+  'cuda_pipeline.h',
+  'cuda/pipeline',
+  'cuda/barrier',
+  'cstdint',
+  'cmath',
+  'cfloat',
+  'climits',
+  'cstddef',
+  'vector_types.h',
+]);
 
 /**
  * CUDA identifiers that read a clock, make work the harness's events do not bracket, or keep
  * state: streams, events, graphs, host callbacks, device resets, symbol copies, managed or host memory.
  */
-const CUDA_BANNED = /^(clock|clock64|__nanosleep|cudaStreamCreate\w*|cudaEvent\w+|cudaGraph\w+|cudaLaunchHostFunc|cudaStreamAddCallback|cudaDeviceReset|cudaSetDevice|cudaDeviceSetLimit|cudaMemcpy(To|From)Symbol\w*|cudaMallocManaged|cudaMallocHost|cudaHostAlloc|cudaStreamPerThread|cudaStreamLegacy|cudaThreadExit|cudaProfilerStart|cudaProfilerStop)$/;
+const CUDA_BANNED =
+  /^(clock|clock64|__nanosleep|cudaStreamCreate\w*|cudaEvent\w+|cudaGraph\w+|cudaLaunchHostFunc|cudaStreamAddCallback|cudaDeviceReset|cudaSetDevice|cudaDeviceSetLimit|cudaMemcpy(To|From)Symbol\w*|cudaMallocManaged|cudaMallocHost|cudaHostAlloc|cudaStreamPerThread|cudaStreamLegacy|cudaThreadExit|cudaProfilerStart|cudaProfilerStop)$/;
 
 /** External functions a CUDA kernel file's host object may call: the launch machinery and a few stream-ordered runtime calls. */
 const CUDA_UNDEFINED_ALLOW = [
@@ -119,11 +174,13 @@ export function checkSymbols(symbols: NmSymbol[], fn: string, language: 'c' | 'c
   const stubs = symbols.filter((s) => s.name.includes('__device_stub__')).map((s) => s.name);
   // Unoptimised host code also instantiates the runtime headers' inline dim3 constructor and cuda* templates.
   const nvccOwn = (name: string) =>
-    cuda && (/__device_stub__|__cudaFatCubinHandle|__fatDeviceText|__nv_|^fatbinData$|__cudaRegister|__cudaUnregister|^DW\.ref\.|^_ZN4dim3C[12]E|^_Z\d+cuda[A-Z]\w*I/.test(name) || stubs.some((st) => st.includes(`__device_stub__${name.slice(1)}`)));
+    cuda &&
+    (/__device_stub__|__cudaFatCubinHandle|__fatDeviceText|__nv_|^fatbinData$|__cudaRegister|__cudaUnregister|^DW\.ref\.|^_ZN4dim3C[12]E|^_Z\d+cuda[A-Z]\w*I/.test(name) || stubs.some((st) => st.includes(`__device_stub__${name.slice(1)}`)));
   for (const s of symbols) {
     if (nvccOwn(s.name)) continue;
     if (s.type === 'U') {
-      if (!UNDEFINED_ALLOW.some((re) => re.test(s.name)) && !(cuda && CUDA_UNDEFINED_ALLOW.some((re) => re.test(s.name)))) return { symbol: s.name, what: `calls ${s.name}(), which a kernel may not use (file, network, process, clock or other library functions)` };
+      if (!UNDEFINED_ALLOW.some((re) => re.test(s.name)) && !(cuda && CUDA_UNDEFINED_ALLOW.some((re) => re.test(s.name))))
+        return { symbol: s.name, what: `calls ${s.name}(), which a kernel may not use (file, network, process, clock or other library functions)` };
       continue;
     }
     if (/^[A-Z]$/.test(s.type) && s.type !== 'U' && s.type !== 'W' && s.name !== fn) return { symbol: s.name, what: `defines the global symbol ${s.name}: only ${fn} (and static helpers) may be defined` };

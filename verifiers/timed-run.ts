@@ -12,7 +12,15 @@ export type TimedJudgement = { ok: true; gflops: number } | { ok: false; layer: 
  *   not a kernel. `peakGflops` is asked with the speed seen, so a caller may measure the peak again
  *   before calling a speed impossible (a profile taken on a busy machine under-reports it).
  */
-export async function judgeTimedRun(o: { verifier: Verifier; bench: BenchCheck; target: Target; outputFile: string; run: { binary: string; workDir: string }; medianNs: number; peakGflops?: (seen: number) => number | Promise<number> }): Promise<TimedJudgement> {
+export async function judgeTimedRun(o: {
+  verifier: Verifier;
+  bench: BenchCheck;
+  target: Target;
+  outputFile: string;
+  run: { binary: string; workDir: string };
+  medianNs: number;
+  peakGflops?: (seen: number) => number | Promise<number>;
+}): Promise<TimedJudgement> {
   const gflops = evalExpr(o.target.flops, o.target.benchSize) / o.medianNs;
   const checked = await o.verifier.checkTimedOutput(o.bench, o.outputFile, o.run);
   if (!checked.ok) return { ok: false, layer: 'timed-output', reason: checked.reason, gflops };

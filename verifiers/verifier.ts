@@ -172,7 +172,13 @@ export class Verifier {
     const sizes = [...target.checkSizes.map((s) => ({ s, hidden: false })), ...hiddenSizes(target, rng.u32(), this.opts.hiddenSizes ?? 6).map((s) => ({ s, hidden: true }))];
     const cases: CheckCase[] = [];
     // Every distribution is drawn in every plan (sizes repeat, cyclically, where there are fewer).
-    for (const [i, { item: { s, hidden }, distribution }] of spreadDistributions(sizes, seed).entries()) {
+    for (const [
+      i,
+      {
+        item: { s, hidden },
+        distribution,
+      },
+    ] of spreadDistributions(sizes, seed).entries()) {
       const caseSeed = rng.u32();
       const inputs = makeInputs(target, s, caseSeed, distribution);
       const inputFile = join(dir, `case${i}.in`);
@@ -223,7 +229,15 @@ export class Verifier {
       await this.runOracle(oracle.binary!, target, target.benchSize, inputFile, tmp, cacheDir);
       renameSync(tmp, oracleFile);
     }
-    const tolerance = await prepareBenchTolerance({ device: this.opts.device, target, inputFile, oracleFile, oracleBinary: oracle.binary!, cacheDir, runOracle: (input, output) => this.runOracle(oracle.binary!, target, target.benchSize, input, output, cacheDir) });
+    const tolerance = await prepareBenchTolerance({
+      device: this.opts.device,
+      target,
+      inputFile,
+      oracleFile,
+      oracleBinary: oracle.binary!,
+      cacheDir,
+      runOracle: (input, output) => this.runOracle(oracle.binary!, target, target.benchSize, input, output, cacheDir),
+    });
     return { target, inputFile, oracleFile, inputs, tolerance };
   }
 
@@ -288,7 +302,8 @@ export class Verifier {
     // The sanitizer build is a compile of its own: started now, it overlaps the analysis and the
     // tests (in its own folder: a sandboxed run owns the folder it runs in). A verdict waits for
     // it (`verify`), so no compile outlives its candidate's gate.
-    const sanitized = this.opts.sanitizers !== false ? device.buildSanitized({ target, source: c.source, flags: c.flags, workDir: join(c.workDir, 'sanitizer') }).catch((e: Error): BuildResult => ({ ok: false, log: e.message, ms: 0 })) : undefined;
+    const sanitized =
+      this.opts.sanitizers !== false ? device.buildSanitized({ target, source: c.source, flags: c.flags, workDir: join(c.workDir, 'sanitizer') }).catch((e: Error): BuildResult => ({ ok: false, log: e.message, ms: 0 })) : undefined;
     background.push(sanitized);
 
     // Every size-dependent path, found in the C the compiler builds, is run on both sides of its boundary.
@@ -368,7 +383,10 @@ export class Verifier {
     );
     if (testFailure) return testFailure;
     // The proof's symbolic runs start once the tests have passed, overlapping the layers after them.
-    const proofRun = proofable && !device.proofInapplicable ? boundedProof(device, target, c.source, proofDir, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget, builds: proofBuilds, flags: c.flags, referenceRuns: this.referenceProofRuns }) : undefined;
+    const proofRun =
+      proofable && !device.proofInapplicable
+        ? boundedProof(device, target, c.source, proofDir, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget, builds: proofBuilds, flags: c.flags, referenceRuns: this.referenceProofRuns })
+        : undefined;
     proofRun?.catch(() => undefined); // awaited in its layer; a failure there is not unhandled meanwhile
     background.push(proofRun);
 
@@ -381,7 +399,11 @@ export class Verifier {
       const again = join(c.workDir, 'again.out');
       const r = await device.check({ binary: c.binary, target, size: k.size, input: k.inputFile, output: again, workDir: c.workDir, timeoutMs, threads: threadsOf(s.of), seed: seeds[s.of] });
       if (r.exitCode !== 0 || !readFileSync(again).equals(readFileSync(outputs[s.of])))
-        return reject({ layer: 'determinism', reason: `the same input gave different outputs in two runs at ${formatSize(k.size)} (a race or a read of uninitialised memory)`, reproducer: { size: k.size, seed: k.seed, distribution: k.distribution, threads: threadsOf(s.of) } });
+        return reject({
+          layer: 'determinism',
+          reason: `the same input gave different outputs in two runs at ${formatSize(k.size)} (a race or a read of uninitialised memory)`,
+          reproducer: { size: k.size, seed: k.seed, distribution: k.distribution, threads: threadsOf(s.of) },
+        });
     }
     // Consecutive calls in one process, in the same buffers: fresh inputs, then earlier ones again.
     // Every call must be right for its own input: state kept between calls (a memo, heap residue) shows.
@@ -401,7 +423,11 @@ export class Verifier {
       const r3 = await device.check({ binary: c.binary, target, size: k.size, input: call.inputFile, output: alone, workDir: c.workDir, timeoutMs });
       const cmp3 = r3.exitCode === 0 ? compareOutputs(target, k.size, call.inputs, readFileSync(alone), readFileSync(call.oracleFile)) : undefined;
       if (cmp3 && !cmp3.ok && cmp3.kind === 'wrong-output')
-        return reject({ layer: 'compare', reason: `wrong ${cmp3.array}[${cmp3.index.join('][')}]: got ${cmp3.got}, expected ${cmp3.expected} ± ${cmp3.tolerance.toExponential(2)} (${cmp3.count} elements wrong; an input of the stale-state check, alone in a fresh process)`, reproducer: staleRepro });
+        return reject({
+          layer: 'compare',
+          reason: `wrong ${cmp3.array}[${cmp3.index.join('][')}]: got ${cmp3.got}, expected ${cmp3.expected} ± ${cmp3.tolerance.toExponential(2)} (${cmp3.count} elements wrong; an input of the stale-state check, alone in a fresh process)`,
+          reproducer: staleRepro,
+        });
       return reject({ layer: 'stale-state', reason: `call ${j + 1} of ${calls.length} in one process (inputs loaded into the same buffers) gave wrong results at ${formatSize(k.size)} (state kept between calls)`, reproducer: staleRepro });
     }
 
@@ -426,12 +452,21 @@ export class Verifier {
               if (r.exitCode !== 0) {
                 const failed = harnessFailure(r, formatSize(kc.size));
                 if (failed && failed.layer !== 'run') return reject({ ...failed, reproducer: repro });
-                const report = r.stderr.split('\n').find((l) => /ERROR: AddressSanitizer|runtime error|SUMMARY|^=+ (Invalid|Race|Uninitialized|Error|.*hazard|Program hit)/.test(l))?.trim() ?? `${describeExit(r)}`;
+                const report =
+                  r.stderr
+                    .split('\n')
+                    .find((l) => /ERROR: AddressSanitizer|runtime error|SUMMARY|^=+ (Invalid|Race|Uninitialized|Error|.*hazard|Program hit)/.test(l))
+                    ?.trim() ?? `${describeExit(r)}`;
                 return reject({ layer: 'sanitizer', reason: report.slice(0, 300), detail: r.stderr.slice(0, 4000), reproducer: repro });
               }
               const cmp = compareOutputs(target, kc.size, kc.inputs, readFileSync(sanOut[i]), readFileSync(kc.oracleFile));
               if (cmp.ok) return undefined;
-              const what = cmp.kind === 'wrong-output' ? `wrong ${cmp.array}[${cmp.index.join('][')}]: got ${cmp.got}, expected ${cmp.expected} ± ${cmp.tolerance.toExponential(2)}` : cmp.kind === 'mutated-input' ? `input ${cmp.array} was modified (element ${cmp.index})` : cmp.detail;
+              const what =
+                cmp.kind === 'wrong-output'
+                  ? `wrong ${cmp.array}[${cmp.index.join('][')}]: got ${cmp.got}, expected ${cmp.expected} ± ${cmp.tolerance.toExponential(2)}`
+                  : cmp.kind === 'mutated-input'
+                    ? `input ${cmp.array} was modified (element ${cmp.index})`
+                    : cmp.detail;
               return reject({ layer: cmp.kind === 'mutated-input' ? 'inputs' : 'compare', reason: `${what} in the sanitizer build (${device.sanitizerName})`, reproducer: repro });
             },
           );

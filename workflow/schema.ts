@@ -40,7 +40,10 @@ export const workflowSchema = z.strictObject({
   cuda: z
     .strictObject({
       gpu: z.number().int().min(0).default(0),
-      arch: z.string().regex(/^(sm|compute)_\d+[a-z]?$/, 'an nvcc architecture such as sm_90').optional(),
+      arch: z
+        .string()
+        .regex(/^(sm|compute)_\d+[a-z]?$/, 'an nvcc architecture such as sm_90')
+        .optional(),
     })
     .prefault({}),
   loop: z

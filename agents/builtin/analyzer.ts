@@ -16,19 +16,17 @@ export class BuiltinAnalyzer implements Analyzer {
     if (f.stridedInnermost.length)
       ideas.push({ title: 'walk memory contiguously', detail: `strided accesses in innermost loops: ${f.stridedInnermost.join(', ')}; interchange loops or tile`, favour: ['interchange', 'sink', 'distribute', 'tile'] });
     if (f.serialReductions.length || f.callsInInnermost.length)
-      ideas.push({ title: 'vectorise', detail: `serial reductions (${f.serialReductions.join('; ') || 'none'}) and calls (${f.callsInInnermost.join(', ') || 'none'}) keep the inner loop scalar`, favour: ['simd', 'flag:-ffast-math', 'flag:-fno-math-errno'] });
+      ideas.push({
+        title: 'vectorise',
+        detail: `serial reductions (${f.serialReductions.join('; ') || 'none'}) and calls (${f.callsInInnermost.join(', ') || 'none'}) keep the inner loop scalar`,
+        favour: ['simd', 'flag:-ffast-math', 'flag:-fno-math-errno'],
+      });
     if (!f.parallel) ideas.push({ title: 'use every core', detail: 'no loop runs in parallel', favour: ['parallel'] });
     if (roofline.bound === 'compute' && roofline.pctOfRoof < 50 && !f.stridedInnermost.length)
       ideas.push({ title: 'block for registers and cache', detail: 'compute-bound but far from the roof: reuse loaded data', favour: ['unroll-jam', 'tile', 'distribute'] });
     if (roofline.bound === 'memory' && !f.tiled && f.maxDepth >= 2) ideas.push({ title: 'block for cache', detail: 'memory-bound: keep tiles in cache', favour: ['tile'] });
     ideas.push({ title: 'let the compiler unroll', detail: 'cheap flag variants', favour: ['unroll', 'flag:-funroll-loops'] });
-    const bottleneck: Diagnosis['bottleneck'] = f.stridedInnermost.length
-      ? 'locality'
-      : f.serialReductions.length
-        ? 'latency'
-        : !f.parallel
-          ? 'parallelism'
-          : roofline.bound;
+    const bottleneck: Diagnosis['bottleneck'] = f.stridedInnermost.length ? 'locality' : f.serialReductions.length ? 'latency' : !f.parallel ? 'parallelism' : roofline.bound;
     return {
       bottleneck,
       summary: `${roofline.pctOfRoof.toFixed(1)}% of the ${roofline.bound} roof; bottleneck: ${bottleneck}${f.parsed ? '' : ' (source not parsed: flag variants only)'}`,

@@ -44,16 +44,26 @@ function evalInt(e: Expr, env: Record<string, number>): number | undefined {
       const b = evalInt(e.r, env);
       if (a === undefined || b === undefined) return undefined;
       switch (e.op) {
-        case '+': return a + b;
-        case '-': return a - b;
-        case '*': return a * b;
-        case '/': return b ? Math.trunc(a / b) : undefined;
-        case '%': return b ? a % b : undefined;
-        case '<': return +(a < b);
-        case '>': return +(a > b);
-        case '<=': return +(a <= b);
-        case '>=': return +(a >= b);
-        default: return undefined;
+        case '+':
+          return a + b;
+        case '-':
+          return a - b;
+        case '*':
+          return a * b;
+        case '/':
+          return b ? Math.trunc(a / b) : undefined;
+        case '%':
+          return b ? a % b : undefined;
+        case '<':
+          return +(a < b);
+        case '>':
+          return +(a > b);
+        case '<=':
+          return +(a <= b);
+        case '>=':
+          return +(a >= b);
+        default:
+          return undefined;
       }
     }
     default:

@@ -134,22 +134,33 @@ export function tuneCuda(ctx: WriteContext): Draft[] {
   };
   const propose = (values: Record<string, string>) => {
     const changed = tunables.filter((t) => values[t.name] !== current[t.name]);
-    push({ values, source: withTunables(base, values), flags: baseline.flags, description: `tune ${changed.map((t) => `${t.name} ${current[t.name]}→${values[t.name]}`).join(', ')}`, kinds: changed.map((t) => `tune:${t.name}=${values[t.name]}`) });
+    push({
+      values,
+      source: withTunables(base, values),
+      flags: baseline.flags,
+      description: `tune ${changed.map((t) => `${t.name} ${current[t.name]}→${values[t.name]}`).join(', ')}`,
+      kinds: changed.map((t) => `tune:${t.name}=${values[t.name]}`),
+    });
   };
-  for (const t of tunables) for (const dir of [1, -1]) {
-    const v = step(current, t, dir);
-    if (v) propose(v);
-  }
+  for (const t of tunables)
+    for (const dir of [1, -1]) {
+      const v = step(current, t, dir);
+      if (v) propose(v);
+    }
   for (let i = 0; i < tunables.length; i++)
     for (let j = i + 1; j < tunables.length; j++)
-      for (const [a, b] of [[1, 1], [1, -1], [-1, 1], [-1, -1]]) {
+      for (const [a, b] of [
+        [1, 1],
+        [1, -1],
+        [-1, 1],
+        [-1, -1],
+      ]) {
         const v1 = step(current, tunables[i], a);
         const v2 = v1 && step(v1, tunables[j], b);
         if (v2) propose(v2);
       }
   for (let n = 0; n < 4 && tunables.length; n++) propose(Object.fromEntries(tunables.map((t) => [t.name, rng.pick(t.options)])));
-  for (const f of cudaFlagsAllowed(target))
-    if (!baseline.flags.includes(f)) push({ values: current, source: base, flags: [...baseline.flags, f], description: `flag ${f}`, kinds: [`flag:${f}`] });
+  for (const f of cudaFlagsAllowed(target)) if (!baseline.flags.includes(f)) push({ values: current, source: base, flags: [...baseline.flags, f], description: `flag ${f}`, kinds: [`flag:${f}`] });
   for (const [i, at] of innerKernelLoops(base).slice(0, 4).entries())
     for (const factor of [4, 2, 8]) {
       const line = base.slice(0, at).split('\n').length;
@@ -165,5 +176,7 @@ export function tuneCuda(ctx: WriteContext): Draft[] {
 }
 
 function describe(values: Record<string, string>): string {
-  return Object.entries(values).map(([k, v]) => `${k}=${v}`).join(' ');
+  return Object.entries(values)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 }

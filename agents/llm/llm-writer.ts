@@ -62,7 +62,8 @@ class LlmSession implements WriterSession {
     const allowed = new Set(cuda ? cudaFlagsAllowed(ctx.target) : ctx.target.allow.flags);
     const asked = extractFlags(res.text);
     if (!code) return { source: '', flags: [], description, kinds: ['llm'], transcript, problem: `Your reply had no \`\`\`${cuda ? 'cuda' : 'c'} block defining ${ctx.target.fn}(...). Reply with the complete kernel file.` };
-    if (asked && asked.some((f) => !allowed.has(f))) return { source: code, flags: [], description, kinds: ['llm'], transcript, problem: `FLAGS may only use: ${[...allowed].join(' ')} (you asked for ${asked.filter((f) => !allowed.has(f)).join(' ')}).` };
+    if (asked && asked.some((f) => !allowed.has(f)))
+      return { source: code, flags: [], description, kinds: ['llm'], transcript, problem: `FLAGS may only use: ${[...allowed].join(' ')} (you asked for ${asked.filter((f) => !allowed.has(f)).join(' ')}).` };
     const flags = asked ?? [...new Set([...ctx.baseline.flags, ...(/#\s*pragma\s+omp/.test(code) && allowed.has('-fopenmp') ? ['-fopenmp'] : [])])];
     this.lastSource = code;
     return { source: code, flags, description, kinds: ['llm'], transcript };

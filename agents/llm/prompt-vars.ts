@@ -1,7 +1,8 @@
 import { cudaFlagsAllowed } from '../../devices/index.js';
 import type { BaselineProfile, CandidateOutcome, Diagnosis, RoundContext } from '../roles.js';
 
-const C_RULES = 'Write C (the type `real` is defined for you; include nothing you do not need). Only the function itself and static helpers; no I/O, clocks, system calls or state kept between calls. OpenMP is allowed where the flags include -fopenmp.';
+const C_RULES =
+  'Write C (the type `real` is defined for you; include nothing you do not need). Only the function itself and static helpers; no I/O, clocks, system calls or state kept between calls. OpenMP is allowed where the flags include -fopenmp.';
 const CUDA_RULES =
   'Write CUDA C++: __global__ kernels plus the host function with exactly the target signature (C linkage is declared for you; `real` is defined). Its pointers are device pointers; launch on the default stream; kloop synchronizes and checks errors. No streams, events, graphs, clocks, host callbacks, cudaMalloc/cudaMemcpy to the host or static device state; a workspace comes from cudaMallocAsync/cudaFreeAsync on stream 0.';
 
@@ -45,9 +46,19 @@ export function promptVars(ctx: RoundContext & { profile?: BaselineProfile; turn
       description: b.description,
       lineage: b.lineage.map((l) => ({ candidate: l.candidateId, speedup: l.speedup.toFixed(2), description: l.description })),
     },
-    profile: ctx.profile && r
-      ? { median_ms: (ctx.profile.medianNs / 1e6).toFixed(3), gflops: r.gflops.toFixed(2), gbs: r.gbs.toFixed(2), pct_of_roof: r.pctOfRoof.toFixed(1), bound: r.bound, roof_gflops: r.roofGflops.toFixed(1), intensity: r.intensity.toFixed(2), summary: ctx.profile.summary }
-      : {},
+    profile:
+      ctx.profile && r
+        ? {
+            median_ms: (ctx.profile.medianNs / 1e6).toFixed(3),
+            gflops: r.gflops.toFixed(2),
+            gbs: r.gbs.toFixed(2),
+            pct_of_roof: r.pctOfRoof.toFixed(1),
+            bound: r.bound,
+            roof_gflops: r.roofGflops.toFixed(1),
+            intensity: r.intensity.toFixed(2),
+            summary: ctx.profile.summary,
+          }
+        : {},
     insights: ctx.insights.slice(-20).map((i) => ({ text: i.text, outcome: i.outcome, speedup: i.speedup?.toFixed(2) ?? '' })),
     history: ctx.history.map((h) => ({ id: h.id, round: h.round, status: h.status, speedup: h.speedup?.toFixed(2) ?? '', verdict: h.verdict, description: h.description, reason: h.reason ?? '' })),
     loop: { round: ctx.round, candidates: ctx.candidates, turn: ctx.turn ?? 1, max_turns: ctx.maxTurns ?? 1 },

@@ -153,4 +153,3 @@ export class ReplayProvider implements ModelProvider {
     return r.response;
   }
 }
-

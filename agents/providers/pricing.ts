@@ -14,7 +14,7 @@ export const DEFAULT_PRICES: Record<string, Price> = {
   'gpt-4.1': { input_per_mtok: 2, output_per_mtok: 8 },
   'gpt-4.1-mini': { input_per_mtok: 0.4, output_per_mtok: 1.6 },
   'gpt-5': { input_per_mtok: 1.25, output_per_mtok: 10 },
-  'o3': { input_per_mtok: 2, output_per_mtok: 8 },
+  o3: { input_per_mtok: 2, output_per_mtok: 8 },
 };
 
 /** The price of a model: exact name first, then the longest known prefix (dated variants). */

@@ -128,7 +128,9 @@ export class CpuDevice implements Device {
   }
 
   objectSymbols(workDir: string): Promise<{ ok: boolean; text: string }> {
-    return this.opts.sandbox.run({ cmd: 'nm', args: ['-f', 'sysv', 'kernel.o'], cwd: workDir, env: {}, limits: { timeoutMs: 30_000, outputBytes: 1 << 20 }, readOnly: this.readOnly() }).then((r) => ({ ok: r.exitCode === 0, text: r.stdout }));
+    return this.opts.sandbox
+      .run({ cmd: 'nm', args: ['-f', 'sysv', 'kernel.o'], cwd: workDir, env: {}, limits: { timeoutMs: 30_000, outputBytes: 1 << 20 }, readOnly: this.readOnly() })
+      .then((r) => ({ ok: r.exitCode === 0, text: r.stdout }));
   }
 
   private static readonly SAN = ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'];

@@ -33,7 +33,11 @@ export function generateCudaHarness(t: Target): string {
   const guards = (rot: string) => arrays.map((a) => `kl_guard_check(${a.role === 'in' ? `d_${a.name}[${rot}]` : `d_${a.name}[0]`}, n_${a.name}, "${a.name}");`).join(' ');
   const downloads = arrays.map((a) => `KL_CHECK(cudaMemcpy(h_${a.name}, ${a.role === 'in' ? `d_${a.name}[rot]` : `d_${a.name}[0]`}, (size_t)n_${a.name} * sizeof(real), cudaMemcpyDeviceToHost), "copying ${a.name} back");`).join(' ');
   const writes = arrays.map((a) => `fwrite(h_${a.name}, sizeof(real), (size_t)n_${a.name}, out);`).join(' ');
-  const inBytes = arrays.filter((a) => a.role === 'in').map((a) => `(size_t)n_${a.name} * sizeof(real)`).join(' + ') || '0';
+  const inBytes =
+    arrays
+      .filter((a) => a.role === 'in')
+      .map((a) => `(size_t)n_${a.name} * sizeof(real)`)
+      .join(' + ') || '0';
   const rotAllocs = arrays
     .filter((a) => a.role === 'in')
     .map((a) => `d_${a.name}[r] = kl_dev_alloc(n_${a.name}); KL_CHECK(cudaMemcpy(d_${a.name}[r], d_${a.name}[0], (size_t)n_${a.name} * sizeof(real), cudaMemcpyDeviceToDevice), "copying ${a.name} for rotation");`)

@@ -28,7 +28,7 @@ function isMinMaxUpdate(body: Stmt, m: string): 'max' | 'min' | undefined {
     const { cond, then } = s;
     const asg = then.k === 'expr' ? then.e : then.k === 'block' && then.body.length === 1 && then.body[0].k === 'expr' ? then.body[0].e : undefined;
     if (!asg || asg.k !== 'assign' || asg.l.k !== 'id' || asg.l.name !== m) return;
-    if (cond.k !== 'bin' || s.else) return (ok = false), undefined;
+    if (cond.k !== 'bin' || s.else) return ((ok = false), undefined);
     const x = printExpr(asg.r);
     if (cond.op === '>' && printExpr(cond.l) === x && printExpr(cond.r) === m) kind = 'max';
     else if (cond.op === '<' && printExpr(cond.l) === x && printExpr(cond.r) === m) kind = 'min';

@@ -1,18 +1,4 @@
-import {
-  add,
-  canonicalLoop,
-  clone,
-  forEachExpr,
-  forEachStmt,
-  id,
-  num,
-  substitute,
-  usesId,
-  type Decl,
-  type Expr,
-  type For,
-  type Stmt,
-} from '../../../csyntax/index.js';
+import { add, canonicalLoop, clone, forEachExpr, forEachStmt, id, num, substitute, usesId, type Decl, type Expr, type For, type Stmt } from '../../../csyntax/index.js';
 import { bodyStmts, soleInnerLoop, type LoopSite } from './loops.js';
 
 /** Loop interchange of a loop and the sole loop inside it (rectangular bounds only). */
@@ -192,4 +178,3 @@ export function sameHeader(a: For, b: For): boolean {
   const h = (f: For) => JSON.stringify([f.init, f.cond, f.step]);
   return h(a) === h(b);
 }
-

@@ -29,7 +29,15 @@ function unrolledShell(f: For, v: string, lo: Expr, hi: Expr, type: string, fact
     body: { k: 'block', body: main },
     pragmas: f.pragmas.filter((p) => !/\bsimd\b/.test(p)),
   };
-  const rest: For = { k: 'for', init: decl(lo.k === 'num' && lo.text === '0' ? (restStart as { l: Expr; r: Expr }).r : restStart), cond: { k: 'bin', op: '<', l: id(v), r: clone(hi) }, step: { k: 'post', op: '++', arg: id(v) }, body: clone(f.body), pragmas: [], cold: true };
+  const rest: For = {
+    k: 'for',
+    init: decl(lo.k === 'num' && lo.text === '0' ? (restStart as { l: Expr; r: Expr }).r : restStart),
+    cond: { k: 'bin', op: '<', l: id(v), r: clone(hi) },
+    step: { k: 'post', op: '++', arg: id(v) },
+    body: clone(f.body),
+    pragmas: [],
+    cold: true,
+  };
   return [mainLoop, rest];
 }
 
