@@ -1,24 +1,12 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diskUsage, parseResults, planCandidatePrune, pruneCandidate, pruneRound, type Journaled, type RunSummary } from '../loop/index.js';
 import { summaryTable } from '../cli/summary-table.js';
-import { smallTarget, tmp } from './helpers.js';
-
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
-
-function kloop(cwd: string, args: string[]): { code: number; out: string } {
-  try {
-    return { code: 0, out: execFileSync('node', [CLI, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
-  } catch (e) {
-    const x = e as { status: number; stdout: string; stderr: string };
-    return { code: x.status, out: x.stdout + x.stderr };
-  }
-}
+import { CLI, kloop, smallTarget, tmp } from './helpers.js';
 
 /** Every file and folder under dir (relative), sorted. */
 function tree(dir: string): string[] {

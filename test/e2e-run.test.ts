@@ -1,28 +1,16 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../memory/index.js';
 import { parseResults, type Journaled } from '../loop/index.js';
-import { smallTarget, tmp } from './helpers.js';
-
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
+import { CLI, kloop, smallTarget, tmp } from './helpers.js';
 
 function gitRepo(): string {
   const dir = tmp('kloop-e2e-');
   execFileSync('git', ['init', '-q', '-b', 'main', dir]);
   execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'init']);
   return dir;
-}
-
-function kloop(cwd: string, args: string[]): { code: number; out: string } {
-  try {
-    return { code: 0, out: execFileSync('node', [CLI, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
-  } catch (e) {
-    const x = e as { status: number; stdout: string; stderr: string };
-    return { code: x.status, out: x.stdout + x.stderr };
-  }
 }
 
 const runDirOf = (cwd: string, out: string) => join(cwd, 'runs', /run (\S+):/.exec(out)![1]);

@@ -1,21 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, type Journaled } from '../loop/index.js';
-import { smallTarget, tmp } from './helpers.js';
-
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
-
-function kloop(cwd: string, args: string[]): { code: number; out: string } {
-  try {
-    return { code: 0, out: execFileSync('node', [CLI, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
-  } catch (e) {
-    const x = e as { status: number; stdout: string; stderr: string };
-    return { code: x.status, out: x.stdout + x.stderr };
-  }
-}
+import { CLI, kloop, smallTarget, tmp } from './helpers.js';
 
 /** Start `kloop run ARGS --json`; resolves with the run id and the live process once `until` has been seen. */
 function startRun(cwd: string, args: string[], until: (e: Journaled) => boolean): Promise<{ runId: string; child: ReturnType<typeof spawn> }> {
