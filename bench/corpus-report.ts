@@ -5,7 +5,7 @@
  * share of an accepted candidate's evaluation (build + gate + interleaved A/B timing against the
  * target's first legitimate kernel, as the loop times a candidate against its baseline).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RwLock } from '../common/index.js';
@@ -96,4 +96,5 @@ console.log(`\nhostile: ${corpus.filter((c) => c.kind === 'hostile').length}, le
 console.log(`gate share of an accepted candidate's evaluation (build + gate + A/B timing): ${((100 * gateMs) / evalMs).toFixed(1)}%`);
 console.log(`once per target, not per candidate (the check plan: inputs and the oracle at every case; the reference's proof build): ${[...prepareMs].map(([t, ms]) => `${t} ${ms.toFixed(0)} ms`).join(', ')}`);
 console.log(`\nwhere the gate's time goes, over accepted candidates:\n| layer | ms | share of the gate |\n|---|---|---|\n${[...layerMs].map(([l, t]) => `| ${l} | ${t.toFixed(0)} | ${((100 * t) / gateMs).toFixed(1)}% |`).join('\n')}`);
+rmSync(work, { recursive: true, force: true });
 process.exitCode = wrong ? 1 : 0;

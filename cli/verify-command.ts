@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import { cudaFlagsAllowed } from '../devices/index.js';
 import { composeDevice, composeSandbox, composeVerifier, openMemory, refuseMissingLayers, type DeviceKind } from '../loop/index.js';
+import { ProcessSandbox } from '../sandboxes/index.js';
 import { resolveTarget } from '../targets/index.js';
 import { formatSize, prepareGateBench, runGate } from '../verifiers/index.js';
 import { loadWorkflow } from '../workflow/index.js';
@@ -14,6 +15,16 @@ import { loadWorkflow } from '../workflow/index.js';
  * CUDA (logic only: no GPU, no timing).
  */
 export async function verifyCommand(targetArg: string, file: string, opts: { flags: string; json?: boolean; memory: string; device: string }): Promise<number> {
+  const work = mkdtempSync(join(tmpdir(), 'kloop-verify-'));
+  try {
+    return await verifyIn(work, targetArg, file, opts);
+  } finally {
+    // Everything it wrote (plan, bench input and oracle, builds: hundreds of MB at the bench size) goes; the evidence was printed.
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function verifyIn(work: string, targetArg: string, file: string, opts: { flags: string; json?: boolean; memory: string; device: string }): Promise<number> {
   const target = resolveTarget(targetArg);
   if (!existsSync(file)) throw new UserError(`${file}: no such file`);
   if (!['cpu', 'cuda', 'cuda-emulated'].includes(opts.device)) throw new UserError(`--device ${opts.device}: use cpu, cuda or cuda-emulated`);
@@ -21,13 +32,16 @@ export async function verifyCommand(targetArg: string, file: string, opts: { fla
   const allowed = opts.device === 'cpu' ? target.allow.flags : cudaFlagsAllowed(target);
   for (const f of flags) if (!allowed.includes(f)) throw new UserError(`--flags: "${f}" is not allowed for ${target.name} on ${opts.device} (allowed: ${allowed.join(' ') || 'none'})`);
   const source = readFileSync(file, 'utf8');
-  const work = mkdtempSync(join(tmpdir(), 'kloop-verify-'));
   // Built as kloop run builds them (compose.ts): the workflow's sandbox layers, device and gate settings.
   const workflow = loadWorkflow();
-  const sandboxPlan = composeSandbox(workflow, join(work, 'cache'));
-  refuseMissingLayers(sandboxPlan);
   const emulated = opts.device === 'cuda-emulated';
-  const { device } = composeDevice({ workflow, sandbox: sandboxPlan.sandbox, cacheDir: join(work, 'cache'), kind: opts.device as DeviceKind, origin: `--device ${opts.device}` });
+  const sandboxPlan = composeSandbox(workflow, join(work, 'cache'));
+  if (!emulated) refuseMissingLayers(sandboxPlan);
+  // The CUDA emulation runs each GPU thread as a host thread (thousands): more than a contained
+  // candidate may start, so it runs under the process layer only (it checks logic, it is not a run).
+  const sandbox = emulated ? new ProcessSandbox() : sandboxPlan.sandbox;
+  // Everything the gate writes for this file (plan, inputs, oracle outputs) is under work/: readable inside the sandbox.
+  const { device } = composeDevice({ workflow, sandbox, cacheDir: join(work, 'cache'), readOnly: [work], kind: opts.device as DeviceKind, origin: `--device ${opts.device}` });
   const memory = openMemory(workflow, process.cwd(), opts.memory);
   const fp = await device.fingerprint();
   // The emulation has no GPU peaks and its timings mean nothing: no profile, no bench-size timed run.

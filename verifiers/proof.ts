@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildResult, Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
@@ -166,11 +166,14 @@ export async function boundedProof(
     return done('inapplicable', `does not build over the symbolic type (${first})`);
   }
   const sizeLines = plan.sizes.map((z) => t.sizeSymbols.map((s) => z[s]).join(' '));
+  // Each run in its own folder: the two run at once, and a sandboxed run owns the folder it runs in.
   const run = async (binary: string, name: string, sizes: string[]): Promise<SymbolicRun> => {
-    const sizesFile = join(workDir, `proof-${name}-sizes.txt`);
+    const dir = join(workDir, name);
+    mkdirSync(dir, { recursive: true });
+    const sizesFile = join(dir, 'proof-sizes.txt');
     writeFileSync(sizesFile, sizes.join('\n') + '\n');
-    const out = join(workDir, `proof-${name}.out`);
-    const r = await device.runTool({ binary, args: [sizesFile, out], workDir, timeoutMs: 20_000 });
+    const out = join(dir, 'proof.out');
+    const r = await device.runTool({ binary, args: [sizesFile, out], workDir: dir, timeoutMs: 20_000 });
     return { r, lines: r.exitCode === 0 ? readFileSync(out, 'utf8').trim().split('\n') : [] };
   };
   // Both symbolic runs at once (the reference's mostly from the cache).
