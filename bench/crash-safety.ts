@@ -1,5 +1,5 @@
 /**
- * `npm run crash-safety [-- --points N --seed S]`: kills a real `kloop run` with SIGKILL at N points
+ * `npm run crash-safety [-- --points N --seed S]`: kills a real `kloop run` with SIGKILL N times
  * (default 20), resumes it each time, and checks what a kill must never do. The points mix crash
  * points inside kloop (KLOOP_FAULT, common/fault.ts: half a journal line, half a memory line, the
  * memory's state written aside under its lock, a git commit object written with its branch not yet
@@ -23,6 +23,7 @@ const opt = (name: string, dflt: number) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
+/** Kills to make (a crash point a session never reaches lets it run to the end: that is not a kill, and another point is tried). */
 const POINTS = opt('points', 20);
 const rng = new Rng(opt('seed', 1));
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
@@ -119,7 +120,10 @@ const kinds: Kind[] = ['git-commit', 'journal-line', 'memory-line', 'memory-stat
 const rows: Row[] = [];
 let runId: string | undefined;
 let finishedRuns = 0;
-for (let point = 1; point <= POINTS; point++) {
+let killsSoFar = 0;
+let point = 0;
+while (killsSoFar < POINTS && point < 3 * POINTS) {
+  point++;
   const kind = kinds[(point - 1) % kinds.length];
   // Where: the Nth time the crash point is reached in this session (low counts: early work), or a moment.
   const n = rng.int(1, { 'journal-line': 40, 'memory-line': 12, 'memory-state': 3, 'git-commit': 1, timed: 1 }[kind]);
@@ -134,6 +138,7 @@ for (let point = 1; point <= POINTS; point++) {
   }
   const runDir = join(repo, 'runs', id);
   const killed = r.signal === 'SIGKILL';
+  if (killed) killsSoFar++;
   const a = await afterKill(runDir);
   const row: Row = { point, run: id, kind, where: fault ?? `${ms} ms`, killed, checks: a.checks, problems: a.problems };
   if (!killed && r.code !== 0) row.problems.push(`exit ${r.code}: ${r.out.trim().split('\n').slice(-2).join(' | ')}`);
@@ -154,7 +159,7 @@ if (runId) {
   const f = await afterFinish(runId, runDir);
   const a = await afterKill(runDir);
   rows.push({
-    point: POINTS + 1,
+    point: point + 1,
     run: runId,
     kind: 'timed',
     where: 'resumed to the end',
