@@ -7,3 +7,4 @@ export { RwLock } from './rw-lock.js';
 export { packageRoot } from './package-root.js';
 export { inOrder } from './in-order.js';
 export { faultPoint } from './fault.js';
+export { pidAlive } from './pid.js';

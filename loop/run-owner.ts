@@ -1,3 +1,4 @@
+import { pidAlive } from '../common/index.js';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -13,16 +14,6 @@ export interface RunOwner {
   pid: number;
   host: string;
   since: string;
-}
-
-/** Whether a process is alive (EPERM: it is, but not ours). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function claimRun(dir: string, now: Date): void {

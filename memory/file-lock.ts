@@ -1,3 +1,4 @@
+import { pidAlive } from '../common/index.js';
 import { closeSync, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { MemoryLockError } from './errors.js';
@@ -28,15 +29,6 @@ interface Seen {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code;
 
@@ -119,7 +111,7 @@ export class FileLock {
   }
 
   private stale(seen: Seen): boolean {
-    if (seen.holder && seen.holder.host === hostname()) return !alive(seen.holder.pid);
+    if (seen.holder && seen.holder.host === hostname()) return !pidAlive(seen.holder.pid);
     return Date.now() - seen.mtimeMs > this.staleMs;
   }
 

@@ -1,3 +1,4 @@
+import { pidAlive } from '../common/index.js';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { candidateArgv } from './argv.js';
@@ -142,14 +143,6 @@ export function claimUidBlock(base: number, size: number, dir = '/tmp/kloop-uid-
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (let k = 0; k < 64; k++) {
     const file = join(dir, `${base}-${size}-${k}.lock`);
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     try {
       writeFileSync(file, String(process.pid), { flag: 'wx' });
     } catch {
@@ -158,7 +151,7 @@ export function claimUidBlock(base: number, size: number, dir = '/tmp/kloop-uid-
         claimed.set(key, base + k * size);
         return base + k * size;
       }
-      if (alive(owner)) continue;
+      if (pidAlive(owner)) continue;
       writeFileSync(file, String(process.pid));
       if (Number(readFileSync(file, 'utf8')) !== process.pid) continue;
     }

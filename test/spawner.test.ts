@@ -3,18 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { pidAlive } from '../common/index.js';
 import { spawnContained } from '../sandboxes/index.js';
 import { tmp } from './helpers.js';
 
 const SANDBOXES = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'sandboxes', 'index.js');
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('the spawner (every sandboxed process starts from a small helper)', () => {
   it('runs processes concurrently, each with its own result, output and exit status', async () => {
@@ -42,9 +35,9 @@ describe('the spawner (every sandboxed process starts from a small helper)', () 
     const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
     for (let i = 0; i < 100 && !existsSync(join(dir, 'pid')); i++) await new Promise((r) => setTimeout(r, 50));
     const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
-    expect(alive(pid)).toBe(true);
+    expect(pidAlive(pid)).toBe(true);
     parent.kill('SIGKILL');
-    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(alive(pid)).toBe(false);
+    for (let i = 0; i < 100 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(pidAlive(pid)).toBe(false);
   });
 });
