@@ -69,6 +69,24 @@ export interface WriteContext extends RoundContext {
   tried: Set<string>;
   /** One slot per candidate the round will evaluate: id and work folder. */
   slots: { id: string; dir: string }[];
+  /**
+   * How far to widen the search (0 or absent: the baseline's neighbourhood). Set after rounds in
+   * which the writer had nothing new: the built-in writer then chains deeper, keeps a wider beam, and
+   * restarts from the archive's variants as well as the baseline.
+   */
+  widen?: number;
+  /** Diverse good programs for this target and device (memory's winners, this run's near-best candidates), one per move signature. */
+  archive?: ArchiveEntry[];
+  /** PO1's weights of move families (`tile`, `unroll`, `flag`, …) on this target: above 1 a family has paid better than the others. */
+  familyWeights?: Record<string, number>;
+}
+
+/** A variant the writer may restart its search from. */
+export interface ArchiveEntry {
+  source: string;
+  flags: string[];
+  /** The moves that made it, for its description. */
+  kinds: string[];
 }
 
 /** One writer working on one candidate; `next` gets the verifier's feedback on the previous draft. */

@@ -1,6 +1,7 @@
 import type { BaselineProfile, Diagnosis, Spend } from '../agents/index.js';
 import type { DeviceProfile } from '../devices/index.js';
 import type { Outcome, Winner } from '../memory/index.js';
+import type { PolicyArm } from '../policy/index.js';
 import type { Layer } from '../verifiers/index.js';
 import type { RunDisk } from './run-disk.js';
 import type { SpeedupEstimate } from './stats.js';
@@ -31,6 +32,8 @@ export interface CandidateResult {
   medianNs?: number;
   gflops?: number;
   pctOfRoof?: number;
+  /** The memory level whose roof `pctOfRoof` is of (devices/roofline.ts). */
+  roofLevel?: string;
   pairs?: number;
   /** Writer turns it took (refinement after compile errors or verifier feedback). */
   turns?: number;
@@ -74,6 +77,13 @@ export type KloopEvent =
   /** `proposed`: candidates the writer proposed (0: nothing new); absent when the round was cut short by the clock. */
   | { type: 'round.end'; target: string; round: number; kept?: string; proposed?: number }
   | { type: 'target.stopped'; target: string; reason: string }
+  /**
+   * PO1's choice of the next round (policy/): the `n`th decision, the chosen target and its round
+   * (absent when no target's round fits in what is left: the run ends), why, every active target's
+   * score, and what the chosen target's writer is told: how far to widen its search, how many
+   * archived variants it may restart from, the move families' weights.
+   */
+  | { type: 'policy.decision'; n: number; target?: string; round?: number; why: string; arms: PolicyArm[]; widen?: number; archive?: number; families?: Record<string, number> }
   | ({ type: 'target.final' } & TargetFinal)
   | { type: 'model.usage'; spend: Spend }
   | { type: 'sandbox'; level: string; layers: { layer: string; ok: boolean; detail: string }[]; probeMs: number }

@@ -4,6 +4,7 @@ import { CostLedger, type Analyzer, type Profiler, type Spend, type SpendTotals,
 import { Rng, RwLock, shortHash, UserError } from '../common/index.js';
 import type { Device, DeviceProfile } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
+import { decide, type Left } from '../policy/index.js';
 import { evalExpr, type Target } from '../targets/index.js';
 import { drawBenchInput, makeInputs, type Verifier } from '../verifiers/index.js';
 import type { TimingConfig } from './ab-timing.js';
@@ -17,7 +18,9 @@ import { applyEvent, elapsedMs, emptyState, pendingKeeps, progressOf, replay, ty
 import { claimRun, releaseRun } from './run-owner.js';
 import { TargetSession } from './target-session.js';
 import { settleRun, type RunDisk } from './run-disk.js';
-import { any, budgetMinutes, budgetTokens, budgetUsd, deadline, maxRounds, noImprovementFor, type StopCondition, type StopState } from './stop.js';
+import { buildArchive } from './archive.js';
+import { steered } from './steered-writer.js';
+import { any, budgetMinutes, budgetTokens, budgetUsd, deadline, maxRounds, nearRoof, noImprovementFor, searchExhausted, userCondition, type StopCondition, type StopState } from './stop.js';
 
 export interface RunnerDeps {
   runsDir: string;
@@ -49,7 +52,14 @@ export interface RunnerDeps {
   busyMs?: () => { compile: number; run: number; any: number };
   /** Targets that did not load (a run over several targets skips them): reported at start and in the summary. */
   broken?: { target: string; reason: string }[];
+  /** Amdahl weights for PO1: per target, its share of a workload's time (default 1: the target alone). */
+  weights?: Record<string, number>;
 }
+
+/** A target stops early when its best reaches 90% of its measured roof. */
+const NEAR_ROOF_PCT = 10;
+/** Widenings of a target's search before it counts as exhausted. */
+const WIDEN_CAP = 4;
 
 export interface RunSummary {
   runId: string;
@@ -79,6 +89,11 @@ export interface RunSummary {
     bestMs?: number;
     bestGflops?: number;
     pctOfRoof?: number;
+    /**
+     * Why the target stopped: the run's end (a budget spent, the deadline), a user stop condition,
+     * within 10% of its roof, search exhausted after widening, or broken: why.
+     */
+    stopReason: string;
   }[];
   busy?: { compileMs: number; runMs: number; anyMs: number; outsideShare: number };
   spend: { total: SpendTotals; byRole: Record<string, SpendTotals>; byProvider: Record<string, SpendTotals>; byTarget: Record<string, SpendTotals> };
@@ -153,6 +168,14 @@ export class Runner {
     return elapsedMs(this.state, this.now().getTime());
   }
 
+  /** What is left of the run's time, money and tokens, for PO1's budget fit. */
+  private left(): Left {
+    const { options: o, budget } = this.d;
+    const s = this.stopState();
+    const ms = Math.min(o.minutes ? o.minutes * 60_000 - s.elapsedMs : Infinity, o.deadline ? Date.parse(o.deadline) - s.now.getTime() : Infinity);
+    return { ms: Number.isFinite(ms) ? ms : undefined, usd: budget?.usd ? budget.usd - (s.spentUsd ?? 0) : undefined, tokens: budget?.tokens ? budget.tokens - (s.spentTokens ?? 0) : undefined };
+  }
+
   async run(): Promise<RunSummary> {
     const { d } = this;
     claimRun(this.dir, this.now()); // run-owner.ts: kloop gc leaves a live run alone
@@ -184,10 +207,13 @@ export class Runner {
       ...(d.budget?.usd ? [budgetUsd(d.budget.usd)] : []),
       ...(d.budget?.tokens ? [budgetTokens(d.budget.tokens)] : []),
     );
-    const targetStop: StopCondition = any(maxRounds(opts.rounds), noImprovementFor(opts.noImprovementRounds));
+    // Never idle: a target stops early only on the user's conditions, within 10% of its roof, or once
+    // its search is exhausted after widening; otherwise it runs until the run's budget is spent.
+    const targetStop: StopCondition = any(userCondition(any(maxRounds(opts.rounds), noImprovementFor(opts.noImprovementRounds))), nearRoof(NEAR_ROOF_PCT), searchExhausted(WIDEN_CAP));
     const sessions = new Map<string, Promise<TargetSession>>();
     let remeasured: Promise<DeviceProfile> | undefined;
     const rng = new Rng(Number.parseInt(shortHash(this.runId).slice(0, 8), 16));
+    const policyRng = new Rng(Number.parseInt(shortHash(`${this.runId}/policy`).slice(0, 8), 16));
     let reason = 'all targets stopped';
     /** A target's session (its bench input and check, built baselines and their times), opened once per run. */
     const sessionOf = (target: Target): Promise<TargetSession> => {
@@ -245,20 +271,39 @@ export class Runner {
         await (d.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms))))(Math.min(30_000, pausedUntil - Date.now()));
         continue;
       }
+      // Targets whose stop condition holds stop now (and get their final measurement).
+      for (const t of d.targets) {
+        if (this.state.stopped.has(t.name)) continue;
+        const arm = this.state.policy.arms.get(t.name);
+        const why = targetStop({ elapsedMs: this.elapsedMs(), now: this.now(), target: { ...progressOf(this.state, t.name), widen: arm?.widen, pctOfRoof: arm?.pctOfRoof } });
+        if (!why) continue;
+        this.emit({ type: 'target.stopped', target: t.name, reason: why });
+        await finalize(t);
+      }
       const active = d.targets.filter((t) => !this.state.stopped.has(t.name));
       if (!active.length) break;
-      // Round-robin; the target with the fewest rounds goes next.
-      const target = active.sort((a, b) => progressOf(this.state, a.name).rounds - progressOf(this.state, b.name).rounds)[0];
-      const p = progressOf(this.state, target.name);
-      const why = targetStop({ elapsedMs: this.elapsedMs(), now: this.now(), target: p });
-      if (why) {
-        this.emit({ type: 'target.stopped', target: target.name, reason: why });
-        await finalize(target);
-        continue;
+      // PO1 (policy/): the target whose next round is expected to gain the most per second, within what is left.
+      const decision = decide({
+        stats: this.state.policy,
+        arms: active.map((t) => ({ target: t.name, weight: d.weights?.[t.name], roundsLeft: opts.rounds ? opts.rounds - progressOf(this.state, t.name).rounds : undefined })),
+        left: this.left(),
+        rng: policyRng,
+      });
+      const target = active.find((t) => t.name === decision.target);
+      const n = this.state.policy.decisions + 1;
+      if (!target) {
+        this.emit({ type: 'policy.decision', n, why: decision.why, arms: decision.arms });
+        reason = `budget nearly spent: ${decision.why}`;
+        break;
       }
+      const p = progressOf(this.state, target.name);
+      const widen = this.state.policy.arms.get(target.name)?.widen ?? 0;
       const baseline = (await d.memory.getBaseline(target.name, fp.id)) ?? referenceBaseline(target, fp.id, this.now(), d.device.language);
       const session = await this.unlessBroken(target, () => sessionOf(target));
       if (!session) continue;
+      // Widened: restart also from diverse good variants (memory's winners, this run's near-best candidates).
+      const archive = widen ? await buildArchive({ memory: d.memory, target: target.name, fingerprint: fp.id, runDir: this.dir, kernelFile: kernelFile(d.device.language), results: this.state.results, baseline }) : undefined;
+      this.emit({ type: 'policy.decision', n, target: target.name, round: p.rounds + 1, why: decision.why, arms: decision.arms, widen, archive: archive?.length, families: decision.families });
       const deps: RoundDeps = {
         runId: this.runId,
         runDir: this.dir,
@@ -270,7 +315,7 @@ export class Runner {
         memory: d.memory,
         profiler: d.profiler,
         analyzer: d.analyzer,
-        writer: d.writer,
+        writer: steered(d.writer, { widen, archive, familyWeights: decision.families }),
         lock: this.lock,
         emit: this.emit,
         now: this.now,
@@ -296,13 +341,8 @@ export class Runner {
         seed: rng.u32(),
       };
       // The round journals its own start and end (round.start, round.end): the counters follow from them.
-      const r = await this.unlessBroken(target, () => runRound(deps, p.rounds + 1, baseline));
-      if (!r) continue;
-      // A writer with nothing new twice in a row is done with this target.
-      if (progressOf(this.state, target.name).emptyRounds >= 2) {
-        this.emit({ type: 'target.stopped', target: target.name, reason: 'the writer has no new ideas' });
-        await finalize(target);
-      }
+      // A round in which the writer has nothing new widens the next one (state.ts, policy/arm-stats.ts).
+      await this.unlessBroken(target, () => runRound(deps, p.rounds + 1, baseline));
     }
     // The run's end: every target worked on and not yet measured gets its final measurement.
     for (const t of d.targets) await finalize(t);
@@ -404,6 +444,7 @@ export class Runner {
         bestMs: bestNs && bestNs / 1e6,
         bestGflops: bestNs ? flops / bestNs : undefined,
         pctOfRoof: bestNs ? (100 * flops) / bestNs / roof : undefined,
+        stopReason: this.state.stopped.get(t.name) ?? reason,
       });
     }
     const elapsedMs = this.elapsedMs();

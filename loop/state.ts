@@ -1,5 +1,6 @@
 import type { Spend } from '../agents/index.js';
 import type { Winner } from '../memory/index.js';
+import { abandonOpen, addGain, addSpend, emptyPolicyStats, endRound, familyOf, proposalReward, recordProposal, setRoof, startRound, type PolicyStats } from '../policy/index.js';
 import type { CandidateResult, Journaled, KloopEvent, RunOptionsSnapshot, TargetFinal } from './events.js';
 import type { TargetProgress } from './stop.js';
 
@@ -40,10 +41,26 @@ export interface RunState {
   finals: Map<string, TargetFinal>;
   /** The run.end reason, once the run has ended. */
   ended?: string;
+  /** PO1's statistics (policy/): per target its rounds' time, gain and spend, widening, roof, move families' rewards. */
+  policy: PolicyStats;
 }
 
 export function emptyState(runId: string): RunState {
-  return { runId, targets: [], priorElapsedMs: 0, results: [], resultIds: new Set(), progress: new Map(), stopped: new Map(), adopted: new Set(), committed: new Set(), winners: new Map(), spend: [], finals: new Map() };
+  return {
+    runId,
+    targets: [],
+    priorElapsedMs: 0,
+    results: [],
+    resultIds: new Set(),
+    progress: new Map(),
+    stopped: new Map(),
+    adopted: new Set(),
+    committed: new Set(),
+    winners: new Map(),
+    spend: [],
+    finals: new Map(),
+    policy: emptyPolicyStats(),
+  };
 }
 
 /** A target's counters (zero until its first round). */
@@ -65,6 +82,8 @@ export function applyEvent(s: RunState, e: Journaled | (KloopEvent & { ts?: stri
     if (s.sessionStart !== undefined && s.lastEventAt !== undefined) s.priorElapsedMs += s.lastEventAt - s.sessionStart;
     s.sessionStart = t;
     s.ended = undefined;
+    // Rounds a kill left open are not counted: the resumed run does them again.
+    abandonOpen(s.policy);
   }
   if (t !== undefined) s.lastEventAt = t;
   switch (e.type) {
@@ -75,8 +94,12 @@ export function applyEvent(s: RunState, e: Journaled | (KloopEvent & { ts?: stri
     case 'round.start': {
       const p = counters(s, e.target);
       p.rounds = Math.max(p.rounds, e.round);
+      startRound(s.policy, e.target, e.round, t);
       break;
     }
+    case 'baseline.profile':
+      setRoof(s.policy, e.target, e.profile.roofline.pctOfRoof);
+      break;
     case 'round.end': {
       const p = counters(s, e.target);
       if (e.kept) {
@@ -85,12 +108,18 @@ export function applyEvent(s: RunState, e: Journaled | (KloopEvent & { ts?: stri
       } else p.roundsSinceKeep++;
       // A round in which the writer proposed nothing new (a round cut short by the clock is not one).
       if (e.proposed !== undefined) p.emptyRounds = e.proposed ? 0 : p.emptyRounds + 1;
+      endRound(s.policy, e.target, t, { round: e.round, kept: !!e.kept, proposed: e.proposed });
       break;
     }
     case 'candidate.result':
       if (!s.resultIds.has(e.result.id)) {
         s.resultIds.add(e.result.id);
         s.results.push(e.result);
+        recordProposal(s.policy, e.result.target, e.result.kinds.map(familyOf), proposalReward(e.result));
+        if (e.result.status === 'keep' && e.result.speedup) {
+          addGain(s.policy, e.result.target, e.result.speedup);
+          setRoof(s.policy, e.result.target, e.result.pctOfRoof);
+        }
       }
       break;
     case 'winner.selected':
@@ -111,6 +140,10 @@ export function applyEvent(s: RunState, e: Journaled | (KloopEvent & { ts?: stri
     }
     case 'model.usage':
       s.spend.push(e.spend);
+      if (e.spend.target) addSpend(s.policy, e.spend.target, e.spend.usd, e.spend.inputTokens + e.spend.outputTokens);
+      break;
+    case 'policy.decision':
+      s.policy.decisions = Math.max(s.policy.decisions, e.n);
       break;
     case 'target.stopped':
       s.stopped.set(e.target, e.reason);

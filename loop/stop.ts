@@ -4,6 +4,10 @@ export interface TargetProgress {
   /** Round number of the last kept candidate (0 = none yet). */
   lastKeepRound: number;
   roundsSinceKeep: number;
+  /** How far the writer's search has been widened (0: the baseline's neighbourhood). */
+  widen?: number;
+  /** The current best's share of its measured roof, in percent. */
+  pctOfRoof?: number;
 }
 
 export interface StopState {
@@ -34,7 +38,27 @@ export const deadline =
 export const noImprovementFor =
   (k: number): StopCondition =>
   (s) =>
-    s.target && s.target.roundsSinceKeep >= k ? `no improvement in ${k} rounds` : undefined;
+    k > 0 && s.target && s.target.roundsSinceKeep >= k ? `no improvement in ${k} rounds` : undefined;
+
+/** A target within `pct`% of its measured roof (its best reaches 100 - pct of it) has little left to gain. */
+export const nearRoof =
+  (pct: number): StopCondition =>
+  (s) =>
+    s.target?.pctOfRoof !== undefined && s.target.pctOfRoof >= 100 - pct ? `within ${pct}% of its roof (${s.target.pctOfRoof.toFixed(0)}% of the measured roof)` : undefined;
+
+/** The writer had nothing new even after its search was widened `cap` times (deeper, wider, from archived variants). */
+export const searchExhausted =
+  (cap: number): StopCondition =>
+  (s) =>
+    (s.target?.widen ?? 0) > cap ? `search exhausted after widening (${cap} times: deeper chains, a wider beam, restarts from archived variants)` : undefined;
+
+/** A condition the user set (rounds, no_improvement_rounds), named as such in the reason. */
+export const userCondition =
+  (c: StopCondition): StopCondition =>
+  (s) => {
+    const why = c(s);
+    return why && `user stop condition: ${why}`;
+  };
 
 export const budgetUsd =
   (usd: number): StopCondition =>

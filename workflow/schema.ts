@@ -52,7 +52,7 @@ export const workflowSchema = z.strictObject({
       rounds: z.number().int().min(0).default(0),
       minutes: z.number().positive().optional(),
       deadline: z.string().datetime({ offset: true }).optional(),
-      no_improvement_rounds: z.number().int().min(1).default(4),
+      no_improvement_rounds: z.number().int().min(0).default(0),
     })
     .prefault({}),
   accept: z.strictObject({ min_speedup: z.number().min(1).default(1.02) }).prefault({}),
