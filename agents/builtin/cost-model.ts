@@ -25,7 +25,7 @@ export interface CostContext {
   elementBytes?: number;
 }
 
-function evalInt(e: Expr, env: Record<string, number>): number | undefined {
+export function evalInt(e: Expr, env: Record<string, number>): number | undefined {
   switch (e.k) {
     case 'num':
       return parseFloat(e.text);
@@ -71,7 +71,7 @@ function evalInt(e: Expr, env: Record<string, number>): number | undefined {
   }
 }
 
-function trips(f: For, env: Record<string, number>): number {
+export function trips(f: For, env: Record<string, number>): number {
   const c = canonicalLoop(f);
   if (!c) return 64;
   const lo = evalInt(c.lo, env);
@@ -84,7 +84,7 @@ const isParallel = (f: For) => f.pragmas.some((p) => /omp\s+parallel/.test(p));
 const isSimd = (f: For) => f.pragmas.some((p) => /\bsimd\b/.test(p));
 
 /** Loop variables an index depends on, directly or through the tile loop driving a point loop. */
-function dependsOn(idx: Expr, chain: For[], at: number): boolean {
+export function dependsOn(idx: Expr, chain: For[], at: number): boolean {
   const c = canonicalLoop(chain[at]);
   if (!c) return true;
   if (coeffOf(idx, c.v) !== 0) return true;
@@ -96,7 +96,7 @@ function dependsOn(idx: Expr, chain: For[], at: number): boolean {
 }
 
 /** Elements touched by one pass of the loops inside chain[at], for an access. */
-function footprint(idx: Expr, chain: For[], at: number, trip: number[]): number {
+export function footprint(idx: Expr, chain: For[], at: number, trip: number[]): number {
   let n = 1;
   for (let k = at + 1; k < chain.length; k++) if (dependsOn(idx, chain, k)) n *= trip[k];
   return n;
