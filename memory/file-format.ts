@@ -7,7 +7,8 @@ import type { Baseline, Insight, Review, Winner } from './types.js';
 
 /**
  * A memory on disk is a folder:
- *   state.json       the small documents (baselines, device profiles, reference times), replaced
+ *   state.json       the small documents (baselines, device profiles, reference times, compute
+ *                    models per device), replaced
  *                    atomically under the lock
  *   tried.jsonl      programs tried, one line per addTried
  *   insights.jsonl   one insight per line
@@ -30,6 +31,11 @@ export interface State {
   profiles: DeviceProfile[];
   /** Reference median time per "target|fingerprint" (ns). */
   referenceNs: Record<string, number>;
+  /**
+   * A compute model per device fingerprint (absent in a state written before kloop had one; a
+   * value that is not an object is ignored, and replaced by the next putModel).
+   */
+  models?: Record<string, unknown>;
 }
 
 export interface TriedRecord {
@@ -45,7 +51,7 @@ export const pairKey = (target: string, fingerprint: string) => `${target}|${fin
 /** A winner is one per (candidateId, runId). */
 export const winnerId = (w: Pick<Winner, 'candidateId' | 'runId'>) => `${w.candidateId}\u0000${w.runId}`;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export const isTried = (v: unknown): v is TriedRecord => isObject(v) && typeof v.target === 'string' && typeof v.fingerprint === 'string' && Array.isArray(v.keys);
 export const isInsight = (v: unknown): v is Insight => isObject(v) && typeof v.target === 'string' && typeof v.fingerprint === 'string' && typeof v.text === 'string';

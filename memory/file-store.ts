@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeviceProfile } from '../devices/index.js';
 import { FileLock, type FileLockOptions } from './file-lock.js';
-import { FILES, isInsight, isReview, isTried, isWinner, memoryDir, pairKey, readState, winnerId, writeState, type State } from './file-format.js';
+import { FILES, isInsight, isObject, isReview, isTried, isWinner, memoryDir, pairKey, readState, winnerId, writeState, type State } from './file-format.js';
 import { JsonlLog } from './jsonl-log.js';
 import { legacyDelta, readLegacy, retireLegacy } from './migrate.js';
 import type { Baseline, Insight, MemoryStore, Review, Winner } from './types.js';
@@ -207,6 +207,19 @@ export class FileStore implements MemoryStore {
   async setReferenceNs(target: string, fingerprint: string, ns: number): Promise<void> {
     await this.ready();
     return this.locked(() => this.changeState((s) => ({ ...s, referenceNs: { ...s.referenceNs, [pairKey(target, fingerprint)]: ns } })));
+  }
+
+  async getModel(fingerprint: string): Promise<unknown> {
+    await this.ready();
+    const models = this.state().models;
+    const m = isObject(models) ? models[fingerprint] : undefined;
+    return m === undefined ? undefined : structuredClone(m);
+  }
+
+  async putModel(fingerprint: string, model: unknown): Promise<void> {
+    await this.ready();
+    const copy = structuredClone(model);
+    return this.locked(() => this.changeState((s) => ({ ...s, models: { ...(isObject(s.models) ? s.models : {}), [fingerprint]: copy } })));
   }
 
   async addWinner(w: Winner): Promise<void> {

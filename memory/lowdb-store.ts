@@ -110,6 +110,18 @@ export class LowdbStore implements MemoryStore {
     return structuredClone((await this.data()).reviews);
   }
 
+  async getModel(fingerprint: string): Promise<unknown> {
+    const m = (await this.data()).models?.[fingerprint];
+    return m === undefined ? undefined : structuredClone(m);
+  }
+
+  putModel(fingerprint: string, model: unknown): Promise<void> {
+    const copy = structuredClone(model);
+    return this.update((d) => {
+      d.models = { ...d.models, [fingerprint]: copy };
+    });
+  }
+
   setReferenceNs(target: string, fingerprint: string, ns: number): Promise<void> {
     return this.update((d) => {
       d.referenceNs[key(target, fingerprint)] = ns;

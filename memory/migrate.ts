@@ -31,6 +31,7 @@ export interface Held {
 export function legacyDelta(old: MemoryData, held: Held): { state: State; tried: TriedRecord[]; insights: Insight[]; winners: Winner[]; reviews: Review[] } {
   const s = held.state;
   const state: State = {
+    ...s,
     version: 2,
     baselines: [...s.baselines, ...old.baselines.filter((b) => !s.baselines.some((x) => x.target === b.target && x.fingerprint === b.fingerprint))],
     profiles: [...s.profiles, ...old.profiles.filter((p) => !s.profiles.some((x) => x.fingerprint.id === p.fingerprint.id))],

@@ -101,6 +101,8 @@ export interface MemoryData {
   referenceNs: Record<string, number>;
   winners: Winner[];
   reviews: Review[];
+  /** A compute model's state per device fingerprint (opaque here: model/ reads and checks it). */
+  models?: Record<string, unknown>;
 }
 
 /** Shared memory across rounds and runs. Small on purpose; every backend passes one conformance suite. */
@@ -120,6 +122,10 @@ export interface MemoryStore {
   /** Written at once: a decision is never lost, whatever happens to the terminal afterwards. */
   addReview(r: Review): Promise<void>;
   reviews(): Promise<Review[]>;
+  /** The compute model learned on a device (CM1's JSON; undefined if none yet). Opaque here: its reader checks it. */
+  getModel(fingerprint: string): Promise<unknown>;
+  /** Replaces the device's compute model. */
+  putModel(fingerprint: string, model: unknown): Promise<void>;
 }
 
-export const emptyMemory = (): MemoryData => ({ version: 1, baselines: [], insights: [], profiles: [], tried: {}, referenceNs: {}, winners: [], reviews: [] });
+export const emptyMemory = (): MemoryData => ({ version: 1, baselines: [], insights: [], profiles: [], tried: {}, referenceNs: {}, winners: [], reviews: [], models: {} });

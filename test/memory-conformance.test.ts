@@ -166,6 +166,30 @@ function conformance(name: string, make: () => MemoryStore, reopen?: (s: MemoryS
       for (let i = 0; i < 20; i++) expect((await m.getBaseline(`t${i}`, 'fp'))!.vsReference).toBe(i + 1);
     });
 
+    it('compute models are per device fingerprint, replaced on put, and copied both ways', async () => {
+      const m = make();
+      expect(await m.getModel('fp1')).toBeUndefined();
+      const model = { kind: 'cm1', ridge: { n: 3, mean: [1, 2] } };
+      await m.putModel('fp1', model);
+      await m.putModel('fp2', { kind: 'cm1', ridge: { n: 9 } });
+      model.ridge.n = 99;
+      expect(await m.getModel('fp1')).toEqual({ kind: 'cm1', ridge: { n: 3, mean: [1, 2] } });
+      const got = (await m.getModel('fp1')) as { ridge: { n: number } };
+      got.ridge.n = 42;
+      expect(await m.getModel('fp1')).toEqual({ kind: 'cm1', ridge: { n: 3, mean: [1, 2] } });
+      await m.putModel('fp1', { kind: 'cm1', ridge: { n: 4 } });
+      expect(await m.getModel('fp1')).toEqual({ kind: 'cm1', ridge: { n: 4 } });
+      expect(await m.getModel('fp2')).toEqual({ kind: 'cm1', ridge: { n: 9 } });
+    });
+
+    if (reopen)
+      it('a compute model survives a reopen (the next run starts from the last one’s model)', async () => {
+        const m = make();
+        await m.putModel('cpu-1', { kind: 'cm1', ridge: { n: 12 } });
+        await m.setBaseline(baseline('sum', 'cpu-1', 2));
+        expect(await reopen(m).getModel('cpu-1')).toEqual({ kind: 'cm1', ridge: { n: 12 } });
+      });
+
     if (reopen)
       it('survives a reopen (the next run starts from remembered baselines)', async () => {
         const m = make();
@@ -208,6 +232,33 @@ conformance(
 );
 
 const insight = (target: string, text: string) => ({ target, fingerprint: 'fp', runId: 'r', round: 1, candidateId: 'c', kinds: [], outcome: 'keep' as const, text, at: 'now' });
+
+describe('file store: compute models', () => {
+  it('a state.json from before compute models, or with a damaged models entry, is read without error: no model, and the next put replaces it', async () => {
+    const f = join(tmp(), 'memory.json');
+    const s = FileStore.open(f);
+    await s.setBaseline(baseline('sum', 'fp', 2));
+    const file = join(memoryDir(f), 'state.json');
+    const state = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    expect(state.models).toBeUndefined(); // what an earlier kloop wrote looks the same
+    writeFileSync(file, JSON.stringify({ ...state, models: 'garbage' }));
+    const again = FileStore.open(f);
+    expect(await again.getModel('fp')).toBeUndefined();
+    expect((await again.getBaseline('sum', 'fp'))!.vsReference).toBe(2);
+    await again.putModel('fp', { kind: 'cm1' });
+    expect(await FileStore.open(f).getModel('fp')).toEqual({ kind: 'cm1' });
+  });
+
+  it('two stores on one folder see each other’s models, and a baseline written by one keeps the other’s model', async () => {
+    const f = join(tmp(), 'memory.json');
+    const a = FileStore.open(f);
+    const b = FileStore.open(f);
+    await a.putModel('fp', { kind: 'cm1', n: 1 });
+    await b.setBaseline(baseline('sum', 'fp', 3));
+    expect(await b.getModel('fp')).toEqual({ kind: 'cm1', n: 1 });
+    expect(await a.getModel('fp')).toEqual({ kind: 'cm1', n: 1 });
+  });
+});
 
 describe('file store: several processes on one memory', () => {
   it('a memory path names a folder next to it, created with its parents', async () => {
