@@ -29,6 +29,9 @@ export function summaryTable(s: RunSummary): string {
     `vs ref: reference and best kernel timed against each other, interleaved, in this run${pairs.length ? ` (${pairs.join('/')} pairs)` : ''}; ~: not measured in this run`,
     '',
     `${s.candidates} candidates in ${(s.elapsedMs / 60000).toFixed(1)} min (${hours > 0 ? (s.candidates / hours).toFixed(0) : '-'} per hour), ${s.keeps} kept; stopped: ${s.reason}`,
+    // Why each target stopped: the run's budget, a user stop condition, its roof, an exhausted search, broken.
+    'why each target stopped:',
+    ...s.perTarget.map((t) => `  ${t.target.padEnd(widths[0])}  ${t.stopReason ?? s.reason}`),
   ];
   if (s.disk) lines.push(`disk: ${formatBytes(s.disk.bytes)} for ${s.disk.candidates} candidates (bench-size outputs and builds pruned once judged; \`kloop gc\` prunes older runs)`);
   for (const b of s.broken ?? []) lines.push(`skipped ${b.target}: ${b.reason}`);

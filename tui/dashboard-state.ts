@@ -27,6 +27,8 @@ export interface DashboardState {
   inFlight: { id: string; target: string; state: string }[];
   events: string[];
   ended?: string;
+  /** PO1's last decision: the target chosen, why, and every active target's share of time and score. */
+  policy?: { target?: string; why: string; arms: { target: string; share: number; score?: number }[] };
 }
 
 export const emptyDashboard = (): DashboardState => ({ now: 0, spentUsd: 0, tokens: 0, candidates: 0, keeps: 0, targets: [], inFlight: [], events: [] });
@@ -91,6 +93,9 @@ export function reduce(s: DashboardState, e: KloopEvent & { ts?: string }, maxEv
     }
     case 'target.stopped':
       target(e.target).stopped = e.reason;
+      break;
+    case 'policy.decision':
+      next.policy = { target: e.target, why: e.why, arms: e.arms.map(({ target, share, score }) => ({ target, share, score })) };
       break;
     case 'model.usage':
       next.spentUsd += e.spend.usd;

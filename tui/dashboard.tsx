@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import { sparkline, type DashboardState } from './dashboard-state.js';
+import { allocation } from './event-line.js';
 
 const mmss = (ms: number) => `${Math.floor(ms / 60000)}:${String(Math.floor((ms % 60000) / 1000)).padStart(2, '0')}`;
 
@@ -18,6 +19,12 @@ export function Dashboard({ state: s, now }: { state: DashboardState; now?: numb
         {s.rounds ? ` · ${s.rounds} rounds per target` : ''} · ${s.spentUsd.toFixed(4)}
         {s.budgetUsd ? ` of $${s.budgetUsd} (${Math.max(0, s.budgetUsd - s.spentUsd).toFixed(4)} left)` : ''} ({s.tokens} tokens) · {s.candidates} candidates, {s.keeps} kept
       </Text>
+      {s.policy && (
+        <Text wrap="truncate-end">
+          policy: {allocation(s.policy.arms)}
+          {s.policy.target ? ` → ${s.policy.target} (${s.policy.why})` : ` → no round (${s.policy.why})`}
+        </Text>
+      )}
       <Box flexDirection="column" marginTop={1}>
         {s.targets.map((t) => (
           <Text key={t.name}>

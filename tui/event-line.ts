@@ -1,3 +1,4 @@
+import { formatLevels } from '../devices/index.js';
 import type { KloopEvent } from '../loop/index.js';
 
 const x = (n: number | undefined, d = 2) => (n === undefined || !Number.isFinite(n) ? '?' : n.toFixed(d));
@@ -11,7 +12,7 @@ export function formatEvent(e: KloopEvent): string | undefined {
       return `resuming run ${e.runId}`;
     case 'device.profile': {
       const p = e.profile;
-      return `device ${p.fingerprint.model} (${p.fingerprint.cores} cores)${e.measured ? ' measured' : ''}: fp32 ${x(p.gflops.fp32.all, 0)} GFLOP/s, fp64 ${x(p.gflops.fp64.all, 0)} GFLOP/s, ${x(p.bandwidthGBs.all, 1)} GB/s`;
+      return `device ${p.fingerprint.model} (${p.fingerprint.cores} cores)${e.measured ? ' measured' : ''}: fp32 ${x(p.gflops.fp32.all, 0)} GFLOP/s, fp64 ${x(p.gflops.fp64.all, 0)} GFLOP/s; ${p.levels?.length ? formatLevels(p.levels) : `${x(p.bandwidthGBs.all, 1)} GB/s`}`;
     }
     case 'round.start':
       return `[${e.target}] round ${e.round} from ${e.baseline}`;
@@ -39,6 +40,8 @@ export function formatEvent(e: KloopEvent): string | undefined {
       return `[${e.target}]   committed ${e.sha.slice(0, 10)} on ${e.branch}`;
     case 'target.stopped':
       return `[${e.target}] stopped: ${e.reason}`;
+    case 'policy.decision':
+      return `policy #${e.n}: ${e.target ? `${e.target} round ${e.round}` : 'no round'} — ${e.why}${e.widen ? `; search widened ×${e.widen}${e.archive ? `, ${e.archive} archived variants` : ''}` : ''}; ${allocation(e.arms)}`;
     case 'sandbox':
       return `sandbox: ${
         e.layers
@@ -60,4 +63,9 @@ export function formatEvent(e: KloopEvent): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** PO1's allocation: per target its share of the rounds' time so far and its score (expected gain per second + exploration). */
+export function allocation(arms: { target: string; share: number; score?: number }[]): string {
+  return arms.map((a) => `${a.target} ${(100 * a.share).toFixed(0)}% ${a.score === undefined ? 'untried' : `${a.score.toPrecision(2)}/s`}`).join(', ');
 }

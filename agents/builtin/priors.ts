@@ -13,8 +13,12 @@ export function insightStats(insights: Insight[]): Map<string, { keep: number; f
   return stats;
 }
 
-/** How much memory and the analyzer's plan favour a sequence of moves (< 1 favours). */
-export function priorFor(kinds: string[], favoured: Set<string>, insights: Insight[]): number {
+/**
+ * How much memory, the analyzer's plan and PO1's move-family weights favour a sequence of moves
+ * (< 1 favours). A family weight above 1 (the family paid better than the others on this target in
+ * this run) divides the prior by it, within [0.5, 2].
+ */
+export function priorFor(kinds: string[], favoured: Set<string>, insights: Insight[], familyWeights?: Record<string, number>): number {
   let p = 1;
   const stats = insightStats(insights);
   for (const k of new Set(kinds)) {
@@ -23,6 +27,10 @@ export function priorFor(kinds: string[], favoured: Set<string>, insights: Insig
     // what failed again and again on this target and device weighs more with every failure
     const s = stats.get(k);
     if (s) p *= Math.min(8, Math.max(0.5, (1 + s.fail * 0.4) / (1 + s.keep * 1.5)));
+  }
+  for (const family of new Set(kinds.map((k) => k.split(':')[0]))) {
+    const w = familyWeights?.[family];
+    if (w) p /= Math.min(2, Math.max(0.5, w));
   }
   return p;
 }

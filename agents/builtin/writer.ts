@@ -1,25 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { Rng } from '../../common/index.js';
 import { parseC } from '../../csyntax/index.js';
 import { oneShotSessions, type Draft, type Writer, type WriterSession, type WriteContext } from '../roles.js';
 import { tuneCuda } from './cuda-tuner.js';
+import { cacheSizes, vectorFacts } from './machine.js';
+import { registerBlockingDrafts, type RegisterBlockingContext } from './register-blocking.js';
+import { microParamsOf } from './transforms/microkernel.js';
 import { priorFor } from './priors.js';
 import { programKey, search } from './search.js';
 import type { Program } from './transforms/index.js';
-
-/** L1d and L2 sizes from sysfs (Linux), else typical values. */
-function cacheSizes(): { l1Bytes: number; l2Bytes: number } {
-  const read = (index: number, fallback: number) => {
-    try {
-      const t = readFileSync(`/sys/devices/system/cpu/cpu0/cache/index${index}/size`, 'utf8').trim();
-      const n = parseInt(t, 10);
-      return t.endsWith('K') ? n * 1024 : t.endsWith('M') ? n * 1024 * 1024 : n || fallback;
-    } catch {
-      return fallback;
-    }
-  };
-  return { l1Bytes: read(0, 32 * 1024), l2Bytes: read(2, 1024 * 1024) };
-}
 
 /**
  * The embedded default writer: real source-to-source transformations of the baseline's syntax
@@ -34,41 +22,79 @@ export class BuiltinWriter implements Writer {
   }
 
   async write(ctx: WriteContext): Promise<Draft[]> {
-    const { target, baseline } = ctx;
     // On a GPU: a search over the kernel's launch configuration and tunables.
     if (ctx.deviceProfile.fingerprint.kind === 'cuda') return tuneCuda(ctx);
+    // Widened (the baseline's neighbourhood gave nothing new): deeper chains, a wider beam, and
+    // restarts from archived variants (two more per widening) as well as the baseline.
+    const widen = Math.max(0, ctx.widen ?? 0);
+    const starts: Start[] = [{ source: ctx.baseline.source, flags: ctx.baseline.flags, kinds: [] }, ...(widen ? (ctx.archive ?? []).slice(0, 2 * widen).map((e) => ({ ...e, archived: true })) : [])];
+    const budgetMs = ((this.opts.searchMs ?? 3000) * (1 + widen)) / starts.length;
+    const lists = starts.map((start, k) => this.fromStart(ctx, start, { depth: this.opts.depth + widen, beam: this.opts.beam * (1 + widen), budgetMs, seed: ctx.seed + k }));
+    if (lists.length === 1) return lists[0];
+    // Round-robin over the starts, so that every restart gets its share of the slots.
+    const out: Draft[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; out.length < ctx.slots.length && lists.some((l) => i < l.length); i++)
+      for (const l of lists) {
+        const d = l[i];
+        if (!d || out.length >= ctx.slots.length || seen.has(programKey(d.source, d.flags))) continue;
+        seen.add(programKey(d.source, d.flags));
+        out.push(d);
+      }
+    return out;
+  }
+
+  /** The beam search from one start (the baseline, or an archived variant). */
+  private fromStart(ctx: WriteContext, start: Start, o: { depth: number; beam: number; budgetMs: number; seed: number }): Draft[] {
+    const { target } = ctx;
+    const rb: RegisterBlockingContext = { referenceSource: target.referenceSource, fn: target.fn, realType: target.real, ...vectorFacts(), allowedFlags: target.allow.flags, tried: new Set(ctx.tried) };
+    const own = (d: Draft): Draft => ({ ...d, description: describe(start, d.description), kinds: [...start.kinds, ...d.kinds] });
+    // A register-blocked start is tuned: one-step neighbours of its parameters, then flags.
+    if (microParamsOf(start.source)) return [...registerBlockingDrafts(start, rb, ctx.slots.length).map(own), ...this.flagVariants(ctx, start)].slice(0, ctx.slots.length);
+    // Contractions (products and their relatives) get register-blocked micro-kernels beside the search's moves.
+    const blocked = registerBlockingDrafts(start, rb, Math.max(1, Math.floor(ctx.slots.length / 2))).map(own);
     let unit;
     try {
-      unit = parseC(baseline.source);
+      unit = parseC(start.source);
     } catch {
-      return this.flagVariants(ctx);
+      return this.flagVariants(ctx, start);
     }
-    const program: Program = { unit, fn: target.fn, flags: [...baseline.flags], moves: [], kinds: [] };
+    const program: Program = { unit, fn: target.fn, flags: [...start.flags], moves: [], kinds: [] };
     const cache = cacheSizes();
     const favoured = new Set(ctx.diagnosis.ideas.flatMap((i) => i.favour));
     const proposals = search(program, {
-      depth: this.opts.depth,
-      beam: this.opts.beam,
-      count: ctx.slots.length,
+      depth: o.depth,
+      beam: o.beam,
+      count: ctx.slots.length - blocked.length,
       moveCtx: { allowedFlags: target.allow.flags },
       costCtx: { sizes: target.benchSize, cores: ctx.cores, vectorLanes: this.opts.vectorLanes ?? 8, elementBytes: target.real === 'float' ? 4 : 8, ...cache },
       tried: ctx.tried,
-      prior: (kinds) => priorFor(kinds, favoured, ctx.insights),
-      rng: new Rng(ctx.seed),
-      budgetMs: this.opts.searchMs,
+      prior: (kinds) => priorFor(kinds, favoured, ctx.insights, ctx.familyWeights),
+      rng: new Rng(o.seed),
+      budgetMs: o.budgetMs,
     });
-    return proposals.map((p) => ({ source: p.source, flags: p.program.flags, description: p.program.moves.join('; '), kinds: p.kinds }));
+    return [...blocked, ...proposals.map((p) => ({ source: p.source, flags: p.program.flags, description: describe(start, p.program.moves.join('; ')), kinds: [...start.kinds, ...p.kinds] }))].slice(0, ctx.slots.length);
   }
 
-  /** When the baseline is outside the parsable subset, only flags can change. */
-  private flagVariants(ctx: WriteContext): Draft[] {
+  /** When the start is outside the parsable subset, only flags can change. */
+  private flagVariants(ctx: WriteContext, start: Start): Draft[] {
     const out: Draft[] = [];
     for (const f of ctx.target.allow.flags) {
-      if (ctx.baseline.flags.includes(f)) continue;
-      const flags = [...ctx.baseline.flags, f];
-      if (ctx.tried.has(programKey(ctx.baseline.source, flags))) continue;
-      out.push({ source: ctx.baseline.source, flags, description: `flag ${f}`, kinds: [`flag:${f}`] });
+      if (start.flags.includes(f)) continue;
+      const flags = [...start.flags, f];
+      if (ctx.tried.has(programKey(start.source, flags))) continue;
+      out.push({ source: start.source, flags, description: describe(start, `flag ${f}`), kinds: [...start.kinds, `flag:${f}`] });
     }
     return out.slice(0, ctx.slots.length);
   }
 }
+
+/** Where a search starts: the baseline, or a variant from the archive. */
+interface Start {
+  source: string;
+  flags: string[];
+  kinds: string[];
+  archived?: boolean;
+}
+
+const describe = (start: Start, moves: string) => (start.archived ? `from the archived variant (${[...new Set(start.kinds)].join(', ') || 'a kept kernel'}): ${moves}` : moves);

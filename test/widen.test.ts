@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { BuiltinWriter, programKey } from '../agents/builtin/index.js';
+import type { ArchiveEntry, Draft, WriteContext } from '../agents/index.js';
+import { resolveTarget } from '../targets/index.js';
+
+const sum = resolveTarget('sum');
+const profile = {
+  gflops: { fp32: { one: 1, all: 2 }, fp64: { one: 1, all: 2 } },
+  bandwidthGBs: { one: 1, all: 2 },
+  levels: [],
+  measuredAt: '',
+  fingerprint: { id: 'fp', kind: 'cpu' as const, model: 'cpu', cores: 2, flagsHash: '', compiler: 'cc' },
+};
+
+function context(tried: Set<string>, more: Partial<WriteContext> = {}): WriteContext {
+  return {
+    target: sum,
+    baseline: { target: 'sum', fingerprint: 'fp', source: sum.referenceSource, flags: [], vsReference: 1, verdict: 'reference', description: 'reference', lineage: [], updatedAt: '' },
+    deviceProfile: profile as unknown as WriteContext['deviceProfile'],
+    insights: [],
+    history: [],
+    round: 1,
+    candidates: 4,
+    cores: 2,
+    seed: 1,
+    profile: { target: 'sum', medianNs: 1e6, vsReference: 1, summary: '', roofline: { gflops: 1, gbs: 4, intensity: 0.25, roofGflops: 5, pctOfRoof: 20, bound: 'memory' } },
+    diagnosis: { bottleneck: 'memory', summary: '', ideas: [] },
+    tried,
+    slots: [1, 2, 3, 4].map((i) => ({ id: `sum-c${i}`, dir: `/nonexistent/c${i}` })),
+    ...more,
+  };
+}
+
+describe('never idle: a writer with nothing new widens its search', () => {
+  it('the built-in writer, exhausted around the baseline, proposes again from an archived variant when widened', async () => {
+    const writer = new BuiltinWriter({ depth: 1, beam: 2, searchMs: 2000 });
+    const tried = new Set<string>();
+    // Exhaust the baseline's neighbourhood at depth 1: every proposal tried, round after round.
+    let first: Draft[] = [];
+    for (let round = 0; round < 60; round++) {
+      const drafts = await writer.write(context(tried));
+      if (!round) first = drafts;
+      if (!drafts.length) break;
+      drafts.forEach((d) => tried.add(programKey(d.source, d.flags)));
+    }
+    const archived = first.find((d) => d.kinds.some((k) => k.startsWith('parallel'))) ?? first[0];
+    const archive: ArchiveEntry[] = [{ source: archived.source, flags: archived.flags, kinds: archived.kinds }];
+    expect(await writer.write(context(tried, { archive }))).toEqual([]); // widen 0: the archive is not used
+    const widened = await writer.write(context(tried, { archive, widen: 1 }));
+    expect(widened.length).toBe(4);
+    expect(widened.every((d) => !tried.has(programKey(d.source, d.flags)))).toBe(true);
+    const restarts = widened.filter((d) => d.description.startsWith('from the archived variant'));
+    expect(restarts.length).toBeGreaterThan(0);
+    // a restart's kinds are the archived variant's moves and the new ones
+    for (const r of restarts) expect(r.kinds.slice(0, archived.kinds.length)).toEqual(archived.kinds);
+    // without an archive, widening still searches deeper from the baseline
+    const deeper = await writer.write(context(tried, { widen: 1 }));
+    expect(deeper.length).toBeGreaterThan(0);
+    expect(deeper.every((d) => d.kinds.length >= 2 || d.kinds.some((k) => ['sink', 'distribute'].includes(k)))).toBe(true);
+  }, 60_000);
+});
