@@ -1,6 +1,6 @@
 import type { Spend } from '../agents/index.js';
 import type { Winner } from '../memory/index.js';
-import { abandonOpen, addGain, addSpend, emptyPolicyStats, endRound, familyOf, proposalReward, recordProposal, setRoof, startRound, type PolicyStats } from '../policy/index.js';
+import { addGain, addSpend, closeOpen, emptyPolicyStats, endRound, familyOf, proposalReward, recordProposal, setRoof, startRound, type PolicyStats } from '../policy/index.js';
 import type { CandidateResult, Journaled, KloopEvent, RunOptionsSnapshot, TargetFinal } from './events.js';
 import type { TargetProgress } from './stop.js';
 
@@ -82,8 +82,8 @@ export function applyEvent(s: RunState, e: Journaled | (KloopEvent & { ts?: stri
     if (s.sessionStart !== undefined && s.lastEventAt !== undefined) s.priorElapsedMs += s.lastEventAt - s.sessionStart;
     s.sessionStart = t;
     s.ended = undefined;
-    // Rounds a kill left open are not counted: the resumed run does them again.
-    abandonOpen(s.policy);
+    // Rounds a kill left open are closed at the previous session's last event.
+    closeOpen(s.policy, s.lastEventAt);
   }
   if (t !== undefined) s.lastEventAt = t;
   switch (e.type) {

@@ -88,9 +88,12 @@ export function endRound(s: PolicyStats, target: string, at: number | undefined,
   else if (o.proposed === 0) a.widen++;
 }
 
-/** A session ended without closing its rounds (a kill): those rounds are not counted (the resumed run does them again). */
-export function abandonOpen(s: PolicyStats): void {
-  for (const a of s.arms.values()) a.open = undefined;
+/**
+ * A session ended without closing its rounds (a kill): each is closed at the session's last event,
+ * as a round cut short (its gain counts, its time is not taken as a full round's cost).
+ */
+export function closeOpen(s: PolicyStats, at: number | undefined): void {
+  for (const [target, a] of s.arms) if (a.open) endRound(s, target, at, { round: a.open.round, kept: a.open.logGain > 0 });
 }
 
 /** A proposal's reward credited to each move family it used. */

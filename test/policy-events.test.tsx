@@ -76,21 +76,25 @@ describe("PO1's decisions are journaled and its statistics rebuilt from the jour
     expect(decide({ stats: resumed.policy, arms, left: { ms: 60_000 }, rng: new Rng(3) })).toEqual(decide({ stats: live.policy, arms, left: { ms: 60_000 }, rng: new Rng(3) }));
   });
 
-  it('a round a kill left open is not counted; the resumed run does it again', () => {
+  it('a round a kill left open is closed at the last event before the kill: its gain counts, not as a full round', () => {
     const { path } = liveRun();
     let now = T0 + 20_000;
     const journal = new Journal(path, () => new Date(now));
     journal.append({ type: 'round.start', target: 'sum', round: 2, baseline: 'sum-r1-c1' });
-    now += 60_000;
+    now += 30_000;
+    journal.append({ type: 'candidate.result', result: { id: 'sum-r2-c1', target: 'sum', round: 2, status: 'keep', verdict: 'proved', description: 'unroll', flags: [], kinds: ['unroll:4'], speedup: 1.2 } });
+    now += 60_000; // killed, resumed a minute later
     journal.append({ type: 'run.resume', runId: 'r' });
-    journal.append({ type: 'round.start', target: 'sum', round: 2, baseline: 'sum-r1-c1' });
+    journal.append({ type: 'round.start', target: 'sum', round: 3, baseline: 'sum-r2-c1' });
     now += 4000;
-    journal.append({ type: 'round.end', target: 'sum', round: 2, proposed: 3 });
-    const s = replay('r', Journal.read(path));
-    expect(s.policy.arms.get('sum')!.rounds.map((r) => [r.round, r.seconds])).toEqual([
-      [1, 10],
-      [2, 4],
+    journal.append({ type: 'round.end', target: 'sum', round: 3, proposed: 3 });
+    const sum = replay('r', Journal.read(path)).policy.arms.get('sum')!;
+    expect(sum.rounds.map((r) => [r.round, r.seconds, r.logGain, !!r.cut])).toEqual([
+      [1, 10, Math.log(1.6), false],
+      [2, 30, Math.log(1.2), true],
+      [3, 4, 0, false],
     ]);
+    expect(sum.logSpeedup).toBeCloseTo(Math.log(1.6 * 1.2));
   });
 
   it('a kept candidate narrows the search back to the new baseline', () => {
