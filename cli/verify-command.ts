@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
-import { cudaFlagsAllowed } from '../devices/index.js';
+import { cudaFlagsAllowed, isCurrentProfile } from '../devices/index.js';
 import { composeDevice, composeSandbox, composeVerifier, openMemory, refuseMissingLayers, type DeviceKind } from '../loop/index.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
 import { resolveTarget } from '../targets/index.js';
@@ -46,7 +46,7 @@ async function verifyIn(work: string, targetArg: string, file: string, opts: { f
   const fp = await device.fingerprint();
   // The emulation has no GPU peaks and its timings mean nothing: no profile, no bench-size timed run.
   let profile = emulated ? undefined : await memory.getProfile(fp.id);
-  if (!profile && !emulated) await memory.putProfile((profile = await device.measureProfile(join(work, 'profile'))));
+  if (!isCurrentProfile(profile) && !emulated) await memory.putProfile((profile = await device.measureProfile(join(work, 'profile'))));
   const verifier = composeVerifier(workflow, device);
   const plan = await verifier.prepare(target, (Date.now() ^ process.pid) >>> 0, join(work, 'plan'));
   const bench = emulated ? undefined : await prepareGateBench(verifier, target, work);

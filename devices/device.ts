@@ -25,12 +25,33 @@ export interface GpuInfo {
   nvcc: string;
 }
 
+/**
+ * One level of the memory hierarchy with its measured bandwidth (the higher of a read-only
+ * streaming sum and a triad over a working set well inside the level).
+ */
+export interface MemoryLevel {
+  /** L1, L2, L3 … and DRAM (device memory on a GPU). */
+  name: string;
+  /**
+   * Capacity: for a private level (`shared: false`) the share of one thread (its size over the
+   * CPUs that share it), so that all threads together hold `bytes` x cores; for a shared level the
+   * whole chip's. The last level (DRAM) holds the machine's memory size.
+   */
+  bytes: number;
+  shared: boolean;
+  /** GB/s for one core and for all cores. */
+  gbs: { one: number; all: number };
+}
+
 /** HP1: the device's measured peaks, the denominator of every "% of roofline". */
 export interface DeviceProfile {
   fingerprint: Fingerprint;
   measuredAt: string;
   gflops: { fp32: { one: number; all: number }; fp64: { one: number; all: number } };
+  /** DRAM bandwidth (= the last level's), kept for readers of older profiles. */
   bandwidthGBs: { one: number; all: number };
+  /** The hierarchical roofline's levels, fastest first, DRAM last. A stored profile without them is measured again. */
+  levels: MemoryLevel[];
   /** On a GPU: "one" is per streaming multiprocessor, "all" the whole device; these are its facts. */
   gpu?: GpuInfo;
 }

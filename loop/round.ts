@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import PQueue from 'p-queue';
 import { programKey, type Analyzer, type Draft, type Profiler, type RoundContext, type Writer, type WriterSession } from '../agents/index.js';
 import { ProviderError, UserError, type RwLock } from '../common/index.js';
-import { roofline, type BuildResult, type Device, type DeviceProfile } from '../devices/index.js';
+import { targetRoofline, type BuildResult, type Device, type DeviceProfile, type Roofline } from '../devices/index.js';
 import type { Baseline, MemoryStore, Winner } from '../memory/index.js';
-import { evalExpr, referenceSource, type Target } from '../targets/index.js';
+import { referenceSource, type Target } from '../targets/index.js';
 import { describeExit } from '../sandboxes/index.js';
 import { firstCompilerError, formatSize, judgeTimedRun, publicFeedback, referenceBuildError, referenceRunError, type CheckPlan, type TimedJudgement, type Verdict, type Verifier } from '../verifiers/index.js';
 import { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
@@ -14,6 +14,8 @@ import { baselineKey, buildProgram } from './final-timing.js';
 import type { GitRecorder } from './git-recorder.js';
 import type { TargetSession } from './target-session.js';
 import { pruneRound } from './run-disk.js';
+import { isMeasured, type ModelRound, type RunModel } from './run-model.js';
+import type { Prediction } from '../model/index.js';
 
 export interface RoundDeps {
   runId: string;
@@ -45,6 +47,8 @@ export interface RoundDeps {
   /** True once the run's time is up: remaining work is skipped. */
   outOfTime: () => boolean;
   seed: number;
+  /** The compute model (CM1): predicts each draft's time as it arrives, learns from each measured candidate. */
+  model?: RunModel;
 }
 
 /** A candidate's source file in its folder and on the baselines branch: kernel.c, or kernel.cu on a GPU. */
@@ -64,6 +68,8 @@ interface Evaluated {
   turns: number;
   build?: BuildResult;
   verdict?: Verdict;
+  /** The compute model's prediction for this draft, made before anything was built. */
+  prediction?: Prediction;
 }
 
 function buildBaseline(d: RoundDeps, b: Baseline): Promise<string> {
@@ -93,7 +99,7 @@ async function measureBaseline(d: RoundDeps, b: Baseline, binary: string): Promi
  * One writer's candidate: draft, build, verify; compile errors and verifier failures (without the
  * hidden sizes or seeds) go back to the same writer, up to maxTurns.
  */
-async function refine(d: RoundDeps, round: number, session: WriterSession, slot: { id: string; dir: string }, plan: CheckPlan, queue: PQueue): Promise<Evaluated | undefined> {
+async function refine(d: RoundDeps, round: number, session: WriterSession, slot: { id: string; dir: string }, plan: CheckPlan, queue: PQueue, cm?: ModelRound): Promise<Evaluated | undefined> {
   const { target, emit } = d;
   let feedback: string | undefined;
   let last: Evaluated | undefined;
@@ -113,8 +119,9 @@ async function refine(d: RoundDeps, round: number, session: WriterSession, slot:
       writeFileSync(join(turnDir, `turn-${turn}.prompt.md`), draft.transcript.prompt);
       writeFileSync(join(turnDir, `turn-${turn}.reply.md`), draft.transcript.reply);
     }
-    if (turn === 1) emit({ type: 'candidate.proposed', target: target.name, round, id: slot.id, description: draft.description, flags: draft.flags });
-    last = { id: slot.id, dir: slot.dir, draft, turns: turn };
+    const prediction = draft.problem ? undefined : cm?.predict(draft.source, draft.flags);
+    if (turn === 1) emit({ type: 'candidate.proposed', target: target.name, round, id: slot.id, description: draft.description, flags: draft.flags, predictedNs: prediction?.ns });
+    last = { id: slot.id, dir: slot.dir, draft, turns: turn, prediction };
     if (draft.problem) {
       feedback = draft.problem;
       continue;
@@ -165,7 +172,8 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     const dir = join(d.runDir, 'candidates', id);
     return { id, dir };
   });
-  const sessions = await d.writer.sessions({ ...ctx, profile, diagnosis, tried, slots });
+  const cm = d.model?.round({ target, profile: d.deviceProfile, cores: d.cores, baseline, baselineNs: medianNs });
+  const sessions = await d.writer.sessions({ ...ctx, profile, diagnosis, tried, slots, predict: cm?.hint });
   if (!sessions.length) {
     emit({ type: 'round.end', target: target.name, round, proposed: 0 });
     return { proposed: 0 };
@@ -174,7 +182,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
 
   const plan = await d.lock.shared(() => d.verifier.prepare(target, d.seed, join(d.runDir, 'rounds', `${target.name}-r${round}`)));
   const queue = new PQueue({ concurrency: d.cores });
-  const evaluated = (await Promise.all(sessions.map((s, i) => refine(d, round, s, slots[i], plan, queue)))).filter((e): e is Evaluated => !!e);
+  const evaluated = (await Promise.all(sessions.map((s, i) => refine(d, round, s, slots[i], plan, queue, cm)))).filter((e): e is Evaluated => !!e);
 
   const verified = evaluated.filter((e) => e.verdict && e.verdict.status !== 'rejected');
   let timings = new Map<string, TimingResult>();
@@ -194,8 +202,6 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     });
   }
 
-  const flops = evalExpr(target.flops, target.benchSize);
-  const bytes = evalExpr(target.bytes, target.benchSize);
   const peakOf = (p: DeviceProfile) => (target.real === 'float' ? p.gflops.fp32.all : p.gflops.fp64.all);
   // The gate's last layers on each timed run (verifiers/timed-run.ts, as kloop verify runs them):
   // the outputs it wrote, then a speed the device cannot reach. A profile taken while the machine
@@ -213,7 +219,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     }
   }
   const results: CandidateResult[] = evaluated.map((e) => {
-    const base = { id: e.id, target: target.name, round, description: e.draft.description, flags: e.draft.flags, kinds: e.draft.kinds, turns: e.turns };
+    const base = { id: e.id, target: target.name, round, description: e.draft.description, flags: e.draft.flags, kinds: e.draft.kinds, turns: e.turns, predictedNs: e.prediction?.ns, predictedSpeedup: e.prediction?.speedup };
     if (!e.build) return { ...base, status: 'crash', verdict: 'rejected (no code)', reason: e.draft.problem };
     if (!e.build.ok) return { ...base, status: 'crash', verdict: 'rejected (build)', reason: firstError(e.build.log) };
     const v = e.verdict!;
@@ -222,8 +228,8 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     if (!t) return { ...base, status: 'discard', verdict: v.status, reason: 'not timed: the run ran out of time' };
     if (!t.ok) return { ...base, status: 'crash', verdict: v.status, reason: t.error };
     writeFileSync(join(e.dir, 'timings.json'), JSON.stringify(t, null, 2));
-    const r = roofline(d.deviceProfile, target.real, flops, bytes, t.medianNs / 1e9);
-    const common = { ...base, speedup: t.speedup, ciLow: t.ciLow, ciHigh: t.ciHigh, vsReference: baseline.vsReference * t.speedup, medianNs: t.medianNs, gflops: r.gflops, pctOfRoof: r.pctOfRoof, pairs: t.pairs, verdict: v.status };
+    const r = targetRoofline(d.deviceProfile, target, t.medianNs / 1e9);
+    const common = { ...base, speedup: t.speedup, ciLow: t.ciLow, ciHigh: t.ciHigh, vsReference: baseline.vsReference * t.speedup, medianNs: t.medianNs, ...roofFields(r), pairs: t.pairs, verdict: v.status };
     const j = judged.get(e.id)!;
     if (!j.ok) return { ...common, status: 'invalid', verdict: `rejected (${j.layer})`, layer: j.layer, reason: j.reason };
     return { ...common, status: 'discard', reason: t.ciLow > d.timing.minSpeedup ? undefined : `95% CI low ${t.ciLow.toFixed(3)} ≤ ${d.timing.minSpeedup}` };
@@ -242,8 +248,6 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
       evaluated.find((x) => x.id === selected.id)!,
       baseBin,
       baseline,
-      flops,
-      bytes,
     ))
       ? selected
       : undefined;
@@ -257,6 +261,8 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     if (r.status === 'discard' && !r.reason && r !== selected) r.reason = `faster, but ${selected?.id} was faster still`;
     emit({ type: 'candidate.result', result: r });
   }
+  // The compute model learns from every measured candidate, after its prediction went out with the result.
+  await cm?.learn(results.filter(isMeasured).map((r) => ({ ...evaluated.find((x) => x.id === r.id)!.draft, medianNs: r.medianNs!, speedup: r.speedup })));
   // Judged: each folder keeps its source, verdict, timings and transcripts; outputs, builds and the round's plan go (run-disk.ts).
   pruneRound({ candidateDirs: slots, kept: winner?.id, planDir: plan.dir, log: (message) => emit({ type: 'warning', message }) });
 
@@ -290,7 +296,7 @@ function nextBaseline(d: Pick<RoundDeps, 'target' | 'fingerprint' | 'runId' | 'n
 }
 
 /** What a reviewer sees of a kept candidate: before and after, the evidence, the idea. */
-function winnerRecord(d: RoundDeps, winner: CandidateResult, e: Evaluated, baseline: Baseline, before: { gflops: number; pctOfRoof: number }, diagnosis: string): Winner {
+function winnerRecord(d: RoundDeps, winner: CandidateResult, e: Evaluated, baseline: Baseline, before: { gflops: number; pctOfRoof: number; level: string }, diagnosis: string): Winner {
   const v = e.verdict!;
   return {
     candidateId: winner.id,
@@ -312,6 +318,8 @@ function winnerRecord(d: RoundDeps, winner: CandidateResult, e: Evaluated, basel
     gflopsAfter: winner.gflops,
     pctRoofBefore: before.pctOfRoof,
     pctRoofAfter: winner.pctOfRoof,
+    roofLevelBefore: before.level,
+    roofLevelAfter: winner.roofLevel,
     verdict: v.status,
     evidence: `${v.status}; layers ${(v.layers ?? []).join(', ')}; ${v.cases.length} checks (${v.cases.filter((c) => c.hidden).length} at verifier-chosen sizes): ${v.cases.map((c) => `${formatSize(c.size)} seed ${c.seed}`).join('; ')}${v.proof ? `; proof: ${v.proof.status}, ${v.proof.reason}` : ''}`,
     description: winner.description,
@@ -352,7 +360,7 @@ export function baselineCommitMessage(next: Baseline, r: CandidateResult): strin
  * selection's). Adopted only if the fresh interval's lower end clears accept.min_speedup; the fresh
  * estimate replaces the selection's in the result (which keeps the selection's under `selection`).
  */
-async function confirmWinner(d: RoundDeps, round: number, r: CandidateResult, e: Evaluated, baseBin: string, baseline: Baseline, flops: number, bytes: number): Promise<boolean> {
+async function confirmWinner(d: RoundDeps, round: number, r: CandidateResult, e: Evaluated, baseBin: string, baseline: Baseline): Promise<boolean> {
   const selection = { speedup: r.speedup!, ciLow: r.ciLow!, ciHigh: r.ciHigh!, pairs: r.pairs ?? 0 };
   d.emit({ type: 'candidate.state', target: r.target, id: r.id, state: 'timing' });
   const fresh = (
@@ -377,10 +385,15 @@ async function confirmWinner(d: RoundDeps, round: number, r: CandidateResult, e:
     return false;
   }
   writeFileSync(join(e.dir, 'timings.fresh.json'), JSON.stringify(fresh, null, 2));
-  const roof = roofline(d.deviceProfile, d.target.real, flops, bytes, fresh.medianNs / 1e9);
-  Object.assign(r, est, { vsReference: baseline.vsReference * fresh.speedup, medianNs: fresh.medianNs, gflops: roof.gflops, pctOfRoof: roof.pctOfRoof });
+  const roof = targetRoofline(d.deviceProfile, d.target, fresh.medianNs / 1e9);
+  Object.assign(r, est, { vsReference: baseline.vsReference * fresh.speedup, medianNs: fresh.medianNs, ...roofFields(roof) });
   if (!adopted) r.reason = `selected at ${selection.speedup.toFixed(3)}x (CI low ${selection.ciLow.toFixed(3)}), but in ${fresh.pairs} fresh pairs ${fresh.speedup.toFixed(3)}x, 95% CI low ${fresh.ciLow.toFixed(3)} ≤ ${d.timing.minSpeedup}`;
   return adopted;
+}
+
+/** What a candidate's result records of its place on the roofline. */
+function roofFields(r: Roofline): Pick<CandidateResult, 'gflops' | 'pctOfRoof' | 'roofLevel' | 'roofBound'> {
+  return { gflops: r.gflops, pctOfRoof: r.pctOfRoof, roofLevel: r.level, roofBound: r.bound };
 }
 
 function firstError(log: string): string {

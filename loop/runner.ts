@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CostLedger, type Analyzer, type Profiler, type Spend, type SpendTotals, type Writer } from '../agents/index.js';
 import { Rng, RwLock, shortHash, UserError } from '../common/index.js';
-import type { Device, DeviceProfile } from '../devices/index.js';
+import { isCurrentProfile, targetRoofline, type Device, type DeviceProfile } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
 import { decide, type Left } from '../policy/index.js';
-import { evalExpr, type Target } from '../targets/index.js';
+import type { Target } from '../targets/index.js';
 import { drawBenchInput, makeInputs, type Verifier } from '../verifiers/index.js';
 import type { TimingConfig } from './ab-timing.js';
 import type { Emit, KloopEvent, RunOptionsSnapshot, TargetFinal } from './events.js';
@@ -18,6 +18,7 @@ import { applyEvent, elapsedMs, emptyState, pendingKeeps, progressOf, replay, ty
 import { claimRun, releaseRun } from './run-owner.js';
 import { TargetSession } from './target-session.js';
 import { settleRun, type RunDisk } from './run-disk.js';
+import { RunModel, runModelQuality } from './run-model.js';
 import { buildArchive } from './archive.js';
 import { steered } from './steered-writer.js';
 import { any, budgetMinutes, budgetTokens, budgetUsd, deadline, maxRounds, nearRoof, noImprovementFor, searchExhausted, userCondition, type StopCondition, type StopState } from './stop.js';
@@ -89,6 +90,9 @@ export interface RunSummary {
     bestMs?: number;
     bestGflops?: number;
     pctOfRoof?: number;
+    /** The memory level whose roof pctOfRoof is of (the smallest that holds the working set, or a faster one the kernel outran: devices/roofline.ts), and whether the roof there is memory or compute. */
+    roofLevel?: string;
+    roofBound?: 'memory' | 'compute';
     /**
      * Why the target stopped: the run's end (a budget spent, the deadline), a user stop condition,
      * within 10% of its roof, search exhausted after widening, or broken: why.
@@ -103,6 +107,12 @@ export interface RunSummary {
   disk?: RunDisk;
   /** The sandbox layers applied to candidates, and those missing with why and the fix. */
   sandbox?: { applied: string[]; missing: { layer: string; detail: string }[] };
+  /**
+   * The compute model's quality on this run's candidates, each predicted before the model trained on
+   * it: n pairs, Spearman rank correlation of predicted and measured speedups (and times), median
+   * |error| of the predicted time in %; `trained`: measurements it has learned from, all runs.
+   */
+  model?: { name: string; trained: number; n: number; spearman?: number; spearmanNs?: number; medianAbsErrorPct?: number };
 }
 
 function newRunId(now: Date): string {
@@ -190,13 +200,15 @@ export class Runner {
       for (const l of this.sandboxReport.layers) if (!l.ok) this.warn(`sandbox layer ${l.layer} missing: ${l.detail}`);
     }
 
+    // A profile stored before the hierarchical roofline (no levels) is measured again.
     let profile = await d.memory.getProfile(fp.id);
-    const measured = !profile;
-    if (!profile) {
+    const measured = !isCurrentProfile(profile);
+    if (!isCurrentProfile(profile)) {
       profile = await this.lock.exclusive(() => d.device.measureProfile(join(this.dir, 'device-profile')));
       await d.memory.putProfile(profile);
     }
     this.emit({ type: 'device.profile', profile, measured });
+    const model = await RunModel.open(d.memory, fp.id, this.warn);
 
     await this.applyPendingKeeps(fp.id);
 
@@ -339,6 +351,7 @@ export class Runner {
           return remeasured;
         },
         seed: rng.u32(),
+        model,
       };
       // The round journals its own start and end (round.start, round.end): the counters follow from them.
       // A round in which the writer has nothing new widens the next one (state.ts, policy/arm-stats.ts).
@@ -348,6 +361,7 @@ export class Runner {
     for (const t of d.targets) await finalize(t);
     // Disk: what no later step reads goes, what stays is measured (run-disk.ts).
     const disk = settleRun(this.dir, this.state.results, this.warn);
+    this.emit({ type: 'model.quality', model: model.name, fingerprint: fp.id, trained: model.trained, quality: runModelQuality(this.state.results) });
     this.emit({ type: 'run.end', reason, disk });
     const summary = await this.summarize(reason, fp.id, profile, disk);
     releaseRun(this.dir);
@@ -421,13 +435,11 @@ export class Runner {
       const mine = rows.filter((r) => r.target === t.name);
       const b = await d.memory.getBaseline(t.name, fp);
       const ref = await d.memory.getReferenceNs(t.name, fp);
-      const flops = evalExpr(t.flops, t.benchSize);
       const final = this.state.finals.get(t.name);
       // Times from the final measurement when there was one: reference and best from the same pairs.
       const bestNs = final?.bestNs ?? b?.medianNs ?? ref;
       const refNs = final?.referenceNs ?? ref;
-      const bytes = evalExpr(t.bytes, t.benchSize);
-      const roof = Math.min(t.real === 'float' ? profile.gflops.fp32.all : profile.gflops.fp64.all, (flops / bytes) * profile.bandwidthGBs.all);
+      const roof = bestNs ? targetRoofline(profile, t, bestNs / 1e9) : undefined;
       perTarget.push({
         target: t.name,
         rounds: progressOf(this.state, t.name).rounds,
@@ -442,8 +454,10 @@ export class Runner {
         verdict: final?.verdict ?? b?.verdict ?? 'reference',
         referenceMs: refNs && refNs / 1e6,
         bestMs: bestNs && bestNs / 1e6,
-        bestGflops: bestNs ? flops / bestNs : undefined,
-        pctOfRoof: bestNs ? (100 * flops) / bestNs / roof : undefined,
+        bestGflops: roof?.gflops,
+        pctOfRoof: roof?.pctOfRoof,
+        roofLevel: roof?.level,
+        roofBound: roof?.bound,
         stopReason: this.state.stopped.get(t.name) ?? reason,
       });
     }
@@ -461,6 +475,7 @@ export class Runner {
       perTarget,
       broken: [...(d.broken ?? []), ...[...this.state.stopped].filter(([, why]) => why.startsWith('broken: ')).map(([t, why]) => ({ target: t, reason: why.slice(8) }))],
       disk,
+      model: this.state.model,
       sandbox: this.sandboxReport && { applied: this.sandboxReport.layers.filter((l) => l.ok).map((l) => l.layer), missing: this.sandboxReport.layers.filter((l) => !l.ok).map(({ layer, detail }) => ({ layer, detail })) },
       busy: busy && { compileMs: busy.compile, runMs: busy.run, anyMs: busy.any, outsideShare: 1 - busy.any / (this.now().getTime() - (this.state.sessionStart ?? this.now().getTime())) },
     };

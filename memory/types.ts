@@ -71,6 +71,9 @@ export interface Winner {
   gflopsAfter?: number;
   pctRoofBefore?: number;
   pctRoofAfter?: number;
+  /** The memory levels whose roofs those percentages are of (L2, DRAM …). */
+  roofLevelBefore?: string;
+  roofLevelAfter?: string;
   /** proved | tested: the verifier's verdict it earned. */
   verdict: string;
   evidence: string;

@@ -11,6 +11,7 @@ import { EMULATED_CUDA_RUNTIME, rewriteLaunches } from './emulation.js';
 import { cudaFlagsAllowed } from './flags.js';
 import { cudaPrelude, generateCudaHarness } from './harness.js';
 import { CUDA_PEAK_SOURCE } from './peak-source.js';
+import { monotonic } from '../memory-levels.js';
 import { gpuDeviceNodes, smArch, type CudaToolkit, type GpuListing } from './toolkit.js';
 
 const BUILD_LIMITS: Limits = { timeoutMs: 300_000, cpuSeconds: 300, fileSizeMb: 512, openFiles: 256, outputBytes: 64 * 1024 };
@@ -198,13 +199,15 @@ export class CudaDevice implements Device {
     if (!b.ok) throw new Error(`GPU profile microbenchmark failed to build:\n${b.log}`);
     const r = await this.runOnGpu(join(workDir, 'peak.bin'), [], workDir, { timeoutMs: 300_000 });
     if (r.exitCode !== 0) throw new Error(`GPU profile microbenchmark failed (${describeExit(r)}): ${r.stderr.trim()}`);
-    const j = JSON.parse(r.stdout.trim()) as { name: string; cc: string; sms: number; l2: number; memMb: number; driver: number; runtime: number; fp32all: number; fp64all: number; bwall: number };
+    const j = JSON.parse(r.stdout.trim()) as { name: string; cc: string; sms: number; l2: number; memMb: number; driver: number; runtime: number; fp32all: number; fp64all: number; bwall: number; l2bw?: number };
+    const dram = { name: 'DRAM', bytes: j.memMb * 1048576, shared: true, gbs: { one: j.bwall / j.sms, all: j.bwall } };
     const ver = (v: number) => `${Math.floor(v / 1000)}.${(v % 1000) / 10}`;
     return {
       fingerprint: await this.fingerprint(),
       measuredAt: new Date().toISOString(),
       gflops: { fp32: { one: j.fp32all / j.sms, all: j.fp32all }, fp64: { one: j.fp64all / j.sms, all: j.fp64all } },
-      bandwidthGBs: { one: j.bwall / j.sms, all: j.bwall },
+      bandwidthGBs: dram.gbs,
+      levels: monotonic([...(j.l2bw ? [{ name: 'L2', bytes: j.l2, shared: true, gbs: { one: j.l2bw / j.sms, all: j.l2bw } }] : []), dram]),
       gpu: { name: j.name, computeCapability: j.cc, sms: j.sms, l2Bytes: j.l2, memoryMb: j.memMb, driver: `${this.opts.gpu.driver} (CUDA ${ver(j.driver)})`, runtime: ver(j.runtime), nvcc: this.opts.toolkit.version },
     };
   }
