@@ -1,6 +1,7 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../common/index.js';
 import { applyEvent, emptyState, Journal, replay, type KloopEvent } from '../loop/index.js';
 import { maxRounds, nearRoof, noImprovementFor, searchExhausted, userCondition } from '../loop/stop.js';
@@ -41,9 +42,14 @@ function script(): [number, KloopEvent][] {
   ];
 }
 
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 /** The journal written as a live run writes it (each event applied as it is appended), and the state that run had. */
 function liveRun(): { path: string; live: ReturnType<typeof emptyState> } {
-  const path = join(tmp('kloop-policy-'), 'journal.jsonl');
+  const dir = tmp('kloop-policy-');
+  dirs.push(dir);
+  const path = join(dir, 'journal.jsonl');
   let now = T0;
   const journal = new Journal(path, () => new Date(now));
   const live = emptyState('r');
