@@ -74,7 +74,7 @@ describe('PO1: a bandit over targets', () => {
     const s = emptyPolicyStats();
     let at = round(s, 'long', 0, 60, 4, { usd: 0.02, tokens: 3000 });
     at = round(s, 'short', at, 10, 1, { usd: 0.001, tokens: 100 });
-    at = round(s, 'short', at, 10, 1, { usd: 0.001, tokens: 100 });
+    round(s, 'short', at, 10, 1, { usd: 0.001, tokens: 100 });
     const arms = [{ target: 'long' }, { target: 'short' }];
     const rng = new Rng(1);
     expect(decide({ stats: s, arms, left: {}, rng }).target).toBe('long');
