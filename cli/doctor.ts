@@ -1,4 +1,4 @@
-import { detectCompiler, detectCudaToolkit, listGpus, smArch } from '../devices/index.js';
+import { detectCompiler, detectCudaToolkit, formatLevels, isCurrentProfile, listGpus, smArch, type DeviceProfile } from '../devices/index.js';
 import { DEFAULT_MODELS } from '../agents/index.js';
 import { composeDevice, composeSandbox, openMemory } from '../loop/index.js';
 import { layersLine } from '../sandboxes/index.js';
@@ -34,12 +34,13 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
     const fp = await device.fingerprint();
     const profile = await openMemory(workflow, process.cwd(), opts.memory).getProfile(fp.id);
     line(
-      profile ? true : 'warn',
+      isCurrentProfile(profile) ? true : 'warn',
       'device profile',
-      profile
-        ? `${fp.model}, ${fp.cores} cores: fp32 ${profile.gflops.fp32.all.toFixed(0)} GFLOP/s, fp64 ${profile.gflops.fp64.all.toFixed(0)} GFLOP/s, ${profile.bandwidthGBs.all.toFixed(1)} GB/s (measured ${profile.measuredAt})`
-        : `${fp.model}, ${fp.cores} cores (${fp.id}): not measured yet; the first kloop run measures it`,
+      isCurrentProfile(profile)
+        ? `${fp.model}, ${fp.cores} cores: fp32 ${profile.gflops.fp32.all.toFixed(0)} GFLOP/s, fp64 ${profile.gflops.fp64.all.toFixed(0)} GFLOP/s (measured ${profile.measuredAt})`
+        : `${fp.model}, ${fp.cores} cores (${fp.id}): ${notCurrent(profile, 'kloop run')}`,
     );
+    if (isCurrentProfile(profile)) line(true, '  memory levels', formatLevels(profile.levels));
   }
   const cuda = c.device === 'cuda';
   let toolkit;
@@ -56,11 +57,11 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
     const fp = await composeDevice({ workflow, sandbox: plan.sandbox, cacheDir, kind: 'cuda', compiler }).device.fingerprint();
     const p = await openMemory(workflow, process.cwd(), opts.memory).getProfile(fp.id);
     line(
-      p ? true : 'warn',
+      isCurrentProfile(p) ? true : 'warn',
       'GPU profile',
-      p
-        ? `${fp.model}: ${p.gpu?.sms ?? '?'} SMs, fp32 ${p.gflops.fp32.all.toFixed(0)} GFLOP/s, fp64 ${p.gflops.fp64.all.toFixed(0)} GFLOP/s, ${p.bandwidthGBs.all.toFixed(0)} GB/s (measured ${p.measuredAt})`
-        : `${fp.model} (${fp.id}): not measured yet; the first kloop run with device: cuda measures it`,
+      isCurrentProfile(p)
+        ? `${fp.model}: ${p.gpu?.sms ?? '?'} SMs, fp32 ${p.gflops.fp32.all.toFixed(0)} GFLOP/s, fp64 ${p.gflops.fp64.all.toFixed(0)} GFLOP/s, ${formatLevels(p.levels)} (measured ${p.measuredAt})`
+        : `${fp.model} (${fp.id}): ${notCurrent(p, 'kloop run with device: cuda')}`,
     );
   }
   if (!gpus.length) line(cuda ? false : 'warn', 'GPUs', `none found: ${why}${cuda ? `; ${workflow.file} says device: cuda` : '; device: cpu is used'}`);
@@ -82,4 +83,9 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
     `\n${problems ? `${problems} problem(s)` : 'no problems'}; sandbox layers required by ${workflow.file}: ${required.join(', ') || 'none (missing layers are warnings; sandbox.require: [namespaces, seccomp] refuses to run without them)'}`,
   );
   return problems ? 1 : 0;
+}
+
+/** Why a device profile cannot be used yet, and what measures it. */
+function notCurrent(p: DeviceProfile | undefined, by: string): string {
+  return p ? `measured ${p.measuredAt} without the memory levels of the hierarchical roofline; the next ${by} measures it again` : `not measured yet; the first ${by} measures it`;
 }

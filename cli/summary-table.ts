@@ -10,14 +10,20 @@ function vsRef(t: RunSummary['perTarget'][number]): string {
   return `${f(t.vsReference, 2)}x [${f(t.ciLow, 2)}-${f(t.ciHigh, 2)}]`;
 }
 
+/** The "roof" cell: the share of the roof and which roof: a memory level's ("L2") or peak compute. */
+function roofCell(t: RunSummary['perTarget'][number]): string {
+  if (t.pctOfRoof === undefined || !Number.isFinite(t.pctOfRoof)) return '-';
+  return `${f(t.pctOfRoof, 1)}% ${t.roofBound === 'compute' ? 'compute' : (t.roofLevel ?? 'DRAM')}`;
+}
+
 /**
  * The end-of-run table: per target, reference and best time, the speedup over the reference as
  * measured at the end of this run (interleaved, with its 95% interval), the best kernel's verdict,
- * GFLOP/s and % of roof.
+ * GFLOP/s and % of its roof (the memory level that holds its working set, or peak compute).
  */
 export function summaryTable(s: RunSummary): string {
-  const head = ['target', 'rounds', 'cands', 'keeps', 'ref ms', 'best ms', 'vs ref [95% CI]', 'verdict', 'GFLOP/s', '% roof'];
-  const rows = s.perTarget.map((t) => [t.target, String(t.rounds), String(t.candidates), String(t.keeps), f(t.referenceMs, 2), f(t.bestMs, 3), vsRef(t), t.verdict, f(t.bestGflops, 2), f(t.pctOfRoof, 1)]);
+  const head = ['target', 'rounds', 'cands', 'keeps', 'ref ms', 'best ms', 'vs ref [95% CI]', 'verdict', 'GFLOP/s', 'roof'];
+  const rows = s.perTarget.map((t) => [t.target, String(t.rounds), String(t.candidates), String(t.keeps), f(t.referenceMs, 2), f(t.bestMs, 3), vsRef(t), t.verdict, f(t.bestGflops, 2), roofCell(t)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const hours = s.elapsedMs / 3_600_000;
@@ -27,6 +33,7 @@ export function summaryTable(s: RunSummary): string {
     ...rows.map(line),
     '',
     `vs ref: reference and best kernel timed against each other, interleaved, in this run${pairs.length ? ` (${pairs.join('/')} pairs)` : ''}; ~: not measured in this run`,
+    'roof: % of the roof of the memory level that holds the working set (or of a faster level the kernel outran), or of peak compute',
     '',
     `${s.candidates} candidates in ${(s.elapsedMs / 60000).toFixed(1)} min (${hours > 0 ? (s.candidates / hours).toFixed(0) : '-'} per hour), ${s.keeps} kept; stopped: ${s.reason}`,
     // Why each target stopped: the run's budget, a user stop condition, its roof, an exhausted search, broken.

@@ -1,8 +1,11 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import type { CandidateResult } from './events.js';
 
-/** vs_reference_chained: the baseline's figure times the candidate's speedup, an estimate (see target.final). */
-export const RESULT_COLUMNS = ['id', 'target', 'round', 'status', 'speedup', 'ci_low', 'ci_high', 'vs_reference_chained', 'gflops', 'pct_roof', 'verdict', 'flags', 'description'] as const;
+/**
+ * vs_reference_chained: the baseline's figure times the candidate's speedup, an estimate (see target.final);
+ * roof_level: the memory level whose roof pct_roof is of.
+ */
+export const RESULT_COLUMNS = ['id', 'target', 'round', 'status', 'speedup', 'ci_low', 'ci_high', 'vs_reference_chained', 'gflops', 'pct_roof', 'roof_level', 'verdict', 'flags', 'description'] as const;
 
 const fmt = (x: number | undefined, d = 3) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(d));
 const clean = (s: string) => s.replace(/[\t\n\r]+/g, ' ');
@@ -19,6 +22,7 @@ export function resultRow(r: CandidateResult): string {
     fmt(r.vsReference, 2),
     fmt(r.gflops, 2),
     fmt(r.pctOfRoof, 1),
+    r.roofLevel ?? '',
     clean(r.verdict),
     r.flags.join(' '),
     clean(r.description + (r.reason ? ` — ${r.reason}` : '')),

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
-import type { DeviceProfile } from '../devices/index.js';
+import { formatCapacity, formatLevels, type DeviceProfile } from '../devices/index.js';
 import { Journal, parseResults, type Journaled } from '../loop/index.js';
 import { chart, type Series } from './svg.js';
 
@@ -80,13 +80,30 @@ export function buildReport(runDir: string): Report {
     const bw = profile.bandwidthGBs.all;
     const ridge = peak / bw;
     const roof: [number, number][] = [[xmin, xmin * bw], ...(ridge > xmin && ridge < xmax ? [[ridge, peak] as [number, number]] : []), [xmax, Math.min(peak, xmax * bw)]];
+    // The hierarchical roofline: a slope per memory level up to its ridge, then the compute peak.
+    const slope = (gbs: number): [number, number][] => [
+      [xmin, xmin * gbs],
+      [Math.min(xmax, peak / gbs), Math.min(peak, xmax * gbs)],
+    ];
+    const levels = profile.levels?.length
+      ? [
+          ...profile.levels.filter((l) => peak / l.gbs.all > xmin).map((l) => ({ points: slope(l.gbs.all), label: `${l.name} ${l.gbs.all.toFixed(0)} GB/s`, dashed: l.name !== 'DRAM' })),
+          {
+            points: [
+              [xmin, peak],
+              [xmax, peak],
+            ] as [number, number][],
+            label: `peak ${peak.toFixed(0)} GFLOP/s`,
+          },
+        ]
+      : [{ points: roof, label: `roof: ${peak.toFixed(0)} GFLOP/s, ${bw.toFixed(1)} GB/s` }];
     const ys = placed.flatMap((s) => s.points.map((p) => p[1]));
     files['roofline.svg'] = chart({
       title: `Roofline: ${profile.fingerprint.model}`,
       x: { min: xmin, max: xmax, log: true, label: 'arithmetic intensity (flop/byte)' },
       y: { min: Math.min(...ys, xmin * bw) / 2, max: peak * 2, log: true, label: 'GFLOP/s' },
       series: placed,
-      lines: [{ points: roof, label: `roof: ${peak.toFixed(0)} GFLOP/s, ${bw.toFixed(1)} GB/s` }],
+      lines: levels,
     });
   }
 
@@ -95,7 +112,7 @@ export function buildReport(runDir: string): Report {
   const md: string[] = [];
   md.push(`# kloop run ${start.runId}`, '');
   md.push(
-    `${targets.length} target(s), ${rows.length} candidates, ${keeps.length} kept, ${((tEnd - t0) / 60000).toFixed(1)} min${profile ? ` on ${profile.fingerprint.model} (${profile.fingerprint.cores} cores; peak ${profile.gflops.fp32.all.toFixed(0)} GFLOP/s fp32, ${profile.bandwidthGBs.all.toFixed(1)} GB/s)` : ''}.${spend && spend.total.calls ? ` Model spend: $${spend.total.usd.toFixed(4)} in ${spend.total.calls} calls.` : ''}`,
+    `${targets.length} target(s), ${rows.length} candidates, ${keeps.length} kept, ${((tEnd - t0) / 60000).toFixed(1)} min${profile ? ` on ${profile.fingerprint.model} (${profile.fingerprint.cores} cores; peak ${profile.gflops.fp32.all.toFixed(0)} GFLOP/s fp32; ${profile.levels?.length ? formatLevels(profile.levels) : `${profile.bandwidthGBs.all.toFixed(1)} GB/s`})` : ''}.${spend && spend.total.calls ? ` Model spend: $${spend.total.usd.toFixed(4)} in ${spend.total.calls} calls.` : ''}`,
     '',
   );
   md.push(
@@ -113,6 +130,7 @@ export function buildReport(runDir: string): Report {
   }
   md.push('', '![speedup over time](speedup.svg)', '');
   if (files['roofline.svg']) md.push('![roofline](roofline.svg)', '');
+  md.push(...roofTable(events, targets, runDir));
   md.push(
     '## Results',
     '',
@@ -126,6 +144,38 @@ export function buildReport(runDir: string): Report {
       `| ${r.id} | ${r.status} | ${r.speedup || '–'} | ${r.ci_low ? `${r.ci_low}–${r.ci_high}` : '–'} | ${(r.vs_reference_chained ?? r.vs_reference) ? `~${r.vs_reference_chained ?? r.vs_reference}` : '–'} | ${r.gflops || '–'} | ${r.verdict} | ${(r.description ?? '').replace(/\|/g, '\\|').slice(0, 160)} |`,
     );
   return { markdown: md.join('\n') + '\n', files };
+}
+
+/**
+ * Each target against its hierarchical roof: the memory level that holds its working set (or a
+ * faster one the kernel outran), at the start of the run and for its best kernel (the run's end
+ * figure from summary.json, else its last kept candidate).
+ */
+function roofTable(events: Journaled[], targets: string[], runDir: string): string[] {
+  type Roof = { pct?: number; level?: string; bound?: string };
+  const end = new Map<string, Roof>();
+  if (existsSync(join(runDir, 'summary.json'))) {
+    const s = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { perTarget?: { target: string; pctOfRoof?: number; roofLevel?: string; roofBound?: string }[] };
+    for (const t of s.perTarget ?? []) if (t.roofLevel) end.set(t.target, { pct: t.pctOfRoof, level: t.roofLevel, bound: t.roofBound });
+  }
+  const cell = (r: Roof | undefined) => (r?.level && r.pct !== undefined ? `${f(r.pct, 1)}% of ${r.bound === 'compute' ? `peak compute (data in ${r.level})` : `the ${r.level} roof`}` : '–');
+  const rows: string[] = [];
+  for (const t of targets) {
+    const first = events.find((e): e is Ev<'baseline.profile'> => e.type === 'baseline.profile' && e.target === t)?.profile.roofline;
+    if (!first?.level) continue;
+    const kept = events.filter((e): e is Ev<'candidate.result'> => e.type === 'candidate.result' && e.result.target === t && e.result.status === 'keep').at(-1)?.result;
+    const best = end.get(t) ?? (kept?.roofLevel ? { pct: kept.pctOfRoof, level: kept.roofLevel, bound: kept.roofBound } : undefined);
+    rows.push(`| ${t} | ${formatCapacity(first.workingSetBytes)} in ${first.fitsIn} | ${cell({ pct: first.pctOfRoof, level: first.level, bound: first.bound })} | ${cell(best)} |`);
+  }
+  if (!rows.length) return [];
+  return [
+    'Against the hierarchical roof: each target is placed at the memory level that holds its working set (a faster level when it moved data faster than that level).',
+    '',
+    '| target | working set | start | best |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ];
 }
 
 /** Write report.md and its images into `outDir` (default: the run's report/ folder). */

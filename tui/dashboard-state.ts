@@ -1,4 +1,5 @@
 import type { KloopEvent } from '../loop/index.js';
+import { roofPhrase } from '../devices/index.js';
 import { formatEvent } from './event-line.js';
 
 export interface TargetView {
@@ -7,6 +8,8 @@ export interface TargetView {
   best: number;
   history: number[];
   round: number;
+  /** The current baseline against its roof: "48% of the L2 roof" (devices/roofline.ts). */
+  roof?: string;
   stopped?: string;
   /** Set once `best` is the run's final measurement against the reference (else best is chained). */
   measured?: { ciLow: number; ciHigh: number; pairs: number };
@@ -61,6 +64,7 @@ export function reduce(s: DashboardState, e: KloopEvent & { ts?: string }, maxEv
     case 'baseline.profile': {
       const t = target(e.target);
       if (t.history.length === 1) t.best = t.history[0] = e.profile.vsReference;
+      t.roof = roofPhrase(e.profile.roofline, 0);
       break;
     }
     case 'candidate.state': {
@@ -75,7 +79,11 @@ export function reduce(s: DashboardState, e: KloopEvent & { ts?: string }, maxEv
     case 'candidate.result':
       next.inFlight = next.inFlight.filter((c) => c.id !== e.result.id);
       next.candidates++;
-      if (e.result.status === 'keep') next.keeps++;
+      if (e.result.status === 'keep') {
+        next.keeps++;
+        const r = e.result;
+        if (r.pctOfRoof !== undefined && r.roofLevel && r.roofBound) target(r.target).roof = roofPhrase({ pctOfRoof: r.pctOfRoof, level: r.roofLevel, bound: r.roofBound }, 0);
+      }
       break;
     case 'baseline.updated': {
       const t = target(e.target);

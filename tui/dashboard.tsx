@@ -29,6 +29,7 @@ export function Dashboard({ state: s, now }: { state: DashboardState; now?: numb
         {s.targets.map((t) => (
           <Text key={t.name}>
             {t.name.padEnd(10)} {`${t.best.toFixed(2)}x`.padStart(9)} {sparkline(t.history).padEnd(16)} round {t.round}
+            {t.roof ? ` · ${t.roof}` : ''}
             {t.measured ? (t.measured.pairs ? ` · measured vs reference, 95% CI ${t.measured.ciLow.toFixed(2)}-${t.measured.ciHigh.toFixed(2)}` : ' · the reference') : t.history.length > 1 ? ' · chained estimate' : ''}
             {t.stopped ? ` · stopped: ${t.stopped}` : ''}
           </Text>

@@ -1,3 +1,4 @@
+import { formatLevels } from '../devices/index.js';
 import type { KloopEvent } from '../loop/index.js';
 
 const x = (n: number | undefined, d = 2) => (n === undefined || !Number.isFinite(n) ? '?' : n.toFixed(d));
@@ -11,7 +12,7 @@ export function formatEvent(e: KloopEvent): string | undefined {
       return `resuming run ${e.runId}`;
     case 'device.profile': {
       const p = e.profile;
-      return `device ${p.fingerprint.model} (${p.fingerprint.cores} cores)${e.measured ? ' measured' : ''}: fp32 ${x(p.gflops.fp32.all, 0)} GFLOP/s, fp64 ${x(p.gflops.fp64.all, 0)} GFLOP/s, ${x(p.bandwidthGBs.all, 1)} GB/s`;
+      return `device ${p.fingerprint.model} (${p.fingerprint.cores} cores)${e.measured ? ' measured' : ''}: fp32 ${x(p.gflops.fp32.all, 0)} GFLOP/s, fp64 ${x(p.gflops.fp64.all, 0)} GFLOP/s; ${p.levels?.length ? formatLevels(p.levels) : `${x(p.bandwidthGBs.all, 1)} GB/s`}`;
     }
     case 'round.start':
       return `[${e.target}] round ${e.round} from ${e.baseline}`;

@@ -118,8 +118,9 @@ export function ReviewApp({ actions, height = 18 }: { actions: ReviewActions; he
       {current && open && (
         <Box flexDirection="column" borderStyle="round" paddingX={1}>
           <Text>
-            <Text bold>{current.target}</Text> on {current.device}: {x(current.speedup)}x, 95% CI {x(current.ciLow)}-{x(current.ciHigh)}; {x(current.gflopsBefore)} → {x(current.gflopsAfter)} GFLOP/s; {x(current.pctRoofBefore, 1)}% →{' '}
-            {x(current.pctRoofAfter, 1)}% of roofline
+            <Text bold>{current.target}</Text> on {current.device}: {x(current.speedup)}x, 95% CI {x(current.ciLow)}-{x(current.ciHigh)}; {x(current.gflopsBefore)} → {x(current.gflopsAfter)} GFLOP/s; {x(current.pctRoofBefore, 1)}%
+            {current.roofLevelBefore && current.roofLevelBefore !== current.roofLevelAfter ? ` of the ${current.roofLevelBefore} roof` : ''} → {x(current.pctRoofAfter, 1)}% of{' '}
+            {current.roofLevelAfter ? `the ${current.roofLevelAfter} roof` : 'roofline'}
           </Text>
           <Text>
             verdict: {current.verdict} · ~{x(current.vsReference, 1)}x over the reference (chained, not measured)

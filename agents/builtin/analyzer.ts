@@ -1,3 +1,4 @@
+import { roofPhrase } from '../../devices/index.js';
 import type { Insight } from '../../memory/index.js';
 import type { Analyzer, BaselineProfile, CandidateOutcome, Diagnosis, Idea, RoundContext } from '../roles.js';
 import { kernelFacts } from './kernel-facts.js';
@@ -29,7 +30,7 @@ export class BuiltinAnalyzer implements Analyzer {
     const bottleneck: Diagnosis['bottleneck'] = f.stridedInnermost.length ? 'locality' : f.serialReductions.length ? 'latency' : !f.parallel ? 'parallelism' : roofline.bound;
     return {
       bottleneck,
-      summary: `${roofline.pctOfRoof.toFixed(1)}% of the ${roofline.bound} roof; bottleneck: ${bottleneck}${f.parsed ? '' : ' (source not parsed: flag variants only)'}`,
+      summary: `${roofPhrase(roofline)}; bottleneck: ${bottleneck}${f.parsed ? '' : ' (source not parsed: flag variants only)'}`,
       ideas: ideas.slice(0, Math.max(ctx.candidates, 1) + 1),
     };
   }

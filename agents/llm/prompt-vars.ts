@@ -1,4 +1,4 @@
-import { cudaFlagsAllowed } from '../../devices/index.js';
+import { cudaFlagsAllowed, formatLevels } from '../../devices/index.js';
 import type { BaselineProfile, CandidateOutcome, Diagnosis, RoundContext } from '../roles.js';
 
 const C_RULES =
@@ -38,6 +38,7 @@ export function promptVars(ctx: RoundContext & { profile?: BaselineProfile; turn
       peak_gflops_fp32: p.gflops.fp32.all.toFixed(1),
       peak_gflops_fp64: p.gflops.fp64.all.toFixed(1),
       bandwidth_gbs: p.bandwidthGBs.all.toFixed(1),
+      memory_levels: p.levels?.length ? formatLevels(p.levels) : `DRAM ${p.bandwidthGBs.all.toFixed(1)} GB/s`,
     },
     baseline: {
       source: b.source,
@@ -54,6 +55,8 @@ export function promptVars(ctx: RoundContext & { profile?: BaselineProfile; turn
             gbs: r.gbs.toFixed(2),
             pct_of_roof: r.pctOfRoof.toFixed(1),
             bound: r.bound,
+            roof_level: r.level ?? 'DRAM',
+            roof_gbs: (r.levelGBs ?? p.bandwidthGBs.all).toFixed(1),
             roof_gflops: r.roofGflops.toFixed(1),
             intensity: r.intensity.toFixed(2),
             summary: ctx.profile.summary,
