@@ -70,7 +70,7 @@ describe('built-in writer transformations', () => {
     // the best-ranked proposal walks B and C contiguously: k outside j, no scalar accumulator
     expect(props[0].kinds.slice(0, 2)).toEqual(['sink', 'distribute']);
     expect(props[0].kinds).toContain('interchange');
-    expect(props[0].source).toMatch(/for \(int k = [^;]*; [^)]*\) \{\s*for \(int j = 0; j < N; j\+\+\)/);
+    expect(props[0].source).toMatch(/for \(int k = [^;]*; [^)]*\) \{\s*for \(int j = 0; j < N/);
     expect(new Set(props.map((p) => p.source)).size).toBe(4);
   });
 

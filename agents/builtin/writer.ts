@@ -66,7 +66,7 @@ export class BuiltinWriter implements Writer {
       depth: o.depth,
       beam: o.beam,
       count: ctx.slots.length - blocked.length,
-      moveCtx: { allowedFlags: target.allow.flags },
+      moveCtx: { allowedFlags: target.allow.flags, sizes: target.checkSizes, arrayLengths: Object.fromEntries(target.arrays.map((a) => [a.name, a.shapeText.map((d) => `(${d})`).join(' * ')])) },
       costCtx: { sizes: target.benchSize, cores: ctx.cores, vectorLanes: this.opts.vectorLanes ?? 8, elementBytes: target.real === 'float' ? 4 : 8, ...cache },
       tried: ctx.tried,
       prior: (kinds) => priorFor(kinds, favoured, ctx.insights, ctx.familyWeights),

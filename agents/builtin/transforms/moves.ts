@@ -1,4 +1,5 @@
 import { canonicalLoop, forEachStmt, printExpr, type For } from '../../../csyntax/index.js';
+import { Dependences } from './dependence.js';
 import { bodyStmts, isInnermost, loopSites, perfectNest, soleInnerLoop } from './loops.js';
 import { parallelize, restrictParams, simd } from './openmp.js';
 import { cloneProgram, kernelOf, type Program } from './program.js';
@@ -18,6 +19,28 @@ export interface Move {
 export interface MoveContext {
   /** Flags the target permits. */
   allowedFlags: string[];
+  /** Sizes the dependence analysis runs the loops at (the target's check sizes); small values of the size parameters if absent. */
+  sizes?: Record<string, number>[];
+  /** Each array parameter's length as a C expression (for array reductions). */
+  arrayLengths?: Record<string, string>;
+}
+
+const analyses = new WeakMap<Program, Dependences>();
+
+/**
+ * The dependence analysis of a program (dependence.ts), once per program: at the given sizes that
+ * it can run within its limit, plus two small ones; none that ran to its end means every move
+ * that needs it is refused.
+ */
+export function dependencesOf(p: Program, ctx: MoveContext): Dependences {
+  let d = analyses.get(p);
+  if (!d) {
+    const fn = kernelOf(p);
+    const small = [5, 8].map((n) => Object.fromEntries(fn.params.filter((x) => !x.ptr).map((x) => [x.name, n])));
+    d = Dependences.of(fn, [...(ctx.sizes ?? []), ...small]);
+    analyses.set(p, d);
+  }
+  return d;
 }
 
 const TILE_SIZES = [16, 32, 64, 128];
@@ -80,6 +103,7 @@ export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | unde
   const desc = describeMove(p, m);
   const site = m.loop >= 0 ? loopSites(fn.body)[m.loop] : undefined;
   if (m.loop >= 0 && !site) return undefined;
+  if (!legal(p, m, ctx)) return undefined;
   let ok = false;
   switch (m.kind) {
     case 'interchange':
@@ -103,7 +127,7 @@ export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | unde
       ok = unrollAndJam(site!, Number(m.param));
       break;
     case 'parallel':
-      ok = ctx.allowedFlags.includes('-fopenmp') && parallelize(site!, fn);
+      ok = ctx.allowedFlags.includes('-fopenmp') && parallelize(site!, arrayReductions(p, m, ctx));
       break;
     case 'simd':
       ok = ctx.allowedFlags.includes('-fopenmp') && simd(site!);
@@ -123,6 +147,60 @@ export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | unde
   q.moves.push(desc);
   q.kinds.push(m.param !== undefined && m.kind !== 'distribute' ? `${m.kind}:${m.param}` : m.kind);
   return q;
+}
+
+/** The loop a move names, in the program before the move. */
+function loopOf(p: Program, m: Move): For | undefined {
+  return m.loop >= 0 ? loopSites(kernelOf(p).body)[m.loop]?.loop : undefined;
+}
+
+/**
+ * Is the move legal by the dependence analysis? Reordering moves must keep every dependence's
+ * direction: interchange and unroll-and-jam need no dependence forward in one loop and backward in
+ * the other, tiling a fully permutable nest, distribution no dependence from the second part back
+ * to the first, parallel and simd loops no carried dependence (scalar reductions get a clause, and
+ * arrays only accumulated into an array reduction). Unrolling, sinking, restrict and flags do not
+ * reorder anything.
+ */
+export function legal(p: Program, m: Move, ctx: MoveContext): boolean {
+  const loop = loopOf(p, m);
+  switch (m.kind) {
+    case 'interchange': {
+      const inner = loop && soleInnerLoop(loop);
+      return !!inner && dependencesOf(p, ctx).interchangeable(loop!, inner);
+    }
+    case 'unroll-jam': {
+      if (!loop) return false;
+      const inners = loopSites({ k: 'block', body: [loop] })
+        .map((s) => s.loop)
+        .filter((l) => l !== loop);
+      return dependencesOf(p, ctx).jammable(loop, inners);
+    }
+    case 'tile':
+      return !!loop && dependencesOf(p, ctx).permutable(perfectNest(loop).loops);
+    case 'distribute':
+      return !!loop && dependencesOf(p, ctx).distributable(loop, Number(m.param));
+    case 'simd':
+      return !!loop && dependencesOf(p, ctx).independent(loop);
+    case 'parallel':
+      return !!loop && arrayReductions(p, m, ctx) !== undefined;
+    default:
+      return true;
+  }
+}
+
+/** Arrays a parallel loop must reduce (empty: none), or undefined if the loop is not parallel. */
+function arrayReductions(p: Program, m: Move, ctx: MoveContext): { array: string; length: string }[] | undefined {
+  const loop = loopOf(p, m);
+  const arrays = loop && dependencesOf(p, ctx).independentUpToReductions(loop);
+  if (!arrays) return undefined;
+  const out: { array: string; length: string }[] = [];
+  for (const a of arrays) {
+    const length = ctx.arrayLengths?.[a];
+    if (!length) return undefined;
+    out.push({ array: a, length });
+  }
+  return out;
 }
 
 /** Every move that applies to the program. */

@@ -1,6 +1,5 @@
-import { arrayAccesses, assignedScalars, canonicalLoop, coeffOf, declaredNames, forEachStmt, printExpr, type For, type Func, type Stmt } from '../../../csyntax/index.js';
+import { assignedScalars, canonicalLoop, declaredNames, forEachStmt, printExpr, type For, type Func, type Stmt } from '../../../csyntax/index.js';
 import { isInnermost, type LoopSite } from './loops.js';
-import { exprUses } from './restructure.js';
 
 /** A reduction clause for the scalars a loop body updates, or undefined if one is not a reduction. */
 export function reductionClause(f: For): string | undefined | null {
@@ -37,40 +36,27 @@ function isMinMaxUpdate(body: Stmt, m: string): 'max' | 'min' | undefined {
   return ok ? kind : undefined;
 }
 
-/**
- * Is the loop safely parallel by a syntactic test? Every array written must be indexed by the loop
- * variable, and read only at indices it is written at. (The verifier has the last word.)
- */
-function parallelSafe(f: For, v: string): boolean {
-  // Variables that move with v: v itself, and loops whose start depends on one (tile point loops).
-  const moving = new Set([v]);
-  forEachStmt(f.body, (s) => {
-    const c = s.k === 'for' ? canonicalLoop(s) : undefined;
-    if (c && [...moving].some((m) => exprUses(c.lo, m))) moving.add(c.v);
-  });
-  const acc = arrayAccesses(f.body);
-  const writes = acc.filter((a) => a.write);
-  const written = new Map<string, Set<string>>();
-  for (const w of writes) {
-    const cs = [...moving].map((m) => coeffOf(w.idx, m));
-    if (cs.includes('nonaffine') || cs.every((c) => c === 0)) return false;
-    (written.get(w.array) ?? written.set(w.array, new Set()).get(w.array)!).add(printExpr(w.idx));
-  }
-  return acc.every((a) => !written.has(a.array) || written.get(a.array)!.has(printExpr(a.idx)));
-}
+const isParallelFor = (s: Stmt) => s.k === 'for' && s.pragmas.some((p) => /omp\s+parallel/.test(p));
 
-/** `#pragma omp parallel for` on an outermost loop (with reductions where the body has them). */
-export function parallelize(site: LoopSite, fn: Func): boolean {
+/**
+ * `#pragma omp parallel for` on a loop whose iterations the dependence analysis found independent
+ * (moves.ts decides legality), at any depth, but never inside or around another parallel loop;
+ * scalar reductions get their clause, and arrays only accumulated into an array-section reduction.
+ */
+export function parallelize(site: LoopSite, arrays: { array: string; length: string }[] | undefined): boolean {
   const f = site.loop;
-  if (site.outer.length) return false;
+  if (!arrays) return false;
   const c = canonicalLoop(f);
   if (!c || !c.declared) return false;
-  let already = false;
-  forEachStmt(fn.body, (s) => (already ||= s.k === 'for' && s.pragmas.some((p) => /omp\s+parallel/.test(p))));
-  if (already || !parallelSafe(f, c.v)) return false;
+  if (site.outer.some(isParallelFor)) return false;
+  let inside = false;
+  forEachStmt(f, (s) => (inside ||= isParallelFor(s)));
+  if (inside) return false;
   const red = reductionClause(f);
   if (red === null) return false;
-  f.pragmas = [...f.pragmas.filter((p) => !/omp/.test(p)), `#pragma omp parallel for schedule(static)${red ? ' ' + red : ''}`];
+  const arrayRed = arrays.length ? `reduction(+:${arrays.map((a) => `${a.array}[0:${a.length}]`).join(', ')})` : '';
+  const clauses = [red, arrayRed].filter(Boolean).join(' ');
+  f.pragmas = [...f.pragmas.filter((p) => !/omp/.test(p)), `#pragma omp parallel for schedule(static)${clauses ? ' ' + clauses : ''}`];
   return true;
 }
 

@@ -1,0 +1,422 @@
+import { canonicalLoop, printExpr, type Expr, type For, type Func, type Stmt } from '../../../csyntax/index.js';
+
+/**
+ * Dependence analysis by bounded execution: the kernel's loops and integer scalars are run at small
+ * sizes (the target's own check sizes, or small values of its size parameters) and every array
+ * access is recorded with the iteration it belongs to. Two accesses conflict when they touch the
+ * same element of the same array and one writes; a loop carries a dependence when two conflicting
+ * accesses belong to different iterations of one execution of it. This sees through what a
+ * syntactic test cannot (linearised indices, symbolic strides, triangular and tiled loops) and is
+ * exact for the sizes run; distinct pointer parameters are distinct arrays (the harness never
+ * passes overlapping ones, and the `restrict` move says so to the compiler). Whatever it cannot
+ * run (a while loop, an index read from data) makes every question about the loops around it
+ * answer "dependent": it fails closed.
+ */
+
+interface LoopCtx {
+  loop: For;
+  exec: number;
+  value: number;
+  /** Index of the top-level statement of the loop's body this access is under. */
+  part: number;
+}
+
+interface Access {
+  array: string;
+  /** Element key, or undefined if the index could not be evaluated. */
+  at: string | undefined;
+  write: boolean;
+  /** Read-modify-write by `+=` / `-=` (a candidate for an array reduction). */
+  update: boolean;
+  loops: LoopCtx[];
+  seq: number;
+}
+
+export interface Trace {
+  accesses: Access[];
+  /** Loops some access under which could not be evaluated (questions about them fail closed). */
+  opaque: Set<For>;
+  complete: boolean;
+  /** Stopped at the access limit (the size is too large to run; other sizes answer). */
+  limited: boolean;
+}
+
+type Env = Record<string, number | undefined>;
+
+class Unrunnable extends Error {}
+class TooLarge extends Error {}
+
+function evalInt(e: Expr, env: Env): number | undefined {
+  switch (e.k) {
+    case 'num': {
+      const v = Number(e.text.replace(/[uUlL]+$/, ''));
+      return Number.isInteger(v) ? v : undefined;
+    }
+    case 'id':
+      return env[e.name];
+    case 'cast':
+      return /int|long|size_t|short|char|unsigned/.test(e.type) ? evalInt(e.arg, env) : undefined;
+    case 'un': {
+      const a = evalInt(e.arg, env);
+      if (a === undefined) return undefined;
+      return e.op === '-' ? -a : e.op === '+' ? a : e.op === '!' ? +!a : undefined;
+    }
+    case 'cond': {
+      const c = evalInt(e.c, env);
+      return c === undefined ? undefined : c ? evalInt(e.t, env) : evalInt(e.f, env);
+    }
+    case 'bin': {
+      const a = evalInt(e.l, env);
+      const b = evalInt(e.r, env);
+      if (a === undefined || b === undefined) return undefined;
+      switch (e.op) {
+        case '+':
+          return a + b;
+        case '-':
+          return a - b;
+        case '*':
+          return a * b;
+        case '/':
+          return b ? Math.trunc(a / b) : undefined;
+        case '%':
+          return b ? a % b : undefined;
+        case '<':
+          return +(a < b);
+        case '>':
+          return +(a > b);
+        case '<=':
+          return +(a <= b);
+        case '>=':
+          return +(a >= b);
+        case '==':
+          return +(a === b);
+        case '!=':
+          return +(a !== b);
+        case '&&':
+          return +(!!a && !!b);
+        case '||':
+          return +(!!a || !!b);
+        case '<<':
+          return a << b;
+        case '>>':
+          return a >> b;
+        case '&':
+          return a & b;
+        case '|':
+          return a | b;
+        default:
+          return undefined;
+      }
+    }
+    case 'call': {
+      // min/max helpers written as calls are common in tiled code
+      const name = e.fn.k === 'id' ? e.fn.name : '';
+      const args = e.args.map((x) => evalInt(x, env));
+      if (args.some((x) => x === undefined)) return undefined;
+      if (/^(min|imin|MIN)$/.test(name)) return Math.min(...(args as number[]));
+      if (/^(max|imax|MAX)$/.test(name)) return Math.max(...(args as number[]));
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+const INT_TYPE = /^(const\s+)?(int|long|long long|unsigned|unsigned int|unsigned long|size_t|ptrdiff_t|int64_t|int32_t|short)$/;
+
+/** Run a kernel's loop structure at one size, recording array accesses (at most `limit` of them). */
+export function trace(fn: Func, sizes: Record<string, number>, limit = 12_000): Trace {
+  const accesses: Access[] = [];
+  const opaque = new Set<For>();
+  const execs = new Map<For, number>();
+  const locals = new Map<string, number>();
+  let seq = 0;
+  const stack: LoopCtx[] = [];
+  const env: Env = {};
+  for (const p of fn.params) if (!p.ptr && INT_TYPE.test(p.type.trim())) env[p.name] = sizes[p.name];
+  const record = (array: string, at: string | undefined, write: boolean, update: boolean) => {
+    if (accesses.length >= limit) throw new TooLarge('too many accesses');
+    if (at === undefined) stack.forEach((c) => opaque.add(c.loop));
+    accesses.push({ array: locals.has(array) ? `${array}#${locals.get(array)}` : array, at, write, update, loops: stack.map((c) => ({ ...c })), seq: seq++ });
+  };
+  /** Accesses of an expression, in evaluation order (reads before the write they feed). */
+  const visit = (e: Expr, scope: Env): void => {
+    switch (e.k) {
+      case 'index': {
+        const { array, at } = element(e, scope);
+        if (array) record(array, at, false, false);
+        else visit(e.arr, scope);
+        visit(e.idx, scope);
+        return;
+      }
+      case 'assign': {
+        visit(e.r, scope);
+        if (e.l.k === 'index') {
+          const { array, at } = element(e.l, scope);
+          visitIndexParts(e.l, scope);
+          if (array) {
+            if (e.op !== '=') record(array, at, false, true);
+            record(array, at, true, e.op === '+=' || e.op === '-=');
+          }
+        } else if (e.l.k === 'id') {
+          if (e.l.name in scope) assignScalar(e.l.name, e.op, evalInt(e.r, scope), scope);
+        } else visit(e.l, scope);
+        return;
+      }
+      case 'post':
+      case 'un':
+        if ((e.op === '++' || e.op === '--') && e.arg.k === 'index') {
+          const { array, at } = element(e.arg, scope);
+          visitIndexParts(e.arg, scope);
+          if (array) {
+            record(array, at, false, true);
+            record(array, at, true, true);
+          }
+        } else if ((e.op === '++' || e.op === '--') && e.arg.k === 'id') {
+          if (e.arg.name in scope) assignScalar(e.arg.name, e.op === '++' ? '+=' : '-=', 1, scope);
+        } else visit(e.arg, scope);
+        return;
+      case 'bin':
+      case 'comma':
+        visit(e.l, scope);
+        visit(e.r, scope);
+        return;
+      case 'cond':
+        visit(e.c, scope);
+        visit(e.t, scope);
+        visit(e.f, scope);
+        return;
+      case 'call':
+        e.args.forEach((a) => visit(a, scope));
+        return;
+      case 'cast':
+        visit(e.arg, scope);
+        return;
+      default:
+        return;
+    }
+  };
+  const visitIndexParts = (e: Extract<Expr, { k: 'index' }>, scope: Env) => {
+    if (e.arr.k === 'index') visitIndexParts(e.arr, scope);
+    visit(e.idx, scope);
+  };
+  /** The array and element an index expression names: A[i], or A[i][j] (a local 2-D array). */
+  const element = (e: Extract<Expr, { k: 'index' }>, scope: Env): { array?: string; at?: string } => {
+    const parts: (number | undefined)[] = [];
+    let cur: Expr = e;
+    while (cur.k === 'index') {
+      parts.unshift(evalInt(cur.idx, scope));
+      cur = cur.arr;
+    }
+    if (cur.k !== 'id') return {};
+    return { array: cur.name, at: parts.some((p) => p === undefined) ? undefined : parts.join(',') };
+  };
+  const assignScalar = (name: string, op: string, v: number | undefined, scope: Env) => {
+    const old = scope[name];
+    const nv = op === '=' ? v : old === undefined || v === undefined ? undefined : op === '+=' ? old + v : op === '-=' ? old - v : op === '*=' ? old * v : undefined;
+    // assignments reach the scope that declared the name
+    let s: object | null = scope;
+    while (s && !Object.prototype.hasOwnProperty.call(s, name)) s = Object.getPrototypeOf(s) as object | null;
+    ((s as Env | null) ?? scope)[name] = nv;
+  };
+  const run = (s: Stmt, scope: Env): void => {
+    switch (s.k) {
+      case 'block': {
+        const inner = Object.create(scope) as Env;
+        s.body.forEach((b) => run(b, inner));
+        return;
+      }
+      case 'decl':
+        for (const d of s.decls) {
+          if (d.init) visit(d.init, scope);
+          if (d.dims.length) {
+            locals.set(d.name, (locals.get(d.name) ?? 0) + 1);
+            scope[d.name] = undefined;
+          } else scope[d.name] = !d.ptr && INT_TYPE.test(s.type.trim()) && d.init ? evalInt(d.init, scope) : undefined;
+        }
+        return;
+      case 'expr':
+        visit(s.e, scope);
+        return;
+      case 'if': {
+        visit(s.cond, scope);
+        const c = evalInt(s.cond, scope);
+        // a condition on data: both branches' accesses count (a superset)
+        if (c === undefined || c) run(s.then, Object.create(scope) as Env);
+        if (s.else && (c === undefined || !c)) run(s.else, Object.create(scope) as Env);
+        return;
+      }
+      case 'for': {
+        const c = canonicalLoop(s);
+        const scopeFor = Object.create(scope) as Env;
+        if (s.init?.k === 'expr') visit(s.init.e, scopeFor);
+        const lo = c && evalInt(c.lo, scopeFor);
+        if (!c || lo === undefined) throw new Unrunnable(`loop not runnable: ${s.cond ? printExpr(s.cond) : ''}`);
+        const exec = (execs.get(s) ?? 0) + 1;
+        execs.set(s, exec);
+        const parts = s.body.k === 'block' ? s.body.body : [s.body];
+        for (let v = lo; ; v += c.step) {
+          scopeFor[c.v] = v;
+          const hi = evalInt(c.hi, scopeFor);
+          if (hi === undefined) throw new Unrunnable('loop bound not runnable');
+          if (v >= hi) break;
+          const body = Object.create(scopeFor) as Env;
+          parts.forEach((p, i) => {
+            stack.push({ loop: s, exec, value: v, part: i });
+            try {
+              run(p, body);
+            } finally {
+              stack.pop();
+            }
+          });
+        }
+        if (!c.declared) assignScalar(c.v, '=', undefined, scope);
+        return;
+      }
+      case 'while':
+      case 'do':
+      case 'raw':
+        throw new Unrunnable(`${s.k} statement`);
+      case 'return':
+        if (s.e) visit(s.e, scope);
+        return;
+      default:
+        return;
+    }
+  };
+  try {
+    run(fn.body, env);
+    return { accesses, opaque, complete: true, limited: false };
+  } catch (e) {
+    if (!(e instanceof Unrunnable) && !(e instanceof TooLarge)) throw e;
+    return { accesses, opaque, complete: false, limited: e instanceof TooLarge };
+  }
+}
+
+/** Pairs of conflicting accesses (same element, one a write), the earlier first; `keep` filters pairs before they are listed. */
+function conflicts(t: Trace, within: For, keep: (a: Access, b: Access, ca: LoopCtx, cb: LoopCtx) => boolean): boolean {
+  const buckets = new Map<string, Access[]>();
+  for (const a of t.accesses) {
+    const c = a.loops.find((l) => l.loop === within);
+    if (!c || a.at === undefined) continue;
+    const key = `${c.exec}|${a.array}|${a.at}`;
+    (buckets.get(key) ?? buckets.set(key, []).get(key)!).push(a);
+  }
+  for (const list of buckets.values()) {
+    if (!list.some((a) => a.write)) continue;
+    for (let i = 0; i < list.length; i++)
+      for (let j = i + 1; j < list.length; j++) {
+        const a = list[i];
+        const b = list[j];
+        if (!a.write && !b.write) continue;
+        if (
+          keep(
+            a,
+            b,
+            a.loops.find((l) => l.loop === within)!,
+            b.loops.find((l) => l.loop === within)!,
+          )
+        )
+          return true;
+      }
+  }
+  return false;
+}
+
+const valueOf = (a: Access, loop: For) => a.loops.find((l) => l.loop === loop)?.value;
+
+/**
+ * What the analysis answers about a kernel. Every answer is "illegal" when a trace could not be
+ * run to its end or an access under the loop asked about could not be evaluated.
+ */
+export class Dependences {
+  private readonly memo = new WeakMap<For, Map<string, unknown>>();
+  constructor(private readonly traces: Trace[]) {}
+
+  /** Each question is answered once per loop (a search asks the same ones of a program many times). */
+  private once<T>(loop: For, key: string, answer: () => T): T {
+    let m = this.memo.get(loop);
+    if (!m) this.memo.set(loop, (m = new Map()));
+    if (!m.has(key)) m.set(key, answer());
+    return m.get(key) as T;
+  }
+
+  /** Traces at each size; those too large to run within the limit are left out while another ran (none ran: every answer is "illegal"). */
+  static of(fn: Func, sizes: Record<string, number>[]): Dependences {
+    const traces = sizes.map((s) => trace(fn, s));
+    const usable = traces.filter((t) => !t.limited);
+    return new Dependences(usable.length ? usable : traces);
+  }
+
+  private ok(loop: For, test: (t: Trace) => boolean): boolean {
+    if (!this.traces.length) return false;
+    return this.traces.every((t) => t.complete && !t.opaque.has(loop) && test(t));
+  }
+
+  /** Arrays a loop carries a dependence on, other than those that are only updated by += / -= (array reductions). */
+  carried(loop: For): { arrays: Set<string>; reductions: Set<string> } | undefined {
+    return this.once(loop, 'carried', () => this.carriedNow(loop));
+  }
+
+  private carriedNow(loop: For): { arrays: Set<string>; reductions: Set<string> } | undefined {
+    const arrays = new Set<string>();
+    const reductions = new Set<string>();
+    let ran = false;
+    const okay = this.ok(loop, (t) => {
+      ran = true;
+      const updatedOnly = new Map<string, boolean>();
+      for (const a of t.accesses) if (a.loops.some((l) => l.loop === loop)) updatedOnly.set(a.array, (updatedOnly.get(a.array) ?? true) && a.update);
+      conflicts(t, loop, (a, b, ca, cb) => {
+        if (ca.value !== cb.value) (updatedOnly.get(a.array) ? reductions : arrays).add(a.array);
+        return false;
+      });
+      return true;
+    });
+    return okay && ran ? { arrays, reductions } : undefined;
+  }
+
+  /** No dependence carried by the loop: its iterations may run in any order (parallel, simd). */
+  independent(loop: For): boolean {
+    const c = this.carried(loop);
+    return !!c && !c.arrays.size && !c.reductions.size;
+  }
+
+  /** Iterations independent except for arrays only accumulated into (`X[..] += ...`): parallel with an array reduction. */
+  independentUpToReductions(loop: For): Set<string> | undefined {
+    const c = this.carried(loop);
+    return c && !c.arrays.size ? c.reductions : undefined;
+  }
+
+  /**
+   * Interchanging `outer` with `inner` (or jamming copies of `outer` into `inner`) is legal when no
+   * dependence goes forward in one and backward in the other: for conflicting accesses a before b,
+   * not (outer(a) < outer(b) and inner(a) > inner(b)).
+   */
+  interchangeable(outer: For, inner: For): boolean {
+    return this.once(outer, 'x', () => new Map<For, boolean>()).get(inner) ?? this.interchangeableNow(outer, inner);
+  }
+
+  private interchangeableNow(outer: For, inner: For): boolean {
+    const answer = this.ok(outer, (t) => !t.opaque.has(inner) && !conflicts(t, outer, (a, b, ca, cb) => ca.value < cb.value && (valueOf(a, inner) ?? 0) > (valueOf(b, inner) ?? 0)));
+    this.once(outer, 'x', () => new Map<For, boolean>()).set(inner, answer);
+    return answer;
+  }
+
+  /** Tiling a nest is legal when it is fully permutable: every dependence has a non-negative distance in every loop of it. */
+  permutable(nest: For[]): boolean {
+    return this.once(nest[0], `permutable ${nest.length}`, () => this.ok(nest[0], (t) => !nest.some((l) => t.opaque.has(l)) && !conflicts(t, nest[0], (a, b) => nest.some((l) => (valueOf(b, l) ?? 0) - (valueOf(a, l) ?? 0) < 0))));
+  }
+
+  /** Unroll-and-jam of `outer`: every loop inside it may be interchanged with it. */
+  jammable(outer: For, inners: For[]): boolean {
+    return inners.every((l) => this.interchangeable(outer, l));
+  }
+
+  /**
+   * Distributing a loop's body after statement `at` runs every instance of the first part before any
+   * of the second: illegal when an access in the second part conflicts with a later one in the first.
+   */
+  distributable(loop: For, at: number): boolean {
+    return this.once(loop, `distribute ${at}`, () => this.ok(loop, (t) => !conflicts(t, loop, (a, b, ca, cb) => ca.part >= at && cb.part < at && ca.value < cb.value)));
+  }
+}
