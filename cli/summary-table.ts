@@ -40,6 +40,7 @@ export function summaryTable(s: RunSummary): string {
     'why each target stopped:',
     ...s.perTarget.map((t) => `  ${t.target.padEnd(widths[0])}  ${t.stopReason ?? s.reason}`),
   ];
+  if (s.proposals?.total) lines.push(`proposals: ${s.proposals.rejectedByVerifier} of ${s.proposals.total} rejected by the verifier (${(100 * s.proposals.rejectedShare).toFixed(1)}%), ${s.proposals.buildFailures} did not build`);
   if (s.disk) lines.push(`disk: ${formatBytes(s.disk.bytes)} for ${s.disk.candidates} candidates (bench-size outputs and builds pruned once judged; \`kloop gc\` prunes older runs)`);
   for (const b of s.broken ?? []) lines.push(`skipped ${b.target}: ${b.reason}`);
   if (s.sandbox)

@@ -99,6 +99,8 @@ export interface RunSummary {
     stopReason: string;
   }[];
   busy?: { compileMs: number; runMs: number; anyMs: number; outsideShare: number };
+  /** What became of the writers' proposals: the verifier's rejections (any layer, timed-run checks included) and build failures, of all proposals. */
+  proposals?: { total: number; rejectedByVerifier: number; buildFailures: number; rejectedShare: number };
   spend: { total: SpendTotals; byRole: Record<string, SpendTotals>; byProvider: Record<string, SpendTotals>; byTarget: Record<string, SpendTotals> };
   /** Targets skipped as broken (bad target.yaml or reference.c, refused outputs), with the one-line reason. */
   broken: { target: string; reason: string }[];
@@ -462,6 +464,7 @@ export class Runner {
       elapsedMs,
       candidates: rows.length,
       keeps: rows.filter((r) => r.status === 'keep').length,
+      proposals: proposalOutcomes(rows),
       perTarget,
       broken: [...(d.broken ?? []), ...[...this.state.stopped].filter(([, why]) => why.startsWith('broken: ')).map(([t, why]) => ({ target: t, reason: why.slice(8) }))],
       disk,
@@ -471,4 +474,11 @@ export class Runner {
     writeFileSync(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     return summary;
   }
+}
+
+/** The share of proposals the verifier rejected (a build failure or a reply without code is not the verifier's). */
+export function proposalOutcomes(rows: { verdict: string }[]): NonNullable<RunSummary['proposals']> {
+  const rejectedByVerifier = rows.filter((r) => /^rejected \((?!build\)|no code\))/.test(r.verdict)).length;
+  const buildFailures = rows.filter((r) => r.verdict === 'rejected (build)').length;
+  return { total: rows.length, rejectedByVerifier, buildFailures, rejectedShare: rows.length ? rejectedByVerifier / rows.length : 0 };
 }

@@ -16,6 +16,8 @@ export interface SearchOptions {
   count: number;
   moveCtx: MoveContext;
   costCtx: CostContext;
+  /** Move chains not to propose (e.g. ones the verifier rejected on this target). */
+  excluded?: (kinds: string[]) => boolean;
   /** Sources (with flags) already tried: never proposed again. */
   tried: Set<string>;
   /** Wall-clock budget for the search; the best found so far is returned when it runs out. */
@@ -81,7 +83,7 @@ export function search(baseline: Program, opts: SearchOptions): Proposal[] {
         // a little noise breaks ties between equal estimates (tile sizes, unroll factors)
         const prop = { program: q, source, cost: score(q), kinds: q.kinds };
         next.push(prop);
-        if (!opts.tried.has(key)) pool.push(prop);
+        if (!opts.tried.has(key) && !opts.excluded?.(q.kinds)) pool.push(prop);
       }
     }
     next.sort((a, b) => a.cost - b.cost);

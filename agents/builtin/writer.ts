@@ -4,6 +4,7 @@ import { oneShotSessions, type Draft, type Writer, type WriterSession, type Writ
 import { tuneCuda } from './cuda-tuner.js';
 import { cacheSizes, vectorFacts } from './machine.js';
 import { registerBlockingDrafts, type RegisterBlockingContext } from './register-blocking.js';
+import { rejectedChains, startsRejected } from './rejected.js';
 import { microParamsOf } from './transforms/microkernel.js';
 import { priorFor } from './priors.js';
 import { programKey, search } from './search.js';
@@ -50,9 +51,13 @@ export class BuiltinWriter implements Writer {
     const rb: RegisterBlockingContext = { referenceSource: target.referenceSource, fn: target.fn, realType: target.real, ...vectorFacts(), allowedFlags: target.allow.flags, tried: new Set(ctx.tried) };
     const own = (d: Draft): Draft => ({ ...d, description: describe(start, d.description), kinds: [...start.kinds, ...d.kinds] });
     // A register-blocked start is tuned: one-step neighbours of its parameters, then flags.
-    if (microParamsOf(start.source)) return [...registerBlockingDrafts(start, rb, ctx.slots.length).map(own), ...this.flagVariants(ctx, start)].slice(0, ctx.slots.length);
+    if (microParamsOf(start.source))
+      return [...registerBlockingDrafts(start, rb, 2 * ctx.slots.length).map(own), ...this.flagVariants(ctx, start)].filter((d) => !startsRejected(d.kinds, rejectedChains(ctx.insights))).slice(0, ctx.slots.length);
     // Contractions (products and their relatives) get register-blocked micro-kernels beside the search's moves.
-    const blocked = registerBlockingDrafts(start, rb, Math.max(1, Math.floor(ctx.slots.length / 2))).map(own);
+    const rejected = rejectedChains(ctx.insights);
+    const blocked = registerBlockingDrafts(start, rb, Math.max(1, Math.floor(ctx.slots.length / 2)))
+      .map(own)
+      .filter((d) => !startsRejected(d.kinds, rejected));
     let unit;
     try {
       unit = parseC(start.source);
@@ -69,6 +74,7 @@ export class BuiltinWriter implements Writer {
       moveCtx: { allowedFlags: target.allow.flags, sizes: target.checkSizes, arrayLengths: Object.fromEntries(target.arrays.map((a) => [a.name, a.shapeText.map((d) => `(${d})`).join(' * ')])) },
       costCtx: { sizes: target.benchSize, cores: ctx.cores, vectorLanes: this.opts.vectorLanes ?? 8, elementBytes: target.real === 'float' ? 4 : 8, ...cache },
       tried: ctx.tried,
+      excluded: (kinds) => startsRejected([...start.kinds, ...kinds], rejected),
       prior: (kinds) => priorFor(kinds, favoured, ctx.insights, ctx.familyWeights),
       rng: new Rng(o.seed),
       budgetMs: o.budgetMs,

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { BuiltinWriter } from '../agents/builtin/index.js';
+import { startsRejected } from '../agents/builtin/rejected.js';
+import type { WriteContext } from '../agents/index.js';
+import { proposalOutcomes } from '../loop/runner.js';
+import type { Insight } from '../memory/index.js';
+import { resolveTarget } from '../targets/index.js';
+
+const sgemm = resolveTarget('sgemm');
+const profile = {
+  gflops: { fp32: { one: 1, all: 2 }, fp64: { one: 1, all: 2 } },
+  bandwidthGBs: { one: 1, all: 2 },
+  levels: [],
+  measuredAt: '',
+  fingerprint: { id: 'fp', kind: 'cpu' as const, model: 'cpu', cores: 2, flagsHash: '', compiler: 'cc' },
+};
+
+function context(insights: Insight[]): WriteContext {
+  return {
+    target: sgemm,
+    baseline: { target: 'sgemm', fingerprint: 'fp', source: sgemm.referenceSource, flags: [], vsReference: 1, verdict: 'reference', description: 'reference', lineage: [], updatedAt: '' },
+    deviceProfile: profile as unknown as WriteContext['deviceProfile'],
+    insights,
+    history: [],
+    round: 1,
+    candidates: 4,
+    cores: 2,
+    seed: 1,
+    profile: { target: 'sgemm', medianNs: 1e6, vsReference: 1, summary: '', roofline: { gflops: 1, gbs: 4, intensity: 0.25, roofGflops: 5, pctOfRoof: 20, bound: 'compute' } },
+    diagnosis: { bottleneck: 'compute', summary: '', ideas: [] },
+    tried: new Set(),
+    slots: [1, 2, 3, 4].map((i) => ({ id: `sgemm-c${i}`, dir: `/nonexistent/c${i}` })),
+  };
+}
+
+const insight = (kinds: string[], outcome: Insight['outcome']): Insight => ({ target: 'sgemm', fingerprint: 'fp', runId: 'r', round: 1, candidateId: `c-${kinds.join('-')}`, kinds, outcome, text: '', at: '' });
+
+describe('a move the verifier rejected on a target is not proposed again there', () => {
+  it('no proposal starts with a rejected chain; the writer still fills its slots', async () => {
+    const writer = new BuiltinWriter({ depth: 2, beam: 6, searchMs: 1500 });
+    const before = await writer.write(context([]));
+    expect(before.length).toBe(4);
+    const rejected = before.slice(0, 2).map((d) => d.kinds);
+    const after = await writer.write(context([...rejected.map((k) => insight(k, 'invalid')), insight(['restrict'], 'discard')]));
+    expect(after.length).toBe(4);
+    for (const d of after) expect(startsRejected(d.kinds, rejected), d.description).toBe(false);
+  }, 60_000);
+
+  it('the run reports the share of proposals the verifier rejected, apart from build failures', () => {
+    const rows = [
+      { verdict: 'proved' },
+      { verdict: 'tested' },
+      { verdict: 'rejected (tests)' },
+      { verdict: 'rejected (build)' },
+      { verdict: 'rejected (no code)' },
+      { verdict: 'rejected (output-check)' },
+      { verdict: 'tested' },
+      { verdict: 'tested' },
+    ];
+    expect(proposalOutcomes(rows)).toEqual({ total: 8, rejectedByVerifier: 2, buildFailures: 1, rejectedShare: 0.25 });
+    expect(proposalOutcomes([])).toEqual({ total: 0, rejectedByVerifier: 0, buildFailures: 0, rejectedShare: 0 });
+  });
+});
