@@ -1,24 +1,51 @@
 /**
  * `npm run bench [-- --minutes 10 --target sgemm ... --device cuda]`: a fresh run (new memory, so every target
  * starts from its reference) with the embedded defaults, then the table: per target the reference
- * and best time, speedup over the reference, GFLOP/s and % of roofline; candidates per hour; and
- * the share of wall time spent outside compile and kernel processes.
+ * and best time, speedup over the reference, GFLOP/s and % of its roof; candidates per hour; the
+ * share of wall time spent outside compile and kernel processes; and on the CPU the vendor row:
+ * OpenBLAS sgemm timed in this same process run, with kloop's best sgemm as a fraction of it.
+ * `npm run bench -- --vendor-only` times just the vendor row.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { summaryTable } from '../cli/summary-table.js';
 import { formatEvent } from '../tui/event-line.js';
 import { createRun } from '../loop/index.js';
 import { DEFAULT_WORKFLOW, loadWorkflow } from '../workflow/index.js';
+import { evalExpr, resolveTarget } from '../targets/index.js';
+import { timeOpenBlasSgemm, vendorRow } from './vendor-sgemm.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, target: { type: 'string', multiple: true }, quiet: { type: 'boolean', default: false }, device: { type: 'string', default: 'cpu' } } });
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    target: { type: 'string', multiple: true },
+    quiet: { type: 'boolean', default: false },
+    device: { type: 'string', default: 'cpu' },
+    'vendor-only': { type: 'boolean', default: false },
+  },
+});
 const minutes = Number(values.minutes);
 const cwd = mkdtempSync(join(tmpdir(), 'kloop-bench-'));
 const workflow = loadWorkflow(DEFAULT_WORKFLOW);
 workflow.config.git.commit = false;
 if (values.device !== 'cpu' && values.device !== 'cuda') throw new Error('--device: cpu or cuda');
+
+/** OpenBLAS at the sgemm target's bench size, with kloop's thread count (the CPU only). */
+async function vendor(kloopGflops?: number): Promise<void> {
+  if (values.device !== 'cpu') return;
+  const sgemm = resolveTarget('sgemm');
+  const size = { M: sgemm.benchSize.M, N: sgemm.benchSize.N, K: sgemm.benchSize.K };
+  const threads = workflow.config.sandbox.threads ?? availableParallelism();
+  const v = await timeOpenBlasSgemm({ workDir: join(cwd, 'vendor'), size, flops: evalExpr(sgemm.flops, sgemm.benchSize), threads });
+  console.log(vendorRow(size, v, kloopGflops));
+}
+if (values['vendor-only']) {
+  await vendor();
+  rmSync(cwd, { recursive: true, force: true });
+  process.exit(0);
+}
 workflow.config.device = values.device;
 // On a GPU: the shipped targets that carry a CUDA reference.
 const targets = values.target ?? (values.device === 'cuda' ? ['sgemm', 'softmax', 'layernorm', 'sum'] : undefined);
@@ -46,3 +73,4 @@ console.log(`compile busy ${(busy.compileMs / 1000).toFixed(1)} s, kernel proces
 console.log(`share of wall time outside compile and run: ${(100 * busy.outsideShare).toFixed(1)}%`);
 const verified = summary.perTarget.filter((t) => t.keeps > 0).length;
 console.log(`targets with a verified speedup: ${verified} of ${summary.perTarget.length}`);
+await vendor(summary.perTarget.find((t) => t.target === 'sgemm')?.bestGflops);
