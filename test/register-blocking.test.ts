@@ -52,6 +52,20 @@ const KERNELS: Record<string, { src: string; call: string; arrays: Record<string
     arrays: { X: '(M+2)*(N+1)', F: '6', Y: 'M*N' },
     out: 'Y',
   },
+  'min-plus product (a selection with a temporary, starting from k = 1)': {
+    src: `void f(int N, const real *A, const real *B, real *C) {
+  for (int i = 0; i < N; i++) for (int j = 0; j < N; j++) { real best = A[i * N] + B[j]; for (int k = 1; k < N; k++) { real v = A[i * N + k] + B[k * N + j]; if (v < best) best = v; } C[i * N + j] = best; } }`,
+    call: 'f(M, A, B, C)',
+    arrays: { A: 'M*M', B: 'M*M', C: 'M*M' },
+    out: 'C',
+  },
+  'max-times with fmaxf, updating the output in place': {
+    src: `void f(int M, int N, int K, const real *A, const real *B, real *C) {
+  for (int i = 0; i < M; i++) for (int j = 0; j < N; j++) for (int k = 0; k < K; k++) C[i * N + j] = fmaxf(C[i * N + j], A[i * K + k] * B[k * N + j]); }`,
+    call: 'f(M, N, K, A, B, C)',
+    arrays: { A: 'M*K', B: 'K*N', C: 'M*N' },
+    out: 'C',
+  },
   'column-major output, lanes along i, double accumulator': {
     src: `void f(int M, int N, int K, const real *A, const real *B, real *C) {
   for (int j = 0; j < N; j++) for (int i = 0; i < M; i++) { double acc = 0; for (int k = 0; k < K; k++) acc += (double)A[k * M + i] * B[j * K + k]; C[j * M + i] = (real)acc; } }`,
@@ -91,7 +105,7 @@ function compileAndCompare(name: string, src: string, generated: string): string
   const slug = name.replace(/\W+/g, '-');
   const ref = src.replace(/void f\(/, 'void ref_f(');
   const gen = generated.replace(/void f\(/, 'void new_f(');
-  writeFileSync(join(dir, `${slug}.c`), `typedef float real;\n${ref}\n${gen}\n`);
+  writeFileSync(join(dir, `${slug}.c`), `#include <math.h>\ntypedef float real;\n${ref}\n${gen}\n`);
   const sizes: [number, number, number][] = [
     [1, 1, 1],
     [6, 16, 16],

@@ -78,7 +78,7 @@ export function registerBlock(base: Program, p: MicroParams, realType: 'float' |
     sites[c.site].replace([{ k: 'raw', text }]);
   }
   const fnIndex = q.unit.items.indexOf(fn);
-  q.unit.items.splice(fnIndex, 0, { k: 'raw', text: `/* ${MARKER} ${JSON.stringify(p)} */\n#include <stdlib.h>\n${vectorTypedef(outermost[0], p)}` });
+  q.unit.items.splice(fnIndex, 0, { k: 'raw', text: `/* ${MARKER} ${JSON.stringify(p)} */\n#include <stdlib.h>\n${[...new Set(outermost.map((c) => vectorTypedef(c, p, realType === 'double' ? 8 : 4)))].join('\n')}` });
   if (p.omp && !q.flags.includes('-fopenmp')) q.flags.push('-fopenmp');
   q.moves.push(`register-blocked micro-kernel: ${describeParams(p)}`);
   q.kinds.push(`microkernel:${p.mr}x${p.nv}`, `kc:${p.kc}`, `nc:${p.nc}`, `vb:${p.vb}`, ...(p.pack ? ['pack'] : []), ...(p.omp ? ['parallel'] : []));

@@ -21,7 +21,8 @@ export interface Contraction {
   outer: 'm' | 'n';
   /** Reduction loops, outermost first (their headers are kept). */
   ks: CanonicalLoop[];
-  op: '+=' | '-=';
+  /** Sum (+=, -=) or selection: min keeps E where E < S, max where E > S (the reference's own comparison). */
+  op: ReduceOp;
   /** The summand. */
   e: Expr;
   /** Element type of the accumulation. */
@@ -34,6 +35,8 @@ export interface Contraction {
   /** Leaves of the summand (array reads) and the loops they depend on. */
   leaves: Leaf[];
 }
+
+export type ReduceOp = '+=' | '-=' | 'min' | 'max';
 
 export interface Leaf {
   expr: Expr;
@@ -50,14 +53,54 @@ const usesName = (e: Expr, name: string) => {
   return used;
 };
 
-/** `x op= E` or `x = x + E` / `x = x - E`, for a target printed as `lhs`. */
-function accumulation(s: Stmt, lhs: (l: Expr) => boolean): { op: '+=' | '-='; l: Expr; e: Expr } | undefined {
+/**
+ * The update of the reduction: `x op= E`, `x = x + E` / `x = x - E`, or a selection of the
+ * smaller or larger: `if (E < x) x = E;`, `x = E < x ? E : x;`, `x = fminf(x, E)` (and max
+ * alike). A block may first name parts of E in temporaries (`real v = A[..] + B[..]; if (v < x) x = v;`):
+ * they are folded into E.
+ */
+function accumulation(s: Stmt, lhs: (l: Expr) => boolean): { op: ReduceOp; l: Expr; e: Expr } | undefined {
+  if (s.k === 'block') {
+    const temps = new Map<string, Expr>();
+    for (const x of s.body.slice(0, -1)) {
+      if (x.k !== 'decl' || x.decls.length !== 1 || x.decls[0].ptr || x.decls[0].dims.length || !x.decls[0].init) return undefined;
+      temps.set(x.decls[0].name, inline(x.decls[0].init, temps));
+    }
+    const last = s.body.at(-1);
+    if (!last) return undefined;
+    const u = accumulation(last, lhs);
+    if (!u || [...temps.keys()].some((t) => usesName(u.l, t))) return undefined;
+    return { ...u, e: inline(u.e, temps) };
+  }
+  const same = (a: Expr, b: Expr) => printExpr(a) === printExpr(b);
+  if (s.k === 'if' && !s.else) {
+    const then = s.then.k === 'block' && s.then.body.length === 1 ? s.then.body[0] : s.then;
+    const c = s.cond;
+    if (then.k !== 'expr' || then.e.k !== 'assign' || then.e.op !== '=' || !lhs(then.e.l) || c.k !== 'bin') return undefined;
+    const { l, r: e } = then.e;
+    if (same(c.l, e) && same(c.r, l) && (c.op === '<' || c.op === '>')) return { op: c.op === '<' ? 'min' : 'max', l, e };
+    if (same(c.l, l) && same(c.r, e) && (c.op === '<' || c.op === '>')) return { op: c.op === '>' ? 'min' : 'max', l, e };
+    return undefined;
+  }
   if (s.k !== 'expr' || s.e.k !== 'assign') return undefined;
   const a = s.e;
   if (!lhs(a.l)) return undefined;
   if (a.op === '+=' || a.op === '-=') return { op: a.op, l: a.l, e: a.r };
-  if (a.op === '=' && a.r.k === 'bin' && (a.r.op === '+' || a.r.op === '-') && printExpr(a.r.l) === printExpr(a.l)) return { op: a.r.op === '+' ? '+=' : '-=', l: a.l, e: a.r.r };
+  if (a.op !== '=') return undefined;
+  const r = a.r;
+  if (r.k === 'bin' && (r.op === '+' || r.op === '-') && same(r.l, a.l)) return { op: r.op === '+' ? '+=' : '-=', l: a.l, e: r.r };
+  if (r.k === 'cond' && r.c.k === 'bin' && (r.c.op === '<' || r.c.op === '>') && same(r.c.l, r.t) && same(r.c.r, a.l) && same(r.f, a.l)) return { op: r.c.op === '<' ? 'min' : 'max', l: a.l, e: r.t };
+  if (r.k === 'call' && r.fn.k === 'id' && /^f(min|max)f?$/.test(r.fn.name) && r.args.length === 2) {
+    const op = r.fn.name.includes('min') ? 'min' : 'max';
+    if (same(r.args[0], a.l)) return { op, l: a.l, e: r.args[1] };
+    if (same(r.args[1], a.l)) return { op, l: a.l, e: r.args[0] };
+  }
   return undefined;
+}
+
+/** An expression with temporaries replaced by their values. */
+function inline(e: Expr, temps: Map<string, Expr>): Expr {
+  return mapExpr(e, (x) => (x.k === 'id' && temps.has(x.name) ? structuredClone(temps.get(x.name)!) : x));
 }
 
 /** A pure expression of array reads, names, numbers and + - * / (no calls, no side effects). */
@@ -148,7 +191,12 @@ function reductionNest(s: Stmt): { loops: CanonicalLoop[]; inner: Stmt } | undef
     if (!c) return undefined;
     loops.push(c);
     const b = bodyStmts(cur);
-    if (b.length !== 1) return undefined;
+    if (b.length !== 1) {
+      // the innermost body: straight-line statements (temporaries, then the update)
+      if (b.some((x) => x.k === 'for' || x.k === 'while' || x.k === 'do')) return undefined;
+      cur = { k: 'block', body: b };
+      break;
+    }
     cur = b[0];
   }
   if (cur.k === 'block' && cur.body.length === 1) cur = cur.body[0];
@@ -177,7 +225,7 @@ function recognise(l1: For, site: number, params: Set<string>, realType: string)
   let form: Contraction['form'];
   let red: { loops: CanonicalLoop[]; inner: Stmt } | undefined;
   let acc: Contraction['acc'];
-  let upd: { op: '+=' | '-='; l: Expr; e: Expr } | undefined;
+  let upd: { op: ReduceOp; l: Expr; e: Expr } | undefined;
   let type = realType;
   if (b2.length === 1 && b2[0].k === 'for') {
     // direct: for a: for b: for k...: X[o] op= E (the reduction loops are those o does not use)
@@ -218,7 +266,7 @@ function finish(x: {
   a: CanonicalLoop;
   b: CanonicalLoop;
   red: { loops: CanonicalLoop[]; inner: Stmt };
-  upd: { op: '+=' | '-='; l: Expr; e: Expr };
+  upd: { op: ReduceOp; l: Expr; e: Expr };
   form: Contraction['form'];
   params: Set<string>;
   type: string;

@@ -168,14 +168,21 @@ export function microKernelBlock(c: Contraction, p: MicroParams, elemBytes: numb
         }
     }
   });
-  for (let r = 0; r < p.mr; r++) for (let v = 0; v < p.nv; v++) L(`${cname(r, v)} ${c.op} ${vectorSummand(g, r, v)};`);
+  for (let r = 0; r < p.mr; r++)
+    for (let v = 0; v < p.nv; v++) {
+      const e = vectorSummand(g, r, v);
+      const x = cname(r, v);
+      if (c.op === '+=' || c.op === '-=') L(`${x} ${c.op} ${e};`);
+      // a selection, as the reference compares: the new value where it is smaller (larger), else the old
+      else L(`{ kl_vec kl_e = (kl_vec){0} + ${e}; ${x} = kl_select(kl_e ${c.op === 'min' ? '<' : '>'} ${x}, kl_e, ${x}); }`);
+    }
   L('}');
   for (let r = 0; r < p.mr; r++) for (let v = 0; v < p.nv; v++) L(`__builtin_memcpy(${sAddr(r, v)}, &${cname(r, v)}, sizeof(kl_vec));`);
   L('} else {');
   // edges: element by element, in the reference's own order over the reduction loops
   L(`for (long ${M} = kl_m0; ${M} < (kl_m0 + ${p.mr} < kl_mhi ? kl_m0 + ${p.mr} : kl_mhi); ${M}++) for (long ${N} = kl_p; ${N} < (kl_p + ${nr} < kl_n1 ? kl_p + ${nr} : kl_n1); ${N}++) {`);
   L(`${ty} kl_s = ${sRef(g, M, N)};`);
-  L(`${kHeaders(g, blocked).join(' ')} kl_s ${c.op} ${printExpr(c.e)};`);
+  L(`${kHeaders(g, blocked).join(' ')} ${c.op === '+=' || c.op === '-=' ? `kl_s ${c.op} ${printExpr(c.e)};` : `{ ${ty} kl_e = ${printExpr(c.e)}; if (kl_e ${c.op === 'min' ? '<' : '>'} kl_s) kl_s = kl_e; }`}`);
   L(`${sRef(g, M, N)} = kl_s;`);
   L('}');
   L('}'); // else
@@ -196,4 +203,14 @@ export function microKernelBlock(c: Contraction, p: MicroParams, elemBytes: numb
 }
 
 /** The vector type the block uses (a top-level typedef). */
-export const vectorTypedef = (c: Contraction, p: MicroParams) => `typedef ${c.type === 'real' ? 'real' : c.type} kl_vec __attribute__((vector_size(${p.vb})));`;
+export function vectorTypedef(c: Contraction, p: MicroParams, elemBytes: number): string {
+  const ty = c.type === 'real' ? 'real' : c.type;
+  const lines = [`typedef ${ty} kl_vec __attribute__((vector_size(${p.vb})));`];
+  if (c.op === 'min' || c.op === 'max') {
+    // lane-wise selection by a comparison's mask (GCC's vector comparisons give 0 / -1 per lane)
+    const bytes = c.type === 'double' ? 8 : c.type === 'float' ? 4 : elemBytes;
+    lines.push(`typedef ${bytes === 8 ? 'long long' : 'int'} kl_ivec __attribute__((vector_size(${p.vb})));`);
+    lines.push('static inline kl_vec kl_select(kl_ivec m, kl_vec a, kl_vec b) { return (kl_vec)(((kl_ivec)a & m) | ((kl_ivec)b & ~m)); }');
+  }
+  return lines.join('\n');
+}
