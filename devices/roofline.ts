@@ -60,9 +60,9 @@ export function targetRoofline(profile: DeviceProfile, target: Target, seconds: 
   return roofline(profile, target.real, evalExpr(target.flops, size), evalExpr(target.bytes, size), seconds, workingSetBytes(target, size));
 }
 
-/** "48.0% of the L2 roof" (memory-bound) or "61.0% of the compute roof (data in L3)"; a roofline from before the levels: "48.0% of the memory roof". */
+/** "48.0% of the L2 roof" (memory-bound) or "61.0% of the compute roof, data in L3"; a roofline from before the levels: "48.0% of the memory roof". */
 export function roofPhrase(r: Pick<Roofline, 'pctOfRoof' | 'bound'> & { level?: string }, digits = 1): string {
   const pct = `${r.pctOfRoof.toFixed(digits)}%`;
   if (!r.level) return `${pct} of the ${r.bound} roof`;
-  return r.bound === 'memory' ? `${pct} of the ${r.level} roof` : `${pct} of the compute roof (data in ${r.level})`;
+  return r.bound === 'memory' ? `${pct} of the ${r.level} roof` : `${pct} of the compute roof, data in ${r.level}`;
 }

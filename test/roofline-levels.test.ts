@@ -63,7 +63,7 @@ describe('the hierarchical roofline (HP1)', () => {
     const r = roofline(profile, 'float', 2e9, 12 * MiB, 0.01, 12 * MiB);
     expect(r).toMatchObject({ level: 'L3', bound: 'compute', roofGflops: 540 });
     expect(r.pctOfRoof).toBeCloseTo((100 * 200) / 540, 6);
-    expect(roofPhrase(r)).toBe('37.0% of the compute roof (data in L3)');
+    expect(roofPhrase(r)).toBe('37.0% of the compute roof, data in L3');
     expect(roofPhrase(streaming(64 * MiB, 28.5), 0)).toBe('50% of the DRAM roof');
   });
 
