@@ -58,12 +58,78 @@ export function substitute(s: Stmt, name: string, by: Expr): Stmt {
   return mapStmtExprs(s, (e) => (e.k === 'id' && e.name === name ? structuredClone(by) : e));
 }
 
-/** Visit every expression (pre-order) of a statement tree. */
+/** Visit an expression's nodes, children before their parent (mapExpr's order), without copying. */
+function visitExpr(e: Expr, f: (e: Expr) => void): void {
+  switch (e.k) {
+    case 'bin':
+    case 'assign':
+    case 'comma':
+      visitExpr(e.l, f);
+      visitExpr(e.r, f);
+      break;
+    case 'un':
+    case 'post':
+    case 'cast':
+      visitExpr(e.arg, f);
+      break;
+    case 'cond':
+      visitExpr(e.c, f);
+      visitExpr(e.t, f);
+      visitExpr(e.f, f);
+      break;
+    case 'call':
+      visitExpr(e.fn, f);
+      e.args.forEach((a) => visitExpr(a, f));
+      break;
+    case 'index':
+      visitExpr(e.arr, f);
+      visitExpr(e.idx, f);
+      break;
+    case 'member':
+      visitExpr(e.obj, f);
+      break;
+    case 'init':
+      e.items.forEach((a) => visitExpr(a, f));
+      break;
+  }
+  f(e);
+}
+
+/** Visit every expression of a statement tree, in mapStmtExprs's order (each expression's children first), without copying it. */
 export function forEachExpr(s: Stmt, f: (e: Expr) => void): void {
-  mapStmtExprs(s, (e) => {
-    f(e);
-    return e;
-  });
+  switch (s.k) {
+    case 'block':
+      s.body.forEach((b) => forEachExpr(b, f));
+      return;
+    case 'decl':
+      for (const d of s.decls) {
+        d.dims.forEach((x) => visitExpr(x, f));
+        if (d.init) visitExpr(d.init, f);
+      }
+      return;
+    case 'expr':
+      visitExpr(s.e, f);
+      return;
+    case 'for':
+      if (s.init) forEachExpr(s.init, f);
+      if (s.cond) visitExpr(s.cond, f);
+      if (s.step) visitExpr(s.step, f);
+      forEachExpr(s.body, f);
+      return;
+    case 'while':
+    case 'do':
+      visitExpr(s.cond, f);
+      forEachExpr(s.body, f);
+      return;
+    case 'if':
+      visitExpr(s.cond, f);
+      forEachExpr(s.then, f);
+      if (s.else) forEachExpr(s.else, f);
+      return;
+    case 'return':
+      if (s.e) visitExpr(s.e, f);
+      return;
+  }
 }
 
 /** Visit every statement (pre-order). */
@@ -110,8 +176,22 @@ export interface CanonicalLoop {
   type: string;
 }
 
-/** Recognise `for (int i = lo; i < hi; i++ | i += s)` (also `i <= x`, `++i`, `i = i + s`). */
+const canonicalCache = new WeakMap<For, { init: For['init']; cond: For['cond']; step: For['step']; body: Stmt; result: CanonicalLoop | undefined }>();
+
+/**
+ * Recognise `for (int i = lo; i < hi; i++ | i += s)` (also `i <= x`, `++i`, `i = i + s`).
+ * Remembered per loop while its header and body are the same objects (the writer's moves build new
+ * loops rather than reassigning a loop variable inside an old one).
+ */
 export function canonicalLoop(f: For): CanonicalLoop | undefined {
+  const hit = canonicalCache.get(f);
+  if (hit && hit.init === f.init && hit.cond === f.cond && hit.step === f.step && hit.body === f.body) return hit.result;
+  const result = recogniseLoop(f);
+  canonicalCache.set(f, { init: f.init, cond: f.cond, step: f.step, body: f.body, result });
+  return result;
+}
+
+function recogniseLoop(f: For): CanonicalLoop | undefined {
   let v: string;
   let lo: Expr;
   let declared = false;

@@ -366,10 +366,20 @@ export class Dependences {
       ran = true;
       const updatedOnly = new Map<string, boolean>();
       for (const a of t.accesses) if (a.loops.some((l) => l.loop === loop)) updatedOnly.set(a.array, (updatedOnly.get(a.array) ?? true) && a.update);
-      conflicts(t, loop, (a, b, ca, cb) => {
-        if (ca.value !== cb.value) (updatedOnly.get(a.array) ? reductions : arrays).add(a.array);
-        return false;
-      });
+      // an element written in one execution of the loop and touched at two of its iterations: carried
+      const seen = new Map<string, { value: number; many: boolean; write: boolean; array: string }>();
+      for (const a of t.accesses) {
+        const c = a.loops.find((l) => l.loop === loop);
+        if (!c || a.at === undefined) continue;
+        const key = `${c.exec}|${a.array}|${a.at}`;
+        const s = seen.get(key);
+        if (!s) seen.set(key, { value: c.value, many: false, write: a.write, array: a.array });
+        else {
+          s.many ||= s.value !== c.value;
+          s.write ||= a.write;
+        }
+      }
+      for (const s of seen.values()) if (s.many && s.write) (updatedOnly.get(s.array) ? reductions : arrays).add(s.array);
       return true;
     });
     return okay && ran ? { arrays, reductions } : undefined;

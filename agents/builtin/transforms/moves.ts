@@ -98,12 +98,14 @@ function isTiled(loops: For[]): boolean {
 
 /** Apply a move to a copy of the program; undefined if it does not apply. */
 export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | undefined {
+  // legality first: most moves a search tries are refused, and copying the program is the dear part
+  if (m.loop >= 0 && !loopOf(p, m)) return undefined;
+  if (!legal(p, m, ctx)) return undefined;
   const q = cloneProgram(p);
   const fn = kernelOf(q);
   const desc = describeMove(p, m);
   const site = m.loop >= 0 ? loopSites(fn.body)[m.loop] : undefined;
   if (m.loop >= 0 && !site) return undefined;
-  if (!legal(p, m, ctx)) return undefined;
   let ok = false;
   switch (m.kind) {
     case 'interchange':
