@@ -40,6 +40,10 @@ const cudaProfile: DeviceProfile = {
   measuredAt: '2026-11-22T00:00:00Z',
   gflops: { fp32: { one: 400, all: 52800 }, fp64: { one: 200, all: 26400 } },
   bandwidthGBs: { one: 25, all: 3300 },
+  levels: [
+    { name: 'L2', bytes: 52428800, shared: true, gbs: { one: 50, all: 6600 } },
+    { name: 'DRAM', bytes: 81559 * 1048576, shared: true, gbs: { one: 25, all: 3300 } },
+  ],
   gpu: { name: 'NVIDIA H100', computeCapability: '9.0', sms: 132, l2Bytes: 52428800, memoryMb: 81559, driver: '570', runtime: '13.0', nvcc: '13.0' },
 };
 
