@@ -11,6 +11,9 @@ const IDENTITY = { GIT_AUTHOR_NAME: 'kloop', GIT_AUTHOR_EMAIL: 'kloop@localhost'
  * index and commit-tree, then the branch ref is moved.
  */
 export class GitRecorder {
+  /** Commits one at a time: two rounds keeping at once must not both build on the same parent. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly git: SimpleGit,
     readonly root: string,
@@ -43,8 +46,14 @@ export class GitRecorder {
     return out || undefined;
   }
 
-  /** Commit `files` (repo-relative path -> content) on `branch`; returns the commit id. */
-  async commit(branch: string, files: Record<string, string>, message: string): Promise<string> {
+  /** Commit `files` (repo-relative path -> content) on `branch`; returns the commit id. Commits queue behind each other. */
+  commit(branch: string, files: Record<string, string>, message: string): Promise<string> {
+    const next = this.queue.then(() => this.commitNow(branch, files, message));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async commitNow(branch: string, files: Record<string, string>, message: string): Promise<string> {
     const tmp = mkdtempSync(join(tmpdir(), 'kloop-git-'));
     try {
       // Only what git needs: simple-git refuses an environment that carries EDITOR and friends.
