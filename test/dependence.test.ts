@@ -99,3 +99,18 @@ describe('dependence analysis: every reordering move is checked legal before it 
     }
   });
 });
+
+describe('tuning moves on a parallel loop', () => {
+  it('schedules and thread counts are moves of their own, on parallel loops only', () => {
+    const p = program('void f(int N, real *A, const real *B) { for (int i = 0; i < N; i++) A[i] = B[i] * 2; }');
+    const c = { ...ctx, cores: 4 };
+    const par = enumerateMoves(p, c).find((m) => describeMove(p, m) === 'omp parallel for on i')!;
+    expect(moves(p, c).some((x) => /^(schedule|num_threads)/.test(x))).toBe(false);
+    const q = applyMove(p, par, c)!;
+    const m = moves(q, c);
+    expect(m).toEqual(expect.arrayContaining(['schedule(dynamic,4) on i', 'schedule(guided) on i', 'schedule(static,1) on i', 'num_threads(1) on i', 'num_threads(2) on i']));
+    expect(m).not.toContain('schedule(static) on i');
+    const dyn = enumerateMoves(q, c).find((x) => describeMove(q, x) === 'schedule(dynamic,4) on i')!;
+    expect(sourceOf(applyMove(q, dyn, c)!)).toContain('#pragma omp parallel for schedule(dynamic,4)');
+  });
+});

@@ -1,12 +1,12 @@
 import { canonicalLoop, forEachStmt, printExpr, type For } from '../../../csyntax/index.js';
 import { Dependences } from './dependence.js';
 import { bodyStmts, isInnermost, loopSites, perfectNest, soleInnerLoop } from './loops.js';
-import { parallelize, restrictParams, simd } from './openmp.js';
+import { parallelize, reschedule, restrictParams, setThreads, simd } from './openmp.js';
 import { cloneProgram, kernelOf, type Program } from './program.js';
 import { distribute, interchange, sinkAccumulator, tile } from './restructure.js';
 import { unroll, unrollAndJam } from './unroll.js';
 
-export const MOVE_KINDS = ['interchange', 'distribute', 'sink', 'tile', 'unroll', 'unroll-jam', 'parallel', 'simd', 'restrict', 'flag'] as const;
+export const MOVE_KINDS = ['interchange', 'distribute', 'sink', 'tile', 'unroll', 'unroll-jam', 'parallel', 'schedule', 'threads', 'simd', 'restrict', 'flag'] as const;
 export type MoveKind = (typeof MOVE_KINDS)[number];
 
 export interface Move {
@@ -21,6 +21,8 @@ export interface MoveContext {
   allowedFlags: string[];
   /** Sizes the dependence analysis runs the loops at (the target's check sizes); small values of the size parameters if absent. */
   sizes?: Record<string, number>[];
+  /** Cores of the device (thread-count choices); 2 if absent. */
+  cores?: number;
   /** Each array parameter's length as a C expression (for array reductions). */
   arrayLengths?: Record<string, string>;
 }
@@ -46,6 +48,8 @@ export function dependencesOf(p: Program, ctx: MoveContext): Dependences {
 const TILE_SIZES = [16, 32, 64, 128];
 const UNROLL = [2, 4, 8];
 const JAM = [2, 4];
+/** OpenMP schedules a parallel loop may be given (its iterations' order changes, never which run). */
+const SCHEDULES = ['static', 'static,1', 'dynamic,4', 'guided'];
 
 function loopVar(p: Program, loop: number): string {
   const site = loopSites(kernelOf(p).body)[loop];
@@ -75,6 +79,10 @@ export function describeMove(p: Program, m: Move): string {
       return `unroll-and-jam ${v} by ${m.param}`;
     case 'parallel':
       return `omp parallel for on ${v}`;
+    case 'schedule':
+      return `schedule(${m.param}) on ${v}`;
+    case 'threads':
+      return `num_threads(${m.param}) on ${v}`;
     case 'simd':
       return `omp simd on ${v}`;
     case 'restrict':
@@ -130,6 +138,12 @@ export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | unde
       break;
     case 'parallel':
       ok = ctx.allowedFlags.includes('-fopenmp') && parallelize(site!, arrayReductions(p, m, ctx));
+      break;
+    case 'schedule':
+      ok = reschedule(site!.loop, String(m.param));
+      break;
+    case 'threads':
+      ok = setThreads(site!.loop, Number(m.param));
       break;
     case 'simd':
       ok = ctx.allowedFlags.includes('-fopenmp') && simd(site!);
@@ -218,6 +232,8 @@ export function expand(p: Program, ctx: MoveContext, only?: ReadonlySet<MoveKind
   sites.forEach((s, i) => {
     if ([s.loop, ...s.outer].some(isCold)) return;
     tries.push({ kind: 'interchange', loop: i }, { kind: 'sink', loop: i }, { kind: 'parallel', loop: i }, { kind: 'simd', loop: i });
+    SCHEDULES.forEach((sc) => tries.push({ kind: 'schedule', loop: i, param: sc }));
+    for (const n of new Set([1, Math.floor((ctx.cores ?? 2) / 2)])) if (n >= 1 && n < (ctx.cores ?? 2)) tries.push({ kind: 'threads', loop: i, param: n });
     const n = bodyStmts(s.loop).length;
     for (let at = 1; at < n; at++) tries.push({ kind: 'distribute', loop: i, param: at });
     if (perfectNest(s.loop).loops.length >= 2) TILE_SIZES.forEach((t) => tries.push({ kind: 'tile', loop: i, param: t }));

@@ -60,6 +60,25 @@ export function parallelize(site: LoopSite, arrays: { array: string; length: str
   return true;
 }
 
+/** A parallel loop's schedule changed (a tuning choice: static blocks, round robin, dynamic chunks, guided). */
+export function reschedule(f: For, schedule: string): boolean {
+  const i = f.pragmas.findIndex((p) => /omp\s+parallel\s+for/.test(p));
+  if (i < 0) return false;
+  const current = /schedule\(([^)]*)\)/.exec(f.pragmas[i])?.[1]?.replace(/\s+/g, '') ?? 'static';
+  if (current === schedule) return false;
+  const without = f.pragmas[i].replace(/\s*schedule\([^)]*\)/, '');
+  f.pragmas[i] = without.replace(/(omp\s+parallel\s+for(\s+simd)?)/, `$1 schedule(${schedule})`);
+  return true;
+}
+
+/** A parallel loop run by fewer threads than the device has (small loops lose more to waking threads than they gain). */
+export function setThreads(f: For, n: number): boolean {
+  const i = f.pragmas.findIndex((p) => /omp\s+parallel\s+for/.test(p));
+  if (i < 0 || /num_threads/.test(f.pragmas[i])) return false;
+  f.pragmas[i] = f.pragmas[i].replace(/(omp\s+parallel\s+for(\s+simd)?)/, `$1 num_threads(${n})`);
+  return true;
+}
+
 /** `#pragma omp simd` on an innermost loop, with a reduction clause where needed. */
 export function simd(site: LoopSite): boolean {
   const f = site.loop;
