@@ -79,3 +79,12 @@ export function modelQuality(pairs: QualityPair[]): ModelQuality {
     medianAbsErrorPct: ok.length ? 100 * median(ok.map((p) => Math.abs(p.predictedNs / p.measuredNs - 1)))! : undefined,
   };
 }
+
+/** One line for people: a run's model quality (the log line of model.quality and the summary's footer). */
+export function describeModelQuality(name: string, trained: number, q: ModelQuality): string {
+  const r = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(2));
+  const body = q.n
+    ? `${q.n} candidates predicted before it trained on them: rank correlation ${r(q.spearman)} on speedups (${r(q.spearmanNs)} on times), median |error| ${q.medianAbsErrorPct === undefined ? '–' : `${q.medianAbsErrorPct.toFixed(1)}%`}`
+    : 'no measured candidate of this run was predicted (it predicts once it has a few measurements)';
+  return `compute model ${name}: ${body}; trained on ${trained} measurements on this device`;
+}

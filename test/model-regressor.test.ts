@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../common/index.js';
-import { Cm1Model, CM1_INPUTS, CM1_MIN_TRAINED, FEATURE_COUNT, modelQuality, OnlineRidge, ranks, spearman } from '../model/index.js';
+import { Cm1Model, CM1_INPUTS, CM1_PRIOR, FEATURE_COUNT, FEATURE_NAMES, modelQuality, OnlineRidge, ranks, spearman } from '../model/index.js';
 import { symEigen } from '../model/sym-eigen.js';
 
 /** A synthetic task: y from 3 of 12 features, plus noise; one feature never varies. */
@@ -52,6 +52,23 @@ describe('online ridge regression', () => {
     expect(OnlineRidge.fromJSON('x', 12)).toBe('not an object');
   });
 
+  it('through the origin and from a prior: shrinks towards the prior, predicts 0 at x = 0, and does not extrapolate past what it saw', () => {
+    const rng = new Rng(13);
+    const r = new OnlineRidge(3, { intercept: false, prior: [0.5, 0, 0] });
+    expect(r.predict([2, 0, 0])).toBeCloseTo(1, 12); // no data: the prior
+    for (let i = 0; i < 40; i++) {
+      const x = [rng.next() * 2 - 1, rng.next() * 2 - 1, rng.next() < 0.5 ? 0 : 0.1];
+      r.update(x, 1.0 * x[0] - 2 * x[1] + 0.01 * (rng.next() - 0.5));
+    }
+    const f = r.fit()!;
+    expect(f.intercept).toBe(0);
+    expect(Math.abs(f.beta[0] - 1)).toBeLessThan(0.1);
+    expect(Math.abs(f.beta[1] + 2)).toBeLessThan(0.1);
+    expect(r.predict([0, 0, 0])).toBeCloseTo(0, 9);
+    // far outside the training range: clipped to it, and y kept within 2x of the ys seen
+    expect(r.predict([0, -100, 0])!).toBeLessThan(2 + Math.log(2) + 0.1);
+  });
+
   it('eigendecomposes a symmetric matrix', () => {
     const a = [
       [4, 1, 2],
@@ -101,15 +118,25 @@ describe('CM1', () => {
     return { features, baseline, baselineNs: 1e6 };
   };
 
-  it('says nothing until it has trained on a few measurements, then predicts a time and a speedup', () => {
+  it('predicts from the start: the static cost model’s ratio, damped; then learns what the data says, and a draft that changes nothing is predicted at its baseline’s time', () => {
     const rng = new Rng(5);
     const m = new Cm1Model();
-    expect(m.predict(query(rng))).toBeUndefined();
-    for (let i = 0; i < CM1_MIN_TRAINED; i++) m.update(query(rng), 5e5, 2);
-    const p = m.predict(query(rng))!;
-    expect(p.trained).toBe(CM1_MIN_TRAINED);
-    expect(p.speedup).toBeCloseTo(2, 6); // every measurement so far: 2x
-    expect(p.ns).toBeCloseTo(5e5, 0);
+    const base = query(rng);
+    const omp = FEATURE_NAMES.indexOf('flag-fopenmp');
+    const fast = FEATURE_NAMES.indexOf('flag-ffast-math');
+    const cost = FEATURE_NAMES.indexOf('log_static_cost');
+    const draft = (change: Record<number, number>) => ({ ...base, features: base.baseline.map((v, i) => v + (change[i] ?? 0)) });
+    // untrained: a quarter of the static estimate is 4^0.6 times faster
+    expect(m.predict(draft({ [cost]: -Math.log(4) }))!.speedup).toBeCloseTo(4 ** CM1_PRIOR[CM1_INPUTS.indexOf('Δlog_static_cost')], 6);
+    expect(m.predict(draft({ [omp]: 1 }))!.speedup).toBeCloseTo(1, 9);
+    // -fopenmp made every candidate 2x faster, whatever else it did
+    for (let i = 0; i < 12; i++) m.update(draft(i % 2 ? { [omp]: 1, [fast]: 1 } : { [omp]: 1 }), 5e5, 2);
+    const p = m.predict(draft({ [omp]: 1 }))!;
+    expect(p.trained).toBe(12);
+    expect(p.speedup).toBeGreaterThan(1.6);
+    expect(p.ns).toBeCloseTo(1e6 / p.speedup, 6);
+    expect(m.predict(draft({}))!.speedup).toBeCloseTo(1, 9);
+    expect(m.predict(draft({ [fast]: 1 }))!.speedup).toBeLessThan(1.25);
   });
 
   it('restores from its JSON; memory holding something else, or another version’s model, gives a fresh model and says why', () => {
@@ -124,6 +151,7 @@ describe('CM1', () => {
     expect(Cm1Model.fromJSON(undefined).ignored).toBeUndefined();
     expect(Cm1Model.fromJSON(42).ignored).toBe('not a CM1 model');
     expect(Cm1Model.fromJSON({ ...m.toJSON(), signature: 'cm1/0/old' }).ignored).toMatch(/another kloop version/);
-    expect(Cm1Model.fromJSON({ ...m.toJSON(), ridge: { version: 1, dims: CM1_INPUTS.length, n: 3, mean: [], m2: [] } }).ignored).toBe('damaged statistics');
+    expect(Cm1Model.fromJSON({ ...m.toJSON(), ridge: { version: 1, dims: CM1_INPUTS.length, intercept: false, n: 3, mean: [], m2: [] } }).ignored).toBe('damaged statistics');
+    expect(Cm1Model.fromJSON({ ...m.toJSON(), ridge: { ...(m.toJSON().ridge as object), intercept: true } }).ignored).toMatch(/with an intercept/);
   });
 });
