@@ -79,6 +79,11 @@ export interface WriteContext extends RoundContext {
   archive?: ArchiveEntry[];
   /** PO1's weights of move families (`tile`, `unroll`, `flag`, …) on this target: above 1 a family has paid better than the others. */
   familyWeights?: Record<string, number>;
+  /**
+   * The compute model's predicted time (ns at the bench size) for a draft, before anything is built;
+   * undefined while the model has too few measurements on this device to be trusted for ranking.
+   */
+  predict?: (source: string, flags: string[]) => number | undefined;
 }
 
 /** A variant the writer may restart its search from. */

@@ -1,4 +1,5 @@
 import type { RunSummary } from '../loop/index.js';
+import { describeModelQuality } from '../model/index.js';
 import { formatBytes } from './format-bytes.js';
 
 const f = (n: number | undefined, d: number) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d));
@@ -43,6 +44,7 @@ export function summaryTable(s: RunSummary): string {
   if (s.proposals?.total) lines.push(`proposals: ${s.proposals.rejectedByVerifier} of ${s.proposals.total} rejected by the verifier (${(100 * s.proposals.rejectedShare).toFixed(1)}%), ${s.proposals.buildFailures} did not build`);
   if (s.disk) lines.push(`disk: ${formatBytes(s.disk.bytes)} for ${s.disk.candidates} candidates (bench-size outputs and builds pruned once judged; \`kloop gc\` prunes older runs)`);
   for (const b of s.broken ?? []) lines.push(`skipped ${b.target}: ${b.reason}`);
+  if (s.model) lines.push(describeModelQuality(s.model.name, s.model.trained, s.model));
   if (s.sandbox)
     lines.push(
       `sandbox: ${s.sandbox.applied.join(' + ') || 'process group and timeout only'} applied to candidates${s.sandbox.missing.length ? `; missing: ${s.sandbox.missing.map((m) => m.layer).join(', ')} (kloop doctor says why and the fix)` : ''}`,

@@ -1,6 +1,7 @@
 import type { BaselineProfile, Diagnosis, Spend } from '../agents/index.js';
 import type { DeviceProfile } from '../devices/index.js';
 import type { Outcome, Winner } from '../memory/index.js';
+import type { ModelQuality } from '../model/index.js';
 import type { PolicyArm } from '../policy/index.js';
 import type { Layer } from '../verifiers/index.js';
 import type { RunDisk } from './run-disk.js';
@@ -43,6 +44,12 @@ export interface CandidateResult {
    * selection). Its speedup, ciLow, ciHigh and pairs then come from fresh pairs timed afterwards.
    */
   selection?: SpeedupEstimate;
+  /**
+   * The compute model's prediction for the draft that was measured, made when it arrived (before
+   * the model trained on its time): median time at the bench size, and speedup over the baseline.
+   */
+  predictedNs?: number;
+  predictedSpeedup?: number;
 }
 
 /** The final, same-run measurement of a target: its reference against its best kernel, interleaved. */
@@ -67,7 +74,7 @@ export type KloopEvent =
   | { type: 'round.start'; target: string; round: number; baseline: string }
   | { type: 'baseline.profile'; target: string; round: number; profile: BaselineProfile }
   | { type: 'analysis'; target: string; round: number; diagnosis: Diagnosis }
-  | { type: 'candidate.proposed'; target: string; round: number; id: string; description: string; flags: string[] }
+  | { type: 'candidate.proposed'; target: string; round: number; id: string; description: string; flags: string[]; /** The compute model's predicted time (absent while it has too few measurements). */ predictedNs?: number }
   | { type: 'candidate.state'; target: string; id: string; state: 'building' | 'checking' | 'timing' }
   /** A kept candidate's review record, journaled before its result (so --resume can add it to memory). */
   | { type: 'winner.selected'; winner: Winner }
@@ -89,6 +96,8 @@ export type KloopEvent =
   | { type: 'model.usage'; spend: Spend }
   | { type: 'sandbox'; level: string; layers: { layer: string; ok: boolean; detail: string }[]; probeMs: number }
   | { type: 'warning'; message: string }
+  /** At the run's end: the compute model's quality on this run's candidates, each predicted before it trained on them. */
+  | { type: 'model.quality'; model: string; fingerprint: string; trained: number; quality: ModelQuality }
   | { type: 'run.end'; reason: string; disk?: RunDisk };
 
 /** What a run was started with, so that --resume continues with the same settings. */

@@ -14,6 +14,8 @@ import { baselineKey, buildProgram } from './final-timing.js';
 import type { GitRecorder } from './git-recorder.js';
 import type { TargetSession } from './target-session.js';
 import { pruneRound } from './run-disk.js';
+import { isMeasured, type ModelRound, type RunModel } from './run-model.js';
+import type { Prediction } from '../model/index.js';
 
 export interface RoundDeps {
   runId: string;
@@ -45,6 +47,8 @@ export interface RoundDeps {
   /** True once the run's time is up: remaining work is skipped. */
   outOfTime: () => boolean;
   seed: number;
+  /** The compute model (CM1): predicts each draft's time as it arrives, learns from each measured candidate. */
+  model?: RunModel;
 }
 
 /** A candidate's source file in its folder and on the baselines branch: kernel.c, or kernel.cu on a GPU. */
@@ -64,6 +68,8 @@ interface Evaluated {
   turns: number;
   build?: BuildResult;
   verdict?: Verdict;
+  /** The compute model's prediction for this draft, made before anything was built. */
+  prediction?: Prediction;
 }
 
 function buildBaseline(d: RoundDeps, b: Baseline): Promise<string> {
@@ -93,7 +99,7 @@ async function measureBaseline(d: RoundDeps, b: Baseline, binary: string): Promi
  * One writer's candidate: draft, build, verify; compile errors and verifier failures (without the
  * hidden sizes or seeds) go back to the same writer, up to maxTurns.
  */
-async function refine(d: RoundDeps, round: number, session: WriterSession, slot: { id: string; dir: string }, plan: CheckPlan, queue: PQueue): Promise<Evaluated | undefined> {
+async function refine(d: RoundDeps, round: number, session: WriterSession, slot: { id: string; dir: string }, plan: CheckPlan, queue: PQueue, cm?: ModelRound): Promise<Evaluated | undefined> {
   const { target, emit } = d;
   let feedback: string | undefined;
   let last: Evaluated | undefined;
@@ -113,8 +119,9 @@ async function refine(d: RoundDeps, round: number, session: WriterSession, slot:
       writeFileSync(join(turnDir, `turn-${turn}.prompt.md`), draft.transcript.prompt);
       writeFileSync(join(turnDir, `turn-${turn}.reply.md`), draft.transcript.reply);
     }
-    if (turn === 1) emit({ type: 'candidate.proposed', target: target.name, round, id: slot.id, description: draft.description, flags: draft.flags });
-    last = { id: slot.id, dir: slot.dir, draft, turns: turn };
+    const prediction = draft.problem ? undefined : cm?.predict(draft.source, draft.flags);
+    if (turn === 1) emit({ type: 'candidate.proposed', target: target.name, round, id: slot.id, description: draft.description, flags: draft.flags, predictedNs: prediction?.ns });
+    last = { id: slot.id, dir: slot.dir, draft, turns: turn, prediction };
     if (draft.problem) {
       feedback = draft.problem;
       continue;
@@ -165,7 +172,8 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     const dir = join(d.runDir, 'candidates', id);
     return { id, dir };
   });
-  const sessions = await d.writer.sessions({ ...ctx, profile, diagnosis, tried, slots });
+  const cm = d.model?.round({ target, profile: d.deviceProfile, cores: d.cores, baseline, baselineNs: medianNs });
+  const sessions = await d.writer.sessions({ ...ctx, profile, diagnosis, tried, slots, predict: cm?.hint });
   if (!sessions.length) {
     emit({ type: 'round.end', target: target.name, round, proposed: 0 });
     return { proposed: 0 };
@@ -174,7 +182,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
 
   const plan = await d.lock.shared(() => d.verifier.prepare(target, d.seed, join(d.runDir, 'rounds', `${target.name}-r${round}`)));
   const queue = new PQueue({ concurrency: d.cores });
-  const evaluated = (await Promise.all(sessions.map((s, i) => refine(d, round, s, slots[i], plan, queue)))).filter((e): e is Evaluated => !!e);
+  const evaluated = (await Promise.all(sessions.map((s, i) => refine(d, round, s, slots[i], plan, queue, cm)))).filter((e): e is Evaluated => !!e);
 
   const verified = evaluated.filter((e) => e.verdict && e.verdict.status !== 'rejected');
   let timings = new Map<string, TimingResult>();
@@ -211,7 +219,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     }
   }
   const results: CandidateResult[] = evaluated.map((e) => {
-    const base = { id: e.id, target: target.name, round, description: e.draft.description, flags: e.draft.flags, kinds: e.draft.kinds, turns: e.turns };
+    const base = { id: e.id, target: target.name, round, description: e.draft.description, flags: e.draft.flags, kinds: e.draft.kinds, turns: e.turns, predictedNs: e.prediction?.ns, predictedSpeedup: e.prediction?.speedup };
     if (!e.build) return { ...base, status: 'crash', verdict: 'rejected (no code)', reason: e.draft.problem };
     if (!e.build.ok) return { ...base, status: 'crash', verdict: 'rejected (build)', reason: firstError(e.build.log) };
     const v = e.verdict!;
@@ -253,6 +261,8 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     if (r.status === 'discard' && !r.reason && r !== selected) r.reason = `faster, but ${selected?.id} was faster still`;
     emit({ type: 'candidate.result', result: r });
   }
+  // The compute model learns from every measured candidate, after its prediction went out with the result.
+  await cm?.learn(results.filter(isMeasured).map((r) => ({ ...evaluated.find((x) => x.id === r.id)!.draft, medianNs: r.medianNs!, speedup: r.speedup })));
   // Judged: each folder keeps its source, verdict, timings and transcripts; outputs, builds and the round's plan go (run-disk.ts).
   pruneRound({ candidateDirs: slots, kept: winner?.id, planDir: plan.dir, log: (message) => emit({ type: 'warning', message }) });
 

@@ -18,6 +18,7 @@ import { applyEvent, elapsedMs, emptyState, pendingKeeps, progressOf, replay, ty
 import { claimRun, releaseRun } from './run-owner.js';
 import { TargetSession } from './target-session.js';
 import { settleRun, type RunDisk } from './run-disk.js';
+import { RunModel, runModelQuality } from './run-model.js';
 import { buildArchive } from './archive.js';
 import { steered } from './steered-writer.js';
 import { any, budgetMinutes, budgetTokens, budgetUsd, deadline, maxRounds, nearRoof, noImprovementFor, searchExhausted, userCondition, type StopCondition, type StopState } from './stop.js';
@@ -108,6 +109,12 @@ export interface RunSummary {
   disk?: RunDisk;
   /** The sandbox layers applied to candidates, and those missing with why and the fix. */
   sandbox?: { applied: string[]; missing: { layer: string; detail: string }[] };
+  /**
+   * The compute model's quality on this run's candidates, each predicted before the model trained on
+   * it: n pairs, Spearman rank correlation of predicted and measured speedups (and times), median
+   * |error| of the predicted time in %; `trained`: measurements it has learned from, all runs.
+   */
+  model?: { name: string; trained: number; n: number; spearman?: number; spearmanNs?: number; medianAbsErrorPct?: number };
 }
 
 function newRunId(now: Date): string {
@@ -203,6 +210,7 @@ export class Runner {
       await d.memory.putProfile(profile);
     }
     this.emit({ type: 'device.profile', profile, measured });
+    const model = await RunModel.open(d.memory, fp.id, this.warn);
 
     await this.applyPendingKeeps(fp.id);
 
@@ -345,6 +353,7 @@ export class Runner {
           return remeasured;
         },
         seed: rng.u32(),
+        model,
       };
       // The round journals its own start and end (round.start, round.end): the counters follow from them.
       // A round in which the writer has nothing new widens the next one (state.ts, policy/arm-stats.ts).
@@ -354,6 +363,7 @@ export class Runner {
     for (const t of d.targets) await finalize(t);
     // Disk: what no later step reads goes, what stays is measured (run-disk.ts).
     const disk = settleRun(this.dir, this.state.results, this.warn);
+    this.emit({ type: 'model.quality', model: model.name, fingerprint: fp.id, trained: model.trained, quality: runModelQuality(this.state.results) });
     this.emit({ type: 'run.end', reason, disk });
     const summary = await this.summarize(reason, fp.id, profile, disk);
     releaseRun(this.dir);
@@ -468,6 +478,7 @@ export class Runner {
       perTarget,
       broken: [...(d.broken ?? []), ...[...this.state.stopped].filter(([, why]) => why.startsWith('broken: ')).map(([t, why]) => ({ target: t, reason: why.slice(8) }))],
       disk,
+      model: this.state.model,
       sandbox: this.sandboxReport && { applied: this.sandboxReport.layers.filter((l) => l.ok).map((l) => l.layer), missing: this.sandboxReport.layers.filter((l) => !l.ok).map(({ layer, detail }) => ({ layer, detail })) },
       busy: busy && { compileMs: busy.compile, runMs: busy.run, anyMs: busy.any, outsideShare: 1 - busy.any / (this.now().getTime() - (this.state.sessionStart ?? this.now().getTime())) },
     };

@@ -1,5 +1,6 @@
 import type { Spend } from '../agents/index.js';
 import type { Winner } from '../memory/index.js';
+import type { ModelQuality } from '../model/index.js';
 import { addGain, addSpend, closeOpen, emptyPolicyStats, endRound, familyOf, proposalReward, recordProposal, setRoof, startRound, type PolicyStats } from '../policy/index.js';
 import type { CandidateResult, Journaled, KloopEvent, RunOptionsSnapshot, TargetFinal } from './events.js';
 import type { TargetProgress } from './stop.js';
@@ -41,6 +42,8 @@ export interface RunState {
   finals: Map<string, TargetFinal>;
   /** The run.end reason, once the run has ended. */
   ended?: string;
+  /** The compute model's quality on this run's candidates (model.quality, journaled at the run's end). */
+  model?: { name: string; trained: number } & ModelQuality;
   /** PO1's statistics (policy/): per target its rounds' time, gain and spend, widening, roof, move families' rewards. */
   policy: PolicyStats;
 }
@@ -147,6 +150,9 @@ export function applyEvent(s: RunState, e: Journaled | (KloopEvent & { ts?: stri
       break;
     case 'target.stopped':
       s.stopped.set(e.target, e.reason);
+      break;
+    case 'model.quality':
+      s.model = { name: e.model, trained: e.trained, ...e.quality };
       break;
     case 'run.end':
       s.ended = e.reason;

@@ -1,5 +1,6 @@
 import { formatLevels } from '../devices/index.js';
 import type { KloopEvent } from '../loop/index.js';
+import { describeModelQuality } from '../model/index.js';
 
 const x = (n: number | undefined, d = 2) => (n === undefined || !Number.isFinite(n) ? '?' : n.toFixed(d));
 
@@ -21,7 +22,7 @@ export function formatEvent(e: KloopEvent): string | undefined {
     case 'analysis':
       return `[${e.target}]   analysis: ${e.diagnosis.summary}; ideas: ${e.diagnosis.ideas.map((i) => i.title).join(', ')}`;
     case 'candidate.proposed':
-      return `[${e.target}]   ${e.id}: ${e.description}${e.flags.length ? ` [${e.flags.join(' ')}]` : ''}`;
+      return `[${e.target}]   ${e.id}: ${e.description}${e.flags.length ? ` [${e.flags.join(' ')}]` : ''}${e.predictedNs !== undefined ? ` (predicted ${x(e.predictedNs / 1e6, 3)} ms)` : ''}`;
     case 'candidate.result': {
       const r = e.result;
       const sel = r.selection ? ` in ${r.pairs} fresh pairs (selected at ${x(r.selection.speedup)}x)` : '';
@@ -56,6 +57,8 @@ export function formatEvent(e: KloopEvent): string | undefined {
               .join(', ')}`
           : ''
       } (probed in ${e.probeMs.toFixed(0)} ms)`;
+    case 'model.quality':
+      return describeModelQuality(e.model, e.trained, e.quality);
     case 'warning':
       return `warning: ${e.message}`;
     case 'run.end':

@@ -26,6 +26,8 @@ export interface SearchOptions {
   /** Multiplier on a program's cost from what memory says about its move kinds (<1 favours). */
   prior: (kinds: string[]) => number;
   rng: Rng;
+  /** The compute model's predicted time for a program (undefined until it has enough measurements): blended into the final ranking. */
+  predict?: (source: string, flags: string[]) => number | undefined;
 }
 
 /** Moves that change no cost by themselves but enable others (a compiler's enabling transformations). */
@@ -55,6 +57,24 @@ function enablingClosure(beam: Proposal[], opts: SearchOptions, seen: Set<string
     frontier = next;
   }
   return out.slice(0, 48);
+}
+
+/**
+ * Re-rank the top of the pool by the average of two ranks: the static cost model's and the compute
+ * model's predicted time. Ranks, because the two are in different units and the static model's
+ * scale is arbitrary; an even blend, because each is wrong in its own way (the static model knows
+ * no compiler, the learned one only what it has measured), and the exploration slot below still
+ * picks outside either's favourites. Unchanged if the model cannot predict every one.
+ */
+export function blendPredictions(pool: Proposal[], predict: (source: string, flags: string[]) => number | undefined, window: number): void {
+  const head = pool.slice(0, window);
+  const predicted = head.map((p) => predict(p.source, p.program.flags));
+  if (head.length < 2 || predicted.some((t) => t === undefined || !Number.isFinite(t))) return;
+  const byModel = head.map((_, i) => i).sort((a, b) => predicted[a]! - predicted[b]!);
+  const modelRank = new Array<number>(head.length);
+  byModel.forEach((i, r) => (modelRank[i] = r));
+  const order = head.map((_, i) => i).sort((a, b) => a + modelRank[a] - (b + modelRank[b]) || a - b);
+  pool.splice(0, head.length, ...order.map((i) => head[i]));
 }
 
 export const programKey = (source: string, flags: string[]) => `${[...flags].sort().join(' ')}\n${source}`;
@@ -91,6 +111,7 @@ export function search(baseline: Program, opts: SearchOptions): Proposal[] {
     if (!beam.length) break;
   }
   pool.sort((a, b) => a.cost - b.cost);
+  if (opts.predict) blendPredictions(pool, opts.predict, opts.count * 8);
   // Diversity: prefer proposals whose move sets differ; the last slot explores (a random pick
   // from the rest of the top of the pool), so a wrong cost model cannot trap the search.
   const exploit = opts.count > 2 ? opts.count - 1 : opts.count;

@@ -78,6 +78,7 @@ export class BuiltinWriter implements Writer {
       prior: (kinds) => priorFor(kinds, favoured, ctx.insights, ctx.familyWeights),
       rng: new Rng(o.seed),
       budgetMs: o.budgetMs,
+      predict: ctx.predict,
     });
     return [...blocked, ...proposals.map((p) => ({ source: p.source, flags: p.program.flags, description: describe(start, p.program.moves.join('; ')), kinds: [...start.kinds, ...p.kinds] }))].slice(0, ctx.slots.length);
   }
