@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import { formatCapacity, formatLevels, type DeviceProfile } from '../devices/index.js';
 import { Journal, parseResults, type Journaled } from '../loop/index.js';
+import { modelSection } from './model-plot.js';
 import { chart, type Series } from './svg.js';
 
 type Ev<T extends Journaled['type']> = Extract<Journaled, { type: T }>;
@@ -107,6 +108,9 @@ export function buildReport(runDir: string): Report {
     });
   }
 
+  const model = modelSection(events);
+  if (model.svg) files['model.svg'] = model.svg;
+
   const keeps = rows.filter((r) => r.status === 'keep');
   const spend = existsSync(join(runDir, 'summary.json')) ? (JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { spend?: { total: { usd: number; calls: number } } }).spend : undefined;
   const md: string[] = [];
@@ -131,6 +135,7 @@ export function buildReport(runDir: string): Report {
   md.push('', '![speedup over time](speedup.svg)', '');
   if (files['roofline.svg']) md.push('![roofline](roofline.svg)', '');
   md.push(...roofTable(events, targets, runDir));
+  md.push(...model.markdown);
   md.push(
     '## Results',
     '',
