@@ -14,6 +14,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const program = (src: string, fn: string): Program => ({ unit: parseC(src), fn, flags: [], moves: [], kinds: [] });
 const P: MicroParams = { mr: 6, nv: 2, vb: 32, kc: 16, nc: 48, pack: true, omp: true };
+/** A lane block that is not a whole number of panels (rounded up), wide vectors, no packing of contiguous operands, one thread. */
+const P2: MicroParams = { mr: 5, nv: 3, vb: 64, kc: 7, nc: 40, pack: false, omp: false };
 
 /** Kernels of the contraction class, as people write them; each with its argument list and a size formula per array. */
 const KERNELS: Record<string, { src: string; call: string; arrays: Record<string, string>; out: string; scalars?: string }> = {
@@ -126,11 +128,13 @@ describe('register-blocked micro-kernels for contractions', () => {
     it(`${name}: recognised, generated, and equal to the reference at edge sizes`, () => {
       const p = program(k.src, 'f');
       expect(findContractions(kernelOf(p), 'float')).toHaveLength(1);
-      const q = registerBlock(p, P, 'float');
-      expect(q).toBeDefined();
-      const source = sourceOf(q!);
-      expect(microParamsOf(source)).toEqual(P);
-      expect(compileAndCompare(name, k.src, source)).toBe('same');
+      for (const params of [P, P2]) {
+        const q = registerBlock(p, params, 'float');
+        expect(q).toBeDefined();
+        const source = sourceOf(q!);
+        expect(microParamsOf(source)).toEqual(params);
+        expect(compileAndCompare(name, k.src, source), JSON.stringify(params)).toBe('same');
+      }
     });
 
   it('refuses nests whose iterations are not independent, or whose summand it cannot vectorise', () => {

@@ -59,7 +59,7 @@ function vectorSummand(g: Gen, r: number, v: number): string {
     if (!l.usesN) return;
     names.set(l.expr, g.packed.includes(j) ? `kl_b${j}_${v}` : `kl_d${j}_${l.usesM ? r : 'x'}_${v}`);
   });
-  const rowSub = { [c.m.v]: `kl_m0 + ${r}` };
+  const rowSub = { [c.m.v]: `kl_r${r}` };
   const walk = (e: Expr): string => {
     const named = names.get(e);
     if (named) return named;
@@ -130,10 +130,12 @@ export function microKernelBlock(c: Contraction, p: MicroParams, elemBytes: numb
   if (init !== undefined) L(originalOrder(`${sRef(g, M, N)} = ${init};`));
   const kLo = paren(printExpr(c.ks[0].lo));
   const kHi = paren(printExpr(c.ks[0].hi));
-  const panel = Math.ceil(p.nc / nr) * nr * p.kc;
+  // the lane block holds whole panels
+  const nc = Math.ceil(p.nc / nr) * nr;
+  const panel = nc * p.kc;
   if (packed.length) L(`${ty} *kl_bp = (${ty} *)aligned_alloc(64, ${Math.ceil((packed.length * panel * tyBytes) / 64) * 64});`);
-  L(`for (long kl_n0 = kl_nlo; kl_n0 < kl_nhi; kl_n0 += ${p.nc}) {`);
-  L(`const long kl_n1 = kl_n0 + ${p.nc} < kl_nhi ? kl_n0 + ${p.nc} : kl_nhi;`);
+  L(`for (long kl_n0 = kl_nlo; kl_n0 < kl_nhi; kl_n0 += ${nc}) {`);
+  L(`const long kl_n1 = kl_n0 + ${nc} < kl_nhi ? kl_n0 + ${nc} : kl_nhi;`);
   if (blocked) L(`for (long kl_k0 = ${kLo}; kl_k0 < ${kHi}; kl_k0 += ${p.kc}) { const long kl_k1 = kl_k0 + ${p.kc} < ${kHi} ? kl_k0 + ${p.kc} : ${kHi};`);
   else L('{');
   const K = c.ks[0].v;
@@ -147,14 +149,28 @@ export function microKernelBlock(c: Contraction, p: MicroParams, elemBytes: numb
   omp('#pragma omp parallel for schedule(static)');
   L(`for (long kl_m0 = kl_mlo; kl_m0 < kl_mhi; kl_m0 += ${p.mr}) {`);
   L(`for (long kl_p = kl_n0; kl_p < kl_n1; kl_p += ${nr}) {`);
-  L(`if (kl_m0 + ${p.mr} <= kl_mhi && kl_p + ${nr} <= kl_n1) {`);
+  // Full-width panels (or any panel, when every lane-moving operand is packed and zero-padded) run the
+  // register tile; rows past the end are computed on the last row (clamped) and never stored.
+  const padded = c.leaves.every((l, j) => !l.usesN || packed.includes(j));
+  L(padded ? '{' : `if (kl_p + ${nr} <= kl_n1) {`);
+  for (let r = 0; r < p.mr; r++) L(`const long kl_r${r} = kl_m0 + ${r} < kl_mhi ? kl_m0 + ${r} : kl_mhi - 1;`);
+  L(`const int kl_whole = kl_m0 + ${p.mr} <= kl_mhi && kl_p + ${nr} <= kl_n1;`);
+  L(`const long kl_nn = kl_n1 - kl_p < ${nr} ? kl_n1 - kl_p : ${nr};`);
   // the register tile
   const cname = (r: number, v: number) => `kl_c${r}_${v}`;
   const sAddr = (r: number, v: number) => `&${sRef(g, `kl_m0 + ${r}`, `kl_p + ${v * vl}`)}`;
   const vars: string[] = [];
   for (let r = 0; r < p.mr; r++) for (let v = 0; v < p.nv; v++) vars.push(cname(r, v));
   L(`kl_vec ${vars.join(', ')};`);
+  L('if (kl_whole) {');
   for (let r = 0; r < p.mr; r++) for (let v = 0; v < p.nv; v++) L(`__builtin_memcpy(&${cname(r, v)}, ${sAddr(r, v)}, sizeof(kl_vec));`);
+  L('} else {');
+  for (let r = 0; r < p.mr; r++) {
+    L(`{ ${ty} kl_row[${nr}] = {0}; if (kl_m0 + ${r} < kl_mhi) for (long kl_l = 0; kl_l < kl_nn; kl_l++) kl_row[kl_l] = ${sRef(g, `kl_m0 + ${r}`, 'kl_p + kl_l')};`);
+    for (let v = 0; v < p.nv; v++) L(`__builtin_memcpy(&${cname(r, v)}, kl_row + ${v * vl}, sizeof(kl_vec));`);
+    L('}');
+  }
+  L('}');
   packed.forEach((j, slot) => L(`const ${ty} *kl_pb${j} = kl_bp + ${slot * panel} + (kl_p - kl_n0) / ${nr} * ${p.kc * nr};`));
   L(kHeaders(g, blocked).join(' ') + ' {');
   c.leaves.forEach((l: Leaf, j) => {
@@ -163,7 +179,7 @@ export function microKernelBlock(c: Contraction, p: MicroParams, elemBytes: numb
       if (packed.includes(j)) L(`kl_vec kl_b${j}_${v}; __builtin_memcpy(&kl_b${j}_${v}, kl_pb${j} + (${K} - kl_k0) * ${nr} + ${v * vl}, sizeof(kl_vec));`);
       else
         for (let r = 0; r < (l.usesM ? p.mr : 1); r++) {
-          const at = subst(l.expr, { [M]: `kl_m0 + ${r}`, [N]: `kl_p + ${v * vl}` });
+          const at = subst(l.expr, { [M]: `kl_r${r}`, [N]: `kl_p + ${v * vl}` });
           L(`kl_vec kl_d${j}_${l.usesM ? r : 'x'}_${v}; __builtin_memcpy(&kl_d${j}_${l.usesM ? r : 'x'}_${v}, &${at}, sizeof(kl_vec));`);
         }
     }
@@ -177,15 +193,26 @@ export function microKernelBlock(c: Contraction, p: MicroParams, elemBytes: numb
       else L(`{ kl_vec kl_e = (kl_vec){0} + ${e}; ${x} = kl_select(kl_e ${c.op === 'min' ? '<' : '>'} ${x}, kl_e, ${x}); }`);
     }
   L('}');
+  L('if (kl_whole) {');
   for (let r = 0; r < p.mr; r++) for (let v = 0; v < p.nv; v++) L(`__builtin_memcpy(${sAddr(r, v)}, &${cname(r, v)}, sizeof(kl_vec));`);
   L('} else {');
-  // edges: element by element, in the reference's own order over the reduction loops
-  L(`for (long ${M} = kl_m0; ${M} < (kl_m0 + ${p.mr} < kl_mhi ? kl_m0 + ${p.mr} : kl_mhi); ${M}++) for (long ${N} = kl_p; ${N} < (kl_p + ${nr} < kl_n1 ? kl_p + ${nr} : kl_n1); ${N}++) {`);
-  L(`${ty} kl_s = ${sRef(g, M, N)};`);
-  L(`${kHeaders(g, blocked).join(' ')} ${c.op === '+=' || c.op === '-=' ? `kl_s ${c.op} ${printExpr(c.e)};` : `{ ${ty} kl_e = ${printExpr(c.e)}; if (kl_e ${c.op === 'min' ? '<' : '>'} kl_s) kl_s = kl_e; }`}`);
-  L(`${sRef(g, M, N)} = kl_s;`);
+  for (let r = 0; r < p.mr; r++) {
+    L(`if (kl_m0 + ${r} < kl_mhi) { ${ty} kl_row[${nr}];`);
+    for (let v = 0; v < p.nv; v++) L(`__builtin_memcpy(kl_row + ${v * vl}, &${cname(r, v)}, sizeof(kl_vec));`);
+    L(`for (long kl_l = 0; kl_l < kl_nn; kl_l++) ${sRef(g, `kl_m0 + ${r}`, 'kl_p + kl_l')} = kl_row[kl_l]; }`);
+  }
   L('}');
-  L('}'); // else
+  if (padded) L('}');
+  else {
+    L('} else {');
+    // edges of operands loaded in place: element by element, in the reference's own order over the reduction loops
+    L(`for (long ${M} = kl_m0; ${M} < (kl_m0 + ${p.mr} < kl_mhi ? kl_m0 + ${p.mr} : kl_mhi); ${M}++) for (long ${N} = kl_p; ${N} < (kl_p + ${nr} < kl_n1 ? kl_p + ${nr} : kl_n1); ${N}++) {`);
+    L(`${ty} kl_s = ${sRef(g, M, N)};`);
+    L(`${kHeaders(g, blocked).join(' ')} ${c.op === '+=' || c.op === '-=' ? `kl_s ${c.op} ${printExpr(c.e)};` : `{ ${ty} kl_e = ${printExpr(c.e)}; if (kl_e ${c.op === 'min' ? '<' : '>'} kl_s) kl_s = kl_e; }`}`);
+    L(`${sRef(g, M, N)} = kl_s;`);
+    L('}');
+    L('}');
+  }
   L('}'); // p
   L('}'); // m0
   L('}'); // k0
