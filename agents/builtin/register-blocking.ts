@@ -22,9 +22,9 @@ function starts(vb: number, regs: number, omp: boolean): MicroParams[] {
   const shapes: [number, number][] =
     regs >= 32
       ? [
-          [8, 3],
           [6, 4],
           [12, 2],
+          [8, 3],
           [4, 4],
         ]
       : [
