@@ -109,6 +109,8 @@ export interface RunOptionsSnapshot {
   deadline?: string;
   noImprovementRounds: number;
   candidates: number;
+  /** Rounds of different targets in flight at once (1: one after another); absent in journals of older runs. */
+  pipeline?: number;
   budgetUsd?: number;
   budgetTokens?: number;
   /** --provider / --model / --memory / --replay as launched. */

@@ -173,7 +173,9 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     return { id, dir };
   });
   const cm = d.model?.round({ target, profile: d.deviceProfile, cores: d.cores, baseline, baselineNs: medianNs });
-  const sessions = await d.writer.sessions({ ...ctx, profile, diagnosis, tried, slots, predict: cm?.hint });
+  // The writer's search is CPU work on the machine that times: it holds the device's lock shared, so no
+  // measurement (exclusive) runs while it does, and it overlaps another round's builds and checks instead.
+  const sessions = await d.lock.shared(() => d.writer.sessions({ ...ctx, profile, diagnosis, tried, slots, predict: cm?.hint }));
   if (!sessions.length) {
     emit({ type: 'round.end', target: target.name, round, proposed: 0 });
     return { proposed: 0 };

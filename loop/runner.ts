@@ -273,6 +273,12 @@ export class Runner {
       if (final.id !== 'reference') await d.memory.setBaseline({ ...best, vsReference: final.speedup, measured: { ciLow: final.ciLow, ciHigh: final.ciHigh, pairs: final.pairs, runId: this.runId, at: this.now().toISOString() } });
     };
 
+    // Rounds of different targets overlap (loop.pipeline, default 2): one target's search, builds and
+    // checks run while another's candidates are timed. Timing holds the device's lock exclusively, so
+    // no build, check or search of another round runs during a measurement.
+    const inFlight = new Map<string, Promise<unknown>>();
+    const pipeline = Math.max(1, opts.pipeline ?? 1);
+    const settle = () => Promise.race(inFlight.values());
     for (;;) {
       const stopNow = runStop(this.stopState());
       if (stopNow) {
@@ -287,15 +293,19 @@ export class Runner {
       }
       // Targets whose stop condition holds stop now (and get their final measurement).
       for (const t of d.targets) {
-        if (this.state.stopped.has(t.name)) continue;
+        if (this.state.stopped.has(t.name) || inFlight.has(t.name)) continue;
         const arm = this.state.policy.arms.get(t.name);
         const why = targetStop({ elapsedMs: this.elapsedMs(), now: this.now(), target: { ...progressOf(this.state, t.name), widen: arm?.widen, pctOfRoof: arm?.pctOfRoof } });
         if (!why) continue;
         this.emit({ type: 'target.stopped', target: t.name, reason: why });
         await finalize(t);
       }
-      const active = d.targets.filter((t) => !this.state.stopped.has(t.name));
-      if (!active.length) break;
+      const active = d.targets.filter((t) => !this.state.stopped.has(t.name) && !inFlight.has(t.name));
+      if (!active.length || inFlight.size >= pipeline) {
+        if (!inFlight.size) break;
+        await settle();
+        continue;
+      }
       // PO1 (policy/): the target whose next round is expected to gain the most per second, within what is left.
       const decision = decide({
         stats: this.state.policy,
@@ -305,6 +315,11 @@ export class Runner {
       });
       const target = active.find((t) => t.name === decision.target);
       const n = this.state.policy.decisions + 1;
+      if (!target && inFlight.size) {
+        // nothing else fits what is left: the rounds in flight finish first
+        await settle();
+        continue;
+      }
       if (!target) {
         this.emit({ type: 'policy.decision', n, why: decision.why, arms: decision.arms });
         reason = `budget nearly spent: ${decision.why}`;
@@ -357,8 +372,11 @@ export class Runner {
       };
       // The round journals its own start and end (round.start, round.end): the counters follow from them.
       // A round in which the writer has nothing new widens the next one (state.ts, policy/arm-stats.ts).
-      await this.unlessBroken(target, () => runRound(deps, p.rounds + 1, baseline));
+      const round = this.unlessBroken(target, () => runRound(deps, p.rounds + 1, baseline)).finally(() => inFlight.delete(target.name));
+      round.catch(() => undefined); // awaited below (settle, or at the end); a failure still ends the run there
+      inFlight.set(target.name, round);
     }
+    await Promise.all(inFlight.values());
     // The run's end: every target worked on and not yet measured gets its final measurement.
     for (const t of d.targets) await finalize(t);
     // Disk: what no later step reads goes, what stays is measured (run-disk.ts).

@@ -140,6 +140,7 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
       deadline: c.loop.deadline,
       noImprovementRounds: c.loop.no_improvement_rounds,
       candidates: c.loop.candidates,
+      pipeline: c.loop.pipeline,
       budgetUsd: c.budget.usd,
       budgetTokens: c.budget.tokens,
       provider: o.provider,

@@ -53,6 +53,7 @@ export const workflowSchema = z.strictObject({
       minutes: z.number().positive().optional(),
       deadline: z.string().datetime({ offset: true }).optional(),
       no_improvement_rounds: z.number().int().min(0).default(0),
+      pipeline: z.number().int().min(1).max(8).default(2),
     })
     .prefault({}),
   accept: z.strictObject({ min_speedup: z.number().min(1).default(1.02) }).prefault({}),
