@@ -1,13 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Journal, type CandidateResult } from '../loop/index.js';
 import { buildReport, writeReport } from '../report/index.js';
 import { tmp } from './helpers.js';
 
+const made: string[] = [];
+const folder = () => {
+  made.push(tmp('kloop-model-report-'));
+  return made[made.length - 1];
+};
+afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 function runWithPredictions(quality = true): string {
-  const dir = tmp('kloop-model-report-');
+  const dir = folder();
   let t = Date.parse('2026-01-01T00:00:00Z');
   const j = new Journal(join(dir, 'journal.jsonl'), () => new Date((t += 1000)));
   j.append({ type: 'run.start', runId: 'r1', targets: ['sgemm', 'sum'], fingerprint: 'cpu-x', options: { targets: [], workflowFile: 'W', rounds: 2, noImprovementRounds: 0, candidates: 2 } });
@@ -52,7 +59,7 @@ describe('the report’s compute model section', () => {
   });
 
   it('is absent from a run with no predictions', () => {
-    const dir = tmp('kloop-model-report-');
+    const dir = folder();
     const j = new Journal(join(dir, 'journal.jsonl'), () => new Date('2026-01-01T00:00:00Z'));
     j.append({ type: 'run.start', runId: 'r0', targets: ['sum'], fingerprint: 'cpu-x', options: { targets: [], workflowFile: 'W', rounds: 1, noImprovementRounds: 0, candidates: 1 } });
     j.append({ type: 'run.end', reason: 'done' });
@@ -62,7 +69,7 @@ describe('the report’s compute model section', () => {
   });
 
   it.skipIf(!existsSync('/usr/bin/rsvg-convert'))('its image renders (rsvg-convert)', () => {
-    const out = join(tmp('kloop-model-report-'), 'report');
+    const out = join(folder(), 'report');
     writeReport(runWithPredictions(false), out);
     execFileSync('rsvg-convert', [join(out, 'model.svg'), '-o', join(out, 'model.png')]);
     expect(readFileSync(join(out, 'model.png')).subarray(1, 4).toString()).toBe('PNG');
