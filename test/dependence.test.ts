@@ -114,3 +114,20 @@ describe('tuning moves on a parallel loop', () => {
     expect(sourceOf(applyMove(q, dyn, c)!)).toContain('#pragma omp parallel for schedule(dynamic,4)');
   });
 });
+
+describe('loop fusion', () => {
+  it('fuses adjacent loops when no dependence turns around, and never through a scalar', () => {
+    const ok = program('void f(int N, const real *A, real *B, real *C) { for (int i = 0; i < N; i++) B[i] = A[i] * 2; for (int i = 0; i < N; i++) C[i] = B[i] + 1; }');
+    const m = enumerateMoves(ok, ctx).find((x) => describeMove(ok, x) === 'fuse loop i with the next loop');
+    expect(m).toBeDefined();
+    const fused = sourceOf(applyMove(ok, m!, ctx)!);
+    expect(fused.match(/for \(/g)).toHaveLength(1);
+    expect(fused).toMatch(/B\[i\] = A\[i\] \* 2;\s*C\[i\] = B\[i\] \+ 1;/);
+    const ahead = program('void f(int N, const real *A, real *B, real *C) { for (int i = 0; i < N; i++) B[i] = A[i]; for (int i = 0; i < N - 1; i++) C[i] = B[i + 1]; }');
+    expect(moves(ahead).some((x) => /^fuse/.test(x))).toBe(false);
+    const sameBounds = program('void f(int N, const real *A, real *B, real *C) { for (int i = 0; i < N; i++) B[i] = A[i]; for (int i = 0; i < N; i++) C[i] = B[N - 1 - i]; }');
+    expect(moves(sameBounds).some((x) => /^fuse/.test(x))).toBe(false);
+    const scalar = program('void f(int N, const real *A, real *B) { real s = 0; for (int i = 0; i < N; i++) s += A[i]; for (int i = 0; i < N; i++) B[i] = s; }');
+    expect(moves(scalar).some((x) => /^fuse/.test(x))).toBe(false);
+  });
+});

@@ -423,10 +423,48 @@ export class Dependences {
   }
 
   /**
+   * Fusing `first` with the loop right after it (same header) runs iteration i of both before i+1 of
+   * either: illegal when an access of the second loop conflicts with one of the first at a later
+   * iteration (the second would now come first).
+   */
+  fusable(first: For, second: For): boolean {
+    return this.once(first, 'fuse', () => this.ok(first, (t) => !t.opaque.has(second) && fusionOk(t, first, second)));
+  }
+
+  /**
    * Distributing a loop's body after statement `at` runs every instance of the first part before any
    * of the second: illegal when an access in the second part conflicts with a later one in the first.
    */
   distributable(loop: For, at: number): boolean {
     return this.once(loop, `distribute ${at}`, () => this.ok(loop, (t) => !conflicts(t, loop, (a, b, ca, cb) => ca.part >= at && cb.part < at && ca.value < cb.value)));
   }
+}
+
+/** No element touched by both loops (one of them writing) in one execution of their parent at a later iteration of the first than of the second. */
+function fusionOk(t: Trace, first: For, second: For): boolean {
+  const ids = new Map<For, number>();
+  const idOf = (l: For) => ids.get(l) ?? (ids.set(l, ids.size), ids.size - 1);
+  const buckets = new Map<string, { maxFirstAny: number; maxFirstWrite: number; minSecondAny: number; minSecondWrite: number }>();
+  for (const a of t.accesses) {
+    if (a.at === undefined) continue;
+    const i = a.loops.findIndex((l) => l.loop === first || l.loop === second);
+    if (i < 0) continue;
+    const c = a.loops[i];
+    const parent = a.loops
+      .slice(0, i)
+      .map((l) => `${idOf(l.loop)}:${l.exec}:${l.value}`)
+      .join('/');
+    const key = `${parent}|${a.array}|${a.at}`;
+    const b = buckets.get(key) ?? { maxFirstAny: -Infinity, maxFirstWrite: -Infinity, minSecondAny: Infinity, minSecondWrite: Infinity };
+    if (c.loop === first) {
+      b.maxFirstAny = Math.max(b.maxFirstAny, c.value);
+      if (a.write) b.maxFirstWrite = Math.max(b.maxFirstWrite, c.value);
+    } else {
+      b.minSecondAny = Math.min(b.minSecondAny, c.value);
+      if (a.write) b.minSecondWrite = Math.min(b.minSecondWrite, c.value);
+    }
+    buckets.set(key, b);
+  }
+  for (const b of buckets.values()) if (b.minSecondAny < b.maxFirstWrite || b.minSecondWrite < b.maxFirstAny) return false;
+  return true;
 }

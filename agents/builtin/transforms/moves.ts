@@ -3,10 +3,10 @@ import { Dependences } from './dependence.js';
 import { bodyStmts, isInnermost, loopSites, perfectNest, soleInnerLoop } from './loops.js';
 import { parallelize, reschedule, restrictParams, setThreads, simd } from './openmp.js';
 import { cloneProgram, kernelOf, type Program } from './program.js';
-import { distribute, interchange, sinkAccumulator, tile } from './restructure.js';
+import { distribute, fuse, interchange, nextSibling, sinkAccumulator, tile } from './restructure.js';
 import { unroll, unrollAndJam } from './unroll.js';
 
-export const MOVE_KINDS = ['interchange', 'distribute', 'sink', 'tile', 'unroll', 'unroll-jam', 'parallel', 'schedule', 'threads', 'simd', 'restrict', 'flag'] as const;
+export const MOVE_KINDS = ['interchange', 'distribute', 'fuse', 'sink', 'tile', 'unroll', 'unroll-jam', 'parallel', 'schedule', 'threads', 'simd', 'restrict', 'flag'] as const;
 export type MoveKind = (typeof MOVE_KINDS)[number];
 
 export interface Move {
@@ -66,6 +66,8 @@ export function describeMove(p: Program, m: Move): string {
     }
     case 'distribute':
       return `distribute loop ${v} after statement ${m.param}`;
+    case 'fuse':
+      return `fuse loop ${v} with the next loop`;
     case 'sink':
       return `sink accumulator into memory in loop ${v}`;
     case 'tile': {
@@ -121,6 +123,9 @@ export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | unde
       break;
     case 'distribute':
       ok = distribute(site!, Number(m.param));
+      break;
+    case 'fuse':
+      ok = fuse(fn.body, site!.loop);
       break;
     case 'sink':
       ok = sinkAccumulator(site!);
@@ -196,6 +201,10 @@ export function legal(p: Program, m: Move, ctx: MoveContext): boolean {
       return !!loop && dependencesOf(p, ctx).permutable(perfectNest(loop).loops);
     case 'distribute':
       return !!loop && dependencesOf(p, ctx).distributable(loop, Number(m.param));
+    case 'fuse': {
+      const next = loop && nextSibling(kernelOf(p).body, loop);
+      return !!next && dependencesOf(p, ctx).fusable(loop!, next);
+    }
     case 'simd':
       return !!loop && dependencesOf(p, ctx).independent(loop);
     case 'parallel':
@@ -231,7 +240,7 @@ export function expand(p: Program, ctx: MoveContext, only?: ReadonlySet<MoveKind
   const tries: Move[] = [];
   sites.forEach((s, i) => {
     if ([s.loop, ...s.outer].some(isCold)) return;
-    tries.push({ kind: 'interchange', loop: i }, { kind: 'sink', loop: i }, { kind: 'parallel', loop: i }, { kind: 'simd', loop: i });
+    tries.push({ kind: 'interchange', loop: i }, { kind: 'fuse', loop: i }, { kind: 'sink', loop: i }, { kind: 'parallel', loop: i }, { kind: 'simd', loop: i });
     SCHEDULES.forEach((sc) => tries.push({ kind: 'schedule', loop: i, param: sc }));
     for (const n of new Set([1, Math.floor((ctx.cores ?? 2) / 2)])) if (n >= 1 && n < (ctx.cores ?? 2)) tries.push({ kind: 'threads', loop: i, param: n });
     const n = bodyStmts(s.loop).length;

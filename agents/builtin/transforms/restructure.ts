@@ -178,3 +178,68 @@ export function sameHeader(a: For, b: For): boolean {
   const h = (f: For) => JSON.stringify([f.init, f.cond, f.step]);
   return h(a) === h(b);
 }
+
+/** The loop that follows `f` in the same block, if the next statement is one. */
+export function nextSibling(root: Stmt, f: For): For | undefined {
+  let found: For | undefined;
+  const visit = (s: Stmt): void => {
+    if (found) return;
+    if (s.k === 'block') {
+      const i = s.body.indexOf(f);
+      if (i >= 0) {
+        const n = s.body[i + 1];
+        found = n?.k === 'for' ? n : undefined;
+        return;
+      }
+      s.body.forEach(visit);
+    } else if (s.k === 'for' || s.k === 'while' || s.k === 'do') visit(s.body);
+    else if (s.k === 'if') {
+      visit(s.then);
+      if (s.else) visit(s.else);
+    }
+  };
+  visit(root);
+  return found;
+}
+
+/**
+ * Loop fusion: `f` and the loop after it (same header, no OpenMP pragmas) become one loop running
+ * both bodies in order. Refused when a scalar one body assigns (outside its own declarations) is
+ * used by the other, or both declare the same name (the dependence analysis checks the arrays).
+ */
+export function fuse(root: Stmt, f: For): boolean {
+  const g = nextSibling(root, f);
+  if (!g || !sameHeader(f, g) || f.pragmas.length || g.pragmas.length) return false;
+  const c = canonicalLoop(f);
+  if (!c) return false;
+  const declaredF = blockDeclNames(f.body);
+  const declaredG = blockDeclNames(g.body);
+  if ([...declaredF].some((n) => declaredG.has(n))) return false;
+  const assignedOutside = (l: For, declared: Set<string>) => {
+    const out = new Set<string>();
+    forEachExpr(l.body, (e) => {
+      if (e.k === 'assign' && e.l.k === 'id' && !declared.has(e.l.name)) out.add(e.l.name);
+      if ((e.k === 'post' || (e.k === 'un' && (e.op === '++' || e.op === '--'))) && e.arg.k === 'id' && !declared.has(e.arg.name)) out.add(e.arg.name);
+    });
+    return out;
+  };
+  for (const n of assignedOutside(f, declaredF)) if (usesId(g.body, n)) return false;
+  for (const n of assignedOutside(g, declaredG)) if (usesId(f.body, n)) return false;
+  const body = (l: For) => (l.body.k === 'block' ? l.body.body : [l.body]);
+  f.body = { k: 'block', body: [...body(f), ...body(g)] };
+  // remove g from its block
+  const drop = (s: Stmt): boolean => {
+    if (s.k === 'block') {
+      const i = s.body.indexOf(g);
+      if (i >= 0) {
+        s.body.splice(i, 1);
+        return true;
+      }
+      return s.body.some(drop);
+    }
+    if (s.k === 'for' || s.k === 'while' || s.k === 'do') return drop(s.body);
+    if (s.k === 'if') return drop(s.then) || (!!s.else && drop(s.else));
+    return false;
+  };
+  return drop(root);
+}
