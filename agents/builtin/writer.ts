@@ -71,7 +71,9 @@ export class BuiltinWriter implements Writer {
       depth: o.depth,
       beam: o.beam,
       count: ctx.slots.length - blocked.length,
-      moveCtx: { allowedFlags: target.allow.flags, cores: ctx.cores, sizes: target.checkSizes, arrayLengths: Object.fromEntries(target.arrays.map((a) => [a.name, a.shapeText.map((d) => `(${d})`).join(' * ')])) },
+      // No array lengths: array-section reductions are not proposed, because the gate's race layer
+      // cannot judge them yet and would reject every one (fail closed).
+      moveCtx: { allowedFlags: target.allow.flags, cores: ctx.cores, sizes: target.checkSizes },
       costCtx: { sizes: target.benchSize, cores: ctx.cores, vectorLanes: this.opts.vectorLanes ?? 8, elementBytes: target.real === 'float' ? 4 : 8, ...cache },
       tried: ctx.tried,
       excluded: (kinds) => startsRejected([...start.kinds, ...kinds], rejected),
