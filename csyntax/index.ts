@@ -4,3 +4,4 @@ export { CSyntaxError, lex, type Tok } from './lexer.js';
 export { parseC } from './parser.js';
 export { printExpr, printFunc, printStmt, printUnit } from './printer.js';
 export * from './walk.js';
+export { evalInt } from './eval.js';

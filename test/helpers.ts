@@ -5,7 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CpuDevice, detectCompiler } from '../devices/index.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
-import { CATALOG_DIR } from '../targets/index.js';
+import type { WriteContext } from '../agents/index.js';
+import { CATALOG_DIR, type Target } from '../targets/index.js';
 
 export function tmp(prefix = 'kloop-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -35,4 +36,31 @@ export function kloop(cwd: string, args: string[]): { code: number; out: string 
     const x = e as { status: number; stdout: string; stderr: string };
     return { code: x.status, out: x.stdout + x.stderr };
   }
+}
+
+/** A writer's context for a target at its reference, on a stand-in 2-core CPU profile (writer tests). */
+export function writeContext(target: Target, more: Partial<WriteContext> = {}): WriteContext {
+  const profile = {
+    gflops: { fp32: { one: 1, all: 2 }, fp64: { one: 1, all: 2 } },
+    bandwidthGBs: { one: 1, all: 2 },
+    levels: [],
+    measuredAt: '',
+    fingerprint: { id: 'fp', kind: 'cpu' as const, model: 'cpu', cores: 2, flagsHash: '', compiler: 'cc' },
+  };
+  return {
+    target,
+    baseline: { target: target.name, fingerprint: 'fp', source: target.referenceSource, flags: [], vsReference: 1, verdict: 'reference', description: 'reference', lineage: [], updatedAt: '' },
+    deviceProfile: profile as unknown as WriteContext['deviceProfile'],
+    insights: [],
+    history: [],
+    round: 1,
+    candidates: 4,
+    cores: 2,
+    seed: 1,
+    profile: { target: target.name, medianNs: 1e6, vsReference: 1, summary: '', roofline: { gflops: 1, gbs: 4, intensity: 0.25, roofGflops: 5, pctOfRoof: 20, bound: 'memory' } },
+    diagnosis: { bottleneck: 'memory', summary: '', ideas: [] },
+    tried: new Set(),
+    slots: [1, 2, 3, 4].map((i) => ({ id: `${target.name}-c${i}`, dir: `/nonexistent/c${i}` })),
+    ...more,
+  };
 }

@@ -5,33 +5,10 @@ import type { WriteContext } from '../agents/index.js';
 import { proposalOutcomes } from '../loop/runner.js';
 import type { Insight } from '../memory/index.js';
 import { resolveTarget } from '../targets/index.js';
+import { writeContext } from './helpers.js';
 
 const sgemm = resolveTarget('sgemm');
-const profile = {
-  gflops: { fp32: { one: 1, all: 2 }, fp64: { one: 1, all: 2 } },
-  bandwidthGBs: { one: 1, all: 2 },
-  levels: [],
-  measuredAt: '',
-  fingerprint: { id: 'fp', kind: 'cpu' as const, model: 'cpu', cores: 2, flagsHash: '', compiler: 'cc' },
-};
-
-function context(insights: Insight[]): WriteContext {
-  return {
-    target: sgemm,
-    baseline: { target: 'sgemm', fingerprint: 'fp', source: sgemm.referenceSource, flags: [], vsReference: 1, verdict: 'reference', description: 'reference', lineage: [], updatedAt: '' },
-    deviceProfile: profile as unknown as WriteContext['deviceProfile'],
-    insights,
-    history: [],
-    round: 1,
-    candidates: 4,
-    cores: 2,
-    seed: 1,
-    profile: { target: 'sgemm', medianNs: 1e6, vsReference: 1, summary: '', roofline: { gflops: 1, gbs: 4, intensity: 0.25, roofGflops: 5, pctOfRoof: 20, bound: 'compute' } },
-    diagnosis: { bottleneck: 'compute', summary: '', ideas: [] },
-    tried: new Set(),
-    slots: [1, 2, 3, 4].map((i) => ({ id: `sgemm-c${i}`, dir: `/nonexistent/c${i}` })),
-  };
-}
+const context = (insights: Insight[]): WriteContext => writeContext(sgemm, { insights });
 
 const insight = (kinds: string[], outcome: Insight['outcome']): Insight => ({ target: 'sgemm', fingerprint: 'fp', runId: 'r', round: 1, candidateId: `c-${kinds.join('-')}`, kinds, outcome, text: '', at: '' });
 

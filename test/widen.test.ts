@@ -2,34 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { BuiltinWriter, programKey } from '../agents/builtin/index.js';
 import type { ArchiveEntry, Draft, WriteContext } from '../agents/index.js';
 import { resolveTarget } from '../targets/index.js';
+import { writeContext } from './helpers.js';
 
 const sum = resolveTarget('sum');
-const profile = {
-  gflops: { fp32: { one: 1, all: 2 }, fp64: { one: 1, all: 2 } },
-  bandwidthGBs: { one: 1, all: 2 },
-  levels: [],
-  measuredAt: '',
-  fingerprint: { id: 'fp', kind: 'cpu' as const, model: 'cpu', cores: 2, flagsHash: '', compiler: 'cc' },
-};
-
-function context(tried: Set<string>, more: Partial<WriteContext> = {}): WriteContext {
-  return {
-    target: sum,
-    baseline: { target: 'sum', fingerprint: 'fp', source: sum.referenceSource, flags: [], vsReference: 1, verdict: 'reference', description: 'reference', lineage: [], updatedAt: '' },
-    deviceProfile: profile as unknown as WriteContext['deviceProfile'],
-    insights: [],
-    history: [],
-    round: 1,
-    candidates: 4,
-    cores: 2,
-    seed: 1,
-    profile: { target: 'sum', medianNs: 1e6, vsReference: 1, summary: '', roofline: { gflops: 1, gbs: 4, intensity: 0.25, roofGflops: 5, pctOfRoof: 20, bound: 'memory' } },
-    diagnosis: { bottleneck: 'memory', summary: '', ideas: [] },
-    tried,
-    slots: [1, 2, 3, 4].map((i) => ({ id: `sum-c${i}`, dir: `/nonexistent/c${i}` })),
-    ...more,
-  };
-}
+const context = (tried: Set<string>, more: Partial<WriteContext> = {}): WriteContext => writeContext(sum, { tried, ...more });
 
 describe('never idle: a writer with nothing new widens its search', () => {
   it('the built-in writer, exhausted around the baseline, proposes again from an archived variant when widened', async () => {

@@ -1,4 +1,4 @@
-import { arrayAccesses, canonicalLoop, coeffOf, forEachExpr, printExpr, type Expr, type For } from '../../csyntax/index.js';
+import { arrayAccesses, canonicalLoop, coeffOf, evalInt, forEachExpr, printExpr, type Expr, type For } from '../../csyntax/index.js';
 import { isInnermost, loopSites } from './transforms/loops.js';
 import { reductionClause } from './transforms/openmp.js';
 import { kernelOf, type Program } from './transforms/program.js';
@@ -25,51 +25,7 @@ export interface CostContext {
   elementBytes?: number;
 }
 
-export function evalInt(e: Expr, env: Record<string, number>): number | undefined {
-  switch (e.k) {
-    case 'num':
-      return parseFloat(e.text);
-    case 'id':
-      return env[e.name];
-    case 'cast':
-      return evalInt(e.arg, env);
-    case 'un':
-      return e.op === '-' ? -(evalInt(e.arg, env) ?? NaN) : undefined;
-    case 'cond': {
-      const c = evalInt(e.c, env);
-      return c === undefined ? undefined : c ? evalInt(e.t, env) : evalInt(e.f, env);
-    }
-    case 'bin': {
-      const a = evalInt(e.l, env);
-      const b = evalInt(e.r, env);
-      if (a === undefined || b === undefined) return undefined;
-      switch (e.op) {
-        case '+':
-          return a + b;
-        case '-':
-          return a - b;
-        case '*':
-          return a * b;
-        case '/':
-          return b ? Math.trunc(a / b) : undefined;
-        case '%':
-          return b ? a % b : undefined;
-        case '<':
-          return +(a < b);
-        case '>':
-          return +(a > b);
-        case '<=':
-          return +(a <= b);
-        case '>=':
-          return +(a >= b);
-        default:
-          return undefined;
-      }
-    }
-    default:
-      return undefined;
-  }
-}
+export { evalInt };
 
 export function trips(f: For, env: Record<string, number>): number {
   const c = canonicalLoop(f);
