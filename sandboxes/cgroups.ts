@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GONE_MS } from './sandbox.js';
 
 let seq = 0;
 const prepared = new Map<string, string>();
@@ -76,10 +77,11 @@ export class CandidateCgroup {
     return this.dirs.map((d) => join(d, 'cgroup.procs'));
   }
 
-  /** Kill every process still inside, then remove the cgroups (EBUSY right after exit: retry). */
+  /** Kill every process still inside, then remove the cgroups (EBUSY until the last one is gone: retry, up to GONE_MS). */
   async destroy(): Promise<void> {
+    const until = Date.now() + GONE_MS;
     for (const d of this.dirs) {
-      for (let attempt = 0; attempt < 50; attempt++) {
+      while (Date.now() < until) {
         try {
           const pids = readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
           for (const pid of pids) {

@@ -6,7 +6,7 @@ import { CandidateCgroup } from './cgroups.js';
 import { LAYERS, levelRank, missingLine, type Layer, type LayerReport } from './layers.js';
 import { sandboxEnv, spawnContained } from './process-sandbox.js';
 import type { SandboxProbe } from './probe.js';
-import type { RunResult, RunSpec, Sandbox } from './sandbox.js';
+import { GONE_MS, type RunResult, type RunSpec, type Sandbox } from './sandbox.js';
 
 export interface LayeredOptions {
   probe: SandboxProbe;
@@ -120,8 +120,9 @@ export class LayeredSandbox implements Sandbox {
         extraFile,
         afterExit: async () => {
           await cg?.destroy();
-          // A verdict only once nothing of the candidate is left running.
-          if (uid !== undefined) for (let i = 0; i < 100 && killUid(uid) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+          // A verdict only once nothing of the candidate is left running (a deadline, not a count of
+          // tries: on a loaded machine a large process tree takes a while to die).
+          if (uid !== undefined) for (const until = Date.now() + GONE_MS; killUid(uid) > 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
         },
       });
     } finally {

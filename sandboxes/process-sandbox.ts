@@ -24,7 +24,8 @@ export function sandboxEnv(spec: RunSpec): Record<string, string> {
 
 /**
  * Spawn in a new session (its own process group), capture capped output, SIGKILL the whole group
- * on the wall-clock timeout and again after exit (nothing it started outlives it), never throw.
+ * on the wall-clock timeout and again after exit, and return only once nothing of it runs (nothing
+ * it started outlives its verdict), never throw.
  * The process is started by a small helper (spawner.ts), so its cost does not grow with kloop's memory.
  */
 export async function spawnContained(o: { argv: string[]; cwd: string; env: Record<string, string>; timeoutMs: number; outputBytes?: number; extraFile?: string; afterExit?: () => Promise<void> }): Promise<RunResult> {

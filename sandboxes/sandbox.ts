@@ -42,6 +42,12 @@ export interface Sandbox {
   run(spec: RunSpec): Promise<RunResult>;
 }
 
+/**
+ * How long a killed candidate's processes may take to be gone before its verdict is given anyway
+ * (with a note): the verdict waits for them, and on a loaded machine a large tree takes a while.
+ */
+export const GONE_MS = 10_000;
+
 export function describeExit(r: RunResult): string {
   if (r.timedOut) return 'timed out';
   if (r.signal) return `killed by ${r.signal}`;

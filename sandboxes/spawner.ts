@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { RunResult } from './sandbox.js';
+import { GONE_MS, type RunResult } from './sandbox.js';
 
 /**
  * Every sandboxed process is started by one small helper process, not by kloop itself.
@@ -9,7 +9,8 @@ import type { RunResult } from './sandbox.js';
  * 256 MB and 49 ms at 1 GB (a run holds bench-size inputs and outputs of hundreds of MB). The
  * helper stays small, so every check, build and timed run starts in about a millisecond whatever
  * kloop holds. It also outlives nothing: when kloop exits or is killed, the helper's channel
- * closes and it kills every process group it started, then exits.
+ * closes and it kills every process group it started, then exits. A result is sent only once the
+ * process's group, and any pid namespace it was given (bubblewrap's), has nothing left running.
  *
  * The helper is plain JavaScript run with `node -e` (so it needs no build step and works from the
  * sources under vitest as from dist/ or a single-file bundle).
@@ -17,10 +18,66 @@ import type { RunResult } from './sandbox.js';
 const HELPER = String.raw`
 'use strict';
 const { spawn } = require('node:child_process');
-const { openSync, closeSync } = require('node:fs');
+const { openSync, closeSync, readFileSync, readdirSync } = require('node:fs');
 const live = new Set();
 const killGroup = (pgid) => { try { process.kill(-pgid, 'SIGKILL'); } catch {} };
 const quit = () => { for (const g of live) killGroup(g); process.exit(0); };
+// /proc/PID/stat after the command's name: state, ppid, pgrp, ..., starttime (field 22); none when gone.
+const stat = (pid) => {
+  try {
+    const s = readFileSync('/proc/' + pid + '/stat', 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), start: f[19] };
+  } catch { return undefined; }
+};
+const pids = () => readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d));
+// The inits of the pid namespaces below a process (bubblewrap's): when such an init dies the kernel
+// kills everything in its namespace, and the init itself is gone only once its namespace is empty.
+const namespaceInits = (root) => {
+  const kids = new Map();
+  for (const d of pids()) {
+    const s = stat(d);
+    if (!s) continue;
+    if (!kids.has(s.ppid)) kids.set(s.ppid, []);
+    kids.get(s.ppid).push(Number(d));
+  }
+  const inits = [];
+  for (const todo = [...(kids.get(root) || [])]; todo.length; ) {
+    const pid = todo.pop();
+    let ids = [];
+    try { ids = (/^NSpid:(.*)$/m.exec(readFileSync('/proc/' + pid + '/status', 'utf8')) || ['', ''])[1].trim().split(/\s+/); } catch {}
+    const s = stat(pid);
+    if (s && ids.length > 1 && ids[ids.length - 1] === '1') inits.push({ pid, start: s.start });
+    else todo.push(...(kids.get(pid) || []));
+  }
+  return inits;
+};
+const same = (i) => { const s = stat(i.pid); return s && s.start === i.start ? s : undefined; };
+const killAll = (pgid, inits) => {
+  killGroup(pgid);
+  for (const i of inits) if (same(i)) try { process.kill(i.pid, 'SIGKILL'); } catch {}
+};
+// Something of the candidate still runs (zombies do not): a process of its group, or a process in a
+// pid namespace it was given (seen through that namespace's init).
+const running = (pgid, inits) => {
+  let group = true;
+  try { process.kill(-pgid, 0); } catch (e) { group = e.code === 'EPERM'; }
+  if (group && pids().some((d) => { const s = stat(d); return s && s.pgrp === pgid && s.state !== 'Z'; })) return true;
+  return inits.some((i) => { const s = same(i); return s && s.state !== 'Z'; });
+};
+// A verdict only once nothing of the candidate runs: kill what is left, then wait (polling, bounded)
+// until the kernel has really taken it down, however loaded the machine is.
+const GONE_MS = ${GONE_MS};
+const untilGone = (pgid, inits, done) => {
+  const until = Date.now() + GONE_MS;
+  const again = () => {
+    killAll(pgid, inits);
+    if (!running(pgid, inits)) return done(true);
+    if (Date.now() > until) return done(false);
+    setTimeout(again, 10);
+  };
+  again();
+};
 process.on('disconnect', quit);
 process.on('SIGINT', () => {});
 process.on('message', (m) => {
@@ -46,21 +103,30 @@ process.on('message', (m) => {
   };
   child.stdout.on('data', (c) => (outLen = keep(out, outLen, c)));
   child.stderr.on('data', (c) => (errLen = keep(err, errLen, c)));
-  const timer = setTimeout(() => { timedOut = true; if (pgid) killGroup(pgid); }, m.timeoutMs);
+  // The namespaces are found when the time is up, before anything is killed (their inits are then reparented).
+  let inits = [];
+  const timer = setTimeout(() => {
+    timedOut = true;
+    if (!pgid) return;
+    try { inits = namespaceInits(pgid); } catch {}
+    killAll(pgid, inits);
+  }, m.timeoutMs);
   child.on('error', (e) => (spawnError = e));
   // A process it left behind in another session (where no namespace or uid catches it) may hold
   // the output pipes open: once the process itself has ended, stop waiting for them.
   child.on('exit', () => setTimeout(() => { child.stdout.destroy(); child.stderr.destroy(); }, 500).unref());
   child.on('close', (code, signal) => {
     clearTimeout(timer);
-    // Nothing the process started may outlive it.
-    if (pgid) { killGroup(pgid); live.delete(pgid); }
     const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
-    process.send({ id: m.id, result: {
+    const send = (gone) => process.send({ id: m.id, result: {
       exitCode: code, signal: signal || null, timedOut,
       stdout: Buffer.concat(out).toString('utf8'),
-      stderr: Buffer.concat(err).toString('utf8') + (spawnError ? '\n' + spawnError.message : ''),
+      stderr: Buffer.concat(err).toString('utf8') + (spawnError ? '\n' + spawnError.message : '') +
+        (gone ? '' : '\nkloop spawner: processes of the candidate still running ' + GONE_MS / 1000 + ' s after it ended'),
       truncated, wallMs } });
+    if (!pgid) return send(true);
+    // Nothing the process started may outlive it (the group leader, the child, is reaped by now).
+    untilGone(pgid, inits, (gone) => { live.delete(pgid); send(gone); });
   });
 });
 `;
