@@ -44,14 +44,16 @@ function starts(vb: number, regs: number, omp: boolean): MicroParams[] {
 export function neighbours(p: MicroParams, maxVb: number): MicroParams[] {
   const out: MicroParams[] = [];
   const push = (q: Partial<MicroParams>) => out.push({ ...p, ...q });
-  for (const d of [-2, -1, 1, 2]) if (p.mr + d >= 1 && p.mr + d <= 16) push({ mr: p.mr + d });
-  for (const d of [-1, 1]) if (p.nv + d >= 1 && p.nv + d <= 6) push({ nv: p.nv + d });
-  for (const f of [0.5, 2]) {
+  // cache blocking first (once the register tile is right, it decides), then the tile's shape, then the rest
+  for (const f of [2, 0.5]) {
     if (p.kc * f >= 16 && p.kc * f <= 2048) push({ kc: p.kc * f });
     if (p.nc * f >= 16 && p.nc * f <= 4096) push({ nc: p.nc * f });
-    if (p.vb * f >= 16 && p.vb * f <= maxVb) push({ vb: p.vb * f });
   }
+  for (const d of [-1, 1]) if (p.mr + d >= 1 && p.mr + d <= 16) push({ mr: p.mr + d });
+  for (const d of [-1, 1]) if (p.nv + d >= 1 && p.nv + d <= 6) push({ nv: p.nv + d });
+  for (const d of [-2, 2]) if (p.mr + d >= 1 && p.mr + d <= 16) push({ mr: p.mr + d });
   for (const d of [-64, 64]) if (p.kc + d >= 32) push({ kc: p.kc + d });
+  for (const f of [0.5, 2]) if (p.vb * f >= 16 && p.vb * f <= maxVb) push({ vb: p.vb * f });
   push({ pack: !p.pack });
   push({ omp: !p.omp });
   return out;
