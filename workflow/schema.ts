@@ -84,7 +84,7 @@ export const workflowSchema = z.strictObject({
           max_turns: z.number().int().min(1).max(20).default(3),
           search_depth: z.number().int().min(1).max(6).default(3),
           beam: z.number().int().min(1).max(64).default(10),
-          search_ms: z.number().int().min(10).default(3000),
+          search_ms: z.number().int().min(10).default(1500),
         })
         .refine(needsCommand, commandMessage)
         .prefault({}),
