@@ -123,7 +123,10 @@ describe('CUDA kernels run for real on the CPU emulation of CUDA (same harness, 
   beforeAll(() => {
     dir = tmp('kloop-cuda-emu-');
     dev = device(dir, true);
-    verifier = new Verifier({ device: dev, hiddenSizes: 3 });
+    // The emulation runs each thread of a block as an OS thread, a block at a time: one call of the sum
+    // starter (256 blocks of 256) takes about a second here, and more than the default 10 s per case on
+    // a loaded 2-core machine. The case timeout guards against hangs, not speed (there is no GPU timing here).
+    verifier = new Verifier({ device: dev, hiddenSizes: 3, caseTimeoutMs: 60_000 });
   });
 
   it.each(CUDA_TARGETS)(
@@ -144,7 +147,7 @@ describe('CUDA kernels run for real on the CPU emulation of CUDA (same harness, 
         expect(v.layers).not.toContain('race');
       }
     },
-    120_000,
+    300_000,
   );
 
   it('rejects wrong CUDA kernels as verdicts: no bounds check, a dropped tile remainder, a write past the end, a side stream, a clock', async () => {
