@@ -11,6 +11,7 @@ import { doctor } from './doctor.js';
 import { reviewCommand } from './review-command.js';
 import { watchCommand } from './watch-command.js';
 import { gcCommand } from './gc-command.js';
+import { devicesCommand } from './devices-command.js';
 import { liveRun } from './live-run.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -140,6 +141,16 @@ program
   .option('--memory <path>', 'memory file holding the device profile')
   .action(async (file: string | undefined, opts: { memory?: string }) => {
     process.exitCode = await doctor({ workflow: file, memory: opts.memory });
+  });
+
+program
+  .command('devices')
+  .description('list the devices as ACP descriptors (kind, units, measured peaks, memory levels, compilers, sandbox) from the profiles in memory; nothing is measured')
+  .argument('[workflow]', 'path of a WORKFLOW.md')
+  .option('--memory <path>', 'memory file holding the device profiles')
+  .option('--json', 'print the descriptors as a JSON array')
+  .action(async (file: string | undefined, opts: { memory?: string; json?: boolean }) => {
+    await devicesCommand({ workflow: file, memory: opts.memory, json: opts.json });
   });
 
 program.parseAsync().catch((e: unknown) => {

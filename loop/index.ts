@@ -16,3 +16,4 @@ export { planCandidatePrune, pruneCandidate, PRUNED_FILE } from './prune-candida
 export { claimRun, liveOwner, releaseRun, OWNER_FILE } from './run-owner.js';
 export { diskUsage } from './disk-usage.js';
 export { composeDevice, composeSandbox, composeVerifier, openMemory, refuseMissingLayers, runsDirOf, type DeviceKind, type SandboxPlan } from './compose.js';
+export { localDevices } from './local-devices.js';
