@@ -133,6 +133,11 @@ export function microKernelBlock(c: Contraction, p: MicroParams, elemBytes: numb
   // the lane block holds whole panels
   const nc = Math.ceil(p.nc / nr) * nr;
   const panel = nc * p.kc;
+  // One parallel region: every thread packs the panels itself (private, no barrier) and takes the
+  // same row panels in every block (a static schedule over the same iterations, so without waiting:
+  // nowait). With OMP_WAIT_POLICY=PASSIVE each region or barrier costs the threads a wake-up.
+  omp('#pragma omp parallel');
+  L('{');
   if (packed.length) L(`${ty} *kl_bp = (${ty} *)aligned_alloc(64, ${Math.ceil((packed.length * panel * tyBytes) / 64) * 64});`);
   L(`for (long kl_n0 = kl_nlo; kl_n0 < kl_nhi; kl_n0 += ${nc}) {`);
   L(`const long kl_n1 = kl_n0 + ${nc} < kl_nhi ? kl_n0 + ${nc} : kl_nhi;`);
@@ -140,13 +145,12 @@ export function microKernelBlock(c: Contraction, p: MicroParams, elemBytes: numb
   else L('{');
   const K = c.ks[0].v;
   packed.forEach((j, slot) => {
-    omp('#pragma omp parallel for schedule(static)');
     L(`for (long kl_p = kl_n0; kl_p < kl_n1; kl_p += ${nr}) {`);
     L(`${ty} *kl_dst = kl_bp + ${slot * panel} + (kl_p - kl_n0) / ${nr} * ${p.kc * nr};`);
     L(`for (long ${K} = kl_k0; ${K} < kl_k1; ${K}++) for (int kl_l = 0; kl_l < ${nr}; kl_l++) { const long ${N} = kl_p + kl_l; kl_dst[(${K} - kl_k0) * ${nr} + kl_l] = ${N} < kl_n1 ? (${ty})(${printExpr(c.leaves[j].expr)}) : (${ty})0; }`);
     L('}');
   });
-  omp('#pragma omp parallel for schedule(static)');
+  omp('#pragma omp for schedule(static) nowait');
   L(`for (long kl_m0 = kl_mlo; kl_m0 < kl_mhi; kl_m0 += ${p.mr}) {`);
   L(`for (long kl_p = kl_n0; kl_p < kl_n1; kl_p += ${nr}) {`);
   // Full-width panels (or any panel, when every lane-moving operand is packed and zero-padded) run the
@@ -218,6 +222,7 @@ export function microKernelBlock(c: Contraction, p: MicroParams, elemBytes: numb
   L('}'); // k0
   L('}'); // n0
   if (packed.length) L('free(kl_bp);');
+  L('}'); // parallel region
   if (!store) {
     const post: Stmt[] = c.form === 'direct' ? [{ k: 'expr', e: { k: 'assign', op: '=', l: { k: 'index', arr: { k: 'id', name: c.store!.array }, idx: c.store!.idx }, r: { k: 'id', name: 'kl_acc' } } }] : c.acc!.post;
     const accName = c.form === 'direct' ? 'kl_acc' : c.acc!.name;
