@@ -1,5 +1,5 @@
 /**
- * `npm run crash-safety [-- --points N --seed S]`: kills a real `kloop run` with SIGKILL N times
+ * `npm run crash-safety [-- --points N --seed S --candidates C]`: kills a real `kloop run` with SIGKILL N times
  * (default 20), resumes it each time, and checks what a kill must never do. The points mix crash
  * points inside kloop (KLOOP_FAULT, common/fault.ts: half a journal line, half a memory line, the
  * memory's state written aside under its lock, a git commit object written with its branch not yet
@@ -42,6 +42,9 @@ const small = (name: string, bench: string) => {
   return dir;
 };
 const TARGETS = ['--target', small('jacobi', '{N: 256, M: 256}'), '--target', small('sum', '{N: 1000000}')];
+// --candidates N: candidates per round (default: the workflow's), through a WORKFLOW.md in the repo.
+const CANDIDATES = opt('candidates', 0);
+if (CANDIDATES > 0) writeFileSync(join(repo, 'WORKFLOW.md'), `---\nloop: { candidates: ${CANDIDATES} }\n---\n`);
 
 type Kind = 'journal-line' | 'memory-line' | 'memory-state' | 'git-commit' | 'timed';
 interface Row {
