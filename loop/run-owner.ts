@@ -14,10 +14,22 @@ export interface RunOwner {
   pid: number;
   host: string;
   since: string;
+  /** When the process started (Linux: clock ticks since boot): with the pid, it names the process even after its pid is reused. */
+  start?: string;
+}
+
+/** When a process started (field 22 of /proc/PID/stat), or undefined where that cannot be read. */
+function startOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }
 
 export function claimRun(dir: string, now: Date): void {
-  const owner: RunOwner = { pid: process.pid, host: hostname(), since: now.toISOString() };
+  const owner: RunOwner = { pid: process.pid, host: hostname(), since: now.toISOString(), start: startOf(process.pid) };
   writeFileSync(join(dir, OWNER_FILE), JSON.stringify(owner) + '\n');
 }
 
@@ -40,9 +52,10 @@ export interface LivenessOptions {
 }
 
 /**
- * Why a run folder belongs to a live process, or undefined when it does not. An owner on another
- * host cannot be checked: live. A folder without an owner record counts as live while its journal
- * has no run.end and was written within `quietMs` (10 minutes).
+ * Why a run folder belongs to a live process, or undefined when it does not (its pid is gone, or now
+ * names a process that started at another time). An owner on another host cannot be checked: live.
+ * A folder without an owner record counts as live while its journal has no run.end and was written
+ * within `quietMs` (10 minutes).
  */
 export function liveOwner(dir: string, o: LivenessOptions): string | undefined {
   const file = join(dir, OWNER_FILE);
@@ -54,7 +67,11 @@ export function liveOwner(dir: string, o: LivenessOptions): string | undefined {
       return `an unreadable ${OWNER_FILE}`;
     }
     if (owner.host !== (o.host ?? hostname())) return `owned by pid ${owner.pid} on ${owner.host} (cannot be checked from here)`;
-    return (o.alive ?? pidAlive)(owner.pid) ? `owned by live pid ${owner.pid}` : undefined;
+    if (!(o.alive ?? pidAlive)(owner.pid)) return undefined;
+    // Pids are reused (within seconds on a busy machine, where pid_max is 32768): a live process
+    // that started at another time than the owner is another process, and the owner is gone.
+    const start = owner.start === undefined ? undefined : startOf(owner.pid);
+    return start !== undefined && start !== owner.start ? undefined : `owned by live pid ${owner.pid}`;
   }
   const journal = join(dir, 'journal.jsonl');
   if (!existsSync(journal)) return undefined;

@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyEvent, elapsedMs, emptyState, Journal, parseResults, pendingKeeps, replay, resumeState, RunFinished, writeResults, type CandidateResult } from '../loop/index.js';
+import { applyEvent, claimRun, elapsedMs, emptyState, Journal, parseResults, pendingKeeps, replay, resumeState, RunFinished, writeResults, type CandidateResult } from '../loop/index.js';
 import { UserError } from '../common/index.js';
 import { tmp } from './helpers.js';
 
@@ -136,6 +136,13 @@ describe('journal and resume', () => {
     c.append(start);
     writeFileSync(join(runs, 'alive', 'owner.json'), JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
     expect(() => resumeState(runs, 'alive', new Date())).toThrow(UserError);
+    expect(() => resumeState(runs, 'alive', new Date())).toThrow(/still going \(owned by live pid/);
+    // The owner's pid now names a process that started at another time (pids are reused): the owner is gone.
+    writeFileSync(join(runs, 'alive', 'owner.json'), JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), start: '1' }));
+    expect(resumeState(runs, 'alive', new Date()).options).toMatchObject({ minutes: 2 });
+    // A run's own record names its process by pid and start time: live.
+    claimRun(join(runs, 'alive'), new Date());
+    expect(JSON.parse(readFileSync(join(runs, 'alive', 'owner.json'), 'utf8')).start).toMatch(/^\d+$/);
     expect(() => resumeState(runs, 'alive', new Date())).toThrow(/still going \(owned by live pid/);
     expect(() => resumeState(runs, 'nope', new Date())).toThrow(/no journal/);
   });
