@@ -39,7 +39,8 @@ export function summaryTable(s: RunSummary): string {
     `${s.candidates} candidates in ${(s.elapsedMs / 60000).toFixed(1)} min (${hours > 0 ? (s.candidates / hours).toFixed(0) : '-'} per hour), ${s.keeps} kept; stopped: ${s.reason}`,
     // Why each target stopped: the run's budget, a user stop condition, its roof, an exhausted search, broken.
     'why each target stopped:',
-    ...s.perTarget.map((t) => `  ${t.target.padEnd(widths[0])}  ${t.stopReason ?? s.reason}`),
+    // a broken target's one line is the `skipped` line below: it is not repeated here
+    ...s.perTarget.map((t) => `  ${t.target.padEnd(widths[0])}  ${t.stopReason?.startsWith('broken: ') ? 'broken (see skipped below)' : (t.stopReason ?? s.reason)}`),
   ];
   if (s.proposals?.total) lines.push(`proposals: ${s.proposals.rejectedByVerifier} of ${s.proposals.total} rejected by the verifier (${(100 * s.proposals.rejectedShare).toFixed(1)}%), ${s.proposals.buildFailures} did not build`);
   if (s.disk) lines.push(`disk: ${formatBytes(s.disk.bytes)} for ${s.disk.candidates} candidates (bench-size outputs and builds pruned once judged; \`kloop gc\` prunes older runs)`);
