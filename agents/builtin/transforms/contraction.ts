@@ -1,5 +1,6 @@
 import { canonicalLoop, coeffOf, forEachExpr, mapExpr, printExpr, type CanonicalLoop, type Expr, type For, type Func, type Stmt } from '../../../csyntax/index.js';
 import { bodyStmts, loopSites } from './loops.js';
+import { exprUses } from './restructure.js';
 
 /**
  * A contraction: a rectangular nest computing, for every (m, n) of two outer loops,
@@ -47,12 +48,6 @@ export interface Leaf {
   nCoeff: number | 'sym' | 'nonaffine';
 }
 
-const usesName = (e: Expr, name: string) => {
-  let used = false;
-  mapExpr(e, (x) => ((used ||= x.k === 'id' && x.name === name), x));
-  return used;
-};
-
 /**
  * The update of the reduction: `x op= E`, `x = x + E` / `x = x - E`, or a selection of the
  * smaller or larger: `if (E < x) x = E;`, `x = E < x ? E : x;`, `x = fminf(x, E)` (and max
@@ -69,7 +64,7 @@ function accumulation(s: Stmt, lhs: (l: Expr) => boolean): { op: ReduceOp; l: Ex
     const last = s.body.at(-1);
     if (!last) return undefined;
     const u = accumulation(last, lhs);
-    if (!u || [...temps.keys()].some((t) => usesName(u.l, t))) return undefined;
+    if (!u || [...temps.keys()].some((t) => exprUses(u.l, t))) return undefined;
     return { ...u, e: inline(u.e, temps) };
   }
   const same = (a: Expr, b: Expr) => printExpr(a) === printExpr(b);
@@ -125,7 +120,7 @@ function leavesOf(e: Expr, m: string, n: string): Leaf[] | undefined {
           ok = false;
           return;
         }
-        out.push({ expr: x, array: x.arr.name, usesM: usesName(x.idx, m), usesN: usesName(x.idx, n), nCoeff: coeffOf(x.idx, n) });
+        out.push({ expr: x, array: x.arr.name, usesM: exprUses(x.idx, m), usesN: exprUses(x.idx, n), nCoeff: coeffOf(x.idx, n) });
         return;
       case 'bin':
         if (!['+', '-', '*', '/'].includes(x.op)) ok = false;
@@ -169,7 +164,7 @@ function readsOf(e: Expr): { array: string; idx: string }[] {
 
 function rectangular(loops: CanonicalLoop[]): boolean {
   const vars = loops.map((l) => l.v);
-  return loops.every((l) => l.step === 1 && !vars.some((v) => usesName(l.lo, v) || usesName(l.hi, v)));
+  return loops.every((l) => l.step === 1 && !vars.some((v) => exprUses(l.lo, v) || exprUses(l.hi, v)));
 }
 
 /** Scalars assigned in a statement other than the allowed ones. */
@@ -235,9 +230,9 @@ function recognise(l1: For, site: number, params: Set<string>, realType: string)
     if (!upd) return undefined;
     const all = [c1, c2, ...nest.loops];
     const idx = (upd.l as Extract<Expr, { k: 'index' }>).idx;
-    const outer = all.filter((c) => usesName(idx, c.v));
+    const outer = all.filter((c) => exprUses(idx, c.v));
     if (outer.length !== 2) return undefined;
-    red = { loops: all.filter((c) => !usesName(idx, c.v)), inner: nest.inner };
+    red = { loops: all.filter((c) => !exprUses(idx, c.v)), inner: nest.inner };
     form = 'direct';
     // the two loops that index the output become m and n, whatever their place in the nest
     return finish({ site, a: outer[0], b: outer[1], red, upd, form, params, type, outerVar: c1.v });
@@ -292,7 +287,7 @@ function finish(x: {
   if (!writes.size) return undefined;
   for (const printed of writes.values()) {
     const e = findIndexExpr(stmts, printed);
-    if (!e || !usesName(e, a.v) || !usesName(e, b.v)) return undefined;
+    if (!e || !exprUses(e, a.v) || !exprUses(e, b.v)) return undefined;
   }
   // the summand reads no written array; init and post read a written array only at the index it is written at
   if (readsOf(upd.e).some((r) => writes.has(r.array))) return undefined;
