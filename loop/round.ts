@@ -7,8 +7,9 @@ import { targetRoofline, type BuildResult, type Device, type DeviceProfile, type
 import type { Baseline, MemoryStore, Winner } from '../memory/index.js';
 import { referenceSource, type Target } from '../targets/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import { firstCompilerError, formatSize, judgeTimedRun, publicFeedback, referenceBuildError, referenceRunError, type CheckPlan, type TimedJudgement, type Verdict, type Verifier } from '../verifiers/index.js';
-import { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
+import { firstCompilerError, formatSize, publicFeedback, referenceBuildError, referenceRunError, type Verdict, type Verifier } from '../verifiers/index.js';
+import type { TimingConfig } from './ab-timing.js';
+import { localEvaluator, type Evaluator, type EvaluatorFactory, type Timings } from './evaluator.js';
 import type { CandidateResult, Emit } from './events.js';
 import { baselineKey, buildProgram } from './final-timing.js';
 import type { GitRecorder } from './git-recorder.js';
@@ -49,6 +50,8 @@ export interface RoundDeps {
   seed: number;
   /** The compute model (CM1): predicts each draft's time as it arrives, learns from each measured candidate. */
   model?: RunModel;
+  /** Where candidates are built, verified and timed (fleet/: a fleet's workers); default: this machine (loop/evaluator.ts). */
+  evaluator?: EvaluatorFactory;
 }
 
 /** A candidate's source file in its folder and on the baselines branch: kernel.c, or kernel.cu on a GPU. */
@@ -99,7 +102,7 @@ async function measureBaseline(d: RoundDeps, b: Baseline, binary: string): Promi
  * One writer's candidate: draft, build, verify; compile errors and verifier failures (without the
  * hidden sizes or seeds) go back to the same writer, up to maxTurns.
  */
-async function refine(d: RoundDeps, round: number, session: WriterSession, slot: { id: string; dir: string }, plan: CheckPlan, queue: PQueue, cm?: ModelRound): Promise<Evaluated | undefined> {
+async function refine(d: RoundDeps, round: number, session: WriterSession, slot: { id: string; dir: string }, ev: Evaluator, cm?: ModelRound): Promise<Evaluated | undefined> {
   const { target, emit } = d;
   let feedback: string | undefined;
   let last: Evaluated | undefined;
@@ -131,16 +134,7 @@ async function refine(d: RoundDeps, round: number, session: WriterSession, slot:
     writeFileSync(join(slot.dir, 'candidate.json'), JSON.stringify({ id: slot.id, target: target.name, round, turn, description: draft.description, flags: draft.flags, kinds: draft.kinds }, null, 2));
     await d.memory.addTried(target.name, d.fingerprint, [programKey(draft.source, draft.flags)]);
     const current = last;
-    await queue.add(() =>
-      d.lock.shared(async () => {
-        emit({ type: 'candidate.state', target: target.name, id: slot.id, state: 'building' });
-        current.build = await d.device.build({ target, source: draft!.source, flags: draft!.flags, workDir: slot.dir });
-        if (!current.build.ok) return;
-        emit({ type: 'candidate.state', target: target.name, id: slot.id, state: 'checking' });
-        current.verdict = await d.verifier.verify(plan, { binary: current.build.binary!, source: draft!.source, flags: draft!.flags, workDir: slot.dir });
-        writeFileSync(join(slot.dir, 'verdict.json'), JSON.stringify(current.verdict, null, 2));
-      }),
-    );
+    Object.assign(current, await ev.check({ ...slot, source: draft.source, flags: draft.flags }));
     if (current.verdict && current.verdict.status !== 'rejected') break;
     feedback = !current.build!.ok ? `The kernel does not compile:\n${current.build!.log.slice(-3000)}` : publicFeedback(current.verdict!);
     writeFileSync(join(turnDir, `turn-${turn}.feedback.txt`), feedback);
@@ -184,41 +178,14 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
 
   const plan = await d.lock.shared(() => d.verifier.prepare(target, d.seed, join(d.runDir, 'rounds', `${target.name}-r${round}`)));
   const queue = new PQueue({ concurrency: d.cores });
-  const evaluated = (await Promise.all(sessions.map((s, i) => refine(d, round, s, slots[i], plan, queue, cm)))).filter((e): e is Evaluated => !!e);
+  const ev = (d.evaluator ?? localEvaluator)(d, { round, seed: d.seed, plan, queue, baseline: { source: baseline.source, flags: baseline.flags, binary: baseBin } });
+  const evaluated = (await Promise.all(sessions.map((s, i) => refine(d, round, s, slots[i], ev, cm)))).filter((e): e is Evaluated => !!e);
 
   const verified = evaluated.filter((e) => e.verdict && e.verdict.status !== 'rejected');
-  let timings = new Map<string, TimingResult>();
+  let { timings, judged }: Timings = { timings: new Map(), judged: new Map() };
   if (verified.length && !d.outOfTime()) {
     verified.forEach((v) => emit({ type: 'candidate.state', target: target.name, id: v.id, state: 'timing' }));
-    timings = await abTiming({
-      device: d.device,
-      target,
-      size: target.benchSize,
-      input: d.session.benchInput,
-      workDir: join(d.runDir, 'baselines'),
-      baseline: { id: 'baseline', binary: baseBin, workDir: dirname(baseBin) },
-      candidates: verified.map((v) => ({ id: v.id, binary: v.build!.binary!, workDir: v.dir })),
-      config: d.timing,
-      exclusive: (fn) => d.lock.exclusive(fn),
-      outputFor: (id) => join(join(d.runDir, 'candidates', id), 'timed.out'),
-    });
-  }
-
-  const peakOf = (p: DeviceProfile) => (target.real === 'float' ? p.gflops.fp32.all : p.gflops.fp64.all);
-  // The gate's last layers on each timed run (verifiers/timed-run.ts, as kloop verify runs them):
-  // the outputs it wrote, then a speed the device cannot reach. A profile taken while the machine
-  // was busy under-reports the peak: it is measured again (once a run) before a speed is called impossible.
-  const peakGflops = async (seen: number) => {
-    if (seen > peakOf(d.deviceProfile) * 1.1 && d.remeasureProfile) d.deviceProfile = await d.remeasureProfile();
-    return peakOf(d.deviceProfile);
-  };
-  const judged = new Map<string, TimedJudgement>();
-  for (const e of evaluated) {
-    const t = timings.get(e.id);
-    if (e.verdict && e.verdict.status !== 'rejected' && t?.ok) {
-      const run = { binary: e.build!.binary!, workDir: e.dir };
-      judged.set(e.id, await d.lock.shared(() => judgeTimedRun({ verifier: d.verifier, bench: d.session.bench, target, outputFile: join(e.dir, 'timed.out'), run, medianNs: t.medianNs, peakGflops })));
-    }
+    ({ timings, judged } = await ev.time(verified.map((v) => ({ id: v.id, dir: v.dir, source: v.draft.source, flags: v.draft.flags, build: v.build!, verdict: v.verdict }))));
   }
   const results: CandidateResult[] = evaluated.map((e) => {
     const base = { id: e.id, target: target.name, round, description: e.draft.description, flags: e.draft.flags, kinds: e.draft.kinds, turns: e.turns, predictedNs: e.prediction?.ns, predictedSpeedup: e.prediction?.speedup };
@@ -248,7 +215,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
       round,
       selected,
       evaluated.find((x) => x.id === selected.id)!,
-      baseBin,
+      ev,
       baseline,
     ))
       ? selected
@@ -362,22 +329,10 @@ export function baselineCommitMessage(next: Baseline, r: CandidateResult): strin
  * selection's). Adopted only if the fresh interval's lower end clears accept.min_speedup; the fresh
  * estimate replaces the selection's in the result (which keeps the selection's under `selection`).
  */
-async function confirmWinner(d: RoundDeps, round: number, r: CandidateResult, e: Evaluated, baseBin: string, baseline: Baseline): Promise<boolean> {
+async function confirmWinner(d: RoundDeps, round: number, r: CandidateResult, e: Evaluated, ev: Evaluator, baseline: Baseline): Promise<boolean> {
   const selection = { speedup: r.speedup!, ciLow: r.ciLow!, ciHigh: r.ciHigh!, pairs: r.pairs ?? 0 };
   d.emit({ type: 'candidate.state', target: r.target, id: r.id, state: 'timing' });
-  const fresh = (
-    await abTiming({
-      device: d.device,
-      target: d.target,
-      size: d.target.benchSize,
-      input: d.session.benchInput,
-      workDir: join(d.runDir, 'baselines'),
-      baseline: { id: 'baseline', binary: baseBin, workDir: dirname(baseBin) },
-      candidates: [{ id: r.id, binary: e.build!.binary!, workDir: e.dir }],
-      config: d.timing,
-      exclusive: (fn) => d.lock.exclusive(fn),
-    })
-  ).get(r.id)!;
+  const fresh = await ev.confirm({ id: e.id, dir: e.dir, source: e.draft.source, flags: e.draft.flags, build: e.build!, verdict: e.verdict });
   const est = { speedup: fresh.speedup, ciLow: fresh.ciLow, ciHigh: fresh.ciHigh, pairs: fresh.pairs };
   const adopted = fresh.ok && fresh.ciLow > d.timing.minSpeedup;
   d.emit({ type: 'candidate.retimed', target: r.target, round, id: r.id, selection, fresh: est, adopted });

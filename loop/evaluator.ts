@@ -1,0 +1,134 @@
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type PQueue from 'p-queue';
+import type { RwLock } from '../common/index.js';
+import type { BuildResult, Device, DeviceProfile } from '../devices/index.js';
+import type { Target } from '../targets/index.js';
+import { judgeTimedRun, type CheckPlan, type TimedJudgement, type Verdict, type Verifier } from '../verifiers/index.js';
+import { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
+import type { Emit } from './events.js';
+import type { TargetSession } from './target-session.js';
+
+/** One candidate as a round hands it over: its id, its own folder, and the program. */
+export interface EvalCandidate {
+  id: string;
+  dir: string;
+  source: string;
+  flags: string[];
+}
+
+/** A draft built and, if it built, verified. */
+export interface Checked {
+  build: BuildResult;
+  verdict?: Verdict;
+}
+
+/** The verified candidates timed against the baseline, and each timed run judged (outputs, speed against the peak). */
+export interface Timings {
+  timings: Map<string, TimingResult>;
+  judged: Map<string, TimedJudgement>;
+}
+
+/**
+ * Where a round's candidates are built, verified and timed against its baseline: on this machine
+ * (`localEvaluator`, the default) or on a fleet's workers (fleet/). The round decides what to keep;
+ * an evaluator only measures.
+ */
+export interface Evaluator {
+  /** Build and verify one draft (one writer's turn). */
+  check(c: EvalCandidate): Promise<Checked>;
+  /** A/B time the verified candidates against the baseline at the bench size, and judge each timed run. */
+  time(cs: (EvalCandidate & Checked)[]): Promise<Timings>;
+  /** Time one selected candidate against the baseline again, in fresh pairs (no early decision reused). */
+  confirm(c: EvalCandidate & Checked): Promise<TimingResult>;
+}
+
+/** What an evaluator may use of a round's dependencies (RoundDeps has them all). */
+export interface EvaluatorDeps {
+  runDir: string;
+  target: Target;
+  device: Device;
+  deviceProfile: DeviceProfile;
+  verifier: Verifier;
+  lock: RwLock;
+  emit: Emit;
+  timing: TimingConfig;
+  session: TargetSession;
+  remeasureProfile?: () => Promise<DeviceProfile>;
+}
+
+/** One round's part in an evaluation: its number, seed and check plan, the queue of builds and checks, the baseline (built here). */
+export interface RoundEvaluation {
+  round: number;
+  seed: number;
+  plan: CheckPlan;
+  queue: PQueue;
+  baseline: { source: string; flags: string[]; binary: string };
+}
+
+/** Makes the evaluator of one round. */
+export type EvaluatorFactory = (d: EvaluatorDeps, r: RoundEvaluation) => Evaluator;
+
+/** Candidates built, verified and timed on this machine, the device's lock shared for builds and checks, exclusive for each timed process. */
+export const localEvaluator: EvaluatorFactory = (d, r) => ({
+  check: (c) =>
+    r.queue.add(() =>
+      d.lock.shared(async () => {
+        d.emit({ type: 'candidate.state', target: d.target.name, id: c.id, state: 'building' });
+        const build = await d.device.build({ target: d.target, source: c.source, flags: c.flags, workDir: c.dir });
+        if (!build.ok) return { build };
+        d.emit({ type: 'candidate.state', target: d.target.name, id: c.id, state: 'checking' });
+        const verdict = await d.verifier.verify(r.plan, { binary: build.binary!, source: c.source, flags: c.flags, workDir: c.dir });
+        writeFileSync(join(c.dir, 'verdict.json'), JSON.stringify(verdict, null, 2));
+        return { build, verdict };
+      }),
+    ),
+
+  time: async (verified) => {
+    const { target } = d;
+    const timings = await abTiming({
+      device: d.device,
+      target,
+      size: target.benchSize,
+      input: d.session.benchInput,
+      workDir: join(d.runDir, 'baselines'),
+      baseline: { id: 'baseline', binary: r.baseline.binary, workDir: dirname(r.baseline.binary) },
+      candidates: verified.map((v) => ({ id: v.id, binary: v.build.binary!, workDir: v.dir })),
+      config: d.timing,
+      exclusive: (fn) => d.lock.exclusive(fn),
+      outputFor: (id) => join(verified.find((v) => v.id === id)!.dir, 'timed.out'),
+    });
+    const peakOf = (p: DeviceProfile) => (target.real === 'float' ? p.gflops.fp32.all : p.gflops.fp64.all);
+    // The gate's last layers on each timed run (verifiers/timed-run.ts, as kloop verify runs them):
+    // the outputs it wrote, then a speed the device cannot reach. A profile taken while the machine
+    // was busy under-reports the peak: it is measured again (once a run) before a speed is called impossible.
+    const peakGflops = async (seen: number) => {
+      if (seen > peakOf(d.deviceProfile) * 1.1 && d.remeasureProfile) d.deviceProfile = await d.remeasureProfile();
+      return peakOf(d.deviceProfile);
+    };
+    const judged = new Map<string, TimedJudgement>();
+    for (const e of verified) {
+      const t = timings.get(e.id);
+      if (t?.ok) {
+        const run = { binary: e.build.binary!, workDir: e.dir };
+        judged.set(e.id, await d.lock.shared(() => judgeTimedRun({ verifier: d.verifier, bench: d.session.bench, target, outputFile: join(e.dir, 'timed.out'), run, medianNs: t.medianNs, peakGflops })));
+      }
+    }
+    return { timings, judged };
+  },
+
+  confirm: async (c) =>
+    (
+      await abTiming({
+        device: d.device,
+        target: d.target,
+        size: d.target.benchSize,
+        input: d.session.benchInput,
+        workDir: join(d.runDir, 'baselines'),
+        baseline: { id: 'baseline', binary: r.baseline.binary, workDir: dirname(r.baseline.binary) },
+        candidates: [{ id: c.id, binary: c.build.binary!, workDir: c.dir }],
+        config: d.timing,
+        exclusive: (fn) => d.lock.exclusive(fn),
+      })
+    ).get(c.id)!,
+});
