@@ -17,3 +17,6 @@ export { claimRun, liveOwner, releaseRun, OWNER_FILE } from './run-owner.js';
 export { diskUsage } from './disk-usage.js';
 export { composeDevice, composeSandbox, composeVerifier, openMemory, refuseMissingLayers, runsDirOf, type DeviceKind, type SandboxPlan } from './compose.js';
 export { localDevices } from './local-devices.js';
+export { localEvaluator, type Checked, type EvalCandidate, type Evaluator, type EvaluatorDeps, type EvaluatorFactory, type RoundEvaluation, type Timings } from './evaluator.js';
+export { baselineKey, buildProgram } from './final-timing.js';
+export { TargetSession } from './target-session.js';

@@ -21,6 +21,7 @@ import { settleRun, type RunDisk } from './run-disk.js';
 import { RunModel, runModelQuality } from './run-model.js';
 import { buildArchive } from './archive.js';
 import { steered } from './steered-writer.js';
+import type { EvaluatorFactory } from './evaluator.js';
 import { any, budgetMinutes, budgetTokens, budgetUsd, deadline, maxRounds, nearRoof, noImprovementFor, searchExhausted, userCondition, type StopCondition, type StopState } from './stop.js';
 
 export interface RunnerDeps {
@@ -55,6 +56,8 @@ export interface RunnerDeps {
   broken?: { target: string; reason: string }[];
   /** Amdahl weights for PO1: per target, its share of a workload's time (default 1: the target alone). */
   weights?: Record<string, number>;
+  /** Where candidates are built, verified and timed (a fleet's workers); default: this machine. */
+  evaluator?: EvaluatorFactory;
 }
 
 /** A target stops early when its best reaches 90% of its measured roof. */
@@ -369,6 +372,7 @@ export class Runner {
         },
         seed: rng.u32(),
         model,
+        evaluator: d.evaluator,
       };
       // The round journals its own start and end (round.start, round.end): the counters follow from them.
       // A round in which the writer has nothing new widens the next one (state.ts, policy/arm-stats.ts).

@@ -13,6 +13,7 @@ import { resumeState } from './resume.js';
 import { GitRecorder } from './git-recorder.js';
 import { MeteredSandbox } from './metered-sandbox.js';
 import { Runner } from './runner.js';
+import type { EvaluatorFactory } from './evaluator.js';
 
 export interface CreateRunOptions {
   workflow: Workflow;
@@ -35,6 +36,8 @@ export interface CreateRunOptions {
   record?: string;
   replay?: string;
   env?: NodeJS.ProcessEnv;
+  /** Where candidates are built, verified and timed (`--fleet`: fleet/fleetEvaluator); default: this machine. */
+  evaluator?: EvaluatorFactory;
 }
 
 /**
@@ -151,6 +154,7 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
     resume: o.resume,
     busyMs: () => metered.busyMs,
     broken,
+    evaluator: o.evaluator,
   });
   usageSink = runner.recordUsage;
   warnSink = runner.warn;
