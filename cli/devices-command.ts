@@ -3,15 +3,20 @@ import { join } from 'node:path';
 import { formatLevels, listDevices, type AcpDescriptor, type ListedDevice } from '../devices/index.js';
 import { localDevices } from '../loop/index.js';
 import { loadWorkflow } from '../workflow/index.js';
+import { fleetStatus } from '../fleet/index.js';
 
 /**
  * `kloop devices [--json]`: this machine's devices as ACP descriptors, from the profiles memory
  * holds (nothing is measured). In a fleet the workers' descriptors follow (the `fleet` seam).
  */
-export async function devicesCommand(opts: { workflow?: string; memory?: string; json?: boolean }): Promise<void> {
+export async function devicesCommand(opts: { workflow?: string; memory?: string; json?: boolean; fleet?: string }): Promise<void> {
   const workflow = loadWorkflow(opts.workflow);
+  const fleet = opts.fleet ?? workflow.config.fleet.redis;
   // The sandbox probe's build products are shared with kloop doctor's.
-  const listed = await listDevices({ local: () => localDevices({ workflow, cwd: process.cwd(), cacheDir: join(tmpdir(), 'kloop-doctor'), memoryPath: opts.memory }) });
+  const listed = await listDevices({
+    local: () => localDevices({ workflow, cwd: process.cwd(), cacheDir: join(tmpdir(), 'kloop-doctor'), memoryPath: opts.memory }),
+    fleet: fleet ? async () => (await fleetStatus(fleet)).workers.map((w) => ({ source: `worker ${w.id}, class ${w.class}`, descriptor: w.descriptor })) : undefined,
+  });
   if (opts.json) {
     console.log(
       JSON.stringify(

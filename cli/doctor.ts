@@ -5,9 +5,11 @@ import { layersLine } from '../sandboxes/index.js';
 import { loadWorkflow } from '../workflow/index.js';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { fleetStatus } from '../fleet/index.js';
+import { fleetLines } from './fleet-commands.js';
 
 /** `kloop doctor`: what kloop finds on this machine and what to install or change. Returns an exit code. */
-export async function doctor(opts: { workflow?: string; memory?: string }): Promise<number> {
+export async function doctor(opts: { workflow?: string; memory?: string; fleet?: string }): Promise<number> {
   let problems = 0;
   const line = (ok: boolean | 'warn', what: string, detail: string) => {
     if (ok === false) problems++;
@@ -78,6 +80,14 @@ export async function doctor(opts: { workflow?: string; memory?: string }): Prom
       `agent ${role}`,
       `${r.provider}/${r.model ?? DEFAULT_MODELS[r.provider] ?? r.command?.argv[0]}${key ? (has ? ` (${process.env[key] ? key : 'base_url'} set)` : `: ${key} is not set; export it or choose another provider in ${workflow.file}`) : ''}`,
     );
+  }
+  const fleet = opts.fleet ?? c.fleet.redis;
+  if (fleet) {
+    try {
+      for (const l of fleetLines(fleet, await fleetStatus(fleet))) line(l.ok, l.what, l.detail);
+    } catch (e) {
+      line(false, 'fleet', (e as Error).message);
+    }
   }
   console.log(
     `\n${problems ? `${problems} problem(s)` : 'no problems'}; sandbox layers required by ${workflow.file}: ${required.join(', ') || 'none (missing layers are warnings; sandbox.require: [namespaces, seccomp] refuses to run without them)'}`,

@@ -13,6 +13,8 @@ import { watchCommand } from './watch-command.js';
 import { gcCommand } from './gc-command.js';
 import { devicesCommand } from './devices-command.js';
 import { liveRun } from './live-run.js';
+import { openFleet } from './fleet-commands.js';
+import { workerCommand, type WorkerCommandOptions } from './worker-command.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeReport } from '../report/index.js';
@@ -35,9 +37,14 @@ program
   .option('--replay <file>', 're-run recorded model traffic with no network (no API keys needed)')
   .option('--no-tui', 'plain log lines instead of the live dashboard')
   .option('--json', 'one JSON event per line on stdout')
+  .option('--fleet <redis-url>', "evaluate candidates on a fleet's workers (kloop worker) through this Redis; overrides fleet.redis")
   .action(
-    async (file: string | undefined, opts: { target?: string[]; minutes?: number; rounds?: number; resume?: string; memory?: string; json?: boolean; tui?: boolean; provider?: string; model?: string; record?: string; replay?: string }) => {
+    async (
+      file: string | undefined,
+      opts: { target?: string[]; minutes?: number; rounds?: number; resume?: string; memory?: string; json?: boolean; tui?: boolean; provider?: string; model?: string; record?: string; replay?: string; fleet?: string },
+    ) => {
       const workflow = loadWorkflow(file);
+      const fleet = await openFleet(workflow, opts.fleet, (line) => console.error(`kloop: ${line}`));
       for (const [flag, v] of [
         ['--minutes', opts.minutes],
         ['--rounds', opts.rounds],
@@ -66,8 +73,9 @@ program
         replay: opts.replay,
         onEvent: print,
         onWarning: (m) => print({ type: 'warning', message: m }),
+        evaluator: fleet?.evaluator,
       });
-      const summary = await runner.run().finally(() => live?.stop());
+      const summary = await runner.run().finally(() => (live?.stop(), fleet?.close()));
       if (!opts.json) console.log('\n' + summaryTable(summary));
     },
   );
@@ -139,8 +147,27 @@ program
   .description('report the compiler, sandbox layers, device profile and providers, with what to install or change')
   .argument('[workflow]', 'path of a WORKFLOW.md')
   .option('--memory <path>', 'memory file holding the device profile')
-  .action(async (file: string | undefined, opts: { memory?: string }) => {
-    process.exitCode = await doctor({ workflow: file, memory: opts.memory });
+  .option('--fleet <redis-url>', "a fleet's workers, device classes, queue depths and heartbeats (default: fleet.redis)")
+  .action(async (file: string | undefined, opts: { memory?: string; fleet?: string }) => {
+    process.exitCode = await doctor({ workflow: file, memory: opts.memory, fleet: opts.fleet });
+  });
+
+program
+  .command('worker')
+  .description('serve a fleet as a device host: take the jobs of a device class from Redis, build, verify and A/B time each candidate here, sandboxed')
+  .argument('[workflow]', 'path of a WORKFLOW.md (sandbox and device settings)')
+  .requiredOption('--redis <url>', 'the fleet: redis://[user:password@]host:port[/db] or rediss://… (TLS)')
+  .option('--class <name>', 'the device class to serve (default: the workflow device, cpu or cuda)')
+  .option('--concurrency <n>', 'jobs at once (1 per device: timing wants it alone)', Number, 1)
+  .option('--name <id>', 'this worker in the registry (default: host-pid)')
+  .option('--memory <path>', 'memory file holding the device profile')
+  .option('--lock-ms <ms>', 'job lock: a killed worker loses its job to another after about this long', Number, 30_000)
+  .option('--stalled-ms <ms>', 'how often to look for jobs whose worker is gone', Number, 15_000)
+  .option('--heartbeat-ms <ms>', 'heartbeat interval', Number, 5_000)
+  .action(async (file: string | undefined, opts: WorkerCommandOptions) => {
+    for (const k of ['concurrency', 'lockMs', 'stalledMs', 'heartbeatMs'] as const)
+      if (!(Number.isInteger(opts[k]) && opts[k] >= 1)) throw new UserError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: expected a positive integer`);
+    await workerCommand(file, opts);
   });
 
 program
@@ -149,8 +176,9 @@ program
   .argument('[workflow]', 'path of a WORKFLOW.md')
   .option('--memory <path>', 'memory file holding the device profiles')
   .option('--json', 'print the descriptors as a JSON array')
-  .action(async (file: string | undefined, opts: { memory?: string; json?: boolean }) => {
-    await devicesCommand({ workflow: file, memory: opts.memory, json: opts.json });
+  .option('--fleet <redis-url>', "also every fleet worker's descriptor (default: fleet.redis)")
+  .action(async (file: string | undefined, opts: { memory?: string; json?: boolean; fleet?: string }) => {
+    await devicesCommand({ workflow: file, memory: opts.memory, json: opts.json, fleet: opts.fleet });
   });
 
 program.parseAsync().catch((e: unknown) => {

@@ -109,6 +109,23 @@ export const workflowSchema = z.strictObject({
       uid_base: z.number().int().min(1000).default(64100),
     })
     .prefault({}),
+  /** A fleet of device hosts (README "The fleet"): candidates are evaluated by `kloop worker`s through this Redis. */
+  fleet: z
+    .strictObject({
+      /** redis://[user:password@]host:port[/db] or rediss://… (TLS); `kloop run --fleet URL` overrides it. */
+      redis: z
+        .string()
+        .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+        .optional(),
+      /** The device class whose workers take the jobs (default: the workflow's device, cpu or cuda). */
+      class: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a device class: a lowercase identifier such as cpu, cuda or h100')
+        .optional(),
+      /** A job's time limit on a worker: past it the job is killed and the candidate reported as rejected (run). */
+      job_timeout_s: z.number().positive().default(1800),
+    })
+    .prefault({}),
 });
 
 export type WorkflowConfig = z.infer<typeof workflowSchema>;

@@ -1,0 +1,54 @@
+import { FleetClient, fleetEvaluator, fleetStatus, redactUrl, type FleetStatus } from '../fleet/index.js';
+import type { EvaluatorFactory } from '../loop/index.js';
+import type { Workflow } from '../workflow/index.js';
+
+/**
+ * `kloop run --fleet URL` (or `fleet: {redis: URL}` in WORKFLOW.md): the evaluator that sends each
+ * candidate to the workers of the run's device class, and what closes the connection at the end.
+ * Without a URL, undefined: candidates are evaluated on this machine.
+ */
+export async function openFleet(workflow: Workflow, url: string | undefined, say: (line: string) => void): Promise<{ evaluator: EvaluatorFactory; close: () => Promise<void> } | undefined> {
+  const c = workflow.config;
+  url ??= c.fleet.redis;
+  if (!url) return undefined;
+  const deviceClass = c.fleet.class ?? c.device;
+  const client = await FleetClient.open(url);
+  const status = await fleetStatus(url);
+  const serving = status.workers.filter((w) => w.class === deviceClass && status.now - w.beatAt < 60_000);
+  say(
+    `fleet: candidates go to device class ${deviceClass} at ${redactUrl(url)} (${serving.length ? `${serving.length} worker(s): ${serving.map((w) => w.id).join(', ')}` : 'no worker has a recent heartbeat yet: jobs wait in the queue until one starts'})`,
+  );
+  const v = c.verify;
+  const evaluator = fleetEvaluator(client, {
+    deviceClass,
+    limitMs: Math.round(c.fleet.job_timeout_s * 1000),
+    verify: { hiddenSizes: v.hidden_sizes, caseTimeoutMs: Math.round(v.case_timeout_s * 1000), sanitizers: v.sanitizers, proof: v.proof, proofBudget: v.proof_budget },
+  });
+  return { evaluator, close: () => client.close() };
+}
+
+/** `kloop doctor --fleet URL`: one line per worker (class, device, last heartbeat, what it runs) and per queue. */
+export function fleetLines(url: string, s: FleetStatus): { ok: boolean | 'warn'; what: string; detail: string }[] {
+  const lines: { ok: boolean | 'warn'; what: string; detail: string }[] = [];
+  const ago = (ms: number) => `${((s.now - ms) / 1000).toFixed(1)} s ago`;
+  lines.push({ ok: s.workers.length ? true : 'warn', what: 'fleet', detail: `${redactUrl(url)}: ${s.workers.length} worker(s), ${s.classes.length} device class(es)` });
+  for (const w of s.workers) {
+    const stale = s.now - w.beatAt > 60_000;
+    const running = w.running.length ? `running ${w.running.map((r) => `${r.candidate} (${((s.now - r.since) / 1000).toFixed(0)} s)`).join(', ')}` : 'idle';
+    lines.push({
+      ok: stale ? 'warn' : true,
+      what: `  worker ${w.id}`,
+      detail: `class ${w.class}, ${w.descriptor.kind} ${w.descriptor.model} (${w.descriptor.units.count} ${w.descriptor.units.name}), last heartbeat ${ago(w.beatAt)}${stale ? ' (stale)' : ''}, ${running}, ${w.done} job(s) done`,
+    });
+  }
+  for (const r of s.refused) lines.push({ ok: 'warn', what: '  worker', detail: r });
+  for (const c of s.classes) {
+    const d = c.depths;
+    lines.push({
+      ok: c.workers || !(d.waiting + d.active) ? true : 'warn',
+      what: `  queue ${c.name}`,
+      detail: `${d.waiting} waiting, ${d.active} running, ${d.delayed} retrying, ${d.failed} failed, ${d.completed} completed; ${c.workers} worker(s)`,
+    });
+  }
+  return lines;
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { configErrorFromZod, UserError } from '../common/index.js';
+import type { TimedJudgement, Verdict } from '../verifiers/index.js';
+import type { BuildResult } from '../devices/index.js';
+import type { TimingResult } from '../loop/index.js';
+import { CLASS_PATTERN } from './names.js';
+
+/**
+ * A fleet job: build, verify and A/B time one candidate against its baseline on one worker
+ * (`evaluate`), or time a selected one against the baseline again in fresh pairs (`confirm`). It
+ * names a target the worker ships and carries the program (C or CUDA source and allow-listed
+ * flags) and the settings the coordinator decides; nothing in it is a command, a path or code for
+ * the worker to run outside the sandbox. The worker validates every job with this schema and
+ * refuses anything else in one line.
+ */
+export const JOB_VERSION = 1;
+const MAX_SOURCE = 512 * 1024;
+const identifier = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'expected a lowercase identifier');
+const program = z.strictObject({
+  source: z.string().min(1).max(MAX_SOURCE),
+  // Each flag is checked against the target's allow-list on the worker; here only its shape.
+  flags: z.array(z.string().regex(/^-[A-Za-z0-9][A-Za-z0-9=_.,:+-]{0,63}$/, 'expected a compiler flag such as -O3')).max(32),
+});
+
+export const jobSchema = z.strictObject({
+  v: z.literal(JOB_VERSION),
+  stage: z.enum(['evaluate', 'confirm']),
+  /** The candidate's id in its run (folder names and logs only). */
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a candidate id (letters, digits, . _ -)'),
+  /** The coordinator's run id (logs only). */
+  run: z.string().max(128),
+  class: z.string().regex(CLASS_PATTERN, 'expected a device class: a lowercase identifier'),
+  /** The harness version the coordinator builds against (fleet/result-key.ts); a worker with another refuses. */
+  harness: z.string().regex(/^[0-9a-z.+-]{1,64}$/),
+  target: z.strictObject({
+    /** A shipped target (kloop targets), by name. */
+    name: identifier,
+    /** Its contract's digest (signature, reference, flops and bytes): a worker whose copy differs refuses. */
+    digest: z.string().regex(/^[0-9a-f]{16}$/),
+    /** The bench size the candidate is timed at (the coordinator's target may use a reduced one). */
+    benchSize: z.record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,31}$/),
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 31 - 1),
+    ),
+  }),
+  candidate: program,
+  baseline: program,
+  /** The round's seed: the verifier's hidden sizes and inputs. */
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
+  verify: z.strictObject({
+    hiddenSizes: z.number().int().min(0).max(64),
+    caseTimeoutMs: z.number().int().min(100).max(3_600_000),
+    sanitizers: z.boolean(),
+    proof: z.boolean(),
+    proofBudget: z.number().positive().max(1e12),
+  }),
+  timing: z.strictObject({
+    minPairs: z.number().int().min(2).max(100),
+    maxPairs: z.number().int().min(2).max(1000),
+    minMs: z.number().positive().max(60_000),
+    maxReps: z.number().int().min(1).max(100_000),
+    minSpeedup: z.number().min(1).max(1000),
+  }),
+  /** The job's time limit: past it the worker kills the job and reports it (not retried). */
+  limitMs: z.number().int().min(100).max(86_400_000),
+});
+
+export type Job = z.infer<typeof jobSchema>;
+
+/** A job refused by a worker: one line naming the job and what is wrong. Never retried. */
+export class JobRefused extends UserError {
+  override readonly name = 'JobRefused';
+}
+
+/** Validate a job's payload as a worker received it: the job, or a JobRefused whose message is one line. */
+export function parseJob(data: unknown, jobId: string): Job {
+  const source = `job ${oneLine(jobId).slice(0, 80)}`;
+  const parsed = jobSchema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  throw new JobRefused(oneLine(`refused ${configErrorFromZod(source, jobSchema, parsed.error).message}`));
+}
+
+/**
+ * What a worker reports for a job. `done`: the candidate's outcome, whatever it is (a build
+ * failure, a rejection, a timing: wrong kernels are results); `timed-out`: the job passed its limit
+ * and was killed on the worker.
+ */
+export interface JobResult {
+  key: string;
+  stage: Job['stage'];
+  outcome: 'done' | 'timed-out';
+  worker: string;
+  /** When the worker started and finished the job's own work (epoch ms), and its parts. */
+  startedAt: number;
+  finishedAt: number;
+  build?: Omit<BuildResult, 'binary'>;
+  verdict?: Verdict;
+  timing?: TimingResult;
+  judged?: TimedJudgement;
+  /** Why the job did not finish (timed-out). */
+  error?: string;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+}

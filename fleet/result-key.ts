@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import { kloopVersion, shortHash } from '../common/index.js';
+import { generateCudaHarness, generateHarness } from '../devices/index.js';
+import type { Target } from '../targets/index.js';
+import type { Job } from './job.js';
+
+/**
+ * The version of the harness a candidate is built into, for one target: kloop's version and the
+ * generated harness source. A worker whose harness differs from the coordinator's refuses the job
+ * (its timings would not be comparable), and results are keyed by it.
+ */
+export function harnessVersion(target: Target, language: 'c' | 'cuda'): string {
+  return `${kloopVersion()}+${shortHash(language === 'cuda' ? generateCudaHarness(target) : generateHarness(target, { scalar: 'real' }))}`;
+}
+
+/** What identifies a target's contract between coordinator and worker (not its bench size, which the job carries). */
+export function targetDigest(t: Target): string {
+  return shortHash(t.name, t.signature, t.real, t.referenceSource, t.flopsText, t.bytesText, String(t.tolerance.factor), JSON.stringify(t.allow));
+}
+
+/**
+ * A job's result key: a hash of the candidate (source and flags), the target (its contract and
+ * bench size), the device class and the harness version, and also of what the measurement is
+ * against and how it is made (the stage, the baseline program, the verifier's and timing's
+ * settings). A job delivered twice, or enqueued twice, has one key: its result is stored once and
+ * counted once. The seed and the run are not in it: the same program judged the same way is the
+ * same result, which a resumed run picks up.
+ */
+export function resultKey(job: Job): string {
+  const sorted = Object.fromEntries(Object.entries(job.target.benchSize).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const parts = [job.stage, job.candidate.source, job.candidate.flags, job.target.name, job.target.digest, sorted, job.class, job.harness, job.baseline.source, job.baseline.flags, job.verify, job.timing];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
