@@ -1,0 +1,151 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { JOB_VERSION, harnessVersion, targetDigest, type Job } from '../fleet/index.js';
+import { CATALOG_DIR, loadTarget } from '../targets/index.js';
+import { CLI } from './helpers.js';
+
+/** A free loopback port (bound, read, released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A real redis-server of our own on a free loopback port, no persistence; `restart` brings it back on the same port (empty). */
+export class TestRedis {
+  private proc?: ChildProcess;
+  private constructor(readonly port: number) {}
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<TestRedis> {
+    const r = new TestRedis(await freePort());
+    await r.restart();
+    return r;
+  }
+
+  async restart(): Promise<void> {
+    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
+    await waitFor('redis-server to answer', async () => {
+      const c = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        return (await c.ping()) === 'PONG';
+      } catch {
+        return false;
+      } finally {
+        c.disconnect();
+      }
+    });
+  }
+
+  /** SIGKILL it and wait until it is gone. */
+  async kill(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null || p.signalCode) return;
+    const gone = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await gone;
+  }
+}
+
+/** A `kloop worker` process pinned to one core (taskset), with short locks so that a killed one's job moves on in seconds. */
+export class TestWorker {
+  log = '';
+  readonly proc: ChildProcess;
+  constructor(
+    readonly name: string,
+    cwd: string,
+    url: string,
+    core: number,
+    extra: string[] = [],
+  ) {
+    this.proc = spawn('taskset', ['-c', String(core), process.execPath, CLI, 'worker', '--redis', url, '--name', name, '--lock-ms', '2000', '--stalled-ms', '1000', '--heartbeat-ms', '500', ...extra], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
+    this.proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
+  }
+
+  ready(): Promise<true> {
+    return waitFor(`worker ${this.name} to start`, () => new RegExp(`worker ${this.name}: class`).test(this.log) || (this.proc.exitCode !== null && Promise.reject(new Error(`worker ${this.name} exited: ${this.log}`))), 60_000);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode) return;
+    const gone = new Promise((r) => this.proc.once('exit', r));
+    this.proc.kill(signal);
+    await gone;
+  }
+}
+
+/** A folder with the WORKFLOW.md the tests' workers and coordinators use: a lighter gate (no sanitizers, no proof), quick timing. */
+export function fleetWorkflow(dir: string, more = ''): void {
+  writeFileSync(join(dir, 'WORKFLOW.md'), `---\nverify: {sanitizers: false, proof: false, hidden_sizes: 2}\ntiming: {min_pairs: 2, max_pairs: 3, min_ms: 5}\ngit: {commit: false}\n${more}---\n`);
+}
+
+/** An evaluate job for the shipped `sum` at a reduced bench size, as a coordinator would make it. */
+export function sumJob(id: string, source: string, more: Partial<Job> = {}): Job {
+  const t = loadTarget(join(CATALOG_DIR, 'sum'));
+  return {
+    v: JOB_VERSION,
+    stage: 'evaluate',
+    id,
+    run: 'test',
+    class: 'cpu',
+    harness: harnessVersion(t, 'c'),
+    target: { name: 'sum', digest: targetDigest(t), benchSize: { N: 1_000_000 } },
+    candidate: { source, flags: [] },
+    baseline: { source: t.referenceSource, flags: [] },
+    seed: 7,
+    verify: { hiddenSizes: 2, caseTimeoutMs: 10_000, sanitizers: false, proof: false, proofBudget: 3e6 },
+    timing: { minPairs: 2, maxPairs: 3, minMs: 5, maxReps: 50, minSpeedup: 1.02 },
+    limitMs: 60_000,
+    ...more,
+  };
+}
+
+export const SUM_UNROLLED = `void sum(int N, const real *X, real *S) {
+  real a = 0, b = 0;
+  int i = 0;
+  for (; i + 1 < N; i += 2) { a += X[i]; b += X[i + 1]; }
+  for (; i < N; i++) a += X[i];
+  S[0] = a + b;
+}
+`;
+export const SUM_WRONG = `void sum(int N, const real *X, real *S) {
+  real s = 0;
+  for (int i = 1; i < N; i++) s += X[i];
+  S[0] = s;
+}
+`;
+export const SUM_BROKEN = `void sum(int N, const real *X, real *S) { S[0] = X[0] + ; }
+`;
+/** Spins for ever at every size: only the job's time limit ends it. */
+export const SUM_SPINS = `void sum(int N, const real *X, real *S) {
+  volatile unsigned long k = 0;
+  for (;;) k++;
+  S[0] = X[0];
+}
+`;
