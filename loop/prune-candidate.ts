@@ -6,7 +6,8 @@ import { entries, lstat } from './disk-usage.js';
 /**
  * What a judged candidate folder keeps: what a reviewer and a resume read. Its source (a resume
  * re-adopts a kept candidate from kernel.c), candidate.json, build.log, verdict.json (the reason and
- * a reproducer for a rejection), timings.json and timings.fresh.json, the writer's transcripts
+ * a reproducer for a rejection), timings.json and timings.fresh.json, fleet.json and fleet.confirm.json
+ * (which fleet worker measured it, under which result key), the writer's transcripts
  * (turns/), and small logs anywhere (*.log, *.txt). A kept candidate (a new baseline) also keeps its
  * built program (top-level *.bin, *.o). Everything else goes: bench-size outputs (timed.out), check
  * outputs (*.out), the lane folders, the sanitizer and proof builds, objects, preprocessed source.
@@ -17,7 +18,7 @@ import { entries, lstat } from './disk-usage.js';
  */
 export const PRUNED_FILE = 'pruned.json';
 
-const KEEP_FILES = new Set(['kernel.c', 'kernel.cu', 'candidate.json', 'build.log', 'verdict.json', 'timings.json', 'timings.fresh.json', PRUNED_FILE]);
+const KEEP_FILES = new Set(['kernel.c', 'kernel.cu', 'candidate.json', 'build.log', 'verdict.json', 'timings.json', 'timings.fresh.json', 'fleet.json', 'fleet.confirm.json', PRUNED_FILE]);
 const KEEP_DIRS = new Set(['turns']);
 const LOG = /\.(log|txt)$/;
 const LOG_MAX = 256 * 1024;
