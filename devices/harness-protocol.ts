@@ -10,6 +10,9 @@ import { exprToC, type Size, type Target } from '../targets/index.js';
  * SEED (16 hex digits) is drawn fresh for every process by kloop (a CSPRNG): the harness derives
  * from it the poison written over outputs before every call, each array's alignment and its guard
  * zones' contents, the same way in both modes, so a kernel cannot tell a check from a timed run.
+ * Poison kinds (a NaN with a random payload, random bits, zero) follow `C_POISON_KIND`: any three
+ * consecutive calls of a process give each output array all three, so a check that calls the
+ * kernel three times on one input sees every kind on every array.
  */
 export const GUARD_BYTES = 256;
 /** A write outside an array's bounds (guard zones). */
@@ -69,6 +72,19 @@ static uint64_t kl_rand(void) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
 }`;
+
+/**
+ * C: the kind of poison for output array J before the current call (0: random bits, 1: a NaN with
+ * a random payload, 2: zero). \`kl_poison_call()\` starts a call; calls run in groups of three over
+ * a permutation of the kinds drawn from the generator, array J getting kind perm[(call + J) % 3],
+ * so each array gets every kind within any group and which comes first is unpredictable.
+ */
+export const C_POISON_KIND = `static unsigned kl_pcall = ~0u, kl_pperm[3];
+static void kl_poison_call(void) {
+  static const unsigned perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+  if (++kl_pcall % 3 == 0) { unsigned p = (unsigned)(kl_rand() % 6); for (int i = 0; i < 3; i++) kl_pperm[i] = perms[p][i]; }
+}
+static unsigned kl_poison_kind(unsigned j) { return kl_pperm[(kl_pcall + j) % 3]; }`;
 
 /** C: an input file opened for reading (exit ${EXIT_USAGE} if it cannot be). */
 export const C_OPEN_INPUT = `static FILE *kl_open_input(const char *path) {

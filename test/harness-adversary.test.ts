@@ -67,6 +67,18 @@ void sum(int N, const real *X, real *S) {
   S[0] = s; }`,
     layers: ['compare', 'sanitizer'],
   },
+  'adds to its output instead of overwriting it (right only where the poison was zero)': {
+    source: `void sum(int N, const real *X, real *S) {
+  ${REF_LOOP}
+  S[0] = S[0] == S[0] && S[0] < 1e30 && S[0] > -1e30 ? S[0] + s : s; }`,
+    layers: ['compare'],
+  },
+  'returns early when its output is already zero (a "fresh buffer" shortcut)': {
+    source: `void sum(int N, const real *X, real *S) {
+  if (S[0] == 0) return;
+  ${REF_LOOP} S[0] = s; }`,
+    layers: ['compare'],
+  },
   'behaves only when it sees a poison word other than the old timed one': {
     source: `#include <string.h>
 void sum(int N, const real *X, real *S) {

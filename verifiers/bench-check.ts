@@ -207,7 +207,7 @@ export async function prepareBenchTolerance(o: {
  * Compare a run's outputs at the bench size (after one call on the bench input) with the oracle,
  * within the measured tolerance; inputs must be unchanged. Runs in kloop's process.
  */
-export function checkBenchOutput(bench: BenchCheck, outputFile: string): BenchCheckResult {
+export function checkBenchOutput(bench: BenchCheck, output: string | Buffer): BenchCheckResult {
   const t = bench.target;
   const size = bench.size ?? t.benchSize;
   const at = bench.size
@@ -215,8 +215,8 @@ export function checkBenchOutput(bench: BenchCheck, outputFile: string): BenchCh
         .map(([k, v]) => `${k}=${v}`)
         .join(',')}`
     : 'at the bench size';
-  if (!existsSync(outputFile)) return { ok: false, reason: 'the timed run left no outputs' };
-  const got = readFileSync(outputFile);
+  if (typeof output === 'string' && !existsSync(output)) return { ok: false, reason: 'the timed run left no outputs' };
+  const got = typeof output === 'string' ? readFileSync(output) : output;
   const oracle = readFileSync(bench.oracleFile);
   const ref = readFileSync(bench.tolerance.refFile);
   const read = reader(t);

@@ -19,6 +19,9 @@ import type { CaseRecord, Rejected, Verdict } from './verdict.js';
 import { harnessFailure } from './harness-exit.js';
 import { callList, outputBlocks, staleCalls, type CallInput } from './stale-calls.js';
 
+/** Calls each check case makes on its one input by default: one per poison kind (see C_POISON_KIND). */
+const POISON_CALLS = 3;
+
 export interface CheckCase {
   size: Size;
   distribution: Distribution;
@@ -61,6 +64,12 @@ export interface VerifierOptions {
   pathBudget?: Partial<PathBudget>;
   /** Check processes of one candidate run at once (default: see `lanes()`). Verdicts do not depend on it. */
   lanes?: number;
+  /**
+   * Calls per check case on its one input (default 3: every output array gets every poison kind, so
+   * a kernel that reads an output before writing it is caught at every size). Fewer is weaker: only
+   * for the CUDA emulation's tests, where one emulated call takes seconds.
+   */
+  poisonCalls?: number;
 }
 
 export interface Candidate {
@@ -334,6 +343,8 @@ export class Verifier {
 
     enter('tests');
     const timeoutMs = this.opts.caseTimeoutMs ?? 10_000;
+    const perCase = this.opts.poisonCalls ?? POISON_CALLS;
+    const sameInput = (inputFile: string) => Array<string>(perCase).fill(inputFile);
     // The cycle is turned so that the determinism check's case runs at the machine's count (an OpenMP
     // reduction over more than two threads combines in arrival order: not bit-reproducible).
     const n = CHECK_THREADS.length;
@@ -354,7 +365,9 @@ export class Verifier {
       async (k, i, lane) => {
         const out = join(laneDir('check', lane), `check${i}.out`);
         outputs[i] = out;
-        return device.check({ binary: c.binary, target, size: k.size, input: k.inputFile, output: out, workDir: dirname(out), timeoutMs, threads: threadsOf(i), seed: seeds[i] });
+        // Three calls on the same input: the harness poisons each output with every kind once over
+        // them (C_POISON_KIND), so a kernel that reads an output before writing it shows at every size.
+        return device.check({ binary: c.binary, target, size: k.size, input: sameInput(k.inputFile), output: out, workDir: dirname(out), timeoutMs: timeoutMs * perCase, threads: threadsOf(i), seed: seeds[i] });
       },
       (r, k, i): Verdict | undefined => {
         const threads = threadsOf(i);
@@ -364,7 +377,9 @@ export class Verifier {
         const repro = { size: k.size, seed: k.seed, distribution: k.distribution, threads, harnessSeed: seeds[i].toString(16) };
         const failed = harnessFailure(r, formatSize(k.size));
         if (failed) return reject({ ...failed, reproducer: repro });
-        const cmp = compareOutputs(target, k.size, k.inputs, readFileSync(out), readFileSync(k.oracleFile));
+        const oracle = readFileSync(k.oracleFile);
+        const blocks = outputBlocks(target, k.size, readFileSync(out), perCase);
+        const cmp = blocks.map((b) => compareOutputs(target, k.size, k.inputs, b, oracle)).reduce((worst, x) => (!worst.ok ? worst : !x.ok ? x : x.maxErrorRatio > worst.maxErrorRatio ? x : worst));
         if (!cmp.ok) {
           if (cmp.kind === 'mutated-input') return reject({ layer: 'inputs', reason: `input ${cmp.array} was modified (element ${cmp.index})`, reproducer: { ...repro, array: cmp.array } });
           if (cmp.kind === 'short-output') return reject({ layer: 'run', reason: cmp.detail, reproducer: repro });
@@ -374,7 +389,7 @@ export class Verifier {
             reproducer: { ...repro, array: cmp.array, index: cmp.index, got: cmp.got, expected: cmp.expected, tolerance: cmp.tolerance },
           });
         }
-        const measured = k.measured && checkBenchOutput(k.measured, out);
+        const measured = k.measured && blocks.map((b) => checkBenchOutput(k.measured!, b)).find((m) => !m.ok);
         if (measured && !measured.ok) return reject({ layer: 'compare', reason: `${measured.reason} (the reference's own measured error sets the tolerance at this size)`, reproducer: repro });
         rec.ok = true;
         maxErrorRatio = Math.max(maxErrorRatio, cmp.maxErrorRatio);
@@ -397,7 +412,7 @@ export class Verifier {
     if (!target.nondeterministic) {
       enter('determinism');
       const again = join(c.workDir, 'again.out');
-      const r = await device.check({ binary: c.binary, target, size: k.size, input: k.inputFile, output: again, workDir: c.workDir, timeoutMs, threads: threadsOf(s.of), seed: seeds[s.of] });
+      const r = await device.check({ binary: c.binary, target, size: k.size, input: sameInput(k.inputFile), output: again, workDir: c.workDir, timeoutMs: timeoutMs * perCase, threads: threadsOf(s.of), seed: seeds[s.of] });
       if (r.exitCode !== 0 || !readFileSync(again).equals(readFileSync(outputs[s.of])))
         return reject({
           layer: 'determinism',

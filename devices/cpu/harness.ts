@@ -1,5 +1,5 @@
 import type { Target } from '../../targets/index.js';
-import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_RNG, cMainArgs, EXIT_FPENV, EXIT_GUARD, EXIT_INPUT_WRITE, EXIT_USAGE, GUARD_BYTES, kernelPrototype } from '../harness-protocol.js';
+import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_POISON_KIND, C_RNG, cMainArgs, EXIT_FPENV, EXIT_GUARD, EXIT_INPUT_WRITE, EXIT_USAGE, GUARD_BYTES, kernelPrototype } from '../harness-protocol.js';
 
 /**
  * The harness `main` kloop generates per target; the candidate supplies only the kernel, in its own
@@ -41,10 +41,7 @@ export function generateHarness(t: Target, opts: HarnessOptions): string {
     .filter((a) => a.role !== 'out')
     .map((a) => `kl_read(in, ${a.name}, n_${a.name}, "${a.name}");`)
     .join(' ');
-  const poisons = arrays
-    .filter((a) => a.role === 'out')
-    .map((a) => `kl_poison(${a.name}, n_${a.name});`)
-    .join(' ');
+  const poisons = ['kl_poison_call();', ...arrays.filter((a) => a.role === 'out').map((a, j) => `kl_poison(${a.name}, n_${a.name}, ${j});`)].join(' ');
   const call = `${t.fn}(${t.params.map((p) => p.name).join(', ')})`;
   const proto = `${kernelPrototype(t)};`;
   const writes = arrays
@@ -235,13 +232,15 @@ static void kl_fp_before(void) {}
 static void kl_fp_after(void) {}
 #endif
 
+${C_POISON_KIND}
+
 /*
- * Outputs poisoned before every call: a fresh word per call and array, one of three kinds alike
- * likely: a NaN with a random payload, random bits, or zero (what a user's fresh buffer holds).
+ * Outputs poisoned before every call: a fresh word per call and array, of the kind C_POISON_KIND
+ * gives array J: a NaN with a random payload, random bits, or zero (what a user's fresh buffer holds).
  */
-static void kl_poison(real *a, long n) {
+static void kl_poison(real *a, long n, unsigned j) {
   uint64_t r = kl_rand(), w;
-  unsigned kind = (unsigned)((r >> 1) % 3);
+  unsigned kind = kl_poison_kind(j);
   if (kind == 2) w = 0;
   else if (kind == 1) w = sizeof(kl_elem) == 4 ? (0x7fc00000ull | ((r >> 8) & 0x3fffffull) | ((r >> 63) << 31)) : (0x7ff8000000000000ull | ((r >> 8) & 0x7ffffffffffffull) | ((r >> 63) << 63));
   else w = kl_rand();

@@ -1,5 +1,5 @@
 import type { Target } from '../../targets/index.js';
-import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_RNG, cMainArgs, EXIT_CUDA, EXIT_GUARD, EXIT_NO_GPU, EXIT_USAGE, GUARD_BYTES, kernelPrototype } from '../harness-protocol.js';
+import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_POISON_KIND, C_RNG, cMainArgs, EXIT_CUDA, EXIT_GUARD, EXIT_NO_GPU, EXIT_USAGE, GUARD_BYTES, kernelPrototype } from '../harness-protocol.js';
 
 /**
  * The CUDA host harness kloop generates per target (the candidate supplies only the kernel file:
@@ -24,10 +24,7 @@ export function generateCudaHarness(t: Target): string {
   const ins = arrays.filter((a) => a.role !== 'out');
   const reads = ins.map((a) => `kl_read(in, h_${a.name}, n_${a.name}, "${a.name}");`).join(' ');
   const uploads = (rot: string) => ins.map((a) => `KL_CHECK(cudaMemcpy(d_${a.name}[${rot}], h_${a.name}, (size_t)n_${a.name} * sizeof(real), cudaMemcpyHostToDevice), "copying ${a.name} to the GPU");`).join(' ');
-  const poisons = arrays
-    .filter((a) => a.role === 'out')
-    .map((a) => `kl_poison(d_${a.name}[0], n_${a.name}, kl_poison_word());`)
-    .join(' ');
+  const poisons = ['kl_poison_call();', ...arrays.filter((a) => a.role === 'out').map((a, j) => `kl_poison(d_${a.name}[0], n_${a.name}, kl_poison_word(${j}));`)].join(' ');
   const rotated = (a: { name: string; role: string }) => (a.role === 'in' ? `d_${a.name}[rot]` : `d_${a.name}[0]`);
   const call = `${t.fn}(${t.params.map((p) => (p.kind === 'size' ? p.name : rotated(p))).join(', ')})`;
   const guards = (rot: string) => arrays.map((a) => `kl_guard_check(${a.role === 'in' ? `d_${a.name}[${rot}]` : `d_${a.name}[0]`}, n_${a.name}, "${a.name}");`).join(' ');
@@ -96,9 +93,11 @@ static void kl_poison(real *a, long n, uint32_t word) {
   KL_CHECK(cudaGetLastError(), "poisoning outputs");
 }
 
-static uint32_t kl_poison_word(void) {
+${C_POISON_KIND}
+
+static uint32_t kl_poison_word(unsigned j) {
   uint64_t r = kl_rand();
-  unsigned kind = (unsigned)((r >> 1) % 3); /* a NaN with a random payload, random bits, or zero */
+  unsigned kind = kl_poison_kind(j); /* random bits, a NaN with a random payload, or zero */
   return kind == 2 ? 0u : kind == 1 ? (0x7fc00000u | (uint32_t)((r >> 8) & 0x3fffffu) | ((uint32_t)(r >> 63) << 31)) : (uint32_t)(r >> 32);
 }
 
