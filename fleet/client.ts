@@ -18,6 +18,9 @@ export interface JobTrip {
   enqueuedAt: number;
   resultAt: number;
   workMs: number;
+  /** The worker's clock: when it started and finished the job's own work (epoch ms). */
+  startedAt: number;
+  finishedAt: number;
   worker: string;
 }
 
@@ -42,6 +45,7 @@ const JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 2000 }
 export class FleetClient {
   private readonly queues = new Map<string, Promise<{ queue: Queue; events: QueueEvents }>>();
   private readonly pending = new Map<string, Pending>();
+  private readonly listeners: Redis[] = [];
   private readonly poll: NodeJS.Timeout;
   /** Every job this client saw to its result, in order. */
   readonly trips: JobTrip[] = [];
@@ -77,11 +81,9 @@ export class FleetClient {
 
   private async enqueue(key: string, job: Job): Promise<void> {
     const { queue } = await this.queueOf(job.class);
-    if (await this.collect(key)) return;
-    await queue.add(job.stage, job, { ...JOB_OPTIONS, jobId: key });
-    // The same key failed before (refused, or out of attempts): try it again, once more.
-    const existing = await queue.getJob(key);
-    if (existing && (await existing.isFailed())) await existing.retry('failed');
+    // A stored result settles it; the job goes on the queue all the same (one round trip, not two in
+    // a row): a worker that finds the result stored returns it without running anything.
+    await Promise.all([this.collect(key), queue.add(job.stage, job, { ...JOB_OPTIONS, jobId: key })]);
   }
 
   /** Take a stored result for `key`, if there is one: true when it settled the job. */
@@ -98,7 +100,7 @@ export class FleetClient {
     if (!p) return;
     this.pending.delete(key);
     if (r instanceof Error) return p.reject(r);
-    this.trips.push({ key, id: p.job.id, enqueuedAt: p.enqueuedAt, resultAt: Date.now(), workMs: r.finishedAt - r.startedAt, worker: r.worker });
+    this.trips.push({ key, id: p.job.id, enqueuedAt: p.enqueuedAt, resultAt: Date.now(), workMs: r.finishedAt - r.startedAt, startedAt: r.startedAt, finishedAt: r.finishedAt, worker: r.worker });
     p.resolve(reviveTiming(r));
   }
 
@@ -119,10 +121,29 @@ export class FleetClient {
     if (!q) {
       q = (async () => {
         const queue = new Queue(queueName(deviceClass), { connection: this.redis, prefix: QUEUE_PREFIX });
-        const events = new QueueEvents(queueName(deviceClass), { connection: this.redis, prefix: QUEUE_PREFIX });
+        // Its own connection: it blocks reading the queue's event stream, and commands behind it would wait.
+        const listener = this.redis.duplicate();
+        listener.on('error', () => undefined);
+        this.listeners.push(listener);
+        const events = new QueueEvents(queueName(deviceClass), { connection: listener, prefix: QUEUE_PREFIX });
         queue.on('error', () => undefined);
         events.on('error', () => undefined);
-        events.on('completed', ({ jobId }) => void this.collect(jobId).catch(() => undefined));
+        // The worker's return value is the job's stored result (the first one, whichever delivery made it).
+        events.on('completed', ({ jobId, returnvalue }) => {
+          const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as (JobResult & { again?: boolean }) | undefined;
+          if (r?.outcome && r.key === jobId) {
+            delete r.again;
+            this.settle(jobId, r);
+          } else void this.collect(jobId).catch(() => undefined);
+        });
+        // The same key was on the queue already: if it failed before (refused, out of attempts), it is tried once more.
+        events.on('duplicated', ({ jobId }) => {
+          if (!this.pending.has(jobId)) return;
+          void queue.getJob(jobId).then(
+            async (j) => j && (await j.isFailed()) && (await j.retry('failed')),
+            () => undefined,
+          );
+        });
         events.on('failed', ({ jobId, failedReason }) => {
           if (!this.pending.has(jobId)) return;
           void queue.getJobState(jobId).then((state) => state === 'failed' && this.settle(jobId, new FleetJobFailed(`the fleet could not evaluate ${this.pending.get(jobId)?.job.id ?? jobId}: ${failedReason}`)));
@@ -151,7 +172,7 @@ export class FleetClient {
       await events?.close();
       await queue?.close();
     }
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    for (const r of [...this.listeners, this.redis]) await r.quit().catch(() => r.disconnect());
   }
 }
 

@@ -19,7 +19,7 @@ export interface RunnerInit {
   workDir: string;
 }
 export type ToRunner = RunnerInit | { type: 'job'; job: Job; key: string; worker: string };
-export type FromRunner = { type: 'result'; key: string; result: JobResult } | { type: 'error'; key: string; message: string; refused: boolean };
+export type FromRunner = { type: 'ready' } | { type: 'result'; key: string; result: JobResult } | { type: 'error'; key: string; message: string; refused: boolean };
 
 let ctx: JobContext | undefined;
 
@@ -29,6 +29,7 @@ function init(m: RunnerInit): void {
   const plan = composeSandbox(workflow, cacheDir);
   const { device } = composeDevice({ workflow, sandbox: plan.sandbox, cacheDir, kind: m.kind, readOnly: [m.workDir] });
   ctx = jobContext(device, m.profile, m.workDir);
+  process.send!({ type: 'ready' });
 }
 
 async function run(m: Extract<ToRunner, { type: 'job' }>): Promise<FromRunner> {

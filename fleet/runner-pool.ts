@@ -18,17 +18,28 @@ export class RunnerPool {
   private readonly idle: Runner[] = [];
   private readonly all = new Set<Runner>();
 
-  constructor(
+  private constructor(
     private readonly init: RunnerInit,
     private readonly size: number,
   ) {}
+
+  /** A pool whose runners are started and ready (device composed, sandbox probed) before the first job. */
+  static async start(init: RunnerInit, size: number): Promise<RunnerPool> {
+    const pool = new RunnerPool(init, size);
+    const runners = Array.from({ length: size }, () => pool.spawn());
+    await Promise.all(runners.map((r) => r.ready));
+    pool.idle.push(...runners);
+    return pool;
+  }
 
   async run(job: Job, key: string, worker: string): Promise<RunOutcome> {
     const r = this.idle.pop() ?? this.spawn();
     try {
       const out = await r.run(job, key, worker);
-      if (out.kind === 'timed-out') this.retire(r);
-      else this.idle.push(r);
+      if (out.kind === 'timed-out') {
+        this.retire(r);
+        this.idle.push(this.spawn()); // the next job gets a runner that is starting already
+      } else this.idle.push(r);
       return out;
     } catch (e) {
       this.retire(r);
@@ -58,10 +69,17 @@ export class RunnerPool {
 class Runner {
   private readonly child: ChildProcess;
   private exited = false;
+  /** Resolves once the runner has composed its device (rejects if it dies first). */
+  readonly ready: Promise<void>;
 
   constructor(init: RunnerInit) {
     this.child = fork(RUNNER, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('exit', () => (this.exited = true));
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.child.on('message', (m: FromRunner) => m.type === 'ready' && resolve());
+      this.child.once('exit', (code, signal) => reject(new Error(`a job runner exited before it was ready (${signal ?? `code ${code}`})`)));
+    });
+    this.ready.catch(() => undefined);
     this.child.send(init);
   }
 
@@ -75,7 +93,7 @@ class Runner {
         resolve({ kind: 'timed-out', ms: Date.now() - t0 });
       }, job.limitMs);
       const onMessage = (m: FromRunner) => {
-        if (m.key !== key) return;
+        if (m.type === 'ready' || m.key !== key) return;
         cleanup();
         if (m.type === 'result') resolve({ kind: 'result', result: m.result });
         else if (m.refused) resolve({ kind: 'refused', message: m.message });

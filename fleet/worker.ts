@@ -84,7 +84,8 @@ export async function startWorker(o: WorkerOptions): Promise<FleetWorker> {
     extensions: kind === 'cpu' ? { cpu: { march: compiler.nativeArch } } : undefined,
   });
 
-  const pool = new RunnerPool({ type: 'init', workflowFile: workflow.file, kind, profile, workDir }, o.concurrency);
+  // Runners start now (a process, the sandbox's probe), not with the first job.
+  const pool = await RunnerPool.start({ type: 'init', workflowFile: workflow.file, kind, profile, workDir }, o.concurrency);
   const running: WorkerRecord['running'] = [];
   const startedAt = Date.now();
   let done = 0;
@@ -109,7 +110,8 @@ export async function startWorker(o: WorkerOptions): Promise<FleetWorker> {
   await beat();
   const heartbeat = setInterval(() => void beat(), o.heartbeatMs);
 
-  const process_ = async (bull: BullJob): Promise<{ key: string; again?: boolean }> => {
+  /** Returns the job's stored result: the first one, whoever made it (the coordinator takes it from the completion event). */
+  const process_ = async (bull: BullJob): Promise<JobResult & { again?: boolean }> => {
     let job: Job;
     try {
       job = parseJob(bull.data, String(bull.id));
@@ -120,10 +122,11 @@ export async function startWorker(o: WorkerOptions): Promise<FleetWorker> {
       throw new UnrecoverableError((e as Error).message);
     }
     const key = resultKey(job);
-    if (await redis.exists(KEYS.result(key))) {
+    const stored = await redis.get(KEYS.result(key));
+    if (stored) {
       done++;
       log(`job ${job.id} (${job.stage}): already has a result (${key.slice(0, 12)}), not run again`);
-      return { key, again: true };
+      return { ...(JSON.parse(stored) as JobResult), again: true };
     }
     const slot = { candidate: job.id, key, since: Date.now() };
     running.push(slot);
@@ -140,7 +143,7 @@ export async function startWorker(o: WorkerOptions): Promise<FleetWorker> {
           : { key, stage: job.stage, outcome: 'timed-out', worker: id, startedAt: slot.since, finishedAt: Date.now(), error: `killed on worker ${id} after its time limit of ${fmtS(job.limitMs)} (ran ${fmtS(out.ms)})` };
       const first = await redis.set(KEYS.result(key), JSON.stringify(result), 'EX', RESULT_TTL_S, 'NX');
       log(`job ${job.id} (${job.stage}): ${describeResult(result)}${first ? '' : '; a result was already stored, this one is dropped'}`);
-      return { key };
+      return first ? result : (JSON.parse((await redis.get(KEYS.result(key))) ?? JSON.stringify(result)) as JobResult);
     } finally {
       done++;
       running.splice(running.indexOf(slot), 1);
