@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { JOB_VERSION, harnessVersion, targetDigest, type Job } from '../fleet/index.js';
@@ -80,7 +81,7 @@ export class TestWorker {
     core: number,
     extra: string[] = [],
   ) {
-    this.proc = spawn('taskset', ['-c', String(core), process.execPath, CLI, 'worker', '--redis', url, '--name', name, '--lock-ms', '2000', '--stalled-ms', '1000', '--heartbeat-ms', '500', ...extra], {
+    this.proc = spawn('taskset', ['-c', String(core % availableParallelism()), process.execPath, CLI, 'worker', '--redis', url, '--name', name, '--lock-ms', '2000', '--stalled-ms', '1000', '--heartbeat-ms', '500', ...extra], {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
