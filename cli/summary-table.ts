@@ -34,7 +34,7 @@ export function summaryTable(s: RunSummary): string {
     ...rows.map(line),
     '',
     `vs ref: reference and best kernel timed against each other, interleaved, in this run${pairs.length ? ` (${pairs.join('/')} pairs)` : ''}; ~: not measured in this run`,
-    'roof: % of the roof of the memory level that holds the working set (or of a faster level the kernel outran), or of peak compute',
+    'roof: % of the roof of the memory level that holds the working set (100% when the kernel moved data faster than that level measured), or of peak compute',
     '',
     `${s.candidates} candidates in ${(s.elapsedMs / 60000).toFixed(1)} min (${hours > 0 ? (s.candidates / hours).toFixed(0) : '-'} per hour), ${s.keeps} kept; stopped: ${s.reason}`,
     // Why each target stopped: the run's budget, a user stop condition, its roof, an exhausted search, broken.

@@ -12,20 +12,27 @@ export interface Roofline {
   /** Share of the roof reached, in percent. */
   pctOfRoof: number;
   bound: 'memory' | 'compute';
-  /** The memory level whose bandwidth is the roof ("L2", "DRAM"). */
+  /** The memory level whose bandwidth is the roof ("L2", "DRAM"): the smallest that holds the working set. */
   level: string;
-  /** That level's bandwidth, GB/s (all cores). */
+  /** That level's measured bandwidth, GB/s (all cores). */
   levelGBs: number;
-  /** The smallest level that holds the working set; `level` differs from it when the kernel moved data faster than this level's measured bandwidth. */
+  /** The same level (kept for readers of older results). */
   fitsIn: string;
+  /**
+   * The kernel moved data faster than its level's measured bandwidth (its bytes formula counts
+   * traffic that partly stayed in a faster level, or the measurement understated the level): the
+   * bandwidth it reached is then its roof, so it stands at 100% of a memory roof.
+   */
+  outran?: boolean;
   workingSetBytes: number;
 }
 
 /**
  * Place a measured kernel on the device's hierarchical roofline (all cores, the target's
- * precision): against the smallest level that holds its working set, or, when it moved data
- * faster than that level's bandwidth, the nearest faster level that is not slower than the kernel,
- * so that no kernel shows more than 100% of a memory roof. The compute roof is the measured peak.
+ * precision): against the smallest level that holds its working set, its roof that level's
+ * bandwidth times the kernel's intensity, capped by the measured compute peak. A kernel that moved
+ * data faster than that level's measured bandwidth has reached the level's roof (its own
+ * bandwidth is the roof): no kernel shows more than 100%, and a faster kernel never shows less.
  */
 export function roofline(profile: DeviceProfile, real: 'float' | 'double', flops: number, bytes: number, seconds: number, workingSetBytes: number): Roofline {
   const peak = real === 'float' ? profile.gflops.fp32.all : profile.gflops.fp64.all;
@@ -33,11 +40,10 @@ export function roofline(profile: DeviceProfile, real: 'float' | 'double', flops
   const gbs = bytes / seconds / 1e9;
   let fit = levels.findIndex((l) => workingSetBytes <= levelCapacity(l, profile.fingerprint.cores));
   if (fit < 0) fit = levels.length - 1;
-  let at = fit;
-  while (at > 0 && levels[at].gbs.all * (1 + 1e-9) < gbs) at--; // (the tolerance: rounding, not measurement)
-  const bw = levels[at].gbs.all;
+  const levelGBs = levels[fit].gbs.all;
+  const outran = gbs > levelGBs * (1 + 1e-9); // (the tolerance: rounding, not measurement)
   const intensity = flops / bytes;
-  const memRoof = intensity * bw;
+  const memRoof = intensity * (outran ? gbs : levelGBs);
   const roofGflops = Math.min(peak, memRoof);
   const gflops = flops / seconds / 1e9;
   return {
@@ -45,11 +51,12 @@ export function roofline(profile: DeviceProfile, real: 'float' | 'double', flops
     gbs,
     intensity,
     roofGflops,
-    pctOfRoof: (100 * gflops) / roofGflops,
+    pctOfRoof: Math.min(100, (100 * gflops) / roofGflops),
     bound: memRoof < peak ? 'memory' : 'compute',
-    level: levels[at].name,
-    levelGBs: bw,
+    level: levels[fit].name,
+    levelGBs,
     fitsIn: levels[fit].name,
+    ...(outran ? { outran } : {}),
     workingSetBytes,
   };
 }

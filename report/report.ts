@@ -174,7 +174,7 @@ function roofTable(events: Journaled[], targets: string[], runDir: string): stri
   }
   if (!rows.length) return [];
   return [
-    'Against the hierarchical roof: each target is placed at the memory level that holds its working set (a faster level when it moved data faster than that level).',
+    'Against the hierarchical roof: each target is placed at the memory level that holds its working set (at 100% of it when it moved data faster than that level measured).',
     '',
     '| target | working set | start | best |',
     '|---|---|---|---|',

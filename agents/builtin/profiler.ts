@@ -8,7 +8,7 @@ export class BuiltinProfiler implements Profiler {
   async profile(ctx: RoundContext & { medianNs: number }): Promise<BaselineProfile> {
     const { target, medianNs } = ctx;
     const r = targetRoofline(ctx.deviceProfile, target, medianNs / 1e9);
-    const raised = r.level !== r.fitsIn ? `; faster than ${r.fitsIn}, which holds its working set` : '';
+    const raised = r.outran ? `; it moved data faster than that, so it is at the roof of ${r.level}, which holds its working set` : '';
     return {
       target: target.name,
       medianNs,
