@@ -6,7 +6,7 @@
  * OpenBLAS sgemm timed in this same process run, with kloop's best sgemm as a fraction of it.
  * `npm run bench -- --vendor-only` times just the vendor row.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -51,6 +51,14 @@ workflow.config.device = values.device;
 const targets = values.target ?? (values.device === 'cuda' ? ['sgemm', 'softmax', 'layernorm', 'sum'] : undefined);
 
 console.log(`kloop loop benchmark: ${minutes} min, fresh memory in ${cwd}`);
+/** The machine's CPU time so far, busy and total, in clock ticks (Linux's /proc/stat; undefined elsewhere). */
+function cpuTicks(): { busy: number; total: number } | undefined {
+  if (!existsSync('/proc/stat')) return undefined;
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - (f[4] ?? 0), total };
+}
+const cpu0 = cpuTicks();
 const runner = await createRun({
   workflow,
   cwd,
@@ -69,6 +77,9 @@ const busy = summary.busy!;
 console.log(`\ncandidates per hour: ${(summary.candidates / hours).toFixed(0)}`);
 console.log(`compile busy ${(busy.compileMs / 1000).toFixed(1)} s, kernel processes busy ${(busy.runMs / 1000).toFixed(1)} s, either ${(busy.anyMs / 1000).toFixed(1)} s of ${(summary.elapsedMs / 1000).toFixed(1)} s wall`);
 console.log(`share of wall time outside compile and run: ${(100 * busy.outsideShare).toFixed(1)}%`);
+const cpu1 = cpuTicks();
+if (cpu0 && cpu1) console.log(`machine CPU busy (all processes, /proc/stat): ${((100 * (cpu1.busy - cpu0.busy)) / (cpu1.total - cpu0.total)).toFixed(1)}%`);
+console.log(`timed runs held the device alone ${((busy.exclusiveMs ?? 0) / 1000).toFixed(1)} s (${((100 * (busy.exclusiveMs ?? 0)) / summary.elapsedMs).toFixed(1)}% of wall)`);
 const verified = summary.perTarget.filter((t) => t.keeps > 0).length;
 console.log(`targets with a verified speedup: ${verified} of ${summary.perTarget.length}`);
 const nearRoof = summary.perTarget.filter((t) => (t.pctOfRoof ?? 0) >= 30);

@@ -3,6 +3,8 @@
  * takes it exclusively, so no compile competes with a measurement.
  */
 export class RwLock {
+  /** Wall time the lock was held exclusively (timed runs, on a device), ms. */
+  exclusiveMs = 0;
   private readers = 0;
   private writer = false;
   private readonly waitingWriters: (() => void)[] = [];
@@ -22,9 +24,11 @@ export class RwLock {
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.writer || this.readers) await new Promise<void>((r) => this.waitingWriters.push(r));
     else this.writer = true;
+    const t0 = performance.now();
     try {
       return await fn();
     } finally {
+      this.exclusiveMs += performance.now() - t0;
       this.writer = false;
       this.wake();
     }

@@ -102,7 +102,8 @@ export interface RunSummary {
      */
     stopReason: string;
   }[];
-  busy?: { compileMs: number; runMs: number; anyMs: number; outsideShare: number };
+  /** Wall time with a compile or kernel process running, and with a timed run holding the device alone (exclusiveMs). */
+  busy?: { compileMs: number; runMs: number; anyMs: number; outsideShare: number; exclusiveMs?: number };
   /** What became of the writers' proposals: the verifier's rejections (any layer, timed-run checks included) and build failures, of all proposals. */
   proposals?: { total: number; rejectedByVerifier: number; buildFailures: number; rejectedShare: number };
   spend: { total: SpendTotals; byRole: Record<string, SpendTotals>; byProvider: Record<string, SpendTotals>; byTarget: Record<string, SpendTotals> };
@@ -502,7 +503,7 @@ export class Runner {
       disk,
       model: this.state.model,
       sandbox: this.sandboxReport && { applied: this.sandboxReport.layers.filter((l) => l.ok).map((l) => l.layer), missing: this.sandboxReport.layers.filter((l) => !l.ok).map(({ layer, detail }) => ({ layer, detail })) },
-      busy: busy && { compileMs: busy.compile, runMs: busy.run, anyMs: busy.any, outsideShare: 1 - busy.any / (this.now().getTime() - (this.state.sessionStart ?? this.now().getTime())) },
+      busy: busy && { compileMs: busy.compile, runMs: busy.run, anyMs: busy.any, exclusiveMs: this.lock.exclusiveMs, outsideShare: 1 - busy.any / (this.now().getTime() - (this.state.sessionStart ?? this.now().getTime())) },
     };
     writeFileSync(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     return summary;
