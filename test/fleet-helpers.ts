@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -33,19 +33,32 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
 /** A real redis-server of our own on a free loopback port, no persistence; `restart` brings it back on the same port (empty). */
 export class TestRedis {
   private proc?: ChildProcess;
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly password?: string,
+    /** A TLS port too, with a certificate for 127.0.0.1 signed by the CA in `caFile` (a process trusts it with NODE_EXTRA_CA_CERTS). */
+    readonly tls?: { port: number; dir: string; caFile: string },
+  ) {}
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.password ? `:${this.password}@` : ''}127.0.0.1:${this.port}`;
+  }
+  get tlsUrl(): string {
+    return `rediss://${this.password ? `:${this.password}@` : ''}127.0.0.1:${this.tls!.port}`;
   }
 
-  static async start(): Promise<TestRedis> {
-    const r = new TestRedis(await freePort());
+  /** With `password`, clients must AUTH (requirepass): the URL carries it. With `tlsDir`, a TLS port as well (certificates made there). */
+  static async start(o: { password?: string; tlsDir?: string } = {}): Promise<TestRedis> {
+    const tls = o.tlsDir ? { port: await freePort(), dir: o.tlsDir, caFile: makeCertificates(o.tlsDir) } : undefined;
+    const r = new TestRedis(await freePort(), o.password, tls);
     await r.restart();
     return r;
   }
 
   async restart(): Promise<void> {
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
+    const auth = this.password ? ['--requirepass', this.password] : [];
+    const t = this.tls;
+    const tls = t ? ['--tls-port', String(t.port), '--tls-cert-file', join(t.dir, 'server.crt'), '--tls-key-file', join(t.dir, 'server.key'), '--tls-ca-cert-file', t.caFile, '--tls-auth-clients', 'no'] : [];
+    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...auth, ...tls], { stdio: 'ignore' });
     await waitFor('redis-server to answer', async () => {
       const c = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       c.on('error', () => undefined);
@@ -70,6 +83,17 @@ export class TestRedis {
   }
 }
 
+/** A test CA and a server certificate for 127.0.0.1 signed by it (openssl); returns the CA's file. */
+function makeCertificates(dir: string): string {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=kloop test CA');
+  ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.ext');
+  return join(dir, 'ca.crt');
+}
+
 /** A `kloop worker` process pinned to one core (taskset), with short locks so that a killed one's job moves on in seconds. */
 export class TestWorker {
   log = '';
@@ -80,9 +104,11 @@ export class TestWorker {
     url: string,
     core: number,
     extra: string[] = [],
+    env: NodeJS.ProcessEnv = process.env,
   ) {
     this.proc = spawn('taskset', ['-c', String(core % availableParallelism()), process.execPath, CLI, 'worker', '--redis', url, '--name', name, '--lock-ms', '2000', '--stalled-ms', '1000', '--heartbeat-ms', '500', ...extra], {
       cwd,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));

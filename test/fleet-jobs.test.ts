@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetClient, FleetJobFailed, fleetStatus, KEYS, QUEUE_PREFIX, queueName, resultKey } from '../fleet/index.js';
 import { CATALOG_DIR } from '../targets/index.js';
-import { tmp } from './helpers.js';
+import { kloop, tmp } from './helpers.js';
 import { fleetWorkflow, SUM_BROKEN, SUM_SPINS, SUM_UNROLLED, SUM_WRONG, sumJob, TestRedis, TestWorker, waitFor } from './fleet-helpers.js';
 
 /**
@@ -76,6 +76,12 @@ describe('fleet jobs on two real workers', () => {
     const depths = await client.depths('cpu');
     expect(depths.failed).toBe(0);
     expect(depths.completed).toBeGreaterThanOrEqual(4);
+    // What an operator sees: workers with their class, device and last heartbeat; the queue's depths; the descriptors.
+    const doctor = kloop(dir, ['doctor', '--fleet', redis.url]);
+    for (const w of ['w1', 'w2']) expect(doctor.out).toMatch(new RegExp(`ok {6}worker ${w} +class cpu, cpu .* \\(1 cores\\), last heartbeat \\d+\\.\\d s ago, idle, \\d+ job\\(s\\) done`));
+    expect(doctor.out).toMatch(/ok {6}queue cpu +0 waiting, 0 running, 0 retrying, 0 failed, [4-9] completed; 2 worker\(s\)/);
+    const devices = kloop(dir, ['devices', '--json', '--fleet', redis.url]);
+    expect((JSON.parse(devices.out) as { link?: unknown }[]).filter((d) => d.link)).toHaveLength(2);
   });
 
   it('double delivery: the same job enqueued twice is run once and counted once, and a redelivered job is not run again', async () => {

@@ -14,19 +14,22 @@ afterAll(async () => {
 
 describe('kloop run --fleet', () => {
   it('evaluates each candidate on a worker; a worker SIGKILLed mid-job has its job finished by the other, and the run counts every candidate once', async () => {
-    const redis = await TestRedis.start();
     const dir = tmp('kloop-fleet-run-');
+    // Workers and coordinator reach Redis over TLS (rediss://) with a password, both passed through to ioredis;
+    // they trust the test's CA as a user would trust a private one. The test itself watches through the plain port.
+    const redis = await TestRedis.start({ password: 's3cret-pw', tlsDir: dir });
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: redis.tls!.caFile };
     cleanup.push(
       () => redis.kill(),
       () => rmSync(dir, { recursive: true, force: true }),
     );
     fleetWorkflow(dir, 'loop: {candidates: 2}\n');
     const target = smallTarget('sum', '{N: 1000000}', dir);
-    const workers = [new TestWorker('w1', dir, redis.url, 0), new TestWorker('w2', dir, redis.url, 1)];
+    const workers = [new TestWorker('w1', dir, redis.tlsUrl, 0, [], env), new TestWorker('w2', dir, redis.tlsUrl, 1, [], env)];
     cleanup.push(() => Promise.all(workers.map((w) => w.stop())).then(() => undefined));
     await Promise.all(workers.map((w) => w.ready()));
 
-    const run = spawn(process.execPath, [CLI, 'run', '--fleet', redis.url, '--target', target, '--rounds', '1', '--json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = spawn(process.execPath, [CLI, 'run', '--fleet', redis.tlsUrl, '--target', target, '--rounds', '1', '--json'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     run.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -47,7 +50,8 @@ describe('kloop run --fleet', () => {
     const survivor = workers.find((w) => w !== victim)!;
 
     expect(await exited, err + out).toBe(0);
-    expect(err).toMatch(/fleet: candidates go to device class cpu at redis:\/\/127\.0\.0\.1:\d+\/? \(2 worker\(s\)/);
+    expect(err).toMatch(/fleet: candidates go to device class cpu at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+\/? \(2 worker\(s\)/);
+    expect(err + out + workers.map((w) => w.log).join('')).not.toContain('s3cret-pw');
     const events = out
       .trim()
       .split('\n')
