@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyMove, describeMove, enumerateMoves, type MoveContext, type Program } from '../agents/builtin/transforms/index.js';
 import { Dependences } from '../agents/builtin/transforms/dependence.js';
 import { kernelOf, loopSites, sourceOf } from '../agents/builtin/transforms/index.js';
-import { parseC } from '../csyntax/index.js';
+import { assignedScalars, forEachStmt, parseC } from '../csyntax/index.js';
 import { resolveTarget } from '../targets/index.js';
 
 const program = (src: string, fn = 'f'): Program => ({ unit: parseC(src), fn, flags: [], moves: [], kinds: [] });
@@ -129,5 +129,60 @@ describe('loop fusion', () => {
     expect(moves(sameBounds).some((x) => /^fuse/.test(x))).toBe(false);
     const scalar = program('void f(int N, const real *A, real *B) { real s = 0; for (int i = 0; i < N; i++) s += A[i]; for (int i = 0; i < N; i++) B[i] = s; }');
     expect(moves(scalar).some((x) => /^fuse/.test(x))).toBe(false);
+  });
+});
+
+describe('composed moves are judged as composed (two the verifier rejected on unseen kernels)', () => {
+  const apply = (p: Program, what: string, c: MoveContext = ctx): Program => {
+    const m = enumerateMoves(p, c).find((x) => describeMove(p, x) === what);
+    expect(m, `${what} among ${moves(p, c).join('; ')}`).toBeDefined();
+    return applyMove(p, m!, c)!;
+  };
+
+  it('a tile loop whose tile is larger than every size the analysis ran is not judged parallel (mvt: every jj_t block adds into all of x2)', () => {
+    const mvt = program('void f(int N, const real *A, const real *y2, real *x2) { for (int j = 0; j < N; j++) for (int i = 0; i < N; i++) x2[i] = x2[i] + A[j * N + i] * y2[j]; }');
+    const c = { ...ctx, sizes: [{ N: 1 }, { N: 7 }, { N: 20 }] };
+    expect(moves(mvt, c)).not.toContain('omp parallel for on j');
+    for (const t of [16, 32, 64, 128]) {
+      const tiled = apply(mvt, `tile j,i by ${t}`, c);
+      const m = moves(tiled, c);
+      expect(m, `tile ${t}`).not.toContain('omp parallel for on jj_t');
+      expect(m, `tile ${t}`).not.toContain('omp parallel for on j');
+    }
+    // an unrelated loop with independent tiles stays parallel once the analysis sees two tiles of it
+    const copy = program('void f(int N, const real *A, real *B) { for (int i = 0; i < N; i++) for (int j = 0; j < N; j++) B[i * N + j] = A[j * N + i]; }');
+    expect(moves(apply(copy, 'tile i,j by 16', c), c)).toContain('omp parallel for on ii_t');
+  });
+
+  it('unroll-and-jam around a simd loop carries the reduction clause to the copies it makes (atax: tmp_1 .. tmp_3)', () => {
+    const atax = program(`void f(int M, int N, const real *A, const real *x, real *y) {
+  for (int j = 0; j < N; j++) y[j] = 0;
+  for (int i = 0; i < M; i++) {
+    real tmp = 0;
+    for (int j = 0; j < N; j++) tmp += A[i * N + j] * x[j];
+    for (int j = 0; j < N; j++) y[j] += A[i * N + j] * tmp;
+  }
+}`);
+    const simd = enumerateMoves(atax, ctx)
+      .filter((m) => describeMove(atax, m) === 'omp simd on j')
+      .map((m) => applyMove(atax, m, ctx)!)
+      .find((q) => sourceOf(q).includes('reduction(+:tmp)'))!;
+    expect(simd).toBeDefined();
+    const jammed = enumerateMoves(simd, ctx)
+      .filter((m) => /^unroll-and-jam i by 4/.test(describeMove(simd, m)))
+      .map((m) => applyMove(simd, m, ctx)!);
+    expect(jammed.length).toBeGreaterThan(0);
+    let checked = 0;
+    for (const q of jammed)
+      forEachStmt(kernelOf(q).body, (st) => {
+        const pragma = st.k === 'for' ? st.pragmas.find((x) => /omp simd/.test(x)) : undefined;
+        if (st.k !== 'for' || !pragma) return;
+        // every simd loop's clause names each scalar its body accumulates
+        for (const [name] of assignedScalars(st.body)) {
+          expect(pragma, sourceOf(q)).toMatch(new RegExp(`reduction\\(\\+:[^)]*\\b${name}\\b`));
+          checked++;
+        }
+      });
+    expect(checked).toBeGreaterThanOrEqual(4);
   });
 });

@@ -1,4 +1,4 @@
-import { canonicalLoop, evalInt, printExpr, type Expr, type For, type Func, type Stmt } from '../../../csyntax/index.js';
+import { canonicalLoop, evalInt, forEachExpr, forEachStmt, printExpr, type Expr, type For, type Func, type Stmt } from '../../../csyntax/index.js';
 
 /**
  * Dependence analysis by bounded execution: the kernel's loops and integer scalars are run at small
@@ -39,6 +39,8 @@ export interface Trace {
   complete: boolean;
   /** Stopped at the access limit (the size is too large to run; other sizes answer). */
   limited: boolean;
+  /** Each loop's most iterations in one execution (a loop that never ran twice shows no dependence it carries). */
+  trips: Map<For, number>;
 }
 
 type Env = Record<string, number | undefined>;
@@ -48,11 +50,55 @@ class TooLarge extends Error {}
 
 const INT_TYPE = /^(const\s+)?(int|long|long long|unsigned|unsigned int|unsigned long|size_t|ptrdiff_t|int64_t|int32_t|short)$/;
 
-/** Run a kernel's loop structure at one size, recording array accesses (at most `limit` of them). */
+/** The tile size the analysis runs tile loops with (see `shrinkTiles`). */
+const ANALYSIS_TILE = 2;
+
+/**
+ * Tile loops (`X_t += T` over blocks of a point loop bounded by `X_t + T`, as the tile move writes
+ * them) run with tiles of 2 while `run` runs, so that the small sizes the analysis can afford hold
+ * several tiles: a tile larger than every size run would show one tile and no dependence between
+ * tiles. Tiles of 2 split every pair of iterations that tiles of T (a multiple of 2, both from 0)
+ * split, in the same order, so every dependence between tiles of T is seen too. The program is
+ * restored afterwards (the same nodes: the analysis answers about the program's own loops).
+ */
+function shrinkTiles<T>(fn: Func, run: () => T): T {
+  const undo: (() => void)[] = [];
+  const sizes = new Map<string, string>();
+  forEachStmt(fn.body, (st) => {
+    if (st.k !== 'for' || !st.step || st.step.k !== 'assign' || st.step.op !== '+=' || st.step.r.k !== 'num') return;
+    const v = canonicalLoop(st)?.v;
+    const t = Number(st.step.r.text);
+    if (!v || !/_t$/.test(v) || !(t > ANALYSIS_TILE) || t % ANALYSIS_TILE) return;
+    sizes.set(v, st.step.r.text);
+    const step = st.step;
+    st.step = { ...step, r: { k: 'num', text: String(ANALYSIS_TILE) } };
+    undo.push(() => (st.step = step));
+  });
+  if (sizes.size)
+    forEachExpr(fn.body, (e) => {
+      if (e.k === 'bin' && e.op === '+' && e.l.k === 'id' && e.r.k === 'num' && sizes.get(e.l.name) === e.r.text) {
+        const r = e.r;
+        e.r = { k: 'num', text: String(ANALYSIS_TILE) };
+        undo.push(() => (e.r = r));
+      }
+    });
+  try {
+    return run();
+  } finally {
+    undo.reverse().forEach((u) => u());
+  }
+}
+
+/** Run a kernel's loop structure at one size, recording array accesses (at most `limit` of them); tile loops run with small tiles (`shrinkTiles`). */
 export function trace(fn: Func, sizes: Record<string, number>, limit = 12_000): Trace {
+  return shrinkTiles(fn, () => traceAsWritten(fn, sizes, limit));
+}
+
+function traceAsWritten(fn: Func, sizes: Record<string, number>, limit: number): Trace {
   const accesses: Access[] = [];
   const opaque = new Set<For>();
   const execs = new Map<For, number>();
+  const trips = new Map<For, number>();
   const locals = new Map<string, number>();
   let seq = 0;
   const stack: LoopCtx[] = [];
@@ -179,11 +225,12 @@ export function trace(fn: Func, sizes: Record<string, number>, limit = 12_000): 
         const exec = (execs.get(s) ?? 0) + 1;
         execs.set(s, exec);
         const parts = s.body.k === 'block' ? s.body.body : [s.body];
-        for (let v = lo; ; v += c.step) {
+        for (let v = lo, n = 1; ; v += c.step, n++) {
           scopeFor[c.v] = v;
           const hi = evalInt(c.hi, scopeFor);
           if (hi === undefined) throw new Unrunnable('loop bound not runnable');
           if (v >= hi) break;
+          if (n > (trips.get(s) ?? 0)) trips.set(s, n);
           const body = Object.create(scopeFor) as Env;
           parts.forEach((p, i) => {
             stack.push({ loop: s, exec, value: v, part: i });
@@ -210,10 +257,10 @@ export function trace(fn: Func, sizes: Record<string, number>, limit = 12_000): 
   };
   try {
     run(fn.body, env);
-    return { accesses, opaque, complete: true, limited: false };
+    return { accesses, opaque, complete: true, limited: false, trips };
   } catch (e) {
     if (!(e instanceof Unrunnable) && !(e instanceof TooLarge)) throw e;
-    return { accesses, opaque, complete: false, limited: e instanceof TooLarge };
+    return { accesses, opaque, complete: false, limited: e instanceof TooLarge, trips };
   }
 }
 
@@ -273,8 +320,16 @@ export class Dependences {
   }
 
   private ok(loop: For, test: (t: Trace) => boolean): boolean {
-    if (!this.traces.length) return false;
+    if (!this.traces.length || !this.ranTwice(loop)) return false;
     return this.traces.every((t) => t.complete && !t.opaque.has(loop) && test(t));
+  }
+
+  /**
+   * Some size ran the loop at least twice in one execution: otherwise no dependence it carries
+   * could show (a tile loop whose tile is larger than every size run), and questions about it fail closed.
+   */
+  ranTwice(loop: For): boolean {
+    return this.traces.some((t) => t.complete && (t.trips.get(loop) ?? 0) >= 2);
   }
 
   /** Arrays a loop carries a dependence on, other than those that are only updated by += / -= (array reductions). */
@@ -331,14 +386,18 @@ export class Dependences {
   }
 
   private interchangeableNow(outer: For, inner: For): boolean {
-    const answer = this.ok(outer, (t) => !t.opaque.has(inner) && !conflicts(t, outer, (a, b, ca, cb) => ca.value < cb.value && (valueOf(a, inner) ?? 0) > (valueOf(b, inner) ?? 0)));
+    const answer = this.ranTwice(inner) && this.ok(outer, (t) => !t.opaque.has(inner) && !conflicts(t, outer, (a, b, ca, cb) => ca.value < cb.value && (valueOf(a, inner) ?? 0) > (valueOf(b, inner) ?? 0)));
     this.once(outer, 'x', () => new Map<For, boolean>()).set(inner, answer);
     return answer;
   }
 
   /** Tiling a nest is legal when it is fully permutable: every dependence has a non-negative distance in every loop of it. */
   permutable(nest: For[]): boolean {
-    return this.once(nest[0], `permutable ${nest.length}`, () => this.ok(nest[0], (t) => !nest.some((l) => t.opaque.has(l)) && !conflicts(t, nest[0], (a, b) => nest.some((l) => (valueOf(b, l) ?? 0) - (valueOf(a, l) ?? 0) < 0))));
+    return this.once(
+      nest[0],
+      `permutable ${nest.length}`,
+      () => nest.every((l) => this.ranTwice(l)) && this.ok(nest[0], (t) => !nest.some((l) => t.opaque.has(l)) && !conflicts(t, nest[0], (a, b) => nest.some((l) => (valueOf(b, l) ?? 0) - (valueOf(a, l) ?? 0) < 0))),
+    );
   }
 
   /** Unroll-and-jam of `outer`: every loop inside it may be interchanged with it. */
@@ -352,7 +411,7 @@ export class Dependences {
    * iteration (the second would now come first).
    */
   fusable(first: For, second: For): boolean {
-    return this.once(first, 'fuse', () => this.ok(first, (t) => !t.opaque.has(second) && fusionOk(t, first, second)));
+    return this.once(first, 'fuse', () => this.ranTwice(second) && this.ok(first, (t) => !t.opaque.has(second) && fusionOk(t, first, second)));
   }
 
   /**

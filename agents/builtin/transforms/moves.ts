@@ -1,7 +1,7 @@
 import { canonicalLoop, forEachStmt, printExpr, type For } from '../../../csyntax/index.js';
 import { Dependences } from './dependence.js';
 import { bodyStmts, isInnermost, loopSites, perfectNest, soleInnerLoop } from './loops.js';
-import { parallelize, reschedule, restrictParams, setThreads, simd } from './openmp.js';
+import { declaredArrayReductions, parallelize, refreshReductionClause, reschedule, restrictParams, setThreads, simd } from './openmp.js';
 import { cloneProgram, kernelOf, type Program } from './program.js';
 import { distribute, fuse, interchange, nextSibling, sinkAccumulator, tile } from './restructure.js';
 import { unroll, unrollAndJam } from './unroll.js';
@@ -162,12 +162,43 @@ export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | unde
       break;
   }
   if (!ok) return undefined;
+  if (RESTRUCTURING.has(m.kind) && !ompLoopsHold(q, ctx)) return undefined;
   let usesOmp = false;
   forEachStmt(fn.body, (s) => (usesOmp ||= s.k === 'for' && s.pragmas.some((x) => /#pragma\s+omp/.test(x))));
   if (usesOmp && !q.flags.includes('-fopenmp')) q.flags.push('-fopenmp');
   q.moves.push(desc);
   q.kinds.push(m.param !== undefined && m.kind !== 'distribute' ? `${m.kind}:${m.param}` : m.kind);
   return q;
+}
+
+/** Moves that copy, split, merge or reorder statements: OpenMP loops they touch are checked again afterwards. */
+const RESTRUCTURING: ReadonlySet<MoveKind> = new Set(['interchange', 'distribute', 'fuse', 'sink', 'tile', 'unroll', 'unroll-jam']);
+
+/**
+ * Every OpenMP loop of a program after a restructuring move still holds, judged on the program as
+ * it now is (a move's legality was judged before it): its scalar reduction clause names what its
+ * body now reduces (rewritten if a copy added one), a parallel loop carries no dependence but on
+ * the arrays its clause reduces, and a simd loop none at all. Composed moves (simd, then
+ * unroll-and-jam around it; tiling, then a parallel tile loop) are thus checked as composed.
+ */
+function ompLoopsHold(q: Program, ctx: MoveContext): boolean {
+  const loops: For[] = [];
+  forEachStmt(kernelOf(q).body, (s) => {
+    if (s.k === 'for' && s.pragmas.some((x) => /#pragma\s+omp\s+(parallel\s+for|simd)\b/.test(x))) loops.push(s);
+  });
+  if (!loops.length) return true;
+  const deps = dependencesOf(q, ctx);
+  for (const f of loops) {
+    if (!refreshReductionClause(f)) return false;
+    const pragma = f.pragmas.find((x) => /#pragma\s+omp\s+(parallel\s+for|simd)\b/.test(x))!;
+    if (/\bsimd\b/.test(pragma) && !deps.independent(f)) return false;
+    if (/omp\s+parallel\s+for/.test(pragma)) {
+      const arrays = deps.independentUpToReductions(f);
+      const declared = declaredArrayReductions(pragma);
+      if (!arrays || [...arrays].some((a) => !declared.has(a))) return false;
+    }
+  }
+  return true;
 }
 
 /** The loop a move names, in the program before the move. */

@@ -101,3 +101,38 @@ export function restrictParams(fn: Func): boolean {
     }
   return changed;
 }
+
+/** The scalar reductions a pragma declares ("+:s", "max:m"); array sections (`x[0:n]`) are not scalars. */
+function declaredScalarReductions(pragma: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of pragma.matchAll(/reduction\(\s*([^:\s]+)\s*:([^)]*)\)/g)) for (const n of m[2].split(',').map((x) => x.trim())) if (n && !n.includes('[')) out.add(`${m[1]}:${n}`);
+  return out;
+}
+
+/** The arrays a pragma reduces over a section (`reduction(+:x[0:n])`). */
+export function declaredArrayReductions(pragma: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of pragma.matchAll(/reduction\(\s*[^:\s]+\s*:([^)]*)\)/g)) for (const n of m[1].split(',')) if (n.includes('[')) out.add(n.trim().replace(/\[.*$/, ''));
+  return out;
+}
+
+/**
+ * After a move that copies or reorders statements (unrolling, jamming, distribution, fusion) under
+ * or around an OpenMP loop, its scalar reduction clause must still name exactly the scalars the
+ * body reduces: the clause is rewritten to what the body now needs (a jam that made `tmp_1` next to
+ * `tmp` adds it), or false when the body no longer reduces them (then the move is refused).
+ */
+export function refreshReductionClause(f: For): boolean {
+  const i = f.pragmas.findIndex((p) => /#pragma\s+omp\s+(parallel\s+for|simd)\b/.test(p));
+  if (i < 0) return true;
+  const red = reductionClause(f);
+  if (red === null) return false;
+  const want = declaredScalarReductions(red ?? '');
+  const have = declaredScalarReductions(f.pragmas[i]);
+  if (want.size === have.size && [...want].every((x) => have.has(x))) return true;
+  // keep array sections, replace the scalar clauses
+  const arrays = [...f.pragmas[i].matchAll(/reduction\(\s*([^:\s]+)\s*:([^)]*)\)/g)].filter((m) => m[2].includes('[')).map((m) => m[0]);
+  const base = f.pragmas[i].replace(/\s*reduction\([^)]*\)/g, '');
+  f.pragmas[i] = [base, red, ...arrays].filter(Boolean).join(' ');
+  return true;
+}
