@@ -94,7 +94,7 @@ function makeCertificates(dir: string): string {
   return join(dir, 'ca.crt');
 }
 
-/** A `kloop worker` process pinned to one core (taskset), with short locks so that a killed one's job moves on in seconds. */
+/** A `kloop worker` process pinned to one core (taskset), with short locks (5 s, long enough for a loaded machine to renew them) so that a killed one's job moves on in seconds. */
 export class TestWorker {
   log = '';
   readonly proc: ChildProcess;
@@ -106,7 +106,7 @@ export class TestWorker {
     extra: string[] = [],
     env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.proc = spawn('taskset', ['-c', String(core % availableParallelism()), process.execPath, CLI, 'worker', '--redis', url, '--name', name, '--lock-ms', '2000', '--stalled-ms', '1000', '--heartbeat-ms', '500', ...extra], {
+    this.proc = spawn('taskset', ['-c', String(core % availableParallelism()), process.execPath, CLI, 'worker', '--redis', url, '--name', name, '--lock-ms', '5000', '--stalled-ms', '1000', '--heartbeat-ms', '500', ...extra], {
       cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

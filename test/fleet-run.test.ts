@@ -70,5 +70,5 @@ describe('kloop run --fleet', () => {
     const mine = results.find((r) => r.id === candidate)!;
     expect(['keep', 'discard', 'invalid', 'crash']).toContain(mine.status);
     expect(mine.verdict).not.toMatch(/fleet/);
-  });
+  }, 180_000);
 });
