@@ -1,13 +1,15 @@
 import { FleetClient, fleetEvaluator, fleetStatus, redactUrl, type FleetStatus } from '../fleet/index.js';
 import type { EvaluatorFactory } from '../loop/index.js';
 import type { Workflow } from '../workflow/index.js';
+import type { WorkerView } from '../tui/dashboard.js';
+import type { WatchWorkers } from '../tui/live.js';
 
 /**
  * `kloop run --fleet URL` (or `fleet: {redis: URL}` in WORKFLOW.md): the evaluator that sends each
  * candidate to the workers of the run's device class, and what closes the connection at the end.
  * Without a URL, undefined: candidates are evaluated on this machine.
  */
-export async function openFleet(workflow: Workflow, url: string | undefined, say: (line: string) => void): Promise<{ evaluator: EvaluatorFactory; close: () => Promise<void> } | undefined> {
+export async function openFleet(workflow: Workflow, url: string | undefined, say: (line: string) => void): Promise<{ evaluator: EvaluatorFactory; watchWorkers: WatchWorkers; close: () => Promise<void> } | undefined> {
   const c = workflow.config;
   url ??= c.fleet.redis;
   if (!url) return undefined;
@@ -24,7 +26,27 @@ export async function openFleet(workflow: Workflow, url: string | undefined, say
     limitMs: Math.round(c.fleet.job_timeout_s * 1000),
     verify: { hiddenSizes: v.hidden_sizes, caseTimeoutMs: Math.round(v.case_timeout_s * 1000), sanitizers: v.sanitizers, proof: v.proof, proofBudget: v.proof_budget },
   });
-  return { evaluator, close: () => client.close() };
+  return { evaluator, watchWorkers: (listener) => watchWorkers(url, listener), close: () => client.close() };
+}
+
+/** The fleet's workers for the dashboard, every 2 s (a failed look is skipped: the next one tries again). */
+function watchWorkers(url: string, listener: (workers: WorkerView[]) => void, everyMs = 2000): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const look = async () => {
+    try {
+      const s = await fleetStatus(url);
+      if (!stopped) listener(s.workers.map((w) => ({ id: w.id, deviceClass: w.class, model: w.descriptor.model, running: w.running.map((r) => r.candidate), done: w.done, beatAgoS: (s.now - w.beatAt) / 1000 })));
+    } catch {
+      // Redis away for a moment: the next look tries again
+    }
+    if (!stopped) timer = setTimeout(() => void look(), everyMs);
+  };
+  void look();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }
 
 /** `kloop doctor --fleet URL`: one line per worker (class, device, last heartbeat, what it runs) and per queue. */

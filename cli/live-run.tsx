@@ -1,9 +1,9 @@
 import { render } from 'ink';
 import type { KloopEvent } from '../loop/index.js';
-import { LiveDashboard, type Subscribe } from '../tui/live.js';
+import { LiveDashboard, type Subscribe, type WatchWorkers } from '../tui/live.js';
 
-/** The dashboard of the run in this process: events are pushed in; the view never drives the loop. */
-export function liveRun(): { push: (e: KloopEvent) => void; stop: () => void } {
+/** The dashboard of the run in this process: events are pushed in; the view never drives the loop. With `workers`, a fleet's workers too. */
+export function liveRun(o: { workers?: WatchWorkers } = {}): { push: (e: KloopEvent) => void; stop: () => void } {
   const listeners = new Set<(e: KloopEvent & { ts?: string }) => void>();
   const backlog: KloopEvent[] = [];
   const subscribe: Subscribe = (l) => {
@@ -11,7 +11,7 @@ export function liveRun(): { push: (e: KloopEvent) => void; stop: () => void } {
     backlog.splice(0).forEach(l);
     return () => listeners.delete(l);
   };
-  const app = render(<LiveDashboard subscribe={subscribe} quitKey={false} />);
+  const app = render(<LiveDashboard subscribe={subscribe} quitKey={false} workers={o.workers} />);
   return {
     push: (e) => {
       const stamped = { ...e, ts: new Date().toISOString() };

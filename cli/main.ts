@@ -51,7 +51,7 @@ program
       ] as const)
         if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new UserError(`${flag}: expected a non-negative number`);
       // In a terminal: the live dashboard; otherwise (or with --no-tui / --json) one line per event.
-      const live = !opts.json && opts.tui !== false && process.stdout.isTTY ? liveRun() : undefined;
+      const live = !opts.json && opts.tui !== false && process.stdout.isTTY ? liveRun({ workers: fleet?.watchWorkers }) : undefined;
       const print = (e: KloopEvent) => {
         if (live) live.push(e);
         else if (opts.json) console.log(JSON.stringify(e));

@@ -4,8 +4,18 @@ import { allocation } from './event-line.js';
 
 const mmss = (ms: number) => `${Math.floor(ms / 60000)}:${String(Math.floor((ms % 60000) / 1000)).padStart(2, '0')}`;
 
-/** The live view of a run: budget, per-target progress with sparklines, candidates in flight, last events. */
-export function Dashboard({ state: s, now }: { state: DashboardState; now?: number }) {
+/** A fleet worker as the dashboard shows it: what it runs now, how many jobs it did, its last heartbeat. */
+export interface WorkerView {
+  id: string;
+  deviceClass: string;
+  model: string;
+  running: string[];
+  done: number;
+  beatAgoS: number;
+}
+
+/** The live view of a run: budget, per-target progress with sparklines, candidates in flight, last events; in a fleet, its workers. */
+export function Dashboard({ state: s, now, workers }: { state: DashboardState; now?: number; workers?: WorkerView[] }) {
   const elapsed = s.startedAt ? (now ?? s.now) - s.startedAt : 0;
   const left = s.minutes ? Math.max(0, s.minutes * 60000 - elapsed) : undefined;
   return (
@@ -44,6 +54,22 @@ export function Dashboard({ state: s, now }: { state: DashboardState; now?: numb
               {c.id.padEnd(22)} {c.state}
             </Text>
           ))}
+        </Box>
+      )}
+      {workers && (
+        <Box flexDirection="column" marginTop={1}>
+          <Text dimColor>fleet workers</Text>
+          {workers.length ? (
+            workers.map((w) => (
+              <Text key={w.id} wrap="truncate-end">
+                {'  '}
+                {w.id.padEnd(16)} {w.deviceClass.padEnd(6)} {w.running.length ? `running ${w.running.join(', ')}` : 'idle'} · {w.done} done · heartbeat {w.beatAgoS.toFixed(0)} s ago
+                {w.beatAgoS > 60 ? ' (stale)' : ''} · {w.model}
+              </Text>
+            ))
+          ) : (
+            <Text>{'  '}none with a heartbeat yet</Text>
+          )}
         </Box>
       )}
       <Box flexDirection="column" marginTop={1}>
