@@ -1,63 +1,82 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { fleetStatus } from '../fleet/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fleetStatus, type WorkerRecord } from '../fleet/index.js';
 import { parseResults, type Journaled } from '../loop/index.js';
 import { CLI, smallTarget, tmp } from './helpers.js';
 import { fleetWorkflow, TestRedis, TestWorker, waitFor } from './fleet-helpers.js';
 
-const cleanup: (() => Promise<void> | void)[] = [];
+/**
+ * `kloop run --fleet` end to end. Workers and coordinator reach Redis over TLS (rediss://) with a
+ * password, both passed through to ioredis; they trust the test's CA as a user would trust a
+ * private one. The test itself watches the registry through the plain port.
+ */
+let dir: string;
+let redis: TestRedis;
+let env: NodeJS.ProcessEnv;
+let workers: TestWorker[];
+
+beforeAll(async () => {
+  dir = tmp('kloop-fleet-run-');
+  redis = await TestRedis.start({ password: 's3cret-pw', tlsDir: dir });
+  env = { ...process.env, NODE_EXTRA_CA_CERTS: redis.tls!.caFile };
+  fleetWorkflow(dir, 'loop: {candidates: 2}\n');
+  workers = [new TestWorker('w1', dir, redis.tlsUrl, 0, [], env), new TestWorker('w2', dir, redis.tlsUrl, 1, [], env)];
+  await Promise.all(workers.map((w) => w.ready()));
+}, 120_000);
+
 afterAll(async () => {
-  for (const f of cleanup.reverse()) await f();
-});
+  await Promise.all((workers ?? []).map((w) => w.stop()));
+  await redis?.kill();
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+/** `kloop run` in `cwd` on the fleet, one JSON event per line; `exited` resolves with its exit code. */
+function coordinator(cwd: string, args: string[]) {
+  const p = spawn(process.execPath, [CLI, 'run', '--fleet', redis.tlsUrl, ...args, '--json'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const io = { p, out: '', err: '', exited: new Promise<number | null>((r) => p.once('exit', (code) => r(code))) };
+  p.stdout.on('data', (d: Buffer) => (io.out += d.toString()));
+  p.stderr.on('data', (d: Buffer) => (io.err += d.toString()));
+  return io;
+}
+
+const eventsOf = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Journaled);
+const resultsOf = (events: Journaled[]) => events.filter((e): e is Extract<Journaled, { type: 'candidate.result' }> => e.type === 'candidate.result').map((e) => e.result);
+
+/** The first live worker (a heartbeat in the last 2 s; a killed one's record stays) seen running a job. */
+const busyWorker = () =>
+  waitFor<WorkerRecord>(
+    'a worker running a job',
+    async () => {
+      const s = await fleetStatus(redis.url);
+      return s.workers.find((w) => w.running.length && s.now - w.beatAt < 2000);
+    },
+    60_000,
+    25,
+  );
 
 describe('kloop run --fleet', () => {
   it('evaluates each candidate on a worker; a worker SIGKILLed mid-job has its job finished by the other, and the run counts every candidate once', async () => {
-    const dir = tmp('kloop-fleet-run-');
-    // Workers and coordinator reach Redis over TLS (rediss://) with a password, both passed through to ioredis;
-    // they trust the test's CA as a user would trust a private one. The test itself watches through the plain port.
-    const redis = await TestRedis.start({ password: 's3cret-pw', tlsDir: dir });
-    const env = { ...process.env, NODE_EXTRA_CA_CERTS: redis.tls!.caFile };
-    cleanup.push(
-      () => redis.kill(),
-      () => rmSync(dir, { recursive: true, force: true }),
-    );
-    fleetWorkflow(dir, 'loop: {candidates: 2}\n');
     const target = smallTarget('sum', '{N: 1000000}', dir);
-    const workers = [new TestWorker('w1', dir, redis.tlsUrl, 0, [], env), new TestWorker('w2', dir, redis.tlsUrl, 1, [], env)];
-    cleanup.push(() => Promise.all(workers.map((w) => w.stop())).then(() => undefined));
-    await Promise.all(workers.map((w) => w.ready()));
-
-    const run = spawn(process.execPath, [CLI, 'run', '--fleet', redis.tlsUrl, '--target', target, '--rounds', '1', '--json'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    run.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    run.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((r) => run.once('exit', (code) => r(code)));
-
-    // The first worker seen running a job is killed there and then.
-    const { victim, candidate } = await waitFor(
-      'a worker running a job',
-      async () => {
-        const busy = (await fleetStatus(redis.url)).workers.find((w) => w.running.length);
-        return busy && { victim: workers.find((w) => w.name === busy.id)!, candidate: busy.running[0].candidate };
-      },
-      60_000,
-      25,
-    );
+    const run = coordinator(dir, ['--target', target, '--rounds', '1']);
+    const busy = await busyWorker();
+    const candidate = busy.running[0].candidate;
+    const victim = workers.find((w) => w.name === busy.id)!;
     await victim.stop('SIGKILL');
     const survivor = workers.find((w) => w !== victim)!;
 
-    expect(await exited, err + out).toBe(0);
-    expect(err).toMatch(/fleet: candidates go to device class cpu at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+\/? \(2 worker\(s\)/);
-    expect(err + out + workers.map((w) => w.log).join('')).not.toContain('s3cret-pw');
-    const events = out
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Journaled);
+    expect(await run.exited, run.err + run.out).toBe(0);
+    expect(run.err).toMatch(/fleet: candidates go to device class cpu at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+\/? \(2 worker\(s\)/);
+    expect(run.err + run.out + workers.map((w) => w.log).join('')).not.toContain('s3cret-pw');
+    const events = eventsOf(run.out);
     const runId = events.find((e) => e.type === 'run.start')!.runId;
-    const results = events.filter((e): e is Extract<Journaled, { type: 'candidate.result' }> => e.type === 'candidate.result').map((e) => e.result);
+    const results = resultsOf(events);
     const ids = results.map((r) => r.id);
     expect(ids.sort()).toEqual(['sum-r1-c1', 'sum-r1-c2']); // each candidate counted once
     const rows = parseResults(readFileSync(join(dir, 'runs', runId, 'results.tsv'), 'utf8'));
@@ -70,5 +89,32 @@ describe('kloop run --fleet', () => {
     const mine = results.find((r) => r.id === candidate)!;
     expect(['keep', 'discard', 'invalid', 'crash']).toContain(mine.status);
     expect(mine.verdict).not.toMatch(/fleet/);
+    workers.push(new TestWorker('w3', dir, redis.tlsUrl, workers.indexOf(victim), [], env)); // back to two
+  }, 180_000);
+
+  it('a coordinator SIGKILLed mid-run resumes with --resume on the fleet: the run ends, no candidate counted twice; the job it left behind is finished by a worker, harmlessly', async () => {
+    await workers.at(-1)!.ready();
+    const cwd = tmp('kloop-fleet-resume-');
+    fleetWorkflow(cwd, 'loop: {candidates: 2}\n');
+    const target = smallTarget('sum', '{N: 1000000}', cwd);
+    const first = coordinator(cwd, ['--target', target, '--rounds', '2']);
+    const busy = await busyWorker();
+    first.p.kill('SIGKILL');
+    await first.exited;
+    const runId = eventsOf(first.out).find((e) => e.type === 'run.start')!.runId;
+    const before = resultsOf(eventsOf(first.out)).map((r) => r.id);
+    const left = busy.running[0].candidate;
+    expect(before).not.toContain(left);
+
+    const again = coordinator(cwd, ['--resume', runId]);
+    expect(await again.exited, again.err + again.out).toBe(0);
+    const rows = parseResults(readFileSync(join(cwd, 'runs', runId, 'results.tsv'), 'utf8'));
+    const ids = rows.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.slice(0, before.length)).toEqual(before);
+    // The job the dead coordinator left went on: a worker finished it, and nothing failed.
+    await waitFor('the orphaned job to finish', () => workers.some((w) => w.log.includes(`job ${left} (evaluate): `)), 60_000);
+    expect((await fleetStatus(redis.url)).classes.find((c) => c.name === 'cpu')!.depths.failed).toBe(0);
+    rmSync(cwd, { recursive: true, force: true });
   }, 180_000);
 });
