@@ -64,7 +64,13 @@ export async function evaluateJob(ctx: JobContext, job: Job, key: string, worker
     }),
   );
   const verifier = verifierFor(ctx, job);
-  const plan = await cached(ctx.plans, `${sizeKey}/${job.seed}/${JSON.stringify(job.verify)}`, () => ctx.lock.shared(() => verifier.prepare(target, job.seed, join(root, `plan-${job.seed}-${shortHash(JSON.stringify(job.verify))}`))));
+  // A plan per round (its seed), as a local run makes one; an old one's folder goes when it leaves the cache.
+  const plan = await cached(
+    ctx.plans,
+    `${sizeKey}/${job.seed}/${JSON.stringify(job.verify)}`,
+    () => ctx.lock.shared(() => verifier.prepare(target, job.seed, join(root, `plan-${job.seed}-${shortHash(JSON.stringify(job.verify))}`))),
+    (old) => rmSync(old.dir, { recursive: true, force: true }),
+  );
   const baseline = await buildProgram({ runDir: root, target, device: ctx.device, lock: ctx.lock, baselineBinaries: session.baselineBinaries }, job.baseline);
   const d: EvaluatorDeps = {
     runDir: root,
@@ -112,13 +118,17 @@ function slim(b: { ok: boolean; log: string; ms: number; unavailable?: string })
   return { ok: b.ok, log: b.log.slice(-8000), ms: b.ms, ...(b.unavailable ? { unavailable: b.unavailable } : {}) };
 }
 
-/** A value made once per key; a failure is forgotten (made again next time). */
-function cached<T>(m: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+/** A value made once per key, the 16 most recent kept (`evict` gets what goes); a failure is forgotten (made again next time). */
+function cached<T>(m: Map<string, Promise<T>>, key: string, make: () => Promise<T>, evict?: (v: T) => void): Promise<T> {
   let p = m.get(key);
   if (!p) {
     m.set(key, (p = make()));
     p.catch(() => m.delete(key));
-    if (m.size > 16) m.delete(m.keys().next().value!);
+    if (m.size > 16) {
+      const [oldest, value] = m.entries().next().value!;
+      m.delete(oldest);
+      if (evict) value.then(evict, () => undefined);
+    }
   }
   return p;
 }

@@ -60,6 +60,10 @@ export async function startWorker(o: WorkerOptions): Promise<FleetWorker> {
   const plan = composeSandbox(workflow, cacheDir);
   refuseMissingLayers(plan);
   const { device, compiler } = composeDevice({ workflow, sandbox: plan.sandbox, cacheDir, kind });
+  // Redis first: a URL that does not answer is said at once, before any measurement.
+  const redis = connectRedis(o.url, { name: `kloop-worker-${id}` });
+  redis.on('error', () => undefined); // reconnects on its own; the heartbeat reports the outage
+  await whenReady(redis, o.url);
   const fp = await device.fingerprint();
   const memory = openMemory(workflow, o.cwd, o.memoryPath);
   let profile = await memory.getProfile(fp.id);
@@ -68,10 +72,6 @@ export async function startWorker(o: WorkerOptions): Promise<FleetWorker> {
     profile = await device.measureProfile(join(workDir, 'profile'));
     await memory.putProfile(profile);
   }
-
-  const redis = connectRedis(o.url, { name: `kloop-worker-${id}` });
-  redis.on('error', () => undefined); // reconnects on its own; the heartbeat reports the outage
-  await whenReady(redis, o.url);
   const compilers = [{ name: compiler.cc, version: compiler.version }];
   if (kind === 'cuda') compilers.unshift({ name: 'nvcc', version: detectCudaToolkit().version });
   const descriptor = describeDevice({
