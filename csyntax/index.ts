@@ -5,3 +5,4 @@ export { parseC } from './parser.js';
 export { printExpr, printFunc, printStmt, printUnit } from './printer.js';
 export * from './walk.js';
 export { evalInt } from './eval.js';
+export { ompClauses, reductionItems, type ReductionItem } from './omp-clauses.js';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, configErrorFromZod, packageRoot, UserError } from '../common/index.js';
-import { evalExpr, parseExpr, symbolsOf, type Expr } from './expr.js';
+import { evalExpr, exprToC, parseExpr, symbolsOf, type Expr } from './expr.js';
 import { DEFAULT_TARGET_FLAGS, FLAG_ALLOW_LIST, REASSOCIATING_FLAGS } from './flags.js';
 import { targetSchema } from './schema.js';
 import { parseSignature } from './signature.js';
@@ -226,4 +226,9 @@ export function resolveTarget(nameOrPath: string, catalogDir = CATALOG_DIR): Tar
 /** Element count of an array at a size. */
 export function elementCount(a: ArrayParam, size: Size): number {
   return a.shape.reduce((n, d) => n * evalExpr(d, size), 1);
+}
+
+/** Each array's element count as a C expression over the size parameters (as the harness computes it; array-section reductions name it). */
+export function arrayLengthsC(t: Pick<Target, 'arrays'>): Record<string, string> {
+  return Object.fromEntries(t.arrays.map((a) => [a.name, a.shape.map(exprToC).join(' * ')]));
 }

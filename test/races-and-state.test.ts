@@ -39,6 +39,31 @@ describe('race analysis covers reads', () => {
     expect(checkOmpRaces(stencil(body), 'step').ok).toBe(true);
   });
 
+  describe('array-section reductions: the whole array, only added into', () => {
+    const lengths = { X: 'N', A: 'N', B: 'N' };
+    const rowsIntoA = (clause: string, body = 'A[j] += X[j] * (real)i;') => stencil(`#pragma omp parallel for ${clause}\nfor (int i = 0; i < N; i++) for (int j = 0; j < N; j++) ${body}`);
+    it('accepts += and -= into the whole array, with or without the lower bound', () => {
+      for (const clause of ['reduction(+:A[0:N])', 'reduction(+: A[ 0 : N ])', 'reduction(+:A[:N])', 'reduction(-:A[0:N])']) expect(checkOmpRaces(rowsIntoA(clause), 'step', lengths), clause).toEqual({ ok: true, parallelLoops: 1 });
+      expect(checkOmpRaces(rowsIntoA('reduction(+:A[0:N])', '{ A[j] -= X[j]; B[i] = X[i]; }'), 'step', lengths).ok).toBe(true);
+      // the length as the harness and the writer spell it (a cast inside the section), next to a scalar reduction
+      const s = stencil('real s = 0;\n#pragma omp parallel for reduction(+:s) reduction(+:A[0:(long)N])\nfor (int i = 0; i < N; i++) for (int j = 0; j < N; j++) { A[j] += X[j]; s += X[i]; }\nB[0] = s;');
+      expect(checkOmpRaces(s, 'step', { ...lengths, A: '(long)N' })).toEqual({ ok: true, parallelLoops: 1 });
+    });
+    it.each([
+      ['a section short of the array', 'reduction(+:A[0:N-1])', undefined, /not the whole of A/],
+      ['a section offset from the start', 'reduction(+:A[1:N])', undefined, /not the whole of A/],
+      ['an array whose length kloop does not know', 'reduction(+:Z[0:N])', undefined, /not the whole of Z/],
+      ['a product over a section', 'reduction(*:A[0:N])', undefined, /with \*/],
+      ['a read of the reduced array', 'reduction(+:A[0:N])', '{ A[j] += X[j]; B[i] = A[0]; }', /also reads or assigns/],
+      ['an assignment to the reduced array', 'reduction(+:A[0:N])', 'A[j] = A[j] + X[j];', /also reads or assigns/],
+      ['no clause at all', '', undefined, /does not depend on i/],
+    ])('rejects %s', (_name, clause, body, what) => {
+      const r = checkOmpRaces(rowsIntoA(clause, body), 'step', lengths);
+      expect(r.ok).toBe(false);
+      expect((r as { what: string }).what).toMatch(what);
+    });
+  });
+
   it('keeps every legitimate corpus kernel and the shipped references race-free', () => {
     for (const c of corpus.filter((x) => x.kind === 'legit')) expect(checkOmpRaces(c.source, resolveTarget(c.target).fn).ok, c.name).not.toBe(false);
     for (const n of ['sgemm', 'softmax', 'layernorm', 'jacobi', 'transpose', 'conv2d']) {

@@ -1,30 +1,30 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyMove, describeMove, enumerateMoves, sourceOf, type Program } from '../agents/builtin/transforms/index.js';
+import { applyMove, describeMove, enumerateMoves, sourceOf, type MoveContext, type Program } from '../agents/builtin/transforms/index.js';
 import { search } from '../agents/builtin/index.js';
 import { Rng } from '../common/index.js';
 import { parseC } from '../csyntax/index.js';
 import type { CpuDevice } from '../devices/index.js';
-import { resolveTarget, type Target } from '../targets/index.js';
+import { arrayLengthsC, resolveTarget, type Target } from '../targets/index.js';
 import { Verifier, type CheckPlan } from '../verifiers/index.js';
 import { cpuDevice, tmp } from './helpers.js';
 
-const ctx = { allowedFlags: ['-fopenmp', '-funroll-loops', '-ffast-math'] };
+const ctx: MoveContext = { allowedFlags: ['-fopenmp', '-funroll-loops', '-ffast-math'] };
 
 function program(t: Target): Program {
   return { unit: parseC(t.referenceSource), fn: t.fn, flags: [], moves: [], kinds: [] };
 }
 
 /** Apply the first move whose description matches. */
-function step(p: Program, pattern: RegExp): Program {
-  const m = enumerateMoves(p, ctx).find((x) => pattern.test(describeMove(p, x)));
+function step(p: Program, pattern: RegExp, c: MoveContext = ctx): Program {
+  const m = enumerateMoves(p, c).find((x) => pattern.test(describeMove(p, x)));
   if (!m)
     throw new Error(
-      `no move ${pattern} among: ${enumerateMoves(p, ctx)
+      `no move ${pattern} among: ${enumerateMoves(p, c)
         .map((x) => describeMove(p, x))
         .join(', ')}`,
     );
-  return applyMove(p, m, ctx)!;
+  return applyMove(p, m, c)!;
 }
 
 describe('built-in writer transformations', () => {
@@ -65,7 +65,8 @@ describe('built-in writer transformations', () => {
   });
 
   it('beam search finds the i-k-j order for sgemm in one round', () => {
-    const props = search(program(sgemm), { depth: 3, beam: 10, count: 4, moveCtx: ctx, costCtx: { sizes: sgemm.benchSize, cores: 2, vectorLanes: 8 }, tried: new Set(), prior: () => 1, rng: new Rng(1) });
+    // what the search finds, not how fast: no deadline to hit on a loaded machine
+    const props = search(program(sgemm), { depth: 3, beam: 10, count: 4, moveCtx: ctx, costCtx: { sizes: sgemm.benchSize, cores: 2, vectorLanes: 8 }, tried: new Set(), prior: () => 1, rng: new Rng(1), budgetMs: 120_000 });
     expect(props).toHaveLength(4);
     // the best-ranked proposal walks B and C contiguously: k outside j, no scalar accumulator
     expect(props[0].kinds.slice(0, 2)).toEqual(['sink', 'distribute']);
@@ -99,10 +100,16 @@ describe('built-in writer transformations', () => {
       ['jacobi', [/^interchange j<->i/, /^tile i,j by 16/, /^omp parallel for on ii_t/]],
       ['transpose', [/^tile i,j by 16/, /^unroll j by 8/]],
       ['sum', [/^omp parallel for on i/, /^omp simd on i/]],
+      // rows in parallel, each adding into all of y: an array-section reduction over the whole of y
+      ['bench/unseen/atax', [/^omp parallel for on i/]],
+      ['bench/unseen/atax', [/^omp simd on j/, /^unroll-and-jam i by 4/, /^omp parallel for on i/]],
     ] as const)('%s after %s', async (name, moves) => {
       const t = resolveTarget(name);
+      // as the writer has it: each array's length, for array reductions
+      const c = { ...ctx, arrayLengths: arrayLengthsC(t) };
       let p = program(t);
-      for (const m of moves) p = step(p, m);
+      for (const m of moves) p = step(p, m, c);
+      if (name.endsWith('atax')) expect(sourceOf(p)).toContain('reduction(+:y[0:(long)N])');
       const v = await verdict(t, p, `${name}-${p.kinds.join('-').replace(/\W+/g, '_')}`);
       expect(v.status, v.reason).not.toBe('rejected');
     });

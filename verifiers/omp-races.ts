@@ -1,13 +1,15 @@
-import { arrayAccesses, assignedScalars, canonicalLoop, coeffOf, declaredNames, forEachExpr, forEachStmt, lex, parseC, printExpr, type Access, type Expr, type For, type Func, type Stmt } from '../csyntax/index.js';
+import { arrayAccesses, assignedScalars, canonicalLoop, coeffOf, declaredNames, forEachExpr, forEachStmt, lex, parseC, printExpr, reductionItems, type Access, type Expr, type For, type Func, type Stmt } from '../csyntax/index.js';
 
 export type RaceCheck = { ok: true; parallelLoops: number } | { ok: false; line?: number; what: string } | { ok: 'unparsed'; why: string };
 
 function clauseVars(pragma: string): Set<string> {
   const out = new Set<string>();
-  for (const m of pragma.matchAll(/\b(reduction|private|firstprivate|lastprivate|linear)\s*\(([^)]*)\)/g)) {
-    const list = m[1] === 'reduction' ? m[2].slice(m[2].indexOf(':') + 1) : m[2].replace(/:.*$/, '');
-    list.split(',').forEach((v) => out.add(v.trim()));
-  }
+  for (const r of reductionItems(pragma)) if (!r.section) out.add(r.name);
+  for (const m of pragma.matchAll(/\b(private|firstprivate|lastprivate|linear)\s*\(([^)]*)\)/g))
+    m[2]
+      .replace(/:.*$/, '')
+      .split(',')
+      .forEach((v) => out.add(v.trim()));
   return out;
 }
 
@@ -137,12 +139,42 @@ function pragmaLines(source: string): Map<string, number> {
 }
 
 /**
+ * Arrays an OpenMP loop reduces over a section (`reduction(+:y[0:N])`): each thread adds into its own
+ * zeroed copy, combined at the end, so iterations may update the same elements. Accepted only when
+ * the section is the whole array (`0:LEN` or `:LEN`, LEN the target's own length expression, spaces
+ * aside), the operator is + or -, and every occurrence of the array in the loop is the left side of
+ * a `+=` or `-=` (a read of it would see a partial sum): otherwise the reason why not.
+ */
+function sectionReductions(pragma: string, body: Stmt, lengths: Record<string, string>): { arrays: Set<string> } | { problem: string } {
+  const arrays = new Set<string>();
+  const squash = (x: string) => x.replace(/\s+/g, '');
+  for (const { op, name, section } of reductionItems(pragma)) {
+    if (section === undefined) continue;
+    const len = lengths[name];
+    if (op !== '+' && op !== '-') return { problem: `reduces ${name} with ${op} over a section, which the race analysis does not judge` };
+    if (!len || ![`0:${squash(len)}`, `:${squash(len)}`].includes(squash(section))) return { problem: `reduces ${name}[${section}], a section that is not the whole of ${name}${len ? ` (0:${len})` : ''}` };
+    arrays.add(name);
+  }
+  if (!arrays.size) return { arrays };
+  const updates = new Set<Expr>();
+  forEachExpr(body, (e) => {
+    if (e.k === 'assign' && (e.op === '+=' || e.op === '-=') && e.l.k === 'index' && e.l.arr.k === 'id' && arrays.has(e.l.arr.name)) updates.add(e.l.arr);
+  });
+  let other: string | undefined;
+  forEachExpr(body, (e) => {
+    if (!other && e.k === 'id' && arrays.has(e.name) && !updates.has(e)) other = e.name;
+  });
+  return other ? { problem: `reduces ${other} over a section but also reads or assigns it in the loop (only += and -= into it are allowed)` } : { arrays };
+}
+
+/**
  * Data-sharing analysis of every OpenMP loop (parallel for, simd): a scalar declared outside the
  * loop and written inside it needs a reduction or private clause; an array element written must
- * be indexed by the loop variable (or something moving with it); an element read must not be one
- * another iteration writes. Otherwise iterations race.
+ * be indexed by the loop variable (or something moving with it), unless the loop reduces the whole
+ * array over a section and only adds into it; an element read must not be one another iteration
+ * writes. Otherwise iterations race. `lengths`: each array parameter's length as a C expression.
  */
-export function checkOmpRaces(source: string, fn: string): RaceCheck {
+export function checkOmpRaces(source: string, fn: string, lengths: Record<string, string> = {}): RaceCheck {
   if (!/#\s*pragma\s+omp/.test(source)) return { ok: true, parallelLoops: 0 };
   let fnc: Func | undefined;
   try {
@@ -172,8 +204,13 @@ export function checkOmpRaces(source: string, fn: string): RaceCheck {
         problem = { ok: false, line, what: `a data race: iterations of the parallel loop over ${c.v} all write the shared variable ${name} (no reduction or private clause)` };
         return;
       }
+    const sections = sectionReductions(pragma, s.body, lengths);
+    if ('problem' in sections) {
+      problem = { ok: false, line, what: `a data race: the parallel loop over ${c.v} ${sections.problem}` };
+      return;
+    }
     const moving = movingVars(s, c.v);
-    const accesses = arrayAccesses(s.body);
+    const accesses = arrayAccesses(s.body).filter((a) => !sections.arrays.has(a.array));
     for (const a of accesses) {
       if (!a.write || inside.has(a.array)) continue;
       const cs = [...moving].map((m) => coeffOf(a.idx, m));

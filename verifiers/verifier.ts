@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { inOrder, Rng, shortHash } from '../common/index.js';
 import { harnessSeed, type BuildResult, type Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import { elementCount, evalExpr, referenceSource, type Size, type Target } from '../targets/index.js';
+import { arrayLengthsC, elementCount, evalExpr, referenceSource, type Size, type Target } from '../targets/index.js';
 import { checkBench, checkBenchOutput, prepareBenchTolerance, type BenchTolerance } from './bench-check.js';
 import { compareOutputs } from './compare.js';
 import { DISTRIBUTIONS, makeInputs, spreadDistributions, type Distribution } from './inputs.js';
@@ -304,7 +304,7 @@ export class Verifier {
     }
 
     // OpenMP loops are checked for races here; CUDA kernels get racecheck among the sanitizers.
-    const races: RaceCheck = device.language === 'c' ? checkOmpRaces(c.source, target.fn) : { ok: true, parallelLoops: 0 };
+    const races: RaceCheck = device.language === 'c' ? checkOmpRaces(c.source, target.fn, arrayLengthsC(target)) : { ok: true, parallelLoops: 0 };
     if (device.language === 'c') enter('race');
     if (races.ok === false) return reject({ layer: 'race', reason: races.what, line: races.line });
 

@@ -1,5 +1,6 @@
 import { Rng } from '../../common/index.js';
 import { parseC } from '../../csyntax/index.js';
+import { arrayLengthsC } from '../../targets/index.js';
 import { oneShotSessions, type Draft, type Writer, type WriterSession, type WriteContext } from '../roles.js';
 import { tuneCuda } from './cuda-tuner.js';
 import { cacheSizes, vectorFacts } from './machine.js';
@@ -73,7 +74,7 @@ export class BuiltinWriter implements Writer {
       count: ctx.slots.length - blocked.length,
       // No array lengths: array-section reductions are not proposed, because the gate's race layer
       // cannot judge them yet and would reject every one (fail closed).
-      moveCtx: { allowedFlags: target.allow.flags, cores: ctx.cores, sizes: target.checkSizes },
+      moveCtx: { allowedFlags: target.allow.flags, cores: ctx.cores, sizes: target.checkSizes, arrayLengths: arrayLengthsC(target) },
       costCtx: { sizes: target.benchSize, cores: ctx.cores, vectorLanes: this.opts.vectorLanes ?? 8, elementBytes: target.real === 'float' ? 4 : 8, ...cache },
       tried: ctx.tried,
       excluded: (kinds) => startsRejected([...start.kinds, ...kinds], rejected),

@@ -1,4 +1,4 @@
-import { assignedScalars, canonicalLoop, declaredNames, forEachStmt, printExpr, type For, type Func, type Stmt } from '../../../csyntax/index.js';
+import { assignedScalars, canonicalLoop, declaredNames, forEachStmt, ompClauses, printExpr, reductionItems, type For, type Func, type Stmt } from '../../../csyntax/index.js';
 import { isInnermost, type LoopSite } from './loops.js';
 
 /** A reduction clause for the scalars a loop body updates, or undefined if one is not a reduction. */
@@ -104,16 +104,12 @@ export function restrictParams(fn: Func): boolean {
 
 /** The scalar reductions a pragma declares ("+:s", "max:m"); array sections (`x[0:n]`) are not scalars. */
 function declaredScalarReductions(pragma: string): Set<string> {
-  const out = new Set<string>();
-  for (const m of pragma.matchAll(/reduction\(\s*([^:\s]+)\s*:([^)]*)\)/g)) for (const n of m[2].split(',').map((x) => x.trim())) if (n && !n.includes('[')) out.add(`${m[1]}:${n}`);
-  return out;
+  return new Set(reductionItems(pragma).flatMap((r) => (r.section === undefined ? [`${r.op}:${r.name}`] : [])));
 }
 
 /** The arrays a pragma reduces over a section (`reduction(+:x[0:n])`). */
 export function declaredArrayReductions(pragma: string): Set<string> {
-  const out = new Set<string>();
-  for (const m of pragma.matchAll(/reduction\(\s*[^:\s]+\s*:([^)]*)\)/g)) for (const n of m[1].split(',')) if (n.includes('[')) out.add(n.trim().replace(/\[.*$/, ''));
-  return out;
+  return new Set(reductionItems(pragma).flatMap((r) => (r.section !== undefined ? [r.name] : [])));
 }
 
 /**
@@ -131,8 +127,10 @@ export function refreshReductionClause(f: For): boolean {
   const have = declaredScalarReductions(f.pragmas[i]);
   if (want.size === have.size && [...want].every((x) => have.has(x))) return true;
   // keep array sections, replace the scalar clauses
-  const arrays = [...f.pragmas[i].matchAll(/reduction\(\s*([^:\s]+)\s*:([^)]*)\)/g)].filter((m) => m[2].includes('[')).map((m) => m[0]);
-  const base = f.pragmas[i].replace(/\s*reduction\([^)]*\)/g, '');
-  f.pragmas[i] = [base, red, ...arrays].filter(Boolean).join(' ');
+  const arrays = reductionItems(f.pragmas[i]).filter((r) => r.section !== undefined);
+  let base = f.pragmas[i];
+  for (const args of ompClauses(base, 'reduction')) base = base.replace(`reduction(${args})`, '');
+  const sections = arrays.length ? `reduction(+:${arrays.map((r) => `${r.name}[${r.section}]`).join(', ')})` : '';
+  f.pragmas[i] = [base.replace(/\s+/g, ' ').trim(), red, sections].filter(Boolean).join(' ');
   return true;
 }
