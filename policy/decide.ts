@@ -29,11 +29,12 @@ export interface Decision {
 /**
  * PO1: which target gets the next round. Among the targets whose next round fits in the run's time,
  * money, tokens and rounds left, a target never tried goes first (the optimistic prior; the heavier
- * its Amdahl weight, the sooner), then the one with the highest expected gain per second plus its
+ * its Amdahl weight, the sooner), then one with fewer than `minRounds` rounds, then the one with the highest expected gain per second plus its
  * exploration bonus; exact ties are broken with the run's seeded Rng.
  */
 export function decide(i: { stats: PolicyStats; arms: DecisionArm[]; left: Left; rng: Rng; config?: TargetBanditConfig }): Decision {
-  const scored = scoreTargets(i.stats, i.arms, i.config ?? TARGET_BANDIT);
+  const cfg = i.config ?? TARGET_BANDIT;
+  const scored = scoreTargets(i.stats, i.arms, cfg);
   const arms: PolicyArm[] = scored.map((a, k) => {
     const roundsLeft = i.arms[k].roundsLeft;
     const note = roundsLeft !== undefined && roundsLeft <= 0 ? 'no rounds left' : doesNotFit(expectedCost(i.stats.arms.get(a.target), i.stats), i.left);
@@ -44,9 +45,13 @@ export function decide(i: { stats: PolicyStats; arms: DecisionArm[]; left: Left;
   const untried = eligible.filter((a) => a.score === undefined);
   let chosen: PolicyArm;
   let why: string;
+  const young = eligible.filter((a) => a.score !== undefined && a.rounds < (cfg.minRounds ?? 0));
   if (untried.length) {
     chosen = untried.reduce((best, a) => (a.weight > best.weight ? a : best));
     why = 'not tried yet (optimistic prior: every target gets a first round)';
+  } else if (young.length) {
+    chosen = young.reduce((best, a) => (a.rounds < best.rounds || (a.rounds === best.rounds && a.weight > best.weight) ? a : best));
+    why = `${chosen.rounds} round${chosen.rounds === 1 ? '' : 's'} so far: every target gets ${cfg.minRounds} before the bandit may pass it over`;
   } else {
     const top = Math.max(...eligible.map((a) => a.score!));
     const ties = eligible.filter((a) => a.score! >= top - 1e-12);

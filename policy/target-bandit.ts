@@ -8,9 +8,15 @@ export interface TargetBanditConfig {
   priorGain: number;
   /** Scale of the exploration bonus, in units of the prior's gain per second. */
   explore: number;
+  /**
+   * Rounds every target gets before the bandit may pass it over: a target's first round is mostly
+   * its reference's slow timing and the first moves near it (rows in parallel, a reduction), and
+   * what pays often comes in its second.
+   */
+  minRounds: number;
 }
 
-export const TARGET_BANDIT: TargetBanditConfig = { discount: 0.75, priorGain: Math.log(1.25), explore: 0.5 };
+export const TARGET_BANDIT: TargetBanditConfig = { discount: 0.75, priorGain: Math.log(1.25), explore: 0.5, minRounds: 2 };
 
 /** One target's standing, as a decision journals it. */
 export interface ArmScore {

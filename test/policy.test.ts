@@ -37,6 +37,17 @@ describe('PO1: a bandit over targets', () => {
     expect(count(chosen, 'fast')).toBeGreaterThan(3 * count(chosen, 'slow'));
   });
 
+  it('gives every target a second round before passing it over (what pays often comes then)', () => {
+    // a first round that kept nothing, then a 3x round; next to a target that gains 1.5x every round
+    const chosen = simulate({ late: { seconds: 50, speedup: (k) => (k === 1 ? 3 : 1) }, steady: { seconds: 10, speedup: () => 1.5 } }, 12);
+    expect(chosen.slice(0, 4).filter((t) => t === 'late')).toHaveLength(2);
+    const s = emptyPolicyStats();
+    round(s, 'late', round(s, 'steady', 0, 10, 1.5), 50, 1);
+    const d = decide({ stats: s, arms: [{ target: 'late' }, { target: 'steady' }], left: {}, rng: new Rng(1) });
+    expect(d.target).toBe('late');
+    expect(d.why).toMatch(/1 round so far: every target gets 2/);
+  });
+
   it('still explores a target that has not paid, less and less often', () => {
     const chosen = simulate({ pays: { seconds: 10, speedup: () => 1.15 }, dry: { seconds: 10, speedup: () => 1 } }, 60);
     const dry = chosen.map((t, i) => (t === 'dry' ? i : -1)).filter((i) => i >= 0);
