@@ -19,6 +19,12 @@ describe('race analysis covers reads', () => {
     ['a whole row read while rows are written', `#pragma omp parallel for\nfor (int i = 0; i < N; i++) { real s = 0; for (int j = 0; j < N; j++) s += A[j]; A[i] = s; }`, /does not follow i/],
     ['a tiled loop reading across the tile edge', `#pragma omp parallel for\nfor (int ii = 0; ii < N; ii += 8) for (int i = ii; i < ii + 8 && i + 1 < N; i++) A[i] = A[i + 1];`, /iteration i reads A\[i \+ 1\]/],
     ['a gather from the written array', `#pragma omp parallel for\nfor (int i = 0; i < N; i++) A[i] = A[(int)X[i]];`, /cannot separate/],
+    [
+      'two writes a step apart at step 1 (iteration i+1 writes A[i + 1] too)',
+      `#pragma omp parallel for\nfor (int i = 0; i < N - 1; i++) { A[i] = X[i]; A[i + 1] = X[i]; }`,
+      /iteration i([+-]1)? writes A\[i( \+ 1)?\], which iteration i[+-]1 writes/,
+    ],
+    ['a jam by 2 at step 1 still reads the next iteration', `#pragma omp parallel for\nfor (int i = 0; i < N - 2; i++) { A[i] = A[i + 2] + X[i]; }`, /iteration i\+2 writes/],
     ['a SIMD loop with a carried dependence', `#pragma omp simd\nfor (int i = 1; i < N; i++) A[i] = A[i - 1] + X[i];`, /iteration i-1 writes/],
   ])('rejects %s', (_name, body, what) => {
     const r = checkOmpRaces(stencil(body), 'step');
@@ -35,6 +41,9 @@ describe('race analysis covers reads', () => {
     ],
     ['an odd element next to the even one written', `#pragma omp parallel for\nfor (int i = 0; i < N / 2; i++) A[2 * i] = A[2 * i + 1];`],
     ['reads of arrays the loop never writes', `#pragma omp parallel for\nfor (int i = 0; i < N; i++) A[i] = X[i] + X[N - 1 - i] + B[0];`],
+    // unroll-and-jam of a parallel row loop by 2: iteration i owns rows i and i + 1 (mvt, a 6-min run rejected it)
+    ['a loop at step 2 writing and reading its two rows', `#pragma omp parallel for\nfor (int i = 0; i < N - 1; i += 2) for (int j = 0; j < N; j++) { A[i] = A[i] + X[j]; A[i + 1] = A[i + 1] + X[j]; }`],
+    ['symmetric writes a triangle owns (covariance)', `#pragma omp parallel for\nfor (int i = 0; i < N; i++) for (int j = i; j < N; j++) { B[i * N + j] = X[j]; B[j * N + i] = X[j]; }`],
   ])('accepts %s', (_name, body) => {
     expect(checkOmpRaces(stencil(body), 'step').ok).toBe(true);
   });
