@@ -16,6 +16,8 @@ let dir: string;
 let redis: TestRedis;
 let env: NodeJS.ProcessEnv;
 let workers: TestWorker[];
+/** Other folders a case made (removed at the end, whatever happened). */
+const others: string[] = [];
 
 beforeAll(async () => {
   dir = tmp('kloop-fleet-run-');
@@ -29,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all((workers ?? []).map((w) => w.stop()));
   await redis?.kill();
-  rmSync(dir, { recursive: true, force: true });
+  for (const d of [dir, ...others]) rmSync(d, { recursive: true, force: true });
 }, 60_000);
 
 /** `kloop run` in `cwd` on the fleet, one JSON event per line; `exited` resolves with its exit code. */
@@ -95,6 +97,7 @@ describe('kloop run --fleet', () => {
   it('a coordinator SIGKILLed mid-run resumes with --resume on the fleet: the run ends, no candidate counted twice; the job it left behind is finished by a worker, harmlessly', async () => {
     await workers.at(-1)!.ready();
     const cwd = tmp('kloop-fleet-resume-');
+    others.push(cwd);
     fleetWorkflow(cwd, 'loop: {candidates: 2}\n');
     const target = smallTarget('sum', '{N: 1000000}', cwd);
     const first = coordinator(cwd, ['--target', target, '--rounds', '2']);
@@ -115,6 +118,5 @@ describe('kloop run --fleet', () => {
     // The job the dead coordinator left went on: a worker finished it, and nothing failed.
     await waitFor('the orphaned job to finish', () => workers.some((w) => w.log.includes(`job ${left} (evaluate): `)), 60_000);
     expect((await fleetStatus(redis.url)).classes.find((c) => c.name === 'cpu')!.depths.failed).toBe(0);
-    rmSync(cwd, { recursive: true, force: true });
   }, 180_000);
 });
