@@ -69,7 +69,8 @@ describe('never idle', () => {
       [5, 'sum', 5, 4],
     ]);
     expect(decisions[0].why).toMatch(/^not tried yet/);
-    expect(decisions[1].why).toMatch(/^highest expected gain per second/);
+    expect(decisions[1].why).toMatch(/^1 round so far: every target gets 2 before the bandit may pass it over/);
+    expect(decisions[2].why).toMatch(/^highest expected gain per second/);
     expect(decisions[1].arms[0]).toMatchObject({ target: 'sum', rounds: 1, share: 1, fits: true });
     const [stopped] = of('target.stopped');
     expect(stopped.reason).toMatch(/^search exhausted after widening \(4 times: deeper chains, a wider beam, restarts from archived variants\)$/);

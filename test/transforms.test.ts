@@ -71,7 +71,10 @@ describe('built-in writer transformations', () => {
     // the best-ranked proposal walks B and C contiguously: k outside j, no scalar accumulator
     expect(props[0].kinds.slice(0, 2)).toEqual(['sink', 'distribute']);
     expect(props[0].kinds).toContain('interchange');
-    expect(props[0].source).toMatch(/for \(int k = [^;]*; [^)]*\) \{\s*for \(int j = 0; j < N/);
+    // (untiled or inside tiles: the k loop directly encloses the j loop)
+    expect(props[0].source).toMatch(/for \(int k = [^\n]*\{\s*for \(int j = /);
+    // no parallel loop deep inside the nest: entering one costs a fork and a barrier every time
+    expect(props.every((p) => !/\) \{\s*#pragma omp parallel for[^\n]*\n\s*for \(int j = [^\n]*\n\s*C\[/.test(p.source))).toBe(true);
     expect(new Set(props.map((p) => p.source)).size).toBe(4);
   });
 

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { estimateCost } from '../agents/builtin/cost-model.js';
+import { applyMove, describeMove, enumerateMoves, type MoveContext, type Program } from '../agents/builtin/transforms/index.js';
+import { parseC } from '../csyntax/index.js';
+import { resolveTarget } from '../targets/index.js';
+
+const program = (src: string, fn: string): Program => ({ unit: parseC(src), fn, flags: [], moves: [], kinds: [] });
+const ctx: MoveContext = { allowedFlags: ['-fopenmp'] };
+const after = (p: Program, what: string) =>
+  applyMove(
+    p,
+    enumerateMoves(p, ctx).find((m) => describeMove(p, m) === what)!,
+    ctx,
+  )!;
+
+describe('the static cost model ranks what the machine rewards', () => {
+  it('an unrolled stencil is no cheaper than the rolled one (its neighbours walk the same lines), rows in parallel are', () => {
+    const heat = resolveTarget('bench/unseen/heat');
+    const p = program(heat.referenceSource, heat.fn);
+    const cost = (q: Program) => estimateCost(q, { sizes: heat.benchSize, cores: 2, vectorLanes: 16 });
+    for (const u of [2, 4, 8]) expect(cost(after(p, `unroll i by ${u}`)), `unroll ${u}`).toBeGreaterThanOrEqual(cost(p) * 0.999);
+    expect(cost(after(p, 'omp parallel for on i'))).toBeLessThan(cost(p));
+  });
+
+  it('entering a parallel loop costs: the outermost loop in parallel beats the innermost', () => {
+    const mm = program('void f(int N, const real *A, const real *B, real *C) { for (int i = 0; i < N; i++) for (int k = 0; k < N; k++) for (int j = 0; j < N; j++) C[i * N + j] += A[i * N + k] * B[k * N + j]; }', 'f');
+    const cost = (q: Program) => estimateCost(q, { sizes: { N: 1024 }, cores: 2, vectorLanes: 16 });
+    const par = enumerateMoves(mm, ctx).filter((m) => describeMove(mm, m) === 'omp parallel for on i' || describeMove(mm, m) === 'omp parallel for on j');
+    const [outer, inner] = ['omp parallel for on i', 'omp parallel for on j'].map((d) =>
+      cost(
+        applyMove(
+          mm,
+          par.find((m) => describeMove(mm, m) === d)!,
+          ctx,
+        )!,
+      ),
+    );
+    expect(outer).toBeLessThan(inner);
+    expect(inner).toBeGreaterThan(cost(mm));
+  });
+});
