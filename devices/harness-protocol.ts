@@ -30,10 +30,18 @@ export const EXIT_FPENV = 8;
 /** Most calls one check process makes (IN lists at most this many files). */
 export const MAX_CALLS = 16;
 
-/** A fresh per-process seed for the harness (poison, alignment, guard contents), from a CSPRNG. */
-export function harnessSeed(): bigint {
-  return randomBytes(8).readBigUInt64BE();
+/**
+ * A fresh per-process seed for the harness (poison, alignment, guard contents), from a CSPRNG. Its
+ * top four bits are the placement (`C_PLACEMENT`): random, or `placement` (0-15) where the
+ * verifier rotates it over its cases so that every array sits at every alignment in some case.
+ */
+export function harnessSeed(placement?: number): bigint {
+  const r = randomBytes(8).readBigUInt64BE();
+  return placement === undefined ? r : (r & ((1n << 60n) - 1n)) | (BigInt(placement & 15) << 60n);
 }
+
+/** Alignments an array may sit at past a 64-byte boundary (those at least sizeof(real) and a multiple of it are used). */
+export const PLACEMENTS = 5;
 
 export function harnessArgs(target: Target, mode: 'check' | 'time', input: string | string[], output: string, seed: bigint, minMs: number, maxReps: number, size: Size): string[] {
   const inputs = typeof input === 'string' ? [input] : input;
@@ -66,6 +74,7 @@ export const C_NOW_NS = `static double kl_now_ns(void) {
 
 /** C: the harness's generator: splitmix64 over the per-process SEED (nothing a kernel can predict). */
 export const C_RNG = `static uint64_t kl_rng;
+static unsigned kl_place; /* the placement: the seed's top four bits (set before the generator's first draw) */
 static uint64_t kl_rand(void) {
   uint64_t z = (kl_rng += 0x9e3779b97f4a7c15ull);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -105,6 +114,7 @@ export function cMainArgs(t: Target): string {
   if (argc != ${7 + t.sizeSymbols.length}) { fprintf(stderr, "usage: %s check|time IN[+IN...] OUT SEED MIN_MS MAX_REPS ${t.sizeSymbols.join(' ')}\\n", argv[0]); return ${EXIT_USAGE}; }
   const char *mode = argv[1];
   kl_rng = (uint64_t)strtoull(argv[4], NULL, 16);
+  kl_place = (unsigned)(kl_rng >> 60);
   double min_ms = atof(argv[5]);
   int max_reps = atoi(argv[6]);
 ${sizes}

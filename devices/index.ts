@@ -2,7 +2,7 @@ export type { BuildResult, CheckRequest, Device, DeviceKind, DeviceProfile, Fing
 export { CpuDevice, type CpuDeviceOptions } from './cpu/cpu-device.js';
 export { detectCompiler, type Compiler } from './cpu/compiler.js';
 export { generateHarness, prelude } from './cpu/harness.js';
-export { EXIT_CUDA, EXIT_FPENV, EXIT_GUARD, EXIT_INPUT_WRITE, EXIT_NO_GPU, EXIT_USAGE, GUARD_BYTES, harnessArgs, harnessSeed, kernelPrototype, MAX_CALLS } from './harness-protocol.js';
+export { EXIT_CUDA, EXIT_FPENV, EXIT_GUARD, EXIT_INPUT_WRITE, EXIT_NO_GPU, EXIT_USAGE, GUARD_BYTES, harnessArgs, harnessSeed, kernelPrototype, MAX_CALLS, PLACEMENTS } from './harness-protocol.js';
 export { roofline, roofPhrase, targetRoofline, type Roofline } from './roofline.js';
 export { formatCapacity, formatLevels, isCurrentProfile, levelCapacity, monotonic } from './memory-levels.js';
 export { mainFileLines } from './preprocessed.js';

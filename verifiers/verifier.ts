@@ -1,8 +1,9 @@
+import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { inOrder, Rng, shortHash } from '../common/index.js';
-import { harnessSeed, type BuildResult, type Device } from '../devices/index.js';
+import { harnessSeed, PLACEMENTS, type BuildResult, type Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
 import { arrayLengthsC, elementCount, evalExpr, referenceSource, type Size, type Target } from '../targets/index.js';
 import { checkBench, checkBenchOutput, prepareBenchTolerance, type BenchTolerance } from './bench-check.js';
@@ -357,7 +358,9 @@ export class Verifier {
       mkdirSync(d, { recursive: true });
       return d;
     };
-    const seeds = [...plan.cases, ...extra].map(() => harnessSeed());
+    // Placements rotate over the cases (from a random start): every array sits at every alignment in some case.
+    const rot = randomInt(PLACEMENTS);
+    const seeds = [...plan.cases, ...extra].map((_, i) => harnessSeed((rot + i) % PLACEMENTS));
     const outputs: string[] = [];
     const testFailure = await inOrder(
       [...plan.cases, ...extra],
