@@ -43,6 +43,11 @@ describe('race analysis covers reads', () => {
     ['reads of arrays the loop never writes', `#pragma omp parallel for\nfor (int i = 0; i < N; i++) A[i] = X[i] + X[N - 1 - i] + B[0];`],
     // unroll-and-jam of a parallel row loop by 2: iteration i owns rows i and i + 1 (mvt, a 6-min run rejected it)
     ['a loop at step 2 writing and reading its two rows', `#pragma omp parallel for\nfor (int i = 0; i < N - 1; i += 2) for (int j = 0; j < N; j++) { A[i] = A[i] + X[j]; A[i + 1] = A[i + 1] + X[j]; }`],
+    // a tiled transpose whose point loop was unrolled by 2 inside the parallel tile loop (a 10-min run rejected four)
+    [
+      'a tile loop in parallel over a point loop at step 2',
+      `#pragma omp parallel for\nfor (int ii_t = 0; ii_t < N; ii_t += 16) for (int j = 0; j < N; j++) for (int i = ii_t; i < ii_t + 16 - 1; i += 2) { B[j * N + i] = X[i * N + j]; B[j * N + (i + 1)] = X[(i + 1) * N + j]; }`,
+    ],
     ['symmetric writes a triangle owns (covariance)', `#pragma omp parallel for\nfor (int i = 0; i < N; i++) for (int j = i; j < N; j++) { B[i * N + j] = X[j]; B[j * N + i] = X[j]; }`],
   ])('accepts %s', (_name, body) => {
     expect(checkOmpRaces(stencil(body), 'step').ok).toBe(true);

@@ -106,7 +106,7 @@ function multipleOf(d: Poly, a: Poly): number | undefined {
  * it) is another iteration's; a read whose dependence on those variables differs from the write's
  * (a fixed element, a row the loop does not own) may be anyone's.
  */
-function readRace(read: Access, writes: Access[], v: string, moving: Set<string>, step = 1): string | undefined {
+function readRace(read: Access, writes: Access[], v: string, moving: Set<string>, steps: Map<string, number> = new Map()): string | undefined {
   const show = (a: Access) => `${a.array}[${printExpr(a.idx)}]`;
   const reads = read.write ? 'writes' : 'reads';
   for (const w of writes) {
@@ -127,8 +127,8 @@ function readRace(read: Access, writes: Access[], v: string, moving: Set<string>
       if (!aw.size && !ar.size) continue;
       if (!samePoly(aw, ar)) return `${reads} ${show(read)} while iterations write ${show(w)}: the ${read.write ? 'one' : 'read'} does not follow ${m} as the write does`;
       const k = multipleOf(d, aw);
-      // the loop's own variable takes every step-th value: v+k is another iteration only if step divides k
-      if (k !== undefined && (m !== v || k % step === 0)) return `iteration ${m} ${reads} ${show(read)}, which iteration ${m}${k > 0 ? '+' : ''}${k} writes as ${show(w)}`;
+      // a loop variable takes every step-th value: m+k is another iteration only if its step divides k
+      if (k !== undefined && k % (steps.get(m) ?? 1) === 0) return `iteration ${m} ${reads} ${show(read)}, which iteration ${m}${k > 0 ? '+' : ''}${k} writes as ${show(w)}`;
     }
   }
   return undefined;
@@ -212,6 +212,12 @@ export function checkOmpRaces(source: string, fn: string, lengths: Record<string
       return;
     }
     const moving = movingVars(s, c.v);
+    // each loop variable's step (the parallel loop's, and those of the loops inside it)
+    const steps = new Map<string, number>();
+    forEachStmt(s, (x) => {
+      const cx = x.k === 'for' ? canonicalLoop(x) : undefined;
+      if (cx) steps.set(cx.v, Math.abs(cx.step) || 1);
+    });
     const accesses = arrayAccesses(s.body).filter((a) => !sections.arrays.has(a.array));
     for (const a of accesses) {
       if (!a.write || inside.has(a.array)) continue;
@@ -227,7 +233,7 @@ export function checkOmpRaces(source: string, fn: string, lengths: Record<string
     for (const r of accesses) {
       if (r.write || inside.has(r.array)) continue;
       const writes = accesses.filter((w) => w.write && w.array === r.array);
-      const race = writes.length ? readRace(r, writes, c.v, moving, c.step) : undefined;
+      const race = writes.length ? readRace(r, writes, c.v, moving, steps) : undefined;
       if (race) {
         problem = { ok: false, line, what: `a data race: in the parallel loop over ${c.v}, ${race}` };
         return;
@@ -243,7 +249,7 @@ export function checkOmpRaces(source: string, fn: string, lengths: Record<string
         accesses.filter((w) => w.write && w.array === r.array && w !== r),
         c.v,
         moving,
-        c.step,
+        steps,
       );
       if (race && /which iteration/.test(race)) {
         problem = { ok: false, line, what: `a data race: in the parallel loop over ${c.v}, ${race}` };
