@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, shortHash } from '../common/index.js';
 import type { Device } from '../devices/index.js';
@@ -152,12 +152,18 @@ export async function prepareBenchTolerance(o: {
   const key = shortHash(readFileSync(built.binary!).toString('base64'), readFileSync(o.oracleBinary).toString('base64'), input.toString('base64'), JSON.stringify(size));
   const base = join(cacheDir, `bench-${target.name}-${key}`);
 
+  // The reference runs in its own folder, the only one its sandbox shows writable: its binary, its
+  // input and its output live there (a binary or input elsewhere may not be visible in the sandbox).
+  const binary = join(buildDir, 'reference.bin');
+  if (built.binary !== binary) copyFileSync(built.binary!, binary);
   const runRef = async (inFile: string, outFile: string) => {
     if (existsSync(outFile)) return;
     // Written in the run's own folder (the only one a sandboxed run may write), then moved.
     const tmp = join(buildDir, 'ref.out');
+    const input = join(buildDir, 'ref.in');
     rmSync(tmp, { force: true });
-    const r = await device.check({ binary: built.binary!, target, size, input: inFile, output: tmp, workDir: buildDir, timeoutMs: 900_000 });
+    copyFileSync(inFile, input);
+    const r = await device.check({ binary, target, size, input, output: tmp, workDir: buildDir, timeoutMs: 900_000 });
     if (r.exitCode !== 0 || r.timedOut) throw new Error(`the reference of ${target.name} failed at ${o.size ? JSON.stringify(size) : 'the bench size'} (${describeExit(r)}): ${r.stderr.slice(0, 500)}`);
     renameSync(tmp, outFile);
   };
