@@ -24,6 +24,8 @@ describe('race analysis covers reads', () => {
       `#pragma omp parallel for\nfor (int i = 0; i < N - 1; i++) { A[i] = X[i]; A[i + 1] = X[i]; }`,
       /iteration i([+-]1)? writes A\[i( \+ 1)?\], which iteration i[+-]1 writes/,
     ],
+    // a write the analysis cannot place does not hide a definite collision behind it
+    ['a definite collision after a scattered write', `#pragma omp parallel for\nfor (int i = 0; i < N - 1; i++) { A[(int)X[i]] = 1; A[i] = X[i]; A[i + 1] = X[i]; }`, /which iteration i[+-]1 writes/],
     ['a jam by 2 at step 1 still reads the next iteration', `#pragma omp parallel for\nfor (int i = 0; i < N - 2; i++) { A[i] = A[i + 2] + X[i]; }`, /iteration i\+2 writes/],
     ['a SIMD loop with a carried dependence', `#pragma omp simd\nfor (int i = 1; i < N; i++) A[i] = A[i - 1] + X[i];`, /iteration i-1 writes/],
   ])('rejects %s', (_name, body, what) => {

@@ -100,20 +100,27 @@ function multipleOf(d: Poly, a: Poly): number | undefined {
 }
 
 /**
- * Does a read of an array the loop writes touch an element another iteration writes? A read of
- * exactly the written element (the same index) is the iteration's own; a read offset from it by a
+ * Does an access (a read, or a write) touch an element another iteration writes? An access to
+ * exactly the written element (the same index) is the iteration's own; one offset from it by a
  * whole number of steps along the parallel variable (or, in a tiled loop, a variable moving with
- * it) is another iteration's; a read whose dependence on those variables differs from the write's
- * (a fixed element, a row the loop does not own) may be anyone's.
+ * it) is another iteration's: a definite collision. One whose dependence on those variables
+ * differs from the write's (a fixed element, a row the loop does not own) may be anyone's: an
+ * indefinite one, reported unless `definiteOnly` (then the other writes are still searched).
  */
-function readRace(read: Access, writes: Access[], v: string, moving: Set<string>, steps: Map<string, number> = new Map()): string | undefined {
+function raceWith(access: Access, writes: Access[], v: string, moving: Set<string>, steps: Map<string, number>, definiteOnly = false): string | undefined {
   const show = (a: Access) => `${a.array}[${printExpr(a.idx)}]`;
-  const reads = read.write ? 'writes' : 'reads';
+  const does = access.write ? 'writes' : 'reads';
+  const what = access.write ? 'one' : 'read';
   for (const w of writes) {
-    if (w === read || printExpr(w.idx) === printExpr(read.idx)) continue;
+    if (w === access || printExpr(w.idx) === printExpr(access.idx)) continue;
+    const indefinite = (why: string) => (definiteOnly ? undefined : `${does} ${show(access)} while iterations write ${show(w)}${why}`);
     const pw = polyOf(w.idx);
-    const pr = polyOf(read.idx);
-    if (!pw || !pr) return `reads ${show(read)} while iterations write ${show(w)} (an index form the race analysis cannot separate)`;
+    const pr = polyOf(access.idx);
+    if (!pw || !pr) {
+      const r = indefinite(' (an index form the race analysis cannot separate)');
+      if (r) return r;
+      continue;
+    }
     const d = new Map(pr);
     for (const [k, c] of pw) d.set(k, (d.get(k) ?? 0) - c);
     for (const [k, c] of d) if (c === 0) d.delete(k);
@@ -123,12 +130,20 @@ function readRace(read: Access, writes: Access[], v: string, moving: Set<string>
     for (const m of along) {
       const aw = coefficient(pw, m);
       const ar = coefficient(pr, m);
-      if (!aw || !ar) return `${reads} ${show(read)} while iterations write ${show(w)} (not linear in ${m})`;
+      if (!aw || !ar) {
+        const r = indefinite(` (not linear in ${m})`);
+        if (r) return r;
+        break;
+      }
       if (!aw.size && !ar.size) continue;
-      if (!samePoly(aw, ar)) return `${reads} ${show(read)} while iterations write ${show(w)}: the ${read.write ? 'one' : 'read'} does not follow ${m} as the write does`;
+      if (!samePoly(aw, ar)) {
+        const r = indefinite(`: the ${what} does not follow ${m} as the write does`);
+        if (r) return r;
+        break;
+      }
       const k = multipleOf(d, aw);
       // a loop variable takes every step-th value: m+k is another iteration only if its step divides k
-      if (k !== undefined && k % (steps.get(m) ?? 1) === 0) return `iteration ${m} ${reads} ${show(read)}, which iteration ${m}${k > 0 ? '+' : ''}${k} writes as ${show(w)}`;
+      if (k !== undefined && k % (steps.get(m) ?? 1) === 0) return `iteration ${m} ${does} ${show(access)}, which iteration ${m}${k > 0 ? '+' : ''}${k} writes as ${show(w)}`;
     }
   }
   return undefined;
@@ -228,30 +243,15 @@ export function checkOmpRaces(source: string, fn: string, lengths: Record<string
       }
     }
     // Reads of what other iterations write: arrays the loop never writes, and the very element an
-    // iteration writes itself, are fine.
-    // Along the loop's variable, iterations are step apart (an unroll-and-jam's x[i] and x[i + 1] at step 2 are one iteration's).
-    for (const r of accesses) {
-      if (r.write || inside.has(r.array)) continue;
+    // iteration writes itself, are fine. Then two writes whose element another iteration also
+    // writes (x[i] and x[i + 1] at step 1): only a definite collision is a race there (symmetric
+    // writes such as cov[i][j] and cov[j][i] cannot be separated by this analysis and are left to
+    // the tests' thread counts and the determinism check).
+    for (const r of [...accesses.filter((a) => !a.write), ...accesses.filter((a) => a.write)]) {
+      if (inside.has(r.array)) continue;
       const writes = accesses.filter((w) => w.write && w.array === r.array);
-      const race = writes.length ? readRace(r, writes, c.v, moving, steps) : undefined;
+      const race = writes.length ? raceWith(r, writes, c.v, moving, steps, r.write) : undefined;
       if (race) {
-        problem = { ok: false, line, what: `a data race: in the parallel loop over ${c.v}, ${race}` };
-        return;
-      }
-    }
-    // Two writes whose elements another iteration also writes (x[i] and x[i + 1] at step 1): only a
-    // definite collision is a race here (symmetric writes such as cov[i][j] and cov[j][i] cannot be
-    // separated by this analysis and are left to the tests' thread counts and the determinism check).
-    for (const r of accesses) {
-      if (!r.write || inside.has(r.array)) continue;
-      const race = readRace(
-        r,
-        accesses.filter((w) => w.write && w.array === r.array && w !== r),
-        c.v,
-        moving,
-        steps,
-      );
-      if (race && /which iteration/.test(race)) {
         problem = { ok: false, line, what: `a data race: in the parallel loop over ${c.v}, ${race}` };
         return;
       }
