@@ -32,7 +32,7 @@ export const MAX_CALLS = 16;
 
 /**
  * A fresh per-process seed for the harness (poison, alignment, guard contents), from a CSPRNG. Its
- * top four bits are the placement (`C_PLACEMENT`): random, or `placement` (0-15) where the
+ * top four bits are the placement (`kl_place` in `C_RNG`, used by the CPU harness's `kl_offset`): random, or `placement` (0-15) where the
  * verifier rotates it over its cases so that every array sits at every alignment in some case.
  */
 export function harnessSeed(placement?: number): bigint {

@@ -88,7 +88,11 @@ function innermostCost(chain: For[], trip: number[], program: Program, ctx: Cost
     }
     const contiguous = a.coeff === 1 || a.coeff === -1;
     if (contiguous) {
-      if (streams.some((s) => s.array === a.array && /^-?\d+$/.test(diffText(a.idx, s.idx)) && Math.abs(Number(diffText(a.idx, s.idx))) <= 64)) continue;
+      const near = (s: { array: string; idx: Expr }) => {
+        const d = s.array === a.array ? diffText(a.idx, s.idx) : '';
+        return /^-?\d+$/.test(d) && Math.abs(Number(d)) <= 64;
+      };
+      if (streams.some(near)) continue;
       streams.push({ array: a.array, idx: a.idx });
       // temporal reuse across the nearest outer loop the access does not depend on
       let c = 1 / ctx.vectorLanes;

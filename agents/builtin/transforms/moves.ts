@@ -1,7 +1,7 @@
 import { canonicalLoop, forEachStmt, printExpr, type For } from '../../../csyntax/index.js';
 import { Dependences } from './dependence.js';
 import { bodyStmts, isInnermost, loopSites, perfectNest, soleInnerLoop } from './loops.js';
-import { declaredArrayReductions, parallelize, refreshReductionClause, reschedule, restrictParams, setThreads, simd } from './openmp.js';
+import { declaredArrayReductions, ompLoopPragma, parallelize, refreshReductionClause, reschedule, restrictParams, setThreads, simd } from './openmp.js';
 import { cloneProgram, kernelOf, type Program } from './program.js';
 import { distribute, fuse, interchange, nextSibling, sinkAccumulator, tile } from './restructure.js';
 import { unroll, unrollAndJam } from './unroll.js';
@@ -184,13 +184,13 @@ const RESTRUCTURING: ReadonlySet<MoveKind> = new Set(['interchange', 'distribute
 function ompLoopsHold(q: Program, ctx: MoveContext): boolean {
   const loops: For[] = [];
   forEachStmt(kernelOf(q).body, (s) => {
-    if (s.k === 'for' && s.pragmas.some((x) => /#pragma\s+omp\s+(parallel\s+for|simd)\b/.test(x))) loops.push(s);
+    if (s.k === 'for' && ompLoopPragma(s) >= 0) loops.push(s);
   });
   if (!loops.length) return true;
   const deps = dependencesOf(q, ctx);
   for (const f of loops) {
     if (!refreshReductionClause(f)) return false;
-    const pragma = f.pragmas.find((x) => /#pragma\s+omp\s+(parallel\s+for|simd)\b/.test(x))!;
+    const pragma = f.pragmas[ompLoopPragma(f)];
     if (/\bsimd\b/.test(pragma) && !deps.independent(f)) return false;
     if (/omp\s+parallel\s+for/.test(pragma)) {
       const arrays = deps.independentUpToReductions(f);

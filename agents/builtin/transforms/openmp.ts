@@ -102,6 +102,11 @@ export function restrictParams(fn: Func): boolean {
   return changed;
 }
 
+/** The index of a loop's `omp parallel for` or `omp simd` pragma (-1: none): the OpenMP loops the writer makes. */
+export function ompLoopPragma(f: For): number {
+  return f.pragmas.findIndex((p) => /#pragma\s+omp\s+(parallel\s+for|simd)\b/.test(p));
+}
+
 /** The scalar reductions a pragma declares ("+:s", "max:m"); array sections (`x[0:n]`) are not scalars. */
 function declaredScalarReductions(pragma: string): Set<string> {
   return new Set(reductionItems(pragma).flatMap((r) => (r.section === undefined ? [`${r.op}:${r.name}`] : [])));
@@ -119,7 +124,7 @@ export function declaredArrayReductions(pragma: string): Set<string> {
  * `tmp` adds it), or false when the body no longer reduces them (then the move is refused).
  */
 export function refreshReductionClause(f: For): boolean {
-  const i = f.pragmas.findIndex((p) => /#pragma\s+omp\s+(parallel\s+for|simd)\b/.test(p));
+  const i = ompLoopPragma(f);
   if (i < 0) return true;
   const red = reductionClause(f);
   if (red === null) return false;
