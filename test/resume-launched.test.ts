@@ -29,7 +29,9 @@ describe('--resume continues exactly the run that was launched', () => {
     const cwd = tmp('kloop-resume-launched-');
     const sum = smallTarget('sum', '{N: 1000000}', cwd);
     const jacobi = smallTarget('jacobi', '{N: 256, M: 256}', cwd);
-    const { runId, child } = await startRun(cwd, ['--target', sum, '--target', jacobi, '--rounds', '1'], (e) => e.type === 'candidate.result');
+    // Killed early in its first round (at its first proposal): a kill at the first result could come
+    // after both targets' single rounds had ended, and then there was nothing left to resume.
+    const { runId, child } = await startRun(cwd, ['--target', sum, '--target', jacobi, '--rounds', '1'], (e) => e.type === 'candidate.proposed');
     expect(runId).not.toBe('');
     // While it runs: a second process may not resume it.
     const refused = kloop(cwd, ['run', '--resume', runId, '--no-tui']);
@@ -37,6 +39,7 @@ describe('--resume continues exactly the run that was launched', () => {
     expect(refused.out).toMatch(/the run is still going \(owned by live pid \d+\)/);
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
+    expect(Journal.read(join(cwd, 'runs', runId, 'journal.jsonl')).some((e) => e.type === 'run.end')).toBe(false);
 
     // Resumed with no flags: the two targets, one round each, as launched (not the seven defaults).
     const resumed = kloop(cwd, ['run', '--resume', runId, '--no-tui']);
