@@ -72,8 +72,8 @@ export class BuiltinWriter implements Writer {
       depth: o.depth,
       beam: o.beam,
       count: ctx.slots.length - blocked.length,
-      // No array lengths: array-section reductions are not proposed, because the gate's race layer
-      // cannot judge them yet and would reject every one (fail closed).
+      // Array lengths: a loop that accumulates into a whole array is parallelised with an
+      // array-section reduction over it (the gate's race layer judges those sections).
       moveCtx: { allowedFlags: target.allow.flags, cores: ctx.cores, sizes: target.checkSizes, arrayLengths: arrayLengthsC(target) },
       costCtx: { sizes: target.benchSize, cores: ctx.cores, vectorLanes: this.opts.vectorLanes ?? 8, elementBytes: target.real === 'float' ? 4 : 8, ...cache },
       tried: ctx.tried,
