@@ -1,4 +1,4 @@
-import { detectCompiler, detectCudaToolkit, formatLevels, isCurrentProfile, listGpus, smArch, type DeviceProfile } from '../devices/index.js';
+import { detectCompiler, detectCudaToolkit, formatCurve, formatLevels, isCurrentProfile, listGpus, smArch, type DeviceProfile } from '../devices/index.js';
 import { DEFAULT_MODELS } from '../agents/index.js';
 import { composeDevice, composeSandbox, openMemory } from '../loop/index.js';
 import { layersLine } from '../sandboxes/index.js';
@@ -43,6 +43,7 @@ export async function doctor(opts: { workflow?: string; memory?: string; fleet?:
         : `${fp.model}, ${fp.cores} cores (${fp.id}): ${notCurrent(profile, 'kloop run')}`,
     );
     if (isCurrentProfile(profile)) line(true, '  memory levels', formatLevels(profile.levels));
+    if (isCurrentProfile(profile) && profile.curve?.length) line(true, '  bandwidth curve', formatCurve(profile.curve));
   }
   const cuda = c.device === 'cuda';
   let toolkit;
@@ -97,5 +98,5 @@ export async function doctor(opts: { workflow?: string; memory?: string; fleet?:
 
 /** Why a device profile cannot be used yet, and what measures it. */
 function notCurrent(p: DeviceProfile | undefined, by: string): string {
-  return p ? `measured ${p.measuredAt} without the memory levels of the hierarchical roofline; the next ${by} measures it again` : `not measured yet; the first ${by} measures it`;
+  return p ? `measured ${p.measuredAt} without the memory levels or bandwidth curve of the hierarchical roofline; the next ${by} measures it again` : `not measured yet; the first ${by} measures it`;
 }

@@ -43,6 +43,12 @@ export interface MemoryLevel {
   gbs: { one: number; all: number };
 }
 
+/** All cores' bandwidth streaming a working set of `bytes` (total over the threads). */
+export interface BandwidthPoint {
+  bytes: number;
+  gbs: number;
+}
+
 /** HP1: the device's measured peaks, the denominator of every "% of roofline". */
 export interface DeviceProfile {
   fingerprint: Fingerprint;
@@ -52,6 +58,12 @@ export interface DeviceProfile {
   bandwidthGBs: { one: number; all: number };
   /** The hierarchical roofline's levels, fastest first, DRAM last. A stored profile without them is measured again. */
   levels: MemoryLevel[];
+  /**
+   * All cores' streaming bandwidth measured at working sets doubling from the first level's to
+   * DRAM's (total bytes, never rising with size): the roof of a kernel whose working set lies
+   * between two levels. A CPU profile without it is measured again.
+   */
+  curve?: BandwidthPoint[];
   /** On a GPU: "one" is per streaming multiprocessor, "all" the whole device; these are its facts. */
   gpu?: GpuInfo;
 }

@@ -1,10 +1,10 @@
-export type { BuildResult, CheckRequest, Device, DeviceKind, DeviceProfile, Fingerprint, GpuInfo, MemoryLevel, TimedRun, TimeRequest } from './device.js';
+export type { BandwidthPoint, BuildResult, CheckRequest, Device, DeviceKind, DeviceProfile, Fingerprint, GpuInfo, MemoryLevel, TimedRun, TimeRequest } from './device.js';
 export { CpuDevice, type CpuDeviceOptions } from './cpu/cpu-device.js';
 export { detectCompiler, type Compiler } from './cpu/compiler.js';
 export { generateHarness, prelude } from './cpu/harness.js';
 export { EXIT_CUDA, EXIT_FPENV, EXIT_GUARD, EXIT_INPUT_WRITE, EXIT_NO_GPU, EXIT_USAGE, GUARD_BYTES, harnessArgs, harnessSeed, kernelPrototype, MAX_CALLS, PLACEMENTS } from './harness-protocol.js';
 export { roofline, roofPhrase, targetRoofline, type Roofline } from './roofline.js';
-export { formatCapacity, formatLevels, isCurrentProfile, levelCapacity, monotonic } from './memory-levels.js';
+export { bandwidthAt, formatCapacity, formatCurve, formatLevels, isCurrentProfile, levelCapacity, monotonic, monotonicCurve } from './memory-levels.js';
 export { mainFileLines } from './preprocessed.js';
 export { CudaDevice, CUDA_SANITIZER_TOOLS, combineGpuTimes, type CudaDeviceOptions } from './cuda/cuda-device.js';
 export { detectCudaToolkit, findGpu, gpuDeviceNodes, listGpus, smArch, type CudaToolkit, type GpuListing } from './cuda/toolkit.js';

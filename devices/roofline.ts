@@ -1,6 +1,6 @@
 import { evalExpr, workingSetBytes, type Target } from '../targets/index.js';
 import type { DeviceProfile, MemoryLevel } from './device.js';
-import { levelCapacity } from './memory-levels.js';
+import { bandwidthAt, levelCapacity } from './memory-levels.js';
 
 export interface Roofline {
   gflops: number;
@@ -14,7 +14,7 @@ export interface Roofline {
   bound: 'memory' | 'compute';
   /** The memory level whose bandwidth is the roof ("L2", "DRAM"): the smallest that holds the working set. */
   level: string;
-  /** That level's measured bandwidth, GB/s (all cores). */
+  /** The bandwidth measured at this working set, GB/s (all cores): the profile's curve where it has one, else the level's. */
   levelGBs: number;
   /** The same level (kept for readers of older results). */
   fitsIn: string;
@@ -29,8 +29,9 @@ export interface Roofline {
 
 /**
  * Place a measured kernel on the device's hierarchical roofline (all cores, the target's
- * precision): against the smallest level that holds its working set, its roof that level's
- * bandwidth times the kernel's intensity, capped by the measured compute peak. A kernel that moved
+ * precision): against the smallest level that holds its working set, its roof the bandwidth
+ * measured at that working set (the profile's curve; the level's where there is none) times the
+ * kernel's intensity, capped by the measured compute peak. A kernel that moved
  * data faster than that level's measured bandwidth has reached the level's roof (its own
  * bandwidth is the roof): no kernel shows more than 100%, and a faster kernel never shows less.
  */
@@ -40,7 +41,14 @@ export function roofline(profile: DeviceProfile, real: 'float' | 'double', flops
   const gbs = bytes / seconds / 1e9;
   let fit = levels.findIndex((l) => workingSetBytes <= levelCapacity(l, profile.fingerprint.cores));
   if (fit < 0) fit = levels.length - 1;
-  const levelGBs = levels[fit].gbs.all;
+  // The bandwidth the curve measured at this working set (one near a cache's capacity, which the
+  // cache does not hold whole, streams slower than the cache), within what the levels measured:
+  // never above the level that holds it, never below the level that holds it twice over (a point
+  // of the curve disturbed by other work on the machine does not lower the roof past that).
+  const curveGBs = bandwidthAt(profile.curve, workingSetBytes);
+  let safe = levels.findIndex((l) => 2 * workingSetBytes <= levelCapacity(l, profile.fingerprint.cores));
+  if (safe < 0) safe = levels.length - 1;
+  const levelGBs = curveGBs === undefined ? levels[fit].gbs.all : Math.min(levels[fit].gbs.all, Math.max(curveGBs, levels[safe].gbs.all));
   const outran = gbs > levelGBs * (1 + 1e-9); // (the tolerance: rounding, not measurement)
   const intensity = flops / bytes;
   const memRoof = intensity * (outran ? gbs : levelGBs);

@@ -22,6 +22,11 @@ const cpuProfile: DeviceProfile = {
     { name: 'L3', bytes: 33554432, shared: true, gbs: { one: 61.8, all: 104.4 } },
     { name: 'DRAM', bytes: 8_321_499_136, shared: true, gbs: { one: 14.1, all: 21.7 } },
   ],
+  curve: [
+    { bytes: 32768, gbs: 781.3 },
+    { bytes: 16777216, gbs: 104.4 },
+    { bytes: 134217728, gbs: 21.7 },
+  ],
 };
 
 /** A GPU profile as the CUDA device's HP1 reports it. */

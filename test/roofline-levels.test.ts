@@ -77,7 +77,10 @@ describe('the hierarchical roofline (HP1)', () => {
     const legacy = old as DeviceProfile;
     expect(isCurrentProfile(legacy)).toBe(false);
     expect(isCurrentProfile(undefined)).toBe(false);
-    expect(isCurrentProfile(profile)).toBe(true);
+    // a CPU profile from before the bandwidth curve is measured again; a GPU's has no curve
+    expect(isCurrentProfile(profile)).toBe(false);
+    expect(isCurrentProfile({ ...profile, curve: [{ bytes: 96 * KiB, gbs: 1000 }] })).toBe(true);
+    expect(isCurrentProfile({ ...profile, fingerprint: { ...profile.fingerprint, kind: 'cuda' } })).toBe(true);
     expect(roofline(legacy, 'float', 1e6, 4e6, 4e6 / 28.5e9, 1000)).toMatchObject({ level: 'DRAM', levelGBs: 57 });
   });
 

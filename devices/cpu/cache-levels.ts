@@ -96,3 +96,18 @@ export function planLevels(caches: CacheInfo[], siblings: number, threads: numbe
   plans.push({ name: 'DRAM', bytes: memoryBytes, shared: true, wsOne: Math.floor(dram), wsAll: Math.floor(dram / threads) });
   return plans;
 }
+
+/**
+ * The working sets of the bandwidth curve (all threads, total bytes): doubling from the first
+ * level's measured working set up to DRAM's, so that a kernel whose working set sits between two
+ * levels (a 32 MiB one on a 32 MiB L3, which the cache does not hold whole) is placed against what
+ * the machine was measured to stream at that size, not against either level.
+ */
+export function planCurve(plans: LevelPlan[], threads: number): number[] {
+  const first = plans[0];
+  const dram = plans.at(-1);
+  if (!first || !dram) return [];
+  const out: number[] = [];
+  for (let w = first.wsAll * threads; w <= dram.wsAll * threads * 1.01 && out.length < 24; w *= 2) out.push(Math.floor(w));
+  return out;
+}

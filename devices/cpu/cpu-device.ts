@@ -15,8 +15,8 @@ import { harnessArgs, harnessSeed, numbersAfter } from '../harness-protocol.js';
 import { generateHarness, prelude } from './harness.js';
 import { mainFileLines } from '../preprocessed.js';
 import { PEAK_SOURCE } from './peak-source.js';
-import { planLevels, readCaches } from './cache-levels.js';
-import { monotonic } from '../memory-levels.js';
+import { planCurve, planLevels, readCaches } from './cache-levels.js';
+import { monotonic, monotonicCurve } from '../memory-levels.js';
 
 const BASE_FLAGS = ['-O3', '-march=native', '-std=gnu11'];
 const BUILD_LIMITS: Limits = { timeoutMs: 120_000, cpuSeconds: 120, fileSizeMb: 256, openFiles: 256, outputBytes: 64 * 1024 };
@@ -248,17 +248,20 @@ export class CpuDevice implements Device {
     if (!b.ok) throw new Error(`device profile microbenchmark failed to build:\n${b.log}`);
     const { caches, siblings } = readCaches();
     const plans = planLevels(caches, siblings, this.threads, totalmem());
-    const args = plans.flatMap((l) => [l.name, String(l.wsOne), String(l.wsAll)]);
+    const curve = planCurve(plans, this.threads);
+    const args = [...plans.flatMap((l) => [l.name, String(l.wsOne), String(l.wsAll)]), ...curve.flatMap((w) => [`@${w}`, '0', String(Math.floor(w / this.threads))])];
     const r = await this.opts.sandbox.run({ cmd: join(workDir, 'peak.bin'), args, cwd: workDir, env: { OMP_NUM_THREADS: String(this.threads) }, limits: { timeoutMs: 120_000 }, readOnly: this.readOnly() });
     if (r.exitCode !== 0) throw new Error(`device profile microbenchmark failed (${describeExit(r)}): ${r.stderr}`);
     const j = JSON.parse(r.stdout.trim()) as Record<string, number> & { levels: { name: string; one: number; all: number }[] };
     const levels = monotonic(plans.map((l, i) => ({ name: l.name, bytes: l.bytes, shared: l.shared, gbs: { one: j.levels[i].one, all: j.levels[i].all } })));
+    const measuredCurve = monotonicCurve(curve.map((bytes, i) => ({ bytes, gbs: j.levels[plans.length + i].all })));
     return {
       fingerprint: await this.fingerprint(),
       measuredAt: new Date().toISOString(),
       gflops: { fp32: { one: j.fp32one, all: j.fp32all }, fp64: { one: j.fp64one, all: j.fp64all } },
       bandwidthGBs: levels.at(-1)!.gbs,
       levels,
+      curve: measuredCurve,
     };
   }
 }

@@ -104,7 +104,8 @@ static double level_bw(long ws, int threads, int triad) {
 
 static double max2(double a, double b) { return a > b ? a : b; }
 
-/* Arguments: NAME WS_ONE WS_ALL per level (per-thread working sets in bytes, one thread and all threads). */
+/* Arguments: NAME WS_ONE WS_ALL per level (per-thread working sets in bytes, one thread and all
+ * threads); a WS_ONE of 0 measures all threads only (a point of the bandwidth curve). */
 int main(int argc, char **argv) {
   int all = omp_get_max_threads();
   double f32one = max2(gflops(f32_256, 8, 1), gflops(f32_512, 16, 1));
@@ -114,7 +115,8 @@ int main(int argc, char **argv) {
   printf("{\"fp32one\":%.2f,\"fp32all\":%.2f,\"fp64one\":%.2f,\"fp64all\":%.2f,\"threads\":%d,\"levels\":[", f32one, f32all, f64one, f64all, all);
   for (int i = 1; i + 2 < argc; i += 3) {
     long one = atol(argv[i + 1]), each = atol(argv[i + 2]);
-    double o = max2(level_bw(one, 1, 0), level_bw(one, 1, 1)), a = max2(level_bw(each, all, 0), level_bw(each, all, 1));
+    /* one == 0: a point of the bandwidth curve, measured with all threads only */
+    double o = one > 0 ? max2(level_bw(one, 1, 0), level_bw(one, 1, 1)) : 0, a = max2(level_bw(each, all, 0), level_bw(each, all, 1));
     printf("%s{\"name\":\"%s\",\"one\":%.2f,\"all\":%.2f}", i > 1 ? "," : "", argv[i], o, a);
   }
   printf("]}\n");
