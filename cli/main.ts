@@ -18,6 +18,7 @@ import { workerCommand, type WorkerCommandOptions } from './worker-command.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeReport } from '../report/index.js';
+import { workloadsList } from './plan-command.js';
 
 const program = new Command();
 program.name('kloop').description('Turns naive compute kernels into verified, measurably faster ones, overnight.').showHelpAfterError();
@@ -88,6 +89,13 @@ program
       const t = loadTarget(join(CATALOG_DIR, name));
       console.log(`${t.name.padEnd(10)} ${t.signature}\n${''.padEnd(10)} ${t.description}${t.cuda ? ` [cpu, cuda${t.cuda.starterSource ? ' + tunable starter' : ''}]` : ' [cpu]'}`);
     }
+  });
+
+program
+  .command('workloads')
+  .description('list the shipped workloads (graphs of targets; each is loaded and checked)')
+  .action(() => {
+    console.log(workloadsList());
   });
 
 program
