@@ -4,6 +4,7 @@ import type { Outcome, Winner } from '../memory/index.js';
 import type { ModelQuality } from '../model/index.js';
 import type { PolicyArm } from '../policy/index.js';
 import type { Layer } from '../verifiers/index.js';
+import type { SettingChange, WorkflowSnapshot } from '../workflow/index.js';
 import type { RunDisk } from './run-disk.js';
 import type { SpeedupEstimate } from './stats.js';
 
@@ -68,7 +69,8 @@ export interface TargetFinal {
 }
 
 export type KloopEvent =
-  | { type: 'run.start'; runId: string; targets: string[]; fingerprint: string; options: RunOptionsSnapshot; agents?: Record<string, string>; pid?: number }
+  /** `workflow`: the effective configuration the run starts with and the hash of the file's text (absent in journals of older runs). */
+  | { type: 'run.start'; runId: string; targets: string[]; fingerprint: string; options: RunOptionsSnapshot; agents?: Record<string, string>; pid?: number; workflow?: { hash: string; snapshot: WorkflowSnapshot } }
   | { type: 'run.resume'; runId: string; pid?: number }
   | { type: 'device.profile'; profile: DeviceProfile; measured: boolean }
   | { type: 'round.start'; target: string; round: number; baseline: string }
@@ -98,7 +100,26 @@ export type KloopEvent =
   | { type: 'warning'; message: string }
   /** At the run's end: the compute model's quality on this run's candidates, each predicted before it trained on them. */
   | { type: 'model.quality'; model: string; fingerprint: string; trained: number; quality: ModelQuality }
-  | { type: 'run.end'; reason: string; disk?: RunDisk };
+  | { type: 'run.end'; reason: string; disk?: RunDisk }
+  /**
+   * An edit to WORKFLOW.md picked up at a round boundary: the effective settings it changed
+   * (`applied`, for work not yet started), those that need a new run (`restart`, not applied),
+   * those a launch flag still decides (`ignored`), and the configuration now in force with the run's
+   * options under it (what --resume continues with).
+   */
+  | {
+      type: 'workflow.reloaded';
+      file: string;
+      hash: string;
+      applied: SettingChange[];
+      restart: SettingChange[];
+      ignored: { key: string; why: string }[];
+      workflow: WorkflowSnapshot;
+      options: RunOptionsSnapshot;
+      agents?: Record<string, string>;
+    }
+  /** An edit that does not load: the last good configuration stays in force; `message` names the file and key. */
+  | { type: 'workflow.invalid'; file: string; hash: string; message: string };
 
 /** What a run was started with, so that --resume continues with the same settings. */
 export interface RunOptionsSnapshot {
@@ -113,6 +134,8 @@ export interface RunOptionsSnapshot {
   pipeline?: number;
   budgetUsd?: number;
   budgetTokens?: number;
+  /** Which of rounds and minutes a command-line flag set (a WORKFLOW.md edit does not change those). */
+  flags?: { minutes?: boolean; rounds?: boolean };
   /** --provider / --model / --memory / --replay as launched. */
   provider?: string;
   model?: string;

@@ -22,6 +22,8 @@ import { RunModel, runModelQuality } from './run-model.js';
 import { buildArchive } from './archive.js';
 import { steered } from './steered-writer.js';
 import type { EvaluatorFactory } from './evaluator.js';
+import type { LiveSettings, Reload } from './live-config.js';
+import type { WorkflowSnapshot } from '../workflow/index.js';
 import { any, budgetMinutes, budgetTokens, budgetUsd, deadline, maxRounds, nearRoof, noImprovementFor, searchExhausted, userCondition, type StopCondition, type StopState } from './stop.js';
 
 export interface RunnerDeps {
@@ -58,6 +60,10 @@ export interface RunnerDeps {
   weights?: Record<string, number>;
   /** Where candidates are built, verified and timed (a fleet's workers); default: this machine. */
   evaluator?: EvaluatorFactory;
+  /** The configuration the run starts with, journaled in run.start (what --resume continues with). */
+  workflow?: { hash: string; snapshot: WorkflowSnapshot };
+  /** WORKFLOW.md edits, asked at each round boundary (loop/live-config.ts). */
+  reload?: { poll(current: LiveSettings): Reload | undefined };
 }
 
 /** A target stops early when its best reaches 90% of its measured roof. */
@@ -141,6 +147,8 @@ export class Runner {
   sandboxReport?: { level: string; layers: { layer: string; ok: boolean; detail: string }[]; probeMs: number };
   /** Warnings raised while the run was being wired, journaled once it starts. */
   readonly pendingWarnings: string[] = [];
+  /** What a WORKFLOW.md edit may change at a round boundary: options, timing, budget, agents. */
+  private live: LiveSettings;
 
   constructor(private readonly d: RunnerDeps) {
     this.now = d.now ?? (() => new Date());
@@ -157,6 +165,29 @@ export class Runner {
     for (const sp of this.state.spend) this.ledger.add(sp);
     mkdirSync(join(this.dir, 'candidates'), { recursive: true });
     this.journal = new Journal(join(this.dir, 'journal.jsonl'), this.now);
+    this.live = {
+      options: d.options,
+      timing: d.timing,
+      budget: d.budget,
+      agents: { profiler: d.profiler, analyzer: d.analyzer, writer: d.writer, maxTurns: d.maxTurns, describe: d.agents, pausedUntil: d.writerPausedUntil },
+    };
+  }
+
+  /**
+   * A round boundary: an edit to WORKFLOW.md since the last one applies now, to work not yet
+   * started (journaled with the diff of effective settings); one that does not load keeps the
+   * configuration in force and says why, once.
+   */
+  private reloadWorkflow(): void {
+    const r = this.d.reload?.poll(this.live);
+    if (!r) return;
+    if (r.kind === 'invalid') {
+      this.emit({ type: 'workflow.invalid', file: r.file, hash: r.hash, message: r.message });
+      return;
+    }
+    const agentsChanged = r.live.agents !== this.live.agents;
+    this.emit({ type: 'workflow.reloaded', file: r.file, hash: r.hash, applied: r.applied, restart: r.restart, ignored: r.ignored, workflow: r.workflow, options: r.live.options, agents: agentsChanged ? r.live.agents.describe : undefined });
+    this.live = r.live;
   }
 
   /** Every change of run state: journaled, then applied by the one reducer (the same one --resume folds the journal with). */
@@ -186,7 +217,7 @@ export class Runner {
 
   /** What is left of the run's time, money and tokens, for PO1's budget fit. */
   private left(): Left {
-    const { options: o, budget } = this.d;
+    const { options: o, budget } = this.live;
     const s = this.stopState();
     const ms = Math.min(o.minutes ? o.minutes * 60_000 - s.elapsedMs : Infinity, o.deadline ? Date.parse(o.deadline) - s.now.getTime() : Infinity);
     return { ms: Number.isFinite(ms) ? ms : undefined, usd: budget?.usd ? budget.usd - (s.spentUsd ?? 0) : undefined, tokens: budget?.tokens ? budget.tokens - (s.spentTokens ?? 0) : undefined };
@@ -197,7 +228,7 @@ export class Runner {
     claimRun(this.dir, this.now()); // run-owner.ts: kloop gc leaves a live run alone
     const fp = await d.device.fingerprint();
     if (d.resume) this.emit({ type: 'run.resume', runId: this.runId, pid: process.pid });
-    else this.emit({ type: 'run.start', runId: this.runId, targets: d.targets.map((t) => t.name), fingerprint: fp.id, options: d.options, agents: d.agents, pid: process.pid });
+    else this.emit({ type: 'run.start', runId: this.runId, targets: d.targets.map((t) => t.name), fingerprint: fp.id, options: d.options, agents: d.agents, pid: process.pid, workflow: d.workflow });
     writeResults(join(this.dir, 'results.tsv'), this.state.results);
     for (const m of this.pendingWarnings.splice(0)) this.warn(m);
     for (const b of d.broken ?? []) this.warn(`skipping target ${b.target}: ${b.reason}`);
@@ -218,16 +249,22 @@ export class Runner {
 
     await this.applyPendingKeeps(fp.id);
 
-    const opts = d.options;
-    const runStop: StopCondition = any(
-      ...(opts.minutes ? [budgetMinutes(opts.minutes)] : []),
-      ...(opts.deadline ? [deadline(new Date(opts.deadline))] : []),
-      ...(d.budget?.usd ? [budgetUsd(d.budget.usd)] : []),
-      ...(d.budget?.tokens ? [budgetTokens(d.budget.tokens)] : []),
-    );
+    // Stop conditions follow the settings in force (a WORKFLOW.md edit may change them between rounds).
+    const runStop: StopCondition = (s) => {
+      const { options: opts, budget } = this.live;
+      return any(
+        ...(opts.minutes ? [budgetMinutes(opts.minutes)] : []),
+        ...(opts.deadline ? [deadline(new Date(opts.deadline))] : []),
+        ...(budget?.usd ? [budgetUsd(budget.usd)] : []),
+        ...(budget?.tokens ? [budgetTokens(budget.tokens)] : []),
+      )(s);
+    };
     // Never idle: a target stops early only on the user's conditions, within 10% of its roof, or once
     // its search is exhausted after widening; otherwise it runs until the run's budget is spent.
-    const targetStop: StopCondition = any(userCondition(any(maxRounds(opts.rounds), noImprovementFor(opts.noImprovementRounds))), nearRoof(NEAR_ROOF_PCT), searchExhausted(WIDEN_CAP));
+    const targetStop: StopCondition = (s) => {
+      const opts = this.live.options;
+      return any(userCondition(any(maxRounds(opts.rounds), noImprovementFor(opts.noImprovementRounds))), nearRoof(NEAR_ROOF_PCT), searchExhausted(WIDEN_CAP))(s);
+    };
     const sessions = new Map<string, Promise<TargetSession>>();
     let remeasured: Promise<DeviceProfile> | undefined;
     const rng = new Rng(Number.parseInt(shortHash(this.runId).slice(0, 8), 16));
@@ -241,7 +278,7 @@ export class Runner {
           const file = join(this.dir, 'rounds', `${t.name}-bench.in`);
           mkdirSync(join(this.dir, 'rounds'), { recursive: true });
           const draw = drawBenchInput(); // a fresh seed and distribution per run, like a check's
-          const inputs = makeInputs(t, t.benchSize, draw.seed, draw.distribution);
+          const inputs = makeInputs(t, t.benchSize, draw.seed, draw.distribution, { bench: true });
           writeFileSync(file, inputs.bytes);
           return { input: file, bench: await this.lock.shared(() => d.verifier.prepareBench(t, file, inputs.arrays, join(this.dir, 'bench'))) };
         });
@@ -265,7 +302,7 @@ export class Runner {
       try {
         const session = await sessionOf(target);
         final = await measureFinal(
-          { runDir: this.dir, target, device: d.device, lock: this.lock, baselineBinaries: session.baselineBinaries, benchInput: session.benchInput, timing: d.timing },
+          { runDir: this.dir, target, device: d.device, lock: this.lock, baselineBinaries: session.baselineBinaries, benchInput: session.benchInput, timing: this.live.timing },
           referenceBaseline(target, fp.id, this.now(), d.device.language),
           best,
         );
@@ -281,16 +318,18 @@ export class Runner {
     // checks run while another's candidates are timed. Timing holds the device's lock exclusively, so
     // no build, check or search of another round runs during a measurement.
     const inFlight = new Map<string, Promise<unknown>>();
-    const pipeline = Math.max(1, opts.pipeline ?? 1);
     const settle = () => Promise.race(inFlight.values());
     for (;;) {
+      this.reloadWorkflow();
+      const opts = this.live.options;
+      const pipeline = Math.max(1, opts.pipeline ?? 1);
       const stopNow = runStop(this.stopState());
       if (stopNow) {
         reason = stopNow;
         break;
       }
       // A writer whose provider stays down: wait for it (the stop conditions still apply).
-      const pausedUntil = d.writerPausedUntil?.() ?? 0;
+      const pausedUntil = this.live.agents.pausedUntil?.() ?? 0;
       if (pausedUntil > Date.now()) {
         await (d.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms))))(Math.min(30_000, pausedUntil - Date.now()));
         continue;
@@ -346,17 +385,17 @@ export class Runner {
         fingerprint: fp.id,
         verifier: d.verifier,
         memory: d.memory,
-        profiler: d.profiler,
-        analyzer: d.analyzer,
-        writer: steered(d.writer, { widen, archive, familyWeights: decision.families }),
+        profiler: this.live.agents.profiler,
+        analyzer: this.live.agents.analyzer,
+        writer: steered(this.live.agents.writer, { widen, archive, familyWeights: decision.families }),
         lock: this.lock,
         emit: this.emit,
         now: this.now,
         cores: d.cores,
         candidates: opts.candidates,
-        maxTurns: d.maxTurns ?? 1,
+        maxTurns: this.live.agents.maxTurns ?? 1,
         history: this.state.results.filter((r) => r.target === target.name),
-        timing: d.timing,
+        timing: this.live.timing,
         git: d.git,
         session,
         outOfTime: () => !!runStop(this.stopState()),

@@ -7,8 +7,10 @@ import type { MemoryStore } from '../memory/index.js';
 import { ProcessSandbox, type Sandbox } from '../sandboxes/index.js';
 import { catalogNames, referenceSource, resolveTarget } from '../targets/index.js';
 import { composeDevice, composeSandbox, composeVerifier, openMemory, refuseMissingLayers, runsDirOf } from './compose.js';
-import { loadWorkflow, type Workflow } from '../workflow/index.js';
+import { loadWorkflow, snapshotOf, workflowFromSnapshot, WorkflowWatcher, type Workflow } from '../workflow/index.js';
 import type { KloopEvent, RunOptionsSnapshot } from './events.js';
+import { LiveConfig, timingOf, type LiveAgents } from './live-config.js';
+import type { RunState } from './state.js';
 import { resumeState } from './resume.js';
 import { GitRecorder } from './git-recorder.js';
 import { MeteredSandbox } from './metered-sandbox.js';
@@ -42,10 +44,12 @@ export interface CreateRunOptions {
 
 /**
  * The launch options of a resumed run: what its journal says it was started with (the workflow file
- * it named, its targets, rounds, budgets, provider and memory); flags given now that differ are
- * ignored, with a warning naming them.
+ * it named, its targets, rounds, budgets, provider and memory) and the configuration in force at the
+ * kill (the last WORKFLOW.md edit it applied); flags given now that differ are ignored, with a
+ * warning naming them.
  */
-function resumedOptions(now: CreateRunOptions, was: RunOptionsSnapshot): CreateRunOptions {
+function resumedOptions(now: CreateRunOptions, prior: RunState & { options: RunOptionsSnapshot }): CreateRunOptions {
+  const was = prior.options;
   const differ = [
     now.targets?.length && JSON.stringify(now.targets) !== JSON.stringify(was.targets) ? '--target' : '',
     now.minutes !== undefined && now.minutes !== was.minutes ? '--minutes' : '',
@@ -54,7 +58,7 @@ function resumedOptions(now: CreateRunOptions, was: RunOptionsSnapshot): CreateR
     now.model !== undefined && now.model !== was.model ? '--model' : '',
   ].filter(Boolean);
   if (differ.length) now.onWarning?.(`--resume continues the run as it was launched (${was.targets.length} targets, ${was.minutes ?? 'no'} minute budget, ${was.rounds || 'unlimited'} rounds): ${differ.join(', ')} ignored`);
-  const workflow = now.workflow.file === was.workflowFile ? now.workflow : loadWorkflow(was.workflowFile);
+  const workflow = prior.workflow ? workflowFromSnapshot(was.workflowFile, prior.workflow.snapshot) : now.workflow.file === was.workflowFile ? now.workflow : loadWorkflow(was.workflowFile);
   return { ...now, workflow, targets: was.targets, minutes: was.minutes, rounds: was.rounds, provider: was.provider, model: was.model, memoryPath: was.memoryPath ?? now.memoryPath, replay: was.replay ?? now.replay };
 }
 
@@ -63,7 +67,7 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
   const cwd = launch.cwd ?? process.cwd();
   // --resume continues the run as it was launched: its targets, budgets and settings come from its journal.
   const prior = launch.resume ? resumeState(resolve(cwd, launch.workflow.config.runs.dir), launch.resume, new Date()) : undefined;
-  const o = prior ? resumedOptions(launch, prior.options) : launch;
+  const o = prior ? resumedOptions(launch, prior) : launch;
   const c = o.workflow.config;
   const names = o.targets?.length ? o.targets : (c.targets ?? catalogNames());
   if (!names.length) throw new UserError('no targets: name some with --target or in WORKFLOW.md targets:');
@@ -105,19 +109,31 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
   let usageSink: (s: Spend) => void = () => undefined;
   const early: string[] = [];
   let warnSink: (m: string) => void = (m) => early.push(m);
-  const agents = createAgents({
-    workflow: o.workflow,
-    env: o.env ?? process.env,
-    writerProvider: o.provider,
-    writerModel: o.model,
-    record: o.record && resolve(cwd, o.record),
-    replay: o.replay && resolve(cwd, o.replay),
-    // The coding agent is the user's own tool: process-level limits (timeout, output caps), its network and files intact.
-    sandbox: new ProcessSandbox(),
-    scratchDir: join(runsDir, '.agents'),
-    onUsage: (s) => usageSink(s),
-    warn: (m) => warnSink(m),
-  });
+  // Built again when a WORKFLOW.md edit changes agents, providers, prices or prompt templates.
+  const makeAgents = (workflow: Workflow) =>
+    createAgents({
+      workflow,
+      env: o.env ?? process.env,
+      writerProvider: o.provider,
+      writerModel: o.model,
+      record: o.record && resolve(cwd, o.record),
+      replay: o.replay && resolve(cwd, o.replay),
+      // The coding agent is the user's own tool: process-level limits (timeout, output caps), its network and files intact.
+      sandbox: new ProcessSandbox(),
+      scratchDir: join(runsDir, '.agents'),
+      onUsage: (s) => usageSink(s),
+      warn: (m) => warnSink(m),
+    });
+  const agents = makeAgents(o.workflow);
+  const liveAgents = (workflow: Workflow): LiveAgents => {
+    const a = makeAgents(workflow);
+    return { profiler: a.profiler, analyzer: a.analyzer, writer: a.writer, maxTurns: a.maxTurns, describe: a.describe, pausedUntil: () => Math.max(0, ...a.pausable.map((p) => p.pausedUntilMs())) };
+  };
+  // Edits to WORKFLOW.md apply at round boundaries. A resumed run continues with the configuration
+  // in force at the kill: what the file says now, if it changed while the run was down, is taken as
+  // seen (said in a warning) and only later edits apply.
+  const watcher = new WorkflowWatcher(o.workflow.file, prior ? prior.workflowSeen : o.workflow.hash);
+  if (prior?.workflow && watcher.poll()) early.push(`${o.workflow.file} changed while run ${o.resume} was stopped: the run continues with the configuration in force when it stopped; edit the file again to change it`);
   const runner = new Runner({
     runsDir,
     targets,
@@ -134,7 +150,7 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
     git,
     onEvent: o.onEvent,
     cores,
-    timing: { minPairs: c.timing.min_pairs, maxPairs: Math.max(c.timing.max_pairs, c.timing.min_pairs), minMs: c.timing.min_ms, maxReps: c.timing.max_reps, minSpeedup: c.accept.min_speedup },
+    timing: timingOf(c),
     options: prior?.options ?? {
       targets: targets.map((t) => t.dir),
       workflowFile: o.workflow.file,
@@ -150,8 +166,11 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
       model: o.model,
       memoryPath: o.memoryPath,
       replay: o.replay,
+      flags: { minutes: o.minutes !== undefined, rounds: o.rounds !== undefined },
     },
     resume: o.resume,
+    workflow: { hash: o.workflow.hash ?? prior?.workflow?.hash ?? '', snapshot: snapshotOf(o.workflow) },
+    reload: new LiveConfig(watcher, o.workflow, liveAgents),
     busyMs: () => metered.busyMs,
     broken,
     evaluator: o.evaluator,

@@ -4,6 +4,7 @@ import type { ModelQuality } from '../model/index.js';
 import { addGain, addSpend, closeOpen, emptyPolicyStats, endRound, familyOf, proposalReward, recordProposal, setRoof, startRound, type PolicyStats } from '../policy/index.js';
 import type { CandidateResult, Journaled, KloopEvent, RunOptionsSnapshot, TargetFinal } from './events.js';
 import type { TargetProgress } from './stop.js';
+import type { WorkflowSnapshot } from '../workflow/index.js';
 
 /** A target's counters: rounds, keeps, and rounds in a row in which the writer had nothing new. */
 export interface TargetCounters extends TargetProgress {
@@ -44,6 +45,10 @@ export interface RunState {
   ended?: string;
   /** The compute model's quality on this run's candidates (model.quality, journaled at the run's end). */
   model?: { name: string; trained: number } & ModelQuality;
+  /** The configuration in force (run.start, then each workflow.reloaded): what --resume continues with. */
+  workflow?: { hash: string; snapshot: WorkflowSnapshot };
+  /** The hash of the WORKFLOW.md content last acted on (applied or reported invalid). */
+  workflowSeen?: string;
   /** PO1's statistics (policy/): per target its rounds' time, gain and spend, widening, roof, move families' rewards. */
   policy: PolicyStats;
 }
@@ -93,6 +98,18 @@ export function applyEvent(s: RunState, e: Journaled | (KloopEvent & { ts?: stri
     case 'run.start':
       s.options = e.options;
       s.targets = e.targets;
+      if (e.workflow) {
+        s.workflow = e.workflow;
+        s.workflowSeen = e.workflow.hash;
+      }
+      break;
+    case 'workflow.reloaded':
+      s.options = e.options;
+      s.workflow = { hash: e.hash, snapshot: e.workflow };
+      s.workflowSeen = e.hash;
+      break;
+    case 'workflow.invalid':
+      s.workflowSeen = e.hash;
       break;
     case 'round.start': {
       const p = counters(s, e.target);

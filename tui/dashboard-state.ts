@@ -1,6 +1,6 @@
 import type { KloopEvent } from '../loop/index.js';
 import { roofPhrase } from '../devices/index.js';
-import { formatEvent } from './event-line.js';
+import { describeReload, formatEvent } from './event-line.js';
 
 export interface TargetView {
   name: string;
@@ -30,6 +30,8 @@ export interface DashboardState {
   inFlight: { id: string; target: string; state: string }[];
   events: string[];
   ended?: string;
+  /** The last WORKFLOW.md reload: applied (with what changed) or an edit that did not load (file, key, what is wrong). */
+  workflow?: { ok: boolean; line: string };
   /** PO1's last decision: the target chosen, why, and every active target's share of time and score. */
   policy?: { target?: string; why: string; arms: { target: string; share: number; score?: number }[] };
 }
@@ -108,6 +110,15 @@ export function reduce(s: DashboardState, e: KloopEvent & { ts?: string }, maxEv
     case 'model.usage':
       next.spentUsd += e.spend.usd;
       next.tokens += e.spend.inputTokens + e.spend.outputTokens;
+      break;
+    case 'workflow.reloaded':
+      next.workflow = { ok: true, line: describeReload(e) };
+      next.minutes = e.options.minutes;
+      next.rounds = e.options.rounds || undefined;
+      next.budgetUsd = e.options.budgetUsd;
+      break;
+    case 'workflow.invalid':
+      next.workflow = { ok: false, line: `edit not applied (last good configuration kept): ${e.message}` };
       break;
     case 'run.end':
       next.ended = e.reason;

@@ -29,6 +29,11 @@ export function Dashboard({ state: s, now, workers }: { state: DashboardState; n
         {s.rounds ? ` · ${s.rounds} rounds per target` : ''} · ${s.spentUsd.toFixed(4)}
         {s.budgetUsd ? ` of $${s.budgetUsd} (${Math.max(0, s.budgetUsd - s.spentUsd).toFixed(4)} left)` : ''} ({s.tokens} tokens) · {s.candidates} candidates, {s.keeps} kept
       </Text>
+      {s.workflow && (
+        <Text wrap="truncate-end" color={s.workflow.ok ? undefined : 'red'}>
+          workflow: {s.workflow.line}
+        </Text>
+      )}
       {s.policy && (
         <Text wrap="truncate-end">
           policy: {allocation(s.policy.arms)}

@@ -63,6 +63,10 @@ export function formatEvent(e: KloopEvent): string | undefined {
       return `warning: ${e.message}`;
     case 'run.end':
       return `run ended: ${e.reason}`;
+    case 'workflow.reloaded':
+      return describeReload(e);
+    case 'workflow.invalid':
+      return `workflow edit not applied, last good configuration kept: ${e.message}`;
     default:
       return undefined;
   }
@@ -71,4 +75,15 @@ export function formatEvent(e: KloopEvent): string | undefined {
 /** PO1's allocation: per target its share of the rounds' time so far and its score (expected gain per second + exploration). */
 export function allocation(arms: { target: string; share: number; score?: number }[]): string {
   return arms.map((a) => `${a.target} ${(100 * a.share).toFixed(0)}% ${a.score === undefined ? 'untried' : `${a.score.toPrecision(2)}/s`}`).join(', ');
+}
+
+/** A WORKFLOW.md reload in one line: what changed for work not yet started, what needs a new run, what a flag still decides. */
+export function describeReload(e: Extract<KloopEvent, { type: 'workflow.reloaded' }>): string {
+  const change = (c: { key: string; from: string; to: string }) => (c.key.startsWith('## ') ? `${c.key} prompt edited (${c.from} → ${c.to})` : `${c.key} ${c.from} → ${c.to}`);
+  const parts = [
+    e.applied.length ? `applied to work not yet started: ${e.applied.map(change).join(', ')}` : 'nothing applied',
+    e.restart.length ? `needs a new run (not applied): ${e.restart.map(change).join(', ')}` : '',
+    e.ignored.length ? `still decided by the command line: ${e.ignored.map((i) => `${i.key} (${i.why})`).join(', ')}` : '',
+  ];
+  return `workflow reloaded from ${e.file}: ${parts.filter(Boolean).join('; ')}`;
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, configErrorFromZod, didYouMean, packageRoot, UserError } from '../common/index.js';
+import { ConfigError, configErrorFromZod, didYouMean, packageRoot, shortHash, UserError } from '../common/index.js';
 import { PROMPT_SCHEMAS } from './prompt-schema.js';
 import { workflowSchema, type WorkflowConfig } from './schema.js';
 import { Template, TemplateError } from './template.js';
@@ -15,7 +15,12 @@ export interface Workflow {
   config: WorkflowConfig;
   /** One prompt template per role, from the body's "## role" sections, validated. */
   prompts: Partial<Record<Role, Template>>;
+  /** The content hash of the text it was loaded from (a reload compares it); absent when rebuilt from a journal. */
+  hash?: string;
 }
+
+/** The content hash of a WORKFLOW.md text, as the journal and the watcher compare it. */
+export const workflowHash = (text: string): string => shortHash('workflow', text);
 
 /** The WORKFLOW.md shipped with kloop: the embedded defaults. */
 export const DEFAULT_WORKFLOW = join(packageRoot(), 'WORKFLOW.md');
@@ -47,7 +52,12 @@ export function parseSections(file: string, body: string): Partial<Record<Role, 
 export function loadWorkflow(path?: string): Workflow {
   const file = resolve(path ?? (existsSync('WORKFLOW.md') ? 'WORKFLOW.md' : DEFAULT_WORKFLOW));
   if (!existsSync(file)) throw new UserError(`${file}: no such file`);
-  const { yaml, body } = splitFrontMatter(file, readFileSync(file, 'utf8'));
+  return parseWorkflow(file, readFileSync(file, 'utf8'));
+}
+
+/** The same four steps on text already read (a reload parses exactly the text it hashed). */
+export function parseWorkflow(file: string, text: string): Workflow {
+  const { yaml, body } = splitFrontMatter(file, text);
   let raw: unknown;
   try {
     raw = parseYaml(yaml) ?? {};
@@ -57,5 +67,5 @@ export function loadWorkflow(path?: string): Workflow {
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, '', 'the front matter must be a YAML mapping');
   const parsed = workflowSchema.safeParse(raw);
   if (!parsed.success) throw configErrorFromZod(file, workflowSchema, parsed.error);
-  return { file, config: parsed.data, prompts: parseSections(file, body) };
+  return { file, config: parsed.data, prompts: parseSections(file, body), hash: workflowHash(text) };
 }
