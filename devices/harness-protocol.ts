@@ -51,7 +51,12 @@ export function harnessArgs(target: Target, mode: 'check' | 'time', input: strin
 
 /** The kernel's prototype over the target's parameters (`real` is the target's scalar). */
 export function kernelPrototype(t: Target): string {
-  return `void ${t.fn}(${t.params.map((p) => (p.kind === 'size' ? `int ${p.name}` : `${p.role === 'in' ? 'const ' : ''}real *${p.name}`)).join(', ')})`;
+  const param = (p: Target['params'][number]) => {
+    if (p.kind === 'size') return `${p.int.ctype} ${p.name}`;
+    if (p.kind === 'scalar') return `real ${p.name}`;
+    return `${p.role === 'in' ? 'const ' : ''}${p.int ? p.int.ctype : 'real'} *${p.name}`;
+  };
+  return `void ${t.fn}(${t.params.map(param).join(', ')})`;
 }
 
 /** Numbers printed by a harness on a line "TAG n1 n2 ...". */
@@ -108,7 +113,10 @@ export const C_OPEN_INPUT = `static FILE *kl_open_input(const char *path) {
  * \`kl_calls\`) and OUT opened as \`out\` (NULL for "-").
  */
 export function cMainArgs(t: Target): string {
-  const sizes = t.sizeSymbols.map((s, i) => `  int ${s} = atoi(argv[7 + ${i}]);`).join('\n');
+  const sizes = t.params
+    .filter((p) => p.kind === 'size')
+    .map((p, i) => `  ${p.int.ctype} ${p.name} = (${p.int.ctype})${p.int.signed ? 'strtoll' : 'strtoull'}(argv[7 + ${i}], NULL, 10);`)
+    .join('\n');
   const counts = t.arrays.map((a) => `  long n_${a.name} = ${a.shape.map(exprToC).join(' * ')};`).join('\n');
   return `int main(int argc, char **argv) {
   if (argc != ${7 + t.sizeSymbols.length}) { fprintf(stderr, "usage: %s check|time IN[+IN...] OUT SEED MIN_MS MAX_REPS ${t.sizeSymbols.join(' ')}\\n", argv[0]); return ${EXIT_USAGE}; }

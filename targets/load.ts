@@ -5,13 +5,15 @@ import { ConfigError, configErrorFromZod, packageRoot, UserError } from '../comm
 import { evalExpr, exprToC, parseExpr, symbolsOf, type Expr } from './expr.js';
 import { DEFAULT_TARGET_FLAGS, FLAG_ALLOW_LIST, REASSOCIATING_FLAGS } from './flags.js';
 import { targetSchema } from './schema.js';
-import { parseSignature } from './signature.js';
-import type { ArrayParam, Param, Size, Target } from './target.js';
+import { isRealSpelling } from './ctypes.js';
+import { buildParams, precisionOf, sameIntType, sizeFits, valueBounds } from './params.js';
+import { parseSignature, type SignatureParam } from './signature.js';
+import { definitionParams } from './spelling.js';
+import type { ArrayParam, ScalarParam, Size, SizeParam, Target } from './target.js';
 
 /** Folder of the targets shipped with kloop. */
 export const CATALOG_DIR = join(packageRoot(), 'targets', 'catalog');
 
-const INT_MAX = 2 ** 31 - 1;
 /** At most this many elements, all arrays together, at a check size or a size the verifier picks (the oracle keeps 16 bytes each). */
 const MAX_CHECK_ELEMENTS = 2 ** 26;
 /** At most this many bytes of arrays at the bench size. */
@@ -75,8 +77,8 @@ export function loadTarget(dir: string): Target {
     if (RESERVED_NAMES.has(p.name) || /^(kl_|KL_|n_|__)/.test(p.name)) fail('signature', `parameter "${p.name}" is a C/C++ keyword or a name kloop's harness uses; rename it`);
   });
   if (RESERVED_NAMES.has(fn) || /^(kl_|KL_|__)/.test(fn)) fail('signature', `"${fn}" is a C/C++ keyword or a name kloop's harness uses; rename the function`);
-  const sizeSymbols = sigParams.filter((p) => !p.pointer).map((p) => p.name);
-  const pointerNames = sigParams.filter((p) => p.pointer).map((p) => p.name);
+  const real = precisionOf(y, sigParams, fail);
+  const sizeSymbols = sigParams.filter((p) => !p.pointer && !isRealSpelling(p.type)).map((p) => p.name);
 
   const expr = (key: string, text: string): Expr => {
     let e: Expr;
@@ -89,26 +91,20 @@ export function loadTarget(dir: string): Target {
     return e;
   };
 
-  for (const name of Object.keys(y.args)) if (!pointerNames.includes(name)) fail(`args.${name}`, `no pointer parameter "${name}" in the signature`);
-  const params: Param[] = sigParams.map((p) => {
-    if (!p.pointer) return { kind: 'size', name: p.name };
-    const a = y.args[p.name];
-    if (!a) return fail('args', `pointer parameter "${p.name}" needs an entry: ${p.name}: { shape: [...], role: in|out|inout }`);
-    if (p.isConst && a.role !== 'in') fail(`args.${p.name}.role`, `"${a.role}" but the signature declares it const`);
-    if (!p.isConst && a.role === 'in') fail(`args.${p.name}.role`, `"in" arrays must be declared "const real *${p.name}" in the signature`);
-    return { kind: 'array', name: p.name, role: a.role, shapeText: a.shape, shape: a.shape.map((s, i) => expr(`args.${p.name}.shape[${i}]`, s)) };
-  });
+  const params = buildParams(y, sigParams, real, fail, expr);
+  const sizeParams = params.filter((p): p is SizeParam => p.kind === 'size');
   const arrays = params.filter((p): p is ArrayParam => p.kind === 'array');
+  const scalars = params.filter((p): p is ScalarParam => p.kind === 'scalar');
   if (!arrays.some((a) => a.role !== 'in')) fail('args', 'at least one argument must have role out or inout');
 
   const checkSize = (key: string, s: Size, maxElements = MAX_CHECK_ELEMENTS): Size => {
     for (const k of Object.keys(s)) if (!sizeSymbols.includes(k)) fail(key, `unknown size symbol "${k}" (the signature has ${sizeSymbols.join(', ')})`);
     for (const k of sizeSymbols) if (s[k] === undefined) fail(key, `missing size symbol "${k}"`);
-    for (const k of sizeSymbols) if (s[k] > INT_MAX) fail(key, `${k} = ${s[k]} does not fit the kernel's int parameters (at most ${INT_MAX})`);
+    for (const p of sizeParams) if (!sizeFits(p, s[p.name])) fail(key, `${p.name} = ${s[p.name]} does not fit the kernel's ${p.int.ctype} parameter (at most ${p.int.max})`);
     checkExtents(key, s, 'at this size', maxElements);
     return s;
   };
-  /** Every extent a positive integer, and the arrays of a reasonable size (kloop holds them in memory, the oracle in double). */
+  /** Every extent a positive integer, integer arrays' values possible, and the arrays of a reasonable size (kloop holds them in memory, the oracle in double). */
   const checkExtents = (key: string, s: Size, where: string, maxElements = MAX_CHECK_ELEMENTS): void => {
     let total = 0;
     for (const a of arrays) {
@@ -119,17 +115,19 @@ export function loadTarget(dir: string): Target {
         n *= x;
       }
       total += n;
+      const b = a.int ? valueBounds(a, s) : undefined;
+      if (typeof b === 'string') fail(`args.${a.name}.values`, `${b} ${where}`);
     }
     if (!(total <= maxElements)) fail(key, `the arrays would hold ${total} elements ${where}, more than kloop checks (${maxElements}); use smaller sizes`);
   };
   const checkSizes = y.sizes.check.map((s, i) => checkSize(`sizes.check[${i}]`, s));
-  const benchSize = checkSize('sizes.bench', y.sizes.bench, Math.floor(MAX_BENCH_BYTES / (y.real === 'float' ? 4 : 8)));
+  const benchSize = checkSize('sizes.bench', y.sizes.bench, Math.floor(MAX_BENCH_BYTES / (real === 'float' ? 4 : 8)));
   for (const k of Object.keys(y.sizes.limits)) if (!sizeSymbols.includes(k)) fail(`sizes.limits.${k}`, 'not a size symbol');
   const limits: Target['limits'] = {};
   for (const s of sizeSymbols) limits[s] = y.sizes.limits[s] ?? { min: 1, max: 4096 };
-  for (const s of sizeSymbols) {
-    if (limits[s].min > limits[s].max) fail(`sizes.limits.${s}`, `min ${limits[s].min} is above max ${limits[s].max}`);
-    if (limits[s].max > INT_MAX) fail(`sizes.limits.${s}.max`, `does not fit the kernel's int parameters (at most ${INT_MAX})`);
+  for (const p of sizeParams) {
+    if (limits[p.name].min > limits[p.name].max) fail(`sizes.limits.${p.name}`, `min ${limits[p.name].min} is above max ${limits[p.name].max}`);
+    if (!sizeFits(p, limits[p.name].max)) fail(`sizes.limits.${p.name}.max`, `does not fit the kernel's ${p.int.ctype} parameter (at most ${p.int.max})`);
   }
   // The verifier picks its own sizes within the limits: the arrays must make sense at both ends.
   const corner = (end: 'min' | 'max'): Size => Object.fromEntries(sizeSymbols.map((s) => [s, limits[s][end]]));
@@ -146,6 +144,7 @@ export function loadTarget(dir: string): Target {
   if (!existsSync(referencePath)) fail('reference', `file ${referencePath} not found`);
   const referenceSource = readTextFile(referencePath, 'reference', file);
   if (!new RegExp(`\\b${fn}\\s*\\(`).test(referenceSource)) fail('reference', `${y.reference} does not define ${fn}()`);
+  checkDefinition(referenceSource, fn, sigParams, real, (msg) => fail('reference', `${y.reference}: ${msg}`));
 
   // The CUDA side: declared under cuda:, or found as reference.cu (and starter.cu) in the folder.
   let cuda: Target['cuda'];
@@ -178,10 +177,11 @@ export function loadTarget(dir: string): Target {
     file,
     signature: y.signature.trim(),
     fn,
-    real: y.real,
+    real,
     params,
     sizeSymbols,
     arrays,
+    scalars,
     checkSizes,
     benchSize,
     limits,
@@ -203,6 +203,8 @@ export function loadTarget(dir: string): Target {
 export function referenceSource(t: Target, language: 'c' | 'cuda'): string {
   if (language === 'c') return t.referenceSource;
   if (!t.cuda) throw new UserError(`${t.dir}: no reference.cu, so target ${t.name} cannot run on a CUDA device; add a CUDA reference or leave the target out`);
+  const unsupported = cudaUnsupported(t);
+  if (unsupported) throw new UserError(`${t.file}: target ${t.name} ${unsupported}`);
   return t.cuda.referenceSource;
 }
 
@@ -231,4 +233,26 @@ export function elementCount(a: ArrayParam, size: Size): number {
 /** Each array's element count as a C expression over the size parameters (as the harness computes it; array-section reductions name it). */
 export function arrayLengthsC(t: Pick<Target, 'arrays'>): Record<string, string> {
   return Object.fromEntries(t.arrays.map((a) => [a.name, a.shape.map(exprToC).join(' * ')]));
+}
+
+/** The reference's own definition must take what the signature says (spellings of the precision aside). */
+function checkDefinition(source: string, fn: string, sig: SignatureParam[], real: 'float' | 'double', fail: (msg: string) => never): void {
+  const def = definitionParams(source, fn);
+  if (!def) return;
+  if (def.length !== sig.length) fail(`${fn}() takes ${def.length} parameters, the signature ${sig.length}`);
+  def.forEach((d, i) => {
+    const s = sig[i];
+    const show = (p: SignatureParam) => `${p.isConst && p.pointer ? 'const ' : ''}${p.type}${p.pointer ? ' *' : ' '}${p.name}`;
+    if ((d.type === 'float' || d.type === 'double') && d.type !== real) fail(`parameter "${d.name}" is ${d.type} but the target's precision is ${real}; spell it real or ${real}`);
+    const same = d.pointer === s.pointer && (isRealSpelling(d.type) ? isRealSpelling(s.type) : !isRealSpelling(s.type) && sameIntType(d.type, s.type));
+    if (!same) fail(`parameter ${i + 1} is "${show(d)}" but the signature says "${show(s)}"`);
+  });
+}
+
+/** Why the CUDA harness cannot run a target (it takes int sizes and arrays of real only), or undefined. */
+export function cudaUnsupported(t: Pick<Target, 'params'>): string | undefined {
+  const p = t.params.find((q) => (q.kind === 'size' && q.int.ctype !== 'int') || q.kind === 'scalar' || (q.kind === 'array' && q.int));
+  if (!p) return undefined;
+  const what = p.kind === 'size' ? `a ${p.int.ctype} size (${p.name})` : p.kind === 'scalar' ? `a scalar parameter (${p.name})` : `an integer array (${p.name})`;
+  return `has ${what}, which the CUDA harness does not support yet: run it on the CPU (device: cpu) or leave it out of this run`;
 }

@@ -7,14 +7,34 @@ export const targetSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z_][\w-]*$/, 'use letters, digits, "_" or "-"'),
   description: z.string().default(''),
   signature: z.string().min(1),
-  real: z.enum(['float', 'double']).default('float'),
+  /** The precision; when omitted, the signature's spelling (float or double) decides, else float. */
+  real: z.enum(['float', 'double']).optional(),
   args: z.record(
     z.string(),
     z.strictObject({
       shape: z.array(exprText).min(1),
       role: z.enum(['in', 'out', 'inout']),
+      /** Integer arrays: what their contents satisfy (exactly one key). */
+      values: z
+        .strictObject({
+          csr_rowptr: exprText.optional(),
+          index: exprText.optional(),
+          range: z.tuple([exprText, exprText]).optional(),
+        })
+        .optional(),
     }),
   ),
+  /** Scalar real parameters: a fixed value, or a range the verifier draws from (and the value timed runs use). */
+  scalars: z
+    .record(
+      z.string(),
+      z.strictObject({
+        value: z.number().optional(),
+        range: z.tuple([z.number(), z.number()]).optional(),
+        bench: z.number().optional(),
+      }),
+    )
+    .default({}),
   sizes: z.strictObject({
     check: z.array(sizeMap).min(1),
     bench: sizeMap,

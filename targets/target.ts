@@ -1,3 +1,4 @@
+import type { IntType } from './ctypes.js';
 import type { Expr } from './expr.js';
 
 export type Role = 'in' | 'out' | 'inout';
@@ -6,7 +7,29 @@ export type Size = Record<string, number>;
 export interface SizeParam {
   kind: 'size';
   name: string;
+  /** Its C type (`int` unless the signature says `long`, `size_t`, `int64_t`, `unsigned`...). */
+  int: IntType;
 }
+
+/**
+ * A scalar of the target's precision passed by value (`real alpha`, `float eps`): a fixed value,
+ * or drawn by the verifier from a range (ends, 0 and 1 where inside, and uniform values); the
+ * timed runs use `bench`.
+ */
+export interface ScalarParam {
+  kind: 'scalar';
+  name: string;
+  value: { fixed: number } | { range: [number, number] };
+  bench: number;
+}
+
+/**
+ * What the contents of an integer array must satisfy (the verifier generates them so):
+ *   csr_rowptr  0 first, non-decreasing, `total` last (CSR row pointers over `total` entries);
+ *   index       every value in [0, bound);
+ *   range       every value in [lo, hi].
+ */
+export type IntValues = { kind: 'csr_rowptr'; total: Expr; text: string } | { kind: 'index'; bound: Expr; text: string } | { kind: 'range'; lo: Expr; hi: Expr; text: string };
 
 export interface ArrayParam {
   kind: 'array';
@@ -14,9 +37,13 @@ export interface ArrayParam {
   role: Role;
   shape: Expr[];
   shapeText: string[];
+  /** An integer array (`int *`, `const long *`...): its type. Undefined for arrays of `real`. */
+  int?: IntType;
+  /** An integer input's structure (required for in and inout integer arrays). */
+  values?: IntValues;
 }
 
-export type Param = SizeParam | ArrayParam;
+export type Param = SizeParam | ScalarParam | ArrayParam;
 
 /** A kernel to optimise: its contract (signature, shapes, sizes) and its naive reference. */
 export interface Target {
@@ -30,7 +57,10 @@ export interface Target {
   real: 'float' | 'double';
   params: Param[];
   sizeSymbols: string[];
+  /** Every array parameter (real and integer), in parameter order. */
   arrays: ArrayParam[];
+  /** Scalar real parameters, in parameter order. */
+  scalars: ScalarParam[];
   checkSizes: Size[];
   benchSize: Size;
   /** Bounds for the sizes the verifier picks itself. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Rng, shortHash } from '../common/index.js';
 import type { Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import { elementCount, referenceSource, type ArrayParam, type Size, type Target } from '../targets/index.js';
+import { elemBytes, elementCount, inputLayout, readElem, referenceSource, type ArrayParam, type Size, type Target } from '../targets/index.js';
 import { elementWrong, unflatten } from './compare.js';
 import type { BenchCheck } from './verifier.js';
 
@@ -49,15 +49,17 @@ export type BenchCheckResult = { ok: true; maxErrorRatio: number } | { ok: false
 
 const unitOf = (t: Target) => (t.real === 'float' ? 2 ** -24 : 2 ** -53);
 
-/** The output arrays' element counts and byte offsets, in the harness's OUT file and in the oracle's. */
-function layout(t: Target, size: Size): { a: ArrayParam; n: number; raw: number; oracle: number; first: number }[] {
-  const width = t.real === 'float' ? 4 : 8;
+/** Every array's element count, width and byte offsets, in the harness's OUT file and in the oracle's; `at` reads element i of it from an OUT file. */
+function layout(t: Target, size: Size): { a: ArrayParam; n: number; width: number; raw: number; oracle: number; first: number; at: (b: Buffer, i: number) => number }[] {
   let raw = 0;
   let oracle = 0;
   let first = 0;
   return t.arrays.map((a) => {
     const n = elementCount(a, size);
-    const l = { a, n, raw, oracle, first };
+    const width = elemBytes(t, a);
+    const read = readElem(t, a);
+    const base = raw;
+    const l = { a, n, width, raw, oracle, first, at: (b: Buffer, i: number) => read(b, base + i * width) };
     raw += n * width;
     if (a.role !== 'in') {
       oracle += n * 16;
@@ -67,11 +69,8 @@ function layout(t: Target, size: Size): { a: ArrayParam; n: number; raw: number;
   });
 }
 
-const reader = (t: Target) => (t.real === 'float' ? (b: Buffer, off: number, i: number) => b.readFloatLE(off + i * 4) : (b: Buffer, off: number, i: number) => b.readDoubleLE(off + i * 8));
-
 /** |ref − oracle| / bound for every output element with a finite non-zero bound, reduced to its QUANTILE (log-spaced histogram: one pass, no sort). */
 function errorQuantile(t: Target, size: Size, ref: Buffer, oracle: Buffer): number {
-  const read = reader(t);
   const BINS = 8 * 1100; // eighths of a binary order, ratios from 2^-1000 up to 2^100
   const hist = new Float64Array(BINS);
   let count = 0;
@@ -81,7 +80,7 @@ function errorQuantile(t: Target, size: Size, ref: Buffer, oracle: Buffer): numb
     for (let i = 0; i < l.n; i++) {
       const v = oracle.readDoubleLE(l.oracle + i * 16);
       const e = oracle.readDoubleLE(l.oracle + i * 16 + 8);
-      const r = read(ref, l.raw, i);
+      const r = l.at(ref, i);
       if (!(e > 0) || !Number.isFinite(e) || !Number.isFinite(v) || !Number.isFinite(r)) continue;
       count++;
       const ratio = Math.abs(r - v) / e;
@@ -99,26 +98,27 @@ function errorQuantile(t: Target, size: Size, ref: Buffer, oracle: Buffer): numb
   return 1;
 }
 
-/** The bench input with every input array's elements shuffled (same values, another order). */
+/** The bench input with every real input array's elements shuffled (same values, another order; scalars and integer arrays, which hold structure, as they are). */
 function shuffled(t: Target, size: Size, input: Buffer, seed: number): Buffer {
-  const width = t.real === 'float' ? 4 : 8;
   const out = Buffer.from(input);
   const rng = new Rng(seed);
   let off = 0;
-  for (const a of t.arrays) {
-    if (a.role === 'out') continue;
-    const n = elementCount(a, size);
-    const arr = width === 4 ? new Float32Array(out.buffer, out.byteOffset + off, n) : null;
-    const arr8 = width === 8 ? new Float64Array(Buffer.from(out.subarray(off, off + n * 8)).buffer) : null;
-    const xs = (arr ?? arr8)!;
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(rng.next() * (i + 1));
-      const x = xs[i];
-      xs[i] = xs[j];
-      xs[j] = x;
+  const width = t.real === 'float' ? 4 : 8;
+  for (const piece of inputLayout(t, size)) {
+    const a = t.arrays.find((x) => x.name === piece.name);
+    if (piece.kind === 'array' && a && !a.int) {
+      const n = piece.bytes / width;
+      const xs = width === 4 ? new Float32Array(n) : new Float64Array(n);
+      Buffer.from(xs.buffer).set(out.subarray(off, off + piece.bytes));
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(rng.next() * (i + 1));
+        const x = xs[i];
+        xs[i] = xs[j];
+        xs[j] = x;
+      }
+      Buffer.from(xs.buffer).copy(out, off);
     }
-    if (arr8) Buffer.from(arr8.buffer).copy(out, off);
-    off += n * width;
+    off += piece.bytes;
   }
   return out;
 }
@@ -179,7 +179,6 @@ export async function prepareBenchTolerance(o: {
     if (existsSync(file)) sampled = JSON.parse(readFileSync(file, 'utf8')) as number[];
     else {
       sampled = new Array<number>(total).fill(0);
-      const read = reader(target);
       const calIn = `${base}.cal.in${process.pid}`;
       const calOracle = `${base}.cal.oracle${process.pid}`;
       const calRef = `${base}.cal.ref${process.pid}`;
@@ -194,7 +193,7 @@ export async function prepareBenchTolerance(o: {
           const rb = readFileSync(calRef);
           for (const l of outputs)
             for (let i = 0; i < l.n; i++) {
-              const d = Math.abs(read(rb, l.raw, i) - ob.readDoubleLE(l.oracle + i * 16));
+              const d = Math.abs(l.at(rb, i) - ob.readDoubleLE(l.oracle + i * 16));
               if (Number.isFinite(d) && d > sampled[l.first + i]) sampled[l.first + i] = d;
             }
         }
@@ -225,13 +224,11 @@ export function checkBenchOutput(bench: BenchCheck, output: string | Buffer): Be
   const got = typeof output === 'string' ? readFileSync(output) : output;
   const oracle = readFileSync(bench.oracleFile);
   const ref = readFileSync(bench.tolerance.refFile);
-  const read = reader(t);
-  const width = t.real === 'float' ? 4 : 8;
   const u = unitOf(t);
   const { q, sampled, factor: F } = bench.tolerance;
   let maxRatio = 0;
   for (const l of layout(t, size)) {
-    const bytes = l.n * width;
+    const bytes = l.n * l.width;
     if (got.length < l.raw + bytes) return { ok: false, reason: `${at}, the output file ended inside ${l.a.name}` };
     if (l.a.role === 'in') {
       if (!got.subarray(l.raw, l.raw + bytes).equals(bench.inputs.get(l.a.name)!)) return { ok: false, reason: `${at}, input ${l.a.name} was modified` };
@@ -240,10 +237,10 @@ export function checkBenchOutput(bench: BenchCheck, output: string | Buffer): Be
     let first: { i: number; c: number; v: number; tol: number } | undefined;
     let count = 0;
     for (let i = 0; i < l.n; i++) {
-      const c = read(got, l.raw, i);
+      const c = l.at(got, i);
       const v = oracle.readDoubleLE(l.oracle + i * 16);
       const e = oracle.readDoubleLE(l.oracle + i * 16 + 8);
-      const measured = Math.max(Math.abs(read(ref, l.raw, i) - v), Number.isFinite(e) ? q * e : 0, sampled?.[l.first + i] ?? 0, FLOOR_ULPS * u * Math.abs(v));
+      const measured = Math.max(Math.abs(l.at(ref, i) - v), Number.isFinite(e) ? q * e : 0, sampled?.[l.first + i] ?? 0, FLOOR_ULPS * u * Math.abs(v));
       const tol = Math.min(t.tolerance.factor * e, F * (Number.isNaN(measured) ? Infinity : measured));
       const bad = elementWrong(c, v, tol);
       if (Number.isFinite(v) && Number.isFinite(c)) {

@@ -1,4 +1,4 @@
-import { elementCount, evalExpr, type ArrayParam, type Size, type Target } from '../targets/index.js';
+import { elemBytes, elementCount, evalExpr, readElem, type ArrayParam, type Size, type Target } from '../targets/index.js';
 
 export interface Mismatch {
   array: string;
@@ -35,16 +35,18 @@ export function unflatten(a: ArrayParam, size: Size, flat: number): number[] {
 
 /**
  * Compare what the candidate left in every array (its OUT file) with the inputs it was given and
- * the oracle's values and error bounds. Runs in kloop's process, never in the candidate's.
+ * the oracle's values and error bounds (integer outputs have a zero bound: exact). Runs in kloop's
+ * process, never in the candidate's.
  */
 export function compareOutputs(t: Target, size: Size, inputs: Map<string, Buffer>, candidate: Buffer, oracle: Buffer): Comparison {
-  const width = t.real === 'float' ? 4 : 8;
   const factor = t.tolerance.factor;
   let cOff = 0;
   let oOff = 0;
   let maxRatio = 0;
   for (const a of t.arrays) {
     const n = elementCount(a, size);
+    const width = elemBytes(t, a);
+    const read = readElem(t, a);
     const bytes = n * width;
     if (candidate.length < cOff + bytes) return { ok: false, kind: 'short-output', detail: `output file ended inside ${a.name}` };
     const got = candidate.subarray(cOff, cOff + bytes);
@@ -62,7 +64,7 @@ export function compareOutputs(t: Target, size: Size, inputs: Map<string, Buffer
     let first: Mismatch | undefined;
     let count = 0;
     for (let i = 0; i < n; i++) {
-      const c = width === 4 ? got.readFloatLE(i * 4) : got.readDoubleLE(i * 8);
+      const c = read(got, i * width);
       const v = oracle.readDoubleLE(oOff + i * 16);
       const e = oracle.readDoubleLE(oOff + i * 16 + 8);
       const tol = factor * e;

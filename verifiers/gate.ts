@@ -28,7 +28,7 @@ export function drawBenchInput(): { seed: number; distribution: Distribution } {
 
 /** Prepare the bench-size input and oracle for `runGate` (once per target); `draw` fixes seed and distribution (tests). */
 export async function prepareGateBench(verifier: Verifier, target: Target, dir: string, draw = drawBenchInput()): Promise<BenchCheck> {
-  const inputs = makeInputs(target, target.benchSize, draw.seed, draw.distribution);
+  const inputs = makeInputs(target, target.benchSize, draw.seed, draw.distribution, { bench: true });
   const file = join(dir, `${target.name}-bench.in`);
   writeFileSync(file, inputs.bytes);
   return verifier.prepareBench(target, file, inputs.arrays, join(dir, 'bench-oracle'));

@@ -1,5 +1,6 @@
 import { Rng } from '../common/index.js';
 import { elementCount, evalExpr, type ArrayParam, type Size, type Target } from '../targets/index.js';
+import { intArray, scalarValue } from './int-inputs.js';
 
 /**
  * Input distributions: never all zeros. The first five are centred near zero (signed; exact zeros,
@@ -81,17 +82,39 @@ function rowLength(a: ArrayParam, size: Size, n: number): number {
 }
 
 export interface InputSet {
-  /** Concatenated in/inout arrays, parameter order, the target's precision: the harness's IN file. */
+  /** Every scalar and in/inout array, in parameter order, raw little-endian: the harness's IN file. */
   bytes: Buffer;
-  /** The same, per array, to compare against what the candidate left behind. */
+  /** The same, per parameter (insertion order is the file's), to compare against what the candidate left behind. */
   arrays: Map<string, Buffer>;
 }
 
-export function makeInputs(t: Target, size: Size, seed: number, dist: Distribution): InputSet {
+/**
+ * A fresh input at a size. Real arrays follow `dist`; integer arrays and scalars are drawn from a
+ * stream of their own (so real arrays are the same as in a target without them), in the variant
+ * the distribution's position selects (every plan draws every distribution, so every variant);
+ * `bench`: the timed runs' input (scalars at their bench value, typical integer structures).
+ */
+export function makeInputs(t: Target, size: Size, seed: number, dist: Distribution, opts: { bench?: boolean } = {}): InputSet {
   const rng = new Rng(seed);
+  const intRng = new Rng(seed ^ 0x1d5ca1a5);
+  const d = DISTRIBUTIONS.indexOf(dist);
   const arrays = new Map<string, Buffer>();
-  for (const a of t.arrays) {
-    if (a.role === 'out') continue;
+  t.params.forEach((p, k) => {
+    if (p.kind === 'size') return;
+    if (p.kind === 'scalar') {
+      const v = scalarValue(p, intRng, d + k, !!opts.bench);
+      const b = Buffer.alloc(t.real === 'float' ? 4 : 8);
+      if (t.real === 'float') b.writeFloatLE(v);
+      else b.writeDoubleLE(v);
+      arrays.set(p.name, b);
+      return;
+    }
+    const a = p;
+    if (a.role === 'out') return;
+    if (a.int) {
+      arrays.set(a.name, intArray(t, a, size, intRng, opts.bench ? 0 : d + k));
+      return;
+    }
     const n = elementCount(a, size);
     const data = t.real === 'float' ? new Float32Array(n) : new Float64Array(n);
     // (The offset's sign is drawn only for offset data: the other distributions keep their streams.)
@@ -103,8 +126,21 @@ export function makeInputs(t: Target, size: Size, seed: number, dist: Distributi
     }
     if (!nonzero) data[rng.int(0, n - 1)] = dist === 'subnormal' ? subnormal(rng, t.real) : 1 + rng.next();
     arrays.set(a.name, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  }
+  });
   return { bytes: Buffer.concat([...arrays.values()]), arrays };
+}
+
+/**
+ * `part` with the first half of every real array and unstructured integer array taken from `base`
+ * (the stale-state check's shared inputs). Scalars and CSR row pointers keep `part`'s own (half of
+ * one set of row pointers and half of another are not row pointers).
+ */
+export function shareFirstHalf(t: Target, base: Map<string, Buffer>, part: Map<string, Buffer>): void {
+  for (const a of t.arrays) {
+    if (a.role === 'out' || a.values?.kind === 'csr_rowptr') continue;
+    const b = part.get(a.name)!;
+    base.get(a.name)!.copy(b, 0, 0, Math.floor(b.length / 2 / 8) * 8);
+  }
 }
 
 /**

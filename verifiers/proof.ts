@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildResult, Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import { evalExpr, type Size, type Target } from '../targets/index.js';
+import { asRealSpelling, evalExpr, type Size, type Target } from '../targets/index.js';
 import { generateProofHarness } from './proof-harness.js';
 import { SYMBOLIC_HEADER } from './symbolic-header.js';
 import { sizeofReal } from './sizeof-real.js';
@@ -78,14 +78,14 @@ const safe = (p: Promise<BuildResult>) => p.catch((e: Error): BuildResult => ({ 
  * symbolic header and the harness every candidate's proof build shares). Never rejects.
  */
 export function buildReferenceProof(device: Device, t: Target, workDir: string): Promise<BuildResult> {
-  return safe(device.buildProof({ target: t, source: t.referenceSource, workDir, name: 'reference', harness: generateProofHarness(t), header: SYMBOLIC_HEADER }));
+  return safe(device.buildProof({ target: t, source: asRealSpelling(t.referenceSource, t.real), workDir, name: 'reference', harness: generateProofHarness(t), header: SYMBOLIC_HEADER }));
 }
 
 /** Build the reference and the candidate over the symbolic type (started early, so the compiles overlap the tests). Never rejects. */
 export function startProofBuilds(device: Device, t: Target, source: string, workDir: string, flags?: string[]): Promise<ProofBuilds> {
   const harness = generateProofHarness(t);
   const ref = buildReferenceProof(device, t, workDir);
-  const cand = safe(device.buildProof({ target: t, source, workDir, name: 'candidate', harness, header: SYMBOLIC_HEADER, flags }));
+  const cand = safe(device.buildProof({ target: t, source: asRealSpelling(source, t.real), workDir, name: 'candidate', harness, header: SYMBOLIC_HEADER, flags }));
   return Promise.all([ref, cand]).then(([r, c]) => ({ ref: r, cand: c }));
 }
 
@@ -122,14 +122,28 @@ export class ReferenceProofRuns {
 }
 
 /**
+ * Why the bounded proof cannot speak for a target at all, or undefined: integer arrays hold data
+ * (index structures) the proof would fix to one instance, so it would not cover the others; the
+ * verdict is then `tested`. (Scalars are symbolic variables there, like array elements.)
+ */
+export function proofUncovered(t: Pick<Target, 'arrays'>): string | undefined {
+  const ints = t.arrays.filter((a) => a.int);
+  if (!ints.length) return undefined;
+  return `its integer arrays (${ints.map((a) => a.name).join(', ')}) hold index data the bounded proof does not range over (it would prove one index structure, not all): tested only`;
+}
+
+/**
  * What the proof would cover, or why it does not apply, decided before anything is built (so no
  * proof build is started for a candidate the proof cannot speak for).
  */
 export function proofPlan(t: Target, source: string, o: { analysis: SizeAnalysis; pathSizes: Size[]; budget?: number; flags?: string[] }): { sizes: Size[]; period: number } | { inapplicable: string } {
+  const uncovered = proofUncovered(t);
+  if (uncovered) return { inapplicable: uncovered };
   if (INTRINSICS.test(source)) return { inapplicable: 'uses SIMD intrinsics, which the symbolic type does not model' };
   // The C build defines _OPENMP exactly when -fopenmp is among its flags; unknown flags cannot match it.
   if (o.flags === undefined && /\b_OPENMP\b/.test(source)) return { inapplicable: "tests _OPENMP, and the proof was not given the build's flags to define it the same way: tested only" };
-  const size = sizeofReal(source);
+  // The precision's own keyword is real there too (asRealSpelling): sizeof(float) in a float target is sizeof(real).
+  const size = sizeofReal(asRealSpelling(source, t.real));
   if (size) return { inapplicable: `takes the size of real or of a value of its type (line ${size.line}), which differs in the proof build (real is a symbolic C++ type there): tested only` };
   const plan = proofSizes(t, o.analysis, o.pathSizes, o.budget ?? 3e6);
   return 'tooBig' in plan ? { inapplicable: plan.tooBig } : plan;

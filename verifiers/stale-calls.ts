@@ -1,4 +1,4 @@
-import { elementCount, type Size, type Target } from '../targets/index.js';
+import { elemBytes, elementCount, type Size, type Target } from '../targets/index.js';
 
 /** One call of the stale-state check: its input file, the oracle's values for it, the inputs to compare. */
 export interface CallInput {
@@ -32,7 +32,6 @@ export function callList(calls: CallInput[]): string[] {
 
 /** The OUT of a check process, one block per call (every array, parameter order). */
 export function outputBlocks(t: Target, size: Size, out: Buffer, calls: number): Buffer[] {
-  const width = t.real === 'float' ? 4 : 8;
-  const block = t.arrays.reduce((n, a) => n + elementCount(a, size), 0) * width;
+  const block = t.arrays.reduce((n, a) => n + elementCount(a, size) * elemBytes(t, a), 0);
   return Array.from({ length: calls }, (_, i) => out.subarray(i * block, (i + 1) * block));
 }

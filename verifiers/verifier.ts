@@ -8,11 +8,11 @@ import { describeExit } from '../sandboxes/index.js';
 import { arrayLengthsC, elementCount, evalExpr, referenceSource, type Size, type Target } from '../targets/index.js';
 import { checkBench, checkBenchOutput, prepareBenchTolerance, type BenchTolerance } from './bench-check.js';
 import { compareOutputs } from './compare.js';
-import { DISTRIBUTIONS, makeInputs, spreadDistributions, type Distribution } from './inputs.js';
+import { DISTRIBUTIONS, makeInputs, shareFirstHalf, spreadDistributions, type Distribution } from './inputs.js';
 import { refuseDegenerate } from './degenerate.js';
 import { referenceBuildError, referenceRunError } from './reference-errors.js';
 import { checkOmpRaces, type RaceCheck } from './omp-races.js';
-import { boundedProof, buildReferenceProof, proofPlan, ReferenceProofRuns, startProofBuilds } from './proof.js';
+import { boundedProof, buildReferenceProof, proofPlan, proofUncovered, ReferenceProofRuns, startProofBuilds } from './proof.js';
 import { formatSize, hiddenSizes } from './sizes.js';
 import { analyseSizePaths, pathSizes, type PathBudget, type SizeAnalysis } from './size-paths.js';
 import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
@@ -172,7 +172,7 @@ export class Verifier {
     mkdirSync(dir, { recursive: true });
     // Per target, not per candidate: the harness objects every candidate links, and the reference's
     // proof build (with the symbolic header and the proof harness), are made while the oracle runs.
-    const proofReady = Promise.all([this.opts.proof !== false && !this.opts.device.proofInapplicable ? buildReferenceProof(this.opts.device, target, join(dir, 'proof')) : undefined, this.opts.device.prepareTarget?.(target)]);
+    const proofReady = Promise.all([this.opts.proof !== false && !this.opts.device.proofInapplicable && !proofUncovered(target) ? buildReferenceProof(this.opts.device, target, join(dir, 'proof')) : undefined, this.opts.device.prepareTarget?.(target)]);
     const oracle = await this.opts.device.buildOracle({ target, workDir: dir });
     if (!oracle.ok) {
       await proofReady;
@@ -216,7 +216,7 @@ export class Verifier {
     const base = makeInputs(target, cases[big].size, rng.u32(), DISTRIBUTIONS[(seed + 3) % DISTRIBUTIONS.length]);
     for (let j = 0; j < 4; j++) {
       const part = makeInputs(target, cases[big].size, rng.u32(), DISTRIBUTIONS[(seed + 4 + j) % DISTRIBUTIONS.length]);
-      for (const [name, b] of part.arrays) base.arrays.get(name)!.copy(b, 0, 0, Math.floor(b.length / 2 / 8) * 8);
+      shareFirstHalf(target, base.arrays, part.arrays);
       const call = { inputFile: join(dir, `shared${j}.in`), oracleFile: join(dir, `shared${j}.oracle`), inputs: part.arrays };
       writeFileSync(call.inputFile, Buffer.concat([...part.arrays.values()]));
       await this.runOracle(oracle.binary!, target, cases[big].size, call.inputFile, call.oracleFile, dir);

@@ -1,4 +1,4 @@
-import type { Target } from '../../targets/index.js';
+import type { ArrayParam, Target } from '../../targets/index.js';
 import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_POISON_KIND, C_RNG, cMainArgs, EXIT_FPENV, EXIT_GUARD, EXIT_INPUT_WRITE, EXIT_USAGE, GUARD_BYTES, kernelPrototype } from '../harness-protocol.js';
 
 /**
@@ -36,16 +36,32 @@ export function generateHarness(t: Target, opts: HarnessOptions): string {
   const tracked = opts.scalar === 'tracked';
   const elem = tracked ? 'real' : t.real;
   const arrays = t.arrays;
-  const allocs = arrays.map((a) => `  real *${a.name} = kl_alloc(n_${a.name}, "${a.name}", ${a.role === 'in' ? 1 : 0});`).join('\n');
-  const reads = arrays
-    .filter((a) => a.role !== 'out')
-    .map((a) => `kl_read(in, ${a.name}, n_${a.name}, "${a.name}");`)
+  const ctype = (a: ArrayParam) => (a.int ? a.int.ctype : 'real');
+  // An integer array's guard and poison words are its own width; a real array's, the precision's.
+  const gsz = (a: ArrayParam) => (a.int ? `sizeof(${a.int.ctype})` : 'sizeof(kl_elem)');
+  const allocs = [
+    ...t.scalars.map((p) => `  real ${p.name};`),
+    ...arrays.map((a) => `  ${ctype(a)} *${a.name} = (${ctype(a)} *)kl_alloc(n_${a.name}, sizeof(${ctype(a)}), ${gsz(a)}, ${a.int ? 1 : 0}, "${a.name}", ${a.role === 'in' ? 1 : 0});`),
+  ].join('\n');
+  // The IN file: every scalar and every in/inout array, in parameter order.
+  const reads = t.params
+    .map((p) => {
+      if (p.kind === 'scalar') return tracked ? `kl_read_tracked(in, &${p.name}, 1, "${p.name}");` : `kl_read(in, &${p.name}, 1, sizeof(real), "${p.name}");`;
+      if (p.kind !== 'array' || p.role === 'out') return '';
+      return tracked && !p.int ? `kl_read_tracked(in, ${p.name}, n_${p.name}, "${p.name}");` : `kl_read(in, ${p.name}, n_${p.name}, sizeof(${ctype(p)}), "${p.name}");`;
+    })
+    .filter(Boolean)
     .join(' ');
-  const poisons = ['kl_poison_call();', ...arrays.filter((a) => a.role === 'out').map((a, j) => `kl_poison(${a.name}, n_${a.name}, ${j});`)].join(' ');
+  const poisons = ['kl_poison_call();', ...arrays.filter((a) => a.role === 'out').map((a, j) => `kl_poison(${a.name}, n_${a.name}, sizeof(${ctype(a)}), ${gsz(a)}, ${j});`)].join(' ');
   const call = `${t.fn}(${t.params.map((p) => p.name).join(', ')})`;
   const proto = `${kernelPrototype(t)};`;
   const writes = arrays
-    .map((a) => (tracked ? (a.role === 'in' ? '' : `kl_write_tracked(out, ${a.name}, n_${a.name});`) : `kl_write(out, ${a.name}, n_${a.name});`))
+    .map((a) => {
+      if (!tracked) return `kl_write(out, ${a.name}, n_${a.name}, sizeof(${ctype(a)}));`;
+      if (a.role === 'in') return '';
+      // Integer outputs are exact: the value and a zero bound.
+      return a.int ? `for (long i = 0; i < n_${a.name}; i++) { double ve[2] = { (double)${a.name}[i], 0.0 }; fwrite(ve, sizeof(double), 2, out); }` : `kl_write_tracked(out, ${a.name}, n_${a.name});`;
+    })
     .filter(Boolean)
     .join(' ');
 
@@ -57,6 +73,7 @@ export function generateHarness(t: Target, opts: HarnessOptions): string {
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <time.h>
 #include <signal.h>
 #include <unistd.h>
@@ -76,6 +93,7 @@ typedef struct {
   size_t bytes, len, map_len;
   int input;
   const char *name;
+  int integer;
   unsigned char *lo_copy, *hi_copy;
   char msg_write[160], msg_lo[160], msg_hi[160];
 } kl_region;
@@ -88,22 +106,32 @@ static int kl_nregions;
  * rotates the placement over its cases puts every array at every offset in some case (a kernel
  * that misbehaves only at one alignment cannot hope to miss them all).
  */
-static size_t kl_offset(void) {
+static size_t kl_offset(size_t esz) {
 ${
   tracked
-    ? `  return 64; /* the oracle (a C++ type of its own) is trusted */`
+    ? `  (void)esz;
+  return 64; /* the oracle (a C++ type of its own) is trusted */`
     : `  static const size_t offs[] = { 4, 8, 16, 32, 64 };
   static unsigned k;
   size_t valid[5]; unsigned n = 0;
-  for (int i = 0; i < 5; i++) if (offs[i] >= sizeof(real) && offs[i] % sizeof(real) == 0) valid[n++] = offs[i];
+  for (int i = 0; i < 5; i++) if (offs[i] >= esz && offs[i] % esz == 0) valid[n++] = offs[i];
   return valid[(kl_place + k++) % n];`
 }
 }
 
-/* One guard element: a large magnitude (always, next to the array) or a NaN with a random payload. */
-static void kl_guard_value(unsigned char *dst, int adjacent) {
+/*
+ * One guard element: a large magnitude (always, next to the array) or a NaN with a random payload;
+ * for an integer array (width gsz), a large index (2^30 or 2^62 and up, either sign: one read past
+ * the array and used as an index faults) or random bits.
+ */
+static void kl_guard_value(unsigned char *dst, int adjacent, size_t gsz, int integer) {
   uint64_t r = kl_rand();
   int neg = (int)(r >> 63);
+  if (integer) {
+    if (gsz == 4) { uint32_t w = adjacent || (r & 1) ? (uint32_t)(0x40000000u | ((r >> 8) & 0x3fffffffu)) : (uint32_t)(r >> 16); int32_t v = neg ? -(int32_t)w : (int32_t)w; memcpy(dst, &v, 4); }
+    else { uint64_t w = adjacent || (r & 1) ? (0x4000000000000000ull | ((r >> 8) & 0x3fffffffffffffffull)) : kl_rand(); int64_t v = neg ? -(int64_t)w : (int64_t)w; memcpy(dst, &v, 8); }
+    return;
+  }
   if (adjacent || (r & 1)) {
     double mag = (1.0 + (double)((r >> 8) & 0xffffff) / 16777216.0) * 1e30;
     kl_elem v = (kl_elem)(neg ? -mag : mag);
@@ -121,21 +149,22 @@ static void kl_oom(void) { fprintf(stderr, "kloop harness: out of memory\\n"); e
 
 #ifdef KLOOP_SANITIZE
 /* Under AddressSanitizer: exact-size arrays (any access past them is reported), at the same offsets. */
-static real *kl_alloc(long n, const char *name, int input) {
-  (void)name; (void)input;
-  size_t off = kl_offset() % 64;
+static void *kl_alloc(long n, size_t esz, size_t gsz, int integer, const char *name, int input) {
+  (void)name; (void)input; (void)gsz; (void)integer;
+  size_t off = kl_offset(esz) % 64;
   unsigned char *p = NULL;
-  if (posix_memalign((void **)&p, 64, off + (size_t)(n > 0 ? n : 1) * sizeof(real)) != 0) kl_oom();
-  return (real *)(p + off);
+  if (posix_memalign((void **)&p, 64, off + (size_t)(n > 0 ? n : 1) * esz) != 0) kl_oom();
+  return p + off;
 }
 static void kl_guards(void) {}
 static void kl_protect(int on) { (void)on; }
 static void kl_catch_input_writes(void) {}
 #else
-static real *kl_alloc(long n, const char *name, int input) {
+static void *kl_alloc(long n, size_t esz, size_t gsz, int integer, const char *name, int input) {
   kl_region *r = &kl_regions[kl_nregions++];
-  size_t off = kl_offset();
-  r->bytes = (size_t)n * sizeof(real);
+  size_t off = kl_offset(esz);
+  r->bytes = (size_t)n * esz;
+  r->integer = integer;
   r->len = KL_GUARD + off + r->bytes + KL_GUARD;
   r->input = input;
   r->name = name;
@@ -152,8 +181,8 @@ static real *kl_alloc(long n, const char *name, int input) {
   }
   r->arr = r->base + KL_GUARD + off;
   size_t lo = (size_t)(r->arr - r->base);
-  for (size_t i = 0; i < lo; i += sizeof(kl_elem)) kl_guard_value(r->arr - sizeof(kl_elem) - i, i == 0);
-  for (size_t i = 0; i < KL_GUARD; i += sizeof(kl_elem)) kl_guard_value(r->arr + r->bytes + i, i == 0);
+  for (size_t i = 0; i + gsz <= lo; i += gsz) kl_guard_value(r->arr - gsz - i, i == 0, gsz, integer);
+  for (size_t i = 0; i + gsz <= KL_GUARD; i += gsz) kl_guard_value(r->arr + r->bytes + i, i == 0, gsz, integer);
   r->lo_copy = (unsigned char *)malloc(lo);
   r->hi_copy = (unsigned char *)malloc(KL_GUARD);
   if (!r->lo_copy || !r->hi_copy) kl_oom();
@@ -162,7 +191,7 @@ static real *kl_alloc(long n, const char *name, int input) {
   snprintf(r->msg_write, sizeof r->msg_write, "kloop harness: the kernel wrote to its input %s\\n", name);
   snprintf(r->msg_lo, sizeof r->msg_lo, "kloop harness: write outside the bounds of %s (before its start)\\n", name);
   snprintf(r->msg_hi, sizeof r->msg_hi, "kloop harness: write outside the bounds of %s (past its end)\\n", name);
-  return (real *)r->arr;
+  return r->arr;
 }
 
 /* Every array's guard zones, byte for byte as they were written. */
@@ -246,31 +275,31 @@ ${C_POISON_KIND}
  * Outputs poisoned before every call: a fresh word per call and array, of the kind C_POISON_KIND
  * gives array J: a NaN with a random payload, random bits, or zero (what a user's fresh buffer holds).
  */
-static void kl_poison(real *a, long n, unsigned j) {
+static void kl_poison(void *a, long n, size_t esz, size_t psz, unsigned j) {
   uint64_t r = kl_rand(), w;
   unsigned kind = kl_poison_kind(j);
   if (kind == 2) w = 0;
-  else if (kind == 1) w = sizeof(kl_elem) == 4 ? (0x7fc00000ull | ((r >> 8) & 0x3fffffull) | ((r >> 63) << 31)) : (0x7ff8000000000000ull | ((r >> 8) & 0x7ffffffffffffull) | ((r >> 63) << 63));
+  else if (kind == 1) w = psz == 4 ? (0x7fc00000ull | ((r >> 8) & 0x3fffffull) | ((r >> 63) << 31)) : (0x7ff8000000000000ull | ((r >> 8) & 0x7ffffffffffffull) | ((r >> 63) << 63));
   else w = kl_rand();
-  if (sizeof(kl_elem) == 4) w = (w & 0xffffffffull) | (w << 32);
+  if (psz == 4) w = (w & 0xffffffffull) | (w << 32);
   unsigned char *p = (unsigned char *)a;
-  size_t bytes = (size_t)n * sizeof(real);
+  size_t bytes = (size_t)n * esz;
   for (size_t i = 0; i < bytes; i += 8) { size_t k = bytes - i < 8 ? bytes - i : 8; memcpy(p + i, &w, k); }
 }
 
-static void kl_read(FILE *in, real *a, long n, const char *name) {
-${
-  tracked
-    ? `  for (long i = 0; i < n; i++) { ${t.real} v; if (fread(&v, sizeof v, 1, in) != 1) { fprintf(stderr, "kloop harness: short input for %s\\n", name); exit(${EXIT_USAGE}); } a[i] = real((double)v); }`
-    : `  if (fread(a, sizeof(real), (size_t)n, in) != (size_t)n) { fprintf(stderr, "kloop harness: short input for %s\\n", name); exit(${EXIT_USAGE}); }`
-}
+/* Raw elements of width esz (integer arrays; real arrays and scalars outside the oracle). */
+static void kl_read(FILE *in, void *a, long n, size_t esz, const char *name) {
+  if (fread(a, esz, (size_t)n, in) != (size_t)n) { fprintf(stderr, "kloop harness: short input for %s\\n", name); exit(${EXIT_USAGE}); }
 }
 ${
   tracked
-    ? `static void kl_write_tracked(FILE *out, real *a, long n) {
+    ? `static void kl_read_tracked(FILE *in, real *a, long n, const char *name) {
+  for (long i = 0; i < n; i++) { ${t.real} v; if (fread(&v, sizeof v, 1, in) != 1) { fprintf(stderr, "kloop harness: short input for %s\\n", name); exit(${EXIT_USAGE}); } a[i] = real((double)v); }
+}
+static void kl_write_tracked(FILE *out, real *a, long n) {
   for (long i = 0; i < n; i++) { double ve[2] = { a[i].v, a[i].err() }; fwrite(ve, sizeof(double), 2, out); }
 }`
-    : `static void kl_write(FILE *out, real *a, long n) { fwrite(a, sizeof(real), (size_t)n, out); }`
+    : `static void kl_write(FILE *out, const void *a, long n, size_t esz) { fwrite(a, esz, (size_t)n, out); }`
 }
 
 ${C_NOW_NS}

@@ -1,4 +1,5 @@
-import type { Target } from '../../targets/index.js';
+import { UserError } from '../../common/index.js';
+import { cudaUnsupported, type Target } from '../../targets/index.js';
 import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_POISON_KIND, C_RNG, cMainArgs, EXIT_CUDA, EXIT_GUARD, EXIT_NO_GPU, EXIT_USAGE, GUARD_BYTES, kernelPrototype } from '../harness-protocol.js';
 
 /**
@@ -18,6 +19,8 @@ import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_POISON_KIND, C_RNG, cMainArgs, EX
  *   (host clock) and KLOOP_OVERHEAD_NS (host minus events for an empty launch).
  */
 export function generateCudaHarness(t: Target): string {
+  const unsupported = cudaUnsupported(t);
+  if (unsupported) throw new UserError(`${t.file}: target ${t.name} ${unsupported}`);
   const arrays = t.arrays;
   const hostAllocs = arrays.map((a) => `  real *h_${a.name} = (real *)malloc((size_t)(n_${a.name} > 0 ? n_${a.name} : 1) * sizeof(real));`).join('\n');
   const devAllocs = arrays.map((a) => `  real *d_${a.name}[KL_MAX_ROT]; for (int r = 0; r < KL_MAX_ROT; r++) d_${a.name}[r] = 0; d_${a.name}[0] = kl_dev_alloc(n_${a.name});`).join('\n');
@@ -25,7 +28,7 @@ export function generateCudaHarness(t: Target): string {
   const reads = ins.map((a) => `kl_read(in, h_${a.name}, n_${a.name}, "${a.name}");`).join(' ');
   const uploads = (rot: string) => ins.map((a) => `KL_CHECK(cudaMemcpy(d_${a.name}[${rot}], h_${a.name}, (size_t)n_${a.name} * sizeof(real), cudaMemcpyHostToDevice), "copying ${a.name} to the GPU");`).join(' ');
   const poisons = ['kl_poison_call();', ...arrays.filter((a) => a.role === 'out').map((a, j) => `kl_poison(d_${a.name}[0], n_${a.name}, kl_poison_word(${j}));`)].join(' ');
-  const rotated = (a: { name: string; role: string }) => (a.role === 'in' ? `d_${a.name}[rot]` : `d_${a.name}[0]`);
+  const rotated = (a: { name: string; role?: string }) => (a.role === 'in' ? `d_${a.name}[rot]` : `d_${a.name}[0]`);
   const call = `${t.fn}(${t.params.map((p) => (p.kind === 'size' ? p.name : rotated(p))).join(', ')})`;
   const guards = (rot: string) => arrays.map((a) => `kl_guard_check(${a.role === 'in' ? `d_${a.name}[${rot}]` : `d_${a.name}[0]`}, n_${a.name}, "${a.name}");`).join(' ');
   const downloads = arrays.map((a) => `KL_CHECK(cudaMemcpy(h_${a.name}, ${a.role === 'in' ? `d_${a.name}[rot]` : `d_${a.name}[0]`}, (size_t)n_${a.name} * sizeof(real), cudaMemcpyDeviceToHost), "copying ${a.name} back");`).join(' ');
