@@ -1,13 +1,14 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import PQueue from 'p-queue';
-import { RwLock, shortHash } from '../common/index.js';
+import { RwLock, shortHash, UserError } from '../common/index.js';
 import { cudaFlagsAllowed, type Device, type DeviceProfile } from '../devices/index.js';
 import { buildProgram, localEvaluator, TargetSession, type EvaluatorDeps } from '../loop/index.js';
 import { catalogNames, CATALOG_DIR, loadTarget, type Target } from '../targets/index.js';
 import { prepareGateBench, Verifier, type CheckPlan } from '../verifiers/index.js';
 import { JobRefused, type Job, type JobResult } from './job.js';
 import { harnessVersion, targetDigest } from './result-key.js';
+import { materializeTarget } from './target-files.js';
 
 /** What a job runner keeps between jobs: its device, per-target sessions (bench input, baselines), plans by seed. */
 export interface JobContext {
@@ -19,22 +20,38 @@ export interface JobContext {
   sessions: Map<string, Promise<TargetSession>>;
   plans: Map<string, Promise<CheckPlan>>;
   verifiers: Map<string, Verifier>;
+  /** Targets jobs carried (not shipped here), by their files' hash. */
+  carried: Map<string, Target>;
   remeasure?: Promise<DeviceProfile>;
 }
 
 export function jobContext(device: Device, profile: DeviceProfile, workDir: string): JobContext {
-  return { device, profile, workDir, lock: new RwLock(), sessions: new Map(), plans: new Map(), verifiers: new Map() };
+  return { device, profile, workDir, lock: new RwLock(), sessions: new Map(), plans: new Map(), verifiers: new Map(), carried: new Map() };
 }
 
 /**
- * The target a job names, as this worker ships it, at the job's bench size: refused (one line)
- * when it is not shipped here, its contract or harness differs from the coordinator's, a flag is
+ * The target a job names, as this worker ships it or as the job's files define it, at the job's
+ * bench size: refused (one line) when it is neither shipped here nor carried, does not load, its contract or harness differs from the coordinator's, a flag is
  * not on its allow-list, or the bench size names other sizes.
  */
-export function jobTarget(job: Job, language: 'c' | 'cuda'): Target {
-  if (!catalogNames().includes(job.target.name)) throw new JobRefused(`refused job ${job.id}: target ${job.target.name} is not shipped with this worker's kloop (shipped: ${catalogNames().join(', ')})`);
-  const shipped = loadTarget(join(CATALOG_DIR, job.target.name));
-  if (targetDigest(shipped) !== job.target.digest) throw new JobRefused(`refused job ${job.id}: target ${shipped.name} differs between the coordinator and this worker (another kloop version?)`);
+export function jobTarget(job: Job, language: 'c' | 'cuda', carried?: { root: string; loaded: Map<string, Target> }): Target {
+  let shipped: Target;
+  if (job.target.files) {
+    if (!carried) throw new JobRefused(`refused job ${job.id}: this worker takes shipped targets only`);
+    try {
+      shipped = materializeTarget(carried.root, job.target.files, carried.loaded);
+    } catch (e) {
+      if (e instanceof UserError) throw new JobRefused(`refused job ${job.id}: its target does not load: ${e.message.split('\n')[0]}`);
+      throw e;
+    }
+    if (shipped.name !== job.target.name) throw new JobRefused(`refused job ${job.id}: target.name ${job.target.name} differs from the name in its target.yaml (${shipped.name})`);
+    if (targetDigest(shipped) !== job.target.digest) throw new JobRefused(`refused job ${job.id}: target ${shipped.name}'s files do not match its digest ${job.target.digest}`);
+  } else {
+    if (!catalogNames().includes(job.target.name))
+      throw new JobRefused(`refused job ${job.id}: target ${job.target.name} is not shipped with this worker's kloop (shipped: ${catalogNames().join(', ')}), and the job carries no files for it`);
+    shipped = loadTarget(join(CATALOG_DIR, job.target.name));
+    if (targetDigest(shipped) !== job.target.digest) throw new JobRefused(`refused job ${job.id}: target ${shipped.name} differs between the coordinator and this worker (another kloop version?)`);
+  }
   const keys = Object.keys(shipped.benchSize).sort();
   if (JSON.stringify(Object.keys(job.target.benchSize).sort()) !== JSON.stringify(keys)) throw new JobRefused(`refused job ${job.id}: target.benchSize: expected the sizes ${keys.join(', ')} of ${shipped.name}`);
   const harness = harnessVersion(shipped, language);
@@ -53,8 +70,9 @@ export function jobTarget(job: Job, language: 'c' | 'cuda'): Target {
  */
 export async function evaluateJob(ctx: JobContext, job: Job, key: string, worker: string): Promise<JobResult> {
   const startedAt = Date.now();
-  const target = jobTarget(job, ctx.device.language);
-  const sizeKey = shortHash(target.name, JSON.stringify(target.benchSize));
+  const target = jobTarget(job, ctx.device.language, { root: join(ctx.workDir, 'carried'), loaded: ctx.carried });
+  // (the digest: two carried targets of one name but different contracts never share a session)
+  const sizeKey = shortHash(target.name, job.target.digest, JSON.stringify(target.benchSize));
   const root = join(ctx.workDir, 'targets', `${target.name}-${sizeKey}`);
   const session = await cached(ctx.sessions, sizeKey, () =>
     TargetSession.open(target, async (t) => {

@@ -6,6 +6,7 @@ import type { TimedJudgement, Verdict } from '../verifiers/index.js';
 import type { FleetClient } from './client.js';
 import { JOB_VERSION, type Job, type JobResult } from './job.js';
 import { harnessVersion, targetDigest } from './result-key.js';
+import { isShippedTarget, targetFiles } from './target-files.js';
 
 export interface FleetSettings {
   /** The device class the run's candidates go to. */
@@ -27,6 +28,8 @@ export function fleetEvaluator(client: FleetClient, s: FleetSettings): Evaluator
   return (d: EvaluatorDeps, r: RoundEvaluation): Evaluator => {
     const harness = harnessVersion(d.target, d.device.language);
     const digest = targetDigest(d.target);
+    // A target the workers do not ship travels with each job (its folder's sources).
+    const files = isShippedTarget(d.target) ? undefined : targetFiles(d.target);
     const job = (stage: Job['stage'], c: EvalCandidate): Job => ({
       v: JOB_VERSION,
       stage,
@@ -34,7 +37,7 @@ export function fleetEvaluator(client: FleetClient, s: FleetSettings): Evaluator
       run: basename(d.runDir),
       class: s.deviceClass,
       harness,
-      target: { name: d.target.name, digest, benchSize: d.target.benchSize },
+      target: { name: d.target.name, digest, benchSize: d.target.benchSize, ...(files ? { files } : {}) },
       candidate: { source: c.source, flags: c.flags },
       baseline: { source: r.baseline.source, flags: r.baseline.flags },
       seed: r.seed,

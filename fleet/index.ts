@@ -7,3 +7,4 @@ export { listWorkers, type WorkerRecord } from './registry.js';
 export { harnessVersion, resultKey, targetDigest } from './result-key.js';
 export { fleetStatus, type FleetStatus } from './status.js';
 export { describeResult, startWorker, type FleetWorker, type WorkerOptions } from './worker.js';
+export { isShippedTarget, targetFiles } from './target-files.js';

@@ -4,18 +4,19 @@ import type { TimedJudgement, Verdict } from '../verifiers/index.js';
 import type { BuildResult } from '../devices/index.js';
 import type { TimingResult } from '../loop/index.js';
 import { CLASS_PATTERN } from './names.js';
+import { MAX_TARGET_FILES_BYTES, TARGET_FILE_PATTERN } from './target-files.js';
 
 /**
  * A fleet job: build, verify and A/B time one candidate against its baseline on one worker
  * (`evaluate`), or time a selected one against the baseline again in fresh pairs (`confirm`). It
- * names a target the worker ships and carries the program (C or CUDA source and allow-listed
+ * names a target the worker ships (or carries one it does not: its folder's sources) and carries the program (C or CUDA source and allow-listed
  * flags) and the settings the coordinator decides; nothing in it is a command, a path or code for
  * the worker to run outside the sandbox. The worker validates every job with this schema and
  * refuses anything else in one line.
  */
 export const JOB_VERSION = 1;
 const MAX_SOURCE = 512 * 1024;
-const identifier = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'expected a lowercase identifier');
+const targetName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/, 'expected a target name (letters, digits, _ or -)');
 const program = z.strictObject({
   source: z.string().min(1).max(MAX_SOURCE),
   // Each flag is checked against the target's allow-list on the worker; here only its shape.
@@ -33,8 +34,17 @@ export const jobSchema = z.strictObject({
   /** The harness version the coordinator builds against (fleet/result-key.ts); a worker with another refuses. */
   harness: z.string().regex(/^[0-9a-z.+-]{1,64}$/),
   target: z.strictObject({
-    /** A shipped target (kloop targets), by name. */
-    name: identifier,
+    /** The target, by name: one the worker ships, or the one `files` defines. */
+    name: targetName,
+    /**
+     * A target the workers do not ship: its folder's files (fleet/target-files.ts), loaded on the
+     * worker by the same strict loader; its digest must match what loads.
+     */
+    files: z
+      .record(z.string().regex(TARGET_FILE_PATTERN, 'expected a target file such as target.yaml or reference.c'), z.string().max(MAX_SOURCE))
+      .refine((f) => 'target.yaml' in f, 'a target shipped with a job needs its target.yaml')
+      .refine((f) => Object.values(f).reduce((n, t) => n + t.length, 0) <= MAX_TARGET_FILES_BYTES, `a target's files are at most ${MAX_TARGET_FILES_BYTES >> 20} MiB`)
+      .optional(),
     /** Its contract's digest (signature, reference, flops and bytes): a worker whose copy differs refuses. */
     digest: z.string().regex(/^[0-9a-f]{16}$/),
     /** The bench size the candidate is timed at (the coordinator's target may use a reduced one). */

@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Queue, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FleetClient, FleetJobFailed, fleetStatus, KEYS, QUEUE_PREFIX, queueName, resultKey } from '../fleet/index.js';
-import { CATALOG_DIR } from '../targets/index.js';
+import { FleetClient, FleetJobFailed, fleetStatus, harnessVersion, isShippedTarget, KEYS, QUEUE_PREFIX, queueName, resultKey, targetDigest, targetFiles } from '../fleet/index.js';
+import { CATALOG_DIR, loadTarget } from '../targets/index.js';
 import { kloop, tmp } from './helpers.js';
 import { fleetWorkflow, SUM_BROKEN, SUM_SPINS, SUM_UNROLLED, SUM_WRONG, sumJob, TestRedis, TestWorker, waitFor } from './fleet-helpers.js';
 
@@ -116,6 +117,36 @@ describe('fleet jobs on two real workers', () => {
     const plugin = sumJob('plugin', SUM_UNROLLED, { candidate: { source: SUM_UNROLLED, flags: ['-fplugin=evil.so'] } });
     await expect(client.evaluate(plugin)).rejects.toThrow(FleetJobFailed);
     await expect(client.evaluate(plugin)).rejects.toThrow(/refused job plugin: flag "-fplugin=evil.so" is not allowed for sum/);
+  }, 120_000);
+
+  it('a target the workers do not ship travels with its jobs: loaded on the worker by the same loader; files that do not match their digest, or a path out of the folder, are refused', async () => {
+    const own = join(dir, 'own-targets', 'mysum');
+    mkdirSync(join(own, 'src'), { recursive: true });
+    writeFileSync(
+      join(own, 'target.yaml'),
+      readFileSync(join(CATALOG_DIR, 'sum', 'target.yaml'), 'utf8')
+        .replace(/^name: .*$/m, 'name: MySum')
+        .replace(/^reference: .*$/m, '') + 'reference: src/ref.c\n',
+    );
+    writeFileSync(join(own, 'src', 'ref.c'), `/* a user's own copy */\n${readFileSync(join(CATALOG_DIR, 'sum', 'reference.c'), 'utf8')}`);
+    const t = loadTarget(own);
+    expect(isShippedTarget(t)).toBe(false);
+    expect(isShippedTarget(loadTarget(join(CATALOG_DIR, 'sum')))).toBe(true);
+    const files = targetFiles(t);
+    expect(Object.keys(files).sort()).toEqual(['src/ref.c', 'target.yaml']);
+    const carried = (id: string, source: string, f = files) =>
+      sumJob(id, source, { harness: harnessVersion(t, 'c'), target: { name: 'MySum', digest: targetDigest(t), benchSize: { N: 1_000_000 }, files: f }, baseline: { source: t.referenceSource, flags: [] } });
+    const [good, wrong] = await Promise.all([client.evaluate(carried('own-good', SUM_UNROLLED)), client.evaluate(carried('own-wrong', SUM_WRONG))]);
+    expect(good.outcome).toBe('done');
+    expect(['proved', 'tested']).toContain(good.verdict!.status);
+    expect(good.timing!.ok).toBe(true);
+    expect(wrong).toMatchObject({ outcome: 'done', verdict: { status: 'rejected' } });
+    // the reference changed behind the digest's back: refused, never run
+    const tampered = carried('own-tampered', `/* tampered */\n${SUM_UNROLLED}`, { ...files, 'src/ref.c': files['src/ref.c'].replace('/* a user', '/* another user') });
+    await expect(client.evaluate(tampered)).rejects.toThrow(/refused job own-tampered: target MySum's files do not match its digest/);
+    const escape = await settled(await queue.add('evaluate', carried('own-escape', SUM_UNROLLED, { ...files, '../../etc/evil.c': 'x' }), { jobId: 'own-escape-1', attempts: 3 }));
+    expect(escape).toMatchObject({ state: 'failed', attemptsMade: 1 });
+    expect(escape.failedReason).toMatch(/^refused job own-escape-1: target\.files.*evil\.c: Invalid key in record/);
   }, 120_000);
 
   it('a job past its time limit is killed on the worker and reported as its result; the worker goes on', async () => {
