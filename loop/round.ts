@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import PQueue from 'p-queue';
-import { programKey, type Analyzer, type Draft, type Profiler, type RoundContext, type Writer, type WriterSession } from '../agents/index.js';
+import { oneShotSessions, programKey, type Analyzer, type Draft, type Profiler, type RoundContext, type Writer, type WriterSession } from '../agents/index.js';
 import { ProviderError, UserError, type RwLock } from '../common/index.js';
 import { targetRoofline, type BuildResult, type Device, type DeviceProfile, type Roofline } from '../devices/index.js';
 import type { Baseline, MemoryStore, Winner } from '../memory/index.js';
@@ -52,6 +52,8 @@ export interface RoundDeps {
   model?: RunModel;
   /** Where candidates are built, verified and timed (fleet/: a fleet's workers); default: this machine (loop/evaluator.ts). */
   evaluator?: EvaluatorFactory;
+  /** Candidates a killed run left without a result (loop/orphans.ts): evaluated first, in the round's first slots. */
+  resumed?: Draft[];
 }
 
 /** A candidate's source file in its folder and on the baselines branch: kernel.c, or kernel.cu on a GPU. */
@@ -169,7 +171,9 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   const cm = d.model?.round({ target, profile: d.deviceProfile, cores: d.cores, baseline, baselineNs: medianNs });
   // The writer's search is CPU work on the machine that times: it holds the device's lock shared, so no
   // measurement (exclusive) runs while it does, and it overlaps another round's builds and checks instead.
-  const sessions = await d.lock.shared(() => d.writer.sessions({ ...ctx, profile, diagnosis, tried, slots, predict: cm?.hint }));
+  const resumed = (d.resumed ?? []).slice(0, slots.length);
+  const fresh = slots.slice(resumed.length);
+  const sessions = [...oneShotSessions(resumed), ...(fresh.length ? await d.lock.shared(() => d.writer.sessions({ ...ctx, profile, diagnosis, tried, slots: fresh, predict: cm?.hint })) : [])];
   if (!sessions.length) {
     emit({ type: 'round.end', target: target.name, round, proposed: 0 });
     return { proposed: 0 };

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CostLedger, type Analyzer, type Profiler, type Spend, type SpendTotals, type Writer } from '../agents/index.js';
+import { CostLedger, type Analyzer, type Draft, type Profiler, type Spend, type SpendTotals, type Writer } from '../agents/index.js';
 import { Rng, RwLock, shortHash, UserError } from '../common/index.js';
 import { isCurrentProfile, targetRoofline, type Device, type DeviceProfile } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
@@ -20,6 +20,7 @@ import { TargetSession } from './target-session.js';
 import { settleRun, type RunDisk } from './run-disk.js';
 import { RunModel, runModelQuality } from './run-model.js';
 import { buildArchive } from './archive.js';
+import { orphanedCandidates } from './orphans.js';
 import { steered } from './steered-writer.js';
 import type { EvaluatorFactory } from './evaluator.js';
 import type { LiveSettings, Reload } from './live-config.js';
@@ -268,6 +269,14 @@ export class Runner {
     const sessions = new Map<string, Promise<TargetSession>>();
     let remeasured: Promise<DeviceProfile> | undefined;
     const rng = new Rng(Number.parseInt(shortHash(this.runId).slice(0, 8), 16));
+    // A resumed run evaluates first what the killed one had sent out and never saw answered (in a
+    // fleet, usually finished meanwhile and answered from the stored result).
+    const orphans = new Map<string, Draft[]>();
+    if (d.resume)
+      for (const o of orphanedCandidates(this.dir, this.state, kernelFile(d.device.language))) {
+        if (!orphans.has(o.target)) orphans.set(o.target, []);
+        orphans.get(o.target)!.push(o.draft);
+      }
     const policyRng = new Rng(Number.parseInt(shortHash(`${this.runId}/policy`).slice(0, 8), 16));
     let reason = 'all targets stopped';
     /** A target's session (its bench input and check, built baselines and their times), opened once per run. */
@@ -413,6 +422,7 @@ export class Runner {
         seed: rng.u32(),
         model,
         evaluator: d.evaluator,
+        resumed: orphans.get(target.name)?.splice(0, opts.candidates),
       };
       // The round journals its own start and end (round.start, round.end): the counters follow from them.
       // A round in which the writer has nothing new widens the next one (state.ts, policy/arm-stats.ts).

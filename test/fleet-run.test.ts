@@ -94,7 +94,7 @@ describe('kloop run --fleet', () => {
     workers.push(new TestWorker('w3', dir, redis.tlsUrl, workers.indexOf(victim), [], env)); // back to two
   }, 180_000);
 
-  it('a coordinator SIGKILLed mid-run resumes with --resume on the fleet: the run ends, no candidate counted twice; the job it left behind is finished by a worker, harmlessly', async () => {
+  it('a coordinator SIGKILLed mid-run resumes with --resume on the fleet: the run ends, no candidate counted twice; the job it left behind is finished by a worker and its stored result taken by the resumed run, without new work', async () => {
     await workers.at(-1)!.ready();
     const cwd = tmp('kloop-fleet-resume-');
     others.push(cwd);
@@ -118,5 +118,13 @@ describe('kloop run --fleet', () => {
     // The job the dead coordinator left went on: a worker finished it, and nothing failed.
     await waitFor('the orphaned job to finish', () => workers.some((w) => w.log.includes(`job ${left} (evaluate): `)), 60_000);
     expect((await fleetStatus(redis.url)).classes.find((c) => c.name === 'cpu')!.depths.failed).toBe(0);
+    // The resumed run evaluated the candidates the dead one had sent out first, and took the left job's
+    // stored result: the same job (program, target, baseline, settings), no new work on any worker.
+    const resumed = rows.find((r) => r.description.startsWith(`resumed ${left}:`));
+    expect(resumed, rows.map((r) => `${r.id} ${r.description}`).join('\n')).toBeDefined();
+    expect(Number(resumed!.round)).toBeGreaterThan(1);
+    const logs = workers.map((w) => w.log).join('');
+    expect(logs.match(new RegExp(`job ${left} \\(evaluate\\): (?!already)`, 'g'))).toHaveLength(1);
+    expect(logs).not.toMatch(new RegExp(`job ${resumed!.id} \\(evaluate\\): (?!already)`));
   }, 180_000);
 });
