@@ -6,7 +6,7 @@ export { SYMBOLIC_HEADER } from './symbolic-header.js';
 export { generateProofHarness } from './proof-harness.js';
 export type { Accepted, CaseRecord, Layer, Rejected, Reproducer, Verdict } from './verdict.js';
 export { publicFeedback } from './verdict.js';
-export { compareOutputs, type Comparison } from './compare.js';
+export { compareOutputs, elementWrong, type Comparison } from './compare.js';
 export { BENCH_FACTOR, checkBench, checkBenchOutput, needsFreshCall, prepareBenchTolerance, type BenchCheckResult, type BenchTolerance } from './bench-check.js';
 export { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
 export { hiddenSizes, formatSize } from './sizes.js';

@@ -70,6 +70,11 @@ export function loadWorkload(path: string, targetCatalog = CATALOG_DIR): Workloa
     byName.set(name, { target, sizes: n.sizes, rows: n.rows });
   }
   const nodeNames = [...byName.keys()];
+  const reals = [...new Set([...byName.values()].map((n) => n.target.real))];
+  if (reals.length > 1) {
+    const odd = [...byName.entries()].find(([, n]) => n.target.real !== [...byName.values()][0].target.real)!;
+    fail(`nodes.${odd[0]}.target`, `${odd[1].target.name} is ${odd[1].target.real} but ${nodeNames[0]}'s target is ${reals[0]}; a workload's nodes share one precision (the graph oracle checks them together)`);
+  }
 
   const shapeOf = (node: string, arg: string) => {
     const n = byName.get(node)!;

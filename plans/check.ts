@@ -1,0 +1,146 @@
+import type { BoundPlan } from './bind.js';
+
+export type StaticVerdict = { ok: true; order: number[] } | { ok: false; reason: string };
+
+const NONE = -2;
+const INITIAL = -1;
+
+/**
+ * CEP's static check of a bound plan, before anything runs: the devices do not share cores; the
+ * steps cannot deadlock (their order on each device plus `after` is acyclic); every node's slices
+ * cover its rows exactly once (no dropped slice, no overlap); no rows of an array are written twice
+ * on one device; every step reads rows that a step ordered before it wrote on that device (or
+ * inputs on home), so a skipped transfer or a read of stale data is refused; and the outputs end on
+ * home. `order` is a topological order of the steps.
+ */
+export function checkPlan(b: BoundPlan): StaticVerdict {
+  const { steps, workload: w, devices } = b;
+  const reject = (reason: string): StaticVerdict => ({ ok: false, reason });
+
+  const owner = new Map<string, string>();
+  for (const d of devices)
+    for (const c of d.cores ?? []) {
+      const key = `${d.acp}#${c}`;
+      if (owner.has(key)) return reject(`devices ${owner.get(key)} and ${d.name} share core ${c}: devices of a plan run side by side on their own cores`);
+      owner.set(key, d.name);
+    }
+  for (const d of devices) if (!d.cores && !d.worker) for (const e of devices) if (e !== d && e.acp === d.acp && !e.worker) return reject(`devices ${d.name} and ${e.name} are the same ${d.kind} (${d.acp}); one of them is the whole device`);
+
+  // Happens-before: the previous step on the same device, and `after`.
+  const preds: number[][] = steps.map((s) => [...s.after]);
+  const last = new Map<number, number>();
+  for (const s of steps) {
+    const p = last.get(s.device);
+    if (p !== undefined) preds[s.index].push(p);
+    last.set(s.device, s.index);
+  }
+  const order = topo(preds);
+  if (typeof order === 'string')
+    return reject(
+      `the steps wait on each other (${order
+        .split(',')
+        .map((i) => steps[Number(i)].id)
+        .join(' -> ')}): the plan would deadlock`,
+    );
+  const words = Math.ceil(steps.length / 32);
+  const anc = steps.map(() => new Uint32Array(words));
+  for (const i of order)
+    for (const p of preds[i]) {
+      anc[i][p >> 5] |= 1 << (p & 31);
+      for (let k = 0; k < words; k++) anc[i][k] |= anc[p][k];
+    }
+  const before = (a: number, s: number) => a === INITIAL || (anc[s][a >> 5] & (1 << (a & 31))) !== 0;
+
+  // Coverage: each node's run steps partition its rows.
+  for (const n of w.nodes) {
+    const extent = n.rows ? n.rows.extent : 1;
+    const by = new Int32Array(extent).fill(NONE);
+    for (const s of steps)
+      if (s.op === 'run' && s.node === n)
+        for (let r = s.rows[0]; r < s.rows[1]; r++) {
+          if (by[r] !== NONE) {
+            let end = r;
+            while (end < s.rows[1] && by[end] === by[r]) end++;
+            return reject(`node ${n.name}: ${rowsText(n.rows ? n.rows.symbol : '', r, end)} run by both ${steps[by[r]].label} and ${s.label} (overlapping slices)`);
+          }
+          by[r] = s.index;
+        }
+    const gap = by.indexOf(NONE);
+    if (gap >= 0) {
+      let end = gap;
+      while (end < extent && by[end] === NONE) end++;
+      return reject(n.rows ? `node ${n.name}: rows ${gap}..${end - 1} along ${n.rows.symbol} are run by no step (a dropped slice)` : `node ${n.name} is run by no step`);
+    }
+  }
+
+  // Who wrote each row of each array on each device.
+  const writer = new Map<string, Int32Array>();
+  const rowsOf = (device: number, id: string) => {
+    const key = `${device}|${id}`;
+    let a = writer.get(key);
+    if (!a) writer.set(key, (a = new Int32Array(w.arrays.get(id)!.shape[0]).fill(NONE)));
+    return a;
+  };
+  for (const id of w.inputs) rowsOf(b.home, id).fill(INITIAL);
+  for (const s of steps)
+    for (const x of s.writes) {
+      const rows = rowsOf(x.device, x.array.id);
+      for (let r = x.lo; r < x.hi; r++)
+        if (rows[r] !== NONE) return reject(`${x.array.id} ${rowsText('', r, x.hi)} on ${devices[x.device].name} written twice, by ${rows[r] === INITIAL ? 'the inputs' : steps[rows[r]].label} and ${s.label}`);
+        else rows[r] = s.index;
+    }
+
+  for (const i of order) {
+    const s = steps[i];
+    for (const x of s.reads) {
+      const rows = rowsOf(x.device, x.array.id);
+      for (let r = x.lo; r < x.hi; r++) {
+        const wr = rows[r];
+        if (wr === NONE) return reject(`${s.label} reads ${x.array.id} ${rowsText('', r, runEnd(rows, r, x.hi))} on ${devices[x.device].name}, which no step writes there (a skipped transfer: copy them there first)`);
+        if (!before(wr, i)) return reject(`${s.label} reads ${x.array.id} ${rowsText('', r, x.hi)} on ${devices[x.device].name} without waiting for ${steps[wr].label}, which writes them (stale data: add "${steps[wr].id}" to its after)`);
+      }
+    }
+  }
+
+  for (const id of w.outputs) {
+    const rows = rowsOf(b.home, id);
+    const r = rows.indexOf(NONE);
+    if (r >= 0) return reject(`output ${id} ${rowsText('', r, runEnd(rows, r, rows.length))} never reaches the home device ${devices[b.home].name} (copy them there)`);
+  }
+  return { ok: true, order };
+}
+
+function runEnd(rows: Int32Array, r: number, hi: number): number {
+  let e = r;
+  while (e < hi && rows[e] === NONE) e++;
+  return e;
+}
+
+function rowsText(symbol: string, lo: number, hi: number): string {
+  return `${hi - lo === 1 ? `row ${lo}` : `rows ${lo}..${hi - 1}`}${symbol ? ` along ${symbol}` : ''}`;
+}
+
+/** Kahn's order over predecessor lists, or the indices of a cycle joined by commas. */
+function topo(preds: number[][]): number[] | string {
+  const n = preds.length;
+  const succ: number[][] = preds.map(() => []);
+  const indeg = preds.map((p) => p.length);
+  preds.forEach((ps, i) => ps.forEach((p) => succ[p].push(i)));
+  const ready = indeg.flatMap((d, i) => (d === 0 ? [i] : []));
+  const order: number[] = [];
+  while (ready.length) {
+    const i = ready.shift()!;
+    order.push(i);
+    for (const j of succ[i]) if (--indeg[j] === 0) ready.push(j);
+  }
+  if (order.length === n) return order;
+  const left = new Set([...preds.keys()].filter((i) => !order.includes(i)));
+  let i = [...left][0];
+  const seen: number[] = [];
+  while (!seen.includes(i)) {
+    seen.push(i);
+    i = preds[i].find((p) => left.has(p))!;
+  }
+  const cycle = seen.slice(seen.indexOf(i)).reverse();
+  return [...cycle, cycle[0]].join(',');
+}

@@ -1,0 +1,95 @@
+import type { AcpDescriptor } from '../devices/index.js';
+import { evalExpr, type Size, type Target } from '../targets/index.js';
+import type { WorkloadNode } from '../workloads/index.js';
+import type { CepDevice } from './schema.js';
+
+/** Where a predicted time comes from. */
+export type CostSource = 'measured' | 'memory' | 'roofline';
+
+/** The kernel a node runs on a device class: memory's best verified one, else the target's reference. */
+export interface NodeKernel {
+  source: string;
+  flags: string[];
+  origin: 'memory' | 'reference';
+  verdict: 'reference' | 'tested' | 'proved';
+  /** Uses OpenMP: it runs on all of its device's cores; otherwise on one. */
+  parallel: boolean;
+  /** Median time memory holds for it at the target's bench size on the whole device (ns), if any. */
+  benchNs?: number;
+}
+
+export interface CostInputs {
+  devices: CepDevice[];
+  /** The ACP descriptor of each device's `acp` id. */
+  descriptors: Map<string, AcpDescriptor>;
+  /** Per target name: the kernel its nodes run. */
+  kernels: Map<string, NodeKernel>;
+  /** Per node name: its time measured in this command on a whole device of the node's class (ns). */
+  measured?: Map<string, number>;
+}
+
+export interface CostModel {
+  /** Predicted ms of rows [r0, r1) of a node on a device, and where the figure comes from. */
+  run(node: WorkloadNode, device: number, rows: [number, number]): { ms: number; source: CostSource };
+  /** Predicted ms of copying bytes between two devices. */
+  copy(bytes: number, from: number, to: number): number;
+}
+
+/** Fixed cost of a step: the wait for its predecessors and the call (measured order of magnitude on Linux: microseconds). */
+const STEP_MS = 0.01;
+const COPY_LATENCY_MS = 0.005;
+
+/**
+ * GP1's cost model. A node's time on a device: measured in this command where there is a
+ * measurement (scaled to the device by the roofline ratio), else memory's measured time of the
+ * kernel at the bench size scaled to the node's sizes and device by the same ratio, else a
+ * roofline estimate from the device's ACP profile. The roofline time uses the cores the kernel can
+ * use (all of the device's for an OpenMP kernel, one otherwise) and, for a core group, its share of
+ * the chip's DRAM bandwidth (groups of one CPU run side by side and share it). A copy moves bytes at
+ * the destination's measured one-core DRAM bandwidth (a memcpy by one thread), or over a fleet
+ * worker's measured link.
+ */
+export function costModel(c: CostInputs): CostModel {
+  const desc = (d: number) => {
+    const x = c.descriptors.get(c.devices[d].acp);
+    if (!x) throw new Error(`no ACP descriptor for ${c.devices[d].acp}`);
+    return x;
+  };
+  const whole = (d: number) => desc(d).units.count;
+  const threads = (d: number) => c.devices[d].cores?.length ?? whole(d);
+
+  /** Roofline time (ns) of work on `t` threads of a device whose share of the chip's DRAM is `share`. */
+  const roof = (d: number, real: Target['real'], flops: number, bytes: number, t: number, share: number) => {
+    const x = desc(d);
+    const p = x.peaks[real === 'float' ? 'fp32' : 'fp64'] ?? x.peaks.fp32;
+    const dram = x.memory.levels.at(-1)!.gbs;
+    const peak = Math.min(p.one * t, p.all);
+    const bw = Math.min(dram.one * t, dram.all * share);
+    return Math.max(flops / peak, bytes / bw);
+  };
+
+  return {
+    run(node, d, rows) {
+      const t = node.target;
+      const k = c.kernels.get(t.name);
+      const parallel = k?.parallel ?? false;
+      const frac = (rows[1] - rows[0]) / (node.rows ? node.rows.extent : 1);
+      const share = threads(d) / whole(d);
+      const here = roof(d, t.real, node.flops * frac, node.bytes * frac, parallel ? threads(d) : 1, share);
+      const onWhole = (flops: number, bytes: number) => roof(d, t.real, flops, bytes, parallel ? whole(d) : 1, 1);
+      const measured = c.measured?.get(node.name);
+      if (measured !== undefined) return { ms: STEP_MS + (measured * here) / onWhole(node.flops, node.bytes) / 1e6, source: 'measured' };
+      if (k?.benchNs !== undefined) {
+        const bench: Size = t.benchSize;
+        return { ms: STEP_MS + (k.benchNs * here) / onWhole(evalExpr(t.flops, bench), evalExpr(t.bytes, bench)) / 1e6, source: 'memory' };
+      }
+      return { ms: STEP_MS + here / 1e6, source: 'roofline' };
+    },
+    copy(bytes, from, to) {
+      const link = c.devices[from].worker ? desc(from).link : c.devices[to].worker ? desc(to).link : undefined;
+      if (link) return link.rttMs / 2 + bytes / (link.gbs * 1e6);
+      const dram = desc(to).memory.levels.at(-1)!.gbs.one;
+      return STEP_MS + COPY_LATENCY_MS + bytes / (dram * 1e6);
+    },
+  };
+}

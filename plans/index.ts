@@ -1,0 +1,17 @@
+export { CEP_VERSION, cepJsonSchema, cepPlanSchema, type CepDevice, type CepPlan, type CepStep } from './schema.js';
+export { cepSchemaFile, cepSchemaText, writeCepSchemaFile } from './schema-file.js';
+export { parsePlan, PlanError } from './parse.js';
+export { bindPlan, runAccess, type Access, type BoundPlan, type BoundStep } from './bind.js';
+export { checkPlan, type StaticVerdict } from './check.js';
+export { buildPlan, type Assignment, type Part } from './build.js';
+export { costModel, type CostInputs, type CostModel, type CostSource, type NodeKernel } from './cost.js';
+export { simulate, type Simulation } from './simulate.js';
+export { gp1, heft, predict, type Candidate } from './partition.js';
+export { allowedCores, chooseKernels, cpuDeviceSets } from './local.js';
+export { generateDriver } from './driver.js';
+export { generateOracle } from './oracle.js';
+export { PlanExecutor, type Built, type PlanExecutorOptions } from './executor.js';
+export { compareCheckDump, compareOutputs, usedBuffers, type PlanComparison, type PlanMismatch } from './compare.js';
+export { workloadInputs, writeWorkloadInputs } from './inputs.js';
+export { eagerOrder, verifyPlan, type PlanVerdict } from './verify.js';
+export { HOSTILE_PLANS, type HostilePlan } from './hostile.js';

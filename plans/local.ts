@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { AcpDescriptor } from '../devices/index.js';
+import type { MemoryStore } from '../memory/index.js';
+import type { Workload } from '../workloads/index.js';
+import type { NodeKernel } from './cost.js';
+import type { CepDevice } from './schema.js';
+
+/** The logical CPUs this process may run on (its affinity mask), lowest first. */
+export function allowedCores(): number[] {
+  try {
+    const list = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (list) {
+      const cores = list.split(',').flatMap((r) => {
+        const [a, b] = r.split('-').map(Number);
+        return Array.from({ length: (b ?? a) - a + 1 }, (_, i) => a + i);
+      });
+      if (cores.length) return cores;
+    }
+  } catch {
+    /* not Linux */
+  }
+  return Array.from({ length: availableParallelism() }, (_, i) => i);
+}
+
+/**
+ * The device sets GP1 weighs on a machine with one CPU: the CPU whole, and the CPU as 2 (and, with
+ * 4 cores or more, 4) core groups of equal size running side by side. Each device names the CPU's
+ * ACP descriptor; a core group lists its cores.
+ */
+export function cpuDeviceSets(d: AcpDescriptor, cores = allowedCores()): { name: string; devices: CepDevice[] }[] {
+  const use = cores.slice(0, d.units.count);
+  const sets = [{ name: 'whole CPU', devices: [{ name: 'cpu', acp: d.fingerprint.id, kind: d.kind }] }];
+  for (const g of [2, 4]) {
+    if (use.length < g) break;
+    const size = Math.floor(use.length / g);
+    sets.push({ name: `${g} core groups`, devices: Array.from({ length: g }, (_, i) => ({ name: `cpu-g${i}`, acp: d.fingerprint.id, kind: d.kind, cores: use.slice(i * size, (i + 1) * size) })) });
+  }
+  return sets;
+}
+
+/**
+ * The kernel each of a workload's targets runs on a device class: the best verified kernel memory
+ * holds for (target, fingerprint), with its measured time at the bench size; else the target's
+ * reference (with memory's measured reference time, if any).
+ */
+export async function chooseKernels(memory: MemoryStore | undefined, w: Workload, fingerprint: string): Promise<Map<string, NodeKernel>> {
+  const out = new Map<string, NodeKernel>();
+  for (const n of w.nodes) {
+    const t = n.target;
+    if (out.has(t.name)) continue;
+    const b = await memory?.getBaseline(t.name, fingerprint);
+    if (b && b.verdict !== 'reference') {
+      out.set(t.name, { source: b.source, flags: b.flags, origin: 'memory', verdict: b.verdict, parallel: b.flags.includes('-fopenmp'), benchNs: b.medianNs });
+      continue;
+    }
+    const ref = await memory?.getReferenceNs(t.name, fingerprint);
+    out.set(t.name, { source: t.referenceSource, flags: [], origin: 'reference', verdict: 'reference', parallel: false, benchNs: ref });
+  }
+  return out;
+}

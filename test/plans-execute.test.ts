@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bindPlan, buildPlan, checkPlan, compareOutputs, verifyPlan, writeWorkloadInputs, type Assignment } from '../plans/index.js';
+import { numbersAfter } from '../devices/harness-protocol.js';
+import { cpuDescriptor, executor, groups, references, smallWorkload, whole } from './plan-helpers.js';
+import { tmp } from './helpers.js';
+
+describe('the executor runs plans for real', () => {
+  const w = smallWorkload();
+  const d = cpuDescriptor();
+  const dir = tmp();
+  const ex = executor(dir);
+  const kernels = references(w);
+
+  it('a plan on the whole CPU and a split across two core groups both equal the graph oracle', async () => {
+    const one = bindPlan(
+      buildPlan(
+        w,
+        whole(d),
+        0,
+        w.nodes.map((n) => [{ device: 0, rows: [0, n.rows?.extent ?? 1] }]),
+      ),
+      w,
+      'one',
+    );
+    const v1 = await verifyPlan(one, { executor: ex, kernels, dir: join(dir, 'one'), seed: 1 });
+    expect(v1).toMatchObject({ ok: true });
+    const split: Assignment = w.nodes.map((n) =>
+      n.rows
+        ? [
+            { device: 0, rows: [0, 5] },
+            { device: 1, rows: [5, n.rows.extent] },
+          ]
+        : [{ device: 1, rows: [0, 1] }],
+    );
+    const two = bindPlan(buildPlan(w, groups(d), 0, split), w, 'two');
+    expect(checkPlan(two).ok).toBe(true);
+    expect(two.steps.some((s) => s.op === 'copy')).toBe(true);
+    const v2 = await verifyPlan(two, { executor: ex, kernels, dir: join(dir, 'two'), seed: 2 });
+    expect(v2).toMatchObject({ ok: true });
+
+    // Timed: threads pinned per core group, outputs still equal.
+    const order = checkPlan(two);
+    const prog = await ex.build(two, kernels, order.ok ? order.order : [], join(dir, 'timed'));
+    expect(prog.ok).toBe(true);
+    writeWorkloadInputs(w, 2, join(dir, 'in.bin'));
+    const r = await ex.run((prog as { binary: string }).binary, ['time', join(dir, 'in.bin'), join(dir, 'timed.out'), '3'], dir);
+    expect(r.exitCode).toBe(0);
+    expect(numbersAfter('KLOOP_PLAN_NS', r.stdout)).toHaveLength(3);
+    expect(numbersAfter('KLOOP_STEP_NS', r.stdout)).toHaveLength(two.steps.length);
+    expect(compareOutputs(two, readFileSync(join(dir, 'timed.out')), readFileSync(join(dir, 'two', 'oracle.out')))).toMatchObject({ ok: true });
+  });
+});
