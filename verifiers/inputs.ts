@@ -92,9 +92,11 @@ export interface InputSet {
  * A fresh input at a size. Real arrays follow `dist`; integer arrays and scalars are drawn from a
  * stream of their own (so real arrays are the same as in a target without them), in the variant
  * the distribution's position selects (every plan draws every distribution, so every variant);
- * `bench`: the timed runs' input (scalars at their bench value, typical integer structures).
+ * `bench`: the timed runs' input (scalars at their bench value, typical integer structures);
+ * `typical`: scalars drawn uniformly and typical integer structures (no edge case: the input that
+ * shows whether outputs depend on inputs at all).
  */
-export function makeInputs(t: Target, size: Size, seed: number, dist: Distribution, opts: { bench?: boolean } = {}): InputSet {
+export function makeInputs(t: Target, size: Size, seed: number, dist: Distribution, opts: { bench?: boolean; typical?: boolean } = {}): InputSet {
   const rng = new Rng(seed);
   const intRng = new Rng(seed ^ 0x1d5ca1a5);
   const d = DISTRIBUTIONS.indexOf(dist);
@@ -102,7 +104,7 @@ export function makeInputs(t: Target, size: Size, seed: number, dist: Distributi
   t.params.forEach((p, k) => {
     if (p.kind === 'size') return;
     if (p.kind === 'scalar') {
-      const v = scalarValue(p, intRng, d + k, !!opts.bench);
+      const v = scalarValue(p, intRng, opts.typical ? 0 : d + k, !!opts.bench);
       const b = Buffer.alloc(t.real === 'float' ? 4 : 8);
       if (t.real === 'float') b.writeFloatLE(v);
       else b.writeDoubleLE(v);
@@ -112,7 +114,7 @@ export function makeInputs(t: Target, size: Size, seed: number, dist: Distributi
     const a = p;
     if (a.role === 'out') return;
     if (a.int) {
-      arrays.set(a.name, intArray(t, a, size, intRng, opts.bench ? 0 : d + k));
+      arrays.set(a.name, intArray(t, a, size, intRng, opts.bench || opts.typical ? 0 : d + k));
       return;
     }
     const n = elementCount(a, size);

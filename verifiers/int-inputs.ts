@@ -135,19 +135,19 @@ export function intArray(t: Target, a: ArrayParam, size: Size, rng: Rng, variant
 }
 
 /**
- * A scalar's value: fixed, or drawn from its range: uniform, an end, or a value a kernel might
- * single out (the bench value, 0, 1, -1 where inside the range), by variant; `bench` for timed runs.
+ * A scalar's value: fixed, or drawn from its range by variant: uniform, the low end, the high end,
+ * then each value a kernel might single out (the bench value, 0, 1, -1 where inside the range), one
+ * per variant, so that a plan's consecutive variants (one per distribution) draw every one of them;
+ * `bench` for timed runs.
  */
 export function scalarValue(p: ScalarParam, rng: Rng, variant: number, bench: boolean): number {
   if ('fixed' in p.value) return p.value.fixed;
   if (bench) return p.bench;
   const [lo, hi] = p.value.range;
-  switch (variant % 3) {
-    case 1:
-      return rng.next() < 0.5 ? lo : hi;
-    case 2:
-      return rng.pick([p.bench, ...[0, 1, -1].filter((x) => x >= lo && x <= hi)]);
-    default:
-      return lo + (hi - lo) * rng.next();
-  }
+  const specials = [...new Set([p.bench, 0, 1, -1].filter((x) => x > lo && x < hi))];
+  const v = variant % (3 + specials.length);
+  if (v === 1) return lo;
+  if (v === 2) return hi;
+  if (v >= 3) return specials[v - 3];
+  return lo + (hi - lo) * rng.next();
 }

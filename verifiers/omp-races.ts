@@ -149,6 +149,26 @@ function raceWith(access: Access, writes: Access[], v: string, moving: Set<strin
   return undefined;
 }
 
+/** Does evaluating the expression read memory (an array element, a dereference, a member, a call)? */
+function readsMemory(e: Expr): boolean {
+  let reads = false;
+  forEachExpr({ k: 'expr', e }, (x) => (reads ||= x.k === 'index' || x.k === 'call' || x.k === 'member' || (x.k === 'un' && x.op === '*')));
+  return reads;
+}
+
+/** Indices (as written) of the array accesses in statements an `omp atomic` or `omp critical` pragma guards. */
+function atomicIndices(body: Stmt): Set<Expr> {
+  const out = new Set<Expr>();
+  forEachStmt(body, (st) => {
+    if (st.k !== 'block') return;
+    st.body.forEach((x, i) => {
+      const next = st.body[i + 1];
+      if (x.k === 'pragma' && /#\s*pragma\s+omp\s+(atomic|critical)\b/.test(x.text) && next) for (const a of arrayAccesses(next)) out.add(a.idx);
+    });
+  });
+  return out;
+}
+
 function pragmaLines(source: string): Map<string, number> {
   const lines = new Map<string, number>();
   for (const t of lex(source)) if (t.kind === 'pp' && !lines.has(t.text)) lines.set(t.text, t.line);
@@ -234,8 +254,9 @@ export function checkOmpRaces(source: string, fn: string, lengths: Record<string
       if (cx) steps.set(cx.v, Math.abs(cx.step) || 1);
     });
     const accesses = arrayAccesses(s.body).filter((a) => !sections.arrays.has(a.array));
+    const guarded = atomicIndices(s.body);
     for (const a of accesses) {
-      if (!a.write || inside.has(a.array)) continue;
+      if (!a.write || inside.has(a.array) || guarded.has(a.idx) || readsMemory(a.idx)) continue;
       const cs = [...moving].map((m) => coeffOf(a.idx, m));
       if (cs.every((k) => k === 0)) {
         problem = { ok: false, line, what: `a data race: iterations of the parallel loop over ${c.v} all write ${a.array}[...] at an index that does not depend on ${c.v}` };
@@ -256,6 +277,15 @@ export function checkOmpRaces(source: string, fn: string, lengths: Record<string
         return;
       }
     }
+    // A write at an index read from memory (counts[keys[i]], y[perm[i]]): two iterations may hold
+    // the same value (nothing says the data has no repeats), so they may write one element.
+    const scattered = accesses.find((a) => a.write && !inside.has(a.array) && !guarded.has(a.idx) && readsMemory(a.idx));
+    if (scattered)
+      problem = {
+        ok: false,
+        line,
+        what: `a data race: iterations of the parallel loop over ${c.v} write ${scattered.array}[${printExpr(scattered.idx)}], an index read from data that two iterations may share (an omp atomic update, or a reduction over ${scattered.array}, makes it safe)`,
+      };
   });
   return problem ?? { ok: true, parallelLoops: loops };
 }

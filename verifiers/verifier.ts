@@ -172,7 +172,10 @@ export class Verifier {
     mkdirSync(dir, { recursive: true });
     // Per target, not per candidate: the harness objects every candidate links, and the reference's
     // proof build (with the symbolic header and the proof harness), are made while the oracle runs.
-    const proofReady = Promise.all([this.opts.proof !== false && !this.opts.device.proofInapplicable && !proofUncovered(target) ? buildReferenceProof(this.opts.device, target, join(dir, 'proof')) : undefined, this.opts.device.prepareTarget?.(target)]);
+    const proofReady = Promise.all([
+      this.opts.proof !== false && !this.opts.device.proofInapplicable && !proofUncovered(target) ? buildReferenceProof(this.opts.device, target, join(dir, 'proof')) : undefined,
+      this.opts.device.prepareTarget?.(target),
+    ]);
     const oracle = await this.opts.device.buildOracle({ target, workDir: dir });
     if (!oracle.ok) {
       await proofReady;
@@ -200,7 +203,7 @@ export class Verifier {
     // The largest case gets a second input: for the stale-state check, and to see that the
     // target's outputs depend on its inputs at all.
     const big = cases.reduce((b, c, i) => (target.arrays.reduce((n, a) => n + elementCount(a, c.size), 0) > target.arrays.reduce((n, a) => n + elementCount(a, cases[b].size), 0) ? i : b), 0);
-    const alt = makeInputs(target, cases[big].size, rng.u32(), 'normal');
+    const alt = makeInputs(target, cases[big].size, rng.u32(), 'normal', { typical: true });
     const stale = { of: big, inputFile: join(dir, 'stale.in'), oracleFile: join(dir, 'stale.oracle'), inputs: alt.arrays, more: [] as CallInput[], shared: [] as CallInput[] };
     writeFileSync(stale.inputFile, alt.bytes);
     await this.runOracle(oracle.binary!, target, cases[big].size, stale.inputFile, stale.oracleFile, dir);

@@ -4,7 +4,7 @@ import { bodyStmts, isInnermost, loopSites, perfectNest, soleInnerLoop } from '.
 import { declaredArrayReductions, ompLoopPragma, parallelize, refreshReductionClause, reschedule, restrictParams, setThreads, simd } from './openmp.js';
 import { cloneProgram, kernelOf, type Program } from './program.js';
 import { distribute, fuse, interchange, nextSibling, sinkAccumulator, tile } from './restructure.js';
-import { unroll, unrollAndJam } from './unroll.js';
+import { unroll, unrollAndJam, unsignedNames } from './unroll.js';
 
 export const MOVE_KINDS = ['interchange', 'distribute', 'fuse', 'sink', 'tile', 'unroll', 'unroll-jam', 'parallel', 'schedule', 'threads', 'simd', 'restrict', 'flag'] as const;
 export type MoveKind = (typeof MOVE_KINDS)[number];
@@ -136,10 +136,10 @@ export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | unde
       break;
     }
     case 'unroll':
-      ok = unroll(site!, Number(m.param));
+      ok = unroll(site!, Number(m.param), unsignedNames(fn));
       break;
     case 'unroll-jam':
-      ok = unrollAndJam(site!, Number(m.param));
+      ok = unrollAndJam(site!, Number(m.param), unsignedNames(fn));
       break;
     case 'parallel':
       ok = ctx.allowedFlags.includes('-fopenmp') && parallelize(site!, arrayReductions(p, m, ctx));

@@ -1,4 +1,4 @@
-import { add, canonicalLoop, clone, id, num, substitute, type Expr, type For, type Stmt } from '../../../csyntax/index.js';
+import { add, canonicalLoop, clone, forEachExpr, forEachStmt, id, num, substitute, type Expr, type For, type Func, type Stmt } from '../../../csyntax/index.js';
 import { bodyStmts, isInnermost, type LoopSite } from './loops.js';
 import { namesIn, renameDecls, sameHeader } from './restructure.js';
 
@@ -12,19 +12,35 @@ function copies(f: For, v: string, factor: number): Stmt[][] {
   });
 }
 
+/** Types without negative values. */
+const UNSIGNED = /\b(unsigned|size_t|uint\d+_t|uintptr_t)\b/;
+
+/** The function's names of unsigned type (parameters and locals): a bound over them wraps below zero. */
+export function unsignedNames(fn: Func): Set<string> {
+  const out = new Set(fn.params.filter((p) => !p.ptr.includes('*') && UNSIGNED.test(p.type)).map((p) => p.name));
+  forEachStmt(fn.body, (s) => {
+    if (s.k === 'decl' && UNSIGNED.test(s.type)) for (const d of s.decls) if (!d.ptr.includes('*') && !d.dims.length) out.add(d.name);
+  });
+  return out;
+}
+
 /**
  * Main loop stepping by `factor` over copies of the body, then a remainder loop, both canonical so
  * that later moves (and OpenMP) still apply:
  *   for (int v = lo; v < hi - (f-1); v += f) {...}   for (int v = lo + (hi - lo) / f * f; v < hi; v++) body
+ * (for an unsigned v the main loop's test is v + (f-1) < hi).
  */
-function unrolledShell(f: For, v: string, lo: Expr, hi: Expr, type: string, factor: number, main: Stmt[]): Stmt[] {
+function unrolledShell(f: For, v: string, lo: Expr, hi: Expr, type: string, factor: number, main: Stmt[], unsigned: ReadonlySet<string>): Stmt[] {
+  let wraps = UNSIGNED.test(type);
+  forEachExpr({ k: 'expr', e: hi }, (e) => (wraps ||= e.k === 'id' && unsigned.has(e.name)));
   const decl = (init: Expr) => ({ k: 'decl' as const, type, decls: [{ name: v, ptr: '', dims: [], init }] });
   const span: Expr = lo.k === 'num' && lo.text === '0' ? clone(hi) : { k: 'bin', op: '-', l: clone(hi), r: clone(lo) };
   const restStart = add(clone(lo), { k: 'bin', op: '*', l: { k: 'bin', op: '/', l: span, r: num(factor) }, r: num(factor) });
   const mainLoop: For = {
     k: 'for',
     init: decl(clone(lo)),
-    cond: { k: 'bin', op: '<', l: id(v), r: { k: 'bin', op: '-', l: clone(hi), r: num(factor - 1) } },
+    // hi - (f-1) wraps below f-1 where v or hi is unsigned (size_t, unsigned): v + (f-1) < hi does not.
+    cond: wraps ? { k: 'bin', op: '<', l: add(id(v), num(factor - 1)), r: clone(hi) } : { k: 'bin', op: '<', l: id(v), r: { k: 'bin', op: '-', l: clone(hi), r: num(factor - 1) } },
     step: { k: 'assign', op: '+=', l: id(v), r: num(factor) },
     body: { k: 'block', body: main },
     pragmas: f.pragmas.filter((p) => !/\bsimd\b/.test(p)),
@@ -42,12 +58,12 @@ function unrolledShell(f: For, v: string, lo: Expr, hi: Expr, type: string, fact
 }
 
 /** Unroll an innermost loop by `factor`, with a remainder loop. */
-export function unroll(site: LoopSite, factor: number): boolean {
+export function unroll(site: LoopSite, factor: number, unsigned: ReadonlySet<string> = new Set()): boolean {
   const f = site.loop;
   const c = canonicalLoop(f);
   if (!c || c.step !== 1 || !c.declared || !isInnermost(f)) return false;
   const main = copies(f, c.v, factor).flatMap((b) => (b.some((s) => s.k === 'decl') ? [{ k: 'block', body: b } as Stmt] : b));
-  site.replace(unrolledShell(f, c.v, c.lo, c.hi, c.type, factor, main));
+  site.replace(unrolledShell(f, c.v, c.lo, c.hi, c.type, factor, main, unsigned));
   return true;
 }
 
@@ -55,13 +71,13 @@ export function unroll(site: LoopSite, factor: number): boolean {
  * Unroll-and-jam: unroll an outer loop by `factor` and fuse the copies of the loops inside it,
  * so one pass of the inner loop serves `factor` outer iterations (register blocking).
  */
-export function unrollAndJam(site: LoopSite, factor: number): boolean {
+export function unrollAndJam(site: LoopSite, factor: number, unsigned: ReadonlySet<string> = new Set()): boolean {
   const f = site.loop;
   const c = canonicalLoop(f);
   if (!c || c.step !== 1 || !c.declared || isInnermost(f)) return false;
   const fused = jam(copies(f, c.v, factor));
   if (!fused) return false;
-  site.replace(unrolledShell(f, c.v, c.lo, c.hi, c.type, factor, fused));
+  site.replace(unrolledShell(f, c.v, c.lo, c.hi, c.type, factor, fused, unsigned));
   return true;
 }
 
