@@ -18,7 +18,7 @@ import { workerCommand, type WorkerCommandOptions } from './worker-command.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeReport } from '../report/index.js';
-import { workloadsList } from './plan-command.js';
+import { planCommand, workloadsList, type PlanCommandOptions } from './plan-command.js';
 
 const program = new Command();
 program.name('kloop').description('Turns naive compute kernels into verified, measurably faster ones, overnight.').showHelpAfterError();
@@ -96,6 +96,23 @@ program
   .description('list the shipped workloads (graphs of targets; each is loaded and checked)')
   .action(() => {
     console.log(workloadsList());
+  });
+
+program
+  .command('plan')
+  .description("GP1's plan of a workload on this machine's devices, with its predicted time; --check validates a plan file, --run verifies and times it")
+  .argument('[workload]', 'shipped workload name or workload folder')
+  .option('--json', 'print the plan (CEP JSON)')
+  .option('--out <file>', 'write the plan (CEP JSON) to a file')
+  .option('--measure', "measure each node's time on the whole CPU first (else memory's figures or roofline estimates)")
+  .option('--check <file>', 'validate a plan file: format, workload, devices, slices, transfers, ordering')
+  .option('--run <file>', 'verify a plan file against the graph oracle, then time it against the single-device plan, interleaved')
+  .option('--workload <name-or-path>', 'the workload a plan file is for (default: the shipped one it names)')
+  .option('--pairs <n>', 'interleaved pairs for --run', Number)
+  .option('--memory <path>', 'memory file (default from WORKFLOW.md)')
+  .action(async (workload: string | undefined, opts: PlanCommandOptions) => {
+    if (opts.pairs !== undefined && !(Number.isInteger(opts.pairs) && opts.pairs >= 2)) throw new UserError('--pairs: expected an integer >= 2');
+    process.exitCode = await planCommand(workload, opts);
   });
 
 program

@@ -1,3 +1,28 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from '../common/index.js';
+import { detectCompiler, type AcpDescriptor } from '../devices/index.js';
+import { composeDevice, composeSandbox, localDevices, openMemory, refuseMissingLayers, runsDirOf } from '../loop/index.js';
+import type { MemoryStore } from '../memory/index.js';
+import {
+  allowedCores,
+  bindPlan,
+  buildPlan,
+  checkPlan,
+  chooseKernels,
+  measureNodes,
+  parsePlan,
+  PlanExecutor,
+  planWorkload,
+  timePlans,
+  verifyPlan,
+  writeWorkloadInputs,
+  type BoundPlan,
+  type NodeKernel,
+  type WorkloadPlans,
+} from '../plans/index.js';
+import { loadWorkflow, type Workflow } from '../workflow/index.js';
 import { resolveWorkload, workloadCatalogNames, type Workload } from '../workloads/index.js';
 
 /** `kloop workloads`: each shipped workload, its graph (node: target at its sizes, split along which rows) and its outputs. */
@@ -19,5 +44,180 @@ export function describeWorkload(w: Workload): string {
     lines.push(`${''.padEnd(18)} ${n.name}: ${n.target.name} ${sizes}${n.rows ? ` (rows split along ${n.rows.symbol})` : ''}${reads.length ? `; ${reads.join(', ')}` : ''}`);
   }
   lines.push(`${''.padEnd(18)} outputs: ${w.outputs.join(', ')}`);
+  return lines.join('\n');
+}
+
+export interface PlanCommandOptions {
+  json?: boolean;
+  out?: string;
+  check?: string;
+  run?: string;
+  workload?: string;
+  memory?: string;
+  measure?: boolean;
+  pairs?: number;
+}
+
+/**
+ * `kloop plan WORKLOAD [--json] [--out FILE] [--measure]`: GP1's plan for a workload on this
+ * machine, with its predicted time; `--check FILE` validates a plan (exit 1 if refused);
+ * `--run FILE` verifies it (static check, then one execution against the graph oracle) and times
+ * it against the single-device plan, interleaved. Returns the exit code.
+ */
+export async function planCommand(workloadArg: string | undefined, opts: PlanCommandOptions): Promise<number> {
+  const planFile = opts.check ?? opts.run;
+  if (opts.check && opts.run) throw new UserError('--check and --run: give one of them');
+  if (!planFile && !workloadArg) throw new UserError('kloop plan: name a workload (kloop workloads lists them), or give --check FILE or --run FILE');
+  const workflow = loadWorkflow();
+  const memory = openMemory(workflow, process.cwd(), opts.memory);
+  if (planFile) {
+    if (!existsSync(planFile)) throw new UserError(`${planFile}: no such file`);
+    const plan = parsePlan(readFileSync(planFile, 'utf8'), planFile);
+    const w = resolveWorkload(opts.workload ?? workloadArg ?? plan.workload.name);
+    const bound = bindPlan(plan, w, planFile);
+    const verdict = checkPlan(bound);
+    if (!verdict.ok) {
+      console.log(`${planFile}: REJECTED: ${verdict.reason}`);
+      return 1;
+    }
+    if (opts.check) {
+      console.log(
+        `${planFile}: valid CEP plan for ${w.name}: ${plan.steps.length} steps (${plan.steps.filter((s) => s.op === 'copy').length} copies) on ${plan.devices.map((d) => d.name).join(', ')}${plan.predicted ? `; predicted ${plan.predicted.ms.toFixed(2)} ms by ${plan.predicted.by}` : ''}`,
+      );
+      return 0;
+    }
+    return runPlanFile(bound, workflow, memory, opts);
+  }
+  const w = resolveWorkload(workloadArg!);
+  const ctx = await localContext(workflow, memory, w);
+  let measured: Map<string, number> | undefined;
+  if (opts.measure) measured = await withWork((dir) => measureSingle(ctx, w, dir));
+  const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: ctx.kernels, measured });
+  const text = JSON.stringify(p.best.candidate.plan, null, 2) + '\n';
+  if (opts.out) writeFileSync(opts.out, text);
+  if (opts.json) process.stdout.write(text);
+  else console.log(describePlans(w, ctx, p, opts.out));
+  return 0;
+}
+
+interface LocalContext {
+  descriptor: AcpDescriptor;
+  kernels: Map<string, NodeKernel>;
+  executor: PlanExecutor;
+}
+
+/** This CPU's ACP descriptor (its profile measured first if memory has none), the kernels memory holds for it, and an executor sandboxed like candidates. */
+async function localContext(workflow: Workflow, memory: MemoryStore, w: Workload): Promise<LocalContext> {
+  const { cacheDir } = runsDirOf(workflow, process.cwd());
+  const list = () => localDevices({ workflow, cwd: process.cwd(), cacheDir, memory });
+  let cpu = (await list())[0];
+  if (!('descriptor' in cpu)) {
+    console.error(`kloop: measuring this CPU's profile first (HP1, a few seconds): ${cpu.why}`);
+    const sandbox = composeSandbox(workflow, cacheDir);
+    const { device } = composeDevice({ workflow, sandbox: sandbox.sandbox, cacheDir, kind: 'cpu' });
+    await memory.putProfile(await device.measureProfile(join(cacheDir, 'plan-profile')));
+    cpu = (await list())[0];
+    if (!('descriptor' in cpu)) throw new UserError(`this CPU has no measured profile: ${cpu.why}`);
+  }
+  const descriptor = cpu.descriptor;
+  const plan = composeSandbox(workflow, cacheDir);
+  refuseMissingLayers(plan);
+  const executor = new PlanExecutor({ sandbox: plan.sandbox, compiler: detectCompiler(), cacheDir: join(cacheDir, 'plans'), threads: descriptor.units.count });
+  return { descriptor, kernels: await chooseKernels(memory, w, descriptor.fingerprint.id), executor };
+}
+
+async function withWork<T>(f: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'kloop-plan-'));
+  try {
+    return await f(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function singlePlan(w: Workload, ctx: LocalContext): BoundPlan {
+  const devices = [{ name: 'cpu', acp: ctx.descriptor.fingerprint.id, kind: ctx.descriptor.kind }];
+  return bindPlan(
+    buildPlan(
+      w,
+      devices,
+      0,
+      w.nodes.map((n) => [{ device: 0, rows: [0, n.rows ? n.rows.extent : 1] }]),
+    ),
+    w,
+    'single-device plan',
+  );
+}
+
+async function built(ctx: LocalContext, b: BoundPlan, dir: string): Promise<{ bound: BoundPlan; binary: string }> {
+  const v = checkPlan(b);
+  if (!v.ok) throw new UserError(`the plan is refused: ${v.reason}`);
+  const p = await ctx.executor.build(b, ctx.kernels, v.order, dir);
+  if (!p.ok) throw new Error(`the plan's program does not build:\n${p.log}`);
+  return { bound: b, binary: p.binary };
+}
+
+/** Each node's time on the whole CPU, measured now (the single-device plan, 5 executions after a warm-up). */
+async function measureSingle(ctx: LocalContext, w: Workload, dir: string): Promise<Map<string, number>> {
+  const single = await built(ctx, singlePlan(w, ctx), join(dir, 'single'));
+  const input = join(dir, 'inputs.bin');
+  writeWorkloadInputs(w, 1, input);
+  return measureNodes({ executor: ctx.executor, dir, input, reps: 5 }, single);
+}
+
+/** Devices of a plan this machine can run: its CPU, whole or as groups of the cores it may use. */
+function refuseForeignDevices(b: BoundPlan, d: AcpDescriptor): void {
+  const cores = new Set(allowedCores());
+  for (const dev of b.devices) {
+    if (dev.worker) throw new UserError(`plan device ${dev.name} is fleet worker ${dev.worker}: the executor runs plans on this machine's devices only (fleet execution is not built yet)`);
+    if (dev.acp !== d.fingerprint.id) throw new UserError(`plan device ${dev.name} is ${dev.acp}, not this machine's CPU (${d.fingerprint.id}); make the plan here with kloop plan`);
+    for (const c of dev.cores ?? []) if (!cores.has(c)) throw new UserError(`plan device ${dev.name} names core ${c}, which this process may not use (allowed: ${[...cores].join(', ')})`);
+  }
+}
+
+async function runPlanFile(b: BoundPlan, workflow: Workflow, memory: MemoryStore, opts: PlanCommandOptions): Promise<number> {
+  const ctx = await localContext(workflow, memory, b.workload);
+  refuseForeignDevices(b, ctx.descriptor);
+  return withWork(async (dir) => {
+    const v = await verifyPlan(b, { executor: ctx.executor, kernels: ctx.kernels, dir: join(dir, 'verify'), seed: (Date.now() ^ process.pid) >>> 0 });
+    if (!v.ok) {
+      console.log(`REJECTED (${v.stage}): ${v.reason}`);
+      return 1;
+    }
+    console.log(`verified: ${v.checked}`);
+    const pairs = opts.pairs ?? 5;
+    const single = await built(ctx, singlePlan(b.workload, ctx), join(dir, 'single'));
+    const mine = await built(ctx, b, join(dir, 'plan'));
+    const t = await timePlans({ executor: ctx.executor, dir, input: join(dir, 'verify', 'inputs.bin'), oracleOut: join(dir, 'verify', 'oracle.out'), pairs, reps: 5 }, [single, mine]);
+    const s = t.speedup;
+    console.log(
+      `measured: ${t.ms[1].toFixed(3)} ms; the single-device plan (whole CPU) ${t.ms[0].toFixed(3)} ms; speedup ${s.speedup.toFixed(2)}x [95% CI ${s.ciLow.toFixed(2)}-${s.ciHigh.toFixed(2)}, ${s.pairs} interleaved pairs]${b.plan.predicted ? `; predicted ${b.plan.predicted.ms.toFixed(3)} ms by ${b.plan.predicted.by}` : ''}`,
+    );
+    return 0;
+  });
+}
+
+const SOURCE_WORDS: Record<string, string> = { measured: 'measured now on the whole CPU', memory: "memory's measured time at the bench size, scaled", roofline: 'roofline estimates from the ACP profile' };
+
+function describePlans(w: Workload, ctx: LocalContext, p: WorkloadPlans, out?: string): string {
+  const d = ctx.descriptor;
+  const lines = [`${w.name} on ${d.model} (${d.fingerprint.id}, ${d.units.count} ${d.units.name})`];
+  const byKernel = [...ctx.kernels].map(([t, k]) => `${t}: ${k.origin === 'memory' ? `memory's best (${k.verdict}${k.flags.length ? `, ${k.flags.join(' ')}` : ''})` : 'reference'}`);
+  lines.push(`  kernels   ${byKernel.join(' · ')}`);
+  for (const s of p.sets)
+    lines.push(`  ${s.set.padEnd(16)} ${s.candidate.sim.ms.toFixed(3)} ms predicted (GP1: ${s.candidate.plan.steps.filter((x) => x.op === 'run').length} runs, ${s.candidate.plan.steps.filter((x) => x.op === 'copy').length} copies)`);
+  const best = p.best.candidate;
+  const sources = [...new Set(Object.values(best.plan.predicted!.sources))].map((s) => SOURCE_WORDS[s]).join('; ');
+  const gain = p.single.candidate.sim.ms / best.sim.ms;
+  lines.push(
+    p.best.set === p.single.set && best.plan.devices.length === 1
+      ? `  chosen    the whole CPU, ${best.sim.ms.toFixed(3)} ms predicted: splitting into core groups is not predicted to win here (node times: ${sources})`
+      : `  chosen    ${p.best.set}, ${best.sim.ms.toFixed(3)} ms predicted, ${gain.toFixed(2)}x the single-device plan (predicted; node times: ${sources})`,
+  );
+  best.plan.steps.forEach((s, i) => {
+    const what = s.op === 'run' ? `run ${s.node}${s.rows ? ` rows ${s.rows[0]}..${s.rows[1] - 1}` : ''}` : `copy ${s.array}${s.rows ? ` rows ${s.rows[0]}..${s.rows[1] - 1}` : ''} from ${s.from}`;
+    lines.push(`    ${s.device.padEnd(8)} ${what.padEnd(40)} ${best.sim.start[i].toFixed(3).padStart(9)} -> ${best.sim.finish[i].toFixed(3)} ms`);
+  });
+  if (out) lines.push(`  written   ${out} (check it with kloop plan --check ${out}, run it with kloop plan --run ${out})`);
   return lines.join('\n');
 }

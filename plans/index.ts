@@ -15,3 +15,5 @@ export { compareCheckDump, compareOutputs, usedBuffers, type PlanComparison, typ
 export { workloadInputs, writeWorkloadInputs } from './inputs.js';
 export { eagerOrder, verifyPlan, type PlanVerdict } from './verify.js';
 export { HOSTILE_PLANS, type HostilePlan } from './hostile.js';
+export { planWorkload, type DeviceSetPlan, type WorkloadPlans } from './plan-workload.js';
+export { measureNodes, timePlans, type PlanTiming } from './measure.js';

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { numbersAfter } from '../devices/harness-protocol.js';
+import { median, speedupCI } from '../loop/index.js';
+import { describeExit } from '../sandboxes/index.js';
+import type { BoundPlan } from './bind.js';
+import { compareOutputs } from './compare.js';
+import type { PlanExecutor } from './executor.js';
+
+export interface PlanTiming {
+  /** Median of each process's median time of a whole plan (ms), per plan. */
+  ms: number[];
+  /** Speedup of the second plan over the first (baseline / plan) from interleaved pairs, with its 95% interval. */
+  speedup: { speedup: number; ciLow: number; ciHigh: number; pairs: number };
+  /** Per plan, the last process's per-step times (ns). */
+  stepNs: number[][];
+}
+
+/**
+ * Two plans timed against each other, interleaved: processes A B A B …, each running its plan
+ * `reps` times after a warm-up (its median is one sample); the speedup's interval is over the pairs.
+ * Every process's outputs are compared with the graph oracle: a timed run that computes something
+ * else is an error, not a figure.
+ */
+export async function timePlans(o: { executor: PlanExecutor; dir: string; input: string; oracleOut: string; pairs: number; reps: number }, plans: { bound: BoundPlan; binary: string }[]): Promise<PlanTiming> {
+  const samples: number[][] = plans.map(() => []);
+  const stepNs: number[][] = plans.map(() => []);
+  const oracle = readFileSync(o.oracleOut);
+  for (let p = 0; p < o.pairs; p++)
+    for (let k = 0; k < plans.length; k++) {
+      const out = join(o.dir, `timed-${k}.out`);
+      const r = await o.executor.run(plans[k].binary, ['time', o.input, out, String(o.reps)], o.dir);
+      if (r.exitCode !== 0 || r.timedOut) throw new Error(`a timed run of plan ${k} failed (${describeExit(r)}): ${r.stderr.slice(0, 300)}`);
+      const cmp = compareOutputs(plans[k].bound, readFileSync(out), oracle);
+      if (!cmp.ok) throw new Error(`a timed run of plan ${k} computed something else: ${cmp.line}`);
+      const ns = numbersAfter('KLOOP_PLAN_NS', r.stdout);
+      samples[k].push(median(ns) / 1e6);
+      stepNs[k] = numbersAfter('KLOOP_STEP_NS', r.stdout);
+    }
+  return { ms: samples.map(median), speedup: speedupCI(samples[0], samples[samples.length - 1]), stepNs };
+}
+
+/**
+ * Each node's time on a whole device, measured: the single-device plan (every node whole, in
+ * order) run `reps` times after a warm-up; the last execution's step times, per node (ns). GP1's
+ * `measured` figures.
+ */
+export async function measureNodes(o: { executor: PlanExecutor; dir: string; input: string; reps: number }, single: { bound: BoundPlan; binary: string }): Promise<Map<string, number>> {
+  const r = await o.executor.run(single.binary, ['time', o.input, '-', String(o.reps)], o.dir);
+  if (r.exitCode !== 0 || r.timedOut) throw new Error(`the single-device plan failed (${describeExit(r)}): ${r.stderr.slice(0, 300)}`);
+  const ns = numbersAfter('KLOOP_STEP_NS', r.stdout);
+  const out = new Map<string, number>();
+  single.bound.steps.forEach((s, i) => s.op === 'run' && out.set(s.node!.name, ns[i]));
+  return out;
+}
