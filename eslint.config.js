@@ -4,7 +4,7 @@ import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 /** Folders that are the core: they never reach up to the screen (cli/, tui/). */
-const CORE = ['agents', 'common', 'csyntax', 'devices', 'loop', 'memory', 'model', 'policy', 'report', 'review', 'sandboxes', 'targets', 'verifiers', 'workflow', 'fleet', 'workloads', 'plans'];
+const CORE = ['agents', 'common', 'csyntax', 'devices', 'loop', 'memory', 'model', 'policy', 'report', 'review', 'sandboxes', 'targets', 'verifiers', 'workflow', 'fleet', 'workloads', 'plans', 'init'];
 const upward = ['cli', 'tui'].flatMap((d) => [`../${d}/*`, `../../${d}/*`, `../${d}`, `../../${d}`]);
 
 export default tseslint.config(

@@ -15,6 +15,7 @@ import { devicesCommand } from './devices-command.js';
 import { liveRun } from './live-run.js';
 import { openFleet } from './fleet-commands.js';
 import { workerCommand, type WorkerCommandOptions } from './worker-command.js';
+import { initCommand } from './init-command.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeReport } from '../report/index.js';
@@ -96,6 +97,16 @@ program
   .description('list the shipped workloads (graphs of targets; each is loaded and checked)')
   .action(() => {
     console.log(workloadsList());
+  });
+
+program
+  .command('init')
+  .description('write a target folder from a C kernel: reference.c, target.yaml with roles, shapes, sizes, flops and bytes inferred (TODO where not), then run its checks')
+  .argument('<file>', 'the C file holding the kernel')
+  .option('--function <name>', 'the kernel function (default: the only one no other function calls)')
+  .option('--out <dir>', 'the target folder to write (default: ./NAME)')
+  .action(async (file: string, opts: { function?: string; out?: string }) => {
+    process.exitCode = await initCommand(file, opts);
   });
 
 program

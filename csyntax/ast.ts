@@ -80,6 +80,8 @@ export interface Func {
   name: string;
   params: Param[];
   body: Block;
+  /** Where the definition lies in the source (offsets of its first and last characters + 1), when parsed from one. */
+  span?: { start: number; end: number };
 }
 
 export type Top = Func | { k: 'raw'; text: string };

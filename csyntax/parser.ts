@@ -171,6 +171,7 @@ class Parser {
 
   private tryFunction(): Func | undefined {
     if (!this.isTypeStart()) return undefined;
+    const start = this.peek()!.start;
     const ret = this.typeWords() + (this.is('*') ? ' ' + this.pointer() : '');
     const name = this.peek();
     if (!name || name.kind !== 'id' || !this.is('(', 1)) return undefined;
@@ -189,7 +190,8 @@ class Parser {
     }
     this.expect(')');
     if (!this.is('{')) return undefined;
-    return { k: 'func', ret, name: name.text, params, body: this.block() };
+    const body = this.block();
+    return { k: 'func', ret, name: name.text, params, body, span: { start, end: this.toks[this.pos - 1].end } };
   }
 
   private block(): Block {

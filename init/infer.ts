@@ -1,0 +1,211 @@
+import type { Func, Param } from '../csyntax/index.js';
+import { fitPolynomial, type Fit, type Size } from './fit.js';
+import { InterpError, traceKernel, type Trace } from './interp.js';
+import { Poly, polyOf } from './poly.js';
+import { selectKernel } from './select.js';
+import { collectAccesses, inferShape } from './shapes.js';
+
+export type Role = 'in' | 'out' | 'inout';
+
+/** What kloop init found out about one pointer argument; a missing field has a one-line `why`. */
+export interface InferredArg {
+  name: string;
+  /** Integer (index) array rather than real data. */
+  integer: boolean;
+  isConst: boolean;
+  role?: Role;
+  roleWhy?: string;
+  shape?: string[];
+  shapeWhy?: string;
+  /** How the shape was found: from the index expressions, or (1-D) from the largest index touched. */
+  shapeFrom?: 'indices' | 'largest index';
+  shapePoly?: Poly[];
+}
+
+export interface Inferred {
+  fn: string;
+  real: 'float' | 'double';
+  /** Why the scalar type could not be told (float and double arrays mixed). */
+  realWhy?: string;
+  /** The signature as target.yaml spells it (real for the scalar type, const on every input). */
+  signature: string;
+  sizes: string[];
+  /** Real scalar parameters (alpha, eps): their values are for the user to declare. */
+  scalars: string[];
+  args: InferredArg[];
+  flops?: string;
+  flopsWhy?: string;
+  bytes?: string;
+  bytesWhy?: string;
+  /** reference.c as written to the target folder. */
+  source: string;
+  /** The counts' fitted polynomials, to size the checks and the bench. */
+  flopsPoly?: Poly;
+  bytesPoly?: Poly;
+}
+
+const INT_TYPE = /\b(int|long|short|size_t|unsigned|ptrdiff_t|int\d+_t|uint\d+_t)\b/;
+const words = (t: string) =>
+  t
+    .replace(/\b(const|restrict|__restrict|__restrict__|volatile|register)\b/g, ' ')
+    .trim()
+    .replace(/\s+/g, ' ');
+
+/** The scalar type the kernel computes in: from its pointer arguments' element types. */
+function realOf(fn: Func): 'float' | 'double' | string {
+  const types = new Set(fn.params.filter((p) => p.ptr && !INT_TYPE.test(p.type)).map((p) => words(p.type)));
+  if (types.has('float') && types.has('double')) return 'its arrays mix float and double';
+  return types.has('double') ? 'double' : 'float';
+}
+
+/** reference.c: the kernel's header written as the signature, `float`/`double` (the real type) spelled `real`. */
+function referenceText(source: string, fn: Func, real: 'float' | 'double', signature: string): string {
+  const spell = (t: string) => t.replace(new RegExp(`\\b${real}\\b`, 'g'), 'real');
+  const header = new RegExp(`(?:\\b(?:static|inline|__inline)\\s+)*\\bvoid\\s+${fn.name}\\s*\\([^)]*\\)\\s*\\{`);
+  const m = header.exec(source);
+  if (!m) return spell(source);
+  return spell(source.slice(0, m.index)) + signature + ' {' + spell(source.slice(m.index + m[0].length));
+}
+
+const byteSize = (p: Param, real: 'float' | 'double') => (INT_TYPE.test(p.type) ? (/\b(long|size_t|int64_t|uint64_t|ptrdiff_t)\b/.test(p.type) ? 8 : 4) : real === 'double' ? 8 : 4);
+
+/**
+ * Read a C file and infer the target it makes: the signature, each pointer argument's role (from
+ * what the kernel does when run: read only, written only, or read before written) and shape (from
+ * its index expressions), and flops and bytes (operations and distinct elements counted by running
+ * the kernel in an interpreter at small sizes, fitted to a polynomial and checked at another size).
+ */
+export function inferTarget(file: string, text: string, name?: string): Inferred {
+  const { fn, helpers, source, macros } = selectKernel(file, text, name);
+  const realOrWhy = realOf(fn);
+  const real = realOrWhy === 'double' ? 'double' : 'float';
+  const sizes = fn.params.filter((p) => !p.ptr && INT_TYPE.test(p.type)).map((p) => p.name);
+  const scalars = fn.params.filter((p) => !p.ptr && !INT_TYPE.test(p.type)).map((p) => p.name);
+  const pointers = fn.params.filter((p) => p.ptr);
+  const { accesses, escapes } = collectAccesses(
+    fn,
+    pointers.map((p) => p.name),
+    new Map([...macros].flatMap(([k, e]) => (polyOf(e)?.isConst() ? [[k, polyOf(e)!] as const] : []))),
+  );
+  const intArrays = pointers.filter((p) => INT_TYPE.test(p.type)).map((p) => p.name);
+
+  // Run it (when its behaviour cannot depend on integer array contents kloop does not know).
+  let traceWhy: string | undefined = intArrays.length ? `it indexes through the integer array${intArrays.length > 1 ? 's' : ''} ${intArrays.join(', ')}, whose contents kloop does not know` : undefined;
+  const traces = new Map<string, Trace>();
+  const trace = (s: Size): Trace => {
+    const k = JSON.stringify(s);
+    if (!traces.has(k)) traces.set(k, traceKernel(fn, helpers, s, real, macros));
+    return traces.get(k)!;
+  };
+  let flopsFit: Fit | undefined;
+  const distinct = new Map<string, Fit | undefined>();
+  if (!traceWhy) {
+    try {
+      flopsFit = fitPolynomial((s) => trace(s).flops, sizes);
+      for (const p of pointers)
+        distinct.set(
+          p.name,
+          fitPolynomial((s) => trace(s).arrays.get(p.name)?.distinct ?? 0, sizes),
+        );
+    } catch (e) {
+      if (!(e instanceof InterpError)) throw e;
+      traceWhy = `kloop could not run it to count: ${e.message}`;
+    }
+  }
+  const traced = [...traces.values()];
+
+  const args: InferredArg[] = pointers.map((p) => {
+    const a: InferredArg = { name: p.name, integer: INT_TYPE.test(p.type), isConst: /\bconst\b/.test(p.type) };
+    const writes = accesses.some((x) => x.array === p.name && x.write);
+    // Role: what running it showed; else the syntax (const, or never written).
+    if (a.isConst || (!writes && !escapes.has(p.name))) a.role = 'in';
+    else if (traced.length && !traceWhy) {
+      const ts = traced.map((t) => t.arrays.get(p.name)!);
+      a.role = !ts.some((t) => t.written) ? 'in' : ts.some((t) => t.readsInput) ? 'inout' : 'out';
+    } else if (!accesses.some((x) => x.array === p.name && !x.write) && !escapes.has(p.name)) a.role = 'out';
+    else a.roleWhy = `${p.name} is ${escapes.get(p.name) ?? 'both read and written'}, and whether it reads its input before writing it could not be decided (${traceWhy ?? 'not run'})`;
+    // Shape: from the index expressions, checked against the largest index the run touched.
+    const s = escapes.has(p.name) ? ({ ok: false, why: `${p.name} is ${escapes.get(p.name)}` } as const) : inferShape(p.name, accesses, sizes);
+    if (s.ok) {
+      const over = traced.find((t, i) => {
+        const at = [...traces.keys()][i];
+        const need = (t.arrays.get(p.name)?.maxIndex ?? -1) + 1;
+        return s.shape.reduce((n, d) => n * d.evaluate(JSON.parse(at) as Size), 1) < need;
+      });
+      if (!over) {
+        a.shape = s.shape.map((d) => d.toString(sizes));
+        a.shapePoly = s.shape;
+        a.shapeFrom = 'indices';
+      } else a.shapeWhy = `the shape read from its indices is smaller than what the kernel touched when run`;
+    } else a.shapeWhy = s.why;
+    if (!a.shape && !traceWhy) {
+      const fit = fitPolynomial((z) => (trace(z).arrays.get(p.name)?.maxIndex ?? -1) + 1, sizes);
+      if (fit?.exact && fit.poly.evaluate(Object.fromEntries(sizes.map((z) => [z, 1]))) > 0) {
+        a.shape = [fit.poly.toString(sizes)];
+        a.shapePoly = [fit.poly];
+        a.shapeFrom = 'largest index';
+      }
+    }
+    return a;
+  });
+
+  const signature = `void ${fn.name}(${fn.params
+    .map((p) => {
+      if (!p.ptr) return `${INT_TYPE.test(p.type) ? words(p.type) : 'real'} ${p.name}`;
+      const a = args.find((x) => x.name === p.name)!;
+      const c = a.role === 'in' || a.isConst ? 'const ' : '';
+      return `${c}${a.integer ? words(p.type) : 'real'} *${p.name}`;
+    })
+    .join(', ')})`;
+
+  const fitText = (f: Fit | undefined, what: string): { text?: string; why?: string } => {
+    if (traceWhy) return { why: `the ${what} could not be counted: ${traceWhy}` };
+    if (!f) return { why: `the ${what} counted at small sizes do not follow a polynomial of the sizes (they depend on the data?)` };
+    if (!f.exact) return { why: `the ${what} fitted at small sizes (${f.poly.toString(sizes)}) miss a size they were not fitted on by ${(100 * f.error).toFixed(1)}% (they depend on the data?)` };
+    return { text: f.poly.toString(sizes) };
+  };
+  const flops = fitText(flopsFit, 'operations');
+  const bytes = bytesOf(pointers, args, distinct, real, sizes, traceWhy);
+  return {
+    fn: fn.name,
+    real,
+    signature,
+    sizes,
+    scalars,
+    args,
+    flops: flops.text,
+    realWhy: realOrWhy !== real ? `${fn.name}'s arrays mix float and double; kloop computes a target in one precision` : undefined,
+    flopsWhy: flops.why,
+    bytes: bytes.text,
+    bytesWhy: bytes.why,
+    source: referenceText(source, fn, real, signature),
+    flopsPoly: flops.text ? flopsFit?.poly : undefined,
+    bytesPoly: bytes.poly,
+  };
+}
+
+const paren = (t: string) => (/[+-]/.test(t.replace(/^-/, '')) ? `(${t})` : t);
+
+/**
+ * Bytes: each array's distinct elements touched, times its element size. An array touched whole is
+ * written as its shape (`(H + R - 1)*(W + S - 1)`), any other as its fitted count.
+ */
+function bytesOf(pointers: Param[], args: InferredArg[], distinct: Map<string, Fit | undefined>, real: 'float' | 'double', sizes: string[], traceWhy?: string): { text?: string; why?: string; poly?: Poly } {
+  if (traceWhy) return { why: `the distinct elements could not be counted: ${traceWhy}` };
+  const groups = new Map<number, string[]>();
+  let total = Poly.const(0);
+  for (const p of pointers) {
+    const f = distinct.get(p.name);
+    if (!f || !f.exact) return { why: `the elements of ${p.name} the kernel touches do not follow a polynomial of the sizes (they depend on the data?)` };
+    if (!f.poly.terms.size) continue;
+    const a = args.find((x) => x.name === p.name)!;
+    const whole = a.shapePoly?.reduce((m, d) => m.mul(d), Poly.const(1));
+    const term = whole?.equals(f.poly) ? a.shapePoly!.map((d) => paren(d.toString(sizes))).join('*') : paren(f.poly.toString(sizes));
+    const b = byteSize(p, real);
+    groups.set(b, [...(groups.get(b) ?? []), term]);
+    total = total.add(f.poly.scale(b));
+  }
+  if (!groups.size) return { why: 'the kernel touches no array element' };
+  const text = [...groups].map(([b, terms]) => (terms.length === 1 ? `${b}*${terms[0]}` : `${b}*(${terms.join(' + ')})`)).join(' + ');
+  return { text, poly: total };
+}

@@ -1,0 +1,86 @@
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { loadTarget } from '../targets/index.js';
+import { kloop, smallTarget, tmp } from './helpers.js';
+
+const FIXTURES = join(import.meta.dirname, 'fixtures', 'init');
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const workdir = (p: string) => {
+  const d = tmp(p);
+  dirs.push(d);
+  // fast checks: one verifier-chosen size, no sanitizers or proof (the gate's own settings, as kloop verify reads them)
+  writeFileSync(join(d, 'WORKFLOW.md'), '---\ngit: { commit: false }\nverify: { hidden_sizes: 2, sanitizers: false, proof: false }\n---\n');
+  return d;
+};
+const noStack = (out: string) => expect(out).not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m);
+
+describe('kloop init FILE.c', () => {
+  it('writes a target folder that loads, measures its bench size by running the reference, runs its checks and says ready', () => {
+    const cwd = workdir('kloop-init-ok-');
+    cpSync(join(FIXTURES, 'gram.c'), join(cwd, 'gram.c'));
+    const r = kloop(cwd, ['init', 'gram.c', '--out', 'targets/gram']);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/^ready: kloop run --target targets\/gram$/m);
+    expect(r.out).toMatch(/^ {2}A +in +\[k, n\]$/m);
+    const t = loadTarget(join(cwd, 'targets', 'gram'));
+    expect(t.arrays.map((a) => [a.name, a.role, a.shapeText.join(', ')])).toEqual([
+      ['A', 'in', 'k, n'],
+      ['G', 'out', 'n, n'],
+    ]);
+    expect(t.checkSizes).toEqual([
+      { n: 1, k: 1 },
+      { n: 7, k: 5 },
+      { n: 33, k: 17 },
+    ]);
+    // the bench size's comment is the time measured for it on this machine: 0.1–1 s
+    const yaml = readFileSync(join(cwd, 'targets', 'gram', 'target.yaml'), 'utf8');
+    const m = /bench: \{.*\} {3}# measured: the reference takes ([\d.]+) ms a call on this machine$/m.exec(yaml);
+    expect(m, yaml).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThanOrEqual(100);
+    expect(Number(m![1])).toBeLessThanOrEqual(1000);
+    expect(parseYaml(yaml)).toMatchObject({ flops: '2*n*n*k', bytes: '4*(k*n + n*n)' });
+    // a second init into the same folder is refused, in one line
+    const again = kloop(cwd, ['init', 'gram.c', '--out', 'targets/gram']);
+    expect(again.code).toBe(2);
+    expect(again.out.trim()).toMatch(/targets\/gram: already holds a target\.yaml; choose another folder with --out, or remove it$/);
+  }, 120_000);
+
+  it('what it cannot infer is a TODO line and the one thing to fix; the target does not load until it is', () => {
+    const cwd = workdir('kloop-init-todo-');
+    const r = kloop(cwd, ['init', join(FIXTURES, 'saxpy.c')]);
+    expect(r.code, r.out).toBe(2);
+    expect(r.out).toMatch(/^TODO scalars\.alpha: alpha is a scalar parameter/m);
+    expect(r.out).toMatch(/^not ready: .*saxpy\/target\.yaml: scalars\.alpha: /m);
+    expect(readFileSync(join(cwd, 'saxpy', 'target.yaml'), 'utf8')).toMatch(/# TODO \(scalars\.alpha\): .*\n {2}alpha: TODO/);
+    expect(() => loadTarget(join(cwd, 'saxpy'))).toThrow();
+  }, 60_000);
+
+  it('a kernel that does not compile is one line naming reference.c and the compiler error, never a stack trace', () => {
+    const cwd = workdir('kloop-init-broken-');
+    const r = kloop(cwd, ['init', join(FIXTURES, 'broken.c')]);
+    expect(r.code, r.out).toBe(2);
+    expect(r.out).toMatch(/^not ready: .*broken\/reference\.c: does not compile: reference\.c:3:\d+: error: .scale. undeclared.*; fix reference\.c/m);
+    noStack(r.out);
+    const syntax = join(cwd, 'syntax.c');
+    writeFileSync(syntax, 'void k(int n, float *y) { y[0] = ; }\n');
+    const s = kloop(cwd, ['init', syntax]);
+    expect(s.code).toBe(2);
+    expect(s.out.trim()).toMatch(/^kloop: .*syntax\.c: line 1: /);
+    expect(s.out.trim().split('\n')).toHaveLength(1);
+    expect(kloop(cwd, ['init', join(cwd, 'missing.c')]).out.trim()).toMatch(/^kloop: .*missing\.c: no such file$/);
+  }, 60_000);
+
+  it('kloop run on a target whose reference.c does not compile: one line, exit 2, no stack trace', () => {
+    const cwd = workdir('kloop-init-run-broken-');
+    const dir = smallTarget('sum', '{N: 1000}', cwd);
+    writeFileSync(join(dir, 'reference.c'), 'void sum(int N, const real *X, real *S) { S[0] = X[0] + undeclared; }\n');
+    const r = kloop(cwd, ['run', '--target', dir, '--rounds', '1', '--no-tui']);
+    expect(r.code, r.out).toBe(2);
+    expect(r.out).toMatch(/^kloop: .*sum\/reference\.c: does not compile.*undeclared/m);
+    noStack(r.out);
+    expect(existsSync(join(cwd, 'runs'))).toBe(true);
+  }, 120_000);
+});
