@@ -100,14 +100,14 @@ export async function planCommand(workloadArg: string | undefined, opts: PlanCom
   return 0;
 }
 
-interface LocalContext {
+export interface LocalContext {
   descriptor: AcpDescriptor;
   kernels: Map<string, NodeKernel>;
   executor: PlanExecutor;
 }
 
 /** This CPU's ACP descriptor (its profile measured first if memory has none), the kernels memory holds for it, and an executor sandboxed like candidates. */
-async function localContext(workflow: Workflow, memory: MemoryStore, w: Workload): Promise<LocalContext> {
+export async function localContext(workflow: Workflow, memory: MemoryStore, w: Workload): Promise<LocalContext> {
   const { cacheDir } = runsDirOf(workflow, process.cwd());
   const list = () => localDevices({ workflow, cwd: process.cwd(), cacheDir, memory });
   let cpu = (await list())[0];
@@ -126,7 +126,7 @@ async function localContext(workflow: Workflow, memory: MemoryStore, w: Workload
   return { descriptor, kernels: await chooseKernels(memory, w, descriptor.fingerprint.id), executor };
 }
 
-async function withWork<T>(f: (dir: string) => Promise<T>): Promise<T> {
+export async function withWork<T>(f: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'kloop-plan-'));
   try {
     return await f(dir);
@@ -135,7 +135,7 @@ async function withWork<T>(f: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-function singlePlan(w: Workload, ctx: LocalContext): BoundPlan {
+export function singlePlan(w: Workload, ctx: LocalContext): BoundPlan {
   const devices = [{ name: 'cpu', acp: ctx.descriptor.fingerprint.id, kind: ctx.descriptor.kind }];
   return bindPlan(
     buildPlan(
@@ -149,7 +149,7 @@ function singlePlan(w: Workload, ctx: LocalContext): BoundPlan {
   );
 }
 
-async function built(ctx: LocalContext, b: BoundPlan, dir: string): Promise<{ bound: BoundPlan; binary: string }> {
+export async function built(ctx: LocalContext, b: BoundPlan, dir: string): Promise<{ bound: BoundPlan; binary: string }> {
   const v = checkPlan(b);
   if (!v.ok) throw new UserError(`the plan is refused: ${v.reason}`);
   const p = await ctx.executor.build(b, ctx.kernels, v.order, dir);
@@ -158,7 +158,7 @@ async function built(ctx: LocalContext, b: BoundPlan, dir: string): Promise<{ bo
 }
 
 /** Each node's time on the whole CPU, measured now (the single-device plan, 5 executions after a warm-up). */
-async function measureSingle(ctx: LocalContext, w: Workload, dir: string): Promise<Map<string, number>> {
+export async function measureSingle(ctx: LocalContext, w: Workload, dir: string): Promise<Map<string, number>> {
   const single = await built(ctx, singlePlan(w, ctx), join(dir, 'single'));
   const input = join(dir, 'inputs.bin');
   writeWorkloadInputs(w, 1, input);

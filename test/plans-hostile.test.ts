@@ -52,6 +52,12 @@ describe('hostile plans are refused', () => {
     expect((v as { reason: string }).reason).toMatch(/^node \w+ \(\w+\): \w+\.\w+\[[\d\]\[]+\] on cpu-g\d is NaN, expected [-\d.e]+ ± /);
   });
 
+  it('a node that no step runs is refused', () => {
+    const gone = good.steps.filter((s) => s.op === 'run' && s.node === 'tot').map((s) => s.id);
+    const noRun = { ...good, steps: good.steps.filter((s) => !gone.includes(s.id)).map((s) => ({ ...s, after: s.after.filter((a) => !gone.includes(a)) })) };
+    expect(checkPlan(bindPlan(noRun, w, 'no-run'))).toEqual({ ok: false, reason: 'node tot is run by no step' });
+  });
+
   it('a kernel that computes something else is caught at its node, with the element (row 7 of the slice from row 4 is row 11)', async () => {
     const wrong = new Map(kernels);
     const mm = w.nodes.find((n) => n.name === 'mm')!.target;

@@ -1,0 +1,68 @@
+/**
+ * `npm run bench:plans [-- --pairs 7] [--reps 5] [--workload NAME ...]`: per shipped workload on
+ * this machine, measured in this run: each node's time on the whole CPU (GP1's inputs), GP1's best
+ * plan per device set (the whole CPU, 2 core groups) with its predicted time, each verified against
+ * the graph oracle and timed against the single-device plan, interleaved (A B A B …, each process
+ * `reps` executions after a warm-up; every timed run's outputs compared with the oracle). The row
+ * GP1 chose is marked `*`. Waits while /tmp/QUIET exists (someone is timing something).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { built, localContext, measureSingle, singlePlan, withWork } from '../cli/plan-command.js';
+import { openMemory } from '../loop/index.js';
+import { bindPlan, planWorkload, timePlans, verifyPlan } from '../plans/index.js';
+import { loadWorkflow } from '../workflow/index.js';
+import { resolveWorkload, workloadCatalogNames } from '../workloads/index.js';
+
+const { values } = parseArgs({ options: { pairs: { type: 'string', default: '7' }, reps: { type: 'string', default: '5' }, workload: { type: 'string', multiple: true } } });
+const pairs = Number(values.pairs);
+const reps = Number(values.reps);
+
+while (existsSync('/tmp/QUIET')) {
+  console.error('bench:plans: /tmp/QUIET exists (a measurement is running); waiting');
+  await new Promise((r) => setTimeout(r, 30_000));
+}
+
+const workflow = loadWorkflow();
+const memory = openMemory(workflow, process.cwd());
+const rows: string[][] = [['workload', 'plan', 'devices', 'predicted ms', 'measured ms', 'vs single-device', 'verdict']];
+let machine = '';
+for (const name of values.workload ?? workloadCatalogNames()) {
+  const w = resolveWorkload(name);
+  const ctx = await localContext(workflow, memory, w);
+  machine = `${ctx.descriptor.model} (${ctx.descriptor.fingerprint.id}, ${ctx.descriptor.units.count} ${ctx.descriptor.units.name}); kernels: ${[...ctx.kernels].map(([t, k]) => `${t} ${k.origin === 'memory' ? `memory (${k.verdict}${k.parallel ? ', OpenMP' : ''})` : 'reference'}`).join(', ')}`;
+  await withWork(async (dir) => {
+    const measured = await measureSingle(ctx, w, dir);
+    const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: ctx.kernels, measured });
+    const single = await built(ctx, singlePlan(w, ctx), join(dir, 'single'));
+    for (const s of p.sets) {
+      const bound = bindPlan(s.candidate.plan, w, `GP1 ${s.set}`);
+      const v = await verifyPlan(bound, { executor: ctx.executor, kernels: ctx.kernels, dir: join(dir, `verify-${s.devices.length}`), seed: 11 + s.devices.length });
+      const chosen = s.candidate.plan === p.best.candidate.plan || (p.best.set === s.set && s.devices.length === 1);
+      const label = `${chosen ? '* ' : '  '}${s.set}`;
+      const devices = s.devices.map((d) => (d.cores ? `${d.name}[${d.cores.join(',')}]` : d.name)).join(' ');
+      if (!v.ok) {
+        rows.push([w.name, label, devices, s.candidate.sim.ms.toFixed(2), '-', '-', `REJECTED (${v.stage}): ${v.reason}`]);
+        continue;
+      }
+      const mine = await built(ctx, bound, join(dir, `plan-${s.devices.length}`));
+      const t = await timePlans({ executor: ctx.executor, dir, input: join(dir, `verify-${s.devices.length}`, 'inputs.bin'), oracleOut: join(dir, `verify-${s.devices.length}`, 'oracle.out'), pairs, reps }, [single, mine]);
+      const sp = t.speedup;
+      rows.push([
+        w.name,
+        label,
+        devices,
+        s.candidate.sim.ms.toFixed(2),
+        `${t.ms[1].toFixed(2)} (single ${t.ms[0].toFixed(2)})`,
+        `${sp.speedup.toFixed(2)}x [${sp.ciLow.toFixed(2)}, ${sp.ciHigh.toFixed(2)}]`,
+        `verified, max error ${v.maxErrorRatio.toFixed(2)} of bound`,
+      ]);
+    }
+  });
+}
+
+const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+console.log(`machine: ${machine}`);
+console.log(`each figure measured in this run; speedup: geometric mean of ${pairs} interleaved pairs (${reps} executions per process), 95% t-interval; predicted: GP1 from node times measured on the whole CPU`);
+for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));

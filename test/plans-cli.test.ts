@@ -1,0 +1,89 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeDevice } from '../loop/index.js';
+import { FileStore } from '../memory/index.js';
+import { HOSTILE_PLANS, parsePlan, type CepPlan } from '../plans/index.js';
+import { ProcessSandbox } from '../sandboxes/index.js';
+import { DEFAULT_WORKFLOW, loadWorkflow } from '../workflow/index.js';
+import { kloop, tmp } from './helpers.js';
+import { SMALL } from './plan-helpers.js';
+
+/** Through the built CLI (dist/), in a folder of its own: its memory, its runs, a small workload. */
+describe('kloop workloads and kloop plan', () => {
+  const dir = tmp('kloop-plan-cli-');
+  const memory = join(dir, 'memory.json');
+  const workload = join(dir, 'small');
+  let plan: CepPlan;
+
+  beforeAll(async () => {
+    mkdirSync(workload);
+    writeFileSync(join(workload, 'workload.yaml'), SMALL);
+    // A stored profile for this CPU's fingerprint (as kloop run leaves one): nothing is measured here.
+    const fp = await composeDevice({ workflow: loadWorkflow(DEFAULT_WORKFLOW), sandbox: new ProcessSandbox(), cacheDir: join(dir, 'cache'), kind: 'cpu' }).device.fingerprint();
+    await FileStore.open(memory).putProfile({
+      fingerprint: fp,
+      measuredAt: '2026-11-29T23:10:42.118Z',
+      gflops: { fp32: { one: 61.2, all: 118.9 }, fp64: { one: 30.4, all: 59.6 } },
+      bandwidthGBs: { one: 14.1, all: 21.7 },
+      levels: [
+        { name: 'L1', bytes: 32768, shared: false, gbs: { one: 402.5, all: 781.3 } },
+        { name: 'DRAM', bytes: 8_321_499_136, shared: true, gbs: { one: 14.1, all: 21.7 } },
+      ],
+      curve: [
+        { bytes: 32768, gbs: 781.3 },
+        { bytes: 134217728, gbs: 21.7 },
+      ],
+    });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists the shipped workloads', () => {
+    const r = kloop(dir, ['workloads']);
+    expect(r.code).toBe(0);
+    for (const n of ['attention-scores', 'mlp-block', 'stencil-pipeline']) expect(r.out).toContain(n);
+    expect(r.out).toContain('qk: sgemm M=256 N=256 K=64 (rows split along M); B <- kt.B');
+  });
+
+  it('plans a workload from the stored CPU profile, prints it as CEP JSON and writes it', () => {
+    const out = join(dir, 'plan.json');
+    const r = kloop(dir, ['plan', workload, '--json', '--memory', memory, '--out', out]);
+    expect(r.code, r.out).toBe(0);
+    plan = parsePlan(readFileSync(out, 'utf8'), out);
+    expect(plan.workload.name).toBe('small');
+    expect(plan.predicted).toMatchObject({ by: 'GP1' });
+    const human = kloop(dir, ['plan', workload, '--memory', memory]);
+    expect(human.code).toBe(0);
+    expect(human.out).toMatch(/whole CPU +[\d.]+ ms predicted/);
+    expect(human.out).toMatch(/chosen +.*ms predicted.*roofline estimates from the ACP profile/);
+  }, 120_000);
+
+  it('--check accepts it and refuses a hostile plan (exit 1) or a malformed one (exit 2), each in one line', () => {
+    const file = join(dir, 'plan.json');
+    const ok = kloop(dir, ['plan', '--check', file, '--workload', workload]);
+    expect(ok.code, ok.out).toBe(0);
+    expect(ok.out).toMatch(/valid CEP plan for small: \d+ steps/);
+    const split = JSON.parse(readFileSync(file, 'utf8')) as CepPlan;
+    // A plan with a copy to drop: the small workload split over two groups by hand when GP1 kept one device.
+    const dropped = HOSTILE_PLANS.find((h) => h.name === 'dropped-slice')!.mutate(split);
+    if (dropped) {
+      writeFileSync(join(dir, 'dropped.json'), JSON.stringify(dropped));
+      const bad = kloop(dir, ['plan', '--check', join(dir, 'dropped.json'), '--workload', workload]);
+      expect(bad.code).toBe(1);
+      expect(bad.out).toMatch(/REJECTED: node \w+: rows .* \(a dropped slice\)/);
+    }
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...split, cep: 'one' }));
+    const malformed = kloop(dir, ['plan', '--check', join(dir, 'bad.json'), '--workload', workload]);
+    expect(malformed.code).toBe(2);
+    expect(malformed.out.trim().split('\n')).toHaveLength(1);
+    expect(malformed.out).toMatch(/^kloop: .*bad\.json: cep plan: cep: expected 1/);
+    expect(kloop(dir, ['plan', 'nope']).out).toMatch(/^kloop: workload "nope": no such file or folder and no shipped workload of that name/);
+  });
+
+  it('--run verifies the plan against the graph oracle and times it against the single-device plan', () => {
+    const r = kloop(dir, ['plan', '--run', join(dir, 'plan.json'), '--workload', workload, '--memory', memory, '--pairs', '2']);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/verified: static check .* elements of every node's outputs on every device equal the graph oracle/);
+    expect(r.out).toMatch(/measured: [\d.]+ ms; the single-device plan \(whole CPU\) [\d.]+ ms; speedup [\d.]+x \[95% CI [\d.]+-[\d.]+, 2 interleaved pairs\]/);
+  }, 120_000);
+});
