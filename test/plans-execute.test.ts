@@ -52,3 +52,37 @@ describe('the executor runs plans for real', () => {
     expect(compareOutputs(two, readFileSync(join(dir, 'timed.out')), readFileSync(join(dir, 'two', 'oracle.out')))).toMatchObject({ ok: true });
   });
 });
+
+describe('slices across a reshape and a halo', () => {
+  it('a consumer split along rows of another width reads the producer rows its elements fall in, and still equals the oracle', async () => {
+    const w = smallWorkload(`name: reshaped
+nodes:
+  a: { target: softmax, sizes: { R: 6, C: 10 }, rows: R }
+  b: { target: softmax, sizes: { R: 15, C: 4 }, rows: R }
+  c: { target: jacobi, sizes: { N: 13, M: 2 }, rows: N }
+edges:
+  - { from: a.Y, to: b.X, reshape: true }
+  - { from: b.Y, to: c.U, reshape: true }
+`);
+    const d = cpuDescriptor();
+    const dir = tmp();
+    // b's rows 0..6 of width 4 are elements 0..27: a's rows 0..2 (width 10); c's halo reads two rows past its slice.
+    const split: Assignment = [
+      [{ device: 0, rows: [0, 6] }],
+      [
+        { device: 1, rows: [0, 7] },
+        { device: 0, rows: [7, 15] },
+      ],
+      [
+        { device: 0, rows: [0, 5] },
+        { device: 1, rows: [5, 13] },
+      ],
+    ];
+    const b = bindPlan(buildPlan(w, groups(d), 0, split), w, 'reshaped');
+    const copyA = b.steps.find((s) => s.op === 'copy' && s.array!.id === 'a.Y' && s.device === 1)!;
+    expect(copyA.rows).toEqual([0, 3]);
+    const run = b.steps.find((s) => s.op === 'run' && s.node!.name === 'c' && s.device === 1)!;
+    expect(run.reads[0]).toMatchObject({ lo: 5 * 2 * 2 / 4, hi: (13 + 2) * 2 * 2 / 4 });
+    expect(await verifyPlan(b, { executor: executor(dir), kernels: references(w), dir, seed: 5 })).toMatchObject({ ok: true });
+  });
+});
