@@ -3,7 +3,7 @@ import { faultPoint } from '../common/index.js';
 import { basename, dirname, join } from 'node:path';
 import type { DeviceProfile } from '../devices/index.js';
 import { MemoryFormatError } from './errors.js';
-import type { Baseline, Insight, Review, Winner } from './types.js';
+import type { Baseline, Insight, KeptPlan, Review, Winner } from './types.js';
 
 /**
  * A memory on disk is a folder:
@@ -36,6 +36,8 @@ export interface State {
    * value that is not an object is ignored, and replaced by the next putModel).
    */
   models?: Record<string, unknown>;
+  /** Kept CEP plans (absent in a state written before kloop had them). */
+  plans?: KeptPlan[];
 }
 
 export interface TriedRecord {

@@ -5,7 +5,7 @@ import { FileLock, type FileLockOptions } from './file-lock.js';
 import { FILES, isInsight, isObject, isReview, isTried, isWinner, memoryDir, pairKey, readState, winnerId, writeState, type State } from './file-format.js';
 import { JsonlLog } from './jsonl-log.js';
 import { legacyDelta, readLegacy, retireLegacy } from './migrate.js';
-import type { Baseline, Insight, MemoryStore, Review, Winner } from './types.js';
+import type { Baseline, Insight, KeptPlan, MemoryStore, Review, Winner } from './types.js';
 
 export interface FileStoreOptions extends FileLockOptions {
   /** A memory.json from an earlier kloop, imported into the folder on first use and then renamed `*.migrated`. */
@@ -220,6 +220,24 @@ export class FileStore implements MemoryStore {
     await this.ready();
     const copy = structuredClone(model);
     return this.locked(() => this.changeState((s) => ({ ...s, models: { ...(isObject(s.models) ? s.models : {}), [fingerprint]: copy } })));
+  }
+
+  async getPlan(workload: string, devices: string): Promise<KeptPlan | undefined> {
+    await this.ready();
+    const p = (this.state().plans ?? []).find((x) => x.workload === workload && x.devices === devices);
+    return p && structuredClone(p);
+  }
+
+  async setPlan(p: KeptPlan): Promise<void> {
+    await this.ready();
+    const copy = structuredClone(p);
+    return this.locked(() => this.changeState((s) => ({ ...s, plans: [...(Array.isArray(s.plans) ? s.plans : []).filter((x) => !(x.workload === p.workload && x.devices === p.devices)), copy] })));
+  }
+
+  async plans(): Promise<KeptPlan[]> {
+    await this.ready();
+    const list = this.state().plans;
+    return structuredClone(Array.isArray(list) ? list : []);
   }
 
   async addWinner(w: Winner): Promise<void> {

@@ -1,4 +1,4 @@
-export type { Baseline, Insight, LineageEntry, MemoryData, MemoryStore, Outcome, Review, Winner } from './types.js';
+export type { Baseline, Insight, KeptPlan, LineageEntry, MemoryData, MemoryStore, Outcome, Review, Winner } from './types.js';
 export { emptyMemory } from './types.js';
 export { LowdbStore } from './lowdb-store.js';
 export { FileStore, type FileStoreOptions } from './file-store.js';

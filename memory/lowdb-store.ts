@@ -1,6 +1,6 @@
 import { Low, Memory, type Adapter } from 'lowdb';
 import type { DeviceProfile } from '../devices/index.js';
-import { emptyMemory, type Baseline, type Insight, type MemoryData, type MemoryStore, type Review, type Winner } from './types.js';
+import { emptyMemory, type Baseline, type Insight, type KeptPlan, type MemoryData, type MemoryStore, type Review, type Winner } from './types.js';
 
 const key = (target: string, fp: string) => `${target}|${fp}`;
 
@@ -120,6 +120,22 @@ export class LowdbStore implements MemoryStore {
     return this.update((d) => {
       d.models = { ...d.models, [fingerprint]: copy };
     });
+  }
+
+  async getPlan(workload: string, devices: string): Promise<KeptPlan | undefined> {
+    const p = ((await this.data()).plans ?? []).find((x) => x.workload === workload && x.devices === devices);
+    return p && structuredClone(p);
+  }
+
+  setPlan(p: KeptPlan): Promise<void> {
+    const copy = structuredClone(p);
+    return this.update((d) => {
+      d.plans = [...(d.plans ?? []).filter((x) => !(x.workload === p.workload && x.devices === p.devices)), copy];
+    });
+  }
+
+  async plans(): Promise<KeptPlan[]> {
+    return structuredClone((await this.data()).plans ?? []);
   }
 
   setReferenceNs(target: string, fingerprint: string, ns: number): Promise<void> {

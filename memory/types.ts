@@ -93,6 +93,31 @@ export interface Review {
   at: string;
 }
 
+/**
+ * A CEP plan kept for a workload on a set of devices: verified against the graph oracle and faster
+ * than the best single-device plan, both measured in the same run, interleaved. One per (workload,
+ * devices); a later keep replaces it.
+ */
+export interface KeptPlan {
+  workload: string;
+  /** The workload's content hash the plan was made and measured for. */
+  workloadHash: string;
+  /** The ACP fingerprint ids of its devices, joined with "+" (what it transfers between). */
+  devices: string;
+  /** The CEP plan (JSON; plans/ validates it when it is read back). */
+  plan: unknown;
+  predictedMs: number;
+  measuredMs: number;
+  singleMs: number;
+  speedup: number;
+  ciLow: number;
+  ciHigh: number;
+  pairs: number;
+  verification: string;
+  runId: string;
+  at: string;
+}
+
 export interface MemoryData {
   version: 1;
   baselines: Baseline[];
@@ -106,6 +131,8 @@ export interface MemoryData {
   reviews: Review[];
   /** A compute model's state per device fingerprint (opaque here: model/ reads and checks it). */
   models?: Record<string, unknown>;
+  /** Kept CEP plans (absent before kloop had them). */
+  plans?: KeptPlan[];
 }
 
 /** Shared memory across rounds and runs. Small on purpose; every backend passes one conformance suite. */
@@ -129,6 +156,12 @@ export interface MemoryStore {
   getModel(fingerprint: string): Promise<unknown>;
   /** Replaces the device's compute model. */
   putModel(fingerprint: string, model: unknown): Promise<void>;
+  /** The plan kept for a workload on a set of devices, if any. */
+  getPlan(workload: string, devices: string): Promise<KeptPlan | undefined>;
+  /** Keeps a plan, replacing the one for the same workload and devices. */
+  setPlan(p: KeptPlan): Promise<void>;
+  /** Every kept plan. */
+  plans(): Promise<KeptPlan[]>;
 }
 
 export const emptyMemory = (): MemoryData => ({ version: 1, baselines: [], insights: [], profiles: [], tried: {}, referenceNs: {}, winners: [], reviews: [], models: {} });

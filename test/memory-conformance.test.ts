@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, writeF
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileStore, LowdbStore, MemoryLockError, emptyMemory, memoryDir, type Baseline, type MemoryData, type MemoryStore, type Review, type Winner } from '../memory/index.js';
+import { FileStore, LowdbStore, MemoryLockError, emptyMemory, memoryDir, type Baseline, type KeptPlan, type MemoryData, type MemoryStore, type Review, type Winner } from '../memory/index.js';
 import type { DeviceProfile } from '../devices/index.js';
 import { tmp } from './helpers.js';
 
@@ -180,6 +180,34 @@ function conformance(name: string, make: () => MemoryStore, reopen?: (s: MemoryS
       await m.putModel('fp1', { kind: 'cm1', ridge: { n: 4 } });
       expect(await m.getModel('fp1')).toEqual({ kind: 'cm1', ridge: { n: 4 } });
       expect(await m.getModel('fp2')).toEqual({ kind: 'cm1', ridge: { n: 9 } });
+    });
+
+    it('kept plans are per (workload, devices), replaced on set, listed, and survive a reopen', async () => {
+      const m = make();
+      const kept = (workload: string, devices: string, speedup: number): KeptPlan => ({
+        workload,
+        workloadHash: 'h',
+        devices,
+        plan: { cep: 1, steps: [] },
+        predictedMs: 1,
+        measuredMs: 2,
+        singleMs: 2 * speedup,
+        speedup,
+        ciLow: speedup * 0.9,
+        ciHigh: speedup * 1.1,
+        pairs: 7,
+        verification: 'v',
+        runId: 'r',
+        at: 'now',
+      });
+      expect(await m.getPlan('mlp', 'cpu-1')).toBeUndefined();
+      expect(await m.plans()).toEqual([]);
+      await m.setPlan(kept('mlp', 'cpu-1', 1.5));
+      await m.setPlan(kept('mlp', 'cpu-1+npu-2', 3));
+      await m.setPlan(kept('mlp', 'cpu-1', 1.8));
+      expect((await m.getPlan('mlp', 'cpu-1'))!.speedup).toBe(1.8);
+      expect((await m.plans()).map((p) => p.speedup).sort()).toEqual([1.8, 3]);
+      if (reopen) expect((await reopen(m).getPlan('mlp', 'cpu-1+npu-2'))!.speedup).toBe(3);
     });
 
     if (reopen)
