@@ -20,6 +20,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeReport } from '../report/index.js';
 import { planCommand, workloadsList, type PlanCommandOptions } from './plan-command.js';
+import { refuseTargetsWithWorkloads, runWorkloads } from './run-workloads.js';
 
 const program = new Command();
 program.name('kloop').description('Turns naive compute kernels into verified, measurably faster ones, overnight.').showHelpAfterError();
@@ -40,12 +41,25 @@ program
   .option('--no-tui', 'plain log lines instead of the live dashboard')
   .option('--json', 'one JSON event per line on stdout')
   .option('--fleet <redis-url>', "evaluate candidates on a fleet's workers (kloop worker) through this Redis; overrides fleet.redis")
+  .option('-w, --workload <name-or-path...>', "workloads: tune their targets' kernels, then plan each across this machine's devices (a plan is kept only if verified and faster than the single-device plan)")
   .action(
     async (
       file: string | undefined,
-      opts: { target?: string[]; minutes?: number; rounds?: number; resume?: string; memory?: string; json?: boolean; tui?: boolean; provider?: string; model?: string; record?: string; replay?: string; fleet?: string },
+      opts: { target?: string[]; minutes?: number; rounds?: number; resume?: string; memory?: string; json?: boolean; tui?: boolean; provider?: string; model?: string; record?: string; replay?: string; fleet?: string; workload?: string[] },
     ) => {
       const workflow = loadWorkflow(file);
+      if (opts.workload?.length) {
+        refuseTargetsWithWorkloads(opts.target, opts.workload);
+        await runWorkloads(workflow, {
+          workloads: opts.workload,
+          minutes: opts.minutes,
+          rounds: opts.rounds,
+          memory: opts.memory,
+          json: opts.json,
+          onEvent: (e) => (opts.json ? console.log(JSON.stringify(e)) : ((l) => l && console.log(l))(formatEvent(e))),
+        });
+        return;
+      }
       const fleet = await openFleet(workflow, opts.fleet, (line) => console.error(`kloop: ${line}`));
       for (const [flag, v] of [
         ['--minutes', opts.minutes],

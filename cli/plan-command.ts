@@ -8,13 +8,14 @@ import type { MemoryStore } from '../memory/index.js';
 import {
   allowedCores,
   bindPlan,
-  buildPlan,
+  buildChecked,
   checkPlan,
   chooseKernels,
   measureNodes,
   parsePlan,
   PlanExecutor,
   planWorkload,
+  singleDevicePlan,
   timePlans,
   verifyPlan,
   writeWorkloadInputs,
@@ -136,25 +137,11 @@ export async function withWork<T>(f: (dir: string) => Promise<T>): Promise<T> {
 }
 
 export function singlePlan(w: Workload, ctx: LocalContext): BoundPlan {
-  const devices = [{ name: 'cpu', acp: ctx.descriptor.fingerprint.id, kind: ctx.descriptor.kind }];
-  return bindPlan(
-    buildPlan(
-      w,
-      devices,
-      0,
-      w.nodes.map((n) => [{ device: 0, rows: [0, n.rows ? n.rows.extent : 1] }]),
-    ),
-    w,
-    'single-device plan',
-  );
+  return singleDevicePlan(w, ctx.descriptor);
 }
 
-export async function built(ctx: LocalContext, b: BoundPlan, dir: string): Promise<{ bound: BoundPlan; binary: string }> {
-  const v = checkPlan(b);
-  if (!v.ok) throw new UserError(`the plan is refused: ${v.reason}`);
-  const p = await ctx.executor.build(b, ctx.kernels, v.order, dir);
-  if (!p.ok) throw new Error(`the plan's program does not build:\n${p.log}`);
-  return { bound: b, binary: p.binary };
+export function built(ctx: LocalContext, b: BoundPlan, dir: string): Promise<{ bound: BoundPlan; binary: string }> {
+  return buildChecked(ctx.executor, ctx.kernels, b, dir);
 }
 
 /** Each node's time on the whole CPU, measured now (the single-device plan, 5 executions after a warm-up). */

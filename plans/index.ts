@@ -17,3 +17,4 @@ export { eagerOrder, verifyPlan, type PlanVerdict } from './verify.js';
 export { HOSTILE_PLANS, type HostilePlan } from './hostile.js';
 export { planWorkload, type DeviceSetPlan, type WorkloadPlans } from './plan-workload.js';
 export { measureNodes, timePlans, type PlanTiming } from './measure.js';
+export { buildChecked, planRound, singleDevicePlan, type PlanRoundResult } from './plan-round.js';

@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { UserError } from '../common/index.js';
+import { createRun, openMemory, type KloopEvent } from '../loop/index.js';
+import { planRound, type PlanRoundResult } from '../plans/index.js';
+import type { Workflow } from '../workflow/index.js';
+import { resolveWorkload } from '../workloads/index.js';
+import { localContext, withWork } from './plan-command.js';
+import { summaryTable } from './summary-table.js';
+
+export interface RunWorkloadsOptions {
+  workloads: string[];
+  minutes?: number;
+  rounds?: number;
+  memory?: string;
+  json?: boolean;
+  onEvent: (e: KloopEvent) => void;
+}
+
+/**
+ * `kloop run --workload W ...`: first the loop on the workloads' targets (their kernels, as any run;
+ * skipped with --rounds 0 or --minutes 0), then a plan round per workload with the kernels memory
+ * now holds (plans/plan-round.ts): GP1's plan verified and timed against the single-device plan,
+ * kept in memory only if verified and its interval clears accept.min_speedup. Prints one line per
+ * workload (JSON with --json).
+ */
+export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): Promise<void> {
+  const workloads = o.workloads.map((w) => resolveWorkload(w));
+  let runId = `plans-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  if (o.minutes !== 0 && o.rounds !== 0) {
+    const targets = [...new Set(workloads.flatMap((w) => w.nodes.map((n) => n.target.dir)))];
+    const runner = await createRun({ workflow, targets, minutes: o.minutes, rounds: o.rounds, memoryPath: o.memory, onEvent: o.onEvent, onWarning: (m) => o.onEvent({ type: 'warning', message: m }) });
+    const summary = await runner.run();
+    runId = summary.runId;
+    if (!o.json) console.log('\n' + summaryTable(summary));
+  }
+  const memory = openMemory(workflow, process.cwd(), o.memory);
+  const min = workflow.config.accept.min_speedup;
+  for (const w of workloads) {
+    const ctx = await localContext(workflow, memory, w);
+    const r = await withWork((dir) =>
+      planRound({
+        workload: w,
+        descriptor: ctx.descriptor,
+        kernels: ctx.kernels,
+        executor: ctx.executor,
+        memory,
+        dir: join(dir, w.name),
+        runId,
+        minSpeedup: min,
+        pairs: 7,
+        reps: 5,
+        seed: (Date.now() ^ process.pid) >>> 0,
+        now: () => new Date().toISOString(),
+      }),
+    );
+    if (o.json) console.log(JSON.stringify(planEvent(r)));
+    else console.log(`plan ${w.name}: ${r.why}`);
+  }
+}
+
+function planEvent(r: PlanRoundResult) {
+  return {
+    type: 'plan',
+    workload: r.workload,
+    kept: !!r.kept,
+    why: r.why,
+    predictedMs: r.plans.best.candidate.sim.ms,
+    singlePredictedMs: r.plans.single.candidate.sim.ms,
+    measuredMs: r.timing?.ms[1],
+    singleMs: r.timing?.ms[0],
+    speedup: r.timing?.speedup,
+    verdict: r.verdict && (r.verdict.ok ? 'verified' : `rejected (${r.verdict.stage})`),
+  };
+}
+
+/** --workload and --target together: one of them (a workload's targets are tuned by --workload itself). */
+export function refuseTargetsWithWorkloads(targets: string[] | undefined, workloads: string[] | undefined): void {
+  if (targets?.length && workloads?.length) throw new UserError('--target and --workload: give one of them (a run on workloads tunes their targets first)');
+}

@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import type { AcpDescriptor } from '../devices/index.js';
+import type { KeptPlan, MemoryStore } from '../memory/index.js';
+import type { Workload } from '../workloads/index.js';
+import { bindPlan, type BoundPlan } from './bind.js';
+import { buildPlan } from './build.js';
+import { checkPlan } from './check.js';
+import type { NodeKernel } from './cost.js';
+import type { PlanExecutor } from './executor.js';
+import { writeWorkloadInputs } from './inputs.js';
+import { measureNodes, timePlans, type PlanTiming } from './measure.js';
+import { planWorkload, type WorkloadPlans } from './plan-workload.js';
+import { verifyPlan, type PlanVerdict } from './verify.js';
+
+/** Every node whole on the CPU (the plan any other must beat). */
+export function singleDevicePlan(w: Workload, d: AcpDescriptor): BoundPlan {
+  const devices = [{ name: d.kind, acp: d.fingerprint.id, kind: d.kind }];
+  return bindPlan(
+    buildPlan(
+      w,
+      devices,
+      0,
+      w.nodes.map((n) => [{ device: 0, rows: [0, n.rows ? n.rows.extent : 1] }]),
+    ),
+    w,
+    'single-device plan',
+  );
+}
+
+/** A plan's program, built (its static check first: a plan GP1 made that fails it is kloop's bug). */
+export async function buildChecked(executor: PlanExecutor, kernels: Map<string, NodeKernel>, b: BoundPlan, dir: string): Promise<{ bound: BoundPlan; binary: string }> {
+  const v = checkPlan(b);
+  if (!v.ok) throw new Error(`plan refused by the static check: ${v.reason}`);
+  const p = await executor.build(b, kernels, v.order, dir);
+  if (!p.ok) throw new Error(`the plan's program does not build:\n${p.log}`);
+  return { bound: b, binary: p.binary };
+}
+
+export interface PlanRoundResult {
+  workload: string;
+  plans: WorkloadPlans;
+  /** Per node: its time on the whole CPU, measured at the round's start (ns). */
+  measured: Map<string, number>;
+  verdict?: PlanVerdict;
+  timing?: PlanTiming;
+  kept?: KeptPlan;
+  /** Why the plan was or was not kept, in one line. */
+  why: string;
+}
+
+/**
+ * One plan round for a workload (`kloop run --workload`): each node timed on the whole CPU, GP1's
+ * plan from those times; if it is not the single-device plan, it is verified (static check, then an
+ * execution against the graph oracle) and timed against the single-device plan in interleaved pairs
+ * (every timed run's outputs compared too). It is kept in memory only if verified and the lower end
+ * of its speedup's 95% interval is above `minSpeedup`.
+ */
+export async function planRound(o: {
+  workload: Workload;
+  descriptor: AcpDescriptor;
+  kernels: Map<string, NodeKernel>;
+  executor: PlanExecutor;
+  memory: MemoryStore;
+  dir: string;
+  runId: string;
+  minSpeedup: number;
+  pairs: number;
+  reps: number;
+  seed: number;
+  now: () => string;
+}): Promise<PlanRoundResult> {
+  const w = o.workload;
+  const single = await buildChecked(o.executor, o.kernels, singleDevicePlan(w, o.descriptor), join(o.dir, 'single'));
+  const input = join(o.dir, 'inputs.bin');
+  writeWorkloadInputs(w, o.seed, input);
+  const measured = await measureNodes({ executor: o.executor, dir: o.dir, input, reps: o.reps }, single);
+  const plans = planWorkload({ workload: w, descriptor: o.descriptor, kernels: o.kernels, measured });
+  const best = plans.best.candidate;
+  const base = { workload: w.name, plans, measured };
+  if (best === plans.single.candidate) return { ...base, why: `GP1 predicts no plan beats the single-device plan (${plans.sets.map((s) => `${s.set} ${s.candidate.sim.ms.toFixed(2)} ms`).join(', ')}): nothing to try` };
+  const bound = bindPlan(best.plan, w, `GP1 plan of ${w.name}`);
+  const verdict = await verifyPlan(bound, { executor: o.executor, kernels: o.kernels, dir: join(o.dir, 'verify'), seed: o.seed });
+  if (!verdict.ok) return { ...base, verdict, why: `not kept: rejected (${verdict.stage}): ${verdict.reason}` };
+  const mine = await buildChecked(o.executor, o.kernels, bound, join(o.dir, 'plan'));
+  const timing = await timePlans({ executor: o.executor, dir: o.dir, input: join(o.dir, 'verify', 'inputs.bin'), oracleOut: join(o.dir, 'verify', 'oracle.out'), pairs: o.pairs, reps: o.reps }, [single, mine]);
+  const s = timing.speedup;
+  const figure = `${s.speedup.toFixed(2)}x [95% CI ${s.ciLow.toFixed(2)}-${s.ciHigh.toFixed(2)}, ${s.pairs} pairs] over the single-device plan (${timing.ms[1].toFixed(2)} vs ${timing.ms[0].toFixed(2)} ms measured; ${best.sim.ms.toFixed(2)} ms predicted)`;
+  if (!(s.ciLow > o.minSpeedup)) return { ...base, verdict, timing, why: `not kept: ${plans.best.set} plan ${figure}; its interval does not clear accept.min_speedup ${o.minSpeedup}` };
+  const kept: KeptPlan = {
+    workload: w.name,
+    workloadHash: w.hash,
+    devices: [...new Set(best.plan.devices.map((d) => d.acp))].join('+'),
+    plan: best.plan,
+    predictedMs: best.sim.ms,
+    measuredMs: timing.ms[1],
+    singleMs: timing.ms[0],
+    speedup: s.speedup,
+    ciLow: s.ciLow,
+    ciHigh: s.ciHigh,
+    pairs: s.pairs,
+    verification: verdict.checked,
+    runId: o.runId,
+    at: o.now(),
+  };
+  await o.memory.setPlan(kept);
+  return { ...base, verdict, timing, kept, why: `kept: ${plans.best.set} plan ${figure}, verified` };
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { LowdbStore } from '../memory/index.js';
+import { planRound, parsePlan } from '../plans/index.js';
+import { tmp } from './helpers.js';
+import { cpuDescriptor, executor, references, smallWorkload } from './plan-helpers.js';
+
+const MEDIUM = `name: medium
+nodes:
+  ln: { target: layernorm, sizes: { R: 64, C: 96 }, rows: R }
+  up: { target: sgemm, sizes: { M: 64, N: 128, K: 96 }, rows: M }
+  down: { target: sgemm, sizes: { M: 64, N: 96, K: 128 }, rows: M }
+edges:
+  - { from: ln.Y, to: up.A }
+  - { from: up.C, to: down.A }
+`;
+
+/** A plan round as kloop run --workload runs one: measured node times, GP1, verification, interleaved timing, keep or not. */
+describe('a plan round', () => {
+  const w = smallWorkload(MEDIUM);
+  const d = cpuDescriptor('cpu-round', 2);
+  const ex = executor();
+  const round = (memory: LowdbStore, minSpeedup: number) =>
+    planRound({ workload: w, descriptor: d, kernels: references(w), executor: ex, memory, dir: tmp(), runId: 'run-1', minSpeedup, pairs: 2, reps: 1, seed: 9, now: () => '2026-11-30T07:00:00Z' });
+
+  it('keeps a verified plan whose interval clears the bar, in memory, with what was measured', async () => {
+    const memory = LowdbStore.memory();
+    const r = await round(memory, 0);
+    expect([...r.measured.keys()]).toEqual(['ln', 'up', 'down']);
+    // Sequential references: each uses one core, so GP1 splits rows across the two core groups.
+    expect(r.plans.best.set).toBe('2 core groups');
+    expect(r.verdict).toMatchObject({ ok: true });
+    expect(r.why).toMatch(/^kept: 2 core groups plan [\d.]+x \[95% CI [\d.]+-[\d.]+, 2 pairs\] over the single-device plan .*, verified$/);
+    const kept = (await memory.getPlan('medium', 'cpu-round'))!;
+    expect(kept).toMatchObject({ workload: 'medium', workloadHash: w.hash, runId: 'run-1', pairs: 2, at: '2026-11-30T07:00:00Z' });
+    expect(kept.measuredMs).toBeGreaterThan(0);
+    expect(kept.verification).toMatch(/equal the graph oracle/);
+    expect(parsePlan(kept.plan, 'memory').devices.map((x) => x.name)).toEqual(['cpu-g0', 'cpu-g1']);
+  }, 60_000);
+
+  it('keeps nothing when the interval does not clear the bar', async () => {
+    const memory = LowdbStore.memory();
+    const r = await round(memory, 1000);
+    expect(r.why).toMatch(/^not kept: .* its interval does not clear accept\.min_speedup 1000$/);
+    expect(await memory.plans()).toEqual([]);
+  }, 60_000);
+});
