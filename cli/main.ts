@@ -116,7 +116,7 @@ program
 program
   .command('init')
   .description('write a target folder from a C kernel: reference.c, target.yaml with roles, shapes, sizes, flops and bytes inferred (TODO where not), then run its checks')
-  .argument('<file>', 'the C file holding the kernel')
+  .argument('<file>', 'the C file holding the kernel (or a folder kloop init wrote: measure its bench size and run its checks once its TODOs are resolved)')
   .option('--function <name>', 'the kernel function (default: the only one no other function calls)')
   .option('--out <dir>', 'the target folder to write (default: ./NAME)')
   .action(async (file: string, opts: { function?: string; out?: string }) => {

@@ -1,4 +1,4 @@
-export { initTarget, type InitOptions, type InitResult } from './init-target.js';
+export { initTarget, recheckTarget, type InitOptions, type InitResult } from './init-target.js';
 export { inferTarget, type Inferred, type InferredArg } from './infer.js';
 export { targetYaml, todosOf, type Todo } from './target-yaml.js';
 export { traceKernel, InterpError, type Trace } from './interp.js';

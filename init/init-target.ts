@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../common/index.js';
 import type { Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import { loadTarget, type Target } from '../targets/index.js';
+import { evalExpr, loadTarget, type Target } from '../targets/index.js';
 import { makeInputs, referenceBuildError, referenceRunError, type Verifier } from '../verifiers/index.js';
 import { inferTarget, type Inferred } from './infer.js';
 import { benchStart, checkSizes, scaleSize, sizeLimits, type Size, type SizingModel } from './sizes.js';
@@ -62,7 +62,6 @@ export async function initTarget(o: InitOptions): Promise<InitResult> {
   const dir = resolve(o.cwd, o.out ?? inferred.fn);
   if (existsSync(join(dir, 'target.yaml'))) throw new UserError(`${dir}: already holds a target.yaml; choose another folder with --out, or remove it`);
   mkdirSync(dir, { recursive: true });
-  const say = o.say ?? (() => undefined);
   const todos = todosOf(inferred);
   const model: SizingModel = {
     symbols: inferred.sizes,
@@ -75,7 +74,7 @@ export async function initTarget(o: InitOptions): Promise<InitResult> {
   const write = (bench: Size, benchNote: string) => writeFileSync(join(dir, 'target.yaml'), targetYaml({ name: inferred.fn, from, inferred, check: checks, bench, benchNote, limits }));
   writeFileSync(join(dir, 'reference.c'), inferred.source);
   const provisional = checks.at(-1) ?? Object.fromEntries(inferred.sizes.map((s) => [s, 64]));
-  write(provisional, 'TODO: not measured yet (kloop init measures it once the target loads)');
+  write(provisional, UNMEASURED);
   const result: InitResult = { dir, inferred, todos, checks };
   if (todos.length) {
     // A reference that does not compile is the first thing to fix, TODOs or not.
@@ -83,22 +82,62 @@ export async function initTarget(o: InitOptions): Promise<InitResult> {
     return { ...result, problem: broken ?? `${join(dir, 'target.yaml')}: ${todos[0].key}: ${todos[0].why}` };
   }
 
+  const checked = await measureAndCheck(o, dir, model);
+  return { ...result, ...checked };
+}
+
+/** The bench line kloop init leaves when it could not measure (the target did not load yet). */
+const UNMEASURED = 'TODO: not measured yet (kloop init DIR measures it once the TODOs are resolved)';
+
+/**
+ * Measure the bench size (when target.yaml's bench line says it is not measured yet) and run the
+ * target's checks: the one thing to fix, or nothing.
+ */
+async function measureAndCheck(o: InitOptions, dir: string, model: SizingModel | ((t: Target) => SizingModel)): Promise<{ problem?: string; bench?: Size; benchMs?: number }> {
+  const say = o.say ?? (() => undefined);
   try {
     let target = loadTarget(dir);
-    say(`measuring a bench size: the reference timed at growing sizes (aiming at ${o.bench?.aimMs ?? 300} ms a call)`);
-    const { size, ms, capped } = await measureBench(o, target, model, benchStart(model));
-    write(size, `measured: the reference takes ${ms.toFixed(ms < 10 ? 1 : 0)} ms a call on this machine${capped ? ' (at 256 MB of arrays, the largest size kloop init picks)' : ''}`);
-    target = loadTarget(dir);
-    say(`bench size ${JSON.stringify(size)}: ${ms.toFixed(0)} ms a call; running the target's checks (oracle at ${target.checkSizes.length} check sizes and sizes the verifier picks, degenerate outputs)`);
+    const yaml = readFileSync(target.file, 'utf8');
+    let measured: { size: Size; ms: number } | undefined;
+    if (yaml.includes(UNMEASURED)) {
+      const m = typeof model === 'function' ? model(target) : model;
+      say(`measuring a bench size: the reference timed at growing sizes (aiming at ${o.bench?.aimMs ?? 300} ms a call)`);
+      const { size, ms, capped } = await measureBench(o, target, m, benchStart(m));
+      const note = `measured: the reference takes ${ms.toFixed(ms < 10 ? 1 : 0)} ms a call on this machine${capped ? ' (at 256 MB of arrays, the largest size kloop init picks)' : ''}`;
+      writeFileSync(target.file, yaml.replace(/^( {2}bench: ).*$/m, `$1${sizeText(size)}   # ${note}`));
+      target = loadTarget(dir);
+      measured = { size, ms };
+      say(`bench size ${JSON.stringify(size)}: ${ms.toFixed(0)} ms a call`);
+    }
+    say(`running the target's checks: the oracle at ${target.checkSizes.length} check sizes and sizes the verifier picks, degenerate outputs`);
     await o.verifier.prepare(target, 0x5eed, join(o.workDir, 'plan'));
-    return { ...result, bench: size, benchMs: ms };
+    return { bench: measured?.size, benchMs: measured?.ms };
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    return { ...result, problem: e.message.split('\n')[0] };
+    return { problem: e.message.split('\n')[0] };
   } finally {
     rmSync(join(o.workDir, 'plan'), { recursive: true, force: true });
   }
 }
+
+/**
+ * `kloop init DIR`: a folder kloop init wrote, once its TODOs are replaced: measure its bench size
+ * (if it was not) and run its checks.
+ */
+export async function recheckTarget(o: Omit<InitOptions, 'file' | 'fn' | 'out'> & { dir: string }): Promise<{ dir: string; problem?: string; bench?: Size; benchMs?: number }> {
+  const dir = resolve(o.cwd, o.dir);
+  const model = (t: Target): SizingModel => ({
+    symbols: t.sizeSymbols,
+    extents: t.arrays.map((a) => a.shape.map((e) => ({ evaluate: (s: Size) => evalExpr(e, s) }))),
+    work: { evaluate: (s: Size) => evalExpr(t.flops, s) || evalExpr(t.bytes, s) },
+  });
+  return { dir, ...(await measureAndCheck({ ...o, file: dir }, dir, model)) };
+}
+
+const sizeText = (s: Size) =>
+  `{${Object.entries(s)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ')}}`;
 
 /** Time the reference at sizes scaled until a call takes lowMs–highMs (a few tries). */
 const BENCH_BYTES = 2 ** 28;
@@ -115,7 +154,7 @@ async function measureBench(o: InitOptions, target: Target, model: SizingModel, 
   let best: { size: Size; ms: number } | undefined;
   for (let attempt = 0; attempt < 8; attempt++) {
     const input = join(work, 'bench.in');
-    writeFileSync(input, makeInputs(target, size, 1, 'normal').bytes);
+    writeFileSync(input, makeInputs(target, size, 1, 'uniform', { bench: true }).bytes);
     const r = await o.device.time({ binary: b.binary!, target, size, input, minMs: 1, maxReps: 3, workDir: work, timeoutMs: 120_000 });
     rmSync(input, { force: true });
     if (!r.ok) throw referenceRunError(target, size, describeExit(r.run), r.run.stderr, 'baseline');

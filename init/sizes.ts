@@ -1,13 +1,16 @@
-import type { Poly } from './poly.js';
-
 export type Size = Record<string, number>;
+
+/** A quantity of the sizes: a fitted polynomial, or an expression of target.yaml. */
+export interface OfSize {
+  evaluate(s: Size): number;
+}
 
 /** What sizing a target needs to know: its size symbols, its arrays' extents, and its counted work. */
 export interface SizingModel {
   symbols: string[];
-  extents: Poly[][];
+  extents: OfSize[][];
   /** Work per call (flops, or bytes for a kernel that does no arithmetic), when counted. */
-  work?: Poly;
+  work?: OfSize;
 }
 
 const uniform = (symbols: string[], v: number): Size => Object.fromEntries(symbols.map((s) => [s, v]));

@@ -56,7 +56,20 @@ describe('kloop init FILE.c', () => {
     expect(r.out).toMatch(/^not ready: .*saxpy\/target\.yaml: scalars\.alpha: /m);
     expect(readFileSync(join(cwd, 'saxpy', 'target.yaml'), 'utf8')).toMatch(/# TODO \(scalars\.alpha\): .*\n {2}alpha: TODO/);
     expect(() => loadTarget(join(cwd, 'saxpy'))).toThrow();
-  }, 60_000);
+    // Resolved (a range for alpha; a bench size set by hand, so nothing is measured here): kloop init DIR runs the checks.
+    const yaml = join(cwd, 'saxpy', 'target.yaml');
+    writeFileSync(
+      yaml,
+      readFileSync(yaml, 'utf8')
+        .replace(/^ {2}alpha: TODO$/m, '  alpha: { range: [-2, 2], bench: 1.5 }')
+        .replace(/^ {2}bench: .*$/m, '  bench: {n: 100000}'),
+    );
+    const ok = kloop(cwd, ['init', 'saxpy']);
+    expect(ok.code, ok.out).toBe(0);
+    expect(ok.out).toMatch(/running the target's checks/);
+    expect(ok.out).not.toMatch(/measuring a bench size/);
+    expect(ok.out.trim().split('\n').at(-1)).toBe('ready: kloop run --target saxpy');
+  }, 90_000);
 
   it('a kernel that does not compile is one line naming reference.c and the compiler error, never a stack trace', () => {
     const cwd = workdir('kloop-init-broken-');
