@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import { createRun, openMemory, type KloopEvent } from '../loop/index.js';
-import { planRound, type PlanRoundResult } from '../plans/index.js';
+import { planRecord, planRound, writePlanRecord, type PlanRoundResult } from '../plans/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { resolveWorkload } from '../workloads/index.js';
 import { localContext, withWork } from './plan-command.js';
@@ -26,11 +26,13 @@ export interface RunWorkloadsOptions {
 export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): Promise<void> {
   const workloads = o.workloads.map((w) => resolveWorkload(w));
   let runId = `plans-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  let runDir: string | undefined;
   if (o.minutes !== 0 && o.rounds !== 0) {
     const targets = [...new Set(workloads.flatMap((w) => w.nodes.map((n) => n.target.dir)))];
     const runner = await createRun({ workflow, targets, minutes: o.minutes, rounds: o.rounds, memoryPath: o.memory, onEvent: o.onEvent, onWarning: (m) => o.onEvent({ type: 'warning', message: m }) });
     const summary = await runner.run();
     runId = summary.runId;
+    runDir = summary.dir;
     if (!o.json) console.log('\n' + summaryTable(summary));
   }
   const memory = openMemory(workflow, process.cwd(), o.memory);
@@ -53,6 +55,7 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
         now: () => new Date().toISOString(),
       }),
     );
+    if (runDir) writePlanRecord(runDir, planRecord(w, r));
     if (o.json) console.log(JSON.stringify(planEvent(r)));
     else console.log(`plan ${w.name}: ${r.why}`);
   }

@@ -4,6 +4,7 @@ import { UserError } from '../common/index.js';
 import { formatCapacity, formatLevels, type DeviceProfile } from '../devices/index.js';
 import { Journal, parseResults, type Journaled } from '../loop/index.js';
 import { modelSection } from './model-plot.js';
+import { plansSection } from './plans-section.js';
 import { chart, type Series } from './svg.js';
 
 type Ev<T extends Journaled['type']> = Extract<Journaled, { type: T }>;
@@ -136,6 +137,9 @@ export function buildReport(runDir: string): Report {
   if (files['roofline.svg']) md.push('![roofline](roofline.svg)', '');
   md.push(...roofTable(events, targets, runDir));
   md.push(...model.markdown);
+  const plans = plansSection(runDir);
+  Object.assign(files, plans.files);
+  md.push(...plans.markdown);
   md.push(
     '## Results',
     '',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LowdbStore } from '../memory/index.js';
-import { planRound, parsePlan } from '../plans/index.js';
+import { planRecord, planRound, parsePlan, writePlanRecord } from '../plans/index.js';
+import { plansSection } from '../report/index.js';
 import { tmp } from './helpers.js';
 import { cpuDescriptor, executor, references, smallWorkload } from './plan-helpers.js';
 
@@ -35,6 +36,17 @@ describe('a plan round', () => {
     expect(kept.measuredMs).toBeGreaterThan(0);
     expect(kept.verification).toMatch(/equal the graph oracle/);
     expect(parsePlan(kept.plan, 'memory').devices.map((x) => x.name)).toEqual(['cpu-g0', 'cpu-g1']);
+
+    // As a run keeps it, and as its report shows it: the graph coloured by device, predicted against measured.
+    const runDir = tmp();
+    writePlanRecord(runDir, planRecord(w, r));
+    const section = plansSection(runDir);
+    expect(section.markdown.join('\n')).toMatch(/\| medium \| 2 core groups \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+x \| [\d.]+–[\d.]+ \(2 pairs\) \| verified: .* \| yes \|/);
+    const svg = section.files['plan-medium.svg'];
+    expect(svg).toMatch(/^<svg /);
+    expect(svg).toContain('>cpu-g0</text>');
+    expect(svg).toContain('(2 slices)');
+    expect(svg).toMatch(/predicted [\d.]+ ms \(single-device [\d.]+ ms\), measured [\d.]+ ms \(single-device [\d.]+ ms\); kept/);
   }, 60_000);
 
   it('keeps nothing when the interval does not clear the bar', async () => {
