@@ -7,6 +7,7 @@
  * GP1 chose is marked `*`. Waits while /tmp/QUIET exists (someone is timing something).
  */
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { built, localContext, measureSingle, singlePlan, withWork } from '../cli/plan-command.js';
@@ -28,10 +29,12 @@ const workflow = loadWorkflow();
 const memory = openMemory(workflow, process.cwd());
 const rows: string[][] = [['workload', 'plan', 'devices', 'predicted ms', 'measured ms', 'vs single-device', 'verdict']];
 let machine = '';
+const kernelLines: string[] = [];
 for (const name of values.workload ?? workloadCatalogNames()) {
   const w = resolveWorkload(name);
   const ctx = await localContext(workflow, memory, w);
-  machine = `${ctx.descriptor.model} (${ctx.descriptor.fingerprint.id}, ${ctx.descriptor.units.count} ${ctx.descriptor.units.name}); kernels: ${[...ctx.kernels].map(([t, k]) => `${t} ${k.origin === 'memory' ? `memory (${k.verdict}${k.parallel ? ', OpenMP' : ''})` : 'reference'}`).join(', ')}`;
+  machine = `${ctx.descriptor.model} (${ctx.descriptor.fingerprint.id}, ${ctx.descriptor.units.count} ${ctx.descriptor.units.name})`;
+  kernelLines.push(`kernels of ${w.name}: ${[...ctx.kernels].map(([t, k]) => `${t} ${k.origin === 'memory' ? `memory's best (${k.verdict}${k.parallel ? ', OpenMP' : ''})` : 'reference'}`).join(', ')}`);
   await withWork(async (dir) => {
     const measured = await measureSingle(ctx, w, dir);
     const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: ctx.kernels, measured });
@@ -63,6 +66,7 @@ for (const name of values.workload ?? workloadCatalogNames()) {
 }
 
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-console.log(`machine: ${machine}`);
+console.log(`machine: ${machine}; load average at the end ${loadavg()[0].toFixed(1)} (other processes share the cores)`);
+for (const l of kernelLines) console.log(l);
 console.log(`each figure measured in this run; speedup: geometric mean of ${pairs} interleaved pairs (${reps} executions per process), 95% t-interval; predicted: GP1 from node times measured on the whole CPU`);
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));

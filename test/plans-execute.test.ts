@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bindPlan, buildPlan, checkPlan, compareOutputs, verifyPlan, writeWorkloadInputs, type Assignment } from '../plans/index.js';
+import { LowdbStore } from '../memory/index.js';
+import { bindPlan, buildPlan, checkPlan, chooseKernels, compareOutputs, verifyPlan, writeWorkloadInputs, type Assignment } from '../plans/index.js';
 import { numbersAfter } from '../devices/harness-protocol.js';
 import { cpuDescriptor, executor, groups, references, smallWorkload, whole } from './plan-helpers.js';
 import { tmp } from './helpers.js';
@@ -82,7 +83,33 @@ edges:
     const copyA = b.steps.find((s) => s.op === 'copy' && s.array!.id === 'a.Y' && s.device === 1)!;
     expect(copyA.rows).toEqual([0, 3]);
     const run = b.steps.find((s) => s.op === 'run' && s.node!.name === 'c' && s.device === 1)!;
-    expect(run.reads[0]).toMatchObject({ lo: 5 * 2 * 2 / 4, hi: (13 + 2) * 2 * 2 / 4 });
+    expect(run.reads[0]).toMatchObject({ lo: (5 * 2 * 2) / 4, hi: ((13 + 2) * 2 * 2) / 4 });
     expect(await verifyPlan(b, { executor: executor(dir), kernels: references(w), dir, seed: 5 })).toMatchObject({ ok: true });
+  });
+});
+
+describe('the kernels a plan runs', () => {
+  it("uses memory's best verified kernel for the target and device class, else the reference; an OpenMP kernel runs in its core group", async () => {
+    const w = smallWorkload();
+    const memory = LowdbStore.memory();
+    const mm = w.nodes.find((n) => n.name === 'mm')!.target;
+    const omp = mm.referenceSource.replace('for (int i = 0; i < M; i++) {', '#pragma omp parallel for\n  for (int i = 0; i < M; i++) {');
+    await memory.setBaseline({ target: 'sgemm', fingerprint: 'cpu-k', source: omp, flags: ['-fopenmp'], vsReference: 1.9, medianNs: 5e6, verdict: 'tested', description: 'rows in parallel', lineage: [], updatedAt: 'now' });
+    await memory.setBaseline({ target: 'softmax', fingerprint: 'cpu-k', source: 'void softmax() {}', flags: [], vsReference: 1, verdict: 'reference', description: 'the reference', lineage: [], updatedAt: 'now' });
+    await memory.setBaseline({ target: 'sum', fingerprint: 'cpu-other', source: 'void sum() {}', flags: [], vsReference: 3, verdict: 'proved', description: 'another machine', lineage: [], updatedAt: 'now' });
+    const kernels = await chooseKernels(memory, w, 'cpu-k');
+    expect(kernels.get('sgemm')).toMatchObject({ origin: 'memory', verdict: 'tested', parallel: true, benchNs: 5e6, flags: ['-fopenmp'] });
+    for (const t of ['softmax', 'sum', 'layernorm', 'jacobi']) expect(kernels.get(t)).toMatchObject({ origin: 'reference', parallel: false });
+    const d = cpuDescriptor();
+    const split: Assignment = w.nodes.map((n) =>
+      n.rows
+        ? [
+            { device: 0, rows: [0, 5] },
+            { device: 1, rows: [5, n.rows.extent] },
+          ]
+        : [{ device: 0, rows: [0, 1] }],
+    );
+    const dir = tmp();
+    expect(await verifyPlan(bindPlan(buildPlan(w, groups(d), 0, split), w, 'omp'), { executor: executor(dir), kernels, dir, seed: 4 })).toMatchObject({ ok: true });
   });
 });
