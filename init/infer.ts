@@ -1,4 +1,4 @@
-import type { Func, Param } from '../csyntax/index.js';
+import { forEachExpr, type Func, type Param } from '../csyntax/index.js';
 import { fitPolynomial, type Fit, type Size } from './fit.js';
 import { InterpError, traceKernel, type Trace } from './interp.js';
 import { Poly, polyOf } from './poly.js';
@@ -20,6 +20,12 @@ export interface InferredArg {
   /** How the shape was found: from the index expressions, or (1-D) from the largest index touched. */
   shapeFrom?: 'indices' | 'largest index';
   shapePoly?: Poly[];
+  /** How a shape not read from indices was decided (an array indexed only through an index array). */
+  shapeNote?: string;
+  /** An integer array whose contents the kernel reads as input (the verifier must draw valid ones). */
+  needsValues?: boolean;
+  /** An integer array's contents, as target.yaml's `values`: an index into an extent, and how it was decided. */
+  values?: { index: Poly; from: string };
 }
 
 export interface Inferred {
@@ -88,13 +94,41 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
     new Map([...macros].flatMap(([k, e]) => (polyOf(e)?.isConst() ? [[k, polyOf(e)!] as const] : []))),
   );
   const intArrays = pointers.filter((p) => INT_TYPE.test(p.type)).map((p) => p.name);
+  const args: InferredArg[] = pointers.map((p) => ({ name: p.name, integer: INT_TYPE.test(p.type), isConst: /\bconst\b/.test(p.type) }));
+  const arg = (n: string) => args.find((a) => a.name === n)!;
 
-  // Run it (when its behaviour cannot depend on integer array contents kloop does not know).
-  let traceWhy: string | undefined = intArrays.length ? `it indexes through the integer array${intArrays.length > 1 ? 's' : ''} ${intArrays.join(', ')}, whose contents kloop does not know` : undefined;
+  // Shapes from the index expressions.
+  const shapes = new Map(pointers.map((p) => [p.name, escapes.has(p.name) ? ({ ok: false, why: `${p.name} is ${escapes.get(p.name)}` } as const) : inferShape(p.name, accesses, sizes)]));
+  // Integer index arrays (`x[idx[i]]`): their values index the array they select from, whose extent is
+  // its own shape, or else the one size the kernel uses nowhere else (gather's m).
+  const free = freeSizes(
+    fn,
+    sizes,
+    [...shapes.values()].flatMap((r) => (r.ok ? r.shape : [])),
+  );
+  for (const P of intArrays) {
+    const into = [...new Set(accesses.filter((x) => x.through === P).map((x) => x.array))];
+    if (into.length !== 1) continue;
+    const q = shapes.get(into[0])!;
+    if (q.ok && q.shape.length === 1) arg(P).values = { index: q.shape[0], from: `values index ${into[0]}, whose extent is ${q.shape[0].toString(sizes)}` };
+    else if (!q.ok && free.length === 1 && !accesses.some((x) => x.array === into[0] && !x.through)) {
+      const S = Poly.v(free[0]);
+      shapes.set(into[0], { ok: true, shape: [S] });
+      arg(into[0]).shapeNote = `indexed only through ${P}: its extent is ${free[0]}, the one size the kernel uses nowhere else`;
+      arg(P).values = { index: S, from: `values index ${into[0]} (extent ${free[0]}, the one size the kernel uses nowhere else)` };
+    }
+  }
+
+  // Integer arrays read as input (declared const, or used as indices) need contents the verifier can draw.
+  for (const P of intArrays) arg(P).needsValues = arg(P).isConst || accesses.some((x) => x.through === P) || !accesses.some((x) => x.array === P && x.write);
+  // Run it, once every such array's contents can be drawn.
+  const unknown = intArrays.filter((P) => arg(P).needsValues && !arg(P).values);
+  let traceWhy: string | undefined = unknown.length ? `it indexes through the integer array${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}, whose contents kloop does not know` : undefined;
+  const fill = new Map(intArrays.filter((P) => arg(P).values).map((P) => [P, arg(P).values!.index]));
   const traces = new Map<string, Trace>();
   const trace = (s: Size): Trace => {
     const k = JSON.stringify(s);
-    if (!traces.has(k)) traces.set(k, traceKernel(fn, helpers, s, real, macros));
+    if (!traces.has(k)) traces.set(k, traceKernel(fn, helpers, s, real, macros, new Map([...fill].map(([n, b]) => [n, Math.max(1, b.evaluate(s))]))));
     return traces.get(k)!;
   };
   let flopsFit: Fit | undefined;
@@ -114,8 +148,8 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
   }
   const traced = [...traces.values()];
 
-  const args: InferredArg[] = pointers.map((p) => {
-    const a: InferredArg = { name: p.name, integer: INT_TYPE.test(p.type), isConst: /\bconst\b/.test(p.type) };
+  for (const p of pointers) {
+    const a = arg(p.name);
     const writes = accesses.some((x) => x.array === p.name && x.write);
     // Role: what running it showed; else the syntax (const, or never written).
     if (a.isConst || (!writes && !escapes.has(p.name))) a.role = 'in';
@@ -125,7 +159,7 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
     } else if (!accesses.some((x) => x.array === p.name && !x.write) && !escapes.has(p.name)) a.role = 'out';
     else a.roleWhy = `${p.name} is ${escapes.get(p.name) ?? 'both read and written'}, and whether it reads its input before writing it could not be decided (${traceWhy ?? 'not run'})`;
     // Shape: from the index expressions, checked against the largest index the run touched.
-    const s = escapes.has(p.name) ? ({ ok: false, why: `${p.name} is ${escapes.get(p.name)}` } as const) : inferShape(p.name, accesses, sizes);
+    const s = shapes.get(p.name)!;
     if (s.ok) {
       const over = traced.find((t, i) => {
         const at = [...traces.keys()][i];
@@ -135,7 +169,7 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
       if (!over) {
         a.shape = s.shape.map((d) => d.toString(sizes));
         a.shapePoly = s.shape;
-        a.shapeFrom = 'indices';
+        a.shapeFrom = a.shapeNote ? undefined : 'indices';
       } else a.shapeWhy = `the shape read from its indices is smaller than what the kernel touched when run`;
     } else a.shapeWhy = s.why;
     if (!a.shape && !traceWhy) {
@@ -146,8 +180,7 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
         a.shapeFrom = 'largest index';
       }
     }
-    return a;
-  });
+  }
 
   const signature = `void ${fn.name}(${fn.params
     .map((p) => {
@@ -195,12 +228,15 @@ function bytesOf(pointers: Param[], args: InferredArg[], distinct: Map<string, F
   const groups = new Map<number, string[]>();
   let total = Poly.const(0);
   for (const p of pointers) {
-    const f = distinct.get(p.name);
-    if (!f || !f.exact) return { why: `the elements of ${p.name} the kernel touches do not follow a polynomial of the sizes (they depend on the data?)` };
-    if (!f.poly.terms.size) continue;
     const a = args.find((x) => x.name === p.name)!;
     const whole = a.shapePoly?.reduce((m, d) => m.mul(d), Poly.const(1));
-    const term = whole?.equals(f.poly) ? a.shapePoly!.map((d) => paren(d.toString(sizes))).join('*') : paren(f.poly.toString(sizes));
+    const wholeText = a.shapePoly?.map((d) => paren(d.toString(sizes))).join('*');
+    let f = distinct.get(p.name);
+    // Touched where the data says (gathered through an index array): counted as the whole array.
+    if ((!f || !f.exact) && whole && a.shapeNote) f = { poly: whole, exact: true, error: 0, points: 0 };
+    if (!f || !f.exact) return { why: `the elements of ${p.name} the kernel touches do not follow a polynomial of the sizes (they depend on the data?)` };
+    if (!f.poly.terms.size) continue;
+    const term = whole?.equals(f.poly) ? wholeText! : paren(f.poly.toString(sizes));
     const b = byteSize(p, real);
     groups.set(b, [...(groups.get(b) ?? []), term]);
     total = total.add(f.poly.scale(b));
@@ -208,4 +244,17 @@ function bytesOf(pointers: Param[], args: InferredArg[], distinct: Map<string, F
   if (!groups.size) return { why: 'the kernel touches no array element' };
   const text = [...groups].map(([b, terms]) => (terms.length === 1 ? `${b}*${terms[0]}` : `${b}*(${terms.join(' + ')})`)).join(' + ');
   return { text, poly: total };
+}
+
+/**
+ * Sizes the kernel uses nowhere: in no shape read from its indices, and in its body only as
+ * `(void)m;` (gather's m: the extent of what it gathers from).
+ */
+function freeSizes(fn: Func, sizes: string[], shapes: Poly[]): string[] {
+  const used = new Set(shapes.flatMap((p) => [...p.vars()]));
+  const body = { ...fn.body, body: fn.body.body.filter((st) => !(st.k === 'expr' && st.e.k === 'cast' && st.e.type === 'void' && st.e.arg.k === 'id')) };
+  forEachExpr(body, (e) => {
+    if (e.k === 'id') used.add(e.name);
+  });
+  return sizes.filter((s) => !used.has(s));
 }

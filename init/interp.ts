@@ -46,8 +46,16 @@ const CONTINUE = 2;
 const RETURN = 3;
 
 /** Run `fn` (with the file's other functions callable) on sizes and deterministic pseudo-random inputs. */
-export function traceKernel(fn: Func, helpers: ReadonlyMap<string, Func>, sizes: Record<string, number>, real: 'float' | 'double' = 'float', macros: ReadonlyMap<string, Expr> = new Map()): Trace {
-  return new Interp(helpers, real, macros).run(fn, sizes);
+export function traceKernel(
+  fn: Func,
+  helpers: ReadonlyMap<string, Func>,
+  sizes: Record<string, number>,
+  real: 'float' | 'double' = 'float',
+  macros: ReadonlyMap<string, Expr> = new Map(),
+  /** Integer arrays whose elements are indices below a bound: drawn (deterministically) in [0, bound). */
+  indexBounds: ReadonlyMap<string, number> = new Map(),
+): Trace {
+  return new Interp(helpers, real, macros, indexBounds).run(fn, sizes);
 }
 
 class Interp {
@@ -63,6 +71,7 @@ class Interp {
     private readonly real: 'float' | 'double',
     /** The file's object-like macros (`#define W0 0.25f`), read as the expressions they expand to. */
     private readonly macros: ReadonlyMap<string, Expr>,
+    private readonly indexBounds: ReadonlyMap<string, number>,
   ) {}
 
   run(fn: Func, sizes: Record<string, number>): Trace {
@@ -241,7 +250,10 @@ class Interp {
     const t = p.p.trace;
     if (t) {
       this.mark(p.p, i, 1);
-      if (p.p.data[i] === undefined) p.p.data[i] = p.p.real ? inputValue(p.p.name, i) : 0;
+      if (p.p.data[i] === undefined) {
+        const bound = this.indexBounds.get(p.p.name);
+        p.p.data[i] = p.p.real ? inputValue(p.p.name, i) : bound ? Math.floor((inputValue(p.p.name, i) - 0.5) * bound) : 0;
+      }
     }
     return p.p.data[i] ?? 0;
   }

@@ -2,11 +2,13 @@ import { assignedScalars, canonicalLoop, type Expr, type Func, type Stmt } from 
 import { Poly, polyOf } from './poly.js';
 
 /** One access to a pointer parameter: its index as a polynomial (undefined when not affine in known names) and the loops around it. */
-interface Access {
+export interface Access {
   array: string;
   index?: Poly;
   write: boolean;
   loops: Loop[];
+  /** The whole index is an element of this (integer) pointer parameter: `x[idx[i]]`. */
+  through?: string;
 }
 interface Loop {
   v: string;
@@ -36,7 +38,10 @@ export function collectAccesses(fn: Func, pointers: string[], constants: Readonl
         const base = pointerOf(e.arr);
         if (base) {
           const idx = polyOf(e.idx, defs);
-          accesses.push({ array: base.array, index: base.offset && idx ? base.offset.add(idx) : undefined, write, loops });
+          let inner = e.idx;
+          while (inner.k === 'cast') inner = inner.arg;
+          const through = inner.k === 'index' && base.offset?.isConst() && base.offset.constValue() === 0 ? pointerOf(inner.arr)?.array : undefined;
+          accesses.push({ array: base.array, index: base.offset && idx ? base.offset.add(idx) : undefined, write, loops, through });
         } else visitExpr(e.arr, loops);
         visitExpr(e.idx, loops);
         return;
@@ -206,8 +211,11 @@ function largest(ps: Poly[], symbols: string[]): Poly | undefined {
  * each remainder must stay inside its stride, and the outermost extent is the largest quotient + 1.
  */
 export function inferShape(array: string, accesses: Access[], symbols: string[]): ShapeResult {
-  const mine = accesses.filter((a) => a.array === array);
-  if (!mine.length) return { ok: false, why: `${array} is never indexed in the function` };
+  const all = accesses.filter((a) => a.array === array);
+  if (!all.length) return { ok: false, why: `${array} is never indexed in the function` };
+  // Accesses through an index array (`x[idx[i]]`) say nothing of the extent; the others do.
+  const mine = all.filter((a) => !a.through);
+  if (!mine.length) return { ok: false, why: `${array} is indexed only through the integer array ${all[0].through}` };
   if (mine.some((a) => !a.index)) return { ok: false, why: `an index of ${array} is not an affine expression of the sizes and loop variables` };
   const strides: Poly[] = [];
   for (const a of mine)

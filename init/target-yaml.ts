@@ -14,7 +14,7 @@ export function todosOf(i: Inferred): Todo[] {
   for (const a of i.args) {
     if (!a.role) out.push({ key: `args.${a.name}.role`, why: a.roleWhy ?? 'unknown' });
     if (!a.shape) out.push({ key: `args.${a.name}.shape`, why: a.shapeWhy ?? 'unknown' });
-    if (a.integer) out.push({ key: `args.${a.name}.values`, why: `${a.name} is an integer array: say what its contents satisfy (csr_rowptr: SIZE, index: SIZE, or range: [LO, HI]) so the verifier can draw valid ones` });
+    if (a.needsValues && !a.values) out.push({ key: `args.${a.name}.values`, why: `${a.name} is an integer array: say what its contents satisfy (csr_rowptr: SIZE, index: SIZE, or range: [LO, HI]) so the verifier can draw valid ones` });
   }
   for (const s of i.scalars) out.push({ key: `scalars.${s}`, why: `${s} is a scalar parameter: give its value (value: X) or the range the verifier draws it from (range: [LO, HI])` });
   if (!i.flops) out.push({ key: 'flops', why: i.flopsWhy ?? 'unknown' });
@@ -49,11 +49,14 @@ export function targetYaml(o: { name: string; from: string; inferred: Inferred; 
     for (const t of [role, shape, values]) if (t) lines.push(`  # TODO (${t.key}): ${t.why}`);
     const from = [
       a.role && !role ? (a.isConst ? 'declared const' : a.role === 'in' ? 'never written' : a.role === 'out' ? 'written before it is read' : 'read before it is written') : '',
-      a.shapeFrom ? `shape from its ${a.shapeFrom === 'indices' ? 'index expressions' : 'largest index touched'}` : '',
+      a.shapeFrom ? `shape from its ${a.shapeFrom === 'indices' ? 'index expressions' : 'largest index touched'}` : (a.shapeNote ?? ''),
+      a.values?.from ?? '',
     ]
       .filter(Boolean)
       .join('; ');
-    lines.push(`  ${a.name}: { shape: [${shape ? 'TODO' : a.shape!.join(', ')}], role: ${role ? 'TODO' : a.role}${values ? ', values: TODO' : ''} }${from ? `   # ${from}` : ''}`);
+    lines.push(
+      `  ${a.name}: { shape: [${shape ? 'TODO' : a.shape!.join(', ')}], role: ${role ? 'TODO' : a.role}${values ? ', values: TODO' : a.values ? `, values: { index: ${a.values.index.toString(i.sizes)} }` : ''} }${from ? `   # ${from}` : ''}`,
+    );
   }
   if (i.scalars.length) {
     lines.push('scalars:');

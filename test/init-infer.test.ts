@@ -37,6 +37,8 @@ describe('kloop init reads every shipped target’s reference.c as its target.ya
           expect(got.shape, `${arg}: ${got.shapeWhy}`).toBeDefined();
         }
         if (got.role) expect(got.role, arg).toBe(want.role);
+        // an integer array's contents (values: { index: EXTENT }), where inferred
+        if (got.values) expect({ index: got.values.index.toString(inferred.sizes) }, arg).toEqual(want.values);
         if (got.shape) {
           expect(got.shape.length, arg).toBe(want.shape.length);
           for (const s of sizesAt(inferred.sizes))
@@ -53,6 +55,22 @@ describe('kloop init reads every shipped target’s reference.c as its target.ya
       }
     });
   }
+  it('integer index arrays: values index the array they select from (its extent, or the one size used nowhere else)', () => {
+    const at = (n: string) => inferTarget(n, readFileSync(join(CATALOG_DIR, n, 'reference.c'), 'utf8'));
+    const h = at('histogram');
+    expect(todosOf(h)).toEqual([]);
+    expect(h.args.map((a) => [a.name, a.role, a.shape?.join(', '), a.values?.index.toString()])).toEqual([
+      ['keys', 'in', 'n', 'bins'],
+      ['counts', 'out', 'bins', undefined],
+    ]);
+    const g = at('gather');
+    expect(todosOf(g).map((t) => t.key)).toEqual(['scalars.alpha']);
+    expect(g.args.find((a) => a.name === 'x')).toMatchObject({ shape: ['m'], shapeNote: expect.stringMatching(/the one size the kernel uses nowhere else/) });
+    expect(g.flops).toBe('n');
+    // CSR row pointers are not inferred: two sizes (N, nnz) are free and nothing tells them apart
+    expect(todosOf(at('spmv_csr')).map((t) => t.key)).toEqual(expect.arrayContaining(['args.rowptr.values', 'args.colidx.values', 'flops', 'bytes']));
+  });
+
   it('counts what the kernels do: flops and bytes fitted from runs at small sizes, checked at another', () => {
     const at = (n: string) => inferTarget(n, readFileSync(join(CATALOG_DIR, n, 'reference.c'), 'utf8'));
     expect(at('sgemm')).toMatchObject({ flops: '2*M*N*K', bytes: '4*(M*K + K*N + M*N)' });
