@@ -102,7 +102,7 @@ export async function evaluateJob(ctx: JobContext, job: Job, key: string, worker
     session,
     remeasureProfile: () => (ctx.remeasure ??= ctx.lock.exclusive(() => ctx.device.measureProfile(join(ctx.workDir, 'profile'))).then((p) => (ctx.profile = p))),
   };
-  const ev = localEvaluator(d, { round: 0, seed: job.seed, plan, queue: new PQueue({ concurrency: 1 }), baseline: { ...job.baseline, binary: baseline } });
+  const ev = localEvaluator(d, { round: 0, seed: job.seed, plan: async () => plan, queue: new PQueue({ concurrency: 1 }), baseline: { ...job.baseline, binary: baseline } });
   const dir = join(ctx.workDir, 'jobs', key);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });

@@ -61,7 +61,8 @@ export interface EvaluatorDeps {
 export interface RoundEvaluation {
   round: number;
   seed: number;
-  plan: CheckPlan;
+  /** The round's check plan, prepared on first use (a fleet's evaluator never uses the coordinator's). */
+  plan: () => Promise<CheckPlan>;
   queue: PQueue;
   baseline: { source: string; flags: string[]; binary: string };
 }
@@ -72,17 +73,19 @@ export type EvaluatorFactory = (d: EvaluatorDeps, r: RoundEvaluation) => Evaluat
 /** Candidates built, verified and timed on this machine, the device's lock shared for builds and checks, exclusive for each timed process. */
 export const localEvaluator: EvaluatorFactory = (d, r) => ({
   check: (c) =>
-    r.queue.add(() =>
-      d.lock.shared(async () => {
+    r.queue.add(async () => {
+      // (the plan takes the lock itself: not from inside it, where a waiting measurement would deadlock us)
+      const plan = await r.plan();
+      return d.lock.shared(async () => {
         d.emit({ type: 'candidate.state', target: d.target.name, id: c.id, state: 'building' });
         const build = await d.device.build({ target: d.target, source: c.source, flags: c.flags, workDir: c.dir });
         if (!build.ok) return { build };
         d.emit({ type: 'candidate.state', target: d.target.name, id: c.id, state: 'checking' });
-        const verdict = await d.verifier.verify(r.plan, { binary: build.binary!, source: c.source, flags: c.flags, workDir: c.dir });
+        const verdict = await d.verifier.verify(plan, { binary: build.binary!, source: c.source, flags: c.flags, workDir: c.dir });
         writeFileSync(join(c.dir, 'verdict.json'), JSON.stringify(verdict, null, 2));
         return { build, verdict };
-      }),
-    ),
+      });
+    }),
 
   time: async (verified) => {
     const { target } = d;

@@ -7,7 +7,7 @@ import { targetRoofline, type BuildResult, type Device, type DeviceProfile, type
 import type { Baseline, MemoryStore, Winner } from '../memory/index.js';
 import { referenceSource, type Target } from '../targets/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import { firstCompilerError, formatSize, publicFeedback, referenceBuildError, referenceRunError, type Verdict, type Verifier } from '../verifiers/index.js';
+import { firstCompilerError, formatSize, publicFeedback, referenceBuildError, referenceRunError, type CheckPlan, type Verdict, type Verifier } from '../verifiers/index.js';
 import type { TimingConfig } from './ab-timing.js';
 import { localEvaluator, type Evaluator, type EvaluatorFactory, type Timings } from './evaluator.js';
 import type { CandidateResult, Emit } from './events.js';
@@ -180,7 +180,10 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   }
   slots.forEach((s) => mkdirSync(s.dir, { recursive: true }));
 
-  const plan = await d.lock.shared(() => d.verifier.prepare(target, d.seed, join(d.runDir, 'rounds', `${target.name}-r${round}`)));
+  // Prepared when the first candidate is checked here (a fleet's workers prepare their own).
+  const planDir = join(d.runDir, 'rounds', `${target.name}-r${round}`);
+  let prepared: Promise<CheckPlan> | undefined;
+  const plan = () => (prepared ??= d.lock.shared(() => d.verifier.prepare(target, d.seed, planDir)));
   const queue = new PQueue({ concurrency: d.cores });
   const ev = (d.evaluator ?? localEvaluator)(d, { round, seed: d.seed, plan, queue, baseline: { source: baseline.source, flags: baseline.flags, binary: baseBin } });
   const evaluated = (await Promise.all(sessions.map((s, i) => refine(d, round, s, slots[i], ev, cm)))).filter((e): e is Evaluated => !!e);
@@ -237,7 +240,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   // The compute model learns from every measured candidate, after its prediction went out with the result.
   await cm?.learn(results.filter(isMeasured).map((r) => ({ ...evaluated.find((x) => x.id === r.id)!.draft, medianNs: r.medianNs!, speedup: r.speedup })));
   // Judged: each folder keeps its source, verdict, timings and transcripts; outputs, builds and the round's plan go (run-disk.ts).
-  pruneRound({ candidateDirs: slots, kept: winner?.id, planDir: plan.dir, log: (message) => emit({ type: 'warning', message }) });
+  pruneRound({ candidateDirs: slots, kept: winner?.id, planDir, log: (message) => emit({ type: 'warning', message }) });
 
   if (winner && kept && record) {
     await d.memory.addWinner(record);

@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetStatus, type WorkerRecord } from '../fleet/index.js';
-import { parseResults, type Journaled } from '../loop/index.js';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { fleetStatus, QUEUE_PREFIX, queueName, type Job, type WorkerRecord } from '../fleet/index.js';
+import { Journal, parseResults, type Journaled } from '../loop/index.js';
 import { CLI, smallTarget, tmp } from './helpers.js';
 import { fleetWorkflow, TestRedis, TestWorker, waitFor } from './fleet-helpers.js';
 
@@ -16,12 +18,19 @@ let dir: string;
 let redis: TestRedis;
 let env: NodeJS.ProcessEnv;
 let workers: TestWorker[];
+/** The test's own view of the cpu queue (plain port). */
+let raw: Redis;
+let queue: Queue;
 /** Other folders a case made (removed at the end, whatever happened). */
 const others: string[] = [];
 
 beforeAll(async () => {
   dir = tmp('kloop-fleet-run-');
   redis = await TestRedis.start({ password: 's3cret-pw', tlsDir: dir });
+  raw = new Redis(redis.url, { maxRetriesPerRequest: null });
+  raw.on('error', () => undefined);
+  queue = new Queue(queueName('cpu'), { connection: raw, prefix: QUEUE_PREFIX });
+  queue.on('error', () => undefined);
   env = { ...process.env, NODE_EXTRA_CA_CERTS: redis.tls!.caFile };
   fleetWorkflow(dir, 'loop: {candidates: 2}\n');
   workers = [new TestWorker('w1', dir, redis.tlsUrl, 0, [], env), new TestWorker('w2', dir, redis.tlsUrl, 1, [], env)];
@@ -29,6 +38,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await queue?.close();
+  raw?.disconnect();
   await Promise.all((workers ?? []).map((w) => w.stop()));
   await redis?.kill();
   for (const d of [dir, ...others]) rmSync(d, { recursive: true, force: true });
@@ -96,17 +107,30 @@ describe('kloop run --fleet', () => {
 
   it('a coordinator SIGKILLed mid-run resumes with --resume on the fleet: the run ends, no candidate counted twice; the job it left behind is finished by a worker and its stored result taken by the resumed run, without new work', async () => {
     await workers.at(-1)!.ready();
+    // (the workers' logs from here on: the first case ran candidates of the same ids)
+    const marks = new Map(workers.map((w) => [w, w.log.length]));
     const cwd = tmp('kloop-fleet-resume-');
     others.push(cwd);
     fleetWorkflow(cwd, 'loop: {candidates: 2}\n');
     const target = smallTarget('sum', '{N: 1000000}', cwd);
     const first = coordinator(cwd, ['--target', target, '--rounds', '2']);
-    const busy = await busyWorker();
+    // Killed while one of its evaluate jobs is on the queue (seen there, not in the workers' heartbeats, which lag).
+    const queued = await waitFor(
+      'an evaluate job of the run on the queue',
+      async () => {
+        const runId = /"runId":"([^"]+)"/.exec(first.out)?.[1]; // (the output so far may end mid-line)
+        const jobs = runId ? await queue.getJobs(['active', 'waiting']) : [];
+        return jobs.find((j) => (j.data as Job).run === runId && (j.data as Job).stage === 'evaluate');
+      },
+      60_000,
+      10,
+    );
     first.p.kill('SIGKILL');
     await first.exited;
     const runId = eventsOf(first.out).find((e) => e.type === 'run.start')!.runId;
-    const before = resultsOf(eventsOf(first.out)).map((r) => r.id);
-    const left = busy.running[0].candidate;
+    const left = (queued.data as Job).id;
+    const journaled = Journal.read(join(cwd, 'runs', runId, 'journal.jsonl'));
+    const before = journaled.filter((e) => e.type === 'candidate.result').map((e) => (e as Extract<Journaled, { type: 'candidate.result' }>).result.id);
     expect(before).not.toContain(left);
 
     const again = coordinator(cwd, ['--resume', runId]);
@@ -116,14 +140,14 @@ describe('kloop run --fleet', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.slice(0, before.length)).toEqual(before);
     // The job the dead coordinator left went on: a worker finished it, and nothing failed.
-    await waitFor('the orphaned job to finish', () => workers.some((w) => w.log.includes(`job ${left} (evaluate): `)), 60_000);
+    await waitFor('the orphaned job to finish', () => workers.some((w) => w.log.slice(marks.get(w) ?? 0).includes(`job ${left} (evaluate): `)), 60_000);
     expect((await fleetStatus(redis.url)).classes.find((c) => c.name === 'cpu')!.depths.failed).toBe(0);
     // The resumed run evaluated the candidates the dead one had sent out first, and took the left job's
     // stored result: the same job (program, target, baseline, settings), no new work on any worker.
     const resumed = rows.find((r) => r.description.startsWith(`resumed ${left}:`));
     expect(resumed, rows.map((r) => `${r.id} ${r.description}`).join('\n')).toBeDefined();
     expect(Number(resumed!.round)).toBeGreaterThan(1);
-    const logs = workers.map((w) => w.log).join('');
+    const logs = workers.map((w) => w.log.slice(marks.get(w) ?? 0)).join('');
     expect(logs.match(new RegExp(`job ${left} \\(evaluate\\): (?!already)`, 'g'))).toHaveLength(1);
     expect(logs).not.toMatch(new RegExp(`job ${resumed!.id} \\(evaluate\\): (?!already)`));
   }, 180_000);
