@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../common/index.js';
-import { bindPlan, buildPlan, cepJsonSchema, cepSchemaFile, parsePlan, PlanError, type CepPlan } from '../plans/index.js';
+import { Rng, UserError } from '../common/index.js';
+import { bindPlan, buildPlan, checkPlan, cepJsonSchema, cepSchemaFile, parsePlan, PlanError, type CepPlan } from '../plans/index.js';
 import { cpuDescriptor, groups, smallWorkload } from './plan-helpers.js';
 
 const w = smallWorkload();
@@ -90,5 +90,39 @@ describe('CEP plan format', () => {
     ],
   ])('refuses a plan naming %s, in one line', (_w, edit, m) => {
     expect(refused(edit, 'bind')).toMatch(m);
+  });
+});
+
+describe('mutated plans', () => {
+  it('500 mutations of a valid plan: each is valid, refused in one line, or rejected by the static check; never a crash', () => {
+    const rng = new Rng(42);
+    const base = good();
+    const values: unknown[] = [null, -1, 0, 1, 3, 1e9, 2.5, '', 'cpu-g0', 'cpu-g1', 'gpu', 'ln', 'mm.C', 'sm.Y', 'x.y', 'run', 'copy', [], [0], [0, 1], [3, 2], [0, 1e6], {}, true, base.steps[0].id, [base.steps[1].id]];
+    const paths = (v: unknown, at: (string | number)[] = []): (string | number)[][] => (typeof v === 'object' && v !== null ? [at, ...Object.entries(v).flatMap(([k, x]) => paths(x, [...at, Array.isArray(v) ? Number(k) : k]))] : [at]);
+    const outcomes = { valid: 0, refused: 0, rejected: 0 };
+    for (let k = 0; k < 500; k++) {
+      const p = structuredClone(base) as unknown as Record<string, unknown>;
+      const all = paths(p).filter((x) => x.length > 0);
+      const path = all[Math.floor(rng.next() * all.length)];
+      let parent = p as Record<string | number, unknown>;
+      for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+      const last = path[path.length - 1];
+      if (rng.next() < 0.2 && !Array.isArray(parent)) delete parent[last];
+      else parent[last] = structuredClone(values[Math.floor(rng.next() * values.length)]);
+      try {
+        const v = checkPlan(bindPlan(parsePlan(JSON.stringify(p), 'plan.json'), w, 'plan.json'));
+        if (v.ok) outcomes.valid++;
+        else {
+          expect(v.reason.split('\n')).toHaveLength(1);
+          outcomes.rejected++;
+        }
+      } catch (e) {
+        expect(e, (e as Error).stack).toBeInstanceOf(PlanError);
+        expect((e as Error).message.split('\n')).toHaveLength(1);
+        outcomes.refused++;
+      }
+    }
+    expect(outcomes.refused).toBeGreaterThan(100);
+    expect(outcomes.rejected).toBeGreaterThan(10);
   });
 });
