@@ -95,10 +95,10 @@ const UNMEASURED = 'TODO: not measured yet (kloop init DIR measures it once the 
  */
 async function measureAndCheck(o: InitOptions, dir: string, model: SizingModel | ((t: Target) => SizingModel)): Promise<{ problem?: string; bench?: Size; benchMs?: number }> {
   const say = o.say ?? (() => undefined);
+  let measured: { size: Size; ms: number } | undefined;
   try {
     let target = loadTarget(dir);
     const yaml = readFileSync(target.file, 'utf8');
-    let measured: { size: Size; ms: number } | undefined;
     if (yaml.includes(UNMEASURED)) {
       const m = typeof model === 'function' ? model(target) : model;
       say(`measuring a bench size: the reference timed at growing sizes (aiming at ${o.bench?.aimMs ?? 300} ms a call)`);
@@ -114,7 +114,7 @@ async function measureAndCheck(o: InitOptions, dir: string, model: SizingModel |
     return { bench: measured?.size, benchMs: measured?.ms };
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    return { problem: e.message.split('\n')[0] };
+    return { problem: e.message.split('\n')[0], bench: measured?.size, benchMs: measured?.ms };
   } finally {
     rmSync(join(o.workDir, 'plan'), { recursive: true, force: true });
   }

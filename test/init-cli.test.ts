@@ -2,8 +2,11 @@ import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { initTarget } from '../init/index.js';
+import { composeVerifier } from '../loop/index.js';
 import { loadTarget } from '../targets/index.js';
-import { kloop, smallTarget, tmp } from './helpers.js';
+import { loadWorkflow } from '../workflow/index.js';
+import { cpuDevice, kloop, smallTarget, tmp } from './helpers.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'init');
 const dirs: string[] = [];
@@ -84,6 +87,17 @@ describe('kloop init FILE.c', () => {
     expect(s.out.trim()).toMatch(/^kloop: .*syntax\.c: line 1: /);
     expect(s.out.trim().split('\n')).toHaveLength(1);
     expect(kloop(cwd, ['init', join(cwd, 'missing.c')]).out.trim()).toMatch(/^kloop: .*missing\.c: no such file$/);
+  }, 60_000);
+
+  it("the target's own checks refuse a kernel whose outputs cannot tell right from wrong (in process, a quick bench search)", async () => {
+    const cwd = workdir('kloop-init-degenerate-');
+    writeFileSync(join(cwd, 'fill.c'), 'void fill(int n, const float *x, float *y) {\n  for (int i = 0; i < n; i++) y[i] = 1.0f + 0.0f * x[i];\n}\n');
+    const device = cpuDevice(cwd);
+    const verifier = composeVerifier(loadWorkflow(join(cwd, 'WORKFLOW.md')), device);
+    const r = await initTarget({ file: 'fill.c', cwd, device, verifier, workDir: join(cwd, 'work'), bench: { lowMs: 0.001, highMs: 1000, aimMs: 0.01 } });
+    expect(r.todos).toEqual([]);
+    expect(r.benchMs).toBeGreaterThan(0);
+    expect(r.problem).toMatch(/fill\/target\.yaml: refused: its outputs are constant \(1\) on every check input/);
   }, 60_000);
 
   it('kloop run on a target whose reference.c does not compile: one line, exit 2, no stack trace', () => {
