@@ -1,5 +1,5 @@
 /**
- * `npm run bench:plans [-- --pairs 7] [--reps 5] [--workload NAME ...]`: per shipped workload on
+ * `npm run bench:plans [-- --pairs 7] [--reps 5] [--workload NAME ...] [--memory FILE]`: per shipped workload on
  * this machine, measured in this run: each node's time on the whole CPU (GP1's inputs), GP1's best
  * plan per device set (the whole CPU, 2 core groups) with its predicted time, each verified against
  * the graph oracle and timed against the single-device plan, interleaved (A B A B …, each process
@@ -16,7 +16,7 @@ import { bindPlan, planWorkload, timePlans, verifyPlan } from '../plans/index.js
 import { loadWorkflow } from '../workflow/index.js';
 import { resolveWorkload, workloadCatalogNames } from '../workloads/index.js';
 
-const { values } = parseArgs({ options: { pairs: { type: 'string', default: '7' }, reps: { type: 'string', default: '5' }, workload: { type: 'string', multiple: true } } });
+const { values } = parseArgs({ options: { pairs: { type: 'string', default: '7' }, reps: { type: 'string', default: '5' }, workload: { type: 'string', multiple: true }, memory: { type: 'string' } } });
 const pairs = Number(values.pairs);
 const reps = Number(values.reps);
 
@@ -26,7 +26,7 @@ while (existsSync('/tmp/QUIET')) {
 }
 
 const workflow = loadWorkflow();
-const memory = openMemory(workflow, process.cwd());
+const memory = openMemory(workflow, process.cwd(), values.memory);
 const rows: string[][] = [['workload', 'plan', 'devices', 'predicted ms', 'measured ms', 'vs single-device', 'verdict']];
 let machine = '';
 const kernelLines: string[] = [];
