@@ -135,7 +135,7 @@ export function microKernelBlock(c: Contraction, p: MicroParams, elemBytes: numb
   const panel = nc * p.kc;
   // One parallel region: every thread packs the panels itself (private, no barrier) and takes the
   // same row panels in every block (a static schedule over the same iterations, so without waiting:
-  // nowait). With OMP_WAIT_POLICY=PASSIVE each region or barrier costs the threads a wake-up.
+  // nowait). Where threads sleep at once (OMP_WAIT_POLICY=PASSIVE, as in checks) each region or barrier costs a wake-up.
   omp('#pragma omp parallel');
   L('{');
   if (packed.length) L(`${ty} *kl_bp = (${ty} *)aligned_alloc(64, ${Math.ceil((packed.length * panel * tyBytes) / 64) * 64});`);
