@@ -144,7 +144,7 @@ export function loadTarget(dir: string): Target {
   if (!existsSync(referencePath)) fail('reference', `file ${referencePath} not found`);
   const referenceSource = readTextFile(referencePath, 'reference', file);
   if (!new RegExp(`\\b${fn}\\s*\\(`).test(referenceSource)) fail('reference', `${y.reference} does not define ${fn}()`);
-  checkDefinition(referenceSource, fn, sigParams, real, (msg) => fail('reference', `${y.reference}: ${msg}`));
+  checkDefinition(referenceSource, fn, sigParams, real, (msg) => fail('reference', `${y.reference} does not define ${fn} with the signature of target.yaml: ${msg}`));
 
   // The CUDA side: declared under cuda:, or found as reference.cu (and starter.cu) in the folder.
   let cuda: Target['cuda'];

@@ -80,11 +80,11 @@ function indexValues(rng: Rng, n: number, lo: number, hi: number, variant: numbe
       xs = Array.from({ length: n }, uniform);
   }
   if (variant !== 1 && n >= 2) {
-    // Both extremes present (the largest index is the one an off-by-one misses).
-    xs[rng.int(0, n - 1)] = hi;
-    let j = rng.int(0, n - 1);
-    if (xs[j] === hi && n > 1) j = (j + 1) % n;
-    xs[j] = lo;
+    // Both extremes present (the largest index is the one an off-by-one misses), each written over
+    // an element only where it is missing (so distinct values stay distinct).
+    const j = rng.int(0, n - 1);
+    if (!xs.includes(hi)) xs[j] = hi;
+    if (!xs.includes(lo)) xs[xs[(j + 1) % n] === hi ? (j + 2) % n : (j + 1) % n] = lo;
   }
   return xs;
 }

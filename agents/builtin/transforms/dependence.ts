@@ -1,4 +1,4 @@
-import { canonicalLoop, evalInt, forEachExpr, forEachStmt, printExpr, type Expr, type For, type Func, type Stmt } from '../../../csyntax/index.js';
+import { assignedScalars, canonicalLoop, evalInt, forEachExpr, forEachStmt, printExpr, type Expr, type For, type Func, type Stmt } from '../../../csyntax/index.js';
 
 /**
  * Dependence analysis by bounded execution: the kernel's loops and integer scalars are run at small
@@ -9,8 +9,9 @@ import { canonicalLoop, evalInt, forEachExpr, forEachStmt, printExpr, type Expr,
  * syntactic test cannot (linearised indices, symbolic strides, triangular and tiled loops) and is
  * exact for the sizes run; distinct pointer parameters are distinct arrays (the harness never
  * passes overlapping ones, and the `restrict` move says so to the compiler). Whatever it cannot
- * run (a while loop, an index read from data) makes every question about the loops around it
- * answer "dependent": it fails closed.
+ * run (a while loop, a loop bound or a written element's index read from data) makes every question
+ * about the loops around it answer "dependent": it fails closed. Reads of const pointer parameters
+ * (inputs, which nothing writes) at indices read from data (x[idx[i]]) conflict with nothing.
  */
 
 interface LoopCtx {
@@ -104,9 +105,13 @@ function traceAsWritten(fn: Func, sizes: Record<string, number>, limit: number):
   const stack: LoopCtx[] = [];
   const env: Env = {};
   for (const p of fn.params) if (!p.ptr && INT_TYPE.test(p.type.trim())) env[p.name] = sizes[p.name];
+  const readOnly = new Set(fn.params.filter((p) => p.ptr.includes('*') && /\bconst\b/.test(p.type) && !/\*\s*const\b/.test(p.ptr)).map((p) => p.name));
   const record = (array: string, at: string | undefined, write: boolean, update: boolean) => {
     if (accesses.length >= limit) throw new TooLarge('too many accesses');
-    if (at === undefined) stack.forEach((c) => opaque.add(c.loop));
+    // An element the analysis cannot place makes the loops around it opaque, unless it is a read of
+    // a const pointer parameter: an input no iteration writes (the harness keeps inputs read-only),
+    // so it conflicts with nothing (x[idx[i]] in a gather).
+    if (at === undefined && (write || !readOnly.has(array))) stack.forEach((c) => opaque.add(c.loop));
     accesses.push({ array: locals.has(array) ? `${array}#${locals.get(array)}` : array, at, write, update, loops: stack.map((c) => ({ ...c })), seq: seq++ });
   };
   /** Accesses of an expression, in evaluation order (reads before the write they feed). */
@@ -221,10 +226,32 @@ function traceAsWritten(fn: Func, sizes: Record<string, number>, limit: number):
         const scopeFor = Object.create(scope) as Env;
         if (s.init?.k === 'expr') visit(s.init.e, scopeFor);
         const lo = c && evalInt(c.lo, scopeFor);
-        if (!c || lo === undefined) throw new Unrunnable(`loop not runnable: ${s.cond ? printExpr(s.cond) : ''}`);
+        if (!c) throw new Unrunnable(`loop not runnable: ${s.cond ? printExpr(s.cond) : ''}`);
         const exec = (execs.get(s) ?? 0) + 1;
         execs.set(s, exec);
         const parts = s.body.k === 'block' ? s.body.body : [s.body];
+        if (lo === undefined || evalInt(c.hi, scopeFor) === undefined) {
+          // Bounds read from data (k from rowptr[i] to rowptr[i + 1]): the body runs once as any
+          // iteration, with the loop variable and every scalar the body assigns unknown, so each
+          // access that depends on them is one the analysis cannot place (opaque, unless it reads an
+          // input). The loop itself answers nothing (opaque, never seen twice); loops around it
+          // still see every element this body may write at a known index.
+          opaque.add(s);
+          scopeFor[c.v] = undefined;
+          for (const [name] of assignedScalars(s.body)) if (name in scopeFor) assignScalar(name, '=', undefined, scopeFor);
+          const body = Object.create(scopeFor) as Env;
+          parts.forEach((p, i) => {
+            stack.push({ loop: s, exec, value: 0, part: i });
+            try {
+              run(p, body);
+            } finally {
+              stack.pop();
+            }
+          });
+          for (const [name] of assignedScalars(s.body)) if (name in scope) assignScalar(name, '=', undefined, scope);
+          if (!c.declared) assignScalar(c.v, '=', undefined, scope);
+          return;
+        }
         for (let v = lo, n = 1; ; v += c.step, n++) {
           scopeFor[c.v] = v;
           const hi = evalInt(c.hi, scopeFor);
