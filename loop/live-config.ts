@@ -99,6 +99,8 @@ export class LiveConfig {
     }
     const live: LiveSettings = { options: optionsOf(c, current.options), timing: timingOf(c), budget: c.budget, agents };
     this.inForce = next;
-    return { kind: 'applied', file, hash: seen.hash, applied, restart, ignored: shadowed(applied, current.options), workflow: next, live };
+    // An edit a launch flag overrides is listed as such, not as applied.
+    const ignored = shadowed(applied, current.options);
+    return { kind: 'applied', file, hash: seen.hash, applied: applied.filter((a) => !ignored.some((i) => i.key === a.key)), restart, ignored, workflow: next, live };
   }
 }

@@ -6,6 +6,9 @@ import { createRun, Journal, type Journaled, type KloopEvent, type RunOptionsSna
 import { LiveConfig, type LiveSettings } from '../loop/live-config.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
 import { emptyDashboard, reduce } from '../tui/dashboard-state.js';
+import { Dashboard } from '../tui/dashboard.js';
+import { render } from 'ink-testing-library';
+import { createElement } from 'react';
 import { loadWorkflow, WorkflowWatcher, type Workflow } from '../workflow/index.js';
 import { smallTarget, tmp } from './helpers.js';
 
@@ -51,6 +54,7 @@ describe('WORKFLOW.md reload: what an edit does to the configuration in force', 
     expect(r.restart.map((c) => c.key).sort()).toEqual(['device', 'memory.path']);
     // --minutes at launch still decides the budget; the edit says so
     expect(r.ignored).toEqual([{ key: 'loop.minutes', why: 'set by --minutes at launch' }]);
+    expect(r.applied.map((c) => c.key)).not.toContain('loop.minutes');
     expect(r.live.options).toMatchObject({ candidates: 2, rounds: 5, minutes: 10 });
     expect(r.live.timing.minSpeedup).toBe(1.2);
     // agents are built again (a prompt changed); the sections that cannot change keep their value
@@ -91,6 +95,10 @@ describe('WORKFLOW.md reload: what an edit does to the configuration in force', 
     s = reduce(s, { type: 'workflow.invalid', file, hash: 'i', message: `${file}: loop.candidatez: unknown key` });
     expect(s.workflow).toEqual({ ok: false, line: `edit not applied (last good configuration kept): ${file}: loop.candidatez: unknown key` });
     expect(s.events.at(-1)).toBe(`workflow edit not applied, last good configuration kept: ${file}: loop.candidatez: unknown key`);
+    // as a person sees it
+    const frame = (render(createElement(Dashboard, { state: s, now: s.now })).lastFrame() ?? '').replace(/\x1b\[[0-9;]*m/g, '');
+    // an edit that does not load is shown whole (wrapped), so the file and the key are both on screen
+    expect(frame.replace(/\s+/g, ' ')).toContain(`workflow: edit not applied (last good configuration kept): ${file}: loop.candidatez: unknown key`);
   });
 });
 

@@ -30,7 +30,7 @@ export function Dashboard({ state: s, now, workers }: { state: DashboardState; n
         {s.budgetUsd ? ` of $${s.budgetUsd} (${Math.max(0, s.budgetUsd - s.spentUsd).toFixed(4)} left)` : ''} ({s.tokens} tokens) · {s.candidates} candidates, {s.keeps} kept
       </Text>
       {s.workflow && (
-        <Text wrap="truncate-end" color={s.workflow.ok ? undefined : 'red'}>
+        <Text wrap={s.workflow.ok ? 'truncate-end' : 'wrap'} color={s.workflow.ok ? undefined : 'red'}>
           workflow: {s.workflow.line}
         </Text>
       )}
