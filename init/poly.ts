@@ -111,6 +111,9 @@ export class Poly {
   }
   /** C-like text: `2*M*N*K`, `H + R - 1`, `5*R*C - R`; variables in `order` (the signature's) come first, in it. */
   toString(order: readonly string[] = []): string {
+    // Rational coefficients over one denominator: `(n*n + n)/2`, exact in the integer division target.yaml's expressions use.
+    const den = [...this.terms.values()].reduce((d, c) => lcm(d, denominator(c)), 1);
+    if (den > 1) return `(${this.scale(den).toString(order)})/${den}`;
     const terms = [...this.terms].sort((a, b) => degree(b[0]) - degree(a[0]) || monoOrder(a[0], b[0], order));
     if (!terms.length) return '0';
     return terms
@@ -121,7 +124,8 @@ export class Poly {
           .join('*');
         const abs = Math.abs(c);
         const num = Number.isInteger(abs) ? String(abs) : fraction(abs);
-        const body = !mono ? num : abs === 1 ? mono : num.includes('/') ? `${mono}*${num}` : `${num}*${mono}`;
+        const [p, q] = num.split('/');
+        const body = !mono ? num : abs === 1 ? mono : q ? `${p === '1' ? '' : `${p}*`}${mono}/${q}` : `${num}*${mono}`;
         return i === 0 ? (c < 0 ? `-${body}` : body) : `${c < 0 ? ' - ' : ' + '}${body}`;
       })
       .join('');
@@ -212,4 +216,13 @@ export function polyOf(e: Expr, defs: ReadonlyMap<string, Poly> = new Map()): Po
     default:
       return undefined;
   }
+}
+
+function denominator(x: number): number {
+  for (let d = 1; d <= 720; d++) if (Math.abs(Math.round(x * d) - x * d) < 1e-6) return d;
+  return 1;
+}
+function lcm(a: number, b: number): number {
+  const gcd = (x: number, y: number): number => (y ? gcd(y, x % y) : x);
+  return (a / gcd(a, b)) * b;
 }

@@ -224,6 +224,8 @@ export function inferShape(array: string, accesses: Access[], symbols: string[])
       if (!c) return { ok: false, why: `an index of ${array} is not linear in loop variable ${l.v}` };
       if (!c.isConst() && !strides.some((s) => s.equals(c))) strides.push(c);
     }
+  // A coefficient that is another stride plus a constant (`L[i*n + i]`: n + 1 beside n) is that stride and a column offset.
+  for (let i = strides.length - 1; i >= 0; i--) if (strides.some((t, j) => j !== i && strides[i].sub(t).isConst())) strides.splice(i, 1);
   const sample = samples(symbols)[6];
   strides.sort((a, b) => b.evaluate(sample) - a.evaluate(sample));
   for (let i = 1; i < strides.length; i++) if (strides[i - 1].divmod(strides[i]).r.terms.size) return { ok: false, why: `the strides of ${array} (${strides.map((s) => s.toString(symbols)).join(', ')}) do not divide one another` };

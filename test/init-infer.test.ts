@@ -126,6 +126,19 @@ describe('kloop init on kernels it has never seen', () => {
     expect(i.flops).toBe('2*m*n');
   });
 
+  it('a triangular loop nest (j < i) and a diagonal access (L[i*n + i]) still give [n, n]; fractional counts over one denominator', () => {
+    const i = infer('trisolve.c');
+    expect(brief(i)).toEqual({ L: 'in [n, n]', b: 'in [n]', x: 'out [n]' });
+    // L's lower triangle and diagonal: n(n+1)/2 elements, written so that target.yaml's integer division is exact
+    expect(i).toMatchObject({ flops: 'n*n', bytes: '4*(((n*n + n)/2) + n + n)' });
+  });
+
+  it('3-D arrays indexed (i*J + j)*K + k, with size_t sizes and restrict', () => {
+    const i = infer('permute3.c');
+    expect(brief(i)).toEqual({ A: 'in [I, J, K]', B: 'out [K, J, I]' });
+    expect(i).toMatchObject({ signature: 'void permute3(size_t I, size_t J, size_t K, const real *A, real *B)', real: 'double', flops: 'I*J*K' });
+  });
+
   it('what cannot be read is one line naming the file', () => {
     expect(() => inferTarget('/x/k.c', 'void k(int n, float *y) { switch (n) { default: y[0] = 1; } }')).toThrow(/^\/x\/k\.c: line 1: "switch" is not supported/);
     expect(() => inferTarget('/x/k.c', 'int k(int n) { return n; }')).toThrow(/^\/x\/k\.c: k: the kernel must return void/);
