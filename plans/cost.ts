@@ -45,7 +45,8 @@ const COPY_LATENCY_MS = 0.005;
  * kernel at the bench size scaled to the node's sizes and device by the same ratio, else a
  * roofline estimate from the device's ACP profile. The roofline time uses the cores the kernel can
  * use (all of the device's for an OpenMP kernel, one otherwise) and, for a core group, its share of
- * the chip's DRAM bandwidth (groups of one CPU run side by side and share it). A copy moves bytes at
+ * the chip's compute and DRAM bandwidth (groups of one CPU run side by side and share both: on
+ * cores that are SMT siblings one core's peak is near the whole chip's, and two groups halve it). A copy moves bytes at
  * the destination's measured one-core DRAM bandwidth (a memcpy by one thread), or over a fleet
  * worker's measured link.
  */
@@ -63,7 +64,7 @@ export function costModel(c: CostInputs): CostModel {
     const x = desc(d);
     const p = x.peaks[real === 'float' ? 'fp32' : 'fp64'] ?? x.peaks.fp32;
     const dram = x.memory.levels.at(-1)!.gbs;
-    const peak = Math.min(p.one * t, p.all);
+    const peak = Math.min(p.one * t, p.all * share);
     const bw = Math.min(dram.one * t, dram.all * share);
     return Math.max(flops / peak, bytes / bw);
   };

@@ -30,7 +30,7 @@ describe('a plan round', () => {
     // Sequential references: each uses one core, so GP1 splits rows across the two core groups.
     expect(r.plans.best.set).toBe('2 core groups');
     expect(r.verdict).toMatchObject({ ok: true });
-    expect(r.why).toMatch(/^kept: 2 core groups plan [\d.]+x \[95% CI [\d.]+-[\d.]+, 2 pairs\] over the single-device plan .*, verified$/);
+    expect(r.why).toMatch(/^kept: 2 core groups plan [\d.]+x \[95% CI \S+-\S+, 2 pairs\] over the single-device plan .*, verified$/);
     const kept = (await memory.getPlan('medium', 'cpu-round'))!;
     expect(kept).toMatchObject({ workload: 'medium', workloadHash: w.hash, runId: 'run-1', pairs: 2, at: '2026-11-30T07:00:00Z' });
     expect(kept.measuredMs).toBeGreaterThan(0);
@@ -41,7 +41,7 @@ describe('a plan round', () => {
     const runDir = tmp();
     writePlanRecord(runDir, planRecord(w, r));
     const section = plansSection(runDir);
-    expect(section.markdown.join('\n')).toMatch(/\| medium \| 2 core groups \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+x \| [\d.]+–[\d.]+ \(2 pairs\) \| verified: .* \| yes \|/);
+    expect(section.markdown.join('\n')).toMatch(/\| medium \| 2 core groups \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+x \| \S+–\S+ \(2 pairs\) \| verified: .* \| yes \|/);
     const svg = section.files['plan-medium.svg'];
     expect(svg).toMatch(/^<svg /);
     expect(svg).toContain('>cpu-g0</text>');
