@@ -35,9 +35,9 @@ export interface CostModel {
   copy(bytes: number, from: number, to: number): number;
 }
 
-/** Fixed cost of a step: the wait for its predecessors and the call (measured order of magnitude on Linux: microseconds). */
-const STEP_MS = 0.01;
-const COPY_LATENCY_MS = 0.005;
+/** Fixed cost of a step: the wait for its predecessors and the call (a few microseconds). */
+const STEP_MS = 0.002;
+const COPY_LATENCY_MS = 0.001;
 
 /**
  * GP1's cost model. A node's time on a device: measured in this command where there is a
@@ -47,8 +47,8 @@ const COPY_LATENCY_MS = 0.005;
  * use (all of the device's for an OpenMP kernel, one otherwise) and, for a core group, its share of
  * the chip's compute and DRAM bandwidth (groups of one CPU run side by side and share both: on
  * cores that are SMT siblings one core's peak is near the whole chip's, and two groups halve it). A copy moves bytes at
- * the destination's measured one-core DRAM bandwidth (a memcpy by one thread), or over a fleet
- * worker's measured link.
+ * the destination's measured one-core bandwidth of the smallest memory level that holds both
+ * copies (a memcpy by one thread), or over a fleet worker's measured link.
  */
 export function costModel(c: CostInputs): CostModel {
   const desc = (d: number) => {
@@ -89,8 +89,10 @@ export function costModel(c: CostInputs): CostModel {
     copy(bytes, from, to) {
       const link = c.devices[from].worker ? desc(from).link : c.devices[to].worker ? desc(to).link : undefined;
       if (link) return link.rttMs / 2 + bytes / (link.gbs * 1e6);
-      const dram = desc(to).memory.levels.at(-1)!.gbs.one;
-      return STEP_MS + COPY_LATENCY_MS + bytes / (dram * 1e6);
+      // One thread copies: the one-core bandwidth of the smallest level that holds source and destination.
+      const levels = desc(to).memory.levels;
+      const level = levels.find((l) => l.bytes >= 2 * bytes) ?? levels.at(-1)!;
+      return STEP_MS + COPY_LATENCY_MS + bytes / (level.gbs.one * 1e6);
     },
   };
 }

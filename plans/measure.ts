@@ -14,11 +14,14 @@ export interface PlanTiming {
   speedup: { speedup: number; ciLow: number; ciHigh: number; pairs: number };
   /** Per plan, the last process's per-step times (ns). */
   stepNs: number[][];
+  /** Executions per process (at least the `reps` asked for; more for a short plan). */
+  reps: number;
 }
 
 /**
  * Two plans timed against each other, interleaved: processes A B A B …, each running its plan
- * `reps` times after a warm-up (its median is one sample); the speedup's interval is over the pairs.
+ * `reps` times (more for a short plan: ~50 ms a process) after a warm-up (its median is one
+ * sample); the speedup's interval is over the pairs.
  * Every process's outputs are compared with the graph oracle: a timed run that computes something
  * else is an error, not a figure.
  */
@@ -26,10 +29,14 @@ export async function timePlans(o: { executor: PlanExecutor; dir: string; input:
   const samples: number[][] = plans.map(() => []);
   const stepNs: number[][] = plans.map(() => []);
   const oracle = readFileSync(o.oracleOut);
+  // A process runs its plan for at least ~50 ms (short plans are timed over more executions), found by one uncounted run.
+  const probe = await o.executor.run(plans[0].binary, ['time', o.input, '-', '3'], o.dir);
+  const probeMs = median(numbersAfter('KLOOP_PLAN_NS', probe.stdout)) / 1e6;
+  const reps = Number.isFinite(probeMs) && probeMs > 0 ? Math.min(1000, Math.max(o.reps, Math.ceil(50 / probeMs))) : o.reps;
   for (let p = 0; p < o.pairs; p++)
     for (let k = 0; k < plans.length; k++) {
       const out = join(o.dir, `timed-${k}.out`);
-      const r = await o.executor.run(plans[k].binary, ['time', o.input, out, String(o.reps)], o.dir);
+      const r = await o.executor.run(plans[k].binary, ['time', o.input, out, String(reps)], o.dir);
       if (r.exitCode !== 0 || r.timedOut) throw new Error(`a timed run of plan ${k} failed (${describeExit(r)}): ${r.stderr.slice(0, 300)}`);
       const cmp = compareOutputs(plans[k].bound, readFileSync(out), oracle);
       if (!cmp.ok) throw new Error(`a timed run of plan ${k} computed something else: ${cmp.line}`);
@@ -37,7 +44,7 @@ export async function timePlans(o: { executor: PlanExecutor; dir: string; input:
       samples[k].push(median(ns) / 1e6);
       stepNs[k] = numbersAfter('KLOOP_STEP_NS', r.stdout);
     }
-  return { ms: samples.map(median), speedup: speedupCI(samples[0], samples[samples.length - 1]), stepNs };
+  return { ms: samples.map(median), speedup: speedupCI(samples[0], samples[samples.length - 1]), stepNs, reps };
 }
 
 /**
