@@ -6,9 +6,9 @@ import { evalExpr, exprToC, parseExpr, symbolsOf, type Expr } from './expr.js';
 import { DEFAULT_TARGET_FLAGS, FLAG_ALLOW_LIST, REASSOCIATING_FLAGS } from './flags.js';
 import { targetSchema } from './schema.js';
 import { isRealSpelling } from './ctypes.js';
-import { buildParams, precisionOf, sameIntType, sizeFits, valueBounds } from './params.js';
-import { parseSignature, type SignatureParam } from './signature.js';
-import { definitionParams } from './spelling.js';
+import { buildParams, precisionOf, sizeFits, valueBounds } from './params.js';
+import { parseSignature } from './signature.js';
+import { definitionMismatch } from './spelling.js';
 import type { ArrayParam, ScalarParam, Size, SizeParam, Target } from './target.js';
 
 /** Folder of the targets shipped with kloop. */
@@ -144,7 +144,8 @@ export function loadTarget(dir: string): Target {
   if (!existsSync(referencePath)) fail('reference', `file ${referencePath} not found`);
   const referenceSource = readTextFile(referencePath, 'reference', file);
   if (!new RegExp(`\\b${fn}\\s*\\(`).test(referenceSource)) fail('reference', `${y.reference} does not define ${fn}()`);
-  checkDefinition(referenceSource, fn, sigParams, real, (msg) => fail('reference', `${y.reference} does not define ${fn} with the signature of target.yaml: ${msg}`));
+  const mismatch = definitionMismatch(referenceSource, fn, sigParams, real);
+  if (mismatch) fail('reference', `${y.reference} does not define ${fn} with the signature of target.yaml: ${mismatch}`);
 
   // The CUDA side: declared under cuda:, or found as reference.cu (and starter.cu) in the folder.
   let cuda: Target['cuda'];
@@ -233,20 +234,6 @@ export function elementCount(a: ArrayParam, size: Size): number {
 /** Each array's element count as a C expression over the size parameters (as the harness computes it; array-section reductions name it). */
 export function arrayLengthsC(t: Pick<Target, 'arrays'>): Record<string, string> {
   return Object.fromEntries(t.arrays.map((a) => [a.name, a.shape.map(exprToC).join(' * ')]));
-}
-
-/** The reference's own definition must take what the signature says (spellings of the precision aside). */
-function checkDefinition(source: string, fn: string, sig: SignatureParam[], real: 'float' | 'double', fail: (msg: string) => never): void {
-  const def = definitionParams(source, fn);
-  if (!def) return;
-  if (def.length !== sig.length) fail(`${fn}() takes ${def.length} parameters, the signature ${sig.length}`);
-  def.forEach((d, i) => {
-    const s = sig[i];
-    const show = (p: SignatureParam) => `${p.isConst && p.pointer ? 'const ' : ''}${p.type}${p.pointer ? ' *' : ' '}${p.name}`;
-    if ((d.type === 'float' || d.type === 'double') && d.type !== real) fail(`parameter "${d.name}" is ${d.type} but the target's precision is ${real}; spell it real or ${real}`);
-    const same = d.pointer === s.pointer && (isRealSpelling(d.type) ? isRealSpelling(s.type) : !isRealSpelling(s.type) && sameIntType(d.type, s.type));
-    if (!same) fail(`parameter ${i + 1} is "${show(d)}" but the signature says "${show(s)}"`);
-  });
 }
 
 /** Why the CUDA harness cannot run a target (it takes int sizes and arrays of real only), or undefined. */

@@ -1,4 +1,7 @@
+import { isRealSpelling } from './ctypes.js';
+import { sameIntType } from './params.js';
 import { parseParam, type SignatureParam } from './signature.js';
+import type { Target } from './target.js';
 
 /**
  * The source with the precision's own keyword (`float` in a float target, `double` in a double
@@ -86,4 +89,32 @@ export function definitionParams(source: string, fn: string): SignatureParam[] |
     out.push(p);
   }
   return out;
+}
+
+/** The target's parameters as a signature spells them (the precision as `real`). */
+export function signatureParams(t: Pick<Target, 'params'>): SignatureParam[] {
+  return t.params.map((p) => {
+    if (p.kind === 'size') return { name: p.name, pointer: false, isConst: false, type: p.int.ctype };
+    if (p.kind === 'scalar') return { name: p.name, pointer: false, isConst: false, type: 'real' };
+    return { name: p.name, pointer: true, isConst: p.role === 'in', type: p.int ? p.int.ctype : 'real' };
+  });
+}
+
+/**
+ * Why the definition of `fn` in a source does not take the parameters the signature gives (one
+ * line), or undefined where it does or where no definition reads plainly. The precision may be
+ * spelled real or its own keyword; integer types compare as LP64 gives them (int64_t is long).
+ */
+export function definitionMismatch(source: string, fn: string, sig: SignatureParam[], real: 'float' | 'double'): string | undefined {
+  const def = definitionParams(source, fn);
+  if (!def) return undefined;
+  if (def.length !== sig.length) return `${fn}() takes ${def.length} parameters, the signature ${sig.length}`;
+  const show = (p: SignatureParam) => `${p.isConst && p.pointer ? 'const ' : ''}${p.type}${p.pointer ? ' *' : ' '}${p.name}`;
+  for (const [i, d] of def.entries()) {
+    const s = sig[i];
+    if ((d.type === 'float' || d.type === 'double') && d.type !== real) return `parameter "${d.name}" is ${d.type} but the target's precision is ${real}; spell it real or ${real}`;
+    const same = d.pointer === s.pointer && (isRealSpelling(d.type) ? isRealSpelling(s.type) : !isRealSpelling(s.type) && sameIntType(d.type, s.type));
+    if (!same) return `parameter ${i + 1} is "${show(d)}" but the signature says "${show(s)}"`;
+  }
+  return undefined;
 }

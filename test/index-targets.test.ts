@@ -68,7 +68,12 @@ const kernels: Record<string, { target: string; source: string; expect: RegExp }
   'gather: indices read as int (the signature says long)': {
     target: 'gather',
     source: `void gather(long n, long m, float alpha, const int *idx, const float *restrict x, float *restrict y) { for (long i = 0; i < n; i++) y[i] = alpha * x[idx[i]]; }`,
-    expect: /^rejected/,
+    expect: /^rejected static its definition does not take the target's parameters: parameter 4 is "const int \*idx" but the signature says "const long \*idx"/,
+  },
+  'gather: spelled double in a float target': {
+    target: 'gather',
+    source: `void gather(long n, long m, double alpha, const long *idx, const double *restrict x, double *restrict y) { for (long i = 0; i < n; i++) y[i] = alpha * x[idx[i]]; }`,
+    expect: /^rejected static .*parameter "alpha" is double but the target's precision is float/,
   },
 };
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { inOrder, Rng, shortHash } from '../common/index.js';
 import { harnessSeed, PLACEMENTS, type BuildResult, type Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import { arrayLengthsC, elementCount, evalExpr, referenceSource, type Size, type Target } from '../targets/index.js';
+import { arrayLengthsC, definitionMismatch, elementCount, evalExpr, referenceSource, signatureParams, type Size, type Target } from '../targets/index.js';
 import { checkBench, checkBenchOutput, prepareBenchTolerance, type BenchTolerance } from './bench-check.js';
 import { compareOutputs } from './compare.js';
 import { DISTRIBUTIONS, makeInputs, shareFirstHalf, spreadDistributions, type Distribution } from './inputs.js';
@@ -301,6 +301,9 @@ export class Verifier {
     enter('static');
     const src = scanSource(c.source, device.language);
     if (src) return reject({ layer: 'static', reason: src.what, line: src.line });
+    // The kernel must take what the harness passes: another type reads other bits (a long read as int).
+    const mismatch = device.language === 'c' ? definitionMismatch(c.source, target.fn, signatureParams(target), target.real) : undefined;
+    if (mismatch) return reject({ layer: 'static', reason: `its definition does not take the target's parameters: ${mismatch}` });
     const nm = await device.objectSymbols(c.workDir);
     if (nm.ok) {
       const bad = checkSymbols(parseNm(nm.text), target.fn, device.language);
