@@ -1,4 +1,5 @@
 import type { Expr, Func, Stmt } from '../csyntax/index.js';
+import { arith, builtinCall, inputValue, InterpError, LIBM } from './c-values.js';
 
 /**
  * An interpreter for the C subset kernels are written in, run at small sizes to measure what the
@@ -6,7 +7,7 @@ import type { Expr, Func, Stmt } from '../csyntax/index.js';
  * calls), and per array the elements it touches, the largest index, whether it writes, and whether
  * it reads an element before writing it (so its input matters: `inout`, not `out`).
  */
-export class InterpError extends Error {}
+export { InterpError };
 
 export interface ArrayTrace {
   written: boolean;
@@ -36,7 +37,6 @@ interface Ptr {
 }
 type Value = number | Ptr;
 
-const LIBM = /^(sqrt|exp|exp2|expm1|log|log2|log10|log1p|sin|cos|tan|tanh|sinh|cosh|asin|acos|atan|atan2|pow|fabs|fmax|fmin|fma|floor|ceil|round|trunc|erf|erfc|cbrt|hypot|fmod|copysign|rsqrt)f?$/;
 const REAL_TYPE = /\b(real|float|double)\b/;
 
 const isPtr = (v: Value): v is Ptr => typeof v === 'object';
@@ -297,47 +297,6 @@ class Interp {
     throw new InterpError('an assignment to something other than a variable or an array element');
   }
 
-  private arith(op: string, a: number, b: number, real: boolean): number {
-    switch (op) {
-      case '+':
-        return a + b;
-      case '-':
-        return a - b;
-      case '*':
-        return a * b;
-      case '/':
-        if (real) return a / b;
-        if (b === 0) throw new InterpError('integer division by zero');
-        return Math.trunc(a / b);
-      case '%':
-        if (b === 0) throw new InterpError('integer modulo by zero');
-        return a % b;
-      case '<<':
-        return a * 2 ** b;
-      case '>>':
-        return Math.floor(a / 2 ** b);
-      case '&':
-        return a & b;
-      case '|':
-        return a | b;
-      case '^':
-        return a ^ b;
-      case '<':
-        return +(a < b);
-      case '>':
-        return +(a > b);
-      case '<=':
-        return +(a <= b);
-      case '>=':
-        return +(a >= b);
-      case '==':
-        return +(a === b);
-      case '!=':
-        return +(a !== b);
-    }
-    throw new InterpError(`operator ${op}`);
-  }
-
   private eval(e: Expr, env: Map<string, Value>): Value {
     this.tick();
     switch (e.k) {
@@ -379,7 +338,7 @@ class Interp {
         }
         const real = this.isReal(e.l) || this.isReal(e.r);
         if (real && ['+', '-', '*', '/', '<', '>', '<=', '>=', '==', '!='].includes(e.op)) this.flops++;
-        return this.arith(e.op, a, b, real);
+        return arith(e.op, a, b, real);
       }
       case 'assign': {
         if (e.op === '=') {
@@ -396,7 +355,7 @@ class Interp {
         if (isPtr(r)) throw new InterpError('pointer arithmetic');
         const real = this.isReal(e.l) || this.isReal(e.r);
         if (real) this.flops++;
-        return this.assignTo(e.l, this.arith(op, cur, r, real), env);
+        return this.assignTo(e.l, arith(op, cur, r, real), env);
       }
       case 'cond':
         return this.truth(e.c, env) ? this.eval(e.t, env) : this.eval(e.f, env);
@@ -459,29 +418,9 @@ class Interp {
       return this.call(h, inner);
     }
     const args = e.args.map((a) => this.num(a, env));
-    const base = name.replace(/f$/, '');
-    if (LIBM.test(name)) {
-      this.flops++;
-      const f = (Math as unknown as Record<string, (...x: number[]) => number>)[base === 'fabs' ? 'abs' : base === 'fmax' ? 'max' : base === 'fmin' ? 'min' : base];
-      if (base === 'fma') return args[0] * args[1] + args[2];
-      if (base === 'fmod') return args[0] % args[1];
-      if (base === 'rsqrt') return 1 / Math.sqrt(args[0]);
-      if (base === 'erf' || base === 'erfc') return base === 'erf' ? Math.tanh(args[0]) : 1 - Math.tanh(args[0]);
-      if (base === 'copysign') return Math.sign(args[1]) * Math.abs(args[0]);
-      if (!f) throw new InterpError(`math function ${name}`);
-      return f(...args);
-    }
-    if (/^(min|max|imin|imax|MIN|MAX)$/.test(name)) return /min/i.test(name) ? Math.min(...args) : Math.max(...args);
-    if (name === 'abs' || name === 'labs') return Math.abs(args[0]);
+    if (LIBM.test(name)) this.flops++;
+    const v = builtinCall(name, args);
+    if (v !== undefined) return v;
     throw new InterpError(`a call to ${name || 'a function pointer'}, which is not defined in the file`);
   }
-}
-
-/** A deterministic input value in [0.5, 1.5) for element i of array `name` (no zeros: no division by zero). */
-function inputValue(name: string, i: number): number {
-  let h = 2166136261;
-  for (const c of name) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  h = Math.imul(h ^ i, 2654435761) ^ (h >>> 13);
-  h = Math.imul(h ^ (h >>> 16), 2246822507);
-  return 0.5 + ((h >>> 0) % 10007) / 10007;
 }

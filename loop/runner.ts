@@ -25,7 +25,7 @@ import { steered } from './steered-writer.js';
 import type { EvaluatorFactory } from './evaluator.js';
 import type { LiveSettings, Reload } from './live-config.js';
 import type { WorkflowSnapshot } from '../workflow/index.js';
-import { any, budgetMinutes, budgetTokens, budgetUsd, deadline, maxRounds, nearRoof, noImprovementFor, searchExhausted, userCondition, type StopCondition, type StopState } from './stop.js';
+import { runStopOf, targetStopOf, type StopCondition, type StopState } from './stop.js';
 
 export interface RunnerDeps {
   runsDir: string;
@@ -251,21 +251,10 @@ export class Runner {
     await this.applyPendingKeeps(fp.id);
 
     // Stop conditions follow the settings in force (a WORKFLOW.md edit may change them between rounds).
-    const runStop: StopCondition = (s) => {
-      const { options: opts, budget } = this.live;
-      return any(
-        ...(opts.minutes ? [budgetMinutes(opts.minutes)] : []),
-        ...(opts.deadline ? [deadline(new Date(opts.deadline))] : []),
-        ...(budget?.usd ? [budgetUsd(budget.usd)] : []),
-        ...(budget?.tokens ? [budgetTokens(budget.tokens)] : []),
-      )(s);
-    };
     // Never idle: a target stops early only on the user's conditions, within 10% of its roof, or once
     // its search is exhausted after widening; otherwise it runs until the run's budget is spent.
-    const targetStop: StopCondition = (s) => {
-      const opts = this.live.options;
-      return any(userCondition(any(maxRounds(opts.rounds), noImprovementFor(opts.noImprovementRounds))), nearRoof(NEAR_ROOF_PCT), searchExhausted(WIDEN_CAP))(s);
-    };
+    const runStop: StopCondition = (s) => runStopOf(this.live.options, this.live.budget)(s);
+    const targetStop: StopCondition = (s) => targetStopOf(this.live.options, NEAR_ROOF_PCT, WIDEN_CAP)(s);
     const sessions = new Map<string, Promise<TargetSession>>();
     let remeasured: Promise<DeviceProfile> | undefined;
     const rng = new Rng(Number.parseInt(shortHash(this.runId).slice(0, 8), 16));

@@ -79,3 +79,13 @@ export const any =
     }
     return undefined;
   };
+
+/** The run's stop: its time budget, deadline, money and token budgets, whichever comes first. */
+export function runStopOf(o: { minutes?: number; deadline?: string }, budget?: { usd?: number; tokens?: number }): StopCondition {
+  return any(...(o.minutes ? [budgetMinutes(o.minutes)] : []), ...(o.deadline ? [deadline(new Date(o.deadline))] : []), ...(budget?.usd ? [budgetUsd(budget.usd)] : []), ...(budget?.tokens ? [budgetTokens(budget.tokens)] : []));
+}
+
+/** A target's stop: the user's conditions (rounds, rounds without a keep), within `pct`% of its roof, or its search exhausted after `cap` widenings. */
+export function targetStopOf(o: { rounds: number; noImprovementRounds: number }, pct: number, cap: number): StopCondition {
+  return any(userCondition(any(maxRounds(o.rounds), noImprovementFor(o.noImprovementRounds))), nearRoof(pct), searchExhausted(cap));
+}
