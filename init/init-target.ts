@@ -103,7 +103,8 @@ async function measureAndCheck(o: InitOptions, dir: string, model: SizingModel |
       const m = typeof model === 'function' ? model(target) : model;
       say(`measuring a bench size: the reference timed at growing sizes (aiming at ${o.bench?.aimMs ?? 300} ms a call)`);
       const { size, ms, capped } = await measureBench(o, target, m, benchStart(m));
-      const note = `measured: the reference takes ${ms.toFixed(ms < 10 ? 1 : 0)} ms a call on this machine${capped ? ' (at 256 MB of arrays, the largest size kloop init picks)' : ''}`;
+      const why = { cap: ' (at 256 MB of arrays, the largest size kloop init picks)', fixed: ' (the kernel has no sizes to grow)', none: '' };
+      const note = `measured: the reference takes ${ms.toFixed(ms < 10 ? 1 : 0)} ms a call on this machine${why[capped ?? 'none']}`;
       writeFileSync(target.file, yaml.replace(/^( {2}bench: ).*$/m, `$1${sizeText(size)}   # ${note}`));
       target = loadTarget(dir);
       measured = { size, ms };
@@ -142,7 +143,7 @@ const sizeText = (s: Size) =>
 /** Time the reference at sizes scaled until a call takes lowMs–highMs (a few tries). */
 const BENCH_BYTES = 2 ** 28;
 
-async function measureBench(o: InitOptions, target: Target, model: SizingModel, start: Size): Promise<{ size: Size; ms: number; capped?: boolean }> {
+async function measureBench(o: InitOptions, target: Target, model: SizingModel, start: Size): Promise<{ size: Size; ms: number; capped?: 'cap' | 'fixed' }> {
   const want = o.bench ?? { lowMs: 100, highMs: 1000, aimMs: 300 };
   const work = join(o.workDir, 'bench');
   mkdirSync(work, { recursive: true });
@@ -167,7 +168,11 @@ async function measureBench(o: InitOptions, target: Target, model: SizingModel, 
     if (JSON.stringify(next) === JSON.stringify(size)) break;
     size = next;
   }
-  if (best && best.ms < want.lowMs) return { ...best, capped: true }; // as large as init makes a bench size: the reference is fast even there
+  // As large as init makes a bench size (or the kernel has no sizes): the reference is fast even there.
+  if (best && best.ms < want.lowMs) {
+    const elements = model.extents.reduce((n, shape) => n + shape.reduce((k, d) => k * d.evaluate(best!.size), 1), 0);
+    return { ...best, capped: !model.symbols.length ? 'fixed' : elements * 2 >= maxElements ? 'cap' : undefined };
+  }
   throw new UserError(`${target.file}: sizes.bench: no size found where the reference takes ${want.lowMs}–${want.highMs} ms (last: ${best?.ms.toFixed(1)} ms at ${JSON.stringify(best?.size)}); set sizes.bench by hand`);
 }
 
