@@ -11,7 +11,7 @@ import type { BoundPlan } from './bind.js';
  *   MODE  time:  one thread per device, pinned to the device's cores (sched affinity), OpenMP teams
  *                of the device's size; a step waits for the previous step on its device and for its
  *                `after` steps. One warm-up, then REPS timed executions of the whole plan: prints
- *                "KLOOP_PLAN_NS t1 t2 ..." and the last execution's "KLOOP_STEP_NS s1 s2 ...";
+ *                "KLOOP_PLAN_NS t1 t2 ..." and each step's median "KLOOP_STEP_NS s1 s2 ...";
  *                writes the outputs on home to OUT unless it is "-".
  *         check: one execution, one step at a time in `order` (a schedule the plan allows, chosen to
  *                run copies as early as their declared dependencies let them); writes every buffer of
@@ -98,6 +98,8 @@ static const int outputs[] = ${list(w.outputs.map((id) => aIdx.get(id)!))};
 #define HOME ${b.home}
 static int done[NSTEPS];
 static long long step_ns[NSTEPS];
+static long long *step_all; /* per timed execution, per step */
+static int cur_rep;
 static int reps;
 static pthread_barrier_t bar;
 
@@ -114,6 +116,12 @@ static void run_step(int i) {
   long long t0 = kl_now();
   steps[i]();
   step_ns[i] = kl_now() - t0;
+  if (step_all && cur_rep > 0) step_all[(size_t)(cur_rep - 1) * NSTEPS + i] = step_ns[i];
+}
+
+static int cmp_ll(const void *a, const void *b) {
+  long long x = *(const long long *)a, y = *(const long long *)b;
+  return x < y ? -1 : x > y;
 }
 
 static void *device_main(void *arg) {
@@ -184,6 +192,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   long long *times = calloc((size_t)reps + 1, sizeof *times);
+  step_all = calloc((size_t)reps * NSTEPS, sizeof *step_all);
   pthread_t th[NDEV];
   int total = reps;
   reps = total + 1;
@@ -191,6 +200,7 @@ int main(int argc, char **argv) {
   for (int d = 0; d < NDEV; d++) pthread_create(&th[d], 0, device_main, (void *)(intptr_t)d);
   for (int r = 0; r <= total; r++) {
     memset(done, 0, sizeof done);
+    cur_rep = r;
     pthread_barrier_wait(&bar);
     long long t0 = kl_now();
     pthread_barrier_wait(&bar);
@@ -200,7 +210,12 @@ int main(int argc, char **argv) {
   printf("KLOOP_PLAN_NS");
   for (int r = 1; r <= total; r++) printf(" %lld", times[r]);
   printf("\\nKLOOP_STEP_NS");
-  for (int i = 0; i < NSTEPS; i++) printf(" %lld", step_ns[i]);
+  long long *col = calloc((size_t)total, sizeof *col);
+  for (int i = 0; i < NSTEPS; i++) {
+    for (int r = 0; r < total; r++) col[r] = step_all[(size_t)r * NSTEPS + i];
+    qsort(col, (size_t)total, sizeof *col, cmp_ll);
+    printf(" %lld", col[total / 2]);
+  }
   printf("\\n");
   if (strcmp(argv[3], "-") != 0) {
     FILE *out = fopen(argv[3], "wb");

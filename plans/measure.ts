@@ -12,7 +12,7 @@ export interface PlanTiming {
   ms: number[];
   /** Speedup of the second plan over the first (baseline / plan) from interleaved pairs, with its 95% interval. */
   speedup: { speedup: number; ciLow: number; ciHigh: number; pairs: number };
-  /** Per plan, the last process's per-step times (ns). */
+  /** Per plan, the last process's per-step median times (ns). */
   stepNs: number[][];
   /** Executions per process (at least the `reps` asked for; more for a short plan). */
   reps: number;
@@ -49,11 +49,14 @@ export async function timePlans(o: { executor: PlanExecutor; dir: string; input:
 
 /**
  * Each node's time on a whole device, measured: the single-device plan (every node whole, in
- * order) run `reps` times after a warm-up; the last execution's step times, per node (ns). GP1's
- * `measured` figures.
+ * order) run at least `reps` times (~100 ms in all) after a warm-up; each step's median, per
+ * node (ns). GP1's `measured` figures.
  */
 export async function measureNodes(o: { executor: PlanExecutor; dir: string; input: string; reps: number }, single: { bound: BoundPlan; binary: string }): Promise<Map<string, number>> {
-  const r = await o.executor.run(single.binary, ['time', o.input, '-', String(o.reps)], o.dir);
+  const probe = await o.executor.run(single.binary, ['time', o.input, '-', '3'], o.dir);
+  const probeMs = median(numbersAfter('KLOOP_PLAN_NS', probe.stdout)) / 1e6;
+  const reps = Number.isFinite(probeMs) && probeMs > 0 ? Math.min(1000, Math.max(o.reps, Math.ceil(100 / probeMs))) : o.reps;
+  const r = await o.executor.run(single.binary, ['time', o.input, '-', String(reps)], o.dir);
   if (r.exitCode !== 0 || r.timedOut) throw new Error(`the single-device plan failed (${describeExit(r)}): ${r.stderr.slice(0, 300)}`);
   const ns = numbersAfter('KLOOP_STEP_NS', r.stdout);
   const out = new Map<string, number>();
