@@ -116,10 +116,11 @@ export function featurize(source: string, flags: string[], ctx: FeatureContext):
   const tree = new Array<number>(TREE_FEATURES.length).fill(0);
   if (k) {
     const elementBytes = target.real === 'float' ? 4 : 8;
-    const n = nestFacts(k.fn, target.benchSize, { cores: ctx.cores, elementBytes, l1Bytes: ctx.l1Bytes, l2Bytes: ctx.l2Bytes });
+    const arrayBytes = Object.fromEntries(target.arrays.filter((a) => a.int).map((a) => [a.name, a.int!.bytes]));
+    const n = nestFacts(k.fn, target.benchSize, { cores: ctx.cores, elementBytes, arrayBytes, l1Bytes: ctx.l1Bytes, l2Bytes: ctx.l2Bytes });
     let cost = 1;
     try {
-      cost = estimateCost({ unit: k.unit, fn: target.fn, flags, moves: [], kinds: [] }, { sizes: target.benchSize, cores: ctx.cores, vectorLanes: 8, elementBytes, l1Bytes: ctx.l1Bytes, l2Bytes: ctx.l2Bytes });
+      cost = estimateCost({ unit: k.unit, fn: target.fn, flags, moves: [], kinds: [] }, { sizes: target.benchSize, cores: ctx.cores, vectorLanes: 8, elementBytes, arrayBytes, l1Bytes: ctx.l1Bytes, l2Bytes: ctx.l2Bytes });
     } catch {
       // the cost model's own limits: leave the estimate at 1 (log 0)
     }

@@ -65,7 +65,11 @@ function isTileLoop(f: For): boolean {
   return drives;
 }
 
-export function nestFacts(fn: Func, sizes: Record<string, number>, o: { cores: number; elementBytes: number; l1Bytes: number; l2Bytes: number }): NestFacts {
+export function nestFacts(
+  fn: Func,
+  sizes: Record<string, number>,
+  o: { cores: number; elementBytes: number; l1Bytes: number; l2Bytes: number; /** Per array, where it differs (integer arrays). */ arrayBytes?: Record<string, number> },
+): NestFacts {
   const n: NestFacts = {
     loops: 0,
     maxDepth: 0,
@@ -129,10 +133,10 @@ export function nestFacts(fn: Func, sizes: Record<string, number>, o: { cores: n
     if (red) n.reduction = true;
     if (f.pragmas.some((p) => /\breduction\s*\(/.test(p))) n.reduction = true;
     const v = canonicalLoop(f)?.v ?? '';
-    const distinct = new Map<string, { idx: Expr; write: boolean }>();
+    const distinct = new Map<string, { array: string; idx: Expr; write: boolean }>();
     for (const a of arrayAccesses(f.body)) {
       const key = `${a.array}[${printExpr(a.idx)}]`;
-      distinct.set(key, { idx: a.idx, write: (distinct.get(key)?.write ?? false) || a.write });
+      distinct.set(key, { array: a.array, idx: a.idx, write: (distinct.get(key)?.write ?? false) || a.write });
     }
     let serial = !!red;
     for (const a of distinct.values()) {
@@ -148,7 +152,7 @@ export function nestFacts(fn: Func, sizes: Record<string, number>, o: { cores: n
         n.contiguous += w;
         for (let k = chain.length - 2; k >= 0; k--)
           if (!dependsOn(idx, chain, k)) {
-            if (footprint(idx, chain, k, trip) * o.elementBytes > o.l2Bytes / 2) n.reuseMissL2 += w;
+            if (footprint(idx, chain, k, trip) * (o.arrayBytes?.[a.array] ?? o.elementBytes) > o.l2Bytes / 2) n.reuseMissL2 += w;
             break;
           }
       } else {
@@ -173,7 +177,7 @@ export function nestFacts(fn: Func, sizes: Record<string, number>, o: { cores: n
     const t = chain.map(isTileLoop).lastIndexOf(true);
     if (t >= 0) {
       let bytes = 0;
-      for (const a of distinct.values()) bytes += footprint(a.idx, chain, t, trip) * o.elementBytes;
+      for (const a of distinct.values()) bytes += footprint(a.idx, chain, t, trip) * (o.arrayBytes?.[a.array] ?? o.elementBytes);
       n.tileFootprint = Math.max(n.tileFootprint, bytes);
     }
   }

@@ -23,6 +23,8 @@ export interface CostContext {
   l1Bytes?: number;
   l2Bytes?: number;
   elementBytes?: number;
+  /** Bytes of one element of each array where they differ from elementBytes (integer arrays: int, long). */
+  arrayBytes?: Record<string, number>;
 }
 
 export { evalInt };
@@ -98,7 +100,7 @@ function innermostCost(chain: For[], trip: number[], program: Program, ctx: Cost
       let c = 1 / ctx.vectorLanes;
       for (let k = inner - 1; k >= 0; k--)
         if (!dependsOn(a.idx, chain, k)) {
-          if (footprint(a.idx, chain, k, trip) * step * eb > l2 / 2) c *= 3;
+          if (footprint(a.idx, chain, k, trip) * step * (ctx.arrayBytes?.[a.array] ?? eb) > l2 / 2) c *= 3;
           break;
         }
       cost += c * step;

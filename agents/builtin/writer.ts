@@ -75,7 +75,14 @@ export class BuiltinWriter implements Writer {
       // Array lengths: a loop that accumulates into a whole array is parallelised with an
       // array-section reduction over it (the gate's race layer judges those sections).
       moveCtx: { allowedFlags: target.allow.flags, cores: ctx.cores, sizes: target.checkSizes, arrayLengths: arrayLengthsC(target) },
-      costCtx: { sizes: target.benchSize, cores: ctx.cores, vectorLanes: this.opts.vectorLanes ?? 8, elementBytes: target.real === 'float' ? 4 : 8, ...cache },
+      costCtx: {
+        sizes: target.benchSize,
+        cores: ctx.cores,
+        vectorLanes: this.opts.vectorLanes ?? 8,
+        elementBytes: target.real === 'float' ? 4 : 8,
+        arrayBytes: Object.fromEntries(target.arrays.filter((a) => a.int).map((a) => [a.name, a.int!.bytes])),
+        ...cache,
+      },
       tried: ctx.tried,
       excluded: (kinds) => startsRejected([...start.kinds, ...kinds], rejected),
       prior: (kinds) => priorFor(kinds, favoured, ctx.insights, ctx.familyWeights),
