@@ -2,5 +2,5 @@ export { DEFAULT_WORKFLOW, loadWorkflow, parseSections, parseWorkflow, ROLES, sp
 export { workflowSchema, type WorkflowConfig } from './schema.js';
 export { FILTERS, parseTemplate, renderTemplate, Template, TemplateError, validateTemplate, type VarSchema } from './template.js';
 export { PROMPT_SCHEMAS } from './prompt-schema.js';
-export { agentKey, diffSettings, flattenSettings, mergeEdit, needsRestart, RESTART_SECTIONS, snapshotOf, workflowFromSnapshot, type SettingChange, type WorkflowSnapshot } from './settings.js';
+export { agentKey, diffSettings, flattenSettings, mergeEdit, needsRestart, snapshotOf, workflowFromSnapshot, type SettingChange, type WorkflowSnapshot } from './settings.js';
 export { WorkflowWatcher, type WorkflowPoll } from './watch.js';

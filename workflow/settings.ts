@@ -22,14 +22,19 @@ export interface SettingChange {
 }
 
 /**
- * Sections that cannot change under a running run: the device and what measures on it, where
- * memory and runs live, the targets (already running), the sandbox candidates get, the fleet, git
- * recording and the verification gate (one gate per run). An edit to them is reported as needing a
- * new run and is not applied.
+ * What a running run reads again at a round boundary: its budgets and stop conditions (`loop`,
+ * `budget`), the acceptance bar, timing, and the loop's agents (their providers, models, prices
+ * and prompt sections). Everything else cannot change under a running run (the targets already
+ * running, the device and what measures on it, where memory and runs live, the sandbox, the fleet,
+ * git recording, the verification gate: one gate per run; and any section added later until the run
+ * reads it live): an edit to it is reported as needing a new run and is not applied.
  */
-export const RESTART_SECTIONS = ['targets', 'device', 'cuda', 'memory', 'runs', 'sandbox', 'fleet', 'git', 'verify'] as const;
+const LIVE_SECTIONS = ['loop', 'accept', 'timing', 'budget', 'providers', 'pricing'] as const;
+const LIVE_AGENTS = ['profiler', 'analyzer', 'writer'] as const;
+const LIVE_PROMPTS = ['profiler', 'analyzer', 'writer', 'reflect'];
+const LIVE = new RegExp(`^((${LIVE_SECTIONS.join('|')})|agents\\.(${LIVE_AGENTS.join('|')}))([.[]|$)|^## (${LIVE_PROMPTS.join('|')})$`);
 
-export const needsRestart = (key: string): boolean => (RESTART_SECTIONS as readonly string[]).includes(key.split(/[.[]/)[0]);
+export const needsRestart = (key: string): boolean => !LIVE.test(key);
 
 /** Settings whose change means the agents (providers, models, prompt templates, prices) are built again. */
 export const agentKey = (key: string): boolean => /^(agents|providers|pricing)\b/.test(key) || key.startsWith('## ');
@@ -89,9 +94,13 @@ export function diffSettings(a: WorkflowSnapshot, b: WorkflowSnapshot): SettingC
  * is listed under `restart`.
  */
 export function mergeEdit(inForce: WorkflowSnapshot, edited: WorkflowSnapshot): { next: WorkflowSnapshot; applied: SettingChange[]; restart: SettingChange[] } {
-  const config = { ...edited.config } as Record<string, unknown>;
-  for (const s of RESTART_SECTIONS) config[s] = (inForce.config as Record<string, unknown>)[s];
-  const next: WorkflowSnapshot = { config: config as WorkflowConfig, prompts: edited.prompts };
+  const config = { ...inForce.config } as Record<string, unknown>;
+  for (const s of LIVE_SECTIONS) config[s] = edited.config[s];
+  config.agents = { ...inForce.config.agents, ...Object.fromEntries(LIVE_AGENTS.map((r) => [r, edited.config.agents[r]])) };
+  const prompts = { ...inForce.prompts };
+  for (const r of ROLES) if (LIVE_PROMPTS.includes(r)) prompts[r] = edited.prompts[r];
+  for (const r of ROLES) if (prompts[r] === undefined) delete prompts[r];
+  const next: WorkflowSnapshot = { config: config as WorkflowConfig, prompts };
   const all = diffSettings(inForce, edited);
   return { next, applied: all.filter((c) => !needsRestart(c.key)), restart: all.filter((c) => needsRestart(c.key)) };
 }
