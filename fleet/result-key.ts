@@ -15,7 +15,9 @@ export function harnessVersion(target: Target, language: 'c' | 'cuda'): string {
 
 /** What identifies a target's contract between coordinator and worker (not its bench size, which the job carries). */
 export function targetDigest(t: Target): string {
-  return shortHash(t.name, t.signature, t.real, t.referenceSource, t.flopsText, t.bytesText, String(t.tolerance.factor), JSON.stringify(t.allow));
+  // Shapes, roles, integer arrays' value structures and scalars' values decide what is checked too.
+  const params = t.params.map((p) => (p.kind === 'array' ? [p.name, p.role, p.shapeText, p.values?.text ?? ''] : p.kind === 'scalar' ? [p.name, p.value, p.bench] : [p.name]));
+  return shortHash(t.name, t.signature, t.real, t.referenceSource, t.flopsText, t.bytesText, String(t.tolerance.factor), JSON.stringify(t.allow), JSON.stringify(params));
 }
 
 /**
