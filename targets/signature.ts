@@ -16,8 +16,14 @@ export interface ParsedSignature {
 
 const QUALIFIERS = new Set(['const', 'volatile', 'restrict', '__restrict', '__restrict__']);
 
-/** One parameter: `[const] TYPE [const] [*] [const|restrict|__restrict|__restrict__] NAME`. */
+/** One parameter: `[const] TYPE [const] [*] [const|restrict|__restrict|__restrict__] NAME`, or `... NAME[]`. */
 export function parseParam(raw: string): SignatureParam | string {
+  // `T name[]` and `T name[restrict]` (C99) are `T *name` and `T *restrict name`.
+  const arr = /^(.*?)([A-Za-z_]\w*)\s*\[([^\]]*)\]$/.exec(raw.trim());
+  if (arr) {
+    if (!/^\s*((const|restrict|__restrict|__restrict__|static)\s*)*(\w+)?\s*$/.test(arr[3])) return `cannot read parameter "${raw}" (write the array as a pointer)`;
+    return parseParam(`${arr[1]} * ${arr[3].replace(/\bstatic\b|\b\d+\b|\b[A-Za-z_]\w*\b(?<!const|restrict|__restrict|__restrict__)/g, ' ')} ${arr[2]}`);
+  }
   const toks = raw.match(/[A-Za-z_]\w*|\*|\S/g) ?? [];
   const name = toks.at(-1);
   const help = `use "int N" (or long, size_t, int64_t, unsigned...) for sizes, "real alpha" (or float/double) for scalars, "const real *A" / "real *A" for arrays, "const int *idx" for integer arrays`;

@@ -62,6 +62,13 @@ describe('signatures as people write them', () => {
       ['idx', 'int', true, true],
       ['alpha', 'float', false, false],
     ]);
+    const arrays = parseSignature('void f(int n, const float x[], float y[restrict], const long idx[static 4])');
+    expect((arrays as Exclude<typeof arrays, string>).params.map((x) => [x.name, x.type, x.pointer, x.isConst])).toEqual([
+      ['n', 'int', false, false],
+      ['x', 'float', true, true],
+      ['y', 'float', true, false],
+      ['idx', 'long', true, true],
+    ]);
     expect(parseSignature('void f(int **a)')).toMatch(/pointers to pointers/);
     expect(parseSignature('void f(char *a)')).toMatch(/type "char" is not supported/);
   });
