@@ -31,6 +31,9 @@ describe('integer arrays generated to their declared structure', () => {
     }
     expect(empty).toBeGreaterThan(40); // rows with no entry
     expect(longest.has(200)).toBe(true); // every entry in one row
+    const balanced = ints(intArray(spmv, rowptr, size, new Rng(9), 5));
+    const lens = balanced.slice(1).map((x, i) => x - balanced[i]);
+    expect(Math.max(...lens) - Math.min(...lens)).toBeLessThanOrEqual(1);
     // a row of one element and nnz = 0 are structures too
     validRowptr(ints(intArray(spmv, rowptr, { M: 1, N: 1, nnz: 7 }, new Rng(3), 0)), 1, 7);
   });
@@ -49,6 +52,7 @@ describe('integer arrays generated to their declared structure', () => {
     expect(new Set(sets[1]).size).toBeLessThanOrEqual(3); // a few values repeated
     expect(sets[2].filter((x) => x === 49).length).toBeGreaterThan(20); // mostly the largest index
     expect(new Set(sets[4]).size).toBe(40); // all distinct where they fit
+    expect(sets[5].filter((x, i) => i > 0 && x === sets[5][i - 1] + 1).length).toBeGreaterThan(20); // runs of consecutive indices
   });
 
   it('a plan draws every variant of every integer array and every value a scalar may be singled out at', () => {

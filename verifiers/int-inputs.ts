@@ -7,12 +7,13 @@ import { valueBounds } from '../targets/params.js';
  * every kind the declared structure allows, edge cases included: a check plan draws every variant
  * (see `variant`), the timed runs a typical one (`bench`).
  *   csr_rowptr: uniform rows, most rows empty, everything in one row, skewed (a few long rows), only
- *               the first and last rows;
+ *               the first and last rows, balanced (every row the same length, or one more);
  *   index:      uniform with 0 and the largest index present, a few values repeated, mostly the
- *               largest index, sorted runs, all distinct where they fit;
+ *               largest index, sorted runs, all distinct where they fit, runs of consecutive
+ *               indices (a banded matrix's columns, an identity gather);
  *   range:      uniform with both ends present, only the ends, one value, sorted.
  */
-export const INT_VARIANTS = { csr_rowptr: 5, index: 5, range: 4 } as const;
+export const INT_VARIANTS = { csr_rowptr: 6, index: 6, range: 4 } as const;
 
 /** Row lengths summing to `total` over `rows` rows, for a variant. */
 function rowCounts(rng: Rng, rows: number, total: number, variant: number): number[] {
@@ -39,6 +40,12 @@ function rowCounts(rng: Rng, rows: number, total: number, variant: number): numb
     case 4:
       put(() => (rng.next() < 0.5 ? 0 : rows - 1));
       break;
+    case 5: {
+      // Balanced: total / rows each, the remainder one more in random rows.
+      counts.fill(Math.floor(total / rows));
+      for (const r of rng.shuffle([...Array(rows).keys()]).slice(0, total % rows)) counts[r]++;
+      break;
+    }
     default:
       put(() => rng.int(0, rows - 1));
   }
@@ -74,6 +81,17 @@ function indexValues(rng: Rng, n: number, lo: number, hi: number, variant: numbe
         const pool = rng.shuffle(Array.from({ length: span }, (_, i) => lo + i));
         xs = pool.slice(0, n);
       } else xs = Array.from({ length: n }, uniform);
+      break;
+    }
+    case 5: {
+      // Runs of consecutive indices from random starts (wrapping inside the range).
+      const span = hi - lo + 1;
+      xs = [];
+      while (xs.length < n) {
+        const start = rng.int(0, span - 1);
+        const len = Math.min(n - xs.length, rng.int(1, Math.max(1, Math.min(span, 64))));
+        for (let i = 0; i < len; i++) xs.push(lo + ((start + i) % span));
+      }
       break;
     }
     default:
