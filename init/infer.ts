@@ -152,11 +152,12 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
     const a = arg(p.name);
     const writes = accesses.some((x) => x.array === p.name && x.write);
     // Role: what running it showed; else the syntax (const, or never written).
-    if (a.isConst || (!writes && !escapes.has(p.name))) a.role = 'in';
+    if (a.isConst) a.role = 'in';
     else if (traced.length && !traceWhy) {
       const ts = traced.map((t) => t.arrays.get(p.name)!);
       a.role = !ts.some((t) => t.written) ? 'in' : ts.some((t) => t.readsInput) ? 'inout' : 'out';
-    } else if (!accesses.some((x) => x.array === p.name && !x.write) && !escapes.has(p.name)) a.role = 'out';
+    } else if (!writes && !escapes.has(p.name)) a.role = 'in';
+    else if (!accesses.some((x) => x.array === p.name && !x.write) && !escapes.has(p.name)) a.role = 'out';
     else a.roleWhy = `${p.name} is ${escapes.get(p.name) ?? 'both read and written'}, and whether it reads its input before writing it could not be decided (${traceWhy ?? 'not run'})`;
     // Shape: from the index expressions, checked against the largest index the run touched.
     const s = shapes.get(p.name)!;

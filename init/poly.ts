@@ -101,7 +101,8 @@ export class Poly {
     let q = Poly.const(0);
     let r: Poly = this;
     for (let guard = 0; guard < 64; guard++) {
-      const t = [...r.terms].find(([k]) => divides(lead[0], k));
+      // only whole multiples of the divisor move into the quotient (an index row is an integer)
+      const t = [...r.terms].find(([k, c]) => divides(lead[0], k) && Number.isInteger(c / lead[1]));
       if (!t) break;
       const f = Poly.of([[divMono(t[0], lead[0]), t[1] / lead[1]]]);
       q = q.add(f);

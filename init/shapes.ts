@@ -54,14 +54,19 @@ export function collectAccesses(fn: Func, pointers: string[], constants: Readonl
             return;
           }
         }
-        if (e.op === '++' || e.op === '--') visitExpr(e.arg, loops, true);
+        if (e.op === '++' || e.op === '--') {
+          moved(e.arg);
+          visitExpr(e.arg, loops, true);
+        }
         visitExpr(e.arg, loops);
         return;
       case 'post':
+        moved(e.arg);
         visitExpr(e.arg, loops, true);
         visitExpr(e.arg, loops);
         return;
       case 'assign':
+        if (e.op !== '=') moved(e.l);
         visitExpr(e.l, loops, true);
         if (e.op !== '=') visitExpr(e.l, loops);
         visitExpr(e.r, loops);
@@ -88,6 +93,10 @@ export function collectAccesses(fn: Func, pointers: string[], constants: Readonl
       default:
         return;
     }
+  };
+  /** A pointer walked through its array (`q++`, `q += s`): where it points is no longer read from the syntax. */
+  const moved = (e: Expr): void => {
+    if (e.k === 'id' && alias.has(e.name)) escapes.set(alias.get(e.name)!.array, `walked by pointer ${e.name} (${e.name}++ or ${e.name} +=)`);
   };
   /** `A`, `A + e`, `&A[e]`, or a local pointer set from one of those. */
   const pointerOf = (e: Expr): { array: string; offset?: Poly } | undefined => {
@@ -229,10 +238,26 @@ export function inferShape(array: string, accesses: Access[], symbols: string[])
   const sample = samples(symbols)[6];
   strides.sort((a, b) => b.evaluate(sample) - a.evaluate(sample));
   for (let i = 1; i < strides.length; i++) if (strides[i - 1].divmod(strides[i]).r.terms.size) return { ok: false, why: `the strides of ${array} (${strides.map((s) => s.toString(symbols)).join(', ')}) do not divide one another` };
+  // A row stride with a whole factor (`in[(2*i)*(2*w) + 2*j]`: 4w) may be a narrower row taken every
+  // few rows: the narrowest row every index still fits in (2w, so [2h, 2w], not [h, 4w]).
+  if (strides.length === 1) {
+    const g = [...strides[0].terms.values()].reduce((x, c) => gcd(x, Math.abs(c)), 0);
+    for (let d = g; d > 1; d--) {
+      if (g % d || !Number.isInteger(g)) continue;
+      const narrow = splitBy(array, mine, [strides[0].scale(1 / d)], symbols);
+      if (narrow.ok) return narrow;
+    }
+  }
+  return splitBy(array, mine, strides, symbols);
+}
+
+const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+
+/** Split every index by the strides (outermost first); each part must stay within its dimension; the outer extent is the largest quotient + 1. */
+function splitBy(array: string, mine: Access[], strides: Poly[], symbols: string[]): ShapeResult {
   const dims: Poly[] = [];
   for (let i = 1; i < strides.length; i++) dims.push(strides[i - 1].divmod(strides[i]).q);
   if (strides.length) dims.push(strides.at(-1)!);
-  // Split every index by the strides; each part must stay within its dimension.
   const outer: Poly[] = [];
   for (const a of mine) {
     let rest = a.index!;

@@ -139,6 +139,19 @@ describe('kloop init on kernels it has never seen', () => {
     expect(i).toMatchObject({ signature: 'void permute3(size_t I, size_t J, size_t K, const real *A, real *B)', real: 'double', flops: 'I*J*K' });
   });
 
+  it('2x2 pooling: a row stride with a whole factor is a narrower row taken every other row ([2h, 2w])', () => {
+    const i = infer('pool2.c');
+    expect(brief(i)).toEqual({ in: 'in [2*h, 2*w]', out: 'out [h, w]' });
+    expect(i.flops).toBe('3*h*w');
+  });
+
+  it('pointers walked with q++: the role and shape come from running it, not from the syntax', () => {
+    const i = infer('relu_ptr.c');
+    expect(brief(i)).toEqual({ x: 'in [n]', y: 'out [n]' });
+    expect(i.args.map((a) => a.shapeFrom)).toEqual(['largest index', 'largest index']);
+    expect(i.signature).toBe('void relu_ptr(int n, const real *x, real *y)');
+  });
+
   it('what cannot be read is one line naming the file', () => {
     expect(() => inferTarget('/x/k.c', 'void k(int n, float *y) { switch (n) { default: y[0] = 1; } }')).toThrow(/^\/x\/k\.c: line 1: "switch" is not supported/);
     expect(() => inferTarget('/x/k.c', 'int k(int n) { return n; }')).toThrow(/^\/x\/k\.c: k: the kernel must return void/);
