@@ -117,6 +117,7 @@ export function loadTarget(dir: string): Target {
       total += n;
       const b = a.int ? valueBounds(a, s) : undefined;
       if (typeof b === 'string') fail(`args.${a.name}.values`, `${b} ${where}`);
+      if (a.values?.kind === 'csr_rowptr' && n === 1 && b && typeof b !== 'string' && b.hi > 0) fail(`args.${a.name}.values`, `${a.values.text} is ${b.hi} but ${a.name} has one element (no rows to hold the entries) ${where}`);
     }
     if (!(total <= maxElements)) fail(key, `the arrays would hold ${total} elements ${where}, more than kloop checks (${maxElements}); use smaller sizes`);
   };

@@ -115,6 +115,7 @@ describe('signatures as people write them', () => {
     ['values on a real array', (y: string) => y.replace('vals: { shape: [nnz], role: in }', 'vals: { shape: [nnz], role: in, values: { index: N } }'), /args\.vals\.values: only integer arrays take values/],
     ['a structure over an unknown symbol', (y: string) => y.replace('values: { index: N }', 'values: { index: Q }'), /args\.colidx\.values\.index: "Q" is not an int parameter/],
     ['an index bound that can be zero', (y: string) => y.replace('values: { index: N }', 'values: { index: N - 1 }'), /args\.colidx\.values: index: N - 1 is 0: no index fits/],
+    ['row pointers without rows', (y: string) => y.replace('shape: [M + 1], role: in', 'shape: [M + 1 - M], role: in'), /args\.rowptr\.values: csr_rowptr: nnz is 5 but rowptr has one element/],
     ['a two-dimensional row pointer', (y: string) => y.replace('shape: [M + 1], role: in', 'shape: [M + 1, 1], role: in'), /args\.rowptr\.shape: a csr_rowptr array is one-dimensional/],
   ])('refuses %s', (_what, edit, message) => {
     const spmv = resolveTarget('spmv_csr');
