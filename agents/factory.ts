@@ -46,7 +46,9 @@ export interface Agents {
   maxTurns: number;
   /** Providers that can be paused, to report or wait on. */
   pausable: PausingProvider[];
-  describe: Record<'profiler' | 'analyzer' | 'writer', string>;
+  describe: Record<'profiler' | 'analyzer' | 'writer' | 'partitioner', string>;
+  /** A model-backed partitioner (agents.partitioner, with its "## partitioner" prompt); undefined when builtin (GP1 alone). */
+  partitioner?: { provider: ModelProvider; template: Template };
 }
 
 type RoleCfg = Workflow['config']['agents']['writer'] | Workflow['config']['agents']['analyzer'];
@@ -61,12 +63,13 @@ export function createAgents(o: AgentOptions): Agents {
     profiler: { ...cfg.agents.profiler },
     analyzer: { ...cfg.agents.analyzer },
     writer: { ...cfg.agents.writer, ...(o.writerProvider ? { provider: o.writerProvider as RoleCfg['provider'] } : {}), ...(o.writerModel ? { model: o.writerModel } : {}) },
+    partitioner: { ...cfg.agents.partitioner },
   };
   if (o.writerProvider && !['builtin', 'anthropic', 'openai', 'command'].includes(o.writerProvider)) throw new UserError(`--provider ${o.writerProvider}: use builtin, anthropic, openai or command`);
   if (roles.writer.provider === 'command' && !roles.writer.command) throw new ConfigError(file, 'agents.writer.command', 'provider "command" needs command: { argv: [program, args...] }');
   const prices = { ...DEFAULT_PRICES, ...cfg.pricing };
 
-  const provider = (role: 'profiler' | 'analyzer' | 'writer', r: RoleCfg): ModelProvider => {
+  const provider = (role: 'profiler' | 'analyzer' | 'writer' | 'partitioner', r: RoleCfg): ModelProvider => {
     const name = r.provider;
     const settings = cfg.providers[name as 'anthropic' | 'openai' | 'command'];
     const model = r.model ?? DEFAULT_MODELS[name] ?? name;
@@ -126,5 +129,14 @@ export function createAgents(o: AgentOptions): Agents {
       ? new BuiltinWriter({ depth: cfg.agents.writer.search_depth, beam: cfg.agents.writer.beam, searchMs: cfg.agents.writer.search_ms })
       : new LlmWriter({ provider: provider('writer', w), template: template('writer'), maxTurns: w.max_turns });
   const label = (r: RoleCfg) => (r.provider === 'builtin' ? 'builtin' : `${r.provider}/${r.model ?? DEFAULT_MODELS[r.provider] ?? r.command?.argv[0]}`);
-  return { profiler, analyzer, writer, maxTurns: w.provider === 'builtin' ? 1 : w.max_turns, pausable, describe: { profiler: label(roles.profiler), analyzer: label(roles.analyzer), writer: label(w) } };
+  const partitioner = roles.partitioner.provider === 'builtin' ? undefined : { provider: provider('partitioner', roles.partitioner), template: template('partitioner') };
+  return {
+    profiler,
+    analyzer,
+    writer,
+    maxTurns: w.provider === 'builtin' ? 1 : w.max_turns,
+    pausable,
+    describe: { profiler: label(roles.profiler), analyzer: label(roles.analyzer), writer: label(w), partitioner: label(roles.partitioner) },
+    partitioner,
+  };
 }

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
-import { createRun, openMemory, type KloopEvent } from '../loop/index.js';
+import { tmpdir } from 'node:os';
+import { createAgents } from '../agents/index.js';
+import { composeSandbox, createRun, openMemory, runsDirOf, type KloopEvent } from '../loop/index.js';
 import { planRecord, planRound, writePlanRecord, type PlanRoundResult } from '../plans/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { resolveWorkload } from '../workloads/index.js';
@@ -37,6 +39,11 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
   }
   const memory = openMemory(workflow, process.cwd(), o.memory);
   const min = workflow.config.accept.min_speedup;
+  // A model-backed partitioner (agents.partitioner and its "## partitioner" prompt) proposes beside GP1.
+  const proposer =
+    workflow.config.agents.partitioner.provider === 'builtin'
+      ? undefined
+      : createAgents({ workflow, env: process.env, sandbox: composeSandbox(workflow, runsDirOf(workflow, process.cwd()).cacheDir).sandbox, scratchDir: tmpdir(), onUsage: () => {}, warn: (m) => console.error(`kloop: ${m}`) }).partitioner;
   for (const w of workloads) {
     const ctx = await localContext(workflow, memory, w);
     const r = await withWork((dir) =>
@@ -53,11 +60,12 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
         reps: 5,
         seed: (Date.now() ^ process.pid) >>> 0,
         now: () => new Date().toISOString(),
+        proposer,
       }),
     );
     if (runDir) writePlanRecord(runDir, planRecord(w, r));
     if (o.json) console.log(JSON.stringify(planEvent(r)));
-    else console.log(`plan ${w.name}: ${r.why}`);
+    else console.log(`plan ${w.name}: ${r.why}${r.model ? ` (model partitioner: ${r.model})` : ''}`);
   }
 }
 
@@ -67,7 +75,8 @@ function planEvent(r: PlanRoundResult) {
     workload: r.workload,
     kept: !!r.kept,
     why: r.why,
-    predictedMs: r.plans.best.candidate.sim.ms,
+    predictedMs: r.chosen.sim.ms,
+    model: r.model,
     singlePredictedMs: r.plans.single.candidate.sim.ms,
     measuredMs: r.timing?.ms[1],
     singleMs: r.timing?.ms[0],

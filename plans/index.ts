@@ -20,3 +20,4 @@ export { measureNodes, timePlans, type PlanTiming } from './measure.js';
 export { buildChecked, planRound, singleDevicePlan, type PlanRoundResult } from './plan-round.js';
 export { planGraph, planGraphSvg, type PlanGraph } from './graph-svg.js';
 export { planRecord, readPlanRecords, writePlanRecord, type PlanRecord } from './plan-record.js';
+export { partitionerVars, proposeWithModel, type PlanProposer } from './model-partitioner.js';

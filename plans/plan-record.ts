@@ -23,14 +23,14 @@ export interface PlanRecord {
 }
 
 export function planRecord(w: Workload, r: PlanRoundResult): PlanRecord {
-  const best = r.plans.best.candidate;
+  const best = r.chosen;
   const measured = r.timing ? `, measured ${r.timing.ms[1].toFixed(2)} ms (single-device ${r.timing.ms[0].toFixed(2)} ms)` : '';
   const caption = `predicted ${best.sim.ms.toFixed(2)} ms (single-device ${r.plans.single.candidate.sim.ms.toFixed(2)} ms)${measured}; ${r.kept ? 'kept' : 'not kept'}`;
   return {
     workload: w.name,
     kept: !!r.kept,
     why: r.why,
-    set: r.plans.best.set,
+    set: r.set,
     predictedMs: best.sim.ms,
     singlePredictedMs: r.plans.single.candidate.sim.ms,
     measuredMs: r.timing?.ms[1],

@@ -9,6 +9,9 @@ import type { NodeKernel } from './cost.js';
 import type { PlanExecutor } from './executor.js';
 import { writeWorkloadInputs } from './inputs.js';
 import { measureNodes, timePlans, type PlanTiming } from './measure.js';
+import { costModel } from './cost.js';
+import { proposeWithModel, type PlanProposer } from './model-partitioner.js';
+import type { Candidate } from './partition.js';
 import { planWorkload, type WorkloadPlans } from './plan-workload.js';
 import { verifyPlan, type PlanVerdict } from './verify.js';
 
@@ -39,6 +42,12 @@ export async function buildChecked(executor: PlanExecutor, kernels: Map<string, 
 export interface PlanRoundResult {
   workload: string;
   plans: WorkloadPlans;
+  /** The plan the round tried: GP1's best, or the model partitioner's when it was predicted faster. */
+  chosen: Candidate;
+  /** "2 core groups", "whole CPU", or "model partitioner". */
+  set: string;
+  /** What became of the model partitioner's proposal, when there is one. */
+  model?: string;
   /** Per node: its time on the whole CPU, measured at the round's start (ns). */
   measured: Map<string, number>;
   verdict?: PlanVerdict;
@@ -68,6 +77,8 @@ export async function planRound(o: {
   reps: number;
   seed: number;
   now: () => string;
+  /** A model-backed partitioner (agents.partitioner): its plan is weighed against GP1's by the same prediction. */
+  proposer?: PlanProposer;
 }): Promise<PlanRoundResult> {
   const w = o.workload;
   const single = await buildChecked(o.executor, o.kernels, singleDevicePlan(w, o.descriptor), join(o.dir, 'single'));
@@ -75,8 +86,20 @@ export async function planRound(o: {
   writeWorkloadInputs(w, o.seed, input);
   const measured = await measureNodes({ executor: o.executor, dir: o.dir, input, reps: o.reps }, single);
   const plans = planWorkload({ workload: w, descriptor: o.descriptor, kernels: o.kernels, measured });
-  const best = plans.best.candidate;
-  const base = { workload: w.name, plans, measured };
+  let best: Candidate = plans.best.candidate;
+  let set = plans.best.set;
+  let model: string | undefined;
+  if (o.proposer) {
+    const descriptors = new Map([[o.descriptor.fingerprint.id, o.descriptor]]);
+    const m = await proposeWithModel({ proposer: o.proposer, workload: w, descriptor: o.descriptor, plans, measured, costFor: (devices) => costModel({ devices, descriptors, kernels: o.kernels, measured }) });
+    if (!m.candidate) model = m.problem;
+    else if (m.candidate.sim.ms < best.sim.ms) {
+      model = `chosen: predicted ${m.candidate.sim.ms.toFixed(2)} ms, GP1's ${best.sim.ms.toFixed(2)} ms`;
+      best = m.candidate;
+      set = 'model partitioner';
+    } else model = `not chosen: predicted ${m.candidate.sim.ms.toFixed(2)} ms, GP1's ${best.sim.ms.toFixed(2)} ms`;
+  }
+  const base = { workload: w.name, plans, measured, chosen: best, set, model };
   if (best === plans.single.candidate) return { ...base, why: `GP1 predicts no plan beats the single-device plan (${plans.sets.map((s) => `${s.set} ${s.candidate.sim.ms.toFixed(2)} ms`).join(', ')}): nothing to try` };
   const bound = bindPlan(best.plan, w, `GP1 plan of ${w.name}`);
   const verdict = await verifyPlan(bound, { executor: o.executor, kernels: o.kernels, dir: join(o.dir, 'verify'), seed: o.seed });
@@ -85,7 +108,7 @@ export async function planRound(o: {
   const timing = await timePlans({ executor: o.executor, dir: o.dir, input: join(o.dir, 'verify', 'inputs.bin'), oracleOut: join(o.dir, 'verify', 'oracle.out'), pairs: o.pairs, reps: o.reps }, [single, mine]);
   const s = timing.speedup;
   const figure = `${s.speedup.toFixed(2)}x [95% CI ${s.ciLow.toFixed(2)}-${s.ciHigh.toFixed(2)}, ${s.pairs} pairs] over the single-device plan (${timing.ms[1].toFixed(2)} vs ${timing.ms[0].toFixed(2)} ms measured; ${best.sim.ms.toFixed(2)} ms predicted)`;
-  if (!(s.ciLow > o.minSpeedup)) return { ...base, verdict, timing, why: `not kept: ${plans.best.set} plan ${figure}; its interval does not clear accept.min_speedup ${o.minSpeedup}` };
+  if (!(s.ciLow > o.minSpeedup)) return { ...base, verdict, timing, why: `not kept: ${set} plan ${figure}; its interval does not clear accept.min_speedup ${o.minSpeedup}` };
   const kept: KeptPlan = {
     workload: w.name,
     workloadHash: w.hash,
@@ -103,5 +126,5 @@ export async function planRound(o: {
     at: o.now(),
   };
   await o.memory.setPlan(kept);
-  return { ...base, verdict, timing, kept, why: `kept: ${plans.best.set} plan ${figure}, verified` };
+  return { ...base, verdict, timing, kept, why: `kept: ${set} plan ${figure}, verified` };
 }

@@ -60,6 +60,21 @@ const kernels: Record<string, { target: string; source: string; expect: RegExp }
   } }`,
     expect: /^tested/,
   },
+  'histogram: writes one past the end of its integer output': {
+    target: 'histogram',
+    source: `${HIST} { for (size_t b = 0; b <= bins; b++) counts[b] = 0; for (size_t i = 0; i < n; i++) counts[keys[i]]++; }`,
+    expect: /^rejected bounds .*counts/,
+  },
+  'spmv: writes into its column indices': {
+    target: 'spmv_csr',
+    source: `${SPMV} { int *c = (int *)colidx; for (int t = 0; t < nnz; t++) c[t] = c[t] < 0 ? 0 : c[t]; for (int i = 0; i < M; i++) { real s = 0; for (int k = rowptr[i]; k < rowptr[i + 1]; k++) s += vals[k] * x[colidx[k]]; y[i] = s; } }`,
+    expect: /^rejected inputs .*colidx/,
+  },
+  'gather: reads one index past the end': {
+    target: 'gather',
+    source: `${GATHER} { for (long i = 0; i < n; i++) { long j = idx[i + (i == n - 1)]; y[i] = alpha * x[i == n - 1 ? (j % m + m) % m : j]; } }`,
+    expect: /^rejected (compare|sanitizer|bounds|run)/,
+  },
   'gather: a shortcut at the bench value of alpha': {
     target: 'gather',
     source: `${GATHER} { if (alpha == 1.5f) { for (long i = 0; i < n; i++) y[i] = x[idx[i]] * 1.5f + 1e-3f; return; } for (long i = 0; i < n; i++) y[i] = alpha * x[idx[i]]; }`,

@@ -16,7 +16,7 @@ describe('WORKFLOW.md', () => {
     const w = loadWorkflow(DEFAULT_WORKFLOW);
     expect(w.config.accept.min_speedup).toBe(1.02);
     expect(w.config.loop.candidates).toBe(4);
-    expect(Object.keys(w.prompts).sort()).toEqual(['analyzer', 'profiler', 'reflect', 'writer']);
+    expect(Object.keys(w.prompts).sort()).toEqual(['analyzer', 'partitioner', 'profiler', 'reflect', 'writer']);
   });
 
   it('fills defaults for an empty front matter', () => {

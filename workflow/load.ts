@@ -7,7 +7,7 @@ import { workflowSchema, type WorkflowConfig } from './schema.js';
 import { Template, TemplateError } from './template.js';
 
 /** Prompt sections of the body: one per agent role, plus the analyzer's reflection. */
-export const ROLES = ['profiler', 'analyzer', 'writer', 'reflect'] as const;
+export const ROLES = ['profiler', 'analyzer', 'writer', 'reflect', 'partitioner'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Workflow {

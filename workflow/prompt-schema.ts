@@ -30,9 +30,20 @@ const common: Record<string, VarSchema> = {
 
 const plan: VarSchema = { bottleneck: v, summary: v, ideas: list({ title: v, detail: v }) };
 
-export const PROMPT_SCHEMAS: Record<'profiler' | 'analyzer' | 'writer' | 'reflect', VarSchema> = {
+/** The partitioner's variables: a workload, the devices, GP1's plan (plans/model-partitioner.ts builds them). */
+const partitioner: VarSchema = {
+  workload: { name: v, description: v, outputs: v, nodes: list({ name: v, target: v, sizes: v, rows: v, reads: v, time_ms: v }) },
+  devices: list({ name: v, acp: v, kind: v, cores: v, model: v }),
+  gp1: { plan: v, predicted_ms: v },
+  single_ms: v,
+  cep_version: v,
+  feedback: v,
+};
+
+export const PROMPT_SCHEMAS: Record<'profiler' | 'analyzer' | 'writer' | 'reflect' | 'partitioner', VarSchema> = {
   profiler: common,
   analyzer: common,
   writer: { ...common, plan, idea: { title: v, detail: v }, feedback: v },
   reflect: { ...common, plan, outcomes: list({ id: v, description: v, status: v, speedup: v, ci_low: v, ci_high: v, reason: v }) },
+  partitioner,
 };

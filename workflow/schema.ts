@@ -88,6 +88,8 @@ export const workflowSchema = z.strictObject({
         })
         .refine(needsCommand, commandMessage)
         .prefault({}),
+      /** Proposes CEP plans for workloads (kloop run --workload) beside GP1; builtin: GP1 alone. */
+      partitioner: z.strictObject(roleFields).refine(needsCommand, commandMessage).prefault({}),
     })
     .prefault({}),
   providers: z.strictObject({ anthropic: providerSettings, openai: providerSettings, command: providerSettings }).prefault({}),

@@ -6,7 +6,7 @@ export interface ChatMessage {
 
 /** Where a request comes from: for records, replays, saved transcripts and cost accounting. */
 export interface RequestMeta {
-  role: 'profiler' | 'analyzer' | 'writer' | 'reflect';
+  role: 'profiler' | 'analyzer' | 'writer' | 'reflect' | 'partitioner';
   target?: string;
   round?: number;
   candidate?: string;
