@@ -64,74 +64,81 @@ export interface RoundEvaluation {
   /** The round's check plan, prepared on first use (a fleet's evaluator never uses the coordinator's). */
   plan: () => Promise<CheckPlan>;
   queue: PQueue;
-  baseline: { source: string; flags: string[]; binary: string };
+  /** The baseline, and its binary when it was built on this machine (never in a fleet: the workers build their own). */
+  baseline: { source: string; flags: string[]; binary?: string };
 }
 
 /** Makes the evaluator of one round. */
 export type EvaluatorFactory = (d: EvaluatorDeps, r: RoundEvaluation) => Evaluator;
 
 /** Candidates built, verified and timed on this machine, the device's lock shared for builds and checks, exclusive for each timed process. */
-export const localEvaluator: EvaluatorFactory = (d, r) => ({
-  check: (c) =>
-    r.queue.add(async () => {
-      // (the plan takes the lock itself: not from inside it, where a waiting measurement would deadlock us)
-      const plan = await r.plan();
-      return d.lock.shared(async () => {
-        d.emit({ type: 'candidate.state', target: d.target.name, id: c.id, state: 'building' });
-        const build = await d.device.build({ target: d.target, source: c.source, flags: c.flags, workDir: c.dir });
-        if (!build.ok) return { build };
-        d.emit({ type: 'candidate.state', target: d.target.name, id: c.id, state: 'checking' });
-        const verdict = await d.verifier.verify(plan, { binary: build.binary!, source: c.source, flags: c.flags, workDir: c.dir });
-        writeFileSync(join(c.dir, 'verdict.json'), JSON.stringify(verdict, null, 2));
-        return { build, verdict };
-      });
-    }),
+export const localEvaluator: EvaluatorFactory = (d, r) => {
+  const baseline = () => {
+    if (!r.baseline.binary) throw new Error(`${d.target.name}: the local evaluator needs the baseline built on this machine`);
+    return { id: 'baseline', binary: r.baseline.binary, workDir: dirname(r.baseline.binary) };
+  };
+  return {
+    check: (c) =>
+      r.queue.add(async () => {
+        // (the plan takes the lock itself: not from inside it, where a waiting measurement would deadlock us)
+        const plan = await r.plan();
+        return d.lock.shared(async () => {
+          d.emit({ type: 'candidate.state', target: d.target.name, id: c.id, state: 'building' });
+          const build = await d.device.build({ target: d.target, source: c.source, flags: c.flags, workDir: c.dir });
+          if (!build.ok) return { build };
+          d.emit({ type: 'candidate.state', target: d.target.name, id: c.id, state: 'checking' });
+          const verdict = await d.verifier.verify(plan, { binary: build.binary!, source: c.source, flags: c.flags, workDir: c.dir });
+          writeFileSync(join(c.dir, 'verdict.json'), JSON.stringify(verdict, null, 2));
+          return { build, verdict };
+        });
+      }),
 
-  time: async (verified) => {
-    const { target } = d;
-    const timings = await abTiming({
-      device: d.device,
-      target,
-      size: target.benchSize,
-      input: d.session.benchInput,
-      workDir: join(d.runDir, 'baselines'),
-      baseline: { id: 'baseline', binary: r.baseline.binary, workDir: dirname(r.baseline.binary) },
-      candidates: verified.map((v) => ({ id: v.id, binary: v.build.binary!, workDir: v.dir })),
-      config: d.timing,
-      exclusive: (fn) => d.lock.exclusive(fn),
-      outputFor: (id) => join(verified.find((v) => v.id === id)!.dir, 'timed.out'),
-    });
-    const peakOf = (p: DeviceProfile) => (target.real === 'float' ? p.gflops.fp32.all : p.gflops.fp64.all);
-    // The gate's last layers on each timed run (verifiers/timed-run.ts, as kloop verify runs them):
-    // the outputs it wrote, then a speed the device cannot reach. A profile taken while the machine
-    // was busy under-reports the peak: it is measured again (once a run) before a speed is called impossible.
-    const peakGflops = async (seen: number) => {
-      if (seen > peakOf(d.deviceProfile) * 1.1 && d.remeasureProfile) d.deviceProfile = await d.remeasureProfile();
-      return peakOf(d.deviceProfile);
-    };
-    const judged = new Map<string, TimedJudgement>();
-    for (const e of verified) {
-      const t = timings.get(e.id);
-      if (t?.ok) {
-        const run = { binary: e.build.binary!, workDir: e.dir };
-        judged.set(e.id, await d.lock.shared(() => judgeTimedRun({ verifier: d.verifier, bench: d.session.bench, target, outputFile: join(e.dir, 'timed.out'), run, medianNs: t.medianNs, peakGflops })));
-      }
-    }
-    return { timings, judged };
-  },
-
-  confirm: async (c) =>
-    (
-      await abTiming({
+    time: async (verified) => {
+      const { target } = d;
+      const timings = await abTiming({
         device: d.device,
-        target: d.target,
-        size: d.target.benchSize,
+        target,
+        size: target.benchSize,
         input: d.session.benchInput,
         workDir: join(d.runDir, 'baselines'),
-        baseline: { id: 'baseline', binary: r.baseline.binary, workDir: dirname(r.baseline.binary) },
-        candidates: [{ id: c.id, binary: c.build.binary!, workDir: c.dir }],
+        baseline: baseline(),
+        candidates: verified.map((v) => ({ id: v.id, binary: v.build.binary!, workDir: v.dir })),
         config: d.timing,
         exclusive: (fn) => d.lock.exclusive(fn),
-      })
-    ).get(c.id)!,
-});
+        outputFor: (id) => join(verified.find((v) => v.id === id)!.dir, 'timed.out'),
+      });
+      const peakOf = (p: DeviceProfile) => (target.real === 'float' ? p.gflops.fp32.all : p.gflops.fp64.all);
+      // The gate's last layers on each timed run (verifiers/timed-run.ts, as kloop verify runs them):
+      // the outputs it wrote, then a speed the device cannot reach. A profile taken while the machine
+      // was busy under-reports the peak: it is measured again (once a run) before a speed is called impossible.
+      const peakGflops = async (seen: number) => {
+        if (seen > peakOf(d.deviceProfile) * 1.1 && d.remeasureProfile) d.deviceProfile = await d.remeasureProfile();
+        return peakOf(d.deviceProfile);
+      };
+      const judged = new Map<string, TimedJudgement>();
+      for (const e of verified) {
+        const t = timings.get(e.id);
+        if (t?.ok) {
+          const run = { binary: e.build.binary!, workDir: e.dir };
+          judged.set(e.id, await d.lock.shared(() => judgeTimedRun({ verifier: d.verifier, bench: d.session.bench, target, outputFile: join(e.dir, 'timed.out'), run, medianNs: t.medianNs, peakGflops })));
+        }
+      }
+      return { timings, judged };
+    },
+
+    confirm: async (c) =>
+      (
+        await abTiming({
+          device: d.device,
+          target: d.target,
+          size: d.target.benchSize,
+          input: d.session.benchInput,
+          workDir: join(d.runDir, 'baselines'),
+          baseline: baseline(),
+          candidates: [{ id: c.id, binary: c.build.binary!, workDir: c.dir }],
+          config: d.timing,
+          exclusive: (fn) => d.lock.exclusive(fn),
+        })
+      ).get(c.id)!,
+  };
+};

@@ -66,15 +66,19 @@ export interface TargetFinal {
   pairs: number;
   referenceNs?: number;
   bestNs?: number;
+  /** The fleet worker that timed the pairs (absent: this machine). */
+  measuredBy?: string;
 }
 
 export type KloopEvent =
   /** `workflow`: the effective configuration the run starts with and the hash of the file's text (absent in journals of older runs). */
   | { type: 'run.start'; runId: string; targets: string[]; fingerprint: string; options: RunOptionsSnapshot; agents?: Record<string, string>; pid?: number; workflow?: { hash: string; snapshot: WorkflowSnapshot } }
   | { type: 'run.resume'; runId: string; pid?: number }
-  | { type: 'device.profile'; profile: DeviceProfile; measured: boolean }
+  /** `by`: the fleet worker whose published profile the run uses (its class's device); absent: this machine's. */
+  | { type: 'device.profile'; profile: DeviceProfile; measured: boolean; by?: string }
   | { type: 'round.start'; target: string; round: number; baseline: string }
-  | { type: 'baseline.profile'; target: string; round: number; profile: BaselineProfile }
+  /** `measuredBy`: the fleet worker that timed the baseline (absent: this machine). */
+  | { type: 'baseline.profile'; target: string; round: number; profile: BaselineProfile; measuredBy?: string }
   | { type: 'analysis'; target: string; round: number; diagnosis: Diagnosis }
   | { type: 'candidate.proposed'; target: string; round: number; id: string; description: string; flags: string[]; /** The compute model's predicted time (absent while it has too few measurements). */ predictedNs?: number }
   | { type: 'candidate.state'; target: string; id: string; state: 'building' | 'checking' | 'timing' }

@@ -4,7 +4,7 @@ import { shortHash, type RwLock } from '../common/index.js';
 import type { Device } from '../devices/index.js';
 import type { Baseline } from '../memory/index.js';
 import type { Target } from '../targets/index.js';
-import { abTiming, type TimingConfig } from './ab-timing.js';
+import { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
 import type { TargetFinal } from './events.js';
 
 export const baselineKey = (b: Pick<Baseline, 'source' | 'flags'>) => shortHash(programKey(b.source, b.flags));
@@ -46,8 +46,19 @@ export async function measureFinal(d: FinalTimingDeps, reference: Baseline, best
   if (id === 'reference' || baselineKey(best) === baselineKey(reference)) return { target: d.target.name, id: 'reference', verdict: 'reference', speedup: 1, ciLow: 1, ciHigh: 1, pairs: 0 };
   const refBin = await buildProgram(d, reference);
   const bestBin = await buildProgram(d, best);
+  const r = await finalPairs(d, refBin, { id, binary: bestBin });
+  if (!r.ok) throw new Error(`the final timing of ${d.target.name} (reference against ${id}) failed: ${r.error}`);
+  return { target: d.target.name, id, verdict: best.verdict, speedup: r.speedup, ciLow: r.ciLow, ciHigh: r.ciHigh, pairs: r.pairs, referenceNs: r.baselineMedianNs, bestNs: r.medianNs };
+}
+
+/**
+ * The final measurement's pairs: the reference's binary against the best's, interleaved, for a
+ * fixed max(2, minPairs) pairs (no early stop: the interval describes the figure, it decides
+ * nothing). Here, or on a fleet's worker (a `final` job).
+ */
+export async function finalPairs(d: Omit<FinalTimingDeps, 'baselineBinaries'>, refBin: string, best: { id: string; binary: string }): Promise<TimingResult> {
   const pairs = Math.max(2, d.timing.minPairs);
-  const r = (
+  return (
     await abTiming({
       device: d.device,
       target: d.target,
@@ -55,12 +66,9 @@ export async function measureFinal(d: FinalTimingDeps, reference: Baseline, best
       input: d.benchInput,
       workDir: join(d.runDir, 'baselines'),
       baseline: { id: 'reference', binary: refBin, workDir: dirname(refBin) },
-      candidates: [{ id, binary: bestBin, workDir: dirname(bestBin) }],
-      // A fixed number of pairs (NaN: no early stop): the interval describes the figure, it decides nothing.
+      candidates: [{ id: best.id, binary: best.binary, workDir: dirname(best.binary) }],
       config: { ...d.timing, minPairs: pairs, maxPairs: pairs, minSpeedup: NaN },
       exclusive: (fn) => d.lock.exclusive(fn),
     })
-  ).get(id)!;
-  if (!r.ok) throw new Error(`the final timing of ${d.target.name} (reference against ${id}) failed: ${r.error}`);
-  return { target: d.target.name, id, verdict: best.verdict, speedup: r.speedup, ciLow: r.ciLow, ciHigh: r.ciHigh, pairs: r.pairs, referenceNs: r.baselineMedianNs, bestNs: r.medianNs };
+  ).get(best.id)!;
 }

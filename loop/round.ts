@@ -1,17 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import PQueue from 'p-queue';
 import { oneShotSessions, programKey, type Analyzer, type Draft, type Profiler, type RoundContext, type Writer, type WriterSession } from '../agents/index.js';
-import { ProviderError, UserError, type RwLock } from '../common/index.js';
+import { ProviderError, type RwLock } from '../common/index.js';
 import { targetRoofline, type BuildResult, type Device, type DeviceProfile, type Roofline } from '../devices/index.js';
 import type { Baseline, MemoryStore, Winner } from '../memory/index.js';
 import { referenceSource, type Target } from '../targets/index.js';
-import { describeExit } from '../sandboxes/index.js';
-import { firstCompilerError, formatSize, publicFeedback, referenceBuildError, referenceRunError, type CheckPlan, type Verdict, type Verifier } from '../verifiers/index.js';
+import { formatSize, publicFeedback, type CheckPlan, type Verdict, type Verifier } from '../verifiers/index.js';
 import type { TimingConfig } from './ab-timing.js';
 import { localEvaluator, type Evaluator, type EvaluatorFactory, type Timings } from './evaluator.js';
 import type { CandidateResult, Emit } from './events.js';
-import { baselineKey, buildProgram } from './final-timing.js';
+import { baselineKey } from './final-timing.js';
+import { localMeasurer, type Measurer } from './measurer.js';
 import type { GitRecorder } from './git-recorder.js';
 import type { TargetSession } from './target-session.js';
 import { pruneRound } from './run-disk.js';
@@ -54,6 +54,8 @@ export interface RoundDeps {
   evaluator?: EvaluatorFactory;
   /** Candidates a killed run left without a result (loop/orphans.ts): evaluated first, in the round's first slots. */
   resumed?: Draft[];
+  /** Where the baseline is timed alone (a fleet's workers); default: this machine (loop/measurer.ts). */
+  measurer?: Measurer;
 }
 
 /** A candidate's source file in its folder and on the baselines branch: kernel.c, or kernel.cu on a GPU. */
@@ -75,29 +77,6 @@ interface Evaluated {
   verdict?: Verdict;
   /** The compute model's prediction for this draft, made before anything was built. */
   prediction?: Prediction;
-}
-
-function buildBaseline(d: RoundDeps, b: Baseline): Promise<string> {
-  // A reference (or remembered baseline) that does not build is the target's problem: one line.
-  return buildProgram({ ...d, baselineBinaries: d.session.baselineBinaries }, b).catch((e: Error) => {
-    if (!/no longer builds/.test(e.message)) throw e;
-    throw b.verdict === 'reference' ? referenceBuildError(d.target, e.message, 'baseline') : new UserError(`${d.target.name}: the remembered baseline ${b.lineage.at(-1)?.candidateId} no longer builds: ${firstCompilerError(e.message)}`);
-  });
-}
-
-async function measureBaseline(d: RoundDeps, b: Baseline, binary: string): Promise<number> {
-  const key = baselineKey(b);
-  const known = d.session.baselineTimes.get(key);
-  if (known !== undefined) return known;
-  const { target } = d;
-  const r = await d.lock.exclusive(() => d.device.time({ binary, target, size: target.benchSize, input: d.session.benchInput, minMs: d.timing.minMs, maxReps: d.timing.maxReps, workDir: dirname(binary), timeoutMs: 900_000 }));
-  if (!r.ok)
-    throw b.verdict === 'reference'
-      ? referenceRunError(target, target.benchSize, describeExit(r.run), r.run.stderr, 'baseline')
-      : new UserError(`${target.name}: the baseline failed its timed run (${describeExit(r.run)}): ${r.run.stderr.trim().split('\n')[0]?.slice(0, 200) ?? ''}`);
-  const ns = r.timesNs.sort((a, b) => a - b)[r.timesNs.length >> 1];
-  d.session.baselineTimes.set(key, ns);
-  return ns;
 }
 
 /**
@@ -148,13 +127,13 @@ async function refine(d: RoundDeps, round: number, session: WriterSession, slot:
 export async function runRound(d: RoundDeps, round: number, baseline: Baseline): Promise<{ kept?: string; proposed: number }> {
   const { target, emit } = d;
   emit({ type: 'round.start', target: target.name, round, baseline: baseline.lineage.at(-1)?.candidateId ?? 'reference' });
-  const baseBin = await buildBaseline(d, baseline);
-  const medianNs = await measureBaseline(d, baseline, baseBin);
+  // Timed alone at the bench size where the run measures (here, or on a worker of its fleet class).
+  const { medianNs, binary: baseBin, measuredBy } = await (d.measurer ?? localMeasurer).baseline(d, baseline);
   if (baseline.verdict === 'reference' && (await d.memory.getReferenceNs(target.name, d.fingerprint)) === undefined) await d.memory.setReferenceNs(target.name, d.fingerprint, medianNs);
   const insights = await d.memory.insights({ target: target.name, fingerprint: d.fingerprint, limit: 500 });
   const ctx: RoundContext = { target, baseline, deviceProfile: d.deviceProfile, insights, history: d.history.slice(-30), round, candidates: d.candidates, cores: d.cores, seed: d.seed };
   const profile = await d.profiler.profile({ ...ctx, medianNs });
-  emit({ type: 'baseline.profile', target: target.name, round, profile });
+  emit({ type: 'baseline.profile', target: target.name, round, profile, ...(measuredBy ? { measuredBy } : {}) });
   const diagnosis = await d.analyzer.analyze({ ...ctx, profile });
   emit({ type: 'analysis', target: target.name, round, diagnosis });
   if (d.outOfTime()) {

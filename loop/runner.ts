@@ -2,14 +2,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CostLedger, type Analyzer, type Draft, type Profiler, type Spend, type SpendTotals, type Writer } from '../agents/index.js';
 import { Rng, RwLock, shortHash, UserError } from '../common/index.js';
-import { isCurrentProfile, targetRoofline, type Device, type DeviceProfile } from '../devices/index.js';
+import { targetRoofline, type Device, type DeviceProfile } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
 import { decide, type Left } from '../policy/index.js';
 import type { Target } from '../targets/index.js';
 import { drawBenchInput, makeInputs, type Verifier } from '../verifiers/index.js';
 import type { TimingConfig } from './ab-timing.js';
 import type { Emit, KloopEvent, RunOptionsSnapshot, TargetFinal } from './events.js';
-import { measureFinal } from './final-timing.js';
+import { localMeasurer, type Measurer } from './measurer.js';
 import type { GitRecorder } from './git-recorder.js';
 import { Journal } from './journal.js';
 import { writeResults } from './results-tsv.js';
@@ -61,6 +61,8 @@ export interface RunnerDeps {
   weights?: Record<string, number>;
   /** Where candidates are built, verified and timed (a fleet's workers); default: this machine. */
   evaluator?: EvaluatorFactory;
+  /** Where the device's profile, the baselines' times and the final pairs are measured (a fleet's workers, with `device` its class's); default: this machine. */
+  measurer?: Measurer;
   /** The configuration the run starts with, journaled in run.start (what --resume continues with). */
   workflow?: { hash: string; snapshot: WorkflowSnapshot };
   /** WORKFLOW.md edits, asked at each round boundary (loop/live-config.ts). */
@@ -238,14 +240,11 @@ export class Runner {
       for (const l of this.sandboxReport.layers) if (!l.ok) this.warn(`sandbox layer ${l.layer} missing: ${l.detail}`);
     }
 
-    // A profile stored before the hierarchical roofline (no levels) is measured again.
-    let profile = await d.memory.getProfile(fp.id);
-    const measured = !isCurrentProfile(profile);
-    if (!isCurrentProfile(profile)) {
-      profile = await this.lock.exclusive(() => d.device.measureProfile(join(this.dir, 'device-profile')));
-      await d.memory.putProfile(profile);
-    }
-    this.emit({ type: 'device.profile', profile, measured });
+    // The device's profile: memory's, or measured now; in a fleet, the class's as its workers published it.
+    const measurer = d.measurer ?? localMeasurer;
+    const run = await measurer.profile({ fingerprint: fp.id, device: d.device, memory: d.memory, lock: this.lock, dir: this.dir });
+    let profile = run.profile;
+    this.emit({ type: 'device.profile', profile, measured: run.measured, ...(run.by ? { by: run.by } : {}) });
     const model = await RunModel.open(d.memory, fp.id, this.warn);
 
     await this.applyPendingKeeps(fp.id);
@@ -272,14 +271,17 @@ export class Runner {
     const sessionOf = (target: Target): Promise<TargetSession> => {
       let s = sessions.get(target.name);
       if (!s) {
-        s = TargetSession.open(target, async (t) => {
-          const file = join(this.dir, 'rounds', `${t.name}-bench.in`);
-          mkdirSync(join(this.dir, 'rounds'), { recursive: true });
-          const draw = drawBenchInput(); // a fresh seed and distribution per run, like a check's
-          const inputs = makeInputs(t, t.benchSize, draw.seed, draw.distribution, { bench: true });
-          writeFileSync(file, inputs.bytes);
-          return { input: file, bench: await this.lock.shared(() => d.verifier.prepareBench(t, file, inputs.arrays, join(this.dir, 'bench'))) };
-        });
+        // A fleet's workers draw their own bench inputs: the coordinator runs nothing on its device.
+        s = !measurer.local
+          ? Promise.resolve(TargetSession.remote(target))
+          : TargetSession.open(target, async (t) => {
+              const file = join(this.dir, 'rounds', `${t.name}-bench.in`);
+              mkdirSync(join(this.dir, 'rounds'), { recursive: true });
+              const draw = drawBenchInput(); // a fresh seed and distribution per run, like a check's
+              const inputs = makeInputs(t, t.benchSize, draw.seed, draw.distribution, { bench: true });
+              writeFileSync(file, inputs.bytes);
+              return { input: file, bench: await this.lock.shared(() => d.verifier.prepareBench(t, file, inputs.arrays, join(this.dir, 'bench'))) };
+            });
         // A target whose bench input cannot be prepared is tried again next time (and reported broken by the caller).
         s.catch(() => sessions.delete(target.name));
         sessions.set(target.name, s);
@@ -299,11 +301,7 @@ export class Runner {
       let final: TargetFinal;
       try {
         const session = await sessionOf(target);
-        final = await measureFinal(
-          { runDir: this.dir, target, device: d.device, lock: this.lock, baselineBinaries: session.baselineBinaries, benchInput: session.benchInput, timing: this.live.timing },
-          referenceBaseline(target, fp.id, this.now(), d.device.language),
-          best,
-        );
+        final = await measurer.final({ runDir: this.dir, target, device: d.device, lock: this.lock, session, timing: this.live.timing }, referenceBaseline(target, fp.id, this.now(), d.device.language), best);
       } catch (e) {
         this.warn(`${target.name}: no final measurement against the reference: ${(e as Error).message.split('\n')[0]}`);
         return;
@@ -397,20 +395,23 @@ export class Runner {
         git: d.git,
         session,
         outOfTime: () => !!runStop(this.stopState()),
-        remeasureProfile: async () => {
-          remeasured ??= this.lock
-            .exclusive(() => d.device.measureProfile(join(this.dir, 'device-profile')))
-            .then(async (p) => {
-              await d.memory.putProfile(p);
-              this.emit({ type: 'device.profile', profile: p, measured: true });
-              profile = p;
-              return p;
-            });
-          return remeasured;
-        },
+        remeasureProfile: !measurer.local
+          ? undefined
+          : async () => {
+              remeasured ??= this.lock
+                .exclusive(() => d.device.measureProfile(join(this.dir, 'device-profile')))
+                .then(async (p) => {
+                  await d.memory.putProfile(p);
+                  this.emit({ type: 'device.profile', profile: p, measured: true });
+                  profile = p;
+                  return p;
+                });
+              return remeasured;
+            },
         seed: rng.u32(),
         model,
         evaluator: d.evaluator,
+        measurer,
         resumed: orphans.get(target.name)?.splice(0, opts.candidates),
       };
       // The round journals its own start and end (round.start, round.end): the counters follow from them.

@@ -16,6 +16,7 @@ import { GitRecorder } from './git-recorder.js';
 import { MeteredSandbox } from './metered-sandbox.js';
 import { Runner } from './runner.js';
 import type { EvaluatorFactory } from './evaluator.js';
+import type { Measurer } from './measurer.js';
 
 export interface CreateRunOptions {
   workflow: Workflow;
@@ -40,6 +41,10 @@ export interface CreateRunOptions {
   env?: NodeJS.ProcessEnv;
   /** Where candidates are built, verified and timed (`--fleet`: fleet/fleetEvaluator); default: this machine. */
   evaluator?: EvaluatorFactory;
+  /** Where the profile, baselines and final pairs are measured (`--fleet`: its class's workers, with `device` the class's); default: this machine. */
+  measurer?: Measurer;
+  /** The cores the writers plan for (a fleet class's); default: sandbox.threads, else this machine's. */
+  cores?: number;
 }
 
 /**
@@ -98,7 +103,7 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
   const inner = o.sandbox ?? plan!.sandbox;
   let nvcc: string | undefined;
   const metered = new MeteredSandbox(inner, (cmd) => cmd === compiler.cc || cmd === compiler.cxx || cmd === nvcc);
-  const cores = c.sandbox.threads ?? availableParallelism();
+  const cores = o.cores ?? c.sandbox.threads ?? availableParallelism();
   const composed = o.device ? { device: o.device } : composeDevice({ workflow: o.workflow, sandbox: metered, cacheDir, readOnly: [runsDir], env: o.env, compiler });
   nvcc = 'nvcc' in composed ? composed.nvcc : undefined;
   const device: Device = composed.device;
@@ -174,6 +179,7 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
     busyMs: () => metered.busyMs,
     broken,
     evaluator: o.evaluator,
+    measurer: o.measurer,
   });
   usageSink = runner.recordUsage;
   warnSink = runner.warn;

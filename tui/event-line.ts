@@ -13,12 +13,12 @@ export function formatEvent(e: KloopEvent): string | undefined {
       return `resuming run ${e.runId}`;
     case 'device.profile': {
       const p = e.profile;
-      return `device ${p.fingerprint.model} (${p.fingerprint.cores} cores)${e.measured ? ' measured' : ''}: fp32 ${x(p.gflops.fp32.all, 0)} GFLOP/s, fp64 ${x(p.gflops.fp64.all, 0)} GFLOP/s; ${p.levels?.length ? formatLevels(p.levels) : `${x(p.bandwidthGBs.all, 1)} GB/s`}`;
+      return `device ${p.fingerprint.model} (${p.fingerprint.cores} cores)${e.measured ? ' measured' : ''}${e.by ? ` (the fleet class's, as worker ${e.by} measured it)` : ''}: fp32 ${x(p.gflops.fp32.all, 0)} GFLOP/s, fp64 ${x(p.gflops.fp64.all, 0)} GFLOP/s; ${p.levels?.length ? formatLevels(p.levels) : `${x(p.bandwidthGBs.all, 1)} GB/s`}`;
     }
     case 'round.start':
       return `[${e.target}] round ${e.round} from ${e.baseline}`;
     case 'baseline.profile':
-      return `[${e.target}]   baseline: ${e.profile.summary}`;
+      return `[${e.target}]   baseline: ${e.profile.summary}${e.measuredBy ? ` (timed on worker ${e.measuredBy})` : ''}`;
     case 'analysis':
       return `[${e.target}]   analysis: ${e.diagnosis.summary}; ideas: ${e.diagnosis.ideas.map((i) => i.title).join(', ')}`;
     case 'candidate.proposed':
@@ -35,7 +35,7 @@ export function formatEvent(e: KloopEvent): string | undefined {
       return `[${e.target}]   new baseline ${e.id}${e.verdict ? ` [${e.verdict}]` : ''}: ~${x(e.vsReference, 1)}x over the reference (chained, not measured)`;
     case 'target.final':
       return e.pairs
-        ? `[${e.target}] vs reference: ${x(e.speedup)}x (95% CI ${x(e.ciLow)}-${x(e.ciHigh)}, ${e.pairs} interleaved pairs in this run), best ${e.id} [${e.verdict}]`
+        ? `[${e.target}] vs reference: ${x(e.speedup)}x (95% CI ${x(e.ciLow)}-${x(e.ciHigh)}, ${e.pairs} interleaved pairs in this run${e.measuredBy ? ` on worker ${e.measuredBy}` : ''}), best ${e.id} [${e.verdict}]`
         : `[${e.target}] vs reference: 1.00x (the best is the reference)`;
     case 'git.commit':
       return `[${e.target}]   committed ${e.sha.slice(0, 10)} on ${e.branch}`;
