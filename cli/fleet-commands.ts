@@ -1,32 +1,50 @@
-import { FleetClient, fleetEvaluator, fleetStatus, redactUrl, type FleetStatus } from '../fleet/index.js';
-import type { EvaluatorFactory } from '../loop/index.js';
+import { ClassDevice, FleetClient, fleetEvaluator, fleetMeasurer, fleetStatus, redactUrl, resolveClass, type FleetStatus } from '../fleet/index.js';
+import type { EvaluatorFactory, Measurer } from '../loop/index.js';
 import type { Workflow } from '../workflow/index.js';
 import type { WorkerView } from '../tui/dashboard.js';
 import type { WatchWorkers } from '../tui/live.js';
 
 /**
- * `kloop run --fleet URL` (or `fleet: {redis: URL}` in WORKFLOW.md): the evaluator that sends each
- * candidate to the workers of the run's device class, and what closes the connection at the end.
- * Without a URL, undefined: candidates are evaluated on this machine.
+ * `kloop run --fleet URL` (or `fleet: {redis: URL}` in WORKFLOW.md): the run tunes for the device
+ * its class's workers are (their fingerprint and profile, waited for up to fleet.wait_s); its
+ * candidates go to them (the evaluator) and so do its own measurements (the measurer: baselines
+ * and the final reference against the best), and `device` stands for the class on this machine,
+ * which builds and runs nothing. Without a URL, undefined: everything runs on this machine.
  */
-export async function openFleet(workflow: Workflow, url: string | undefined, say: (line: string) => void): Promise<{ evaluator: EvaluatorFactory; watchWorkers: WatchWorkers; close: () => Promise<void> } | undefined> {
+export async function openFleet(
+  workflow: Workflow,
+  url: string | undefined,
+  say: (line: string) => void,
+): Promise<{ evaluator: EvaluatorFactory; measurer: Measurer; device: ClassDevice; cores?: number; watchWorkers: WatchWorkers; close: () => Promise<void> } | undefined> {
   const c = workflow.config;
   url ??= c.fleet.redis;
   if (!url) return undefined;
   const deviceClass = c.fleet.class ?? c.device;
   const client = await FleetClient.open(url);
-  const status = await fleetStatus(url);
-  const serving = status.workers.filter((w) => w.class === deviceClass && status.now - w.beatAt < 60_000);
-  say(
-    `fleet: candidates go to device class ${deviceClass} at ${redactUrl(url)} (${serving.length ? `${serving.length} worker(s): ${serving.map((w) => w.id).join(', ')}` : 'no worker has a recent heartbeat yet: jobs wait in the queue until one starts'})`,
-  );
-  const v = c.verify;
-  const evaluator = fleetEvaluator(client, {
-    deviceClass,
-    limitMs: Math.round(c.fleet.job_timeout_s * 1000),
-    verify: { hiddenSizes: v.hidden_sizes, caseTimeoutMs: Math.round(v.case_timeout_s * 1000), sanitizers: v.sanitizers, proof: v.proof, proofBudget: v.proof_budget },
-  });
-  return { evaluator, watchWorkers: (listener) => watchWorkers(url, listener), close: () => client.close() };
+  try {
+    const cls = await resolveClass({ deviceClass, kind: c.device, workflowFile: workflow.file, waitMs: Math.round(c.fleet.wait_s * 1000), where: redactUrl(url), workers: () => client.workers(), say });
+    const fp = cls.fingerprint;
+    say(`fleet: the run tunes for device class ${deviceClass} at ${redactUrl(url)}: ${fp.id} (${fp.model}), profile from worker ${cls.by}; ${cls.workers.length} worker(s): ${cls.workers.join(', ')}`);
+    const v = c.verify;
+    const settings = {
+      deviceClass,
+      device: fp.id,
+      limitMs: Math.round(c.fleet.job_timeout_s * 1000),
+      verify: { hiddenSizes: v.hidden_sizes, caseTimeoutMs: Math.round(v.case_timeout_s * 1000), sanitizers: v.sanitizers, proof: v.proof, proofBudget: v.proof_budget },
+    };
+    return {
+      evaluator: fleetEvaluator(client, settings),
+      measurer: fleetMeasurer(client, settings, cls),
+      device: new ClassDevice(deviceClass, fp),
+      // The writers plan OpenMP work for the class's cores (a GPU's fingerprint does not count its host's).
+      cores: fp.kind === 'cpu' ? fp.cores : undefined,
+      watchWorkers: (listener) => watchWorkers(url, listener),
+      close: () => client.close(),
+    };
+  } catch (e) {
+    await client.close();
+    throw e;
+  }
 }
 
 /** The fleet's workers for the dashboard, every 2 s (a failed look is skipped: the next one tries again). */

@@ -90,6 +90,9 @@ program
         onEvent: print,
         onWarning: (m) => print({ type: 'warning', message: m }),
         evaluator: fleet?.evaluator,
+        measurer: fleet?.measurer,
+        device: fleet?.device,
+        cores: fleet?.cores,
       });
       const summary = await runner.run().finally(() => (live?.stop(), fleet?.close()));
       if (!opts.json) console.log('\n' + summaryTable(summary));

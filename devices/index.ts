@@ -11,4 +11,5 @@ export { detectCudaToolkit, findGpu, gpuDeviceNodes, listGpus, smArch, type Cuda
 export { cudaFlagsAllowed } from './cuda/flags.js';
 export { cudaPrelude, generateCudaHarness } from './cuda/harness.js';
 export { EMULATED_CUDA_RUNTIME, rewriteLaunches } from './cuda/emulation.js';
+export { parseProfile, profileSchema } from './profile-schema.js';
 export { ACP_VERSION, acpSchema, DescriptorError, describeDevice, listDevices, parseDescriptor, type AcpDescriptor, type DescribeOptions, type ListedDevice } from './acp/index.js';

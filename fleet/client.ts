@@ -4,6 +4,7 @@ import { UserError } from '../common/index.js';
 import type { Job, JobResult } from './job.js';
 import { KEYS, QUEUE_PREFIX, queueName } from './names.js';
 import { connectRedis, whenReady } from './redis.js';
+import { listWorkers } from './registry.js';
 import { resultKey } from './result-key.js';
 
 /** A job the fleet could not do: refused by a worker (one line), or failing on every attempt. */
@@ -155,6 +156,11 @@ export class FleetClient {
       this.queues.set(deviceClass, q);
     }
     return q;
+  }
+
+  /** The workers that published a heartbeat lately (fleet/registry.ts), and the records refused. */
+  workers(): ReturnType<typeof listWorkers> {
+    return listWorkers(this.redis);
   }
 
   /** Jobs waiting, running, delayed (retrying) and failed in a class's queue. */

@@ -6,8 +6,9 @@ import { cudaFlagsAllowed, type Device, type DeviceProfile } from '../devices/in
 import { buildProgram, localEvaluator, TargetSession, type EvaluatorDeps } from '../loop/index.js';
 import { catalogNames, CATALOG_DIR, loadTarget, type Target } from '../targets/index.js';
 import { prepareGateBench, Verifier, type CheckPlan } from '../verifiers/index.js';
-import { JobRefused, type Job, type JobResult } from './job.js';
+import { JobRefused, slim, type Job, type JobResult } from './job.js';
 import { harnessVersion, targetDigest } from './result-key.js';
+import { measureJob } from './measure-job.js';
 import { materializeTarget } from './target-files.js';
 
 /** What a job runner keeps between jobs: its device, per-target sessions (bench input, baselines), plans by seed. */
@@ -57,7 +58,7 @@ export function jobTarget(job: Job, language: 'c' | 'cuda', carried?: { root: st
   const harness = harnessVersion(shipped, language);
   if (harness !== job.harness) throw new JobRefused(`refused job ${job.id}: harness ${job.harness} differs from this worker's ${harness}; run the same kloop version on coordinator and workers`);
   const allowed = language === 'cuda' ? cudaFlagsAllowed(shipped) : shipped.allow.flags;
-  for (const f of [...job.candidate.flags, ...job.baseline.flags]) if (!allowed.includes(f)) throw new JobRefused(`refused job ${job.id}: flag "${f}" is not allowed for ${shipped.name} (allowed: ${allowed.join(' ') || 'none'})`);
+  for (const f of [...job.candidate.flags, ...(job.baseline?.flags ?? [])]) if (!allowed.includes(f)) throw new JobRefused(`refused job ${job.id}: flag "${f}" is not allowed for ${shipped.name} (allowed: ${allowed.join(' ') || 'none'})`);
   return { ...shipped, benchSize: job.target.benchSize };
 }
 
@@ -65,22 +66,15 @@ export function jobTarget(job: Job, language: 'c' | 'cuda', carried?: { root: st
  * One job on this worker's device, through the same evaluator a local run uses (loop/evaluator.ts):
  * `evaluate` builds and verifies the candidate and, if the gate accepts it, A/B times it against
  * the baseline (every pair on this device) and judges the timed run; `confirm` builds it and times
- * it again in fresh pairs. Whatever the candidate does is the result; a thrown error is ours (an
+ * it again in fresh pairs; `measure` and `final` time programs for the run's own figures
+ * (fleet/measure-job.ts). Whatever the candidate does is the result; a thrown error is ours (an
  * infrastructure fault, retried by the queue).
  */
 export async function evaluateJob(ctx: JobContext, job: Job, key: string, worker: string): Promise<JobResult> {
   const startedAt = Date.now();
   const target = jobTarget(job, ctx.device.language, { root: join(ctx.workDir, 'carried'), loaded: ctx.carried });
-  // (the digest: two carried targets of one name but different contracts never share a session)
-  const sizeKey = shortHash(target.name, job.target.digest, JSON.stringify(target.benchSize));
-  const root = join(ctx.workDir, 'targets', `${target.name}-${sizeKey}`);
-  const session = await cached(ctx.sessions, sizeKey, () =>
-    TargetSession.open(target, async (t) => {
-      mkdirSync(root, { recursive: true });
-      const bench = await ctx.lock.shared(() => prepareGateBench(verifierFor(ctx, job), t, root));
-      return { input: bench.inputFile, bench };
-    }),
-  );
+  const { session, root, sizeKey } = await sessionOf(ctx, job, target);
+  if (job.stage === 'measure' || job.stage === 'final') return measureJob({ device: ctx.device, lock: ctx.lock, job, key, worker, target, session, root, startedAt });
   const verifier = verifierFor(ctx, job);
   // A plan per round (its seed), as a local run makes one; an old one's folder goes when it leaves the cache.
   const plan = await cached(
@@ -89,7 +83,7 @@ export async function evaluateJob(ctx: JobContext, job: Job, key: string, worker
     () => ctx.lock.shared(() => verifier.prepare(target, job.seed, join(root, `plan-${job.seed}-${shortHash(JSON.stringify(job.verify))}`))),
     (old) => rmSync(old.dir, { recursive: true, force: true }),
   );
-  const baseline = await buildProgram({ runDir: root, target, device: ctx.device, lock: ctx.lock, baselineBinaries: session.baselineBinaries }, job.baseline);
+  const baseline = await buildProgram({ runDir: root, target, device: ctx.device, lock: ctx.lock, baselineBinaries: session.baselineBinaries }, job.baseline!);
   const d: EvaluatorDeps = {
     runDir: root,
     target,
@@ -102,7 +96,7 @@ export async function evaluateJob(ctx: JobContext, job: Job, key: string, worker
     session,
     remeasureProfile: () => (ctx.remeasure ??= ctx.lock.exclusive(() => ctx.device.measureProfile(join(ctx.workDir, 'profile'))).then((p) => (ctx.profile = p))),
   };
-  const ev = localEvaluator(d, { round: 0, seed: job.seed, plan: async () => plan, queue: new PQueue({ concurrency: 1 }), baseline: { ...job.baseline, binary: baseline } });
+  const ev = localEvaluator(d, { round: 0, seed: job.seed, plan: async () => plan, queue: new PQueue({ concurrency: 1 }), baseline: { ...job.baseline!, binary: baseline } });
   const dir = join(ctx.workDir, 'jobs', key);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -123,17 +117,30 @@ export async function evaluateJob(ctx: JobContext, job: Job, key: string, worker
   }
 }
 
+/**
+ * The job's target's session on this worker, at the job's bench size: its bench input (drawn here)
+ * and the check of timed outputs, the baselines built and their times; kept between jobs.
+ */
+export async function sessionOf(ctx: JobContext, job: Job, target: Target): Promise<{ session: TargetSession; root: string; sizeKey: string }> {
+  // (the digest: two carried targets of one name but different contracts never share a session)
+  const sizeKey = shortHash(target.name, job.target.digest, JSON.stringify(target.benchSize));
+  const root = join(ctx.workDir, 'targets', `${target.name}-${sizeKey}`);
+  const session = await cached(ctx.sessions, sizeKey, () =>
+    TargetSession.open(target, async (t) => {
+      mkdirSync(root, { recursive: true });
+      const bench = await ctx.lock.shared(() => prepareGateBench(verifierFor(ctx, job), t, root));
+      return { input: bench.inputFile, bench };
+    }),
+  );
+  return { session, root, sizeKey };
+}
+
 /** The verifier with the coordinator's settings (one per distinct settings). */
 function verifierFor(ctx: JobContext, job: Job): Verifier {
   const k = JSON.stringify(job.verify);
   let v = ctx.verifiers.get(k);
   if (!v) ctx.verifiers.set(k, (v = new Verifier({ device: ctx.device, ...job.verify })));
   return v;
-}
-
-/** A build as it travels: no binary path (it is the worker's), the log's tail. */
-function slim(b: { ok: boolean; log: string; ms: number; unavailable?: string }): NonNullable<JobResult['build']> {
-  return { ok: b.ok, log: b.log.slice(-8000), ms: b.ms, ...(b.unavailable ? { unavailable: b.unavailable } : {}) };
 }
 
 /** A value made once per key, the 16 most recent kept (`evict` gets what goes); a failure is forgotten (made again next time). */

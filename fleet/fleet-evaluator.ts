@@ -1,21 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { BuildResult } from '../devices/index.js';
 import type { EvalCandidate, Evaluator, EvaluatorDeps, EvaluatorFactory, RoundEvaluation, TimingResult } from '../loop/index.js';
 import type { TimedJudgement, Verdict } from '../verifiers/index.js';
 import type { FleetClient } from './client.js';
-import { JOB_VERSION, type Job, type JobResult } from './job.js';
-import { harnessVersion, targetDigest } from './result-key.js';
-import { isShippedTarget, targetFiles } from './target-files.js';
-
-export interface FleetSettings {
-  /** The device class the run's candidates go to. */
-  deviceClass: string;
-  /** Each job's time limit. */
-  limitMs: number;
-  /** The gate's settings (the coordinator's workflow decides them, not the workers'). */
-  verify: Job['verify'];
-}
+import type { Job, JobResult } from './job.js';
+import { jobMaker, type FleetSettings } from './job-maker.js';
 
 /**
  * A round's candidates evaluated by a fleet's workers (the Evaluator of loop/evaluator.ts): each
@@ -26,25 +16,9 @@ export interface FleetSettings {
  */
 export function fleetEvaluator(client: FleetClient, s: FleetSettings): EvaluatorFactory {
   return (d: EvaluatorDeps, r: RoundEvaluation): Evaluator => {
-    const harness = harnessVersion(d.target, d.device.language);
-    const digest = targetDigest(d.target);
-    // A target the workers do not ship travels with each job (its folder's sources).
-    const files = isShippedTarget(d.target) ? undefined : targetFiles(d.target);
-    const job = (stage: Job['stage'], c: EvalCandidate): Job => ({
-      v: JOB_VERSION,
-      stage,
-      id: c.id,
-      run: basename(d.runDir),
-      class: s.deviceClass,
-      harness,
-      target: { name: d.target.name, digest, benchSize: d.target.benchSize, ...(files ? { files } : {}) },
-      candidate: { source: c.source, flags: c.flags },
-      baseline: { source: r.baseline.source, flags: r.baseline.flags },
-      seed: r.seed,
-      verify: s.verify,
-      timing: d.timing,
-      limitMs: s.limitMs,
-    });
+    const make = jobMaker(s, { runDir: d.runDir, target: d.target, language: d.device.language });
+    const job = (stage: 'evaluate' | 'confirm', c: EvalCandidate): Job =>
+      make({ stage, id: c.id, candidate: { source: c.source, flags: c.flags }, baseline: { source: r.baseline.source, flags: r.baseline.flags }, seed: r.seed, timing: d.timing });
     /** Each verified candidate's timing, measured in its evaluate job. */
     const timed = new Map<string, { timing?: TimingResult; judged?: TimedJudgement }>();
     const record = (c: EvalCandidate, res: JobResult, file: string) =>

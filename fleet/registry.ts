@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { parseDescriptor, type AcpDescriptor } from '../devices/index.js';
+import { parseDescriptor, parseProfile, type AcpDescriptor, type DeviceProfile } from '../devices/index.js';
 import { KEYS } from './names.js';
 
 /** What a worker publishes about itself with every heartbeat. */
@@ -17,6 +17,8 @@ export interface WorkerRecord {
   /** The jobs it runs now: candidate id, result key, since when. */
   running: { candidate: string; key: string; since: number }[];
   descriptor: AcpDescriptor;
+  /** Its HP1 profile, whole (the descriptor summarises it): a coordinator tuning for its class uses it. Absent from older workers. */
+  profile?: DeviceProfile;
 }
 
 /** A worker's record outlives its heartbeats by this long (then it is forgotten). */
@@ -34,7 +36,7 @@ export async function removeWorker(redis: Redis, id: string): Promise<void> {
 
 /**
  * The workers that published a heartbeat within the record's lifetime, newest first. A record whose
- * descriptor does not validate is listed with the reason (parseDescriptor's one line), not used.
+ * descriptor or profile does not validate is listed with the reason (one line), not used.
  */
 export async function listWorkers(redis: Redis, now = Date.now()): Promise<{ workers: WorkerRecord[]; refused: string[] }> {
   await redis.zremrangebyscore(KEYS.workers, 0, now - RECORD_TTL_S * 1000);
@@ -47,7 +49,7 @@ export async function listWorkers(redis: Redis, now = Date.now()): Promise<{ wor
     if (!text) return;
     try {
       const r = JSON.parse(text) as WorkerRecord;
-      workers.push({ ...r, descriptor: parseDescriptor(r.descriptor, `worker ${ids[i]}`) });
+      workers.push({ ...r, descriptor: parseDescriptor(r.descriptor, `worker ${ids[i]}`), ...(r.profile !== undefined ? { profile: parseProfile(r.profile, `worker ${ids[i]}`) } : {}) });
     } catch (e) {
       refused.push((e as Error).message);
     }

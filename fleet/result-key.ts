@@ -22,14 +22,32 @@ export function targetDigest(t: Target): string {
 
 /**
  * A job's result key: a hash of the candidate (source and flags), the target (its contract and
- * bench size), the device class and the harness version, and also of what the measurement is
+ * bench size), the device class (and fingerprint) and the harness version, and also of what the measurement is
  * against and how it is made (the stage, the baseline program, the verifier's and timing's
  * settings). A job delivered twice, or enqueued twice, has one key: its result is stored once and
- * counted once. The seed and the run are not in it: the same program judged the same way is the
- * same result, which a resumed run picks up.
+ * counted once. The seed is not in it, nor, for `evaluate` and `confirm`, the run: the same program
+ * judged the same way is the same result, which a resumed run picks up. A `measure` or `final`
+ * job's key has its run: those are the run's own figures (a baseline's time, the reference against
+ * the best), measured in the run that reports them; the same run asking again (a later round, or
+ * the run resumed after a kill) is answered from its stored result, another run measures afresh.
  */
 export function resultKey(job: Job): string {
   const sorted = Object.fromEntries(Object.entries(job.target.benchSize).sort(([a], [b]) => (a < b ? -1 : 1)));
-  const parts = [job.stage, job.candidate.source, job.candidate.flags, job.target.name, job.target.digest, sorted, job.class, job.harness, job.baseline.source, job.baseline.flags, job.verify, job.timing];
+  const parts = [
+    job.stage,
+    job.candidate.source,
+    job.candidate.flags,
+    job.target.name,
+    job.target.digest,
+    sorted,
+    job.class,
+    job.device ?? null,
+    job.harness,
+    job.baseline?.source ?? null,
+    job.baseline?.flags ?? null,
+    job.verify,
+    job.timing,
+  ];
+  if (job.stage === 'measure' || job.stage === 'final') parts.push(job.run);
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 }

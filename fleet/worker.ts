@@ -89,7 +89,7 @@ export async function startWorker(o: WorkerOptions): Promise<FleetWorker> {
   const running: WorkerRecord['running'] = [];
   const startedAt = Date.now();
   let done = 0;
-  const record = (): WorkerRecord => ({ id, class: deviceClass, host: hostname(), pid: process.pid, concurrency: o.concurrency, startedAt, beatAt: Date.now(), done, running, descriptor });
+  const record = (): WorkerRecord => ({ id, class: deviceClass, host: hostname(), pid: process.pid, concurrency: o.concurrency, startedAt, beatAt: Date.now(), done, running, descriptor, profile });
 
   // Heartbeats on a connection that fails fast: while Redis is away they fail (said once), and resume with it.
   const hb = connectRedis(o.url, { name: `kloop-worker-${id}-heartbeat`, failFast: true });
@@ -116,6 +116,8 @@ export async function startWorker(o: WorkerOptions): Promise<FleetWorker> {
     try {
       job = parseJob(bull.data, String(bull.id));
       if (job.class !== deviceClass) throw new UserError(`refused job ${job.id}: it is for device class ${job.class}, this worker serves ${deviceClass}`);
+      if (job.device && job.device !== fp.id)
+        throw new UserError(`refused job ${job.id}: its run tunes for device ${job.device}, this worker is ${fp.id} (${fp.model}, ${fp.cores} ${kind === 'cuda' ? 'GPU' : 'cores'}); a class is one device: serve another --class`);
     } catch (e) {
       done++;
       log((e as Error).message);
@@ -190,6 +192,8 @@ export function describeResult(r: JobResult): string {
   if (r.outcome === 'timed-out') return `timed out: ${r.error}`;
   const took = fmtS(r.finishedAt - r.startedAt);
   if (r.build && !r.build.ok) return `does not build (${took})`;
+  if (r.measured) return r.measured.ok ? `median ${(r.measured.medianNs / 1e6).toFixed(3)} ms over ${r.measured.timesNs.length} calls (${took})` : `not measured: ${r.measured.error.split('\n')[0]} (${took})`;
+  if (r.stage === 'final' && r.timing) return r.timing.ok ? `${r.timing.speedup.toFixed(3)}x over the reference in ${r.timing.pairs} pairs (${took})` : `pairs failed: ${r.timing.error} (${took})`;
   if (r.verdict?.status === 'rejected') return `rejected by ${r.verdict.layer} (${took})`;
   if (r.timing && !r.timing.ok) return `${r.verdict?.status ?? 'built'}, timing failed: ${r.timing.error} (${took})`;
   if (r.timing) return `${r.verdict?.status ?? 'timed'}, ${r.timing.speedup.toFixed(3)}x over the baseline in ${r.timing.pairs} pairs${r.judged && !r.judged.ok ? `, then rejected by ${r.judged.layer}` : ''} (${took})`;

@@ -102,15 +102,20 @@ export class TestWorker {
     readonly name: string,
     cwd: string,
     url: string,
-    core: number,
+    /** The core it is pinned to, or a taskset list such as "0,1". */
+    core: number | string,
     extra: string[] = [],
     env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.proc = spawn('taskset', ['-c', String(core % availableParallelism()), process.execPath, CLI, 'worker', '--redis', url, '--name', name, '--lock-ms', '5000', '--stalled-ms', '1000', '--heartbeat-ms', '500', ...extra], {
-      cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.proc = spawn(
+      'taskset',
+      ['-c', typeof core === 'string' ? core : String(core % availableParallelism()), process.execPath, CLI, 'worker', '--redis', url, '--name', name, '--lock-ms', '5000', '--stalled-ms', '1000', '--heartbeat-ms', '500', ...extra],
+      {
+        cwd,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
   }

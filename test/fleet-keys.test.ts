@@ -28,12 +28,26 @@ describe('fleet job keys and payloads', () => {
     expect(keys.size).toBe(variants.length + 1);
   });
 
+  it("a measure or final job's key has its run (a run's own figures are measured in it), and the class's device", () => {
+    const { baseline: _b, ...alone } = job;
+    const measure = { ...alone, stage: 'measure' as const };
+    expect(parseJob(measure, 'm1')).toEqual(measure);
+    expect(resultKey({ ...measure, id: 'other', seed: 99 })).toBe(resultKey(measure));
+    expect(resultKey({ ...measure, run: 'another-run' })).not.toBe(resultKey(measure));
+    const final = { ...job, stage: 'final' as const };
+    expect(resultKey({ ...final, run: 'another-run' })).not.toBe(resultKey(final));
+    expect(resultKey({ ...job, device: 'cpu-0123456789ab' })).not.toBe(resultKey(job));
+    expect(() => parseJob({ ...measure, baseline: job.baseline }, 'm2')).toThrow(/^refused job m2: baseline: a measure job times its candidate alone: no baseline$/);
+    expect(() => parseJob({ ...alone, stage: 'final' }, 'f1')).toThrow(/^refused job f1: baseline: required for a final job$/);
+    expect(() => parseJob({ ...job, device: 'CPU 1' }, 'd1')).toThrow(/^refused job d1: device: expected a device fingerprint/);
+  });
+
   it('a payload outside the schema is refused in one line naming the job and the field', () => {
     expect(parseJob(JSON.parse(JSON.stringify(job)), 'j1')).toEqual(job);
     const cases: [unknown, RegExp][] = [
       [{ ...job, argv: ['sh', '-c', 'id'] }, /^refused job j1: argv: unknown key; allowed here: v, stage, id/],
       [{ ...job, candidate: { ...job.candidate, flags: ['; rm -rf /'] } }, /^refused job j1: candidate\.flags\[0\]: expected a compiler flag/],
-      [{ ...job, target: { ...job.target, name: '../../etc' } }, /^refused job j1: target\.name: expected a lowercase identifier/],
+      [{ ...job, target: { ...job.target, name: '../../etc' } }, /^refused job j1: target\.name: expected a target name/],
       [{ ...job, class: 'CPU!' }, /^refused job j1: class: expected a device class/],
       [{ ...job, v: 2 }, /^refused job j1: v: /],
       [{ ...job, limitMs: -1 }, /^refused job j1: limitMs: /],

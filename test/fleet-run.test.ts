@@ -62,13 +62,13 @@ const eventsOf = (out: string) =>
     .map((l) => JSON.parse(l) as Journaled);
 const resultsOf = (events: Journaled[]) => events.filter((e): e is Extract<Journaled, { type: 'candidate.result' }> => e.type === 'candidate.result').map((e) => e.result);
 
-/** The first live worker (a heartbeat in the last 2 s; a killed one's record stays) seen running a job. */
+/** The first live worker (a heartbeat in the last 2 s; a killed one's record stays) seen running a candidate's job (not the baseline's measure job). */
 const busyWorker = () =>
   waitFor<WorkerRecord>(
-    'a worker running a job',
+    "a worker running a candidate's job",
     async () => {
       const s = await fleetStatus(redis.url);
-      return s.workers.find((w) => w.running.length && s.now - w.beatAt < 2000);
+      return s.workers.find((w) => w.running.some((r) => /^sum-r\d+-c\d+$/.test(r.candidate)) && s.now - w.beatAt < 2000);
     },
     60_000,
     25,
@@ -79,13 +79,13 @@ describe('kloop run --fleet', () => {
     const target = smallTarget('sum', '{N: 1000000}', dir);
     const run = coordinator(dir, ['--target', target, '--rounds', '1']);
     const busy = await busyWorker();
-    const candidate = busy.running[0].candidate;
+    const candidate = busy.running.find((r) => /^sum-r\d+-c\d+$/.test(r.candidate))!.candidate;
     const victim = workers.find((w) => w.name === busy.id)!;
     await victim.stop('SIGKILL');
     const survivor = workers.find((w) => w !== victim)!;
 
     expect(await run.exited, run.err + run.out).toBe(0);
-    expect(run.err).toMatch(/fleet: candidates go to device class cpu at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+\/? \(2 worker\(s\)/);
+    expect(run.err).toMatch(/fleet: the run tunes for device class cpu at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: cpu-[0-9a-f]{12} \(.*\), profile from worker w[12]; 2 worker\(s\): w1, w2/);
     expect(run.err + run.out + workers.map((w) => w.log).join('')).not.toContain('s3cret-pw');
     const events = eventsOf(run.out);
     const runId = events.find((e) => e.type === 'run.start')!.runId;

@@ -126,6 +126,8 @@ export const workflowSchema = z.strictObject({
         .optional(),
       /** A job's time limit on a worker: past it the job is killed and the candidate reported as rejected (run). */
       job_timeout_s: z.number().positive().default(1800),
+      /** How long `kloop run` waits for a worker of its class to register (it tunes for that worker's device) before refusing to start. */
+      wait_s: z.number().positive().default(60),
     })
     .prefault({}),
 });
