@@ -20,6 +20,8 @@ export interface InferredArg {
   /** How the shape was found: from the index expressions, or (1-D) from the largest index touched. */
   shapeFrom?: 'indices' | 'largest index';
   shapePoly?: Poly[];
+  /** The name the kernel gave it, when kloop init renamed it (a name kloop's harness uses itself). */
+  renamedFrom?: string;
   /** How a shape not read from indices was decided (an array indexed only through an index array). */
   shapeNote?: string;
   /** An integer array whose contents the kernel reads as input (the verifier must draw valid ones). */

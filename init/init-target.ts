@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError } from '../common/index.js';
+import { ConfigError, UserError } from '../common/index.js';
 import type { Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
 import { evalExpr, loadTarget, type Target } from '../targets/index.js';
 import { makeInputs, referenceBuildError, referenceRunError, type Verifier } from '../verifiers/index.js';
 import { inferTarget, type Inferred } from './infer.js';
+import { renameParam } from './rename.js';
 import { benchStart, checkSizes, scaleSize, sizeLimits, type Size, type SizingModel } from './sizes.js';
 import { targetYaml, todosOf, type Todo } from './target-yaml.js';
 
@@ -58,7 +59,7 @@ function readSource(file: string): string {
  */
 export async function initTarget(o: InitOptions): Promise<InitResult> {
   const file = resolve(o.cwd, o.file);
-  const inferred = inferTarget(file, readSource(file), o.fn);
+  const inferred = await withoutClashes(o, inferTarget(file, readSource(file), o.fn));
   const dir = resolve(o.cwd, o.out ?? inferred.fn);
   if (existsSync(join(dir, 'target.yaml'))) throw new UserError(`${dir}: already holds a target.yaml; choose another folder with --out, or remove it`);
   mkdirSync(dir, { recursive: true });
@@ -184,14 +185,7 @@ async function measureBench(o: InitOptions, target: Target, model: SizingModel, 
 async function compileProblem(o: InitOptions, dir: string, yaml: string): Promise<string | undefined> {
   const scratch = join(o.workDir, 'compile');
   mkdirSync(scratch, { recursive: true });
-  const standIn = yaml
-    .replace(/shape: \[TODO\]/g, 'shape: [1]')
-    .replace(/^(\s*)(\w+): \{ shape: (\[[^\]]*\]), role: TODO/gm, (_m, sp: string, name: string, shape: string) => `${sp}${name}: { shape: ${shape}, role: ${new RegExp(`const [\\w ]+\\*${name}\\b`).test(yaml) ? 'in' : 'inout'}`)
-    .replace(/, values: TODO/g, '')
-    .replace(/^(flops|bytes): TODO$/gm, '$1: 1')
-    .replace(/^real: TODO$/m, 'real: float')
-    .replace(/^(\s+\w+): TODO$/gm, '$1: { value: 1 }');
-  writeFileSync(join(scratch, 'target.yaml'), standIn);
+  writeFileSync(join(scratch, 'target.yaml'), standIn(yaml));
   writeFileSync(join(scratch, 'reference.c'), readFileSync(join(dir, 'reference.c')));
   let target: Target;
   try {
@@ -201,6 +195,52 @@ async function compileProblem(o: InitOptions, dir: string, yaml: string): Promis
   }
   const b = await o.device.build({ target, source: target.referenceSource, flags: [], workDir: join(scratch, 'build') });
   return b.ok ? undefined : inReference(referenceBuildError({ ...target, referencePath: join(dir, 'reference.c') }, b.log, 'baseline').message);
+}
+
+/** target.yaml with its TODOs stood in for (shape [1], flops 1…), so that what else it says can be loaded and built. */
+function standIn(yaml: string): string {
+  return yaml
+    .replace(/shape: \[TODO\]/g, 'shape: [1]')
+    .replace(/^(\s*)(\w+): \{ shape: (\[[^\]]*\]), role: TODO/gm, (_m, sp: string, name: string, shape: string) => `${sp}${name}: { shape: ${shape}, role: ${new RegExp(`const [\\w ]+\\*${name}\\b`).test(yaml) ? 'in' : 'inout'}`)
+    .replace(/, values: TODO/g, '')
+    .replace(/^(flops|bytes): TODO$/gm, '$1: 1')
+    .replace(/^real: TODO$/m, 'real: float')
+    .replace(/^(\s+\w+): TODO$/gm, '$1: { value: 1 }');
+}
+
+/**
+ * A pointer or scalar parameter named like something kloop's harness uses (`in`, `out`, `total`…)
+ * is renamed (`in_`), as the loader would otherwise ask the user to; a size parameter is left for
+ * the loader to name (its name is in shapes and counts too).
+ */
+async function withoutClashes(o: InitOptions, inferred: Inferred): Promise<Inferred> {
+  const scratch = join(o.workDir, 'names');
+  mkdirSync(scratch, { recursive: true });
+  for (let guard = 0; guard < 16; guard++) {
+    const yaml = targetYaml({
+      name: inferred.fn,
+      from: o.file,
+      inferred,
+      check: [Object.fromEntries(inferred.sizes.map((s) => [s, 1]))],
+      bench: Object.fromEntries(inferred.sizes.map((s) => [s, 1])),
+      benchNote: '',
+      limits: { min: 1, max: 8 },
+    });
+    writeFileSync(join(scratch, 'target.yaml'), standIn(yaml));
+    writeFileSync(join(scratch, 'reference.c'), inferred.source);
+    try {
+      loadTarget(scratch);
+      return inferred;
+    } catch (e) {
+      const name = e instanceof ConfigError && e.key === 'signature' ? /^parameter "([A-Za-z_]\w*)" is a C\/C\+\+ keyword or a name kloop's harness uses/.exec(e.problem)?.[1] : undefined;
+      if (!name || inferred.sizes.includes(name)) return inferred;
+      const taken = new Set([...inferred.sizes, ...inferred.scalars, ...inferred.args.map((a) => a.name)]);
+      let to = `${name}_`;
+      while (taken.has(to)) to += '_';
+      inferred = renameParam(inferred, name, to);
+    }
+  }
+  return inferred;
 }
 
 /** The compiler names the file it compiled (kernel.c, a copy of reference.c): say reference.c. */

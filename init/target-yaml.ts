@@ -51,6 +51,7 @@ export function targetYaml(o: { name: string; from: string; inferred: Inferred; 
       a.role && !role ? (a.isConst ? 'declared const' : a.role === 'in' ? 'never written' : a.role === 'out' ? 'written before it is read' : 'read before it is written') : '',
       a.shapeFrom ? `shape from its ${a.shapeFrom === 'indices' ? 'index expressions' : 'largest index touched'}` : (a.shapeNote ?? ''),
       a.values?.from ?? '',
+      a.renamedFrom ? `renamed from ${a.renamedFrom} (a name kloop's harness uses)` : '',
     ]
       .filter(Boolean)
       .join('; ');

@@ -100,6 +100,22 @@ describe('kloop init FILE.c', () => {
     expect(r.problem).toMatch(/fill\/target\.yaml: refused: its outputs are constant \(1\) on every check input/);
   }, 60_000);
 
+  it('parameters named like the harness’s own variables (in, out) are renamed in the signature and the body, and the target is ready (in process)', async () => {
+    const cwd = workdir('kloop-init-rename-');
+    const device = cpuDevice(cwd);
+    const verifier = composeVerifier(loadWorkflow(join(cwd, 'WORKFLOW.md')), device);
+    const r = await initTarget({ file: join(FIXTURES, 'pool2.c'), cwd, device, verifier, workDir: join(cwd, 'work'), bench: { lowMs: 0.001, highMs: 1000, aimMs: 0.01 } });
+    expect(r.problem).toBeUndefined();
+    expect(r.inferred.args.map((a) => [a.name, a.renamedFrom])).toEqual([
+      ['in_', 'in'],
+      ['out_', 'out'],
+    ]);
+    const ref = readFileSync(join(r.dir, 'reference.c'), 'utf8');
+    expect(ref).toContain('void pool2(int h, int w, const real *in_, real *out_) {');
+    expect(ref).toContain('out_[i * w + j] = m;');
+    expect(loadTarget(r.dir).arrays.map((a) => `${a.name} ${a.role} [${a.shapeText.join(', ')}]`)).toEqual(['in_ in [2*h, 2*w]', 'out_ out [h, w]']);
+  }, 60_000);
+
   it('kloop run on a target whose reference.c does not compile: one line, exit 2, no stack trace', () => {
     const cwd = workdir('kloop-init-run-broken-');
     const dir = smallTarget('sum', '{N: 1000}', cwd);
