@@ -25,14 +25,17 @@ export interface PlanTiming {
  * Every process's outputs are compared with the graph oracle: a timed run that computes something
  * else is an error, not a figure.
  */
-export async function timePlans(o: { executor: PlanExecutor; dir: string; input: string; oracleOut: string; pairs: number; reps: number }, plans: { bound: BoundPlan; binary: string }[]): Promise<PlanTiming> {
+export async function timePlans(
+  o: { executor: PlanExecutor; dir: string; input: string; oracleOut: string; pairs: number; reps: number; /** Each process runs its plan for about this long (default 50 ms). */ targetMs?: number },
+  plans: { bound: BoundPlan; binary: string }[],
+): Promise<PlanTiming> {
   const samples: number[][] = plans.map(() => []);
   const stepNs: number[][] = plans.map(() => []);
   const oracle = readFileSync(o.oracleOut);
   // A process runs its plan for at least ~50 ms (short plans are timed over more executions), found by one uncounted run.
   const probe = await o.executor.run(plans[0].binary, ['time', o.input, '-', '3'], o.dir);
   const probeMs = median(numbersAfter('KLOOP_PLAN_NS', probe.stdout)) / 1e6;
-  const reps = Number.isFinite(probeMs) && probeMs > 0 ? Math.min(1000, Math.max(o.reps, Math.ceil(50 / probeMs))) : o.reps;
+  const reps = Number.isFinite(probeMs) && probeMs > 0 ? Math.min(1000, Math.max(o.reps, Math.ceil((o.targetMs ?? 50) / probeMs))) : o.reps;
   for (let p = 0; p < o.pairs; p++)
     for (let k = 0; k < plans.length; k++) {
       const out = join(o.dir, `timed-${k}.out`);
@@ -52,10 +55,13 @@ export async function timePlans(o: { executor: PlanExecutor; dir: string; input:
  * order) run at least `reps` times (~100 ms in all) after a warm-up; each step's median, per
  * node (ns). GP1's `measured` figures.
  */
-export async function measureNodes(o: { executor: PlanExecutor; dir: string; input: string; reps: number }, single: { bound: BoundPlan; binary: string }): Promise<Map<string, number>> {
+export async function measureNodes(
+  o: { executor: PlanExecutor; dir: string; input: string; reps: number; /** About this long in all (default 100 ms). */ targetMs?: number },
+  single: { bound: BoundPlan; binary: string },
+): Promise<Map<string, number>> {
   const probe = await o.executor.run(single.binary, ['time', o.input, '-', '3'], o.dir);
   const probeMs = median(numbersAfter('KLOOP_PLAN_NS', probe.stdout)) / 1e6;
-  const reps = Number.isFinite(probeMs) && probeMs > 0 ? Math.min(1000, Math.max(o.reps, Math.ceil(100 / probeMs))) : o.reps;
+  const reps = Number.isFinite(probeMs) && probeMs > 0 ? Math.min(1000, Math.max(o.reps, Math.ceil((o.targetMs ?? 100) / probeMs))) : o.reps;
   const r = await o.executor.run(single.binary, ['time', o.input, '-', String(reps)], o.dir);
   if (r.exitCode !== 0 || r.timedOut) throw new Error(`the single-device plan failed (${describeExit(r)}): ${r.stderr.slice(0, 300)}`);
   const ns = numbersAfter('KLOOP_STEP_NS', r.stdout);

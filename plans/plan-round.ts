@@ -77,6 +77,8 @@ export async function planRound(o: {
   reps: number;
   seed: number;
   now: () => string;
+  /** How long each timed process runs its plan (default 50 ms; node times are measured over twice that). */
+  targetMs?: number;
   /** A model-backed partitioner (agents.partitioner): its plan is weighed against GP1's by the same prediction. */
   proposer?: PlanProposer;
 }): Promise<PlanRoundResult> {
@@ -84,7 +86,7 @@ export async function planRound(o: {
   const single = await buildChecked(o.executor, o.kernels, singleDevicePlan(w, o.descriptor), join(o.dir, 'single'));
   const input = join(o.dir, 'inputs.bin');
   writeWorkloadInputs(w, o.seed, input);
-  const measured = await measureNodes({ executor: o.executor, dir: o.dir, input, reps: o.reps }, single);
+  const measured = await measureNodes({ executor: o.executor, dir: o.dir, input, reps: o.reps, targetMs: o.targetMs && 2 * o.targetMs }, single);
   const plans = planWorkload({ workload: w, descriptor: o.descriptor, kernels: o.kernels, measured });
   let best: Candidate = plans.best.candidate;
   let set = plans.best.set;
@@ -105,7 +107,7 @@ export async function planRound(o: {
   const verdict = await verifyPlan(bound, { executor: o.executor, kernels: o.kernels, dir: join(o.dir, 'verify'), seed: o.seed });
   if (!verdict.ok) return { ...base, verdict, why: `not kept: rejected (${verdict.stage}): ${verdict.reason}` };
   const mine = await buildChecked(o.executor, o.kernels, bound, join(o.dir, 'plan'));
-  const timing = await timePlans({ executor: o.executor, dir: o.dir, input: join(o.dir, 'verify', 'inputs.bin'), oracleOut: join(o.dir, 'verify', 'oracle.out'), pairs: o.pairs, reps: o.reps }, [single, mine]);
+  const timing = await timePlans({ executor: o.executor, dir: o.dir, input: join(o.dir, 'verify', 'inputs.bin'), oracleOut: join(o.dir, 'verify', 'oracle.out'), pairs: o.pairs, reps: o.reps, targetMs: o.targetMs }, [single, mine]);
   const s = timing.speedup;
   const figure = `${s.speedup.toFixed(2)}x [95% CI ${s.ciLow.toFixed(2)}-${s.ciHigh.toFixed(2)}, ${s.pairs} pairs] over the single-device plan (${timing.ms[1].toFixed(2)} vs ${timing.ms[0].toFixed(2)} ms measured; ${best.sim.ms.toFixed(2)} ms predicted)`;
   if (!(s.ciLow > o.minSpeedup)) return { ...base, verdict, timing, why: `not kept: ${set} plan ${figure}; its interval does not clear accept.min_speedup ${o.minSpeedup}` };

@@ -73,6 +73,7 @@ describe('the model-backed partitioner', () => {
       minSpeedup: 0,
       pairs: 2,
       reps: 1,
+      targetMs: 5,
       seed: 3,
       now: () => 'now',
       proposer: scripted('no plan today'),

@@ -21,7 +21,7 @@ describe('a plan round', () => {
   const d = cpuDescriptor('cpu-round', 2);
   const ex = executor();
   const round = (memory: LowdbStore, minSpeedup: number) =>
-    planRound({ workload: w, descriptor: d, kernels: references(w), executor: ex, memory, dir: tmp(), runId: 'run-1', minSpeedup, pairs: 2, reps: 1, seed: 9, now: () => '2026-11-30T07:00:00Z' });
+    planRound({ workload: w, descriptor: d, kernels: references(w), executor: ex, memory, dir: tmp(), runId: 'run-1', minSpeedup, pairs: 2, reps: 1, targetMs: 5, seed: 9, now: () => '2026-11-30T07:00:00Z' });
 
   it('keeps a verified plan whose interval clears the bar, in memory, with what was measured', async () => {
     const memory = LowdbStore.memory();
