@@ -108,7 +108,7 @@ export type KloopEvent =
   /**
    * An edit to WORKFLOW.md picked up at a round boundary: the effective settings it changed
    * (`applied`, for work not yet started), those that need a new run (`restart`, not applied),
-   * those a launch flag still decides (`ignored`), and the configuration now in force with the run's
+   * the launch flags it overrides (`overrides`: the edit is newer), and the configuration now in force with the run's
    * options under it (what --resume continues with).
    */
   | {
@@ -117,7 +117,7 @@ export type KloopEvent =
       hash: string;
       applied: SettingChange[];
       restart: SettingChange[];
-      ignored: { key: string; why: string }[];
+      overrides: { key: string; flag: string }[];
       workflow: WorkflowSnapshot;
       options: RunOptionsSnapshot;
       agents?: Record<string, string>;

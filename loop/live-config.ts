@@ -26,7 +26,7 @@ export interface LiveSettings {
 
 /** A reload the run journals: an edit applied (with the diff of effective settings), or one that does not load. */
 export type Reload =
-  | { kind: 'applied'; file: string; hash: string; applied: SettingChange[]; restart: SettingChange[]; ignored: { key: string; why: string }[]; workflow: WorkflowSnapshot; live: LiveSettings }
+  | { kind: 'applied'; file: string; hash: string; applied: SettingChange[]; restart: SettingChange[]; overrides: { key: string; flag: string }[]; workflow: WorkflowSnapshot; live: LiveSettings }
   | { kind: 'invalid'; file: string; hash: string; message: string };
 
 export function timingOf(c: WorkflowConfig): TimingConfig {
@@ -48,15 +48,18 @@ export function optionsOf(c: WorkflowConfig, base: RunOptionsSnapshot): RunOptio
   };
 }
 
-/** Edited keys a launch flag still decides (`--minutes`, `--rounds`, `--provider`, `--model`). */
-function shadowed(changes: SettingChange[], o: RunOptionsSnapshot): { key: string; why: string }[] {
+/**
+ * Edited keys a launch flag had set (`--minutes`, `--rounds`, `--provider`, `--model`): the edit is
+ * newer, so it wins, and the flag no longer applies to the run.
+ */
+function overridden(changes: SettingChange[], o: RunOptionsSnapshot): { key: string; flag: string }[] {
   const flag: Record<string, string | undefined> = {
     'loop.minutes': o.flags?.minutes ? '--minutes' : undefined,
     'loop.rounds': o.flags?.rounds ? '--rounds' : undefined,
     'agents.writer.provider': o.provider !== undefined ? '--provider' : undefined,
     'agents.writer.model': o.model !== undefined ? '--model' : undefined,
   };
-  return changes.filter((c) => flag[c.key]).map((c) => ({ key: c.key, why: `set by ${flag[c.key]} at launch` }));
+  return changes.filter((c) => flag[c.key]).map((c) => ({ key: c.key, flag: flag[c.key]! }));
 }
 
 /**
@@ -71,7 +74,8 @@ export class LiveConfig {
   constructor(
     private readonly watcher: WorkflowWatcher,
     inForce: Workflow,
-    private readonly buildAgents: (w: Workflow) => LiveAgents,
+    /** The agents under a workflow, with the writer's provider and model a launch flag still sets. */
+    private readonly buildAgents: (w: Workflow, writer: { provider?: string; model?: string }) => LiveAgents,
   ) {
     this.inForce = snapshotOf(inForce);
   }
@@ -88,19 +92,27 @@ export class LiveConfig {
     const { next, applied, restart } = mergeEdit(this.inForce, snapshotOf(seen.workflow));
     if (!applied.length && !restart.length) return undefined;
     const c = next.config;
+    // An edit to a setting a launch flag had set is newer: it wins, and the flag no longer applies.
+    const overrides = overridden(applied, current.options);
+    const gone = new Set(overrides.map((x) => x.flag));
+    const o = current.options;
+    const base: RunOptionsSnapshot = {
+      ...o,
+      flags: { minutes: !!o.flags?.minutes && !gone.has('--minutes'), rounds: !!o.flags?.rounds && !gone.has('--rounds') },
+      provider: gone.has('--provider') ? undefined : o.provider,
+      model: gone.has('--model') ? undefined : o.model,
+    };
     let agents = current.agents;
     if (applied.some((a) => agentKey(a.key))) {
       try {
-        agents = this.buildAgents(workflowFromSnapshot(file, next));
+        agents = this.buildAgents(workflowFromSnapshot(file, next), { provider: base.provider, model: base.model });
       } catch (e) {
         if (!(e instanceof UserError)) throw e;
         return { kind: 'invalid', file, hash: seen.hash, message: e.message.split('\n')[0] };
       }
     }
-    const live: LiveSettings = { options: optionsOf(c, current.options), timing: timingOf(c), budget: c.budget, agents };
+    const live: LiveSettings = { options: optionsOf(c, base), timing: timingOf(c), budget: c.budget, agents };
     this.inForce = next;
-    // An edit a launch flag overrides is listed as such, not as applied.
-    const ignored = shadowed(applied, current.options);
-    return { kind: 'applied', file, hash: seen.hash, applied: applied.filter((a) => !ignored.some((i) => i.key === a.key)), restart, ignored, workflow: next, live };
+    return { kind: 'applied', file, hash: seen.hash, applied, restart, overrides, workflow: next, live };
   }
 }

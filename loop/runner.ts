@@ -189,7 +189,17 @@ export class Runner {
       return;
     }
     const agentsChanged = r.live.agents !== this.live.agents;
-    this.emit({ type: 'workflow.reloaded', file: r.file, hash: r.hash, applied: r.applied, restart: r.restart, ignored: r.ignored, workflow: r.workflow, options: r.live.options, agents: agentsChanged ? r.live.agents.describe : undefined });
+    this.emit({
+      type: 'workflow.reloaded',
+      file: r.file,
+      hash: r.hash,
+      applied: r.applied,
+      restart: r.restart,
+      overrides: r.overrides,
+      workflow: r.workflow,
+      options: r.live.options,
+      agents: agentsChanged ? r.live.agents.describe : undefined,
+    });
     this.live = r.live;
   }
 

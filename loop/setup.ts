@@ -115,12 +115,12 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
   const early: string[] = [];
   let warnSink: (m: string) => void = (m) => early.push(m);
   // Built again when a WORKFLOW.md edit changes agents, providers, prices or prompt templates.
-  const makeAgents = (workflow: Workflow) =>
+  const makeAgents = (workflow: Workflow, writer: { provider?: string; model?: string } = { provider: o.provider, model: o.model }) =>
     createAgents({
       workflow,
       env: o.env ?? process.env,
-      writerProvider: o.provider,
-      writerModel: o.model,
+      writerProvider: writer.provider,
+      writerModel: writer.model,
       record: o.record && resolve(cwd, o.record),
       replay: o.replay && resolve(cwd, o.replay),
       // The coding agent is the user's own tool: process-level limits (timeout, output caps), its network and files intact.
@@ -130,8 +130,8 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
       warn: (m) => warnSink(m),
     });
   const agents = makeAgents(o.workflow);
-  const liveAgents = (workflow: Workflow): LiveAgents => {
-    const a = makeAgents(workflow);
+  const liveAgents = (workflow: Workflow, writer: { provider?: string; model?: string }): LiveAgents => {
+    const a = makeAgents(workflow, writer);
     return { profiler: a.profiler, analyzer: a.analyzer, writer: a.writer, maxTurns: a.maxTurns, describe: a.describe, pausedUntil: () => Math.max(0, ...a.pausable.map((p) => p.pausedUntilMs())) };
   };
   // Edits to WORKFLOW.md apply at round boundaries. A resumed run continues with the configuration

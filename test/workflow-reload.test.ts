@@ -52,10 +52,10 @@ describe('WORKFLOW.md reload: what an edit does to the configuration in force', 
       ]),
     );
     expect(r.restart.map((c) => c.key).sort()).toEqual(['device', 'memory.path']);
-    // --minutes at launch still decides the budget; the edit says so
-    expect(r.ignored).toEqual([{ key: 'loop.minutes', why: 'set by --minutes at launch' }]);
-    expect(r.applied.map((c) => c.key)).not.toContain('loop.minutes');
-    expect(r.live.options).toMatchObject({ candidates: 2, rounds: 5, minutes: 10 });
+    // --minutes at launch set the budget; the edit is newer, so it wins, and says so
+    expect(r.overrides).toEqual([{ key: 'loop.minutes', flag: '--minutes' }]);
+    expect(r.applied).toContainEqual({ key: 'loop.minutes', from: '10', to: '20' });
+    expect(r.live.options).toMatchObject({ candidates: 2, rounds: 5, minutes: 20, flags: { minutes: false, rounds: false } });
     expect(r.live.timing.minSpeedup).toBe(1.2);
     // agents are built again (a prompt changed); the sections that cannot change keep their value
     expect(r.live.agents).not.toBe(live.agents);
@@ -86,7 +86,7 @@ describe('WORKFLOW.md reload: what an edit does to the configuration in force', 
       hash: 'h',
       applied: [{ key: 'loop.candidates', from: '4', to: '2' }],
       restart: [{ key: 'device', from: '"cpu"', to: '"cuda"' }],
-      ignored: [],
+      overrides: [],
       workflow: config.snapshot,
       options,
     };
@@ -114,6 +114,7 @@ describe('WORKFLOW.md edited under a live run', () => {
     const runner = await createRun({
       workflow: loadWorkflow(file),
       targets: [target],
+      minutes: 30, // as --minutes 30: the edit below sets loop.minutes, and wins
       cwd: dir,
       sandbox: new ProcessSandbox(),
       onEvent: (e) => {
@@ -121,7 +122,7 @@ describe('WORKFLOW.md edited under a live run', () => {
         if (e.type !== 'round.end') return;
         ends++;
         // after round 1: two candidates a round, two rounds in all, a stricter bar, and a device change (needs a new run)
-        if (ends === 1) writeFileSync(file, workflowText('candidates: 2, rounds: 2, pipeline: 1', 'accept: { min_speedup: 5 }\ndevice: cuda\n'));
+        if (ends === 1) writeFileSync(file, workflowText('candidates: 2, rounds: 2, pipeline: 1, minutes: 20', 'accept: { min_speedup: 5 }\ndevice: cuda\n'));
         // after round 2: an edit that does not load
         if (ends === 2) writeFileSync(file, workflowText('candidates: two, rounds: 1'));
       },
@@ -140,7 +141,8 @@ describe('WORKFLOW.md edited under a live run', () => {
       ]),
     );
     expect(r.restart).toEqual([{ key: 'device', from: '"cpu"', to: '"cuda"' }]);
-    expect(r.options).toMatchObject({ candidates: 2, rounds: 2 });
+    expect(r.options).toMatchObject({ candidates: 2, rounds: 2, minutes: 20 });
+    expect(r.overrides).toEqual([{ key: 'loop.minutes', flag: '--minutes' }]);
     // picked up between round 1's end and round 2's start
     const round2 = idx((e) => e.type === 'round.start' && e.round === 2);
     expect(idx((e) => e.type === 'round.end' && e.round === 1)).toBeLessThan(idx((e) => e.type === 'workflow.reloaded'));

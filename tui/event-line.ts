@@ -77,13 +77,13 @@ export function allocation(arms: { target: string; share: number; score?: number
   return arms.map((a) => `${a.target} ${(100 * a.share).toFixed(0)}% ${a.score === undefined ? 'untried' : `${a.score.toPrecision(2)}/s`}`).join(', ');
 }
 
-/** A WORKFLOW.md reload in one line: what changed for work not yet started, what needs a new run, what a flag still decides. */
+/** A WORKFLOW.md reload in one line: what changed for work not yet started, what needs a new run, which launch flags it overrides. */
 export function describeReload(e: Extract<KloopEvent, { type: 'workflow.reloaded' }>): string {
   const change = (c: { key: string; from: string; to: string }) => (c.key.startsWith('## ') ? `${c.key} prompt edited (${c.from} → ${c.to})` : `${c.key} ${c.from} → ${c.to}`);
   const parts = [
     e.applied.length ? `applied to work not yet started: ${e.applied.map(change).join(', ')}` : 'nothing applied',
     e.restart.length ? `needs a new run (not applied): ${e.restart.map(change).join(', ')}` : '',
-    e.ignored.length ? `still decided by the command line: ${e.ignored.map((i) => `${i.key} (${i.why})`).join(', ')}` : '',
+    e.overrides?.length ? `overriding what the command line set: ${e.overrides.map((x) => `${x.key} (${x.flag} no longer applies)`).join(', ')}` : '',
   ];
   return `workflow reloaded from ${e.file}: ${parts.filter(Boolean).join('; ')}`;
 }
