@@ -39,7 +39,7 @@ export function planGraphSvg(g: PlanGraph, caption: string): string {
   const rowsMax = Math.max(...[...perColumn.values()].map((c) => c.length));
   const BW = 120;
   const BH = 54;
-  const W = Math.max(420, 40 + columns * (BW + 60));
+  const W = Math.max(420, 40 + columns * (BW + 60), 40 + Math.ceil(caption.length * 6.6));
   const H = 70 + rowsMax * (BH + 30) + 30;
   const pos = new Map<string, { x: number; y: number }>();
   for (const [c, names] of perColumn) names.forEach((n, i) => pos.set(n, { x: 20 + c * (BW + 60), y: 40 + i * (BH + 30) }));
