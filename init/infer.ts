@@ -6,6 +6,7 @@ import { selectKernel } from './select.js';
 import { collectAccesses, inferShape } from './shapes.js';
 
 export type Role = 'in' | 'out' | 'inout';
+export type IntValues = 'index' | 'csr_rowptr';
 
 /** What kloop init found out about one pointer argument; a missing field has a one-line `why`. */
 export interface InferredArg {
@@ -26,8 +27,8 @@ export interface InferredArg {
   shapeNote?: string;
   /** An integer array whose contents the kernel reads as input (the verifier must draw valid ones). */
   needsValues?: boolean;
-  /** An integer array's contents, as target.yaml's `values`: an index into an extent, and how it was decided. */
-  values?: { index: Poly; from: string };
+  /** An integer array's contents, as target.yaml's `values` (an index into an extent, or CSR row pointers up to a count), and how it was decided. */
+  values?: { kind: IntValues; bound: Poly; from: string };
 }
 
 export interface Inferred {
@@ -101,24 +102,49 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
 
   // Shapes from the index expressions.
   const shapes = new Map(pointers.map((p) => [p.name, escapes.has(p.name) ? ({ ok: false, why: `${p.name} is ${escapes.get(p.name)}` } as const) : inferShape(p.name, accesses, sizes)]));
-  // Integer index arrays (`x[idx[i]]`): their values index the array they select from, whose extent is
-  // its own shape, or else the one size the kernel uses nowhere else (gather's m).
+  // Integer arrays read as indices (`x[idx[i]]`: values index x) or as CSR row pointers (`for (k = P[i];
+  // k < P[i + 1]; k++) vals[k]`: values rise from 0 to the entries' count, vals' extent). An extent no
+  // shape gives is a size the kernel uses nowhere else (gather's m); two such are told apart only when
+  // one is named as a count of entries (nnz), else they stay TODO.
   const free = freeSizes(
     fn,
     sizes,
     [...shapes.values()].flatMap((r) => (r.ok ? r.shape : [])),
   );
+  const slots: { kind: IntValues; P: string; arrays: string[] }[] = [];
   for (const P of intArrays) {
+    const rows = [...new Set(accesses.filter((x) => x.csr === P).map((x) => x.array))];
+    if (rows.length) {
+      slots.push({ kind: 'csr_rowptr', P, arrays: rows });
+      continue;
+    }
     const into = [...new Set(accesses.filter((x) => x.through === P).map((x) => x.array))];
     if (into.length !== 1) continue;
     const q = shapes.get(into[0])!;
-    if (q.ok && q.shape.length === 1) arg(P).values = { index: q.shape[0], from: `values index ${into[0]}, whose extent is ${q.shape[0].toString(sizes)}` };
-    else if (!q.ok && free.length === 1 && !accesses.some((x) => x.array === into[0] && !x.through)) {
-      const S = Poly.v(free[0]);
-      shapes.set(into[0], { ok: true, shape: [S] });
-      arg(into[0]).shapeNote = `indexed only through ${P}: its extent is ${free[0]}, the one size the kernel uses nowhere else`;
-      arg(P).values = { index: S, from: `values index ${into[0]} (extent ${free[0]}, the one size the kernel uses nowhere else)` };
+    if (q.ok && q.shape.length === 1) arg(P).values = { kind: 'index', bound: q.shape[0], from: `values index ${into[0]}, whose extent is ${q.shape[0].toString(sizes)}` };
+    else if (!q.ok && !accesses.some((x) => x.array === into[0] && !x.through)) slots.push({ kind: 'index', P, arrays: into });
+  }
+  const countName = /^(nnz|nz|nonzeros?|n_?nz|n_?entries|entries)$/i;
+  const pick = (slot: (typeof slots)[number]): string | undefined => {
+    if (slots.length === 1 && free.length === 1) return free[0];
+    if (slots.length !== 2 || free.length !== 2 || slots[0].kind === slots[1].kind) return undefined;
+    const counts = free.filter((f) => countName.test(f));
+    if (counts.length !== 1) return undefined;
+    return slot.kind === 'csr_rowptr' ? counts[0] : free.find((f) => f !== counts[0]);
+  };
+  for (const slot of slots) {
+    const S = pick(slot);
+    if (!S) continue;
+    const how = slots.length === 1 ? 'the one size the kernel uses nowhere else' : slot.kind === 'csr_rowptr' ? 'the free size named as a count of entries' : 'the other free size';
+    for (const x of slot.arrays) {
+      shapes.set(x, { ok: true, shape: [Poly.v(S)] });
+      arg(x).shapeNote = slot.kind === 'csr_rowptr' ? `indexed over the rows of ${slot.P}: its extent is the entries' count ${S} (${how})` : `indexed only through ${slot.P}: its extent is ${S} (${how})`;
     }
+    arg(slot.P).values = {
+      kind: slot.kind,
+      bound: Poly.v(S),
+      from: slot.kind === 'csr_rowptr' ? `CSR row pointers: from 0 up to ${S} entries (${how})` : `values index ${slot.arrays[0]} (extent ${S}, ${how})`,
+    };
   }
 
   // Integer arrays read as input (declared const, or used as indices) need contents the verifier can draw.
@@ -126,11 +152,23 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
   // Run it, once every such array's contents can be drawn.
   const unknown = intArrays.filter((P) => arg(P).needsValues && !arg(P).values);
   let traceWhy: string | undefined = unknown.length ? `it indexes through the integer array${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}, whose contents kloop does not know` : undefined;
-  const fill = new Map(intArrays.filter((P) => arg(P).values).map((P) => [P, arg(P).values!.index]));
+  // Their contents at a size: indices drawn in range; row pointers rising evenly from 0 to the count.
+  const contents = (s: Size) =>
+    new Map(
+      intArrays
+        .filter((P) => arg(P).values)
+        .map((P) => {
+          const v = arg(P).values!;
+          const bound = Math.max(1, v.bound.evaluate(s));
+          if (v.kind === 'index') return [P, (i: number) => Math.floor((((i * 2654435761) >>> 0) % 10007) * (bound / 10007))] as const;
+          const rows = Math.max(1, (shapes.get(P)?.ok ? (shapes.get(P) as { shape: Poly[] }).shape[0].evaluate(s) : 2) - 1);
+          return [P, (i: number) => Math.floor((Math.min(i, rows) * bound) / rows)] as const;
+        }),
+    );
   const traces = new Map<string, Trace>();
   const trace = (s: Size): Trace => {
     const k = JSON.stringify(s);
-    if (!traces.has(k)) traces.set(k, traceKernel(fn, helpers, s, real, macros, new Map([...fill].map(([n, b]) => [n, Math.max(1, b.evaluate(s))]))));
+    if (!traces.has(k)) traces.set(k, traceKernel(fn, helpers, s, real, macros, contents(s)));
     return traces.get(k)!;
   };
   let flopsFit: Fit | undefined;

@@ -52,10 +52,10 @@ export function traceKernel(
   sizes: Record<string, number>,
   real: 'float' | 'double' = 'float',
   macros: ReadonlyMap<string, Expr> = new Map(),
-  /** Integer arrays whose elements are indices below a bound: drawn (deterministically) in [0, bound). */
-  indexBounds: ReadonlyMap<string, number> = new Map(),
+  /** Integer arrays' contents, element by element (indices in range, CSR row pointers). */
+  intValues: ReadonlyMap<string, (i: number) => number> = new Map(),
 ): Trace {
-  return new Interp(helpers, real, macros, indexBounds).run(fn, sizes);
+  return new Interp(helpers, real, macros, intValues).run(fn, sizes);
 }
 
 class Interp {
@@ -71,7 +71,7 @@ class Interp {
     private readonly real: 'float' | 'double',
     /** The file's object-like macros (`#define W0 0.25f`), read as the expressions they expand to. */
     private readonly macros: ReadonlyMap<string, Expr>,
-    private readonly indexBounds: ReadonlyMap<string, number>,
+    private readonly intValues: ReadonlyMap<string, (i: number) => number>,
   ) {}
 
   run(fn: Func, sizes: Record<string, number>): Trace {
@@ -251,8 +251,8 @@ class Interp {
     if (t) {
       this.mark(p.p, i, 1);
       if (p.p.data[i] === undefined) {
-        const bound = this.indexBounds.get(p.p.name);
-        p.p.data[i] = p.p.real ? inputValue(p.p.name, i) : bound ? Math.floor((inputValue(p.p.name, i) - 0.5) * bound) : 0;
+        const drawn = this.intValues.get(p.p.name);
+        p.p.data[i] = p.p.real ? inputValue(p.p.name, i) : drawn ? drawn(i) : 0;
       }
     }
     return p.p.data[i] ?? 0;

@@ -9,9 +9,13 @@ export interface Access {
   loops: Loop[];
   /** The whole index is an element of this (integer) pointer parameter: `x[idx[i]]`. */
   through?: string;
+  /** The index is the variable of a loop over a CSR row (`for (k = P[i]; k < P[i + 1]; k++) vals[k]`): P. */
+  csr?: string;
 }
 interface Loop {
   v: string;
+  /** A loop from P[e] to P[e + 1]: a row of the row pointers P. */
+  csr?: string;
   lo?: Poly;
   /** Inclusive upper end. */
   last?: Poly;
@@ -41,7 +45,8 @@ export function collectAccesses(fn: Func, pointers: string[], constants: Readonl
           let inner = e.idx;
           while (inner.k === 'cast') inner = inner.arg;
           const through = inner.k === 'index' && base.offset?.isConst() && base.offset.constValue() === 0 ? pointerOf(inner.arr)?.array : undefined;
-          accesses.push({ array: base.array, index: base.offset && idx ? base.offset.add(idx) : undefined, write, loops, through });
+          const row = loops.find((l) => l.csr && idx?.equals(Poly.v(l.v)));
+          accesses.push({ array: base.array, index: base.offset && idx ? base.offset.add(idx) : undefined, write, loops, through, csr: row?.csr });
         } else visitExpr(e.arr, loops);
         visitExpr(e.idx, loops);
         return;
@@ -93,6 +98,15 @@ export function collectAccesses(fn: Func, pointers: string[], constants: Readonl
       default:
         return;
     }
+  };
+  /** `P[e]` to `P[e + 1]` for an array P: the loop runs over a row of row pointers. */
+  const rowOf = (lo: Expr, hi: Expr): string | undefined => {
+    if (lo.k !== 'index' || hi.k !== 'index') return undefined;
+    const p = pointerOf(lo.arr);
+    const q = pointerOf(hi.arr);
+    const a = polyOf(lo.idx, defs);
+    const b = polyOf(hi.idx, defs);
+    return p && q && p.array === q.array && a && b && b.sub(a).equals(Poly.const(1)) ? p.array : undefined;
   };
   /** A pointer walked through its array (`q++`, `q += s`): where it points is no longer read from the syntax. */
   const moved = (e: Expr): void => {
@@ -153,7 +167,7 @@ export function collectAccesses(fn: Func, pointers: string[], constants: Readonl
         if (c) {
           const lo = polyOf(c.lo, defs);
           const hi = polyOf(c.hi, defs);
-          loop = { v: c.v, lo, last: hi?.sub(Poly.const(1)) };
+          loop = { v: c.v, lo, last: hi?.sub(Poly.const(1)), csr: rowOf(c.lo, c.hi) };
         } else if (s.cond) visitExpr(s.cond, loops);
         const inner = [...loops, loop];
         if (c) {
@@ -222,9 +236,9 @@ function largest(ps: Poly[], symbols: string[]): Poly | undefined {
 export function inferShape(array: string, accesses: Access[], symbols: string[]): ShapeResult {
   const all = accesses.filter((a) => a.array === array);
   if (!all.length) return { ok: false, why: `${array} is never indexed in the function` };
-  // Accesses through an index array (`x[idx[i]]`) say nothing of the extent; the others do.
-  const mine = all.filter((a) => !a.through);
-  if (!mine.length) return { ok: false, why: `${array} is indexed only through the integer array ${all[0].through}` };
+  // Accesses through an index array (`x[idx[i]]`) or over CSR rows say nothing of the extent; the others do.
+  const mine = all.filter((a) => !a.through && !a.csr);
+  if (!mine.length) return { ok: false, why: all[0].through ? `${array} is indexed only through the integer array ${all[0].through}` : `${array} is indexed only over the rows of the row pointers ${all[0].csr}` };
   if (mine.some((a) => !a.index)) return { ok: false, why: `an index of ${array} is not an affine expression of the sizes and loop variables` };
   const strides: Poly[] = [];
   for (const a of mine)

@@ -56,7 +56,7 @@ export function targetYaml(o: { name: string; from: string; inferred: Inferred; 
       .filter(Boolean)
       .join('; ');
     lines.push(
-      `  ${a.name}: { shape: [${shape ? 'TODO' : a.shape!.join(', ')}], role: ${role ? 'TODO' : a.role}${values ? ', values: TODO' : a.values ? `, values: { index: ${a.values.index.toString(i.sizes)} }` : ''} }${from ? `   # ${from}` : ''}`,
+      `  ${a.name}: { shape: [${shape ? 'TODO' : a.shape!.join(', ')}], role: ${role ? 'TODO' : a.role}${values ? ', values: TODO' : a.values ? `, values: { ${a.values.kind}: ${a.values.bound.toString(i.sizes)} }` : ''} }${from ? `   # ${from}` : ''}`,
     );
   }
   if (i.scalars.length) {

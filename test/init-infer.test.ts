@@ -38,7 +38,7 @@ describe('kloop init reads every shipped target’s reference.c as its target.ya
         }
         if (got.role) expect(got.role, arg).toBe(want.role);
         // an integer array's contents (values: { index: EXTENT }), where inferred
-        if (got.values) expect({ index: got.values.index.toString(inferred.sizes) }, arg).toEqual(want.values);
+        if (got.values) expect({ [got.values.kind]: got.values.bound.toString(inferred.sizes) }, arg).toEqual(want.values);
         if (got.shape) {
           expect(got.shape.length, arg).toBe(want.shape.length);
           for (const s of sizesAt(inferred.sizes))
@@ -59,7 +59,7 @@ describe('kloop init reads every shipped target’s reference.c as its target.ya
     const at = (n: string) => inferTarget(n, readFileSync(join(CATALOG_DIR, n, 'reference.c'), 'utf8'));
     const h = at('histogram');
     expect(todosOf(h)).toEqual([]);
-    expect(h.args.map((a) => [a.name, a.role, a.shape?.join(', '), a.values?.index.toString()])).toEqual([
+    expect(h.args.map((a) => [a.name, a.role, a.shape?.join(', '), a.values?.bound.toString()])).toEqual([
       ['keys', 'in', 'n', 'bins'],
       ['counts', 'out', 'bins', undefined],
     ]);
@@ -67,8 +67,17 @@ describe('kloop init reads every shipped target’s reference.c as its target.ya
     expect(todosOf(g).map((t) => t.key)).toEqual(['scalars.alpha']);
     expect(g.args.find((a) => a.name === 'x')).toMatchObject({ shape: ['m'], shapeNote: expect.stringMatching(/the one size the kernel uses nowhere else/) });
     expect(g.flops).toBe('n');
-    // CSR row pointers are not inferred: two sizes (N, nnz) are free and nothing tells them apart
-    expect(todosOf(at('spmv_csr')).map((t) => t.key)).toEqual(expect.arrayContaining(['args.rowptr.values', 'args.colidx.values', 'flops', 'bytes']));
+    // CSR: rowptr bounds the loop over a row's entries; of the two free sizes, nnz (named as a count of entries) is theirs, N the columns'
+    const sp = at('spmv_csr');
+    expect(todosOf(sp)).toEqual([]);
+    expect(sp.args.map((a) => [a.name, a.shape?.join(', '), a.values && `${a.values.kind}: ${a.values.bound.toString()}`])).toEqual([
+      ['rowptr', 'M + 1', 'csr_rowptr: nnz'],
+      ['colidx', 'nnz', 'index: N'],
+      ['vals', 'nnz', undefined],
+      ['x', 'N', undefined],
+      ['y', 'M', undefined],
+    ]);
+    expect(sp.flops).toBe('2*nnz');
   });
 
   it('counts what the kernels do: flops and bytes fitted from runs at small sizes, checked at another', () => {
@@ -150,6 +159,15 @@ describe('kloop init on kernels it has never seen', () => {
     expect(brief(i)).toEqual({ x: 'in [n]', y: 'out [n]' });
     expect(i.args.map((a) => a.shapeFrom)).toEqual(['largest index', 'largest index']);
     expect(i.signature).toBe('void relu_ptr(int n, const real *x, real *y)');
+  });
+
+  it("CSR row sums: the entries' count is the one size the kernel uses nowhere else; flops counted with row pointers drawn", () => {
+    const i = infer('csr_rowsum.c');
+    expect(brief(i)).toEqual({ ptr: 'in [rows + 1]', val: 'in [entries]', sums: 'out [rows]' });
+    expect(i.args[0].values).toMatchObject({ kind: 'csr_rowptr' });
+    expect(i.args[0].values!.bound.toString()).toBe('entries');
+    expect(todosOf(i)).toEqual([]);
+    expect(i.flops).toBe('entries');
   });
 
   it('what cannot be read is one line naming the file', () => {
