@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import { detectCompiler, type AcpDescriptor } from '../devices/index.js';
 import { composeDevice, composeSandbox, localDevices, openMemory, refuseMissingLayers, runsDirOf } from '../loop/index.js';
-import type { MemoryStore } from '../memory/index.js';
+import type { KeptPlan, MemoryStore } from '../memory/index.js';
 import {
   allowedCores,
   bindPlan,
@@ -57,6 +57,7 @@ export interface PlanCommandOptions {
   memory?: string;
   measure?: boolean;
   pairs?: number;
+  kept?: boolean;
 }
 
 /**
@@ -68,9 +69,13 @@ export interface PlanCommandOptions {
 export async function planCommand(workloadArg: string | undefined, opts: PlanCommandOptions): Promise<number> {
   const planFile = opts.check ?? opts.run;
   if (opts.check && opts.run) throw new UserError('--check and --run: give one of them');
-  if (!planFile && !workloadArg) throw new UserError('kloop plan: name a workload (kloop workloads lists them), or give --check FILE or --run FILE');
+  if (!planFile && !workloadArg && !opts.kept) throw new UserError('kloop plan: name a workload (kloop workloads lists them), or give --check FILE or --run FILE');
   const workflow = loadWorkflow();
   const memory = openMemory(workflow, process.cwd(), opts.memory);
+  if (opts.kept) {
+    console.log(keptPlansList(await memory.plans(), workloadArg));
+    return 0;
+  }
   if (planFile) {
     if (!existsSync(planFile)) throw new UserError(`${planFile}: no such file`);
     const plan = parsePlan(readFileSync(planFile, 'utf8'), planFile);
@@ -207,4 +212,20 @@ function describePlans(w: Workload, ctx: LocalContext, p: WorkloadPlans, out?: s
   });
   if (out) lines.push(`  written   ${out} (check it with kloop plan --check ${out}, run it with kloop plan --run ${out})`);
   return lines.join('\n');
+}
+
+/** `kloop plan --kept [WORKLOAD]`: the plans memory keeps, with what was measured when each was kept. */
+export function keptPlansList(plans: KeptPlan[], workload?: string): string {
+  const list = plans.filter((p) => !workload || p.workload === workload);
+  if (!list.length) return `no kept plans${workload ? ` for ${workload}` : ''} (kloop run --workload keeps a plan that is verified and faster than the single-device plan)`;
+  return list
+    .map((p) => {
+      const plan = p.plan as { devices?: { name: string }[]; predicted?: { by?: string } };
+      return [
+        `${p.workload} on ${(plan.devices ?? []).map((d) => d.name).join(', ')} (${p.devices}), kept by run ${p.runId} at ${p.at}`,
+        `  ${p.speedup.toFixed(2)}x over the single-device plan [95% CI ${p.ciLow.toFixed(2)}-${p.ciHigh.toFixed(2)}, ${p.pairs} interleaved pairs]: ${p.measuredMs.toFixed(3)} ms against ${p.singleMs.toFixed(3)} ms, measured; ${p.predictedMs.toFixed(3)} ms predicted by ${plan.predicted?.by ?? 'GP1'}`,
+        `  ${p.verification}`,
+      ].join('\n');
+    })
+    .join('\n');
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { keptPlansList } from '../cli/plan-command.js';
 import { LowdbStore } from '../memory/index.js';
 import { planRecord, planRound, parsePlan, writePlanRecord } from '../plans/index.js';
 import { plansSection } from '../report/index.js';
@@ -36,6 +37,13 @@ describe('a plan round', () => {
     expect(kept.measuredMs).toBeGreaterThan(0);
     expect(kept.verification).toMatch(/equal the graph oracle/);
     expect(parsePlan(kept.plan, 'memory').devices.map((x) => x.name)).toEqual(['cpu-g0', 'cpu-g1']);
+
+    // As kloop plan --kept lists it.
+    const listed = keptPlansList(await memory.plans());
+    expect(listed).toMatch(
+      /^medium on cpu-g0, cpu-g1 \(cpu-round\), kept by run run-1 at 2026-11-30T07:00:00Z\n  [\d.]+x over the single-device plan \[95% CI \S+-\S+, 2 interleaved pairs\]: [\d.]+ ms against [\d.]+ ms, measured; [\d.]+ ms predicted by GP1\n  static check/,
+    );
+    expect(keptPlansList(await memory.plans(), 'other')).toMatch(/^no kept plans for other/);
 
     // As a run keeps it, and as its report shows it: the graph coloured by device, predicted against measured.
     const runDir = tmp();
