@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { FleetClient, fleetEvaluator, harnessVersion, JOB_VERSION, targetDigest, type Job, type JobTrip } from '../fleet/index.js';
+import { FleetClient, fleetRun, harnessVersion, JOB_VERSION, targetDigest, type Job, type JobTrip } from '../fleet/index.js';
 import { createRun, median } from '../loop/index.js';
 import { CATALOG_DIR, loadTarget } from '../targets/index.js';
 import { loadWorkflow } from '../workflow/index.js';
@@ -99,15 +99,9 @@ function startWorker(dir: string, url: string, name: string, core: number): Prom
 async function run(name: string, fleet?: FleetClient): Promise<{ candidates: number; ms: number }> {
   const { dir, targets: paths } = runDir(name);
   const workflow = loadWorkflow(join(dir, 'WORKFLOW.md'));
-  const v = workflow.config.verify;
-  const evaluator =
-    fleet &&
-    fleetEvaluator(fleet, {
-      deviceClass: 'cpu',
-      limitMs: 1_800_000,
-      verify: { hiddenSizes: v.hidden_sizes, caseTimeoutMs: v.case_timeout_s * 1000, sanitizers: v.sanitizers, proof: v.proof, proofBudget: v.proof_budget },
-    });
-  const runner = await createRun({ workflow, cwd: dir, targets: paths, rounds, evaluator });
+  // On the fleet, everything the run measures goes to the class's workers (its device, candidates, baselines, final pairs).
+  const on = fleet && (await fleetRun(fleet, workflow, () => undefined));
+  const runner = await createRun({ workflow, cwd: dir, targets: paths, rounds, ...(on ? { evaluator: on.evaluator, measurer: on.measurer, device: on.device, cores: on.cores } : {}) });
   const s = await runner.run();
   return { candidates: s.candidates, ms: s.elapsedMs };
 }

@@ -1,5 +1,4 @@
-import { ClassDevice, FleetClient, fleetEvaluator, fleetMeasurer, fleetStatus, redactUrl, resolveClass, type FleetStatus } from '../fleet/index.js';
-import type { EvaluatorFactory, Measurer } from '../loop/index.js';
+import { FleetClient, fleetRun, fleetStatus, redactUrl, type FleetRun, type FleetStatus } from '../fleet/index.js';
 import type { Workflow } from '../workflow/index.js';
 import type { WorkerView } from '../tui/dashboard.js';
 import type { WatchWorkers } from '../tui/live.js';
@@ -11,36 +10,15 @@ import type { WatchWorkers } from '../tui/live.js';
  * and the final reference against the best), and `device` stands for the class on this machine,
  * which builds and runs nothing. Without a URL, undefined: everything runs on this machine.
  */
-export async function openFleet(
-  workflow: Workflow,
-  url: string | undefined,
-  say: (line: string) => void,
-): Promise<{ evaluator: EvaluatorFactory; measurer: Measurer; device: ClassDevice; cores?: number; watchWorkers: WatchWorkers; close: () => Promise<void> } | undefined> {
-  const c = workflow.config;
-  url ??= c.fleet.redis;
+export async function openFleet(workflow: Workflow, url: string | undefined, say: (line: string) => void): Promise<(FleetRun & { watchWorkers: WatchWorkers; close: () => Promise<void> }) | undefined> {
+  url ??= workflow.config.fleet.redis;
   if (!url) return undefined;
-  const deviceClass = c.fleet.class ?? c.device;
   const client = await FleetClient.open(url);
   try {
-    const cls = await resolveClass({ deviceClass, kind: c.device, workflowFile: workflow.file, waitMs: Math.round(c.fleet.wait_s * 1000), where: redactUrl(url), workers: () => client.workers(), say });
-    const fp = cls.fingerprint;
-    say(`fleet: the run tunes for device class ${deviceClass} at ${redactUrl(url)}: ${fp.id} (${fp.model}), profile from worker ${cls.by}; ${cls.workers.length} worker(s): ${cls.workers.join(', ')}`);
-    const v = c.verify;
-    const settings = {
-      deviceClass,
-      device: fp.id,
-      limitMs: Math.round(c.fleet.job_timeout_s * 1000),
-      verify: { hiddenSizes: v.hidden_sizes, caseTimeoutMs: Math.round(v.case_timeout_s * 1000), sanitizers: v.sanitizers, proof: v.proof, proofBudget: v.proof_budget },
-    };
-    return {
-      evaluator: fleetEvaluator(client, settings),
-      measurer: fleetMeasurer(client, settings, cls),
-      device: new ClassDevice(deviceClass, fp),
-      // The writers plan OpenMP work for the class's cores (a GPU's fingerprint does not count its host's).
-      cores: fp.kind === 'cpu' ? fp.cores : undefined,
-      watchWorkers: (listener) => watchWorkers(url, listener),
-      close: () => client.close(),
-    };
+    const run = await fleetRun(client, workflow, say);
+    const { identity: cls } = run;
+    say(`fleet: the run tunes for device class ${cls.deviceClass} at ${redactUrl(url)}: ${cls.fingerprint.id} (${cls.fingerprint.model}), profile from worker ${cls.by}; ${cls.workers.length} worker(s): ${cls.workers.join(', ')}`);
+    return { ...run, watchWorkers: (listener) => watchWorkers(url, listener), close: () => client.close() };
   } catch (e) {
     await client.close();
     throw e;

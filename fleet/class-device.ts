@@ -53,14 +53,17 @@ export async function resolveClass(o: ResolveClassOptions): Promise<ClassIdentit
     if (now >= until) {
       const bad = refused.length ? ` (records refused: ${refused.join('; ')})` : '';
       throw new UserError(
-        `fleet: no worker of device class ${cls} registered at ${o.where} within ${Math.round(o.waitMs / 1000)} s (fleet.wait_s)${bad}: start one on a ${cls} host with kloop worker --redis URL${cls === o.kind ? '' : ` --class ${cls}`}`,
+        `fleet: no worker of device class ${cls} registered at ${o.where} within ${secs(o.waitMs)} s (fleet.wait_s)${bad}: start one on a ${cls} host with kloop worker --redis URL${cls === o.kind ? '' : ` --class ${cls}`}`,
       );
     }
-    if (!said) o.say(`fleet: waiting up to ${Math.round(o.waitMs / 1000)} s for a worker of device class ${cls} to register (the run tunes for its device)`);
+    if (!said) o.say(`fleet: waiting up to ${secs(o.waitMs)} s for a worker of device class ${cls} to register (the run tunes for its device)`);
     said = true;
     await sleep(Math.min(o.pollMs ?? 500, Math.max(0, until - now)));
   }
 }
+
+/** Seconds as a person writes them: 60, 1.5. */
+const secs = (ms: number) => Number((ms / 1000).toFixed(1));
 
 function identityOf(o: ResolveClassOptions, serving: WorkerRecord[]): ClassIdentity {
   const cls = o.deviceClass;

@@ -2,6 +2,7 @@ export { FleetClient, FleetJobFailed, type JobTrip } from './client.js';
 export { ClassDevice, resolveClass, STALE_MS, type ClassIdentity } from './class-device.js';
 export { fleetEvaluator } from './fleet-evaluator.js';
 export { fleetMeasurer } from './fleet-measurer.js';
+export { fleetRun, type FleetRun } from './fleet-run.js';
 export { jobMaker, type FleetSettings, type JobParts } from './job-maker.js';
 export { JOB_VERSION, jobSchema, JobRefused, parseJob, type Job, type JobResult, type MeasuredRun } from './job.js';
 export { CLASS_PATTERN, KEYS, QUEUE_PREFIX, queueName } from './names.js';

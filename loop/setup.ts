@@ -87,7 +87,8 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
       return undefined;
     }
   };
-  const compiler = detectCompiler();
+  // A fleet's coordinator builds nothing (its workers do): it needs no compiler.
+  const compiler = o.measurer?.local === false ? undefined : detectCompiler();
   // A GPU run names what is missing before anything else happens.
   if (c.device === 'cuda' && !o.device) findGpu(o.workflow.file, 'device is cuda', c.cuda.gpu, o.env ?? process.env);
   const targets = names
@@ -102,7 +103,7 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
   if (plan) refuseMissingLayers(plan);
   const inner = o.sandbox ?? plan!.sandbox;
   let nvcc: string | undefined;
-  const metered = new MeteredSandbox(inner, (cmd) => cmd === compiler.cc || cmd === compiler.cxx || cmd === nvcc);
+  const metered = new MeteredSandbox(inner, (cmd) => cmd === compiler?.cc || cmd === compiler?.cxx || cmd === nvcc);
   const cores = o.cores ?? c.sandbox.threads ?? availableParallelism();
   const composed = o.device ? { device: o.device } : composeDevice({ workflow: o.workflow, sandbox: metered, cacheDir, readOnly: [runsDir], env: o.env, compiler });
   nvcc = 'nvcc' in composed ? composed.nvcc : undefined;

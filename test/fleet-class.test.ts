@@ -45,8 +45,8 @@ afterAll(async () => {
 }, 60_000);
 
 /** `kloop run --fleet` in `cwd`, one JSON event per line; resolves when it exits. */
-function coordinator(cwd: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const p = spawn(process.execPath, [CLI, 'run', '--fleet', redis.url, ...args, '--json'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+function coordinator(cwd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; out: string; err: string }> {
+  const p = spawn(process.execPath, [CLI, 'run', '--fleet', redis.url, ...args, '--json'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -135,12 +135,13 @@ describe('a fleet run tunes for its class', () => {
     expect((err as Error).message).toMatch(/refused job elsewhere: its run tunes for device cpu-000000000000, this worker is cpu-[0-9a-f]{12} \(.*1 cores\)/);
   }, 60_000);
 
-  it("kloop run --fleet on a coordinator that is another device: the run's fingerprint, profile, baselines and memory are the workers'", async () => {
+  it("kloop run --fleet on a coordinator that is another device (and has no C compiler): the run's fingerprint, profile, baselines and memory are the workers'", async () => {
     const cwd = tmp('kloop-fleet-coord-');
     others.push(cwd);
     fleetWorkflow(cwd, 'loop: {candidates: 2}\n');
     const target = smallTarget('sum', '{N: 1000000}', cwd);
-    const run = await coordinator(cwd, ['--target', target, '--rounds', '1']);
+    // No C compiler here either: the coordinator builds nothing.
+    const run = await coordinator(cwd, ['--target', target, '--rounds', '1'], { ...process.env, CC: '/nonexistent/cc', CXX: '/nonexistent/c++' });
     expect(run.code, run.err + run.out).toBe(0);
     const fp = cls.fingerprint.id;
     expect(run.err).toContain(`fleet: the run tunes for device class cpu at ${redactUrl(redis.url)}: ${fp}`);
@@ -179,9 +180,12 @@ describe('a fleet run tunes for its class', () => {
       const lines = r.err.trim().split('\n');
       return lines.at(-1)!;
     };
-    expect(await refusal('fleet: {class: nobody, wait_s: 1}\n')).toMatch(
-      /^kloop: fleet: no worker of device class nobody registered at redis:\/\/127\.0\.0\.1:\d+ within 1 s \(fleet\.wait_s\): start one on a nobody host with kloop worker --redis URL --class nobody$/,
+    // No worker of the class in time.
+    const waiting: string[] = [];
+    await expect(resolveClass({ deviceClass: 'nobody', kind: 'cpu', workflowFile: 'WORKFLOW.md', waitMs: 300, where: redactUrl(redis.url), workers: () => client.workers(), say: (l) => waiting.push(l) })).rejects.toThrow(
+      /^fleet: no worker of device class nobody registered at redis:\/\/127\.0\.0\.1:\d+\/? within 0\.3 s \(fleet\.wait_s\): start one on a nobody host with kloop worker --redis URL --class nobody$/,
     );
+    expect(waiting).toEqual(['fleet: waiting up to 0.3 s for a worker of device class nobody to register (the run tunes for its device)']);
     // A coordinator with no GPU, asked for CUDA kernels, gets as far as the class (no "no GPU" line).
     expect(await refusal('device: cuda\nfleet: {class: cpu, wait_s: 1}\n')).toMatch(/^kloop: fleet: the workers of device class cpu are cpu devices \(.*\), but .*WORKFLOW\.md has device: cuda: set device: cpu there/);
     const mixed = [new TestWorker('m1', dir, redis.url, 0, ['--class', 'mixed']), new TestWorker('m2', dir, redis.url, availableParallelism() > 1 ? '0,1' : '0', ['--class', 'mixed'])];
