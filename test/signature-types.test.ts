@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, UserError } from '../common/index.js';
+import { generateHarness } from '../devices/cpu/harness.js';
 import { kernelPrototype } from '../devices/harness-protocol.js';
+import { trackedHeader } from '../verifiers/tracked-header.js';
 import { asRealSpelling, loadTarget, referenceSource, resolveTarget } from '../targets/index.js';
 import { parseSignature } from '../targets/signature.js';
 import { tmp } from './helpers.js';
@@ -159,5 +162,34 @@ bytes: 8*nnz
     const src = '#include <float.h>\n/* float */ float f(float x) { double d = 1.0f; const char *s = "float"; return (float)x + FLT_MAX + sqrtf(x); }';
     expect(asRealSpelling(src, 'float')).toBe('#include <float.h>\n/* float */ real f(real x) { double d = 1.0f; const char *s = "float"; return (real)x + FLT_MAX + sqrtf(x); }');
     expect(asRealSpelling(src, 'double')).toContain('real d = 1.0f');
+  });
+
+  it("the generated harnesses compile for every size and integer type, with parameters named like the harness's own locals", () => {
+    const sig = 'void mix(unsigned long long n, ptrdiff_t m, int32_t k, const uint64_t *c, const int64_t *keep, const size_t *r, double s, const double *restrict x, unsigned *ca, size_t *cb, double *y)';
+    const yaml = `name: mix
+signature: ${sig}
+args:
+  c: { shape: [n], role: in, values: { index: m } }
+  keep: { shape: [n], role: in, values: { range: [-k, k] } }
+  r: { shape: [m + 1], role: in, values: { csr_rowptr: n } }
+  x: { shape: [m], role: in }
+  ca: { shape: [m], role: out }
+  cb: { shape: [1], role: out }
+  y: { shape: [n], role: out }
+scalars:
+  s: { range: [0.5, 2] }
+sizes:
+  check: [{n: 1, m: 1, k: 1}]
+  bench: {n: 1000, m: 100, k: 5}
+flops: n
+bytes: 8*n
+`;
+    const dir = folder(yaml, `${sig} { (void)n; (void)m; (void)k; (void)c; (void)keep; (void)r; (void)s; (void)x; (void)ca; (void)cb; (void)y; }`);
+    const t = loadTarget(dir);
+    writeFileSync(join(dir, 'h.c'), generateHarness(t, { scalar: 'real' }));
+    writeFileSync(join(dir, 'tracked.hpp'), trackedHeader(t.real));
+    writeFileSync(join(dir, 'h.cpp'), generateHarness(t, { scalar: 'tracked' }));
+    execFileSync('cc', ['-std=gnu11', '-Wall', '-Werror', '-Wno-unused-function', '-fsyntax-only', 'h.c'], { cwd: dir, stdio: 'pipe' });
+    execFileSync('c++', ['-std=gnu++17', '-fsyntax-only', '-include', 'tracked.hpp', 'h.cpp'], { cwd: dir, stdio: 'pipe' });
   });
 });

@@ -310,13 +310,13 @@ ${cMainArgs(t)}
   kl_catch_input_writes();
 ${allocs}
   if (strcmp(mode, "check") == 0) {
-    for (int c = 0; c < kl_calls; c++) {
+    for (int kl_c = 0; kl_c < kl_calls; kl_c++) {
       /* "=FILE": no poison before this call, the outputs stay as the last call left them (as in a user's loop). */
-      int keep = kl_in_paths[c][0] == '=';
-      FILE *in = kl_open_input(kl_in_paths[c] + keep);
+      int kl_keep = kl_in_paths[kl_c][0] == '=';
+      FILE *in = kl_open_input(kl_in_paths[kl_c] + kl_keep);
       ${reads}
       fclose(in);
-      if (!keep) { ${poisons} }
+      if (!kl_keep) { ${poisons} }
       kl_protect(1);
       kl_fp_before();
       ${call};

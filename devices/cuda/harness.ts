@@ -124,13 +124,13 @@ ${cMainArgs(t)}
 ${hostAllocs}
 ${devAllocs}
   if (strcmp(mode, "check") == 0) {
-    for (int c = 0; c < kl_calls; c++) {
-      int keep = kl_in_paths[c][0] == '='; /* "=FILE": outputs kept from the last call, not poisoned */
-      FILE *in = kl_open_input(kl_in_paths[c] + keep);
+    for (int kl_c = 0; kl_c < kl_calls; kl_c++) {
+      int kl_keep = kl_in_paths[kl_c][0] == '='; /* "=FILE": outputs kept from the last call, not poisoned */
+      FILE *in = kl_open_input(kl_in_paths[kl_c] + kl_keep);
       ${reads}
       fclose(in);
       ${uploads('0')}
-      if (!keep) { ${poisons} }
+      if (!kl_keep) { ${poisons} }
       KL_CHECK(cudaDeviceSynchronize(), "poisoning outputs");
       ${call};
       KL_CHECK(cudaGetLastError(), "launching the kernel");
