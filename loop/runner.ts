@@ -240,6 +240,9 @@ export class Runner {
     const { d } = this;
     claimRun(this.dir, this.now()); // run-owner.ts: kloop gc leaves a live run alone
     const fp = await d.device.fingerprint();
+    // A resumed run goes on measuring on the device it started on (a fleet class whose workers changed is another device).
+    if (d.resume && this.state.fingerprint && this.state.fingerprint !== fp.id)
+      throw new UserError(`--resume ${this.runId}: the run measured on device ${this.state.fingerprint}, but its device now is ${fp.id} (${fp.model}, ${fp.cores} cores): its figures would mix two devices; start a new run`);
     if (d.resume) this.emit({ type: 'run.resume', runId: this.runId, pid: process.pid });
     else this.emit({ type: 'run.start', runId: this.runId, targets: d.targets.map((t) => t.name), fingerprint: fp.id, options: d.options, agents: d.agents, pid: process.pid, workflow: d.workflow });
     writeResults(join(this.dir, 'results.tsv'), this.state.results);

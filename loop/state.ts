@@ -22,6 +22,8 @@ export interface RunState {
   options?: RunOptionsSnapshot;
   /** Targets the run was launched on. */
   targets: string[];
+  /** The device fingerprint the run measures on and keys memory by (its run.start). */
+  fingerprint?: string;
   /** Wall time of the sessions before the current one (closed by a run.resume). */
   priorElapsedMs: number;
   /** First and latest event time of the current session (epoch ms). */
@@ -98,6 +100,7 @@ export function applyEvent(s: RunState, e: Journaled | (KloopEvent & { ts?: stri
     case 'run.start':
       s.options = e.options;
       s.targets = e.targets;
+      s.fingerprint = e.fingerprint;
       if (e.workflow) {
         s.workflow = e.workflow;
         s.workflowSeen = e.workflow.hash;

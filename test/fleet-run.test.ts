@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { fleetStatus, QUEUE_PREFIX, queueName, type Job, type WorkerRecord } from '../fleet/index.js';
 import { Journal, parseResults, type Journaled } from '../loop/index.js';
-import { CLI, smallTarget, tmp } from './helpers.js';
+import { CLI, kloop, smallTarget, tmp } from './helpers.js';
 import { fleetWorkflow, TestRedis, TestWorker, waitFor } from './fleet-helpers.js';
 
 /**
@@ -133,6 +134,14 @@ describe('kloop run --fleet', () => {
     const before = journaled.filter((e) => e.type === 'candidate.result').map((e) => (e as Extract<Journaled, { type: 'candidate.result' }>).result.id);
     expect(before).not.toContain(left);
 
+    if (availableParallelism() > 1) {
+      // Resumed without the fleet, it would measure on this machine, another device than its one-core workers: refused in one line.
+      const local = kloop(cwd, ['run', '--resume', runId, '--no-tui']);
+      expect(local.code, local.out).toBe(2);
+      expect(local.out).toMatch(
+        new RegExp(`^kloop: --resume ${runId}: the run measured on device cpu-[0-9a-f]{12}, but its device now is cpu-[0-9a-f]{12} \\(.*, ${availableParallelism()} cores\\): its figures would mix two devices; start a new run$`, 'm'),
+      );
+    }
     const again = coordinator(cwd, ['--resume', runId]);
     expect(await again.exited, again.err + again.out).toBe(0);
     const rows = parseResults(readFileSync(join(cwd, 'runs', runId, 'results.tsv'), 'utf8'));
