@@ -3,9 +3,9 @@ import { UserError } from '../common/index.js';
 import { tmpdir } from 'node:os';
 import { createAgents } from '../agents/index.js';
 import { composeSandbox, createRun, openMemory, runsDirOf, type KloopEvent } from '../loop/index.js';
-import { planRecord, planRound, writePlanRecord, type PlanRoundResult } from '../plans/index.js';
+import { buildChecked, measureNodes, planRecord, planRound, singleDevicePlan, writePlanRecord, writeWorkloadInputs, type PlanRoundResult } from '../plans/index.js';
 import type { Workflow } from '../workflow/index.js';
-import { resolveWorkload } from '../workloads/index.js';
+import { resolveWorkload, type Workload } from '../workloads/index.js';
 import { localContext, withWork } from './plan-command.js';
 import { summaryTable } from './summary-table.js';
 
@@ -29,15 +29,29 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
   const workloads = o.workloads.map((w) => resolveWorkload(w));
   let runId = `plans-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   let runDir: string | undefined;
+  const memory = openMemory(workflow, process.cwd(), o.memory);
   if (o.minutes !== 0 && o.rounds !== 0) {
     const targets = [...new Set(workloads.flatMap((w) => w.nodes.map((n) => n.target.dir)))];
-    const runner = await createRun({ workflow, targets, minutes: o.minutes, rounds: o.rounds, memoryPath: o.memory, onEvent: o.onEvent, onWarning: (m) => o.onEvent({ type: 'warning', message: m }) });
+    // PO1 weighs each target by its share of its workload's time, measured now (the single-device plan, node by node).
+    const weights: Record<string, number> = {};
+    for (const w of workloads) {
+      const ctx = await localContext(workflow, memory, w);
+      const times = await withWork(async (dir) => measureNodes({ executor: ctx.executor, dir, input: inputsOf(w, dir), reps: 5 }, await buildChecked(ctx.executor, ctx.kernels, singleDevicePlan(w, ctx.descriptor), join(dir, 'single'))));
+      const total = [...times.values()].reduce((a, b) => a + b, 0);
+      for (const n of w.nodes) weights[n.target.name] = Math.max(weights[n.target.name] ?? 0, Math.min(1, Math.max(0.001, w.nodes.filter((m) => m.target.name === n.target.name).reduce((a, m) => a + (times.get(m.name) ?? 0), 0) / total)));
+    }
+    if (!o.json)
+      console.log(
+        `PO1 weights (each target's share of its workload's time, measured): ${Object.entries(weights)
+          .map(([t, x]) => `${t} ${x.toFixed(3)}`)
+          .join(', ')}`,
+      );
+    const runner = await createRun({ workflow, targets, minutes: o.minutes, rounds: o.rounds, memoryPath: o.memory, weights, onEvent: o.onEvent, onWarning: (m) => o.onEvent({ type: 'warning', message: m }) });
     const summary = await runner.run();
     runId = summary.runId;
     runDir = summary.dir;
     if (!o.json) console.log('\n' + summaryTable(summary));
   }
-  const memory = openMemory(workflow, process.cwd(), o.memory);
   const min = workflow.config.accept.min_speedup;
   // A model-backed partitioner (agents.partitioner and its "## partitioner" prompt) proposes beside GP1.
   const proposer =
@@ -88,4 +102,10 @@ function planEvent(r: PlanRoundResult) {
 /** --workload and --target together: one of them (a workload's targets are tuned by --workload itself). */
 export function refuseTargetsWithWorkloads(targets: string[] | undefined, workloads: string[] | undefined): void {
   if (targets?.length && workloads?.length) throw new UserError('--target and --workload: give one of them (a run on workloads tunes their targets first)');
+}
+
+function inputsOf(w: Workload, dir: string): string {
+  const file = join(dir, 'inputs.bin');
+  writeWorkloadInputs(w, 1, file);
+  return file;
 }

@@ -45,6 +45,8 @@ export interface CreateRunOptions {
   measurer?: Measurer;
   /** The cores the writers plan for (a fleet class's); default: sandbox.threads, else this machine's. */
   cores?: number;
+  /** PO1's Amdahl weights: per target name, its share of a workload's time (kloop run --workload measures them); default 1. */
+  weights?: Record<string, number>;
 }
 
 /**
@@ -156,6 +158,7 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
     git,
     onEvent: o.onEvent,
     cores,
+    weights: o.weights,
     timing: timingOf(c),
     options: prior?.options ?? {
       targets: targets.map((t) => t.dir),

@@ -45,8 +45,9 @@ const COPY_LATENCY_MS = 0.001;
  * kernel at the bench size scaled to the node's sizes and device by the same ratio, else a
  * roofline estimate from the device's ACP profile. The roofline time uses the cores the kernel can
  * use (all of the device's for an OpenMP kernel, one otherwise) and, for a core group, its share of
- * the chip's compute and DRAM bandwidth (groups of one CPU run side by side and share both: on
- * cores that are SMT siblings one core's peak is near the whole chip's, and two groups halve it). A copy moves bytes at
+ * the chip's DRAM bandwidth and, for an OpenMP kernel, of its compute (groups of one CPU run side
+ * by side and share both: on cores that are SMT siblings one core's peak is near the whole chip's,
+ * and two groups halve it). A copy moves bytes at
  * the destination's measured one-core bandwidth of the smallest memory level that holds both
  * copies (a memcpy by one thread), or over a fleet worker's measured link.
  */
@@ -60,11 +61,14 @@ export function costModel(c: CostInputs): CostModel {
   const threads = (d: number) => c.devices[d].cores?.length ?? whole(d);
 
   /** Roofline time (ns) of work on `t` threads of a device whose share of the chip's DRAM is `share`. */
-  const roof = (d: number, real: Target['real'], flops: number, bytes: number, t: number, share: number) => {
+  const roof = (d: number, real: Target['real'], flops: number, bytes: number, t: number, share: number, parallel: boolean) => {
     const x = desc(d);
     const p = x.peaks[real === 'float' ? 'fp32' : 'fp64'] ?? x.peaks.fp32;
     const dram = x.memory.levels.at(-1)!.gbs;
-    const peak = Math.min(p.one * t, p.all * share);
+    // A parallel kernel on a core group gets its share of the chip's compute; a sequential one is
+    // seldom at the peak (a naive loop waits on its own dependences) and runs beside the other
+    // groups on one core's pipeline.
+    const peak = Math.min(p.one * t, parallel ? p.all * share : p.all);
     const bw = Math.min(dram.one * t, dram.all * share);
     return Math.max(flops / peak, bytes / bw);
   };
@@ -76,8 +80,8 @@ export function costModel(c: CostInputs): CostModel {
       const parallel = k?.parallel ?? false;
       const frac = (rows[1] - rows[0]) / (node.rows ? node.rows.extent : 1);
       const share = threads(d) / whole(d);
-      const here = roof(d, t.real, node.flops * frac, node.bytes * frac, parallel ? threads(d) : 1, share);
-      const onWhole = (flops: number, bytes: number) => roof(d, t.real, flops, bytes, parallel ? whole(d) : 1, 1);
+      const here = roof(d, t.real, node.flops * frac, node.bytes * frac, parallel ? threads(d) : 1, share, parallel);
+      const onWhole = (flops: number, bytes: number) => roof(d, t.real, flops, bytes, parallel ? whole(d) : 1, 1, parallel);
       const measured = c.measured?.get(node.name);
       if (measured !== undefined) return { ms: STEP_MS + (measured * here) / onWhole(node.flops, node.bytes) / 1e6, source: 'measured' };
       if (k?.benchNs !== undefined) {
