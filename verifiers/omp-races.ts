@@ -1,5 +1,8 @@
 import { arrayAccesses, assignedScalars, canonicalLoop, coeffOf, declaredNames, forEachExpr, forEachStmt, lex, parseC, printExpr, reductionItems, type Access, type Expr, type For, type Func, type Stmt } from '../csyntax/index.js';
 
+import { checkRegions, classifyOmp } from './omp-regions.js';
+import { scopeAccesses } from './omp-writes.js';
+
 export type RaceCheck = { ok: true; parallelLoops: number } | { ok: false; line?: number; what: string } | { ok: 'unparsed'; why: string };
 
 function clauseVars(pragma: string): Set<string> {
@@ -214,18 +217,25 @@ function sectionReductions(pragma: string, body: Stmt, lengths: Record<string, s
 export function checkOmpRaces(source: string, fn: string, lengths: Record<string, string> = {}): RaceCheck {
   if (!/#\s*pragma\s+omp/.test(source)) return { ok: true, parallelLoops: 0 };
   let fnc: Func | undefined;
+  /** The file's functions by name (calls into them are followed). */
+  const helpers = new Map<string, Func>();
   try {
-    fnc = parseC(source).items.find((t): t is Func => t.k === 'func' && t.name === fn);
+    const items = parseC(source).items;
+    fnc = items.find((t): t is Func => t.k === 'func' && t.name === fn);
+    for (const t of items) if (t.k === 'func' && t.name !== fn) helpers.set(t.name, t);
   } catch (e) {
     return { ok: 'unparsed', why: (e as Error).message };
   }
   if (!fnc) return { ok: 'unparsed', why: `${fn} not found` };
   const lines = pragmaLines(source);
+  // Directives the analysis does not know, and parallel regions (what every thread runs), first.
+  const regional = checkRegions(fnc, (p) => lines.get(p), helpers);
+  if (regional) return { ok: false, line: regional.line, what: regional.unjudged ? `its OpenMP code cannot be shown free of races: ${regional.what}` : regional.what };
   let loops = 0;
   let problem: RaceCheck | undefined;
   forEachStmt(fnc.body, (s) => {
     if (problem || s.k !== 'for') return;
-    const pragma = s.pragmas.find((p) => /#\s*pragma\s+omp\b.*\b(for|simd)\b/.test(p));
+    const pragma = s.pragmas.find((p) => classifyOmp(p) === 'loop' || classifyOmp(p) === 'worksharing');
     if (!pragma) return;
     loops++;
     const line = lines.get(pragma);
@@ -253,7 +263,13 @@ export function checkOmpRaces(source: string, fn: string, lengths: Record<string
       const cx = x.k === 'for' ? canonicalLoop(x) : undefined;
       if (cx) steps.set(cx.v, Math.abs(cx.step) || 1);
     });
-    const accesses = arrayAccesses(s.body).filter((a) => !sections.arrays.has(a.array));
+    // Every access, writes and reads through pointers and copy calls followed to the arrays they reach.
+    const scan = scopeAccesses(fnc!, s, s.body, helpers);
+    if (scan.unjudged) {
+      problem = { ok: false, line, what: `its OpenMP code cannot be shown free of races: the parallel loop over ${c.v} ${scan.unjudged}` };
+      return;
+    }
+    const accesses = scan.accesses.filter((a) => !sections.arrays.has(a.array));
     const guarded = atomicIndices(s.body);
     for (const a of accesses) {
       if (!a.write || inside.has(a.array) || guarded.has(a.idx) || readsMemory(a.idx)) continue;

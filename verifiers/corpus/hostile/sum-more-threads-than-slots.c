@@ -1,4 +1,4 @@
-// corpus: hostile | target: sum | trick: per-thread partial sums in a fixed 16-slot stack array indexed by thread id modulo 16, so with more than 16 threads thread 16 overwrites thread 0's partial (never run: the verifier always uses the machine's thread count) | layer: compare | flags: -fopenmp
+// corpus: hostile | target: sum | trick: per-thread partial sums in a fixed 16-slot stack array indexed by thread id modulo 16, so with more than 16 threads thread 16 overwrites thread 0's partial (never run: the verifier always uses the machine's thread count); the race analysis stops it first: every thread of the parallel region writes the shared part[] outside a worksharing loop, at an index it cannot tie to the thread | layer: race | flags: -fopenmp
 #include <omp.h>
 void sum(int N, const real *X, real *S) {
   real part[16] = {0};
