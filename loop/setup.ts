@@ -89,8 +89,9 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
       return undefined;
     }
   };
-  // A fleet's coordinator builds nothing (its workers do): it needs no compiler.
-  const compiler = o.measurer?.local === false ? undefined : detectCompiler();
+  // A fleet's coordinator builds and runs nothing (its workers do, in their own sandboxes): it needs no compiler and no sandbox.
+  const fleet = o.measurer?.local === false;
+  const compiler = fleet ? undefined : detectCompiler();
   // A GPU run names what is missing before anything else happens.
   if (c.device === 'cuda' && !o.device) findGpu(o.workflow.file, 'device is cuda', c.cuda.gpu, o.env ?? process.env);
   const targets = names
@@ -101,9 +102,9 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
   // Sandbox, device, memory and verifier come from the composition root (compose.ts), as for verify, doctor and review.
   const { runsDir, cacheDir } = runsDirOf(o.workflow, cwd);
   // A layer the workflow requires but candidates would not get stops the run here, in one line.
-  const plan = o.sandbox ? undefined : composeSandbox(o.workflow, cacheDir);
+  const plan = o.sandbox || fleet ? undefined : composeSandbox(o.workflow, cacheDir);
   if (plan) refuseMissingLayers(plan);
-  const inner = o.sandbox ?? plan!.sandbox;
+  const inner = o.sandbox ?? plan?.sandbox ?? new ProcessSandbox();
   let nvcc: string | undefined;
   const metered = new MeteredSandbox(inner, (cmd) => cmd === compiler?.cc || cmd === compiler?.cxx || cmd === nvcc);
   const cores = o.cores ?? c.sandbox.threads ?? availableParallelism();

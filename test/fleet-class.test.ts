@@ -152,7 +152,8 @@ describe('a fleet run tunes for its class', () => {
     expect(['w1', 'w2']).toContain(profile.by);
     const [baseline] = ofType(run.out, 'baseline.profile');
     expect(['w1', 'w2']).toContain(baseline.measuredBy);
-    // Nothing was measured or drawn here: no bench input, no local profile.
+    // Nothing was measured, drawn or sandboxed here: no bench input, no local profile, no sandbox of this machine reported as the candidates'.
+    expect(ofType(run.out, 'sandbox')).toEqual([]);
     const runDir = join(cwd, 'runs', start.runId);
     expect(readdirSync(runDir)).not.toContain('device-profile');
     expect(existsSync(join(runDir, 'rounds', 'sum-bench.in'))).toBe(false);
