@@ -75,6 +75,15 @@ const kernels: Record<string, { target: string; source: string; expect: RegExp }
     source: `${GATHER} { for (long i = 0; i < n; i++) { long j = idx[i + (i == n - 1)]; y[i] = alpha * x[i == n - 1 ? (j % m + m) % m : j]; } }`,
     expect: /^rejected (compare|sanitizer|bounds|run)/,
   },
+  'spmv: one loop variable name for a loop over M and for a row': {
+    target: 'spmv_csr',
+    source: `${SPMV} {
+  for (int k = 0; k < M; k++) { y[k] = 0; }
+  for (int i = 0; i < M; i++) {
+    for (int k = rowptr[i]; k < rowptr[i + 1]; k++) { y[i] += vals[k] * x[colidx[k]]; }
+  } }`,
+    expect: /^tested/,
+  },
   'gather: a shortcut at the bench value of alpha': {
     target: 'gather',
     source: `${GATHER} { if (alpha == 1.5f) { for (long i = 0; i < n; i++) y[i] = x[idx[i]] * 1.5f + 1e-3f; return; } for (long i = 0; i < n; i++) y[i] = alpha * x[idx[i]]; }`,

@@ -1,5 +1,6 @@
 import { evalExpr, type Size, type Target } from '../targets/index.js';
 import { FLOAT_TYPE, INTEGER_TYPE, readProgram, type CDecl, type CExpr, type CProgram } from './c-expr.js';
+import { scopeLoopVariables, unscoped } from './loop-scopes.js';
 
 /**
  * Size-dependent paths of a candidate, found in the C the compiler builds (after its own
@@ -589,7 +590,8 @@ function boundaryValues(kind: SizePath['kind'], c: number): number[] {
 
 /** Find the size-dependent paths of a (preprocessed) kernel. */
 export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis {
-  const prog = readProgram(preprocessed);
+  // Two loops' variables of one name are two variables (`k` over nnz, then `k` over a row).
+  const prog = readProgram(scopeLoopVariables(preprocessed));
   const a = new Analysis(t, prog);
   const paths: SizePath[] = [];
   const opaque: SizeAnalysis['opaque'] = [];
@@ -682,7 +684,11 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
     if (m && !d.pointer && !d.array) for (const e of [...(d.init ? [d.init] : []), ...a.writesOf(d.name)]) add('mask', [m], e, e, d.line);
   }
   for (const step of a.steps()) periods.add(step);
-  return { paths, opaque, periods: [...periods].filter((c) => c >= 2).sort((x, y) => x - y) };
+  return {
+    paths: paths.map((p) => ({ ...p, text: unscoped(p.text) })),
+    opaque: opaque.map((o) => ({ ...o, text: unscoped(o.text) })),
+    periods: [...periods].filter((c) => c >= 2).sort((x, y) => x - y),
+  };
 }
 
 /** Pointer comparisons (p < end, aliasing checks) say nothing about sizes on their own. */
