@@ -79,7 +79,14 @@ export async function planCommand(workloadArg: string | undefined, opts: PlanCom
   if (planFile) {
     if (!existsSync(planFile)) throw new UserError(`${planFile}: no such file`);
     const plan = parsePlan(readFileSync(planFile, 'utf8'), planFile);
-    const w = resolveWorkload(opts.workload ?? workloadArg ?? plan.workload.name);
+    const named = opts.workload ?? workloadArg;
+    let w: Workload;
+    try {
+      w = resolveWorkload(named ?? plan.workload.name);
+    } catch (e) {
+      if (named || !(e instanceof UserError)) throw e;
+      throw new UserError(`${planFile}: the plan is for workload "${plan.workload.name}", which is not shipped; give its folder with --workload PATH`);
+    }
     const bound = bindPlan(plan, w, planFile);
     const verdict = checkPlan(bound);
     if (!verdict.ok) {
