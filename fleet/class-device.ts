@@ -22,6 +22,8 @@ export interface ResolveClassOptions {
   kind: 'cpu' | 'cuda';
   /** Where that kind is set, for the message when the class is another kind. */
   workflowFile: string;
+  /** Sandbox layers the run's workflow requires candidates to get (sandbox.require, min_level): each worker must apply them. */
+  requires?: readonly string[];
   /** How long to wait for a worker of the class to register. */
   waitMs: number;
   /** The fleet's URL as it may be printed (password hidden). */
@@ -83,6 +85,13 @@ function identityOf(o: ResolveClassOptions, serving: WorkerRecord[]): ClassIdent
     throw new UserError(
       `fleet: the workers of device class ${cls} are ${fp.kind} devices (${fp.model}), but ${o.workflowFile} has device: ${o.kind}: set device: ${fp.kind} there (the run writes kernels in its device's language), or send to a ${o.kind} class with fleet.class`,
     );
+  for (const w of serving) {
+    const lacks = (o.requires ?? []).filter((l) => !w.descriptor.sandbox.applied.includes(l));
+    if (lacks.length)
+      throw new UserError(
+        `fleet: ${o.workflowFile} requires the sandbox layer${lacks.length > 1 ? 's' : ''} ${lacks.join(', ')} for candidates, which worker ${w.id} of device class ${cls} does not apply (it applies ${w.descriptor.sandbox.applied.join(', ') || 'none'}): run the workers where ${lacks.length > 1 ? 'they work' : 'it works'} (kloop doctor there says why), or relax sandbox.require`,
+      );
+  }
   const missing = serving.find((w) => !w.profile);
   if (missing) throw new UserError(`fleet: worker ${missing.id} of device class ${cls} published no device profile (an older kloop): run the same kloop version on the coordinator and the workers`);
   const odd = serving.find((w) => w.profile!.fingerprint.id !== fp.id);

@@ -1,5 +1,6 @@
 import type { Device } from '../devices/index.js';
 import type { EvaluatorFactory, Measurer } from '../loop/index.js';
+import { requiredLayers } from '../sandboxes/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { ClassDevice, resolveClass, type ClassIdentity } from './class-device.js';
 import type { FleetClient } from './client.js';
@@ -27,7 +28,9 @@ export interface FleetRun {
 export async function fleetRun(client: FleetClient, workflow: Workflow, say: (line: string) => void): Promise<FleetRun> {
   const c = workflow.config;
   const deviceClass = c.fleet.class ?? c.device;
-  const identity = await resolveClass({ deviceClass, kind: c.device, workflowFile: workflow.file, waitMs: Math.round(c.fleet.wait_s * 1000), where: redactUrl(client.url), workers: () => client.workers(), say });
+  // The layers the workflow requires of candidates' sandbox hold on the workers, where candidates run (uid only when named: whether a worker runs as root is its own).
+  const requires = requiredLayers(c.sandbox, false);
+  const identity = await resolveClass({ deviceClass, kind: c.device, workflowFile: workflow.file, requires, waitMs: Math.round(c.fleet.wait_s * 1000), where: redactUrl(client.url), workers: () => client.workers(), say });
   const fp = identity.fingerprint;
   const v = c.verify;
   const settings: FleetSettings = {

@@ -170,7 +170,7 @@ describe('a fleet run tunes for its class', () => {
     for (const f of ofType(run.out, 'target.final')) if (f.pairs) expect(['w1', 'w2']).toContain(f.measuredBy);
   }, 180_000);
 
-  it('refuses to start in one line: no worker of the class in time, a class of another kind than the run, workers of two devices in one class', async () => {
+  it('refuses to start in one line: no worker of the class in time, a class of another kind than the run, a worker without the sandbox the run requires, workers of two devices in one class', async () => {
     const cwd = tmp('kloop-fleet-refuse-');
     others.push(cwd);
     const target = smallTarget('sum', '{N: 1000000}', cwd);
@@ -189,9 +189,19 @@ describe('a fleet run tunes for its class', () => {
     expect(waiting).toEqual(['fleet: waiting up to 0.3 s for a worker of device class nobody to register (the run tunes for its device)']);
     // A coordinator with no GPU, asked for CUDA kernels, gets as far as the class (no "no GPU" line).
     expect(await refusal('device: cuda\nfleet: {class: cpu, wait_s: 1}\n')).toMatch(/^kloop: fleet: the workers of device class cpu are cpu devices \(.*\), but .*WORKFLOW\.md has device: cuda: set device: cpu there/);
-    const mixed = [new TestWorker('m1', dir, redis.url, 0, ['--class', 'mixed']), new TestWorker('m2', dir, redis.url, availableParallelism() > 1 ? '0,1' : '0', ['--class', 'mixed'])];
+    // m1's own workflow gives candidates the process layer only: a run that requires seccomp is refused on it.
+    const weak = tmp('kloop-fleet-weak-');
+    others.push(weak);
+    fleetWorkflow(weak, 'sandbox: {level: process}\n');
+    const mixed = [new TestWorker('m1', weak, redis.url, 0, ['--class', 'mixed']), new TestWorker('m2', dir, redis.url, availableParallelism() > 1 ? '0,1' : '0', ['--class', 'mixed'])];
     try {
       await Promise.all(mixed.map((w) => w.ready()));
+      const onlyM1 = async () => ({ ...(await client.workers()), workers: (await client.workers()).workers.filter((w) => w.id === 'm1') });
+      const m1 = { deviceClass: 'mixed', kind: 'cpu' as const, workflowFile: 'WORKFLOW.md', waitMs: 1000, where: 'here', workers: onlyM1, say: () => undefined };
+      expect((await resolveClass({ ...m1, requires: ['process'] })).workers).toEqual(['m1']);
+      await expect(resolveClass({ ...m1, requires: ['namespaces', 'seccomp'] })).rejects.toThrow(
+        /^fleet: WORKFLOW\.md requires the sandbox layers namespaces, seccomp for candidates, which worker m1 of device class mixed does not apply \(it applies process\): run the workers where they work/,
+      );
       expect(await refusal('fleet: {class: mixed, wait_s: 5}\n')).toMatch(
         /^kloop: fleet: the workers of device class mixed are not one device: m1 is cpu-[0-9a-f]{12} \(.*, 1 cores, .*\); m2 is cpu-[0-9a-f]{12} \(.*, 2 cores, .*\)\. A class is tuned as one device/,
       );
