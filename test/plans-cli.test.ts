@@ -86,4 +86,11 @@ describe('kloop workloads and kloop plan', () => {
     expect(r.out).toMatch(/verified: static check .* elements of every node's outputs on every device equal the graph oracle/);
     expect(r.out).toMatch(/measured: [\d.]+ ms; the single-device plan \(whole CPU\) [\d.]+ ms; speedup [\d.]+x \[95% CI [\d.]+-[\d.]+, 2 interleaved pairs\]/);
   }, 120_000);
+
+  it('kloop run --workload with --rounds 0 runs the plan round alone, one line per workload', () => {
+    const r = kloop(dir, ['run', '--workload', workload, '--rounds', '0', '--memory', memory]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/^plan small: (GP1 predicts no plan beats the single-device plan .*: nothing to try|kept: .*|not kept: .*)$/m);
+    expect(kloop(dir, ['run', '--workload', workload, '--target', 'sum']).out).toMatch(/^kloop: --target and --workload: give one of them/);
+  }, 120_000);
 });
