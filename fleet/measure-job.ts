@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { shortHash, type RwLock } from '../common/index.js';
+import type { RwLock } from '../common/index.js';
 import type { Device } from '../devices/index.js';
-import { finalPairs, medianNs, timeAlone, type TargetSession } from '../loop/index.js';
+import { baselineKey, finalPairs, medianNs, timeAlone, type TargetSession } from '../loop/index.js';
 import { describeExit } from '../sandboxes/index.js';
 import type { Target } from '../targets/index.js';
 import { slim, type Job, type JobResult } from './job.js';
@@ -32,7 +32,7 @@ export async function measureJob(m: MeasureJob): Promise<JobResult> {
   const base = { key, stage: job.stage, outcome: 'done' as const, worker, startedAt: m.startedAt };
   /** Built once per program on this worker (the session keeps the binaries between jobs). */
   const build = async (p: { source: string; flags: string[] }) => {
-    const k = shortHash(p.source, JSON.stringify(p.flags));
+    const k = baselineKey(p); // (the key evaluate jobs build their baselines under: one binary for both)
     const known = session.baselineBinaries.get(k);
     if (known) return { ok: true, log: '', ms: 0, binary: known };
     const r = await ctx.lock.shared(() => ctx.device.build({ target, source: p.source, flags: p.flags, workDir: join(root, 'programs', k) }));
