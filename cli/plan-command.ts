@@ -198,7 +198,7 @@ async function runPlanFile(b: BoundPlan, workflow: Workflow, memory: MemoryStore
 
 const SOURCE_WORDS: Record<string, string> = { measured: 'measured now on the whole CPU', memory: "memory's measured time at the bench size, scaled", roofline: 'roofline estimates from the ACP profile' };
 
-function describePlans(w: Workload, ctx: LocalContext, p: WorkloadPlans, out?: string): string {
+export function describePlans(w: Workload, ctx: LocalContext, p: WorkloadPlans, out?: string): string {
   const d = ctx.descriptor;
   const lines = [`${w.name} on ${d.model} (${d.fingerprint.id}, ${d.units.count} ${d.units.name})`];
   const byKernel = [...ctx.kernels].map(([t, k]) => `${t}: ${k.origin === 'memory' ? `memory's best (${k.verdict}${k.flags.length ? `, ${k.flags.join(' ')}` : ''})` : 'reference'}`);

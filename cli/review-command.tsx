@@ -7,6 +7,7 @@ import { openMemory } from '../loop/index.js';
 import { loadWorkflow } from '../workflow/index.js';
 import { approve, reject, reviewQueue } from '../review/index.js';
 import { ReviewApp, type ReviewActions } from '../tui/review-app.js';
+import { keptPlansList } from './plan-command.js';
 
 /** `kloop review`: the queue of kept winners across runs, in the terminal. */
 export async function reviewCommand(opts: { memory?: string; target?: string; run?: string }): Promise<void> {
@@ -33,6 +34,9 @@ export async function reviewCommand(opts: { memory?: string; target?: string; ru
     const queue = await actions.load();
     console.log(`${queue.length} winner(s) to review (run kloop review in a terminal to decide):`);
     for (const w of queue) console.log(`${w.candidateId}\t${w.target}\t${w.speedup.toFixed(2)}x (CI ${w.ciLow.toFixed(2)}-${w.ciHigh.toFixed(2)})\t${w.verdict}\t${w.description}`);
+    // Kept CEP plans (kloop run --workload), with what was measured when each was kept.
+    const plans = await memory.plans();
+    if (plans.length) console.log(`\n${plans.length} kept plan(s):\n${keptPlansList(plans)}`);
     return;
   }
   const app = render(<ReviewApp actions={actions} />);

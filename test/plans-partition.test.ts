@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDescriptor } from '../devices/index.js';
+import { describePlans } from '../cli/plan-command.js';
 import { costModel, gp1, planWorkload, type CepDevice, type NodeKernel } from '../plans/index.js';
 import { evalExpr } from '../targets/index.js';
 import { resolveWorkload, workloadCatalogNames, type Workload } from '../workloads/index.js';
@@ -85,5 +86,18 @@ describe('GP1, the built-in partitioner', () => {
     expect(c.plan.steps.some((s) => s.op === 'copy' && s.from === 'npu' && s.device === 'cpu')).toBe(true);
     const allCpu = gp1(w, devices.slice(0, 1), 0, costModel({ devices: devices.slice(0, 1), descriptors: new Map([[d.fingerprint.id, d]]), kernels }));
     expect(c.sim.ms).toBeLessThan(allCpu.sim.ms);
+  });
+
+  it('kloop plan prints each device set, the choice and its steps with predicted times', () => {
+    const w = resolveWorkload('mlp-block');
+    const kernels = parallelKernels(w);
+    const p = planWorkload({ workload: w, descriptor: d, kernels, cores: [0, 1] });
+    const text = describePlans(w, { descriptor: d, kernels, executor: undefined as never }, p, 'plan.json');
+    expect(text).toMatch(
+      /^mlp-block on AMD EPYC 7B13 \(cpu-0123456789ab, 2 cores\)\n  kernels   layernorm: memory's best \(tested, -fopenmp\) · sgemm: memory's best \(tested, -fopenmp\)\n  whole CPU +[\d.]+ ms predicted \(GP1: 3 runs, 0 copies\)\n  2 core groups +[\d.]+ ms predicted/,
+    );
+    expect(text).toMatch(/  chosen    the whole CPU, [\d.]+ ms predicted: splitting into core groups is not predicted to win here \(node times: memory's measured time at the bench size, scaled\)/);
+    expect(text).toMatch(/    cpu      run up +[\d.]+ -> [\d.]+ ms/);
+    expect(text).toContain('written   plan.json (check it with kloop plan --check plan.json, run it with kloop plan --run plan.json)');
   });
 });
