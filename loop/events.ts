@@ -77,7 +77,7 @@ export type KloopEvent =
   /** `by`: the fleet worker whose published profile the run uses (its class's device); absent: this machine's. */
   | { type: 'device.profile'; profile: DeviceProfile; measured: boolean; by?: string }
   | { type: 'round.start'; target: string; round: number; baseline: string }
-  /** `measuredBy`: the fleet worker that timed the baseline (absent: this machine). */
+  /** `measuredBy`: the fleet worker that timed the baseline alone (absent: this machine, or a kept candidate's time from its fresh pairs, whose worker its fleet.confirm.json names). */
   | { type: 'baseline.profile'; target: string; round: number; profile: BaselineProfile; measuredBy?: string }
   | { type: 'analysis'; target: string; round: number; diagnosis: Diagnosis }
   | { type: 'candidate.proposed'; target: string; round: number; id: string; description: string; flags: string[]; /** The compute model's predicted time (absent while it has too few measurements). */ predictedNs?: number }

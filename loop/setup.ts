@@ -181,7 +181,8 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
     resume: o.resume,
     workflow: { hash: o.workflow.hash ?? prior?.workflow?.hash ?? '', snapshot: snapshotOf(o.workflow) },
     reload: new LiveConfig(watcher, o.workflow, liveAgents),
-    busyMs: () => metered.busyMs,
+    // (a fleet's coordinator runs nothing: the workers' busy time is theirs)
+    busyMs: fleet ? undefined : () => metered.busyMs,
     broken,
     evaluator: o.evaluator,
     measurer: o.measurer,
