@@ -78,8 +78,10 @@ export class CandidateCgroup {
   }
 
   /** Kill every process still inside, then remove the cgroups (EBUSY until the last one is gone: retry, up to GONE_MS). */
-  async destroy(): Promise<void> {
+  /** Kill what is left in the candidate's cgroups and remove them: true when every one was emptied and removed. */
+  async destroy(): Promise<boolean> {
     const until = Date.now() + GONE_MS;
+    let removed = 0;
     for (const d of this.dirs) {
       while (Date.now() < until) {
         try {
@@ -92,11 +94,13 @@ export class CandidateCgroup {
             }
           }
           rmdirSync(d);
+          removed++;
           break;
         } catch {
           await new Promise((r) => setTimeout(r, 20));
         }
       }
     }
+    return removed === this.dirs.length;
   }
 }
