@@ -97,7 +97,10 @@ export function checkPlan(b: BoundPlan): StaticVerdict {
       for (let r = x.lo; r < x.hi; r++) {
         const wr = rows[r];
         if (wr === NONE) return reject(`${s.label} reads ${x.array.id} ${rowsText('', r, runEnd(rows, r, x.hi))} on ${devices[x.device].name}, which no step writes there (a skipped transfer: copy them there first)`);
-        if (!before(wr, i)) return reject(`${s.label} reads ${x.array.id} ${rowsText('', r, x.hi)} on ${devices[x.device].name} without waiting for ${steps[wr].label}, which writes them (stale data: add "${steps[wr].id}" to its after)`);
+        if (!before(wr, i)) {
+          const fix = steps[wr].device === s.device && wr > i ? `list it after "${steps[wr].id}" on ${devices[s.device].name}` : `add "${steps[wr].id}" to its after`;
+          return reject(`${s.label} reads ${x.array.id} ${rowsText('', r, x.hi)} on ${devices[x.device].name} without waiting for ${steps[wr].label}, which writes them (stale data: ${fix})`);
+        }
       }
     }
   }

@@ -52,6 +52,17 @@ describe('hostile plans are refused', () => {
     expect((v as { reason: string }).reason).toMatch(/^node \w+ \(\w+\): \w+\.\w+\[[\d\]\[]+\] on cpu-g\d is NaN, expected [-\d.e]+ ± /);
   });
 
+  it('a step listed before the copy it reads on its own device is a stale read, with the fix', () => {
+    const copy = good.steps.findIndex((s) => s.op === 'copy' && good.steps.some((r, j) => j > good.steps.indexOf(s) && r.op === 'run' && r.device === s.device));
+    const reader = good.steps.findIndex((r, j) => j > copy && r.op === 'run' && r.device === good.steps[copy].device);
+    const steps = [...good.steps];
+    const [moved] = steps.splice(reader, 1);
+    steps.splice(copy, 0, moved);
+    const v = checkPlan(bindPlan({ ...good, steps }, w, 'early'));
+    expect(v.ok).toBe(false);
+    expect((v as { reason: string }).reason).toMatch(/\(stale data: list it after ".*" on cpu-g\d\)|which no step writes there/);
+  });
+
   it('a node that no step runs is refused', () => {
     const gone = good.steps.filter((s) => s.op === 'run' && s.node === 'tot').map((s) => s.id);
     const noRun = { ...good, steps: good.steps.filter((s) => !gone.includes(s.id)).map((s) => ({ ...s, after: s.after.filter((a) => !gone.includes(a)) })) };
