@@ -6,3 +6,4 @@ export { arrayLengthsC, CATALOG_DIR, cudaUnsupported, catalogNames, elementCount
 export { evalExpr, exprToC, parseExpr, type Expr } from './expr.js';
 export { realBytes, workingSetBytes } from './working-set.js';
 export { FLAG_ALLOW_LIST, REASSOCIATING_FLAGS } from './flags.js';
+export { contractLines } from './contract.js';

@@ -8,7 +8,8 @@ import { kernelPrototype } from '../devices/harness-protocol.js';
 import { trackedHeader } from '../verifiers/tracked-header.js';
 import { asRealSpelling, loadTarget, referenceSource, resolveTarget } from '../targets/index.js';
 import { parseSignature } from '../targets/signature.js';
-import { tmp } from './helpers.js';
+import { writerSystemPrompt } from '../agents/llm/index.js';
+import { tmp, writeContext } from './helpers.js';
 
 /** A target folder from a yaml text and a reference. */
 function folder(yaml: string, reference: string): string {
@@ -191,5 +192,13 @@ bytes: 8*n
     writeFileSync(join(dir, 'h.cpp'), generateHarness(t, { scalar: 'tracked' }));
     execFileSync('cc', ['-std=gnu11', '-Wall', '-Werror', '-Wno-unused-function', '-fsyntax-only', 'h.c'], { cwd: dir, stdio: 'pipe' });
     execFileSync('c++', ['-std=gnu++17', '-fsyntax-only', '-include', 'tracked.hpp', 'h.cpp'], { cwd: dir, stdio: 'pipe' });
+  });
+
+  it('a model writer is told what the scalars and integer arrays hold (and a target without them gets no such lines)', () => {
+    const spmv = writerSystemPrompt(writeContext(resolveTarget('spmv_csr')));
+    expect(spmv).toContain('- rowptr (const int *, M + 1 elements): CSR row pointers: 0 first, non-decreasing, nnz last; any row may be empty');
+    expect(spmv).toContain('- colidx (const int *, nnz elements): indices in [0, N), in any order, repeats possible');
+    expect(writerSystemPrompt(writeContext(resolveTarget('gather')))).toContain('- alpha: any value in [-2, 2]');
+    expect(writerSystemPrompt(writeContext(resolveTarget('sum')))).not.toContain('What the parameters hold');
   });
 });

@@ -1,4 +1,5 @@
 import { cudaFlagsAllowed } from '../../devices/index.js';
+import { contractLines } from '../../targets/index.js';
 import type { Template } from '../../workflow/index.js';
 import type { ChatMessage, ModelProvider } from '../providers/index.js';
 import type { Draft, Idea, Writer, WriterSession, WriteContext } from '../roles.js';
@@ -22,7 +23,14 @@ export function writerSystemPrompt(ctx: WriteContext): string {
     `The scalar type \`real\` (${t.real}) is defined for you; do not define it. <math.h>, <stddef.h> and <stdint.h> are already included; you may include other standard headers and use OpenMP pragmas.`,
     `Optionally add one line \`FLAGS: ...\` with compiler flags, chosen from: ${t.allow.flags.join(' ')}.`,
     'Inputs are never aliased with outputs. Your kernel is checked on sizes you are not shown and timed against the current baseline.',
+    ...contract(t),
   ].join('\n');
+}
+
+/** What the kernel may assume about its scalars and integer arrays (nothing for a target without them). */
+function contract(t: WriteContext['target']): string[] {
+  const lines = contractLines(t);
+  return lines.length ? ['What the parameters hold (and all the verifier assumes; it draws every case this allows):', ...lines.map((l) => `- ${l}`)] : [];
 }
 
 class LlmSession implements WriterSession {
@@ -53,7 +61,13 @@ class LlmSession implements WriterSession {
       messages: [...this.messages],
       meta: { role: 'writer', target: ctx.target.name, round: ctx.round, candidate: this.slot.id, turn: this.turn },
       workDir: this.slot.dir,
-      files: { [cuda ? 'kernel.cu' : 'kernel.c']: this.lastSource, 'TARGET.md': `# ${ctx.target.name}\n\n${ctx.target.description}\n\n    ${ctx.target.signature}\n`, 'FEEDBACK.md': feedback ?? '' },
+      files: {
+        [cuda ? 'kernel.cu' : 'kernel.c']: this.lastSource,
+        'TARGET.md': `# ${ctx.target.name}\n\n${ctx.target.description}\n\n    ${ctx.target.signature}\n${contract(ctx.target)
+          .map((l) => `${l.startsWith('- ') ? '' : '\n'}${l}\n`)
+          .join('')}`,
+        'FEEDBACK.md': feedback ?? '',
+      },
     });
     this.messages.push({ role: 'assistant', content: res.text });
     const transcript = { prompt, reply: res.text };
