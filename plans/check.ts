@@ -2,7 +2,6 @@ import type { BoundPlan } from './bind.js';
 
 export type StaticVerdict = { ok: true; order: number[] } | { ok: false; reason: string };
 
-const NONE = -2;
 const INITIAL = -1;
 
 /**
@@ -54,69 +53,80 @@ export function checkPlan(b: BoundPlan): StaticVerdict {
   // Coverage: each node's run steps partition its rows.
   for (const n of w.nodes) {
     const extent = n.rows ? n.rows.extent : 1;
-    const by = new Int32Array(extent).fill(NONE);
+    const placed: Segment[] = [];
     for (const s of steps)
-      if (s.op === 'run' && s.node === n)
-        for (let r = s.rows[0]; r < s.rows[1]; r++) {
-          if (by[r] !== NONE) {
-            let end = r;
-            while (end < s.rows[1] && by[end] === by[r]) end++;
-            return reject(`node ${n.name}: ${rowsText(n.rows ? n.rows.symbol : '', r, end)} run by both ${steps[by[r]].label} and ${s.label} (overlapping slices)`);
-          }
-          by[r] = s.index;
-        }
-    const gap = by.indexOf(NONE);
-    if (gap >= 0) {
-      let end = gap;
-      while (end < extent && by[end] === NONE) end++;
-      return reject(n.rows ? `node ${n.name}: rows ${gap}..${end - 1} along ${n.rows.symbol} are run by no step (a dropped slice)` : `node ${n.name} is run by no step`);
-    }
+      if (s.op === 'run' && s.node === n) {
+        const o = firstOverlap(placed, s.rows[0], s.rows[1]);
+        if (o) return reject(`node ${n.name}: ${rowsText(n.rows ? n.rows.symbol : '', o.lo, o.hi)} run by both ${steps[o.step].label} and ${s.label} (overlapping slices)`);
+        placed.push({ lo: s.rows[0], hi: s.rows[1], step: s.index });
+      }
+    const gap = firstGap(placed, 0, extent);
+    if (gap) return reject(n.rows ? `node ${n.name}: rows ${gap.lo}..${gap.hi - 1} along ${n.rows.symbol} are run by no step (a dropped slice)` : `node ${n.name} is run by no step`);
   }
 
-  // Who wrote each row of each array on each device.
-  const writer = new Map<string, Int32Array>();
-  const rowsOf = (device: number, id: string) => {
+  // Which step wrote which rows of each array on each device (the inputs on home: INITIAL).
+  const written = new Map<string, Segment[]>();
+  const segs = (device: number, id: string) => {
     const key = `${device}|${id}`;
-    let a = writer.get(key);
-    if (!a) writer.set(key, (a = new Int32Array(w.arrays.get(id)!.shape[0]).fill(NONE)));
-    return a;
+    if (!written.has(key)) written.set(key, []);
+    return written.get(key)!;
   };
-  for (const id of w.inputs) rowsOf(b.home, id).fill(INITIAL);
+  for (const id of w.inputs) segs(b.home, id).push({ lo: 0, hi: w.arrays.get(id)!.shape[0], step: INITIAL });
+  const label = (i: number) => (i === INITIAL ? 'the inputs' : steps[i].label);
   for (const s of steps)
     for (const x of s.writes) {
-      const rows = rowsOf(x.device, x.array.id);
-      for (let r = x.lo; r < x.hi; r++)
-        if (rows[r] !== NONE) return reject(`${x.array.id} ${rowsText('', r, x.hi)} on ${devices[x.device].name} written twice, by ${rows[r] === INITIAL ? 'the inputs' : steps[rows[r]].label} and ${s.label}`);
-        else rows[r] = s.index;
+      const list = segs(x.device, x.array.id);
+      const o = firstOverlap(list, x.lo, x.hi);
+      if (o) return reject(`${x.array.id} ${rowsText('', o.lo, o.hi)} on ${devices[x.device].name} written twice, by ${label(o.step)} and ${s.label}`);
+      list.push({ lo: x.lo, hi: x.hi, step: s.index });
     }
 
   for (const i of order) {
     const s = steps[i];
     for (const x of s.reads) {
-      const rows = rowsOf(x.device, x.array.id);
-      for (let r = x.lo; r < x.hi; r++) {
-        const wr = rows[r];
-        if (wr === NONE) return reject(`${s.label} reads ${x.array.id} ${rowsText('', r, runEnd(rows, r, x.hi))} on ${devices[x.device].name}, which no step writes there (a skipped transfer: copy them there first)`);
-        if (!before(wr, i)) {
-          const fix = steps[wr].device === s.device && wr > i ? `list it after "${steps[wr].id}" on ${devices[s.device].name}` : `add "${steps[wr].id}" to its after`;
-          return reject(`${s.label} reads ${x.array.id} ${rowsText('', r, x.hi)} on ${devices[x.device].name} without waiting for ${steps[wr].label}, which writes them (stale data: ${fix})`);
-        }
+      const list = segs(x.device, x.array.id);
+      const gap = firstGap(list, x.lo, x.hi);
+      if (gap) return reject(`${s.label} reads ${x.array.id} ${rowsText('', gap.lo, gap.hi)} on ${devices[x.device].name}, which no step writes there (a skipped transfer: copy them there first)`);
+      for (const seg of list) {
+        if (seg.hi <= x.lo || seg.lo >= x.hi || before(seg.step, i)) continue;
+        const wr = seg.step;
+        const fix = steps[wr].device === s.device && wr > i ? `list it after "${steps[wr].id}" on ${devices[s.device].name}` : `add "${steps[wr].id}" to its after`;
+        return reject(`${s.label} reads ${x.array.id} ${rowsText('', Math.max(seg.lo, x.lo), Math.min(seg.hi, x.hi))} on ${devices[x.device].name} without waiting for ${steps[wr].label}, which writes them (stale data: ${fix})`);
       }
     }
   }
 
   for (const id of w.outputs) {
-    const rows = rowsOf(b.home, id);
-    const r = rows.indexOf(NONE);
-    if (r >= 0) return reject(`output ${id} ${rowsText('', r, runEnd(rows, r, rows.length))} never reaches the home device ${devices[b.home].name} (copy them there)`);
+    const gap = firstGap(segs(b.home, id), 0, w.arrays.get(id)!.shape[0]);
+    if (gap) return reject(`output ${id} ${rowsText('', gap.lo, gap.hi)} never reaches the home device ${devices[b.home].name} (copy them there)`);
   }
   return { ok: true, order };
 }
 
-function runEnd(rows: Int32Array, r: number, hi: number): number {
-  let e = r;
-  while (e < hi && rows[e] === NONE) e++;
-  return e;
+/** Rows [lo, hi) and the step that ran or wrote them. */
+interface Segment {
+  lo: number;
+  hi: number;
+  step: number;
+}
+
+/** The first rows of [lo, hi) a segment already holds (the lowest such segment's part), if any. */
+function firstOverlap(list: Segment[], lo: number, hi: number): Segment | undefined {
+  let best: Segment | undefined;
+  for (const s of list) if (s.lo < hi && s.hi > lo && (!best || s.lo < best.lo)) best = s;
+  return best && { lo: Math.max(best.lo, lo), hi: Math.min(best.hi, hi), step: best.step };
+}
+
+/** The first rows of [lo, hi) no segment holds, if any. */
+function firstGap(list: Segment[], lo: number, hi: number): { lo: number; hi: number } | undefined {
+  let at = lo;
+  for (const s of [...list].sort((a, b) => a.lo - b.lo)) {
+    if (s.hi <= at) continue;
+    if (s.lo > at) return { lo: at, hi: Math.min(s.lo, hi) };
+    at = s.hi;
+    if (at >= hi) return undefined;
+  }
+  return at < hi ? { lo: at, hi } : undefined;
 }
 
 function rowsText(symbol: string, lo: number, hi: number): string {
