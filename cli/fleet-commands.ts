@@ -56,7 +56,7 @@ export function fleetLines(url: string, s: FleetStatus): { ok: boolean | 'warn';
     lines.push({
       ok: stale ? 'warn' : true,
       what: `  worker ${w.id}`,
-      detail: `class ${w.class}, ${w.descriptor.kind} ${w.descriptor.model} (${w.descriptor.units.count} ${w.descriptor.units.name}), last heartbeat ${ago(w.beatAt)}${stale ? ' (stale)' : ''}, ${running}, ${w.done} job(s) done`,
+      detail: `class ${w.class}, ${w.descriptor.kind} ${w.descriptor.model} (${w.descriptor.units.count} ${w.descriptor.units.name}), last heartbeat ${ago(w.beatAt)}${stale ? ' (stale)' : ''}, ${running}, ${w.done} job(s) done; device ${w.descriptor.fingerprint.id}${w.profile ? '' : ' (no profile published: an older kloop)'}`,
     });
   }
   for (const r of s.refused) lines.push({ ok: 'warn', what: '  worker', detail: r });

@@ -79,7 +79,7 @@ describe('fleet jobs on two real workers', () => {
     expect(depths.completed).toBeGreaterThanOrEqual(4);
     // What an operator sees: workers with their class, device and last heartbeat; the queue's depths; the descriptors.
     const doctor = kloop(dir, ['doctor', '--fleet', redis.url]);
-    for (const w of ['w1', 'w2']) expect(doctor.out).toMatch(new RegExp(`ok {6}worker ${w} +class cpu, cpu .* \\(1 cores\\), last heartbeat \\d+\\.\\d s ago, idle, \\d+ job\\(s\\) done`));
+    for (const w of ['w1', 'w2']) expect(doctor.out).toMatch(new RegExp(`ok {6}worker ${w} +class cpu, cpu .* \\(1 cores\\), last heartbeat \\d+\\.\\d s ago, idle, \\d+ job\\(s\\) done; device cpu-[0-9a-f]{12}$`, 'm'));
     expect(doctor.out).toMatch(/ok {6}queue cpu +0 waiting, 0 running, 0 retrying, 0 failed, [4-9] completed; 2 worker\(s\)/);
     const devices = kloop(dir, ['devices', '--json', '--fleet', redis.url]);
     expect((JSON.parse(devices.out) as { link?: unknown }[]).filter((d) => d.link)).toHaveLength(2);
