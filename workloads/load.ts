@@ -12,8 +12,10 @@ import type { Workload, WorkloadArray, WorkloadNode } from './workload.js';
 export const WORKLOAD_CATALOG_DIR = join(packageRoot(), 'workloads', 'catalog');
 
 const INT_MAX = 2 ** 31 - 1;
-/** At most this many elements in one node's arrays (the graph oracle keeps 16 bytes each, for every node). */
-const MAX_NODE_ELEMENTS = 2 ** 24;
+/** At most this many elements in one node's arrays (the graph oracle keeps 32 bytes each, for every node, all at once). */
+const MAX_NODE_ELEMENTS = 2 ** 22;
+/** At most this many elements in all of a workload's arrays together (the oracle holds them all). */
+const MAX_WORKLOAD_ELEMENTS = 2 ** 24;
 const MAX_FILE_BYTES = 1 << 20;
 
 /**
@@ -146,6 +148,8 @@ export function loadWorkload(path: string, targetCatalog = CATALOG_DIR): Workloa
     nodes.push({ name, target, sizes, rows: split as WorkloadNode['rows'], source, flops: evalExpr(target.flops, sizes), bytes: evalExpr(target.bytes, sizes) });
   }
 
+  const all = [...arrays.values()].reduce((n, a) => n + a.elements, 0);
+  if (all > MAX_WORKLOAD_ELEMENTS) fail('nodes', `the workload's arrays would hold ${all} elements, more than the graph oracle checks at once (${MAX_WORKLOAD_ELEMENTS}); use smaller sizes`);
   const consumed = new Set(fed.values());
   let outputs: string[];
   if (y.outputs) {
