@@ -16,6 +16,14 @@ describe('loop variables of one name in two loops', () => {
     expect(unscoped('`k__kls3 < e__kls4`')).toBe('`k < e`');
   });
 
+  it('renames only what a loop declares, not the value it starts from (a tiled loop: i = ii_t)', () => {
+    const tiled = 'void f(int R, float *B) {\n  for (int ii_t = 0; ii_t < R; ii_t += 16) {\n    for (int i = ii_t; i < (ii_t + 16 < R ? ii_t + 16 : R); i++) { B[i] = 0; }\n  }\n}';
+    const out = scopeLoopVariables(tiled);
+    const outer = /for \(int (ii_t__kls\d+) = 0/.exec(out)![1];
+    expect(out).toContain(`for (int i__kls2 = ${outer}; i__kls2 < (${outer} + 16 < R ? ${outer} + 16 : R); i__kls2++)`);
+    expect(analyseSizePaths(resolveTarget('transpose'), tiled.replace('void f(int R, float *B)', 'void transpose(int R, int C, const float *A, float *B)')).opaque).toEqual([]);
+  });
+
   it('a size loop and a row loop sharing a name are two variables; one variable compared with both is still opaque', () => {
     const t = resolveTarget('spmv_csr');
     const two = `void spmv_csr(int M, int N, int nnz, const int *rowptr, const int *colidx, const real *vals, const real *x, real *y) {

@@ -47,7 +47,8 @@ export function scopeLoopVariables(source: string): string {
     for (let j = i + 2; j < close && !(depth === 0 && text[j] === ';'); j++) {
       if (text[j] === '(' || text[j] === '[') depth++;
       else if (text[j] === ')' || text[j] === ']') depth--;
-      else if (depth === 0 && code[j].kind === 'id' && !DECL_START.test(text[j]) && ['=', ',', ';'].includes(text[j + 1])) names.push(text[j]);
+      // (a declarator: after the type, a `*` or a comma; not a value such as `ii_t` in `int i = ii_t;`)
+      else if (depth === 0 && code[j].kind === 'id' && !DECL_START.test(text[j]) && ['=', ',', ';', '['].includes(text[j + 1]) && (DECL_START.test(text[j - 1]) || text[j - 1] === '*' || text[j - 1] === ',')) names.push(text[j]);
     }
     for (const name of names) {
       let renamed: string;
