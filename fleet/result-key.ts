@@ -25,11 +25,9 @@ export function targetDigest(t: Target): string {
  * bench size), the device class (and fingerprint) and the harness version, and also of what the measurement is
  * against and how it is made (the stage, the baseline program, the verifier's and timing's
  * settings). A job delivered twice, or enqueued twice, has one key: its result is stored once and
- * counted once. The seed is not in it, nor, for `evaluate` and `confirm`, the run: the same program
- * judged the same way is the same result, which a resumed run picks up. A `measure` or `final`
- * job's key has its run: those are the run's own figures (a baseline's time, the reference against
- * the best), measured in the run that reports them; the same run asking again (a later round, or
- * the run resumed after a kill) is answered from its stored result, another run measures afresh.
+ * counted once. The seed is not in it; the run is: every figure a run reports is measured in that
+ * run, so another run measures afresh, while the same run asking again (a job delivered twice, a
+ * later round, or the run resumed after a kill) is answered from its stored result.
  */
 export function resultKey(job: Job): string {
   const sorted = Object.fromEntries(Object.entries(job.target.benchSize).sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -47,7 +45,8 @@ export function resultKey(job: Job): string {
     job.baseline?.flags ?? null,
     job.verify,
     job.timing,
+    job.run,
   ];
-  if (job.stage === 'measure' || job.stage === 'final') parts.push(job.run);
+
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 }

@@ -5,9 +5,10 @@ import { SUM_UNROLLED, sumJob } from './fleet-helpers.js';
 describe('fleet job keys and payloads', () => {
   const job = sumJob('c1', SUM_UNROLLED);
 
-  it('a result key is the same for the same job, whatever its candidate id, run or seed', () => {
+  it('a result key is the same for the same job of one run, whatever its candidate id or seed; another run measures afresh', () => {
     expect(resultKey(job)).toMatch(/^[0-9a-f]{32}$/);
-    expect(resultKey({ ...job, id: 'other', run: 'another-run', seed: 99, limitMs: 5000 })).toBe(resultKey(job));
+    expect(resultKey({ ...job, id: 'other', seed: 99, limitMs: 5000 })).toBe(resultKey(job));
+    expect(resultKey({ ...job, run: 'another-run' })).not.toBe(resultKey(job));
     expect(resultKey({ ...job, target: { ...job.target, benchSize: { N: 1_000_000 } } })).toBe(resultKey(job));
   });
 
