@@ -36,8 +36,8 @@ for (const name of values.workload ?? workloadCatalogNames()) {
   machine = `${ctx.descriptor.model} (${ctx.descriptor.fingerprint.id}, ${ctx.descriptor.units.count} ${ctx.descriptor.units.name})`;
   kernelLines.push(`kernels of ${w.name}: ${[...ctx.kernels].map(([t, k]) => `${t} ${k.origin === 'memory' ? `memory's best (${k.verdict}${k.parallel ? ', OpenMP' : ''})` : 'reference'}`).join(', ')}`);
   await withWork(async (dir) => {
-    const measured = await measureSingle(ctx, w, dir);
-    const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: ctx.kernels, measured });
+    const measuredByThreads = await measureSingle(ctx, w, dir);
+    const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: ctx.kernels, measuredByThreads });
     const single = await built(ctx, singlePlan(w, ctx), join(dir, 'single'));
     for (const s of p.sets) {
       const bound = bindPlan(s.candidate.plan, w, `GP1 ${s.set}`);

@@ -11,7 +11,7 @@ import {
   buildChecked,
   checkPlan,
   chooseKernels,
-  measureNodes,
+  measureDeviceSizes,
   parsePlan,
   PlanExecutor,
   planWorkload,
@@ -103,9 +103,8 @@ export async function planCommand(workloadArg: string | undefined, opts: PlanCom
   }
   const w = resolveWorkload(workloadArg!);
   const ctx = await localContext(workflow, memory, w);
-  let measured: Map<string, number> | undefined;
-  if (opts.measure) measured = await withWork((dir) => measureSingle(ctx, w, dir));
-  const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: ctx.kernels, measured });
+  const measuredByThreads = opts.measure ? await withWork((dir) => measureSingle(ctx, w, dir)) : undefined;
+  const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: ctx.kernels, measuredByThreads });
   const text = JSON.stringify(p.best.candidate.plan, null, 2) + '\n';
   if (opts.out) writeFileSync(opts.out, text);
   if (opts.json) process.stdout.write(text);
@@ -156,12 +155,11 @@ export function built(ctx: LocalContext, b: BoundPlan, dir: string): Promise<{ b
   return buildChecked(ctx.executor, ctx.kernels, b, dir);
 }
 
-/** Each node's time on the whole CPU, measured now (the single-device plan, 5 executions after a warm-up). */
-export async function measureSingle(ctx: LocalContext, w: Workload, dir: string): Promise<Map<string, number>> {
-  const single = await built(ctx, singlePlan(w, ctx), join(dir, 'single'));
+/** Each node's time on every device size GP1 weighs (the whole CPU, a core group alone), measured now. */
+export async function measureSingle(ctx: LocalContext, w: Workload, dir: string): Promise<Map<number, Map<string, number>>> {
   const input = join(dir, 'inputs.bin');
   writeWorkloadInputs(w, 1, input);
-  return measureNodes({ executor: ctx.executor, dir, input, reps: 5 }, single);
+  return measureDeviceSizes({ executor: ctx.executor, kernels: ctx.kernels, workload: w, descriptor: ctx.descriptor, dir, input, reps: 5 });
 }
 
 /** Devices of a plan this machine can run: its CPU, whole or as groups of the cores it may use. */

@@ -26,6 +26,12 @@ export interface CostInputs {
   kernels: Map<string, NodeKernel>;
   /** Per node name: its time measured in this command on a whole device of the node's class (ns). */
   measured?: Map<string, number>;
+  /**
+   * Per thread count (a core group's size; the whole device's units): each node's time measured in
+   * this command on a device of that size running alone (ns). Preferred over `measured`: it has the
+   * group's own OpenMP team and fork-join costs in it.
+   */
+  measuredByThreads?: Map<number, Map<string, number>>;
 }
 
 export interface CostModel {
@@ -82,6 +88,9 @@ export function costModel(c: CostInputs): CostModel {
       const share = threads(d) / whole(d);
       const here = roof(d, t.real, node.flops * frac, node.bytes * frac, parallel ? threads(d) : 1, share, parallel);
       const onWhole = (flops: number, bytes: number) => roof(d, t.real, flops, bytes, parallel ? whole(d) : 1, 1, parallel);
+      const own = c.measuredByThreads?.get(threads(d))?.get(node.name);
+      // Measured alone on a device of this size; side by side with the other groups it gets its share of the chip.
+      if (own !== undefined) return { ms: STEP_MS + (own * frac * here) / roof(d, t.real, node.flops * frac, node.bytes * frac, parallel ? threads(d) : 1, 1, parallel) / 1e6, source: 'measured' };
       const measured = c.measured?.get(node.name);
       if (measured !== undefined) return { ms: STEP_MS + (measured * here) / onWhole(node.flops, node.bytes) / 1e6, source: 'measured' };
       if (k?.benchNs !== undefined) {

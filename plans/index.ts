@@ -16,7 +16,7 @@ export { workloadInputs, writeWorkloadInputs } from './inputs.js';
 export { eagerOrder, verifyPlan, type PlanVerdict } from './verify.js';
 export { HOSTILE_PLANS, type HostilePlan } from './hostile.js';
 export { planWorkload, type DeviceSetPlan, type WorkloadPlans } from './plan-workload.js';
-export { measureNodes, timePlans, type PlanTiming } from './measure.js';
+export { measureDeviceSizes, measureNodes, timePlans, type PlanTiming } from './measure.js';
 export { buildChecked, planRound, singleDevicePlan, type PlanRoundResult } from './plan-round.js';
 export { planGraph, planGraphSvg, type PlanGraph } from './graph-svg.js';
 export { planRecord, readPlanRecords, writePlanRecord, type PlanRecord } from './plan-record.js';

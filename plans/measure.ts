@@ -4,7 +4,14 @@ import { numbersAfter } from '../devices/harness-protocol.js';
 import { median, speedupCI } from '../loop/index.js';
 import { describeExit } from '../sandboxes/index.js';
 import type { BoundPlan } from './bind.js';
+import type { AcpDescriptor } from '../devices/index.js';
+import type { Workload } from '../workloads/index.js';
+import { bindPlan } from './bind.js';
+import { buildPlan } from './build.js';
+import { checkPlan } from './check.js';
 import { compareOutputs } from './compare.js';
+import type { NodeKernel } from './cost.js';
+import { cpuDeviceSets } from './local.js';
 import type { PlanExecutor } from './executor.js';
 
 export interface PlanTiming {
@@ -67,5 +74,45 @@ export async function measureNodes(
   const ns = numbersAfter('KLOOP_STEP_NS', r.stdout);
   const out = new Map<string, number>();
   single.bound.steps.forEach((s, i) => s.op === 'run' && out.set(s.node!.name, ns[i]));
+  return out;
+}
+
+/**
+ * Each node's time on every device size GP1 weighs: the workload run node by node on the whole CPU
+ * and on the first core group of each set (alone), measured with measureNodes. Keyed by thread
+ * count (the whole CPU's units for the whole CPU).
+ */
+export async function measureDeviceSizes(o: {
+  executor: PlanExecutor;
+  kernels: Map<string, NodeKernel>;
+  workload: Workload;
+  descriptor: AcpDescriptor;
+  dir: string;
+  input: string;
+  reps: number;
+  targetMs?: number;
+  cores?: number[];
+}): Promise<Map<number, Map<string, number>>> {
+  const out = new Map<number, Map<string, number>>();
+  for (const set of cpuDeviceSets(o.descriptor, o.cores)) {
+    const device = set.devices[0];
+    const threads = device.cores?.length ?? o.descriptor.units.count;
+    if (out.has(threads)) continue;
+    const bound = bindPlan(
+      buildPlan(
+        o.workload,
+        [device],
+        0,
+        o.workload.nodes.map((n) => [{ device: 0, rows: [0, n.rows ? n.rows.extent : 1] as [number, number] }]),
+      ),
+      o.workload,
+      `${set.name} alone`,
+    );
+    const v = checkPlan(bound);
+    if (!v.ok) throw new Error(`single-device plan refused: ${v.reason}`);
+    const built = await o.executor.build(bound, o.kernels, v.order, join(o.dir, `size-${threads}`));
+    if (!built.ok) throw new Error(`the single-device plan does not build:\n${built.log}`);
+    out.set(threads, await measureNodes({ executor: o.executor, dir: o.dir, input: o.input, reps: o.reps, targetMs: o.targetMs }, { bound, binary: built.binary }));
+  }
   return out;
 }

@@ -8,7 +8,7 @@ import { checkPlan } from './check.js';
 import type { NodeKernel } from './cost.js';
 import type { PlanExecutor } from './executor.js';
 import { writeWorkloadInputs } from './inputs.js';
-import { measureNodes, timePlans, type PlanTiming } from './measure.js';
+import { measureDeviceSizes, timePlans, type PlanTiming } from './measure.js';
 import { costModel } from './cost.js';
 import { proposeWithModel, type PlanProposer } from './model-partitioner.js';
 import type { Candidate } from './partition.js';
@@ -79,6 +79,8 @@ export async function planRound(o: {
   now: () => string;
   /** How long each timed process runs its plan (default 50 ms; node times are measured over twice that). */
   targetMs?: number;
+  /** Node times per device size (default: measured now, measureDeviceSizes); tests inject their own. */
+  measure?: () => Promise<Map<number, Map<string, number>>>;
   /** A model-backed partitioner (agents.partitioner): its plan is weighed against GP1's by the same prediction. */
   proposer?: PlanProposer;
 }): Promise<PlanRoundResult> {
@@ -86,14 +88,17 @@ export async function planRound(o: {
   const single = await buildChecked(o.executor, o.kernels, singleDevicePlan(w, o.descriptor), join(o.dir, 'single'));
   const input = join(o.dir, 'inputs.bin');
   writeWorkloadInputs(w, o.seed, input);
-  const measured = await measureNodes({ executor: o.executor, dir: o.dir, input, reps: o.reps, targetMs: o.targetMs && 2 * o.targetMs }, single);
-  const plans = planWorkload({ workload: w, descriptor: o.descriptor, kernels: o.kernels, measured });
+  const measuredByThreads = o.measure
+    ? await o.measure()
+    : await measureDeviceSizes({ executor: o.executor, kernels: o.kernels, workload: w, descriptor: o.descriptor, dir: o.dir, input, reps: o.reps, targetMs: o.targetMs && 2 * o.targetMs });
+  const measured = measuredByThreads.get(o.descriptor.units.count)!;
+  const plans = planWorkload({ workload: w, descriptor: o.descriptor, kernels: o.kernels, measuredByThreads });
   let best: Candidate = plans.best.candidate;
   let set = plans.best.set;
   let model: string | undefined;
   if (o.proposer) {
     const descriptors = new Map([[o.descriptor.fingerprint.id, o.descriptor]]);
-    const m = await proposeWithModel({ proposer: o.proposer, workload: w, descriptor: o.descriptor, plans, measured, costFor: (devices) => costModel({ devices, descriptors, kernels: o.kernels, measured }) });
+    const m = await proposeWithModel({ proposer: o.proposer, workload: w, descriptor: o.descriptor, plans, measured, costFor: (devices) => costModel({ devices, descriptors, kernels: o.kernels, measured, measuredByThreads }) });
     if (!m.candidate) model = m.problem;
     else if (m.candidate.sim.ms < best.sim.ms) {
       model = `chosen: predicted ${m.candidate.sim.ms.toFixed(2)} ms, GP1's ${best.sim.ms.toFixed(2)} ms`;

@@ -27,15 +27,23 @@ export interface WorkloadPlans {
  * every node's time came from. On one CPU with parallel kernels splitting rarely pays (the groups
  * share the chip's DRAM bandwidth and every copy costs): GP1 predicts it, and picks the whole CPU.
  */
-export function planWorkload(o: { workload: Workload; descriptor: AcpDescriptor; kernels: Map<string, NodeKernel>; measured?: Map<string, number>; cores?: number[] }): WorkloadPlans {
+export function planWorkload(o: {
+  workload: Workload;
+  descriptor: AcpDescriptor;
+  kernels: Map<string, NodeKernel>;
+  measured?: Map<string, number>;
+  /** Node times measured per device size (measure.ts measureDeviceSizes). */
+  measuredByThreads?: Map<number, Map<string, number>>;
+  cores?: number[];
+}): WorkloadPlans {
   const w = o.workload;
   const descriptors = new Map([[o.descriptor.fingerprint.id, o.descriptor]]);
   const sets = cpuDeviceSets(o.descriptor, o.cores).map(({ name, devices }) => {
-    const cost = costModel({ devices, descriptors, kernels: o.kernels, measured: o.measured });
+    const cost = costModel({ devices, descriptors, kernels: o.kernels, measured: o.measured, measuredByThreads: o.measuredByThreads });
     return { set: name, devices, candidate: gp1(w, devices, 0, cost) };
   });
   const wholeSet = sets[0];
-  const cost = costModel({ devices: wholeSet.devices, descriptors, kernels: o.kernels, measured: o.measured });
+  const cost = costModel({ devices: wholeSet.devices, descriptors, kernels: o.kernels, measured: o.measured, measuredByThreads: o.measuredByThreads });
   const single = {
     ...wholeSet,
     candidate: predict(

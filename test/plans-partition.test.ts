@@ -100,4 +100,20 @@ describe('GP1, the built-in partitioner', () => {
     expect(text).toMatch(/    cpu      run up +[\d.]+ -> [\d.]+ ms/);
     expect(text).toContain('written   plan.json (check it with kloop plan --check plan.json, run it with kloop plan --run plan.json)');
   });
+
+  it('node times measured per device size: a slice takes its share, a group gets its share of DRAM when the groups run side by side', () => {
+    const w = resolveWorkload('mlp-block');
+    const up = w.nodes.find((n) => n.name === 'up')!;
+    const devices: CepDevice[] = [
+      { name: 'cpu-g0', acp: d.fingerprint.id, kind: 'cpu', cores: [0] },
+      { name: 'cpu-g1', acp: d.fingerprint.id, kind: 'cpu', cores: [1] },
+    ];
+    const measuredByThreads = new Map([[1, new Map([['up', 4e6]])]]);
+    const cost = costModel({ devices, descriptors: new Map([[d.fingerprint.id, d]]), kernels: references(w), measuredByThreads });
+    const all = cost.run(up, 0, [0, 256]);
+    const half = cost.run(up, 1, [128, 256]);
+    expect(all.source).toBe('measured');
+    expect(all.ms).toBeGreaterThanOrEqual(4);
+    expect(half.ms).toBeCloseTo(all.ms / 2, 1);
+  });
 });

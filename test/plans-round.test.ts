@@ -21,8 +21,30 @@ describe('a plan round', () => {
   const w = smallWorkload(MEDIUM);
   const d = cpuDescriptor('cpu-round', 2);
   const ex = executor();
+  // Node times as a quiet 2-core machine measures sequential references: the same on a core group alone as on the whole CPU.
+  const times = new Map(w.nodes.map((n) => [n.name, n.flops / 2]));
+  const measure = async () =>
+    new Map([
+      [2, times],
+      [1, times],
+    ]);
   const round = (memory: LowdbStore, minSpeedup: number) =>
-    planRound({ workload: w, descriptor: d, kernels: references(w), executor: ex, memory, dir: tmp(), runId: 'run-1', minSpeedup, pairs: 2, reps: 1, targetMs: 5, seed: 9, now: () => '2026-11-30T07:00:00Z' });
+    planRound({
+      measure,
+      workload: w,
+      descriptor: d,
+      kernels: references(w),
+      executor: ex,
+      memory,
+      dir: tmp(),
+      runId: 'run-1',
+      minSpeedup,
+      pairs: 2,
+      reps: 1,
+      targetMs: 5,
+      seed: 9,
+      now: () => '2026-11-30T07:00:00Z',
+    });
 
   it('keeps a verified plan whose interval clears the bar, in memory, with what was measured', async () => {
     const memory = LowdbStore.memory();
