@@ -69,6 +69,6 @@ const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`machine: ${machine}; load average at the end ${loadavg()[0].toFixed(1)} (other processes share the cores)`);
 for (const l of kernelLines) console.log(l);
 console.log(
-  `each figure measured in this run; speedup: geometric mean of ${pairs} interleaved pairs (each process: the median of at least ${reps} executions, more for a short plan, ~50 ms), 95% t-interval; predicted: GP1 from node times measured on the whole CPU`,
+  `each figure measured in this run; speedup: geometric mean of ${pairs} interleaved pairs (each process: the median of at least ${reps} executions, more for a short plan, ~50 ms), 95% t-interval; predicted: GP1 from node times measured in this run on the whole CPU and on one core group alone`,
 );
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
