@@ -53,11 +53,19 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
     if (!o.json) console.log('\n' + summaryTable(summary));
   }
   const min = workflow.config.accept.min_speedup;
-  // A model-backed partitioner (agents.partitioner and its "## partitioner" prompt) proposes beside GP1.
+  // A model-backed partitioner (agents.partitioner and its "## partitioner" prompt) proposes beside GP1; its spend is counted here.
+  const spend = { usd: 0, inputTokens: 0, outputTokens: 0, calls: 0 };
   const proposer =
     workflow.config.agents.partitioner.provider === 'builtin'
       ? undefined
-      : createAgents({ workflow, env: process.env, sandbox: composeSandbox(workflow, runsDirOf(workflow, process.cwd()).cacheDir).sandbox, scratchDir: tmpdir(), onUsage: () => {}, warn: (m) => console.error(`kloop: ${m}`) }).partitioner;
+      : createAgents({
+          workflow,
+          env: process.env,
+          sandbox: composeSandbox(workflow, runsDirOf(workflow, process.cwd()).cacheDir).sandbox,
+          scratchDir: tmpdir(),
+          onUsage: (u) => Object.assign(spend, { usd: spend.usd + u.usd, inputTokens: spend.inputTokens + u.inputTokens, outputTokens: spend.outputTokens + u.outputTokens, calls: spend.calls + 1 }),
+          warn: (m) => console.error(`kloop: ${m}`),
+        }).partitioner;
   for (const w of workloads) {
     const ctx = await localContext(workflow, memory, w);
     const r = await withWork((dir) =>
@@ -80,6 +88,10 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
     if (runDir) writePlanRecord(runDir, planRecord(w, r));
     if (o.json) console.log(JSON.stringify(planEvent(r)));
     else console.log(`plan ${w.name}: ${r.why}${r.model ? ` (model partitioner: ${r.model})` : ''}`);
+  }
+  if (proposer) {
+    const line = `partitioner spend: $${spend.usd.toFixed(4)} in ${spend.calls} calls (${spend.inputTokens} input, ${spend.outputTokens} output tokens)`;
+    console.log(o.json ? JSON.stringify({ type: 'plan.spend', ...spend }) : line);
   }
 }
 
