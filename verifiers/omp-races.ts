@@ -159,6 +159,27 @@ function readsMemory(e: Expr): boolean {
   return reads;
 }
 
+/**
+ * The loops an OpenMP loop shares out: itself, and with `collapse(n)` the n - 1 loops nested
+ * perfectly inside it (each the only statement of the one before). Undefined when they are not
+ * canonical loops nested that way.
+ */
+function collapsedLoops(f: For, pragma: string): { v: string; loop: For }[] | undefined {
+  const n = Number(/\bcollapse\s*\(\s*(\d+)\s*\)/.exec(pragma)?.[1] ?? 1);
+  const out: { v: string; loop: For }[] = [];
+  let cur: Stmt | undefined = f;
+  for (let k = 0; k < n; k++) {
+    if (!cur || cur.k !== 'for') return undefined;
+    const c = canonicalLoop(cur);
+    if (!c) return undefined;
+    out.push({ v: c.v, loop: cur });
+    let body: Stmt = cur.body;
+    while (body.k === 'block' && body.body.length === 1) body = body.body[0];
+    cur = k + 1 < n ? body : undefined;
+  }
+  return out;
+}
+
 /** Indices (as written) of the array accesses in statements an `omp atomic` or `omp critical` pragma guards. */
 function atomicIndices(body: Stmt): Set<Expr> {
   const out = new Set<Expr>();
@@ -166,7 +187,8 @@ function atomicIndices(body: Stmt): Set<Expr> {
     if (st.k !== 'block') return;
     st.body.forEach((x, i) => {
       const next = st.body[i + 1];
-      if (x.k === 'pragma' && /#\s*pragma\s+omp\s+(atomic|critical)\b/.test(x.text) && next) for (const a of arrayAccesses(next)) out.add(a.idx);
+      // (`atomic read` and `atomic write` make one access atomic, not a read-modify-write: no guard)
+      if (x.k === 'pragma' && /#\s*pragma\s+omp\s+(atomic(\s+update)?|critical(\s*\([^)]*\))?)\s*$/.test(x.text) && next) for (const a of arrayAccesses(next)) out.add(a.idx);
     });
   });
   return out;
@@ -256,6 +278,12 @@ export function checkOmpRaces(source: string, fn: string, lengths: Record<string
       problem = { ok: false, line, what: `a data race: the parallel loop over ${c.v} ${sections.problem}` };
       return;
     }
+    // collapse(n): the n loops' variables are all shared out, each must separate what iterations touch
+    const collapsed = collapsedLoops(s, pragma);
+    if (!collapsed) {
+      problem = { ok: false, line, what: `its OpenMP code cannot be shown free of races: the loop over ${c.v} collapses loops that are not perfectly nested canonical loops` };
+      return;
+    }
     const moving = movingVars(s, c.v);
     // each loop variable's step (the parallel loop's, and those of the loops inside it)
     const steps = new Map<string, number>();
@@ -271,26 +299,52 @@ export function checkOmpRaces(source: string, fn: string, lengths: Record<string
     }
     const accesses = scan.accesses.filter((a) => !sections.arrays.has(a.array));
     const guarded = atomicIndices(s.body);
+    // Locals that move with the loop through something no polynomial describes (int i = h >> 1,
+    // int k = keys[i]): two iterations may hold the same value.
+    // (inner loops' own variables are judged as loop variables, as before)
+    const opaque = new Set<string>();
+    const loopInits = new Set<Stmt>();
+    forEachStmt(s.body, (x) => {
+      if (x.k === 'for' && x.init) loopInits.add(x.init);
+    });
+    forEachStmt(s.body, (x) => {
+      if (x.k === 'decl' && !loopInits.has(x)) for (const d of x.decls) if (d.init && moving.has(d.name) && !polyOf(d.init)) opaque.add(d.name);
+    });
+    const mentionsOpaque = (e: Expr) => {
+      let yes = false;
+      forEachExpr({ k: 'expr', e }, (x) => (yes ||= x.k === 'id' && opaque.has(x.name)));
+      return yes;
+    };
     for (const a of accesses) {
       if (!a.write || inside.has(a.array) || guarded.has(a.idx) || readsMemory(a.idx)) continue;
-      const cs = [...moving].map((m) => coeffOf(a.idx, m));
-      if (cs.every((k) => k === 0)) {
-        problem = { ok: false, line, what: `a data race: iterations of the parallel loop over ${c.v} all write ${a.array}[...] at an index that does not depend on ${c.v}` };
+      // an index no polynomial describes (h >> 1, i / 2, i % 4, a choice): two iterations may write one element
+      if (!polyOf(a.idx) || mentionsOpaque(a.idx)) {
+        problem = { ok: false, line, what: `a data race: iterations of the parallel loop over ${c.v} write ${a.array}[${printExpr(a.idx)}], an index the race analysis cannot show to differ between iterations` };
         return;
       }
     }
-    // Reads of what other iterations write: arrays the loop never writes, and the very element an
-    // iteration writes itself, are fine. Then two writes whose element another iteration also
-    // writes (x[i] and x[i + 1] at step 1): only a definite collision is a race there (symmetric
-    // writes such as cov[i][j] and cov[j][i] cannot be separated by this analysis and are left to
-    // the tests' thread counts and the determinism check).
-    for (const r of [...accesses.filter((a) => !a.write), ...accesses.filter((a) => a.write)]) {
-      if (inside.has(r.array)) continue;
-      const writes = accesses.filter((w) => w.write && w.array === r.array);
-      const race = writes.length ? raceWith(r, writes, c.v, moving, steps, r.write) : undefined;
-      if (race) {
-        problem = { ok: false, line, what: `a data race: in the parallel loop over ${c.v}, ${race}` };
-        return;
+    for (const { v, loop } of collapsed) {
+      const mv = loop === s ? moving : movingVars(loop, v);
+      for (const a of accesses) {
+        if (!a.write || inside.has(a.array) || guarded.has(a.idx) || readsMemory(a.idx)) continue;
+        if ([...mv].every((m) => coeffOf(a.idx, m) === 0)) {
+          problem = { ok: false, line, what: `a data race: iterations of the parallel loop over ${v} all write ${a.array}[...] at an index that does not depend on ${v}` };
+          return;
+        }
+      }
+      // Reads of what other iterations write: arrays the loop never writes, and the very element an
+      // iteration writes itself, are fine. Then two writes whose element another iteration also
+      // writes (x[i] and x[i + 1] at step 1): only a definite collision is a race there (symmetric
+      // writes such as cov[i][j] and cov[j][i] cannot be separated by this analysis and are left to
+      // the tests' thread counts and the determinism check).
+      for (const r of [...accesses.filter((a) => !a.write), ...accesses.filter((a) => a.write)]) {
+        if (inside.has(r.array)) continue;
+        const writes = accesses.filter((w) => w.write && w.array === r.array);
+        const race = writes.length ? raceWith(r, writes, v, mv, steps, r.write) : undefined;
+        if (race) {
+          problem = { ok: false, line, what: `a data race: in the parallel loop over ${v}, ${race}` };
+          return;
+        }
       }
     }
     // A write at an index read from memory (counts[keys[i]], y[perm[i]]): two iterations may hold

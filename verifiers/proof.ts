@@ -121,6 +121,10 @@ export class ReferenceProofRuns {
   }
 }
 
+/** memcpy-family calls, unions, casts to a pointer of an integer type (or of any type, of an address), and sizeof of a character literal. */
+const BIT_LEVEL =
+  /\b(__builtin_)?(memcpy|memmove|memcmp|memset|bcopy)\s*\(|\bunion\b|\(\s*(const\s+)?((unsigned|signed)(\s+(char|short|int|long))*|char|short|int|long|u?int\d+_t|uintptr_t)(\s+const)?\s*\*+\s*\)|\(\s*(const\s+)?(void|float|double)(\s+const)?\s*\*+\s*\)\s*&|\bsizeof\s*\(?\s*'/;
+
 /**
  * Why the bounded proof cannot speak for a target at all, or undefined: integer arrays hold data
  * (index structures) the proof would fix to one instance, so it would not cover the others; the
@@ -140,6 +144,11 @@ export function proofPlan(t: Target, source: string, o: { analysis: SizeAnalysis
   const uncovered = proofUncovered(t);
   if (uncovered) return { inapplicable: uncovered };
   if (INTRINSICS.test(source)) return { inapplicable: 'uses SIMD intrinsics, which the symbolic type does not model' };
+  // The proof's symbolic type has no bits: copying a value's bytes (memcpy, a union, a pointer cast
+  // to another type) reads something else there than in the C build, and so does a character
+  // literal's size (int in C, char in C++). A kernel that decided on those was proved wrong.
+  const bits = BIT_LEVEL.exec(source.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ''));
+  if (bits) return { inapplicable: `reads values at the level of their bits or bytes (${bits[0].trim()}), which the proof's symbolic type does not model: tested only` };
   // The C build defines _OPENMP exactly when -fopenmp is among its flags; unknown flags cannot match it.
   if (o.flags === undefined && /\b_OPENMP\b/.test(source)) return { inapplicable: "tests _OPENMP, and the proof was not given the build's flags to define it the same way: tested only" };
   // The precision's own keyword is real there too (asRealSpelling): sizeof(float) in a float target is sizeof(real).

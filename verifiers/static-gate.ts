@@ -107,6 +107,9 @@ export function scanSource(source: string, language: 'c' | 'cuda' = 'c'): GateFi
   } catch (e) {
     return { what: `cannot be read: ${(e as Error).message}` };
   }
+  const code = toks.filter((t) => t.kind !== 'pp');
+  const vla = vlaSizeof(code);
+  if (vla) return vla;
   for (const t of toks) {
     if (t.kind === 'pp') {
       const inc = /^#\s*include\s*[<"]([^>"]+)[>"]/.exec(t.text);
@@ -121,6 +124,45 @@ export function scanSource(source: string, language: 'c' | 'cuda' = 'c'): GateFi
   }
   // Build-flavour tests, floating-point control, instrumentation switched off (C kernels: see static-adversary.ts).
   return cuda ? undefined : scanAdversary(toks, PRAGMA_ALLOW);
+}
+
+/**
+ * `sizeof(char[N])`, the size of an array type whose length is not a number: a size passed through
+ * a type, which the size-path analysis does not read as one (a kernel dropped an element only at
+ * sizes in a window it hid this way). Write it as N * sizeof(char).
+ */
+function vlaSizeof(code: Tok[]): GateFinding | undefined {
+  const numeric = (from: number) => {
+    const close = code.findIndex((x, k) => k > from && x.text === ']');
+    const inside = code.slice(from + 1, close < 0 ? code.length : close);
+    return inside.length === 1 && inside[0].kind === 'num';
+  };
+  // variably-modified names: a typedef or a variable declared with a length that is not a number
+  const vm = new Set<string>();
+  const TYPE_WORD = /^(char|short|int|long|float|double|real|unsigned|signed|size_t|\w+_t)$/;
+  for (let i = 1; i + 1 < code.length; i++) if (code[i].kind === 'id' && code[i + 1].text === '[' && !numeric(i + 1) && (TYPE_WORD.test(code[i - 1].text) || code[i - 1].text === '*')) vm.add(code[i].text);
+  for (let i = 0; i < code.length; i++) {
+    if (code[i].text !== 'typedef') continue;
+    for (let j = i + 1; j < code.length && code[j].text !== ';'; j++)
+      if (code[j].text === '[' && !numeric(j)) return { line: code[i].line, what: 'declares a type whose length is not a number (typedef T name[n]): its size hides a size from the analysis; use n directly' };
+  }
+  for (let i = 0; i + 1 < code.length; i++) {
+    if (code[i].text !== 'sizeof') continue;
+    const arg = code[i + 1].text === '(' ? code[i + 2] : code[i + 1];
+    if (arg && vm.has(arg.text)) return { line: code[i].line, what: `takes the size of ${arg.text}, whose length is not a number: write its length times the element's size, so that the size it depends on is seen` };
+  }
+  for (let i = 0; i + 1 < code.length; i++) {
+    if (code[i].text !== 'sizeof' || code[i + 1].text !== '(') continue;
+    let depth = 0;
+    for (let j = i + 1; j < code.length; j++) {
+      if (code[j].text === '(') depth++;
+      else if (code[j].text === ')' && --depth === 0) break;
+      else if (code[j].text === '[') {
+        if (!numeric(j)) return { line: code[i].line, what: 'takes the size of an array type whose length is not a number (sizeof(T[n])): write n * sizeof(T), so that the size it depends on is seen' };
+      }
+    }
+  }
+  return undefined;
 }
 
 export interface NmSymbol {

@@ -94,9 +94,16 @@ export interface BenchCheck {
 
 /**
  * OpenMP thread counts the check cases cycle through: one thread, the machine's count (undefined),
- * and more threads than any test machine has cores, so paths taken only at some thread counts run.
+ * more threads than any test machine has cores, and a count between 4 and 16 drawn from the plan's
+ * seed (a kernel whose tail was dropped only at 4 to 16 threads passed a cycle of 1, 2 and 17), so
+ * paths taken only at some thread counts run.
  */
 export const CHECK_THREADS: readonly (number | undefined)[] = [1, undefined, 17];
+
+/** The cycle for one plan: CHECK_THREADS and a count between 4 and 16 drawn from its seed. */
+export function checkThreads(seed: number): (number | undefined)[] {
+  return [...CHECK_THREADS, 4 + ((Math.imul(seed | 0, 2654435761) >>> 0) % 13)];
+}
 
 /** Size-path cases of at least this much work also meet the measured tolerance (see bench-check.ts). */
 const MEASURED_FROM = 1000;
@@ -354,8 +361,9 @@ export class Verifier {
     const sameInput = (inputFile: string) => Array<string>(perCase).fill(inputFile);
     // The cycle is turned so that the determinism check's case runs at the machine's count (an OpenMP
     // reduction over more than two threads combines in arrival order: not bit-reproducible).
-    const n = CHECK_THREADS.length;
-    const threadsOf = (i: number) => CHECK_THREADS[(((i - plan.stale.of + 1) % n) + n) % n];
+    const cycle = checkThreads(plan.seed);
+    const n = cycle.length;
+    const threadsOf = (i: number) => cycle[(((i - plan.stale.of + 1) % n) + n) % n];
     // Cases run `lanes` at a time, each lane in its own folder (a sandboxed run owns the folder it
     // runs in); they are judged in order, so the verdict is the one a serial run would give.
     const lanes = this.lanes();

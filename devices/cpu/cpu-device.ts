@@ -75,7 +75,11 @@ export class CpuDevice implements Device {
    * paid a wake-up per step and timed at 0.4-0.5x of its serial baseline.
    */
   private env(threads = this.threads, timed = false): Record<string, string> {
-    return timed ? { OMP_NUM_THREADS: String(threads) } : { OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' };
+    // glibc fills what malloc hands out and what free takes back with a byte drawn per process: no
+    // state survives between calls in freed memory (a call counter or a memo of the inputs kept in a
+    // freed block was accepted, and the memo timed 3-5x fast on the timing loop's repeated input).
+    const perturb = { MALLOC_PERTURB_: String(1 + Math.floor(Math.random() * 255)) };
+    return timed ? { OMP_NUM_THREADS: String(threads), ...perturb } : { OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE', ...perturb };
   }
 
   private async compile(args: string[], workDir: string, cxx = false): Promise<{ ok: boolean; log: string; ms: number }> {
@@ -209,9 +213,14 @@ export class CpuDevice implements Device {
 
   runTool(req: { binary: string; args: string[]; workDir: string; timeoutMs: number; sanitized?: boolean; threads?: number }): Promise<RunResult> {
     const limits = this.runLimits(req.timeoutMs, 1024, req.threads);
-    // AddressSanitizer reserves terabytes of shadow address space: no address-space limit there.
+    // AddressSanitizer reserves terabytes of shadow address space: no address-space limit there. Its
+    // fill byte for fresh memory is drawn per run (0xbe by default: a kernel read it to tell the
+    // sanitizer build from the real one and over-read only outside it).
     if (req.sanitized) delete limits.addressSpaceMb;
-    const env = { ...this.env(req.threads), ...(req.sanitized ? { ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=0:exitcode=23', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1:exitcode=23' } : {}) };
+    const env = {
+      ...this.env(req.threads),
+      ...(req.sanitized ? { ASAN_OPTIONS: `detect_leaks=0:abort_on_error=0:exitcode=23:malloc_fill_byte=${Math.floor(Math.random() * 256)}`, UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1:exitcode=23' } : {}),
+    };
     return this.opts.sandbox.run({ cmd: req.binary, args: req.args, cwd: req.workDir, env, limits, readOnly: this.readOnly() });
   }
 
