@@ -39,13 +39,13 @@ export function optionsOf(c: WorkflowConfig, base: RunOptionsSnapshot): RunOptio
     ...base,
     rounds: base.flags?.rounds ? base.rounds : c.loop.rounds,
     minutes: base.flags?.minutes ? base.minutes : c.loop.minutes,
-    deadline: c.loop.deadline,
-    noImprovementRounds: c.loop.no_improvement_rounds,
-    candidates: c.loop.candidates,
-    pipeline: c.loop.pipeline,
-    budgetUsd: c.budget.usd,
-    budgetTokens: c.budget.tokens,
+    ...loopSettingsOf(c),
   };
+}
+
+/** What a workflow says of the loop besides its rounds and minutes: deadline, stop rule, candidates, pipeline, budget. */
+export function loopSettingsOf(c: WorkflowConfig): Pick<RunOptionsSnapshot, 'deadline' | 'noImprovementRounds' | 'candidates' | 'pipeline' | 'budgetUsd' | 'budgetTokens'> {
+  return { deadline: c.loop.deadline, noImprovementRounds: c.loop.no_improvement_rounds, candidates: c.loop.candidates, pipeline: c.loop.pipeline, budgetUsd: c.budget.usd, budgetTokens: c.budget.tokens };
 }
 
 /**

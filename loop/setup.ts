@@ -9,7 +9,7 @@ import { catalogNames, referenceSource, resolveTarget } from '../targets/index.j
 import { composeDevice, composeSandbox, composeVerifier, openMemory, refuseMissingLayers, runsDirOf } from './compose.js';
 import { loadWorkflow, snapshotOf, workflowFromSnapshot, WorkflowWatcher, type Workflow } from '../workflow/index.js';
 import type { KloopEvent, RunOptionsSnapshot } from './events.js';
-import { LiveConfig, timingOf, type LiveAgents } from './live-config.js';
+import { LiveConfig, loopSettingsOf, timingOf, type LiveAgents } from './live-config.js';
 import type { RunState } from './state.js';
 import { resumeState } from './resume.js';
 import { GitRecorder } from './git-recorder.js';
@@ -166,12 +166,7 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
       workflowFile: o.workflow.file,
       rounds: o.rounds ?? c.loop.rounds,
       minutes: o.minutes ?? c.loop.minutes,
-      deadline: c.loop.deadline,
-      noImprovementRounds: c.loop.no_improvement_rounds,
-      candidates: c.loop.candidates,
-      pipeline: c.loop.pipeline,
-      budgetUsd: c.budget.usd,
-      budgetTokens: c.budget.tokens,
+      ...loopSettingsOf(c),
       provider: o.provider,
       model: o.model,
       memoryPath: o.memoryPath,
