@@ -128,17 +128,15 @@ export function checkRegions(fn: Func, lineOf: (pragma: string) => number | unde
       nested ||= ps.some((p) => classifyOmp(p) === 'region' || /omp\s+parallel\s+for/.test(p));
     });
     if (nested) return { line, what: 'a parallel region inside a parallel region, which the race analysis does not judge', unjudged: true };
-    for (const st of redundantStatements(r.body)) {
+    // what every thread runs, and its accesses: judged here, and read again below for nowait loops
+    const redundant = redundantStatements(r.body).map((st) => ({ st, scan: scopeAccesses(fn, r.body, st, helpers) }));
+    for (const { st, scan } of redundant) {
       for (const [name] of assignedScalars(st)) if (!own.has(name)) return { line, what: `a data race: every thread of the parallel region writes the shared variable ${name} (outside a worksharing loop, without atomic or critical)` };
-      const scan = scopeAccesses(fn, r.body, st, helpers);
       if (scan.unjudged) return { line, what: `the parallel region ${scan.unjudged}`, unjudged: true };
       const w = scan.accesses.find((a) => a.write);
       if (w) return { line, what: `a data race: every thread of the parallel region writes ${w.array}[${printExpr(w.idx)}] (outside a worksharing loop, without atomic or critical)` };
     }
-    const written = new Set<string>();
-    forEachExpr(r.body, (e) => {
-      if (e.k === 'assign' && e.l.k === 'id') written.add(e.l.name);
-    });
+    const written = assignedScalars(r.body);
     const loops: For[] = [];
     forEachStmt(r.body, (x) => {
       if (x.k === 'for' && isWorksharing(x)) loops.push(x);
@@ -160,8 +158,9 @@ export function checkRegions(fn: Func, lineOf: (pragma: string) => number | unde
           .accesses.filter((a) => a.write)
           .map((a) => a.array),
       );
-      for (const st of [...redundantStatements(r.body), ...loops.filter((o) => o !== wl).map((o) => o as Stmt)]) {
-        const touched = scopeAccesses(fn, r.body, st, helpers).accesses.find((a) => mine.has(a.array));
+      const elsewhere = [...redundant.map((x) => x.scan), ...loops.filter((o) => o !== wl).map((o) => scopeAccesses(fn, r.body, o, helpers))];
+      for (const scan of elsewhere) {
+        const touched = scan.accesses.find((a) => mine.has(a.array));
         if (touched) return { line: wline, what: `a data race: a worksharing loop with nowait writes ${touched.array}, which the region also ${touched.write ? 'writes' : 'reads'} outside it without a barrier between` };
       }
     }

@@ -62,9 +62,9 @@ function pointsTo(fn: Func, scope: Stmt, bound?: Map<string, PointsTo>): Map<str
     }
     if (e.k === 'bin' && (e.op === '+' || e.op === '-')) {
       const l = resolve(e.l, inside);
-      if (l !== 'unknown') return typeof l === 'string' ? (l === 'allocated' ? 'unknown' : l) : { array: l.array, offset: e.op === '+' ? plus(l.offset, e.r) : { k: 'bin', op: '-', l: l.offset, r: e.r } };
+      if (l !== 'unknown') return l === 'allocated' ? 'unknown' : moved(l, e, true);
       const r = e.op === '+' ? resolve(e.r, inside) : 'unknown';
-      return typeof r === 'string' ? (r === 'allocated' ? 'unknown' : r) : { array: r.array, offset: plus(r.offset, e.l) };
+      return r === 'allocated' ? 'unknown' : moved(r, e, false);
     }
     return 'unknown';
   };
@@ -86,6 +86,13 @@ function pointsTo(fn: Func, scope: Stmt, bound?: Map<string, PointsTo>): Map<str
     }
   });
   return map;
+}
+
+/** A pointer moved by `p + k`, `p - k` (the pointer on the left) or `k + p`: the same array at the moved offset; private and unknown stay so. */
+function moved(base: PointsTo, e: Extract<Expr, { k: 'bin' }>, left: boolean): PointsTo {
+  if (typeof base === 'string') return base;
+  const k = left ? e.r : e.l;
+  return { array: base.array, offset: e.op === '+' ? plus(base.offset, k) : { k: 'bin', op: '-', l: base.offset, r: k } };
 }
 
 const same = (a: PointsTo, b: PointsTo) => (typeof a === 'string' || typeof b === 'string' ? a === b : a.array === b.array && printExpr(a.offset) === printExpr(b.offset));
@@ -167,9 +174,9 @@ function scan(fn: Func, scope: Stmt, body: Stmt, helpers: ReadonlyMap<string, Fu
     }
     if (e.k === 'bin' && (e.op === '+' || e.op === '-')) {
       const l = pointerOf(e.l);
-      if (l !== 'not-a-pointer') return typeof l === 'string' ? l : { array: l.array, offset: e.op === '+' ? plus(l.offset, e.r) : { k: 'bin', op: '-', l: l.offset, r: e.r } };
+      if (l !== 'not-a-pointer') return moved(l, e, true);
       const r = e.op === '+' ? pointerOf(e.r) : 'not-a-pointer';
-      return r === 'not-a-pointer' || typeof r === 'string' ? r : { array: r.array, offset: plus(r.offset, e.l) };
+      return r === 'not-a-pointer' ? r : moved(r, e, false);
     }
     return 'not-a-pointer';
   };
