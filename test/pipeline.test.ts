@@ -42,7 +42,7 @@ async function run(pipeline: number) {
   const device = recorded<Device>(cpuDevice(dir), spans, { build: 'build', check: 'check', buildSanitized: 'build', buildProof: 'build', buildOracle: 'build', runTool: 'check', preprocess: 'build', time: 'time' });
   const writer = recorded<Writer>(new BuiltinWriter({ depth: 2, beam: 4, searchMs: 400 }), spans, { sessions: 'search' });
   const events: KloopEvent[] = [];
-  const targets = [smallTarget('sum', '{N: 300000}', dir), smallTarget('transpose', '{R: 256, C: 256}', dir)];
+  const targets = [smallTarget('softmax', '{R: 256, C: 1024}', dir), smallTarget('transpose', '{R: 256, C: 256}', dir)];
   const deps: RunnerDeps = {
     runsDir: join(dir, 'runs'),
     targets: targets.map((t) => loadTarget(t)),
