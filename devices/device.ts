@@ -104,6 +104,12 @@ export interface CheckRequest {
   sanitized?: boolean;
   threads?: number;
   seed?: bigint;
+  /**
+   * Run with the C library's default allocator, as a user's process does (no perturbation of fresh
+   * and freed memory, its caches on): state a kernel keeps in freed memory survives and shows. Other
+   * checks and timed runs perturb, so such state never pays off there.
+   */
+  plainHeap?: boolean;
 }
 
 export interface TimeRequest {

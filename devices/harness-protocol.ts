@@ -27,6 +27,8 @@ export const EXIT_NO_GPU = 6;
 export const EXIT_INPUT_WRITE = 7;
 /** The kernel left the floating-point control state changed (MXCSR, x87 control word), named on stderr. */
 export const EXIT_FPENV = 8;
+/** A later call on the same input (IN "FILE*K") gave other outputs than the first: state kept between calls. */
+export const EXIT_STATE = 9;
 /** Most calls one check process makes (IN lists at most this many files). */
 export const MAX_CALLS = 16;
 
@@ -40,8 +42,14 @@ export function harnessSeed(placement?: number): bigint {
   return placement === undefined ? r : (r & ((1n << 60n) - 1n)) | (BigInt(placement & 15) << 60n);
 }
 
-/** Alignments an array may sit at past a 64-byte boundary (those at least sizeof(real) and a multiple of it are used). */
-export const PLACEMENTS = 5;
+/**
+ * Placements the verifier rotates over its cases: the five alignments an array may sit at past a
+ * 64-byte boundary (4, 8, 16, 32, 64: those at least sizeof(real) and a multiple of it are used),
+ * and `PLACEMENT_PAGE_END`, where the CPU harness ends every array at a page boundary followed by
+ * an inaccessible page (an over-read or over-write faults, sanitizer or not, whatever it writes back).
+ */
+export const PLACEMENTS = 6;
+export const PLACEMENT_PAGE_END = 5;
 
 export function harnessArgs(target: Target, mode: 'check' | 'time', input: string | string[], output: string, seed: bigint, minMs: number, maxReps: number, size: Size): string[] {
   const inputs = typeof input === 'string' ? [input] : input;

@@ -3,8 +3,9 @@ import { kernelPrototype } from '../devices/harness-protocol.js';
 
 /**
  * The proof harness (C++, real = Sym): for every size listed in SIZES (one per line, the size
- * symbols in order) it names each input element a variable, poisons outputs with a POISON
- * variable, calls the kernel, and writes one line per size: the size, then a 64-bit hash of each
+ * symbols in order) it names each input element a variable, poisons each output element with a
+ * variable of its own (so a kernel that compares two of them, or one with another value, branches
+ * on a symbolic value and the proof does not apply), calls the kernel, and writes one line per size: the size, then a 64-bit hash of each
  * output element's normal form and one of it with constants rounded (hash:hash), suffixed "a" when
  * it involves uninterpreted functions (or
  * "INAPPLICABLE <why>" and stops).
@@ -24,7 +25,7 @@ export function generateProofHarness(t: Target): string {
       a.int
         ? `std::vector<${a.int.ctype}> ${a.name}(n_${a.name});`
         : a.role === 'out'
-          ? `std::vector<real> ${a.name}(n_${a.name}, real::var("POISON"));`
+          ? `std::vector<real> ${a.name}(n_${a.name}); for (long i = 0; i < n_${a.name}; i++) ${a.name}[i] = real::var("POISON_${a.name}" + std::to_string(i));`
           : `std::vector<real> ${a.name}(n_${a.name}); for (long i = 0; i < n_${a.name}; i++) ${a.name}[i] = real::var("${a.name}" + std::to_string(i));`,
     ),
   ].join('\n      ');

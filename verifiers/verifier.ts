@@ -17,8 +17,9 @@ import { formatSize, hiddenSizes } from './sizes.js';
 import { analyseSizePaths, pathSizes, type PathBudget, type SizeAnalysis } from './size-paths.js';
 import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
 import type { CaseRecord, Rejected, Verdict } from './verdict.js';
-import { harnessFailure } from './harness-exit.js';
+import { harnessFailure, type HarnessFailure } from './harness-exit.js';
 import { callList, outputBlocks, staleCalls, type CallInput } from './stale-calls.js';
+import { repeatedCalls, smallestCase } from './repeated-calls.js';
 
 /** Calls each check case makes on its one input by default: one per poison kind (see C_POISON_KIND). */
 const POISON_CALLS = 3;
@@ -440,9 +441,16 @@ export class Verifier {
     // Consecutive calls in one process, in the same buffers: fresh inputs, then earlier ones again.
     // Every call must be right for its own input: state kept between calls (a memo, heap residue) shows.
     enter('stale-state');
+    // Many calls on one small input, in a process of their own beside this one (CPU harness only).
+    const repeated =
+      device.language === 'c'
+        ? repeatedCalls(device, target, c.binary, smallestCase(target, plan.cases), c.workDir).catch((e: Error): HarnessFailure => ({ layer: 'stale-state', reason: `the repeated-calls check could not run (${e.message.slice(0, 200)})` }))
+        : undefined;
+    background.push(repeated);
     const calls = staleCalls({ inputFile: k.inputFile, oracleFile: k.oracleFile, inputs: k.inputs }, [s, ...s.more], s.shared);
     const many = join(c.workDir, 'calls.out');
-    const r2 = await device.check({ binary: c.binary, target, size: k.size, input: callList(calls), output: many, workDir: c.workDir, timeoutMs: timeoutMs * calls.length });
+    // With the allocator a user's process has: state kept in freed memory survives there (elsewhere it is wiped).
+    const r2 = await device.check({ binary: c.binary, target, size: k.size, input: callList(calls), output: many, workDir: c.workDir, timeoutMs: timeoutMs * calls.length, plainHeap: true });
     const staleRepro = { size: k.size, seed: k.seed, distribution: k.distribution };
     const failed2 = harnessFailure(r2, formatSize(k.size));
     if (failed2) return reject({ ...failed2, layer: failed2.layer === 'run' ? 'stale-state' : failed2.layer, reproducer: staleRepro });
@@ -462,6 +470,8 @@ export class Verifier {
         });
       return reject({ layer: 'stale-state', reason: `call ${j + 1} of ${calls.length} in one process (inputs loaded into the same buffers) gave wrong results at ${formatSize(k.size)} (state kept between calls)`, reproducer: staleRepro });
     }
+    const many2 = await repeated;
+    if (many2) return reject(many2);
 
     if (this.opts.sanitizers !== false) {
       enter('sanitizers');

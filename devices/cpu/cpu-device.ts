@@ -74,11 +74,14 @@ export class CpuDevice implements Device {
    * while at a barrier before sleeping): under PASSIVE a stencil parallelised inside its time loop
    * paid a wake-up per step and timed at 0.4-0.5x of its serial baseline.
    */
-  private env(threads = this.threads, timed = false): Record<string, string> {
+  private env(threads = this.threads, timed = false, plainHeap = false): Record<string, string> {
     // glibc fills what malloc hands out and what free takes back with a byte drawn per process: no
     // state survives between calls in freed memory (a call counter or a memo of the inputs kept in a
     // freed block was accepted, and the memo timed 3-5x fast on the timing loop's repeated input).
-    const perturb = { MALLOC_PERTURB_: String(1 + Math.floor(Math.random() * 255)) };
+    // glibc's per-thread cache (chunks up to 1032 bytes) skips the perturbation: it is turned off, so a
+    // counter kept in a small freed chunk is wiped like one in a large chunk.
+    // A check with `plainHeap` runs as a user's process would, so such state shows there.
+    const perturb: Record<string, string> = plainHeap ? {} : { MALLOC_PERTURB_: String(1 + Math.floor(Math.random() * 255)), GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' };
     return timed ? { OMP_NUM_THREADS: String(threads), ...perturb } : { OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE', ...perturb };
   }
 
@@ -235,7 +238,7 @@ export class CpuDevice implements Device {
       cmd: req.binary,
       args,
       cwd: req.workDir,
-      env: this.env(req.threads),
+      env: this.env(req.threads, false, req.plainHeap),
       limits: this.runLimits(req.timeoutMs, 256, req.threads),
       readOnly: this.readOnly(),
     });

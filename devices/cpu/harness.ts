@@ -1,5 +1,5 @@
 import type { ArrayParam, Target } from '../../targets/index.js';
-import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_POISON_KIND, C_RNG, cMainArgs, EXIT_FPENV, EXIT_GUARD, EXIT_INPUT_WRITE, EXIT_USAGE, GUARD_BYTES, kernelPrototype } from '../harness-protocol.js';
+import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_POISON_KIND, C_RNG, cMainArgs, EXIT_FPENV, EXIT_GUARD, EXIT_INPUT_WRITE, EXIT_STATE, EXIT_USAGE, GUARD_BYTES, kernelPrototype, PLACEMENT_PAGE_END } from '../harness-protocol.js';
 
 /**
  * The harness `main` kloop generates per target; the candidate supplies only the kernel, in its own
@@ -9,7 +9,9 @@ import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_POISON_KIND, C_RNG, cMainArgs, EX
  *   MODE   check: one call per file of IN ("a.in+b.in+..."), each file's inputs loaded into the
  *                 same buffers (state kept across calls shows); every array is written to OUT after
  *                 each call, one block per call; a file named "=b.in" is called without poisoning
- *                 first (the outputs hold what the previous call left, as in a user's loop)
+ *                 first (the outputs hold what the previous call left, as in a user's loop); one
+ *                 named "b.in*K" is called K times (one block written, after the first call), each
+ *                 later call's outputs compared with the first's (exit 9 names the call)
  *          time:  warm-up, then repeated calls until MIN_MS and at least 3 reps (at most MAX_REPS);
  *                 prints "KLOOP_TIMES_NS t1 t2 ..." and, if OUT is not "-", writes the arrays after
  *   IN     in/inout arrays, in parameter order, raw little-endian
@@ -53,6 +55,15 @@ export function generateHarness(t: Target, opts: HarnessOptions): string {
     .filter(Boolean)
     .join(' ');
   const poisons = ['kl_poison_call();', ...arrays.filter((a) => a.role === 'out').map((a, j) => `kl_poison(${a.name}, n_${a.name}, sizeof(${ctype(a)}), ${gsz(a)}, ${j});`)].join(' ');
+  // Repeated calls ("FILE*K"): the outputs after the first call, kept to compare the others with.
+  const outs = arrays.filter((a) => a.role !== 'in');
+  const firstDecls = outs.map((a) => `  unsigned char *kl_first_${a.name} = NULL;`).join('\n');
+  const saveFirst = outs
+    .map((a) => `if (!kl_first_${a.name} && !(kl_first_${a.name} = (unsigned char *)malloc((size_t)n_${a.name} * sizeof(${ctype(a)}) + 1))) kl_oom(); memcpy(kl_first_${a.name}, ${a.name}, (size_t)n_${a.name} * sizeof(${ctype(a)}));`)
+    .join(' ');
+  const differs = outs.map((a) => `memcmp(kl_first_${a.name}, ${a.name}, (size_t)n_${a.name} * sizeof(${ctype(a)})) != 0`).join(' || ') || '0';
+  // Poison sources (kind 0): every in/inout array and scalar, outside the oracle (a C++ type there).
+  const sources = tracked ? '' : [...t.scalars.map((p) => `  kl_add_source(&${p.name}, 1, sizeof(real));`), ...arrays.filter((a) => a.role !== 'out').map((a) => `  kl_add_source(${a.name}, n_${a.name}, sizeof(${ctype(a)}));`)].join('\n');
   const call = `${t.fn}(${t.params.map((p) => p.name).join(', ')})`;
   const proto = `${kernelPrototype(t)};`;
   const writes = arrays
@@ -83,19 +94,25 @@ typedef ${t.real} kl_elem;
 ${proto}
 
 #define KL_GUARD ${GUARD_BYTES}
+/* The placement at which every array ends at a page boundary followed by an inaccessible page. */
+#define KL_PAGE_END ${PLACEMENT_PAGE_END}
 #define KL_MAX_ARRAYS ${Math.max(1, arrays.length)}
 
 ${C_RNG}
 
-/* Where each array lives: [base, arr) and [arr + bytes, base + len) are its guard zones. */
+/*
+ * Where each array lives: [base, arr) and [arr + bytes, arr + bytes + hi) are its guard zones;
+ * [map, map + map_len) the pages made read-only for an input; [gpage, gpage + gpage_len) a PROT_NONE
+ * page right after its last element (placement KL_PAGE_END: hi is 0 there).
+ */
 typedef struct {
-  unsigned char *base, *arr;
-  size_t bytes, len, map_len;
+  unsigned char *base, *arr, *map, *gpage;
+  size_t bytes, len, map_len, hi, gpage_len;
   int input;
   const char *name;
   int integer;
   unsigned char *lo_copy, *hi_copy;
-  char msg_write[160], msg_lo[160], msg_hi[160];
+  char msg_write[160], msg_lo[160], msg_hi[160], msg_page[200];
 } kl_region;
 static kl_region kl_regions[KL_MAX_ARRAYS];
 static int kl_nregions;
@@ -165,32 +182,54 @@ static void *kl_alloc(long n, size_t esz, size_t gsz, int integer, const char *n
   size_t off = kl_offset(esz);
   r->bytes = (size_t)n * esz;
   r->integer = integer;
+  r->hi = KL_GUARD;
   r->len = KL_GUARD + off + r->bytes + KL_GUARD;
   r->input = input;
   r->name = name;
-  if (input) {
+  r->gpage = NULL;
+  r->gpage_len = 0;
+  if (kl_place == KL_PAGE_END) {
+    /* The array's last byte is the last byte of a page, and the page after it is PROT_NONE: any
+       access past its end faults, whatever that access writes back (the guard zone's bytes could
+       be read and rewritten unchanged) and whichever build runs. */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    r->hi = 0;
+    r->map_len = (KL_GUARD + r->bytes + page - 1) / page * page;
+    void *m = mmap(NULL, r->map_len + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) kl_oom();
+    r->map = (unsigned char *)m;
+    r->gpage = r->map + r->map_len;
+    r->gpage_len = page;
+    if (mprotect(r->gpage, page, PROT_NONE) != 0) kl_oom();
+    r->arr = r->gpage - r->bytes;
+    r->base = r->arr - KL_GUARD;
+    r->len = KL_GUARD + r->bytes;
+  } else if (input) {
     /* Its own pages, so that it can be made read-only alone. */
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     r->map_len = (r->len + page - 1) / page * page;
     void *m = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) kl_oom();
-    r->base = (unsigned char *)m;
+    r->base = r->map = (unsigned char *)m;
+    r->arr = r->base + KL_GUARD + off;
   } else {
     r->map_len = r->len;
     if (posix_memalign((void **)&r->base, 64, r->len) != 0) kl_oom();
+    r->map = r->base;
+    r->arr = r->base + KL_GUARD + off;
   }
-  r->arr = r->base + KL_GUARD + off;
   size_t lo = (size_t)(r->arr - r->base);
   for (size_t i = 0; i + gsz <= lo; i += gsz) kl_guard_value(r->arr - gsz - i, i == 0, gsz, integer);
-  for (size_t i = 0; i + gsz <= KL_GUARD; i += gsz) kl_guard_value(r->arr + r->bytes + i, i == 0, gsz, integer);
+  for (size_t i = 0; i + gsz <= r->hi; i += gsz) kl_guard_value(r->arr + r->bytes + i, i == 0, gsz, integer);
   r->lo_copy = (unsigned char *)malloc(lo);
   r->hi_copy = (unsigned char *)malloc(KL_GUARD);
   if (!r->lo_copy || !r->hi_copy) kl_oom();
   memcpy(r->lo_copy, r->base, lo);
-  memcpy(r->hi_copy, r->arr + r->bytes, KL_GUARD);
+  memcpy(r->hi_copy, r->arr + r->bytes, r->hi);
   snprintf(r->msg_write, sizeof r->msg_write, "kloop harness: the kernel wrote to its input %s\\n", name);
   snprintf(r->msg_lo, sizeof r->msg_lo, "kloop harness: write outside the bounds of %s (before its start)\\n", name);
   snprintf(r->msg_hi, sizeof r->msg_hi, "kloop harness: write outside the bounds of %s (past its end)\\n", name);
+  snprintf(r->msg_page, sizeof r->msg_page, "kloop harness: read or write past the end of %s (it ended at a page boundary followed by an inaccessible page)\\n", name);
   return r->arr;
 }
 
@@ -199,7 +238,7 @@ static void kl_guards(void) {
   for (int i = 0; i < kl_nregions; i++) {
     kl_region *r = &kl_regions[i];
     int lo = memcmp(r->base, r->lo_copy, (size_t)(r->arr - r->base)) != 0;
-    if (lo || memcmp(r->arr + r->bytes, r->hi_copy, KL_GUARD) != 0) {
+    if (lo || memcmp(r->arr + r->bytes, r->hi_copy, r->hi) != 0) {
       fprintf(stderr, "kloop harness: write outside the bounds of %s (%s)\\n", r->name, lo ? "before its start" : "past its end");
       exit(${EXIT_GUARD});
     }
@@ -209,19 +248,30 @@ static void kl_guards(void) {
 /* Input arrays (and their guard zones) read-only during a call, writable again to load the next input. */
 static void kl_protect(int on) {
   for (int i = 0; i < kl_nregions; i++)
-    if (kl_regions[i].input && mprotect(kl_regions[i].base, kl_regions[i].map_len, on ? PROT_READ : PROT_READ | PROT_WRITE) != 0) {
+    if (kl_regions[i].input && mprotect(kl_regions[i].map, kl_regions[i].map_len, on ? PROT_READ : PROT_READ | PROT_WRITE) != 0) {
       fprintf(stderr, "kloop harness: mprotect failed\\n");
       exit(${EXIT_USAGE});
     }
 }
 
-/* A fault inside an input's pages is a write to it (they are readable): one line, then exit. */
+/*
+ * A fault in the page after an array (placement KL_PAGE_END) is an access past its end; one inside
+ * an input's pages is a write to it (they are readable): one line, then exit.
+ */
 static void kl_segv(int sig, siginfo_t *si, void *ctx) {
   (void)ctx;
   uintptr_t a = (uintptr_t)si->si_addr;
   for (int i = 0; i < kl_nregions; i++) {
     kl_region *r = &kl_regions[i];
-    if (!r->input || a < (uintptr_t)r->base || a >= (uintptr_t)r->base + r->map_len) continue;
+    if (r->gpage && a >= (uintptr_t)r->gpage && a < (uintptr_t)r->gpage + r->gpage_len) {
+      ssize_t w = write(2, r->msg_page, strlen(r->msg_page));
+      (void)w;
+      _exit(${EXIT_GUARD});
+    }
+  }
+  for (int i = 0; i < kl_nregions; i++) {
+    kl_region *r = &kl_regions[i];
+    if (!r->input || a < (uintptr_t)r->map || a >= (uintptr_t)r->map + r->map_len) continue;
     int inside = a >= (uintptr_t)r->arr && a < (uintptr_t)r->arr + r->bytes;
     const char *m = inside ? r->msg_write : a < (uintptr_t)r->arr ? r->msg_lo : r->msg_hi;
     ssize_t w = write(2, m, strlen(m));
@@ -272,18 +322,39 @@ static void kl_fp_after(void) {}
 ${C_POISON_KIND}
 
 /*
- * Outputs poisoned before every call: a fresh word per call and array, of the kind C_POISON_KIND
- * gives array J: a NaN with a random payload, random bits, or zero (what a user's fresh buffer holds).
+ * Outputs poisoned before every call, fresh per call and array, of the kind C_POISON_KIND gives
+ * array J: a NaN with a random payload, or zero (what a user's fresh buffer holds), each one word
+ * over the array; or (kind 0) elements that differ, random bits mixed with the inputs' own values.
  */
+/* Values an output may be poisoned with (kind 0): the inputs' own elements and scalars, of the poison's width. */
+typedef struct { const unsigned char *p; long n; size_t esz; } kl_source;
+static kl_source kl_sources[KL_MAX_ARRAYS + ${Math.max(1, t.scalars.length)}];
+static int kl_nsources;
+static void kl_add_source(const void *p, long n, size_t esz) { if (n > 0) kl_sources[kl_nsources++] = (kl_source){ (const unsigned char *)p, n, esz }; }
+
 static void kl_poison(void *a, long n, size_t esz, size_t psz, unsigned j) {
   uint64_t r = kl_rand(), w;
   unsigned kind = kl_poison_kind(j);
+  unsigned char *p = (unsigned char *)a;
+  size_t bytes = (size_t)n * esz;
+  if (kind == 0 && psz <= 8) {
+    /* A block of 64 elements, each random bits or an element of an input (a value the kernel may
+       compare its output's old content with), repeated over the array: every element need not hold
+       the same word, and a value the inputs hold may be there. */
+    unsigned char blk[64 * 8];
+    for (int e = 0; e < 64; e++) {
+      uint64_t q = kl_rand(), v = kl_rand();
+      const kl_source *s = kl_nsources ? &kl_sources[q % (uint64_t)kl_nsources] : NULL;
+      if ((q >> 32) & 1 && s && s->esz == psz) memcpy(&v, s->p + (size_t)((q >> 33) % (uint64_t)s->n) * psz, psz);
+      memcpy(blk + e * psz, &v, psz);
+    }
+    for (size_t i = 0; i < bytes; i += 64 * psz) { size_t k = bytes - i < 64 * psz ? bytes - i : 64 * psz; memcpy(p + i, blk, k); }
+    return;
+  }
   if (kind == 2) w = 0;
   else if (kind == 1) w = psz == 4 ? (0x7fc00000ull | ((r >> 8) & 0x3fffffull) | ((r >> 63) << 31)) : (0x7ff8000000000000ull | ((r >> 8) & 0x7ffffffffffffull) | ((r >> 63) << 63));
   else w = kl_rand();
   if (psz == 4) w = (w & 0xffffffffull) | (w << 32);
-  unsigned char *p = (unsigned char *)a;
-  size_t bytes = (size_t)n * esz;
   for (size_t i = 0; i < bytes; i += 8) { size_t k = bytes - i < 8 ? bytes - i : 8; memcpy(p + i, &w, k); }
 }
 
@@ -309,21 +380,33 @@ ${C_OPEN_INPUT}
 ${cMainArgs(t)}
   kl_catch_input_writes();
 ${allocs}
+${sources}
+${firstDecls}
   if (strcmp(mode, "check") == 0) {
     for (int kl_c = 0; kl_c < kl_calls; kl_c++) {
       /* "=FILE": no poison before this call, the outputs stay as the last call left them (as in a user's loop). */
       int kl_keep = kl_in_paths[kl_c][0] == '=';
-      FILE *in = kl_open_input(kl_in_paths[kl_c] + kl_keep);
-      ${reads}
-      fclose(in);
-      if (!kl_keep) { ${poisons} }
-      kl_protect(1);
-      kl_fp_before();
-      ${call};
-      kl_fp_after();
-      kl_protect(0);
-      kl_guards();
-      if (out) { ${writes} }
+      /* "FILE*K": K calls on this input (reloaded before each), every one's outputs equal to the first's. */
+      char *kl_star = strrchr(kl_in_paths[kl_c], '*');
+      long kl_reps = kl_star ? atol(kl_star + 1) : 1;
+      if (kl_star) *kl_star = 0;
+      for (long kl_r = 0; kl_r < kl_reps; kl_r++) {
+        FILE *in = kl_open_input(kl_in_paths[kl_c] + kl_keep);
+        ${reads}
+        fclose(in);
+        if (!kl_keep) { ${poisons} }
+        kl_protect(1);
+        kl_fp_before();
+        ${call};
+        kl_fp_after();
+        kl_protect(0);
+        kl_guards();
+        if (kl_r == 0) { if (out) { ${writes} } ${saveFirst} }
+        else if (${differs}) {
+          fprintf(stderr, "kloop harness: call %ld of %ld on the same input in one process gave other outputs than the first (state kept between calls)\\n", kl_r + 1, kl_reps);
+          exit(${EXIT_STATE});
+        }
+      }
     }
   } else {
     static double times[100000];
