@@ -84,6 +84,12 @@ export interface WriteContext extends RoundContext {
    * undefined while the model has too few measurements on this device to be trusted for ranking.
    */
   predict?: (source: string, flags: string[]) => number | undefined;
+  /**
+   * For a writer that searches on this machine's CPU: await it every few milliseconds of work. It
+   * lets the loop start other processes meanwhile, and pauses the search while a timed run needs the
+   * device to itself (the search holds the device's lock shared).
+   */
+  pause?: () => Promise<void>;
 }
 
 /** A variant the writer may restart its search from. */

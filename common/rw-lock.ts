@@ -21,6 +21,19 @@ export class RwLock {
     }
   }
 
+  /**
+   * Called by a holder of the shared side at a point where it can stop (long CPU work in slices): it
+   * lets the event loop run, and if a timed run waits for the lock, steps aside until that run is
+   * done, then carries on holding the shared side again.
+   */
+  async yieldShared(): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
+    if (!this.waitingWriters.length) return;
+    this.readers--;
+    this.wake();
+    await new Promise<void>((r) => this.waitingReaders.push(r));
+  }
+
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.writer || this.readers) await new Promise<void>((r) => this.waitingWriters.push(r));
     else this.writer = true;

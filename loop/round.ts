@@ -150,9 +150,10 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   const cm = d.model?.round({ target, profile: d.deviceProfile, cores: d.cores, baseline, baselineNs: medianNs });
   // The writer's search is CPU work on the machine that times: it holds the device's lock shared, so no
   // measurement (exclusive) runs while it does, and it overlaps another round's builds and checks instead.
+  // It pauses at the writer's yield points while a timed run waits, so a measurement never waits for it.
   const resumed = (d.resumed ?? []).slice(0, slots.length);
   const fresh = slots.slice(resumed.length);
-  const sessions = [...oneShotSessions(resumed), ...(fresh.length ? await d.lock.shared(() => d.writer.sessions({ ...ctx, profile, diagnosis, tried, slots: fresh, predict: cm?.hint })) : [])];
+  const sessions = [...oneShotSessions(resumed), ...(fresh.length ? await d.lock.shared(() => d.writer.sessions({ ...ctx, profile, diagnosis, tried, slots: fresh, predict: cm?.hint, pause: () => d.lock.yieldShared() })) : [])];
   if (!sessions.length) {
     emit({ type: 'round.end', target: target.name, round, proposed: 0 });
     return { proposed: 0 };

@@ -64,9 +64,9 @@ describe('built-in writer transformations', () => {
     expect(enumerateMoves(p, ctx).map((m) => m.kind)).not.toContain('parallel');
   });
 
-  it('beam search finds the i-k-j order for sgemm in one round', () => {
+  it('beam search finds the i-k-j order for sgemm in one round', async () => {
     // what the search finds, not how fast: no deadline to hit on a loaded machine
-    const props = search(program(sgemm), { depth: 3, beam: 10, count: 4, moveCtx: ctx, costCtx: { sizes: sgemm.benchSize, cores: 2, vectorLanes: 8 }, tried: new Set(), prior: () => 1, rng: new Rng(1), budgetMs: 120_000 });
+    const props = await search(program(sgemm), { depth: 3, beam: 10, count: 4, moveCtx: ctx, costCtx: { sizes: sgemm.benchSize, cores: 2, vectorLanes: 8 }, tried: new Set(), prior: () => 1, rng: new Rng(1), budgetMs: 120_000 });
     expect(props).toHaveLength(4);
     // the best-ranked proposal walks B and C contiguously: k outside j, no scalar accumulator
     expect(props[0].kinds.slice(0, 2)).toEqual(['sink', 'distribute']);

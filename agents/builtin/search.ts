@@ -28,6 +28,27 @@ export interface SearchOptions {
   rng: Rng;
   /** The compute model's predicted time for a program (undefined until it has enough measurements): blended into the final ranking. */
   predict?: (source: string, flags: string[]) => number | undefined;
+  /** Awaited between slices of the search (see WriteContext.pause); time spent in it is not the search's budget. */
+  pause?: () => Promise<void>;
+}
+
+/** A search's clock: its deadline excludes the time it spent paused, and it pauses once per SLICE_MS of work. */
+const SLICE_MS = 10;
+function searchClock(opts: SearchOptions) {
+  const now = opts.now ?? (() => performance.now());
+  let paused = 0;
+  let sliceStart = now();
+  const deadline = now() + (opts.budgetMs ?? 3000);
+  return {
+    late: () => now() - paused > deadline,
+    async slice(): Promise<void> {
+      if (!opts.pause || now() - sliceStart < SLICE_MS) return;
+      const t = now();
+      await opts.pause();
+      paused += now() - t;
+      sliceStart = now();
+    },
+  };
 }
 
 /** Moves that change no cost by themselves but enable others (a compiler's enabling transformations). */
@@ -38,13 +59,14 @@ const ENABLING: ReadonlySet<MoveKind> = new Set<MoveKind>(['sink', 'distribute']
  * later depths). They join the beam without competing on cost, so that e.g. sink + distribute +
  * interchange is found at depth 1, and distribute + tile at the next.
  */
-function enablingClosure(beam: Proposal[], opts: SearchOptions, seen: Set<string>, score: (q: Program) => number, late: () => boolean, steps: number): Proposal[] {
+async function enablingClosure(beam: Proposal[], opts: SearchOptions, seen: Set<string>, score: (q: Program) => number, clock: ReturnType<typeof searchClock>, steps: number): Promise<Proposal[]> {
   const out: Proposal[] = [];
   let frontier = beam;
   for (let step = 0; step < steps && out.length < 48; step++) {
     const next: Proposal[] = [];
     for (const b of frontier) {
-      if (late()) break;
+      await clock.slice();
+      if (clock.late()) break;
       for (const { program: q } of expand(b.program, opts.moveCtx, ENABLING)) {
         const source = sourceOf(q);
         const key = programKey(source, q.flags);
@@ -83,18 +105,18 @@ export const programKey = (source: string, flags: string[]) => `${[...flags].sor
  * Beam search over move sequences from the baseline, ranked by the static cost model and memory's
  * priors; returns the `count` best distinct programs not tried before.
  */
-export function search(baseline: Program, opts: SearchOptions): Proposal[] {
+export async function search(baseline: Program, opts: SearchOptions): Promise<Proposal[]> {
   const seen = new Set<string>([programKey(sourceOf(baseline), baseline.flags)]);
   const pool: Proposal[] = [];
   let beam: Proposal[] = [{ program: baseline, source: sourceOf(baseline), cost: estimateCost(baseline, opts.costCtx), kinds: [] }];
-  const now = opts.now ?? (() => performance.now());
-  const deadline = now() + (opts.budgetMs ?? 3000);
+  const clock = searchClock(opts);
   const score = (q: Program) => estimateCost(q, opts.costCtx) * opts.prior(q.kinds) * (1 + 0.05 * opts.rng.next()) * (1 + 0.01 * q.kinds.length);
   for (let d = 0; d < opts.depth; d++) {
-    beam = [...beam, ...enablingClosure(beam, opts, seen, score, () => now() > deadline, d === 0 ? 2 : 1)];
+    beam = [...beam, ...(await enablingClosure(beam, opts, seen, score, clock, d === 0 ? 2 : 1))];
     const next: Proposal[] = [];
     for (const b of beam) {
-      if (now() > deadline) break;
+      await clock.slice();
+      if (clock.late()) break;
       for (const { program: q } of expand(b.program, opts.moveCtx)) {
         const source = sourceOf(q);
         const key = programKey(source, q.flags);

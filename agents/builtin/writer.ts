@@ -31,7 +31,8 @@ export class BuiltinWriter implements Writer {
     const widen = Math.max(0, ctx.widen ?? 0);
     const starts: Start[] = [{ source: ctx.baseline.source, flags: ctx.baseline.flags, kinds: [] }, ...(widen ? (ctx.archive ?? []).slice(0, 2 * widen).map((e) => ({ ...e, archived: true })) : [])];
     const budgetMs = ((this.opts.searchMs ?? 3000) * (1 + widen)) / starts.length;
-    const lists = starts.map((start, k) => this.fromStart(ctx, start, { depth: this.opts.depth + widen, beam: this.opts.beam * (1 + widen), budgetMs, seed: ctx.seed + k }));
+    const lists: Draft[][] = [];
+    for (const [k, start] of starts.entries()) lists.push(await this.fromStart(ctx, start, { depth: this.opts.depth + widen, beam: this.opts.beam * (1 + widen), budgetMs, seed: ctx.seed + k }));
     if (lists.length === 1) return lists[0];
     // Round-robin over the starts, so that every restart gets its share of the slots.
     const out: Draft[] = [];
@@ -47,7 +48,7 @@ export class BuiltinWriter implements Writer {
   }
 
   /** The beam search from one start (the baseline, or an archived variant). */
-  private fromStart(ctx: WriteContext, start: Start, o: { depth: number; beam: number; budgetMs: number; seed: number }): Draft[] {
+  private async fromStart(ctx: WriteContext, start: Start, o: { depth: number; beam: number; budgetMs: number; seed: number }): Promise<Draft[]> {
     const { target } = ctx;
     const rb: RegisterBlockingContext = { referenceSource: target.referenceSource, fn: target.fn, realType: target.real, ...vectorFacts(), allowedFlags: target.allow.flags, tried: new Set(ctx.tried) };
     const own = (d: Draft): Draft => ({ ...d, description: describe(start, d.description), kinds: [...start.kinds, ...d.kinds] });
@@ -68,7 +69,7 @@ export class BuiltinWriter implements Writer {
     const program: Program = { unit, fn: target.fn, flags: [...start.flags], moves: [], kinds: [] };
     const cache = cacheSizes();
     const favoured = new Set(ctx.diagnosis.ideas.flatMap((i) => i.favour));
-    const proposals = search(program, {
+    const proposals = await search(program, {
       depth: o.depth,
       beam: o.beam,
       count: ctx.slots.length - blocked.length,
@@ -89,6 +90,7 @@ export class BuiltinWriter implements Writer {
       rng: new Rng(o.seed),
       budgetMs: o.budgetMs,
       predict: ctx.predict,
+      pause: ctx.pause,
     });
     return [...blocked, ...proposals.map((p) => ({ source: p.source, flags: p.program.flags, description: describe(start, p.program.moves.join('; ')), kinds: [...start.kinds, ...p.kinds] }))].slice(0, ctx.slots.length);
   }
