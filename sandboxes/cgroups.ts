@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GONE_MS } from './sandbox.js';
 
@@ -77,15 +78,17 @@ export class CandidateCgroup {
     return this.dirs.map((d) => join(d, 'cgroup.procs'));
   }
 
-  /** Kill every process still inside, then remove the cgroups (EBUSY until the last one is gone: retry, up to GONE_MS). */
-  /** Kill what is left in the candidate's cgroups and remove them: true when every one was emptied and removed. */
+  /**
+   * Kill what is left in the candidate's cgroups and remove them (EBUSY until the last process is
+   * gone: retry, up to GONE_MS), without blocking the loop's thread: true when every one was emptied and removed.
+   */
   async destroy(): Promise<boolean> {
     const until = Date.now() + GONE_MS;
     let removed = 0;
     for (const d of this.dirs) {
       while (Date.now() < until) {
         try {
-          const pids = readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+          const pids = (await readFile(join(d, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean).map(Number);
           for (const pid of pids) {
             try {
               process.kill(pid, 'SIGKILL');
@@ -93,7 +96,7 @@ export class CandidateCgroup {
               /* gone */
             }
           }
-          rmdirSync(d);
+          await rmdir(d);
           removed++;
           break;
         } catch {

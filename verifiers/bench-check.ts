@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng, shortHash } from '../common/index.js';
 import type { Device } from '../devices/index.js';
@@ -98,6 +99,35 @@ function errorQuantile(t: Target, size: Size, ref: Buffer, oracle: Buffer): numb
   return 1;
 }
 
+/** Elements shuffled within a block (in cache), and blocks shuffled among themselves: one pass that stays in cache. */
+const SHUFFLE_BLOCK = 1024;
+
+/** xs in another order: a random permutation of its blocks, each block's elements permuted (from `rng`). */
+function permute(xs: Float32Array | Float64Array, rng: Rng): Float32Array | Float64Array {
+  const n = xs.length;
+  const blocks = Math.ceil(n / SHUFFLE_BLOCK);
+  const order = Array.from({ length: blocks }, (_, i) => i);
+  for (let i = blocks - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const out = new (xs.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(n);
+  let at = 0;
+  for (const b of order) {
+    const from = b * SHUFFLE_BLOCK;
+    const len = Math.min(SHUFFLE_BLOCK, n - from);
+    out.set(xs.subarray(from, from + len), at);
+    for (let i = len - 1; i > 0; i--) {
+      const j = at + Math.floor(rng.next() * (i + 1));
+      const x = out[at + i];
+      out[at + i] = out[j];
+      out[j] = x;
+    }
+    at += len;
+  }
+  return out;
+}
+
 /** The bench input with every real input array's elements shuffled (same values, another order; scalars and integer arrays, which hold structure, as they are). */
 function shuffled(t: Target, size: Size, input: Buffer, seed: number): Buffer {
   const out = Buffer.from(input);
@@ -110,13 +140,7 @@ function shuffled(t: Target, size: Size, input: Buffer, seed: number): Buffer {
       const n = piece.bytes / width;
       const xs = width === 4 ? new Float32Array(n) : new Float64Array(n);
       Buffer.from(xs.buffer).set(out.subarray(off, off + piece.bytes));
-      for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(rng.next() * (i + 1));
-        const x = xs[i];
-        xs[i] = xs[j];
-        xs[j] = x;
-      }
-      Buffer.from(xs.buffer).copy(out, off);
+      Buffer.from(permute(xs, rng).buffer).copy(out, off);
     }
     off += piece.bytes;
   }
@@ -148,28 +172,29 @@ export async function prepareBenchTolerance(o: {
   mkdirSync(buildDir, { recursive: true });
   const built = o.reference ? { ok: true, binary: o.reference, log: '' } : await device.build({ target, source, flags: [], workDir: buildDir });
   if (!built.ok) throw new Error(`the reference of ${target.name} does not build in ${target.real}:\n${built.log.slice(-1500)}`);
-  const input = readFileSync(o.inputFile);
-  const key = shortHash(readFileSync(built.binary!).toString('base64'), readFileSync(o.oracleBinary).toString('base64'), input.toString('base64'), JSON.stringify(size));
+  // Large files (64 MB inputs) are read, copied and removed without blocking the loop's thread.
+  const input = await readFile(o.inputFile);
+  const key = shortHash(await readFile(built.binary!), await readFile(o.oracleBinary), input, JSON.stringify(size));
   const base = join(cacheDir, `bench-${target.name}-${key}`);
 
   // The reference runs in its own folder, the only one its sandbox shows writable: its binary, its
   // input and its output live there (a binary or input elsewhere may not be visible in the sandbox).
   const binary = join(buildDir, 'reference.bin');
-  if (built.binary !== binary) copyFileSync(built.binary!, binary);
+  if (built.binary !== binary) await copyFile(built.binary!, binary);
   const runRef = async (inFile: string, outFile: string) => {
     if (existsSync(outFile)) return;
     // Written in the run's own folder (the only one a sandboxed run may write), then moved.
     const tmp = join(buildDir, 'ref.out');
     const input = join(buildDir, 'ref.in');
-    rmSync(tmp, { force: true });
-    copyFileSync(inFile, input);
+    await rm(tmp, { force: true });
+    await copyFile(inFile, input);
     const r = await device.check({ binary, target, size, input, output: tmp, workDir: buildDir, timeoutMs: 900_000 });
     if (r.exitCode !== 0 || r.timedOut) throw new Error(`the reference of ${target.name} failed at ${o.size ? JSON.stringify(size) : 'the bench size'} (${describeExit(r)}): ${r.stderr.slice(0, 500)}`);
-    renameSync(tmp, outFile);
+    await rename(tmp, outFile);
   };
   const refFile = `${base}.ref`;
   await runRef(o.inputFile, refFile);
-  const q = errorQuantile(target, size, readFileSync(refFile), readFileSync(o.oracleFile));
+  const q = errorQuantile(target, size, await readFile(refFile), await readFile(o.oracleFile));
 
   const outputs = layout(target, size).filter((l) => l.a.role !== 'in');
   const total = outputs.reduce((s, l) => s + l.n, 0);
@@ -184,13 +209,13 @@ export async function prepareBenchTolerance(o: {
       const calRef = `${base}.cal.ref${process.pid}`;
       try {
         for (let k = 0; k < CALIBRATION_RUNS; k++) {
-          writeFileSync(calIn, shuffled(target, size, input, 0x5eed + k));
-          rmSync(calOracle, { force: true });
-          rmSync(calRef, { force: true });
+          await writeFile(calIn, shuffled(target, size, input, 0x5eed + k));
+          await rm(calOracle, { force: true });
+          await rm(calRef, { force: true });
           await o.runOracle(calIn, calOracle);
           await runRef(calIn, calRef);
-          const ob = readFileSync(calOracle);
-          const rb = readFileSync(calRef);
+          const ob = await readFile(calOracle);
+          const rb = await readFile(calRef);
           for (const l of outputs)
             for (let i = 0; i < l.n; i++) {
               const d = Math.abs(l.at(rb, i) - ob.readDoubleLE(l.oracle + i * 16));
@@ -198,13 +223,13 @@ export async function prepareBenchTolerance(o: {
             }
         }
       } finally {
-        for (const f of [calIn, calOracle, calRef]) rmSync(f, { force: true });
+        for (const f of [calIn, calOracle, calRef]) await rm(f, { force: true });
       }
       writeFileSync(`${file}.tmp${process.pid}`, JSON.stringify(sampled));
       renameSync(`${file}.tmp${process.pid}`, file);
     }
   }
-  rmSync(buildDir, { recursive: true, force: true });
+  await rm(buildDir, { recursive: true, force: true });
   return { refFile, q, sampled, factor: BENCH_FACTOR };
 }
 
