@@ -72,6 +72,12 @@ export interface Param {
   type: string;
   ptr: string;
   name: string;
+  /**
+   * The extents of an array parameter as declared (`float A[M][N]`: M and N; null where the first
+   * is left out). The parser reads such a parameter as a flat pointer (`ptr` is then `*` with the
+   * bracket's qualifiers) and its indexing as flat (flatten-params.ts); this keeps the declaration.
+   */
+  declared?: (Expr | null)[];
 }
 
 export interface Func {

@@ -1,4 +1,5 @@
 import type { Block, Decl, Declarator, Expr, ExprStmt, For, Func, Param, Stmt, Top, Unit } from './ast.js';
+import { flattenArrayParams } from './flatten-params.js';
 import { CSyntaxError, lex, type Tok } from './lexer.js';
 
 const TYPE_WORDS = new Set([
@@ -184,14 +185,41 @@ class Parser {
       const ptr = this.pointer();
       const pname = this.next();
       if (pname.kind !== 'id') throw new CSyntaxError(`expected a parameter name, found "${pname.text}"`, pname.line);
-      if (this.is('[')) this.fail('array parameters are not supported; use pointers');
-      params.push({ type, ptr, name: pname.text });
+      const declared = this.arrayDeclarator(ptr);
+      params.push(declared ? { type, ptr: declared.ptr, name: pname.text, declared: declared.dims } : { type, ptr, name: pname.text });
       if (!this.is(')')) this.expect(',');
     }
     this.expect(')');
     if (!this.is('{')) return undefined;
+    const line = this.peek()!.line;
     const body = this.block();
-    return { k: 'func', ret, name: name.text, params, body, span: { start, end: this.toks[this.pos - 1].end } };
+    const f: Func = { k: 'func', ret, name: name.text, params, body, span: { start, end: this.toks[this.pos - 1].end } };
+    return params.some((p) => p.declared) ? flattenArrayParams(f, line) : f;
+  }
+
+  /**
+   * A parameter's array declarator, `[QUALIFIERS EXTENT][EXTENT]...` (C99: `A[restrict M][N]` is
+   * `(*restrict A)[N]`): the pointer it is, and its extents (the first may be left out).
+   */
+  private arrayDeclarator(ptr: string): { ptr: string; dims: (Expr | null)[] } | undefined {
+    if (!this.is('[')) return undefined;
+    if (ptr) this.fail('arrays of pointers are not supported as parameters');
+    let quals = '';
+    const dims: (Expr | null)[] = [];
+    while (this.is('[')) {
+      this.pos++;
+      if (!dims.length)
+        while (this.is('const') || this.is('restrict') || this.is('__restrict') || this.is('__restrict__') || this.is('static')) {
+          const q = this.next().text;
+          if (q !== 'static') quals += q + ' ';
+        }
+      if (this.is(']')) {
+        if (dims.length) this.fail('only the first extent of an array parameter may be left out');
+        dims.push(null);
+      } else dims.push(this.expr());
+      this.expect(']');
+    }
+    return { ptr: ('*' + quals).trimEnd(), dims };
   }
 
   private block(): Block {

@@ -2,6 +2,7 @@ export type { ArrayParam, CudaSources, IntValues, Param, Role, ScalarParam, Size
 export { INT_TYPES, type IntType } from './ctypes.js';
 export { elemBytes, inputLayout, readElem } from './layout.js';
 export { asRealSpelling, definitionMismatch, definitionParams, signatureParams } from './spelling.js';
+export { asCxxSource } from './cxx-source.js';
 export { arrayLengthsC, CATALOG_DIR, cudaUnsupported, catalogNames, elementCount, loadTarget, referenceSource, resolveTarget } from './load.js';
 export { evalExpr, exprToC, parseExpr, type Expr } from './expr.js';
 export { realBytes, workingSetBytes } from './working-set.js';

@@ -7,6 +7,8 @@ export const elemBytes = (t: Pick<Target, 'real'>, a: ArrayParam): number => a.i
 /** A reader of one element of an array from a raw little-endian buffer, as a number. */
 export function readElem(t: Pick<Target, 'real'>, a: ArrayParam): (b: Buffer, byteOffset: number) => number {
   if (a.int) {
+    if (a.int.bytes === 1) return a.int.signed ? (b, o) => b.readInt8(o) : (b, o) => b.readUInt8(o);
+    if (a.int.bytes === 2) return a.int.signed ? (b, o) => b.readInt16LE(o) : (b, o) => b.readUInt16LE(o);
     if (a.int.bytes === 4) return a.int.signed ? (b, o) => b.readInt32LE(o) : (b, o) => b.readUInt32LE(o);
     return a.int.signed ? (b, o) => Number(b.readBigInt64LE(o)) : (b, o) => Number(b.readBigUInt64LE(o));
   }

@@ -1,5 +1,5 @@
 import { INT_TYPES, isRealSpelling, type IntType } from './ctypes.js';
-import { evalExpr, type Expr } from './expr.js';
+import { evalExpr, symbolsOf, type Expr } from './expr.js';
 import type { TargetYaml } from './schema.js';
 import type { SignatureParam } from './signature.js';
 import type { ArrayParam, IntValues, Param, ScalarParam, Size } from './target.js';
@@ -29,14 +29,19 @@ export function buildParams(y: TargetYaml, sig: SignatureParam[], real: 'float' 
   for (const name of Object.keys(y.args)) if (!pointers.includes(name)) fail(`args.${name}`, `no pointer parameter "${name}" in the signature`);
   for (const name of Object.keys(y.scalars)) if (!scalarNames.includes(name)) fail(`scalars.${name}`, `no scalar ${real} parameter "${name}" in the signature (scalars: lists "real NAME" / "${real} NAME" parameters)`);
   return sig.map((p): Param => {
-    if (!p.pointer && !isRealSpelling(p.type)) return { kind: 'size', name: p.name, int: INT_TYPES[p.type] };
+    if (!p.pointer && !isRealSpelling(p.type)) {
+      const int = INT_TYPES[p.type];
+      if (int.bytes < 4) fail('signature', `size parameter "${p.name}" is ${p.type}; a size is int, long, size_t, int64_t... (${p.type} is for arrays)`);
+      return { kind: 'size', name: p.name, int };
+    }
     if (!p.pointer) return scalarParam(y, p.name, real, fail);
     const a = y.args[p.name];
     if (!a) return fail('args', `pointer parameter "${p.name}" needs an entry: ${p.name}: { shape: [...], role: in|out|inout }`);
     const spelled = isRealSpelling(p.type) ? 'real' : p.type;
     if (p.isConst && a.role !== 'in') fail(`args.${p.name}.role`, `"${a.role}" but the signature declares it const`);
     if (!p.isConst && a.role === 'in') fail(`args.${p.name}.role`, `"in" arrays must be declared "const ${spelled} *${p.name}" in the signature`);
-    const arr: ArrayParam = { kind: 'array', name: p.name, role: a.role, shapeText: a.shape, shape: a.shape.map((s, i) => expr(`args.${p.name}.shape[${i}]`, s)) };
+    const shapeText = arrayShape(p, a.shape, fail, expr);
+    const arr: ArrayParam = { kind: 'array', name: p.name, role: a.role, shapeText, shape: shapeText.map((s, i) => expr(a.shape ? `args.${p.name}.shape[${i}]` : 'signature', s)) };
     if (isRealSpelling(p.type)) {
       if (a.values) fail(`args.${p.name}.values`, `only integer arrays take values: (${p.name} is an array of ${real})`);
       return arr;
@@ -47,6 +52,40 @@ export function buildParams(y: TargetYaml, sig: SignatureParam[], real: 'float' 
     if (arr.values?.kind === 'csr_rowptr' && arr.shape.length !== 1) fail(`args.${p.name}.shape`, 'a csr_rowptr array is one-dimensional (its shape is [ROWS + 1])');
     return arr;
   });
+}
+
+/**
+ * An array's shape: `args.NAME.shape`, or the extents its declarator gives (`real A[M][N]`). Where
+ * both are given, the extents after the first (which fix the layout) must be the same functions
+ * of the sizes.
+ */
+function arrayShape(p: SignatureParam, shape: string[] | undefined, fail: Fail, expr: (key: string, text: string) => Expr): string[] {
+  const dims = p.dims;
+  const key = `args.${p.name}.shape`;
+  if (!shape) {
+    if (!dims) return fail(key, `missing: give the array's extents over the size parameters, e.g. shape: [N] (or declare them in the signature: ${p.name}[N])`);
+    if (dims[0] === '') return fail(key, `missing: ${p.name}[] leaves its first extent out, so give shape: [ROWS${dims.length > 1 ? ', ' + dims.slice(1).join(', ') : ''}]`);
+    return dims;
+  }
+  if (!dims || dims.length === 1) return shape;
+  const declared = `${p.name}${dims.map((d) => `[${d}]`).join('')}`;
+  if (shape.length !== dims.length) fail(key, `has ${shape.length} extents but the signature declares ${declared}; give [${dims.map((d, i) => (i === 0 && !d ? 'ROWS' : d)).join(', ')}] or leave shape out`);
+  for (let i = 1; i < dims.length; i++) {
+    const a = expr(key, shape[i]);
+    const b = expr('signature', dims[i]);
+    if (!sameFunction(a, b)) fail(`${key}[${i}]`, `"${shape[i]}" but the signature declares ${declared} (the extents after the first fix the layout); make them agree or leave shape out`);
+  }
+  return shape;
+}
+
+/** Two extents agree as functions of the sizes (compared at a fixed spread of sizes). */
+function sameFunction(a: Expr, b: Expr): boolean {
+  const symbols = [...new Set([...symbolsOf(a), ...symbolsOf(b)])];
+  for (let k = 0; k < 12; k++) {
+    const z = Object.fromEntries(symbols.map((s, j) => [s, 1 + ((k * 37 + j * 61 + k * j * 13) % 97)]));
+    if (evalExpr(a, z) !== evalExpr(b, z)) return false;
+  }
+  return true;
 }
 
 function scalarParam(y: TargetYaml, name: string, real: 'float' | 'double', fail: Fail): ScalarParam {

@@ -12,7 +12,8 @@ export const targetSchema = z.strictObject({
   args: z.record(
     z.string(),
     z.strictObject({
-      shape: z.array(exprText).min(1),
+      /** Optional where the signature declares the array's extents (`real A[M][N]`). */
+      shape: z.array(exprText).min(1).optional(),
       role: z.enum(['in', 'out', 'inout']),
       /** Integer arrays: what their contents satisfy (exactly one key). */
       values: z

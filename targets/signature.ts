@@ -7,6 +7,12 @@ export interface SignatureParam {
   /** The pointed-to data is const (`const T *p` or `T const *p`). */
   isConst: boolean;
   type: string;
+  /**
+   * An array declarator's extents as written (`T A[M][N]` gives ["M", "N"]; `T x[]` gives [""]):
+   * the parameter is a pointer to the first element either way (C's adjustment), and the extents
+   * after the first fix its row length. Undefined for `T *p`.
+   */
+  dims?: string[];
 }
 
 export interface ParsedSignature {
@@ -15,14 +21,28 @@ export interface ParsedSignature {
 }
 
 const QUALIFIERS = new Set(['const', 'volatile', 'restrict', '__restrict', '__restrict__']);
+const BRACKET_QUALIFIER = /^(const|restrict|__restrict|__restrict__|static|volatile)$/;
 
-/** One parameter: `[const] TYPE [const] [*] [const|restrict|__restrict|__restrict__] NAME`, or `... NAME[]`. */
+/**
+ * One parameter: `[const] TYPE [const] [*] [const|restrict|__restrict|__restrict__] NAME`, or an
+ * array declarator `... NAME[QUALIFIERS EXTENT][EXTENT]...` (C99: `double A[restrict M][N]` is
+ * `double (*restrict A)[N]`).
+ */
 export function parseParam(raw: string): SignatureParam | string {
-  // `T name[]` and `T name[restrict]` (C99) are `T *name` and `T *restrict name`.
-  const arr = /^(.*?)([A-Za-z_]\w*)\s*\[([^\]]*)\]$/.exec(raw.trim());
+  const arr = /^(.*?[A-Za-z_]\w*)\s*((?:\[[^[\]]*\]\s*)+)$/.exec(raw.trim());
   if (arr) {
-    if (!/^\s*((const|restrict|__restrict|__restrict__|static)\s*)*(\w+)?\s*$/.test(arr[3])) return `cannot read parameter "${raw}" (write the array as a pointer)`;
-    return parseParam(`${arr[1]} * ${arr[3].replace(/\bstatic\b|\b\d+\b|\b[A-Za-z_]\w*\b(?<!const|restrict|__restrict|__restrict__)/g, ' ')} ${arr[2]}`);
+    const groups = [...arr[2].matchAll(/\[([^[\]]*)\]/g)].map((g) => g[1].trim());
+    const firstWords = (groups[0] ?? '').match(/[A-Za-z_]\w*|\S+/g) ?? [];
+    const quals: string[] = [];
+    while (BRACKET_QUALIFIER.test(firstWords[0] ?? '')) quals.push(firstWords.shift()!);
+    const dims = [firstWords.join(' '), ...groups.slice(1)];
+    const empty = dims.findIndex((d, i) => i > 0 && d === '');
+    if (empty > 0) return `parameter "${raw}": only the first extent of an array parameter may be left out`;
+    if (arr[1].includes('*')) return `parameter "${raw}": arrays of pointers are not supported (pass one flat array)`;
+    const [, before = '', name = ''] = /^(.*?)([A-Za-z_]\w*)\s*$/.exec(arr[1]) ?? [];
+    const inner = parseParam(`${before} * ${quals.filter((q) => q !== 'static').join(' ')} ${name}`);
+    if (typeof inner === 'string') return inner;
+    return { ...inner, dims };
   }
   const toks = raw.match(/[A-Za-z_]\w*|\*|\S/g) ?? [];
   const name = toks.at(-1);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { shortHash } from '../../common/index.js';
 import type { Limits, RunResult, Sandbox } from '../../sandboxes/index.js';
 import { describeExit } from '../../sandboxes/index.js';
-import { asRealSpelling, type Target } from '../../targets/index.js';
+import { asCxxSource, type Target } from '../../targets/index.js';
 import { trackedHeader } from '../../verifiers/tracked-header.js';
 import { harnessBuildError } from '../../verifiers/reference-errors.js';
 import type { BuildResult, CheckRequest, Device, DeviceProfile, Fingerprint, TimedRun, TimeRequest } from '../device.js';
@@ -128,7 +128,7 @@ export class CpuDevice implements Device {
       const dir = join(out, '..');
       writeFileSync(join(dir, 'tracked.hpp'), header);
       writeFileSync(join(dir, 'harness.cpp'), harness);
-      writeFileSync(join(dir, 'reference.cpp'), asRealSpelling(target.referenceSource, target.real));
+      writeFileSync(join(dir, 'reference.cpp'), asCxxSource(target.referenceSource, target.real));
       return this.compile(['-O2', '-std=gnu++17', '-include', 'tracked.hpp', 'reference.cpp', 'harness.cpp', '-o', out, '-lm'], dir, true);
     });
   }

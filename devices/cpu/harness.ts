@@ -145,6 +145,8 @@ static void kl_guard_value(unsigned char *dst, int adjacent, size_t gsz, int int
   uint64_t r = kl_rand();
   int neg = (int)(r >> 63);
   if (integer) {
+    /* 1- and 2-byte elements (pixels, quantised values): the type's extremes next to the array, else random bits. */
+    if (gsz < 4) { uint16_t w = adjacent ? (uint16_t)(neg ? 0x8080u : 0x7f7fu) : (uint16_t)(r >> 16); if (gsz == 2 && adjacent) w = neg ? 0x8000u : 0x7fffu; memcpy(dst, &w, gsz); return; }
     if (gsz == 4) { uint32_t w = adjacent || (r & 1) ? (uint32_t)(0x40000000u | ((r >> 8) & 0x3fffffffu)) : (uint32_t)(r >> 16); int32_t v = neg ? -(int32_t)w : (int32_t)w; memcpy(dst, &v, 4); }
     else { uint64_t w = adjacent || (r & 1) ? (0x4000000000000000ull | ((r >> 8) & 0x3fffffffffffffffull)) : kl_rand(); int64_t v = neg ? -(int64_t)w : (int64_t)w; memcpy(dst, &v, 8); }
     return;
