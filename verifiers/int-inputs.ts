@@ -143,7 +143,13 @@ export function intArray(t: Target, a: ArrayParam, size: Size, rng: Rng, variant
   const width = a.int!.bytes;
   const out = Buffer.alloc(n * width);
   xs.forEach((x, i) => {
-    if (width === 4) {
+    if (width === 1) {
+      if (a.int!.signed) out.writeInt8(x, i);
+      else out.writeUInt8(x, i);
+    } else if (width === 2) {
+      if (a.int!.signed) out.writeInt16LE(x, i * 2);
+      else out.writeUInt16LE(x, i * 2);
+    } else if (width === 4) {
       if (a.int!.signed) out.writeInt32LE(x, i * 4);
       else out.writeUInt32LE(x, i * 4);
     } else if (a.int!.signed) out.writeBigInt64LE(BigInt(x), i * 8);

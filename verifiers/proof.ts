@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildResult, Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import { asRealSpelling, evalExpr, type Size, type Target } from '../targets/index.js';
+import { asCxxSource, asRealSpelling, evalExpr, type Size, type Target } from '../targets/index.js';
 import { generateProofHarness } from './proof-harness.js';
 import { SYMBOLIC_HEADER } from './symbolic-header.js';
 import { sizeofReal } from './sizeof-real.js';
@@ -78,14 +78,14 @@ const safe = (p: Promise<BuildResult>) => p.catch((e: Error): BuildResult => ({ 
  * symbolic header and the harness every candidate's proof build shares). Never rejects.
  */
 export function buildReferenceProof(device: Device, t: Target, workDir: string): Promise<BuildResult> {
-  return safe(device.buildProof({ target: t, source: asRealSpelling(t.referenceSource, t.real), workDir, name: 'reference', harness: generateProofHarness(t), header: SYMBOLIC_HEADER }));
+  return safe(device.buildProof({ target: t, source: asCxxSource(t.referenceSource, t.real), workDir, name: 'reference', harness: generateProofHarness(t), header: SYMBOLIC_HEADER }));
 }
 
 /** Build the reference and the candidate over the symbolic type (started early, so the compiles overlap the tests). Never rejects. */
 export function startProofBuilds(device: Device, t: Target, source: string, workDir: string, flags?: string[]): Promise<ProofBuilds> {
   const harness = generateProofHarness(t);
   const ref = buildReferenceProof(device, t, workDir);
-  const cand = safe(device.buildProof({ target: t, source: asRealSpelling(source, t.real), workDir, name: 'candidate', harness, header: SYMBOLIC_HEADER, flags }));
+  const cand = safe(device.buildProof({ target: t, source: asCxxSource(source, t.real), workDir, name: 'candidate', harness, header: SYMBOLIC_HEADER, flags }));
   return Promise.all([ref, cand]).then(([r, c]) => ({ ref: r, cand: c }));
 }
 
