@@ -7,7 +7,7 @@ import { lex, type Tok } from '../csyntax/index.js';
  * and division, whatever statement it sits in.
  */
 export type CExpr =
-  | { k: 'num'; v: number; float: boolean }
+  | { k: 'num'; v: number; float: boolean; type?: 'unsigned' | 'long' | 'unsigned long' }
   | { k: 'id'; name: string }
   | { k: 'un'; op: string; a: CExpr }
   | { k: 'post'; op: string; a: CExpr }
@@ -76,13 +76,22 @@ const BINARY: Record<string, number> = {
 };
 const ASSIGN = new Set(['=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>=']);
 
-export function parseNumber(text: string): { v: number; float: boolean } {
+export function parseNumber(text: string): { v: number; float: boolean; type?: 'unsigned' | 'long' | 'unsigned long' } {
   const t = text.replace(/[uUlL]+$/, '');
-  if (/^0[xX]/.test(t) && !/[.pP]/.test(t)) return { v: parseInt(t, 16), float: false };
-  if (/^0[xX]/.test(t)) return { v: hexFloat(t.replace(/[fF]$/, '')), float: true };
-  if (/[.eE]/.test(t) || /[fF]$/.test(t)) return { v: parseFloat(t.replace(/[fF]$/, '')), float: true };
-  if (/^0[0-7]+$/.test(t)) return { v: parseInt(t, 8), float: false };
-  return { v: parseInt(t, 10), float: false };
+  if (/^0[xX]/.test(t) && /[.pP]/.test(t)) return { v: hexFloat(t.replace(/[fF]$/, '')), float: true };
+  if (!/^0[xX]/.test(t) && (/[.eE]/.test(t) || /[fF]$/.test(t))) return { v: parseFloat(t.replace(/[fF]$/, '')), float: true };
+  const v = /^0[xX]/.test(t) ? parseInt(t, 16) : /^0[0-7]+$/.test(t) ? parseInt(t, 8) : parseInt(t, 10);
+  return { v, float: false, type: intLiteralType(text.slice(t.length), /^0/.test(t) && t !== '0', v) };
+}
+
+/** An integer literal's C type beyond int (C11 6.4.4.1): from its suffix, its value and its base. */
+function intLiteralType(suffix: string, octalOrHex: boolean, v: number): 'unsigned' | 'long' | 'unsigned long' | undefined {
+  const u = /[uU]/.test(suffix);
+  const l = /[lL]/.test(suffix);
+  if (u) return l || v > 0xffffffff ? 'unsigned long' : 'unsigned';
+  if (l || v > 0xffffffff) return 'long';
+  if (v > 0x7fffffff) return octalOrHex ? 'unsigned' : 'long';
+  return undefined;
 }
 
 function hexFloat(t: string): number {

@@ -1,6 +1,7 @@
 import { Rng } from '../common/index.js';
 import { elementCount, evalExpr, type ArrayParam, type Size, type Target } from '../targets/index.js';
 import { intArray, scalarValue } from './int-inputs.js';
+import type { InputEdge } from './data-paths.js';
 
 /**
  * Input distributions: never all zeros. The first five are centred near zero (signed; exact zeros,
@@ -94,9 +95,10 @@ export interface InputSet {
  * the distribution's position selects (every plan draws every distribution, so every variant);
  * `bench`: the timed runs' input (scalars at their bench value, typical integer structures);
  * `typical`: scalars drawn uniformly and typical integer structures (no edge case: the input that
- * shows whether outputs depend on inputs at all).
+ * shows whether outputs depend on inputs at all); `edge`: scalars and integer structures at a
+ * data-dependent boundary of a kernel (see data-paths.ts).
  */
-export function makeInputs(t: Target, size: Size, seed: number, dist: Distribution, opts: { bench?: boolean; typical?: boolean } = {}): InputSet {
+export function makeInputs(t: Target, size: Size, seed: number, dist: Distribution, opts: { bench?: boolean; typical?: boolean; edge?: InputEdge } = {}): InputSet {
   const rng = new Rng(seed);
   const intRng = new Rng(seed ^ 0x1d5ca1a5);
   const d = DISTRIBUTIONS.indexOf(dist);
@@ -104,7 +106,7 @@ export function makeInputs(t: Target, size: Size, seed: number, dist: Distributi
   t.params.forEach((p, k) => {
     if (p.kind === 'size') return;
     if (p.kind === 'scalar') {
-      const v = scalarValue(p, intRng, opts.typical ? 0 : d + k, !!opts.bench);
+      const v = scalarValue(p, intRng, opts.typical ? 0 : d + k, !!opts.bench, opts.edge?.scalars?.[p.name]);
       const b = Buffer.alloc(t.real === 'float' ? 4 : 8);
       if (t.real === 'float') b.writeFloatLE(v);
       else b.writeDoubleLE(v);
@@ -114,7 +116,8 @@ export function makeInputs(t: Target, size: Size, seed: number, dist: Distributi
     const a = p;
     if (a.role === 'out') return;
     if (a.int) {
-      arrays.set(a.name, intArray(t, a, size, intRng, opts.bench || opts.typical ? 0 : d + k));
+      const edge = opts.edge && { lumped: !!opts.edge.lumped?.includes(a.name), contains: opts.edge.contains?.[a.name] };
+      arrays.set(a.name, intArray(t, a, size, intRng, opts.bench || opts.typical ? 0 : d + k, edge));
       return;
     }
     const n = elementCount(a, size);

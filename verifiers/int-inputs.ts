@@ -122,8 +122,12 @@ function rangeValues(rng: Rng, n: number, lo: number, hi: number, variant: numbe
   }
 }
 
-/** One integer input array's contents at a size, for a variant (`bench`: the typical, uniform one). */
-export function intArray(t: Target, a: ArrayParam, size: Size, rng: Rng, variant: number): Buffer {
+/**
+ * One integer input array's contents at a size, for a variant (`bench`: the typical, uniform one).
+ * `edge` (see data-paths.ts): `lumped`, every entry in one row (CSR) or one value repeated, the
+ * largest (index, range); `contains`, these values written in at random places where in bounds.
+ */
+export function intArray(t: Target, a: ArrayParam, size: Size, rng: Rng, variant: number, edge?: { lumped?: boolean; contains?: number[] }): Buffer {
   const n = elementCount(a, size);
   const b = valueBounds(a, size);
   const fail = (msg: string): never => {
@@ -135,11 +139,17 @@ export function intArray(t: Target, a: ArrayParam, size: Size, rng: Rng, variant
   if (v.kind === 'csr_rowptr') {
     const rows = n - 1;
     if (rows === 0 && b.hi !== 0) fail(`${v.text} is ${b.hi} but the array has one element (no rows to hold the entries)`);
-    const counts = rows ? rowCounts(rng, rows, b.hi, variant % INT_VARIANTS.csr_rowptr) : [];
+    const counts = rows ? rowCounts(rng, rows, b.hi, edge?.lumped ? 2 : variant % INT_VARIANTS.csr_rowptr) : [];
     xs = [0];
     for (const c of counts) xs.push(xs[xs.length - 1] + c);
   } else if (v.kind === 'index') xs = indexValues(rng, n, b.lo, b.hi, variant % INT_VARIANTS.index);
   else xs = rangeValues(rng, n, b.lo, b.hi, variant % INT_VARIANTS.range);
+  if (v.kind !== 'csr_rowptr' && edge?.lumped) xs.fill(b.hi);
+  if (v.kind !== 'csr_rowptr' && edge?.contains) {
+    const want = edge.contains.filter((x) => x >= b.lo && x <= b.hi);
+    const at = rng.shuffle([...Array(n).keys()]).slice(0, want.length);
+    at.forEach((i, j) => (xs[i] = want[j]));
+  }
   const width = a.int!.bytes;
   const out = Buffer.alloc(n * width);
   xs.forEach((x, i) => {
@@ -164,8 +174,9 @@ export function intArray(t: Target, a: ArrayParam, size: Size, rng: Rng, variant
  * per variant, so that a plan's consecutive variants (one per distribution) draw every one of them;
  * `bench` for timed runs.
  */
-export function scalarValue(p: ScalarParam, rng: Rng, variant: number, bench: boolean): number {
+export function scalarValue(p: ScalarParam, rng: Rng, variant: number, bench: boolean, edge?: number): number {
   if ('fixed' in p.value) return p.value.fixed;
+  if (edge !== undefined) return edge;
   if (bench) return p.bench;
   const [lo, hi] = p.value.range;
   const specials = [...new Set([p.bench, 0, 1, -1].filter((x) => x > lo && x < hi))];

@@ -1,6 +1,7 @@
 import { evalExpr, type Size, type Target } from '../targets/index.js';
 import { FLOAT_TYPE, INTEGER_TYPE, readProgram, type CDecl, type CExpr, type CProgram } from './c-expr.js';
 import { scopeLoopVariables, unscoped } from './loop-scopes.js';
+import { exprIntType, intTypeOf, sizeCeilings, typeMax } from './c-int-types.js';
 
 /**
  * Size-dependent paths of a candidate, found in the C the compiler builds (after its own
@@ -26,8 +27,11 @@ export interface SizePath {
 
 export interface SizeAnalysis {
   paths: SizePath[];
-  /** Comparisons of a size against a value no static reading can compute (fail closed). */
-  opaque: { line: number; text: string }[];
+  /**
+   * Comparisons of a size against a value no static reading can compute, or of a size-derived value
+   * computed in a type that wraps within the sizes' range (fail closed; `why` says which).
+   */
+  opaque: { line: number; text: string; why?: string }[];
   /**
    * Periods of the kernel's size-dependent behaviour: steps of loops over sizes (i += 8), moduli,
    * divisors, masks, shifts, and constants inside comparisons of two size-derived sides
@@ -465,6 +469,21 @@ class Analysis {
     return out;
   }
 
+  /** The one value a name is given (its declaration's initializer, never written after), or undefined. */
+  soleDefinition(name: string): CExpr | undefined {
+    const ds = this.decls.get(name);
+    return ds?.length === 1 && ds[0].init && !ds[0].loopCond && !this.writes.has(name) ? ds[0].init : undefined;
+  }
+
+  /** A name's declared type (a variable, or a size parameter's C type). */
+  typeOfName(name: string): string | undefined {
+    const ds = this.decls.get(name);
+    if (ds?.length === 1) return ds[0].pointer || ds[0].array ? undefined : ds[0].type;
+    if (ds?.length) return undefined;
+    const p = this.t.params.find((q) => q.kind === 'size' && q.name === name);
+    return p?.kind === 'size' ? p.int.ctype : undefined;
+  }
+
   isPointerName(name: string): boolean {
     return !!this.decls.get(name)?.some((d) => d.pointer || d.array);
   }
@@ -597,6 +616,8 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
   const opaque: SizeAnalysis['opaque'] = [];
   const periods = new Set<number>();
   const all = t.sizeSymbols;
+  const ceilings = sizeCeilings(t.params);
+  const lowest: Size = Object.fromEntries(all.map((s) => [s, Math.max(1, t.limits[s].min)]));
   const add = (kind: SizePath['kind'], cs: number[], side: CExpr, whole: CExpr, line: number) => {
     const deps = a.sizeDeps(side);
     if (deps.size === 0) return;
@@ -607,6 +628,11 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
       if (x.k === 'call' && !(x.fn && (MINMAX.test(x.fn) || MACHINE_CALLS.test(x.fn) || libm(x.fn) || /^__builtin_clz(l|ll)?$/.test(x.fn))) && x.args.some((y) => a.sizeDeps(y).size > 0)) unmodelled = true;
     });
     if (unmodelled && kind === 'cmp') return void opaque.push({ line, text: show(whole) });
+    // An unsigned product, sum or shift of sizes that passes its type's top somewhere in the sizes'
+    // range wraps: the side is not monotone there (a multiplicative hash of N against a constant).
+    const wrapping = wrapsWithin(a, side, ceilings, lowest);
+    if (wrapping)
+      return void opaque.push({ line, text: show(whole), why: `computes \`${show(wrapping)}\` from the sizes in an unsigned type that wraps within their range, so where \`${show(whole)}\` changes is not a threshold on the sizes` });
     const f = a.fn(side);
     for (const c of cs) {
       if (kind === 'mod' || kind === 'div') periods.add(Math.abs(Math.trunc(c)));
@@ -674,14 +700,32 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
   for (const root of [...prog.exprs, ...prog.cases]) walk(root, visit);
   // A size-derived value narrowed to a small integer type wraps: a mask in disguise.
   const narrow = (type: string) => (/\b(char|int8_t|uint8_t|_Bool|bool)\b/.test(type) ? 0xff : /\b(short|int16_t|uint16_t)\b/.test(type) ? 0xffff : undefined);
+  // One narrowed to a 32-bit type that cannot hold every value the sizes give it (`(int)n` of a
+  // size_t n) changes where it passes that type's top: a threshold, checked there or refused.
+  const cut = (to: string, e: CExpr): number | undefined => {
+    const tt = intTypeOf(to);
+    const from = exprIntType(e, (n) => a.typeOfName(n));
+    if (!tt || tt.bits < 32 || !from || a.sizeDeps(e).size === 0) return undefined;
+    if (from.bits < tt.bits || (from.bits === tt.bits && from.unsigned === tt.unsigned)) return undefined;
+    const f = a.fn(e);
+    const top = typeMax(tt);
+    return !f || f({ ...lowest, ...ceilings }) > top ? top : undefined;
+  };
   for (const root of prog.exprs)
     walk(root, (x) => {
       const m = x.k === 'cast' && narrow(x.type);
       if (x.k === 'cast' && m) add('mask', [m], x.a, x, 0);
+      const c = x.k === 'cast' && !m ? cut(x.type, x.a) : undefined;
+      if (x.k === 'cast' && c !== undefined) add('cmp', [c], x.a, x, 0);
     });
   for (const d of prog.decls) {
     const m = narrow(d.type);
     if (m && !d.pointer && !d.array) for (const e of [...(d.init ? [d.init] : []), ...a.writesOf(d.name)]) add('mask', [m], e, e, d.line);
+    if (m || d.pointer || d.array) continue;
+    for (const e of d.init ? [d.init] : []) {
+      const c = cut(d.type, e);
+      if (c !== undefined) add('cmp', [c], e, e, d.line);
+    }
   }
   for (const step of a.steps()) periods.add(step);
   return {
@@ -689,6 +733,28 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
     opaque: opaque.map((o) => ({ ...o, text: unscoped(o.text) })),
     periods: [...periods].filter((c) => c >= 2).sort((x, y) => x - y),
   };
+}
+
+/**
+ * The first unsigned +, * or << of sizes inside `side` whose value passes its type's top for some
+ * sizes in their range (each size at its lowest or its ceiling), or undefined.
+ */
+function wrapsWithin(a: Analysis, side: CExpr, ceilings: Record<string, number>, lowest: Size, depth = 0): CExpr | undefined {
+  let found: CExpr | undefined;
+  walk(side, (x) => {
+    // A name with one definition carries that definition's value (h = (unsigned)N * K; ... h < C).
+    const def = x.k === 'id' && depth < 8 ? a.soleDefinition(x.name) : undefined;
+    if (!found && def) found = wrapsWithin(a, def, ceilings, lowest, depth + 1);
+    if (found || x.k !== 'bin' || !['+', '*', '<<'].includes(x.op) || a.sizeDeps(x).size === 0) return;
+    const t = exprIntType(x, (n) => a.typeOfName(n));
+    if (!t?.unsigned) return;
+    const f = a.fn(x);
+    if (!f) return;
+    const syms = Object.keys(lowest);
+    const corners = [{ ...lowest, ...ceilings }, ...syms.map((s) => ({ ...lowest, [s]: ceilings[s] ?? lowest[s] }))];
+    if (corners.some((z) => !(f(z) <= typeMax(t)))) found = x;
+  });
+  return found;
 }
 
 /** Pointer comparisons (p < end, aliasing checks) say nothing about sizes on their own. */
@@ -727,7 +793,7 @@ const SMALL = 160;
 export function pathSizes(t: Target, analysis: SizeAnalysis, budget: PathBudget, elements: (z: Size) => number): PathSizes {
   if (analysis.opaque.length) {
     const o = analysis.opaque[0];
-    return { untestable: `compares a size with a value that no static reading can compute (\`${o.text}\`), so the sizes where its behaviour changes cannot be chosen`, line: o.line };
+    return { untestable: o.why ?? `compares a size with a value that no static reading can compute (\`${o.text}\`), so the sizes where its behaviour changes cannot be chosen`, line: o.line };
   }
   const lo: Size = {};
   for (const s of t.sizeSymbols) lo[s] = Math.max(1, t.limits[s].min);
@@ -748,6 +814,9 @@ export function pathSizes(t: Target, analysis: SizeAnalysis, budget: PathBudget,
     const c = clampMin(z);
     optional.set(JSON.stringify(c), c);
   };
+  // How far a ray may go: the sizes' types allow that much (a threshold up there is one a user's
+  // size can cross: it must be checked, or the kernel is refused as above the budget).
+  const ceiling = Math.max(1 << 30, ...Object.values(sizeCeilings(t.params)));
   const crossing = (f: (z: Size) => number, make: (x: number) => Size, v: number): number | undefined => {
     // smallest x >= 1 where f crosses v (f assumed monotone along the ray)
     const f1 = f(make(1));
@@ -755,7 +824,7 @@ export function pathSizes(t: Target, analysis: SizeAnalysis, budget: PathBudget,
     const reached = (x: number) => (up ? f(make(x)) >= v : f(make(x)) <= v);
     if (reached(1)) return undefined;
     let hi = 2;
-    while (hi < 1 << 30 && !reached(hi)) hi *= 2;
+    while (hi < ceiling && !reached(hi)) hi *= 2;
     if (!reached(hi)) return undefined;
     let l = hi / 2;
     while (hi - l > 1) {

@@ -15,6 +15,7 @@ import { checkOmpRaces, type RaceCheck } from './omp-races.js';
 import { boundedProof, buildReferenceProof, proofPlan, proofUncovered, ReferenceProofRuns, startProofBuilds } from './proof.js';
 import { formatSize, hiddenSizes } from './sizes.js';
 import { analyseSizePaths, pathSizes, type PathBudget, type SizeAnalysis } from './size-paths.js';
+import { dataEdges, type DataEdges, type InputEdge } from './data-paths.js';
 import { checkSymbols, lineOf, parseNm, scanSource } from './static-gate.js';
 import type { CaseRecord, Rejected, Verdict } from './verdict.js';
 import { harnessFailure, type HarnessFailure } from './harness-exit.js';
@@ -136,15 +137,15 @@ export class Verifier {
     };
   }
 
-  /** One size-path case: inputs drawn from the plan's seed and the size, the oracle run once per plan. */
-  private pathCase(plan: CheckPlan, size: Size): Promise<CheckCase> {
-    const key = JSON.stringify(size);
+  /** One size-path case (or data edge case): inputs drawn from the plan's seed, the size and the edge, the oracle run once per plan. */
+  private pathCase(plan: CheckPlan, size: Size, edge?: InputEdge): Promise<CheckCase> {
+    const key = JSON.stringify(edge ? { size, edge } : size);
     let made = plan.pathCases.get(key);
     if (!made) {
       made = (async () => {
         const seed = new Rng(plan.seed ^ parseInt(shortHash(key).slice(0, 8), 16)).u32();
         const distribution = DISTRIBUTIONS[plan.pathCases.size % DISTRIBUTIONS.length];
-        const inputs = makeInputs(plan.target, size, seed, distribution);
+        const inputs = makeInputs(plan.target, size, seed, distribution, { edge });
         // Each case in its own folder: cases are made concurrently, and a sandboxed run owns its folder.
         const dir = join(plan.dir, `path-${shortHash(key).slice(0, 12)}`);
         mkdirSync(dir, { recursive: true });
@@ -342,9 +343,17 @@ export class Verifier {
     }
     const paths = pathSizes(target, analysis, this.pathBudget(target), (z) => target.arrays.reduce((n, a) => n + elementCount(a, z), 0));
     if ('untestable' in paths) return reject({ layer: 'size-paths', reason: `${paths.untestable}: rejected (fail closed)`, line: paths.line });
+    // Every comparison of a value read from integer data or derived from a scalar with a constant: inputs at and around it.
+    let edges: DataEdges;
+    try {
+      edges = dataEdges(target, pre.text, this.pathBudget(target), (z) => target.arrays.reduce((n, a) => n + elementCount(a, z), 0));
+    } catch (e) {
+      return reject({ layer: 'size-paths', reason: `its data-dependent paths cannot be analysed (${(e as Error).message.slice(0, 200)}): rejected (fail closed)` });
+    }
+    if ('untestable' in edges) return reject({ layer: 'size-paths', reason: `${edges.untestable}: rejected (fail closed)`, line: edges.line });
     let extra: CheckCase[];
     try {
-      extra = await Promise.all(paths.sizes.map((z) => this.pathCase(plan, z)));
+      extra = await Promise.all([...paths.sizes.map((z) => this.pathCase(plan, z)), ...edges.cases.map((e) => this.pathCase(plan, e.size, e.edge))]);
     } catch (e) {
       return reject({ layer: 'size-paths', reason: `the reference cannot be run at the sizes this kernel's paths need, so they cannot be checked: rejected (fail closed)`, detail: (e as Error).message.slice(0, 2000) });
     }
