@@ -29,6 +29,7 @@ export async function initCommand(file: string, opts: { function?: string; out?:
     const dir = relative(process.cwd(), r.dir) || '.';
     console.log(`wrote ${join(dir, 'target.yaml')} and ${join(dir, 'reference.c')} (function ${r.inferred.fn})`);
     for (const a of r.inferred.args) if (a.role && a.shape) console.log(`  ${a.name.padEnd(10)} ${a.role.padEnd(5)} [${a.shape.join(', ')}]${a.renamedFrom ? `   (renamed from ${a.renamedFrom}: kloop's harness uses that name)` : ''}`);
+    for (const [name, g] of r.inferred.scalarGuesses) if (g.range) console.log(`  ${name.padEnd(10)} scalar, range [${g.range.join(', ')}] (bench ${g.bench}): ${g.why}`);
     if (r.inferred.flops) console.log(`  flops ${r.inferred.flops}; bytes ${r.inferred.bytes ?? 'TODO'}`);
     for (const t of r.todos) console.log(`TODO ${t.key}: ${t.why}`);
     return verdict(dir, r.problem);

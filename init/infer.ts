@@ -1,25 +1,29 @@
-import { forEachExpr, type Func, type Param } from '../csyntax/index.js';
+import { forEachExpr, printExpr, type Func, type Param } from '../csyntax/index.js';
+import { INT_TYPES } from '../targets/index.js';
 import { fitPolynomial, type Fit, type Size } from './fit.js';
 import { InterpError, traceKernel, type Trace } from './interp.js';
 import { Poly, polyOf } from './poly.js';
 import { selectKernel } from './select.js';
+import { guessScalars, type ScalarGuess } from './scalars.js';
 import { collectAccesses, inferShape } from './shapes.js';
 
 export type Role = 'in' | 'out' | 'inout';
-export type IntValues = 'index' | 'csr_rowptr';
+export type IntValues = 'index' | 'csr_rowptr' | 'range';
 
 /** What kloop init found out about one pointer argument; a missing field has a one-line `why`. */
 export interface InferredArg {
   name: string;
   /** Integer (index) array rather than real data. */
   integer: boolean;
+  /** Bytes of one element. */
+  bytes: number;
   isConst: boolean;
   role?: Role;
   roleWhy?: string;
   shape?: string[];
   shapeWhy?: string;
   /** How the shape was found: from the index expressions, or (1-D) from the largest index touched. */
-  shapeFrom?: 'indices' | 'largest index';
+  shapeFrom?: 'indices' | 'largest index' | 'declaration';
   shapePoly?: Poly[];
   /** The name the kernel gave it, when kloop init renamed it (a name kloop's harness uses itself). */
   renamedFrom?: string;
@@ -28,7 +32,7 @@ export interface InferredArg {
   /** An integer array whose contents the kernel reads as input (the verifier must draw valid ones). */
   needsValues?: boolean;
   /** An integer array's contents, as target.yaml's `values` (an index into an extent, or CSR row pointers up to a count), and how it was decided. */
-  values?: { kind: IntValues; bound: Poly; from: string };
+  values?: { kind: IntValues; bound: Poly; from: string; lo?: number };
 }
 
 export interface Inferred {
@@ -39,8 +43,10 @@ export interface Inferred {
   /** The signature as target.yaml spells it (real for the scalar type, const on every input). */
   signature: string;
   sizes: string[];
-  /** Real scalar parameters (alpha, eps): their values are for the user to declare. */
+  /** Real scalar parameters (alpha, eps). */
   scalars: string[];
+  /** Each scalar's range as its uses tell (a coefficient, a divisor...), or why they do not. */
+  scalarGuesses: Map<string, ScalarGuess>;
   args: InferredArg[];
   flops?: string;
   flopsWhy?: string;
@@ -53,7 +59,7 @@ export interface Inferred {
   bytesPoly?: Poly;
 }
 
-const INT_TYPE = /\b(int|long|short|size_t|unsigned|ptrdiff_t|int\d+_t|uint\d+_t)\b/;
+const INT_TYPE = /\b(int|long|short|char|size_t|unsigned|ptrdiff_t|int\d+_t|uint\d+_t)\b/;
 const words = (t: string) =>
   t
     .replace(/\b(const|restrict|__restrict|__restrict__|volatile|register)\b/g, ' ')
@@ -76,7 +82,20 @@ function referenceText(source: string, fn: Func, real: 'float' | 'double', signa
   return spell(source.slice(0, m.index)) + signature + ' {' + spell(source.slice(m.index + m[0].length));
 }
 
-const byteSize = (p: Param, real: 'float' | 'double') => (INT_TYPE.test(p.type) ? (/\b(long|size_t|int64_t|uint64_t|ptrdiff_t)\b/.test(p.type) ? 8 : 4) : real === 'double' ? 8 : 4);
+const byteSize = (p: Param, real: 'float' | 'double') => (INT_TYPE.test(p.type) ? (intType(p)?.bytes ?? 4) : real === 'double' ? 8 : 4);
+/** A parameter's integer type as the target loader reads it (`unsigned char`, `int16_t`...). */
+const intType = (p: Param) => {
+  const w = words(p.type)
+    .replace(/\b(static|inline)\b/g, '')
+    .trim()
+    .split(' ');
+  const canon = w
+    .filter((x) => x !== 'signed' || w.length === 1 || w.includes('char'))
+    .join(' ')
+    .replace(/\b(short|long) int\b/, '$1')
+    .replace(/^unsigned int$/, 'unsigned');
+  return INT_TYPES[canon];
+};
 
 /**
  * Read a C file and infer the target it makes: the signature, each pointer argument's role (from
@@ -97,11 +116,19 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
     new Map([...macros].flatMap(([k, e]) => (polyOf(e)?.isConst() ? [[k, polyOf(e)!] as const] : []))),
   );
   const intArrays = pointers.filter((p) => INT_TYPE.test(p.type)).map((p) => p.name);
-  const args: InferredArg[] = pointers.map((p) => ({ name: p.name, integer: INT_TYPE.test(p.type), isConst: /\bconst\b/.test(p.type) }));
+  const args: InferredArg[] = pointers.map((p) => ({ name: p.name, integer: INT_TYPE.test(p.type), isConst: /\bconst\b/.test(p.type), bytes: byteSize(p, real) }));
   const arg = (n: string) => args.find((a) => a.name === n)!;
 
   // Shapes from the index expressions.
   const shapes = new Map(pointers.map((p) => [p.name, escapes.has(p.name) ? ({ ok: false, why: `${p.name} is ${escapes.get(p.name)}` } as const) : inferShape(p.name, accesses, sizes)]));
+  // An array parameter declared with every extent (`real A[M][N]`) has that shape (checked below against what the run touched).
+  const declaredShape = new Set<string>();
+  for (const p of pointers) {
+    const dims = p.declared?.map((d) => (d ? polyOf(d) : undefined));
+    if (!dims || dims.some((d) => !d || [...d.vars()].some((v) => !sizes.includes(v)))) continue;
+    shapes.set(p.name, { ok: true, shape: dims as Poly[] });
+    declaredShape.add(p.name);
+  }
   // Integer arrays read as indices (`x[idx[i]]`: values index x) or as CSR row pointers (`for (k = P[i];
   // k < P[i + 1]; k++) vals[k]`: values rise from 0 to the entries' count, vals' extent). An extent no
   // shape gives is a size the kernel uses nowhere else (gather's m); two such are told apart only when
@@ -149,6 +176,13 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
 
   // Integer arrays read as input (declared const, or used as indices) need contents the verifier can draw.
   for (const P of intArrays) arg(P).needsValues = arg(P).isConst || accesses.some((x) => x.through === P) || !accesses.some((x) => x.array === P && x.write);
+  // 1- and 2-byte integer data (pixels, quantised weights) neither indexing nor bounding a loop: any value of its type.
+  for (const P of intArrays) {
+    const t = intType(pointers.find((p) => p.name === P)!);
+    const index = accesses.some((x) => x.through === P || x.csr === P);
+    if (arg(P).needsValues && !arg(P).values && t && t.bytes <= 2 && !index)
+      arg(P).values = { kind: 'range', lo: t.min, bound: Poly.const(t.max), from: `${t.ctype} data (read as values, not as indices): any value of its type, [${t.min}, ${t.max}]` };
+  }
   // Run it, once every such array's contents can be drawn.
   const unknown = intArrays.filter((P) => arg(P).needsValues && !arg(P).values);
   let traceWhy: string | undefined = unknown.length ? `it indexes through the integer array${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}, whose contents kloop does not know` : undefined;
@@ -160,6 +194,7 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
         .map((P) => {
           const v = arg(P).values!;
           const bound = Math.max(1, v.bound.evaluate(s));
+          if (v.kind === 'range') return [P, (i: number) => v.lo! + (((i * 2654435761) >>> 0) % (bound - v.lo! + 1))] as const;
           if (v.kind === 'index') return [P, (i: number) => Math.floor((((i * 2654435761) >>> 0) % 10007) * (bound / 10007))] as const;
           const rows = Math.max(1, (shapes.get(P)?.ok ? (shapes.get(P) as { shape: Poly[] }).shape[0].evaluate(s) : 2) - 1);
           return [P, (i: number) => Math.floor((Math.min(i, rows) * bound) / rows)] as const;
@@ -210,7 +245,7 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
       if (!over) {
         a.shape = s.shape.map((d) => d.toString(sizes));
         a.shapePoly = s.shape;
-        a.shapeFrom = a.shapeNote ? undefined : 'indices';
+        a.shapeFrom = a.shapeNote ? undefined : declaredShape.has(p.name) ? 'declaration' : 'indices';
       } else a.shapeWhy = `the shape read from its indices is smaller than what the kernel touched when run`;
     } else a.shapeWhy = s.why;
     if (!a.shape && !traceWhy) {
@@ -228,7 +263,17 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
       if (!p.ptr) return `${INT_TYPE.test(p.type) ? words(p.type) : 'real'} ${p.name}`;
       const a = args.find((x) => x.name === p.name)!;
       const c = a.role === 'in' || a.isConst ? 'const ' : '';
-      return `${c}${a.integer ? words(p.type) : 'real'} *${p.name}`;
+      const type = a.integer
+        ? words(p.type)
+            .replace(/\b(static|inline)\b/g, '')
+            .trim()
+        : 'real';
+      // An array parameter keeps its declarator (the body indexes it as declared): `real A[restrict M][N]`.
+      if (p.declared) {
+        const quals = p.ptr.replace(/^\*/, '').trim();
+        return `${c}${type} ${p.name}${p.declared.map((d, k) => `[${k === 0 && quals ? quals + (d ? ' ' : '') : ''}${d ? printExpr(d) : ''}]`).join('')}`;
+      }
+      return `${c}${type} *${p.name}`;
     })
     .join(', ')})`;
 
@@ -246,6 +291,7 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
     signature,
     sizes,
     scalars,
+    scalarGuesses: guessScalars(fn, helpers, scalars),
     args,
     flops: flops.text,
     realWhy: realOrWhy !== real ? `${fn.name}'s arrays mix float and double; kloop computes a target in one precision` : undefined,

@@ -3,11 +3,11 @@ import { join, resolve } from 'node:path';
 import { ConfigError, UserError } from '../common/index.js';
 import type { Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
-import { evalExpr, loadTarget, type Target } from '../targets/index.js';
+import { elemBytes, evalExpr, loadTarget, type Target } from '../targets/index.js';
 import { makeInputs, referenceBuildError, referenceRunError, type Verifier } from '../verifiers/index.js';
 import { inferTarget, type Inferred } from './infer.js';
 import { renameParam } from './rename.js';
-import { benchStart, checkSizes, scaleSize, sizeLimits, type Size, type SizingModel } from './sizes.js';
+import { benchStart, checkSizes, elements, footprint, MAX_BENCH_ELEMENTS, MAX_ORACLE_BYTES, oracleBytes, scaleSize, sizeLimits, sizeRoles, workAt, type Size, type SizingModel } from './sizes.js';
 import { targetYaml, todosOf, type Todo } from './target-yaml.js';
 
 export interface InitOptions {
@@ -64,9 +64,12 @@ export async function initTarget(o: InitOptions): Promise<InitResult> {
   if (existsSync(join(dir, 'target.yaml'))) throw new UserError(`${dir}: already holds a target.yaml; choose another folder with --out, or remove it`);
   mkdirSync(dir, { recursive: true });
   const todos = todosOf(inferred);
+  const shaped = inferred.args.filter((a) => a.shapePoly);
   const model: SizingModel = {
     symbols: inferred.sizes,
-    extents: inferred.args.filter((a) => a.shapePoly).map((a) => a.shapePoly!),
+    extents: shaped.map((a) => a.shapePoly!),
+    elementBytes: shaped.map((a) => a.bytes),
+    outputs: shaped.map((a) => a.role !== 'in'),
     work: inferred.flopsPoly?.terms.size ? inferred.flopsPoly : inferred.bytesPoly,
   };
   const checks = checkSizes(model);
@@ -103,9 +106,15 @@ async function measureAndCheck(o: InitOptions, dir: string, model: SizingModel |
     if (yaml.includes(UNMEASURED)) {
       const m = typeof model === 'function' ? model(target) : model;
       say(`measuring a bench size: the reference timed at growing sizes (aiming at ${o.bench?.aimMs ?? 300} ms a call)`);
-      const { size, ms, capped } = await measureBench(o, target, m, benchStart(m));
-      const why = { cap: ' (at 256 MB of arrays, the largest size kloop init picks)', fixed: ' (the kernel has no sizes to grow)', none: '' };
-      const note = `measured: the reference takes ${ms.toFixed(ms < 10 ? 1 : 0)} ms a call on this machine${why[capped ?? 'none']}`;
+      const start = benchStart(m);
+      const roles = sizeRoles(m, start);
+      const { size, ms, capped } = await measureBench(o, target, m, start, roles);
+      const why = { cap: ' (at the largest size kloop init picks: 256 MB or 2^26 elements of arrays, 128 MB of oracle outputs)', fixed: ' (the kernel has no sizes to grow)', none: '' };
+      const held = roles.steps.filter((k) => size[k] === start[k]);
+      const stepsNote = roles.steps.length
+        ? `; ${roles.steps.join(', ')} ${roles.steps.length > 1 ? 'are counts' : 'is a count'} of steps no array grows with, ${held.length === roles.steps.length ? 'held' : 'grown only once the arrays reached the cap'}, ${roles.data.join(', ')} scaled`
+        : '';
+      const note = `measured: the reference takes ${ms.toFixed(ms < 10 ? 1 : 0)} ms a call on this machine${why[capped ?? 'none']}${stepsNote}`;
       writeFileSync(target.file, yaml.replace(/^( {2}bench: ).*$/m, `$1${sizeText(size)}   # ${note}`));
       target = loadTarget(dir);
       measured = { size, ms };
@@ -131,6 +140,8 @@ export async function recheckTarget(o: Omit<InitOptions, 'file' | 'fn' | 'out'> 
   const model = (t: Target): SizingModel => ({
     symbols: t.sizeSymbols,
     extents: t.arrays.map((a) => a.shape.map((e) => ({ evaluate: (s: Size) => evalExpr(e, s) }))),
+    elementBytes: t.arrays.map((a) => elemBytes(t, a)),
+    outputs: t.arrays.map((a) => a.role !== 'in'),
     work: { evaluate: (s: Size) => evalExpr(t.flops, s) || evalExpr(t.bytes, s) },
   });
   return { dir, ...(await measureAndCheck({ ...o, file: dir }, dir, model)) };
@@ -144,14 +155,13 @@ const sizeText = (s: Size) =>
 /** Time the reference at sizes scaled until a call takes lowMs–highMs (a few tries). */
 const BENCH_BYTES = 2 ** 28;
 
-async function measureBench(o: InitOptions, target: Target, model: SizingModel, start: Size): Promise<{ size: Size; ms: number; capped?: 'cap' | 'fixed' }> {
+async function measureBench(o: InitOptions, target: Target, model: SizingModel, start: Size, roles: { data: string[]; steps: string[] }): Promise<{ size: Size; ms: number; capped?: 'cap' | 'fixed' }> {
   const want = o.bench ?? { lowMs: 100, highMs: 1000, aimMs: 300 };
   const work = join(o.workDir, 'bench');
   mkdirSync(work, { recursive: true });
   const b = await o.device.build({ target, source: target.referenceSource, flags: [], workDir: work });
   if (!b.ok) throw new UserError(inReference(referenceBuildError(target, b.log, 'baseline').message));
   // At most 256 MB of arrays: a run keeps the bench input, its oracle (in double, with error bounds) and outputs in memory.
-  const maxElements = Math.floor(BENCH_BYTES / (target.real === 'double' ? 8 : 4));
   let size = start;
   let best: { size: Size; ms: number } | undefined;
   for (let attempt = 0; attempt < 8; attempt++) {
@@ -163,17 +173,22 @@ async function measureBench(o: InitOptions, target: Target, model: SizingModel, 
     const ms = [...r.timesNs].sort((x, y) => x - y)[r.timesNs.length >> 1] / 1e6;
     best = { size, ms };
     if (ms >= want.lowMs && ms <= want.highMs) return best;
-    let next = scaleSize(model, size, want.aimMs / Math.max(ms, 1e-4), maxElements);
+    const ratio = want.aimMs / Math.max(ms, 1e-4);
+    // The data first; the steps only for what the data cannot give (it reached the cap).
+    let next = scaleSize(model, size, ratio, BENCH_BYTES, roles.data);
+    const got = workAt(model, next) / Math.max(1e-9, workAt(model, size));
+    if (roles.steps.length && (ratio > 1 ? got < ratio * 0.8 : false)) next = scaleSize(model, next, ratio / got, BENCH_BYTES, roles.steps);
     // rounding kept it where it was: one step further
-    if (JSON.stringify(next) === JSON.stringify(size)) next = scaleSize(model, size, ms < want.lowMs ? 1.3 : 0.7, maxElements);
+    if (JSON.stringify(next) === JSON.stringify(size)) next = scaleSize(model, size, ms < want.lowMs ? 1.3 : 0.7, BENCH_BYTES);
     if (JSON.stringify(next) === JSON.stringify(size)) break;
     size = next;
   }
   // As large as init makes a bench size (or the kernel has no sizes): the reference is fast even there.
-  if (best && best.ms < want.lowMs) {
-    const elements = model.extents.reduce((n, shape) => n + shape.reduce((k, d) => k * d.evaluate(best!.size), 1), 0);
-    return { ...best, capped: !model.symbols.length ? 'fixed' : elements * 2 >= maxElements ? 'cap' : undefined };
-  }
+  if (best && best.ms < want.lowMs)
+    return {
+      ...best,
+      capped: !model.symbols.length ? 'fixed' : footprint(model, best.size) * 2 >= BENCH_BYTES || elements(model, best.size) * 2 >= MAX_BENCH_ELEMENTS || oracleBytes(model, best.size) * 2 >= MAX_ORACLE_BYTES ? 'cap' : undefined,
+    };
   throw new UserError(`${target.file}: sizes.bench: no size found where the reference takes ${want.lowMs}–${want.highMs} ms (last: ${best?.ms.toFixed(1)} ms at ${JSON.stringify(best?.size)}); set sizes.bench by hand`);
 }
 

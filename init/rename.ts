@@ -32,6 +32,7 @@ export function renameParam(i: Inferred, from: string, to: string): Inferred {
     signature,
     source,
     scalars: i.scalars.map((s) => (s === from ? to : s)),
+    scalarGuesses: new Map([...i.scalarGuesses].map(([k, v]) => [k === from ? to : k, v])),
     args: i.args.map((a) => (a.name === from ? { ...a, name: to, renamedFrom: from } : a)),
   };
 }

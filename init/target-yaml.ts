@@ -16,7 +16,10 @@ export function todosOf(i: Inferred): Todo[] {
     if (!a.shape) out.push({ key: `args.${a.name}.shape`, why: a.shapeWhy ?? 'unknown' });
     if (a.needsValues && !a.values) out.push({ key: `args.${a.name}.values`, why: `${a.name} is an integer array: say what its contents satisfy (csr_rowptr: SIZE, index: SIZE, or range: [LO, HI]) so the verifier can draw valid ones` });
   }
-  for (const s of i.scalars) out.push({ key: `scalars.${s}`, why: `${s} is a scalar parameter: give its value (value: X) or the range the verifier draws it from (range: [LO, HI])` });
+  for (const s of i.scalars) {
+    const g = i.scalarGuesses.get(s);
+    if (!g?.range) out.push({ key: `scalars.${s}`, why: g?.why ?? `${s} is a scalar parameter: give its value (value: X) or the range the verifier draws it from (range: [LO, HI])` });
+  }
   if (!i.flops) out.push({ key: 'flops', why: i.flopsWhy ?? 'unknown' });
   if (!i.bytes) out.push({ key: 'bytes', why: i.bytesWhy ?? 'unknown' });
   return out;
@@ -49,19 +52,23 @@ export function targetYaml(o: { name: string; from: string; inferred: Inferred; 
     for (const t of [role, shape, values]) if (t) lines.push(`  # TODO (${t.key}): ${t.why}`);
     const from = [
       a.role && !role ? (a.isConst ? 'declared const' : a.role === 'in' ? 'never written' : a.role === 'out' ? 'written before it is read' : 'read before it is written') : '',
-      a.shapeFrom ? `shape from its ${a.shapeFrom === 'indices' ? 'index expressions' : 'largest index touched'}` : (a.shapeNote ?? ''),
+      a.shapeFrom ? `shape from its ${{ indices: 'index expressions', 'largest index': 'largest index touched', declaration: 'declaration' }[a.shapeFrom]}` : (a.shapeNote ?? ''),
       a.values?.from ?? '',
       a.renamedFrom ? `renamed from ${a.renamedFrom} (a name kloop's harness uses)` : '',
     ]
       .filter(Boolean)
       .join('; ');
     lines.push(
-      `  ${a.name}: { shape: [${shape ? 'TODO' : a.shape!.join(', ')}], role: ${role ? 'TODO' : a.role}${values ? ', values: TODO' : a.values ? `, values: { ${a.values.kind}: ${a.values.bound.toString(i.sizes)} }` : ''} }${from ? `   # ${from}` : ''}`,
+      `  ${a.name}: { shape: [${shape ? 'TODO' : a.shape!.join(', ')}], role: ${role ? 'TODO' : a.role}${values ? ', values: TODO' : a.values ? `, values: { ${a.values.kind}: ${a.values.kind === 'range' ? `[${a.values.lo}, ${a.values.bound.toString(i.sizes)}]` : a.values.bound.toString(i.sizes)} }` : ''} }${from ? `   # ${from}` : ''}`,
     );
   }
   if (i.scalars.length) {
     lines.push('scalars:');
-    for (const s of i.scalars) lines.push(`  # TODO (scalars.${s}): ${todo(`scalars.${s}`)!.why}`, `  ${s}: TODO`);
+    for (const s of i.scalars) {
+      const g = i.scalarGuesses.get(s);
+      if (g?.range) lines.push(`  ${s}: { range: [${g.range.join(', ')}], bench: ${g.bench} }   # inferred from its use, ${g.why}; fix it with value: X where it is one constant`);
+      else lines.push(`  # TODO (scalars.${s}): ${todo(`scalars.${s}`)!.why}`, `  ${s}: TODO`);
+    }
   }
   lines.push(
     'sizes:',

@@ -53,25 +53,25 @@ describe('kloop init FILE.c', () => {
 
   it('what it cannot infer is a TODO line and the one thing to fix; the target does not load until it is', () => {
     const cwd = workdir('kloop-init-todo-');
-    const r = kloop(cwd, ['init', join(FIXTURES, 'saxpy.c')]);
+    const r = kloop(cwd, ['init', join(FIXTURES, 'unused_eps.c')]);
     expect(r.code, r.out).toBe(2);
-    expect(r.out).toMatch(/^TODO scalars\.alpha: alpha is a scalar parameter/m);
-    expect(r.out).toMatch(/^not ready: .*saxpy\/target\.yaml: scalars\.alpha: /m);
-    expect(readFileSync(join(cwd, 'saxpy', 'target.yaml'), 'utf8')).toMatch(/# TODO \(scalars\.alpha\): .*\n {2}alpha: TODO/);
-    expect(() => loadTarget(join(cwd, 'saxpy'))).toThrow();
-    // Resolved (a range for alpha; a bench size set by hand, so nothing is measured here): kloop init DIR runs the checks.
-    const yaml = join(cwd, 'saxpy', 'target.yaml');
+    expect(r.out).toMatch(/^TODO scalars\.eps: no use of eps tells what values it may take/m);
+    expect(r.out).toMatch(/^not ready: .*unused_eps\/target\.yaml: scalars\.eps: /m);
+    expect(readFileSync(join(cwd, 'unused_eps', 'target.yaml'), 'utf8')).toMatch(/# TODO \(scalars\.eps\): .*\n {2}eps: TODO/);
+    expect(() => loadTarget(join(cwd, 'unused_eps'))).toThrow();
+    // Resolved (a value for eps; a bench size set by hand, so nothing is measured here): kloop init DIR runs the checks.
+    const yaml = join(cwd, 'unused_eps', 'target.yaml');
     writeFileSync(
       yaml,
       readFileSync(yaml, 'utf8')
-        .replace(/^ {2}alpha: TODO$/m, '  alpha: { range: [-2, 2], bench: 1.5 }')
+        .replace(/^ {2}eps: TODO$/m, '  eps: { value: 0.001 }')
         .replace(/^ {2}bench: .*$/m, '  bench: {n: 100000}'),
     );
-    const ok = kloop(cwd, ['init', 'saxpy']);
+    const ok = kloop(cwd, ['init', 'unused_eps']);
     expect(ok.code, ok.out).toBe(0);
     expect(ok.out).toMatch(/running the target's checks/);
     expect(ok.out).not.toMatch(/measuring a bench size/);
-    expect(ok.out.trim().split('\n').at(-1)).toBe('ready: kloop run --target saxpy');
+    expect(ok.out.trim().split('\n').at(-1)).toBe('ready: kloop run --target unused_eps');
   }, 90_000);
 
   it('a kernel that does not compile is one line naming reference.c and the compiler error, never a stack trace', () => {

@@ -64,7 +64,8 @@ describe('kloop init reads every shipped target’s reference.c as its target.ya
       ['counts', 'out', 'bins', undefined],
     ]);
     const g = at('gather');
-    expect(todosOf(g).map((t) => t.key)).toEqual(['scalars.alpha']);
+    expect(todosOf(g)).toEqual([]);
+    expect(g.scalarGuesses.get('alpha')).toMatchObject({ range: [-2, 2], why: expect.stringMatching(/^a coefficient/) });
     expect(g.args.find((a) => a.name === 'x')).toMatchObject({ shape: ['m'], shapeNote: expect.stringMatching(/the one size the kernel uses nowhere else/) });
     expect(g.flops).toBe('n');
     // CSR: rowptr bounds the loop over a row's entries; of the two free sizes, nnz (named as a count of entries) is theirs, N the columns'
@@ -102,10 +103,14 @@ describe('kloop init on kernels it has never seen', () => {
     expect(i.source).toContain('void axpy2(int n, const real *x, real *y) {');
   });
 
-  it('a scalar coefficient is a TODO saying why; restrict pointers and includes are read', () => {
+  it('a scalar coefficient is drawn from a range of either sign, saying why; an exponent is a TODO saying why; restrict pointers and includes are read', () => {
     const i = infer('saxpy.c');
     expect(brief(i)).toEqual({ x: 'in [n]', y: 'inout [n]' });
-    expect(todosOf(i)).toEqual([{ key: 'scalars.alpha', why: expect.stringMatching(/^alpha is a scalar parameter: give its value/) }]);
+    expect(todosOf(i)).toEqual([]);
+    expect(i.scalarGuesses.get('alpha')).toEqual({ range: [-2, 2], bench: 1.5, why: 'a coefficient (alpha * x[i]): drawn from a range of either sign' });
+    expect(todosOf(infer('powscale.c'))).toEqual([
+      { key: 'scalars.p', why: expect.stringMatching(/^p is an exponent of powf \(powf\(fabsf\(x\[i\]\) \+ 1\.0f, p\)\), which says nothing of the values it may take: give value: X or range: \[LO, HI\]$/) },
+    ]);
     expect(i.source.startsWith('#include <stddef.h>\n')).toBe(true);
   });
 

@@ -74,7 +74,7 @@ describe('signatures as people write them', () => {
       ['idx', 'long', true, true],
     ]);
     expect(parseSignature('void f(int **a)')).toMatch(/pointers to pointers/);
-    expect(parseSignature('void f(char *a)')).toMatch(/type "char" is not supported/);
+    expect(parseSignature('void f(bool *a)')).toMatch(/type "bool" is not supported/);
   });
 
   it('loads scalars (drawn and fixed), a long size and double spelling; the precision follows the signature', () => {
