@@ -108,6 +108,7 @@ function isTiled(loops: For[]): boolean {
 
 /** Apply a move to a copy of the program; undefined if it does not apply. */
 export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | undefined {
+  if (m.kind === 'distribute' && m.param === AROUND) return distributeAround(p, m.loop, ctx);
   // legality first: most moves a search tries are refused, and copying the program is the dear part
   if (m.loop >= 0 && !loopOf(p, m)) return undefined;
   if (!legal(p, m, ctx)) return undefined;
@@ -169,6 +170,30 @@ export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | unde
   q.moves.push(desc);
   q.kinds.push(m.param !== undefined && m.kind !== 'distribute' ? `${m.kind}:${m.param}` : m.kind);
   return q;
+}
+
+/** `distribute` with this parameter: split a loop before and after the one loop in its body. */
+const AROUND = 'around';
+
+/**
+ * Isolate the one loop in a loop's body: distribute before it and after it (each split judged
+ * legal on the program it applies to), so that the nest it leaves is perfect and can be
+ * interchanged or tiled (covariance's `for j { c = 0; for k ...; c /= n; }`).
+ */
+function distributeAround(p: Program, loop: number, ctx: MoveContext): Program | undefined {
+  const f = loopOf(p, { kind: 'distribute', loop });
+  if (!f) return undefined;
+  const stmts = bodyStmts(f);
+  const at = stmts.findIndex((x) => x.k === 'for');
+  let q: Program | undefined = p;
+  // the part before the inner loop holds no loop, so the rest becomes the next loop in pre-order
+  let rest = loop;
+  if (at > 0) {
+    q = applyMove(q, { kind: 'distribute', loop, param: at }, ctx);
+    rest = loop + 1;
+  }
+  if (q && at < stmts.length - 1) q = applyMove(q, { kind: 'distribute', loop: rest, param: 1 }, ctx);
+  return q === p ? undefined : q;
 }
 
 /** Moves that copy, split, merge or reorder statements: OpenMP loops they touch are checked again afterwards. */
@@ -276,6 +301,7 @@ export function expand(p: Program, ctx: MoveContext, only?: ReadonlySet<MoveKind
     for (const n of new Set([1, Math.floor((ctx.cores ?? 2) / 2)])) if (n >= 1 && n < (ctx.cores ?? 2)) tries.push({ kind: 'threads', loop: i, param: n });
     const n = bodyStmts(s.loop).length;
     for (let at = 1; at < n; at++) tries.push({ kind: 'distribute', loop: i, param: at });
+    if (n > 1 && bodyStmts(s.loop).filter((x) => x.k === 'for').length === 1) tries.push({ kind: 'distribute', loop: i, param: AROUND });
     if (perfectNest(s.loop).loops.length >= 2) TILE_SIZES.forEach((t) => tries.push({ kind: 'tile', loop: i, param: t }));
     if (isInnermost(s.loop)) UNROLL.forEach((u) => tries.push({ kind: 'unroll', loop: i, param: u }));
     else JAM.forEach((u) => tries.push({ kind: 'unroll-jam', loop: i, param: u }));

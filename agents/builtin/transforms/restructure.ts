@@ -1,4 +1,4 @@
-import { add, canonicalLoop, clone, forEachExpr, forEachStmt, id, num, substitute, usesId, type Decl, type Expr, type For, type Stmt } from '../../../csyntax/index.js';
+import { add, assigns, canonicalLoop, clone, declaredNames, forEachExpr, forEachStmt, id, num, substitute, usesId, type Decl, type Expr, type For, type Stmt } from '../../../csyntax/index.js';
 import { bodyStmts, soleInnerLoop, type LoopSite } from './loops.js';
 
 /** Loop interchange of a loop and the sole loop inside it (rectangular bounds only). */
@@ -39,8 +39,10 @@ export function distribute(site: LoopSite, at: number): boolean {
 
 /**
  * Sink a scalar accumulator into the memory it is stored to:
- *   { real t = init; ...loop using t...; X[i] = t; }  ->  { X[i] = init; ...loop using X[i]...; }
+ *   { real t = init; ...loop using t...; X[i] = t; ...reads of t... }  ->  { X[i] = init; ...loop using X[i]...; ...reads of X[i]... }
  * The site is a loop whose body holds the pattern (the block of the loop that encloses the use).
+ * Reads of t after the store become reads of X[i] while nothing can have changed X[i] or its index
+ * since (covariance's `cov[i*M+j] = s; cov[j*M+i] = s;`).
  */
 export function sinkAccumulator(site: LoopSite): boolean {
   const body = site.loop.body;
@@ -57,16 +59,58 @@ export function sinkAccumulator(site: LoopSite): boolean {
       const target = st.e.l;
       const between = stmts.slice(d + 1, s);
       if (!between.some((x) => x.k === 'for')) continue;
-      if (stmts.slice(s + 1).some((x) => usesId(x, v.name))) continue;
       const arr = target.arr.k === 'id' ? target.arr.name : undefined;
       if (!arr || between.some((x) => usesId(x, arr))) continue;
+      // the element stays the same element: nothing in between or after assigns a name its index uses
+      const indexNames = new Set<string>();
+      forEachExpr({ k: 'expr', e: target.idx }, (x) => x.k === 'id' && indexNames.add(x.name));
+      const after = stmts.slice(s + 1);
+      if ([...between, ...after].some((x) => [...indexNames].some((n) => assigns(x, n)))) continue;
+      if (!readsBeforeWrites(after, v.name, arr)) continue;
       const init: Stmt = { k: 'expr', e: { k: 'assign', op: '=', l: clone(target), r: v.init } };
       const rewritten = between.map((x) => substitute(x, v.name, target));
-      body.body = [...stmts.slice(0, d), init, ...rewritten, ...stmts.slice(s + 1)];
+      body.body = [...stmts.slice(0, d), init, ...rewritten, ...after.map((x) => substitute(x, v.name, target))];
       return true;
     }
   }
   return false;
+}
+
+/**
+ * After the store, may each read of `v` become a read of the element it was stored to? Only while no
+ * earlier statement there may have written `arr` (a statement that reads v as the right side of its
+ * own assignment, writing arr only there, is fine: the read comes first), and v is never assigned.
+ */
+function readsBeforeWrites(after: Stmt[], v: string, arr: string): boolean {
+  let written = false;
+  for (const x of after) {
+    if (assigns(x, v) || declaredNames(x).has(v)) return false;
+    const uses = usesId(x, v);
+    if (uses && written) return false;
+    const writes = mayWrite(x, arr);
+    if (uses && writes && !(x.k === 'expr' && x.e.k === 'assign' && x.e.op === '=' && !hasSideEffects(x.e.r) && !exprUses(x.e.l, v))) return false;
+    written ||= writes;
+  }
+  return true;
+}
+
+/** Might the statement write array `arr`: an element of it, or anything through a pointer or a call? */
+function mayWrite(s: Stmt, arr: string): boolean {
+  let found = false;
+  forEachExpr(s, (e) => {
+    const lv = e.k === 'assign' ? e.l : e.k === 'post' || (e.k === 'un' && (e.op === '++' || e.op === '--')) ? e.arg : undefined;
+    if (lv && lv.k !== 'id' && !(lv.k === 'index' && lv.arr.k === 'id' && lv.arr.name !== arr)) found = true;
+    if (e.k === 'call') found = true;
+  });
+  forEachStmt(s, (x) => (found ||= x.k === 'raw'));
+  return found;
+}
+
+/** Does an expression assign, increment or call anything? */
+function hasSideEffects(e: Expr): boolean {
+  let found = false;
+  forEachExpr({ k: 'expr', e }, (x) => (found ||= x.k === 'assign' || x.k === 'post' || x.k === 'call' || (x.k === 'un' && (x.op === '++' || x.op === '--'))));
+  return found;
 }
 
 /** Strip-mine every loop of a perfect nest by `tile`, tile loops outermost. */
