@@ -16,3 +16,4 @@ export { CORPUS_DIR, loadCorpus, type CorpusEntry } from './corpus.js';
 export { firstCompilerError, referenceBuildError, referenceRunError } from './reference-errors.js';
 export { refuseDegenerate } from './degenerate.js';
 export { judgeTimedRun, type TimedJudgement } from './timed-run.js';
+export { checkOmpRaces, type RaceCheck } from './omp-races.js';

@@ -28,6 +28,8 @@ export interface SearchOptions {
   rng: Rng;
   /** The compute model's predicted time for a program (undefined until it has enough measurements): blended into the final ranking. */
   predict?: (source: string, flags: string[]) => number | undefined;
+  /** A proposal must pass it to be proposed (the gate's static race analysis: what the gate would refuse is never proposed). */
+  screen?: (source: string) => boolean;
   /** Awaited between slices of the search (see WriteContext.pause); time spent in it is not the search's budget. */
   pause?: () => Promise<void>;
 }
@@ -139,14 +141,15 @@ export async function search(baseline: Program, opts: SearchOptions): Promise<Pr
   const exploit = opts.count > 2 ? opts.count - 1 : opts.count;
   const out: Proposal[] = [];
   const sigs = new Set<string>();
+  const passes = (p: Proposal) => !opts.screen || opts.screen(p.source);
   for (const p of pool) {
     const sig = [...new Set(p.kinds)].sort().join('+');
-    if (sigs.has(sig)) continue;
+    if (sigs.has(sig) || !passes(p)) continue;
     sigs.add(sig);
     out.push(p);
     if (out.length >= exploit) break;
   }
-  const rest = pool.slice(0, opts.count * 8).filter((p) => !out.includes(p));
+  const rest = pool.slice(0, opts.count * 8).filter((p) => !out.includes(p) && passes(p));
   while (out.length < opts.count && rest.length) out.push(rest.splice(Math.floor(opts.rng.next() * rest.length), 1)[0]);
   return out;
 }

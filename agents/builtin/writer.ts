@@ -1,6 +1,7 @@
 import { Rng } from '../../common/index.js';
 import { parseC } from '../../csyntax/index.js';
 import { arrayLengthsC } from '../../targets/index.js';
+import { checkOmpRaces } from '../../verifiers/index.js';
 import { oneShotSessions, type Draft, type Writer, type WriterSession, type WriteContext } from '../roles.js';
 import { tuneCuda } from './cuda-tuner.js';
 import { cacheSizes, vectorFacts } from './machine.js';
@@ -57,9 +58,12 @@ export class BuiltinWriter implements Writer {
       return [...registerBlockingDrafts(start, rb, 2 * ctx.slots.length).map(own), ...this.flagVariants(ctx, start)].filter((d) => !startsRejected(d.kinds, rejectedChains(ctx.insights))).slice(0, ctx.slots.length);
     // Contractions (products and their relatives) get register-blocked micro-kernels beside the search's moves.
     const rejected = rejectedChains(ctx.insights);
+    // What the gate's race analysis would refuse is never proposed (it would only count as a rejection).
+    const lengths = arrayLengthsC(target);
+    const screen = (source: string) => checkOmpRaces(source, target.fn, lengths).ok === true;
     const blocked = registerBlockingDrafts(start, rb, Math.max(1, Math.floor(ctx.slots.length / 2)))
       .map(own)
-      .filter((d) => !startsRejected(d.kinds, rejected));
+      .filter((d) => !startsRejected(d.kinds, rejected) && screen(d.source));
     let unit;
     try {
       unit = parseC(start.source);
@@ -75,7 +79,7 @@ export class BuiltinWriter implements Writer {
       count: ctx.slots.length - blocked.length,
       // Array lengths: a loop that accumulates into a whole array is parallelised with an
       // array-section reduction over it (the gate's race layer judges those sections).
-      moveCtx: { allowedFlags: target.allow.flags, cores: ctx.cores, sizes: target.checkSizes, arrayLengths: arrayLengthsC(target) },
+      moveCtx: { allowedFlags: target.allow.flags, cores: ctx.cores, sizes: target.checkSizes, arrayLengths: lengths },
       costCtx: {
         sizes: target.benchSize,
         cores: ctx.cores,
@@ -91,6 +95,7 @@ export class BuiltinWriter implements Writer {
       budgetMs: o.budgetMs,
       predict: ctx.predict,
       pause: ctx.pause,
+      screen,
     });
     return [...blocked, ...proposals.map((p) => ({ source: p.source, flags: p.program.flags, description: describe(start, p.program.moves.join('; ')), kinds: [...start.kinds, ...p.kinds] }))].slice(0, ctx.slots.length);
   }
