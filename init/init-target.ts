@@ -174,10 +174,16 @@ async function measureBench(o: InitOptions, target: Target, model: SizingModel, 
     best = { size, ms };
     if (ms >= want.lowMs && ms <= want.highMs) return best;
     const ratio = want.aimMs / Math.max(ms, 1e-4);
-    // The data first; the steps only for what the data cannot give (it reached the cap).
-    let next = scaleSize(model, size, ratio, BENCH_BYTES, roles.data);
+    // Growing: the data first, the steps only for what the data cannot give (it reached the cap).
+    // Shrinking: the steps first, back to where they started, then the data.
+    const grown = roles.steps.filter((k) => size[k] > start[k]);
+    const first = ratio < 1 && grown.length ? grown : roles.data;
+    let next = scaleSize(model, size, ratio, BENCH_BYTES, first);
+    if (first !== roles.data) next = Object.fromEntries(Object.entries(next).map(([k, v]) => [k, grown.includes(k) ? Math.max(v, start[k]) : v]));
     const got = workAt(model, next) / Math.max(1e-9, workAt(model, size));
-    if (roles.steps.length && (ratio > 1 ? got < ratio * 0.8 : false)) next = scaleSize(model, next, ratio / got, BENCH_BYTES, roles.steps);
+    const rest = ratio / got;
+    if (ratio > 1 && got < ratio * 0.8 && roles.steps.length) next = scaleSize(model, next, rest, BENCH_BYTES, roles.steps);
+    else if (ratio < 1 && first !== roles.data && got > ratio * 1.25) next = scaleSize(model, next, rest, BENCH_BYTES, roles.data);
     // rounding kept it where it was: one step further
     if (JSON.stringify(next) === JSON.stringify(size)) next = scaleSize(model, size, ms < want.lowMs ? 1.3 : 0.7, BENCH_BYTES);
     if (JSON.stringify(next) === JSON.stringify(size)) break;
