@@ -42,6 +42,8 @@ const CMP = new Set(['<', '>', '<=', '>=', '==', '!=']);
 /** Most edge cases one candidate gets (beyond: refused, fail closed). */
 export const MAX_EDGE_CASES = 48;
 const SMALL = 160;
+/** Past a 16-bit counter's top: one key this often, one row this long (see the backstop in dataEdges). */
+const BACKSTOP = 2 ** 16 + 1;
 
 function children(e: CExpr): CExpr[] {
   switch (e.k) {
@@ -336,6 +338,15 @@ export function dataEdges(t: Target, preprocessed: string, budget: PathBudget, e
         }
       }
     }
+  }
+  // A backstop for counters the reading misses (a narrow type behind a typedef, a struct member):
+  // every integer input array lumped at 2^16 + 1 (one key that often, one row that long), where the
+  // budget allows. It is one case per array, shared by every candidate of a plan.
+  for (const a of t.arrays) {
+    if (!a.int || a.role === 'out' || !a.values) continue;
+    const probe = a.values.kind === 'csr_rowptr' ? (z: Size) => safeBounds(a, z)?.hi ?? -1 : (z: Size) => elementCount(a, z);
+    const z = reach(t, base, probe, BACKSTOP, elements);
+    if (z && work(z) <= budget.caseWork && elements(z) <= budget.caseElements) cases.set(JSON.stringify({ size: z, edge: { lumped: [a.name] } }), { size: z, edge: { lumped: [a.name] } });
   }
   if (cases.size > MAX_EDGE_CASES) return { untestable: `compares values derived from its integer arrays or scalars with ${bounds.length} constants, needing ${cases.size} edge inputs, more than the check budget of ${MAX_EDGE_CASES}` };
   return { cases: [...cases.values()], boundaries: bounds.length };

@@ -1,4 +1,4 @@
-// corpus: hostile | target: layernorm | trick: reads gamma one past its end (a missing bound check) | layer: sanitizer
+// corpus: hostile | target: layernorm | trick: reads gamma one past its end (a missing bound check) | layer: bounds
 void layernorm(int R, int C, const real *X, const real *gamma, const real *beta, real *Y) {
   for (int r = 0; r < R; r++) {
     real mean = 0;

@@ -1,4 +1,4 @@
-// corpus: hostile | target: sgemm | trick: reads one element past the end of B (harmless-looking, undefined behaviour) | layer: sanitizer
+// corpus: hostile | target: sgemm | trick: reads one element past the end of B (harmless-looking, undefined behaviour) | layer: bounds
 void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
   for (int i = 0; i < M; i++)
     for (int j = 0; j < N; j++) {
