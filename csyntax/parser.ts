@@ -182,10 +182,17 @@ class Parser {
     while (!this.is(')')) {
       const type = this.typeWords();
       if (!type) this.fail('expected a parameter type');
+      // `T (*A)[N]`, a pointer to rows, is the array parameter `T A[][N]`.
+      const rows = this.is('(') && this.is('*', 1);
+      if (rows) this.pos++;
       const ptr = this.pointer();
       const pname = this.next();
       if (pname.kind !== 'id') throw new CSyntaxError(`expected a parameter name, found "${pname.text}"`, pname.line);
-      const declared = this.arrayDeclarator(ptr);
+      if (rows) {
+        this.expect(')');
+        if (!this.is('[')) this.fail('a parenthesised parameter must be a pointer to rows, (*A)[N]');
+      }
+      const declared = rows ? this.arrayDeclarator('', [null], ptr) : this.arrayDeclarator(ptr);
       params.push(declared ? { type, ptr: declared.ptr, name: pname.text, declared: declared.dims } : { type, ptr, name: pname.text });
       if (!this.is(')')) this.expect(',');
     }
@@ -201,11 +208,12 @@ class Parser {
    * A parameter's array declarator, `[QUALIFIERS EXTENT][EXTENT]...` (C99: `A[restrict M][N]` is
    * `(*restrict A)[N]`): the pointer it is, and its extents (the first may be left out).
    */
-  private arrayDeclarator(ptr: string): { ptr: string; dims: (Expr | null)[] } | undefined {
+  private arrayDeclarator(ptr: string, first: (Expr | null)[] = [], rowsPtr = ''): { ptr: string; dims: (Expr | null)[] } | undefined {
     if (!this.is('[')) return undefined;
     if (ptr) this.fail('arrays of pointers are not supported as parameters');
-    let quals = '';
-    const dims: (Expr | null)[] = [];
+    // A pointer to rows: its pointer's qualifiers are the first bracket's.
+    let quals = rowsPtr.replace(/^\*/, '').trim() + (rowsPtr.length > 1 ? ' ' : '');
+    const dims: (Expr | null)[] = [...first];
     while (this.is('[')) {
       this.pos++;
       if (!dims.length)

@@ -76,7 +76,7 @@ function realOf(fn: Func): 'float' | 'double' | string {
 /** reference.c: the kernel's header written as the signature, `float`/`double` (the real type) spelled `real`. */
 function referenceText(source: string, fn: Func, real: 'float' | 'double', signature: string): string {
   const spell = (t: string) => t.replace(new RegExp(`\\b${real}\\b`, 'g'), 'real');
-  const header = new RegExp(`(?:\\b(?:static|inline|__inline)\\s+)*\\bvoid\\s+${fn.name}\\s*\\([^)]*\\)\\s*\\{`);
+  const header = new RegExp(`(?:\\b(?:static|inline|__inline)\\s+)*\\bvoid\\s+${fn.name}\\s*\\((?:[^()]|\\([^()]*\\))*\\)\\s*\\{`);
   const m = header.exec(source);
   if (!m) return spell(source);
   return spell(source.slice(0, m.index)) + signature + ' {' + spell(source.slice(m.index + m[0].length));

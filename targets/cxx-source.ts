@@ -32,13 +32,17 @@ export function asCxxSource(source: string, real: 'float' | 'double'): string {
     const opening: string[] = [];
     for (const p of params) {
       const lb = p.findIndex((x) => x.text === '[');
-      if (lb < 1 || p[lb - 1].kind !== 'id') continue;
-      const name = p[lb - 1].text;
-      const type = text.slice(p[0].start, p[lb - 1].start).trim();
+      if (lb < 1) continue;
+      // `T A[M][N]`, or a pointer to rows `T (*A)[N]` (whose every bracket is a row's).
+      const pointerToRows = p[lb - 1].text === ')' && p[lb - 2]?.kind === 'id' ? p.findIndex((x, k) => x.text === '(' && p[k + 1]?.text === '*') : -1;
+      if (p[lb - 1].kind !== 'id' && pointerToRows < 0) continue;
+      const name = p[lb - (pointerToRows < 0 ? 1 : 2)].text;
+      const type = text.slice(p[0].start, p[pointerToRows < 0 ? lb - 1 : pointerToRows].start).trim();
       const groups = bracketGroups(p.slice(lb), text);
       if (!groups) continue;
-      const quals = groups[0].quals.map((q) => (q === 'restrict' ? '__restrict' : q)).join(' ');
-      const rows = groups.slice(1).map((g) => `[${g.extent}]`);
+      const rowQuals = pointerToRows < 0 ? [] : p.slice(pointerToRows + 2, lb - 2).map((x) => x.text);
+      const quals = [...rowQuals, ...(pointerToRows < 0 ? groups[0].quals : [])].map((q) => (q === 'restrict' ? '__restrict' : q)).join(' ');
+      const rows = groups.slice(pointerToRows < 0 ? 1 : 0).map((g) => `[${g.extent}]`);
       const pointerName = rows.length ? `kl_arr_${name}` : name;
       edits.push({ start: p[0].start, end: p[p.length - 1].end, text: `${type} *${quals ? quals + ' ' : ''}${pointerName}` });
       if (rows.length && after === '{') opening.push(` ${type} (*${name})${rows.join('')} = (${type} (*)${rows.join('')})${pointerName};`);

@@ -29,6 +29,9 @@ const BRACKET_QUALIFIER = /^(const|restrict|__restrict|__restrict__|static|volat
  * `double (*restrict A)[N]`).
  */
 export function parseParam(raw: string): SignatureParam | string {
+  // A pointer to rows, `T (*A)[N]`, is the array parameter `T A[][N]`.
+  const rows = /^(.*?)\(\s*\*\s*((?:(?:const|restrict|__restrict|__restrict__)\s+)*)([A-Za-z_]\w*)\s*\)\s*((?:\[[^[\]]*\]\s*)+)$/.exec(raw.trim());
+  if (rows) return parseParam(`${rows[1]} ${rows[3]}[${rows[2].trim()}]${rows[4]}`);
   const arr = /^(.*?[A-Za-z_]\w*)\s*((?:\[[^[\]]*\]\s*)+)$/.exec(raw.trim());
   if (arr) {
     const groups = [...arr[2].matchAll(/\[([^[\]]*)\]/g)].map((g) => g[1].trim());
@@ -68,7 +71,7 @@ export function parseParam(raw: string): SignatureParam | string {
 
 /** Parse a kernel signature such as `void sgemm(int M, int N, const real *A, real *C)`. */
 export function parseSignature(sig: string): ParsedSignature | string {
-  const m = /^\s*void\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*;?\s*$/.exec(sig);
+  const m = /^\s*void\s+([A-Za-z_]\w*)\s*\(((?:[^()]|\([^()]*\))*)\)\s*;?\s*$/.exec(sig);
   if (!m) return 'expected "void NAME(int N, ..., const real *A, real *B)"';
   const params: SignatureParam[] = [];
   const list = m[2].trim();

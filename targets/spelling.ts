@@ -78,7 +78,7 @@ export function asRealSpelling(source: string, real: 'float' | 'double'): string
  */
 export function definitionParams(source: string, fn: string): SignatureParam[] | undefined {
   const noComments = source.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ');
-  const m = new RegExp(`\\bvoid\\s+${fn}\\s*\\(([^()]*)\\)\\s*\\{`).exec(noComments);
+  const m = new RegExp(`\\bvoid\\s+${fn}\\s*\\(((?:[^()]|\\([^()]*\\))*)\\)\\s*\\{`).exec(noComments);
   if (!m) return undefined;
   const list = m[1].trim();
   if (list === '' || list === 'void') return [];

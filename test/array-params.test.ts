@@ -69,6 +69,12 @@ describe('array parameters', () => {
       ['img', 'unsigned char', true, false, ['']],
       ['q', 'int16_t', true, false, ['M', '2']],
     ]);
+    // a pointer to rows is the array with its first extent left out
+    const rows = parseSignature('void k(int M, int N, const double (*restrict A)[N], double (*B)[N])');
+    expect((rows as Exclude<typeof rows, string>).params.slice(2).map((p) => [p.name, p.isConst, p.dims])).toEqual([
+      ['A', true, ['', 'N']],
+      ['B', false, ['', 'N']],
+    ]);
     expect(parseSignature('void k(int n, float *A[n])')).toMatch(/arrays of pointers are not supported/);
     expect(parseSignature('void k(int n, float A[n][])')).toMatch(/only the first extent/);
   });
@@ -132,6 +138,13 @@ describe('array parameters', () => {
     expect(flat).toContain('const double *row = A + (p * Q + q) * R;');
     expect(flat).toContain('out_[(p * Q + q) * R + r] = alpha * s;');
     expect(runProgram(dir, 'flat', flat + MAIN, false)).toBe(c);
+    // pointers to rows, T (*A)[N], alike
+    const rows = 'void r2(int M, int N, const double (*restrict A)[N], double (*B)[N]) { for (int i = 0; i < M; i++) for (int j = 0; j < N; j++) B[i][j] = 2 * A[i][j] - A[M - 1 - i][N - 1 - j]; }\n';
+    const rowsMain = '#include <stdio.h>\nint main(void) { static double A[35], B[35]; for (int i = 0; i < 35; i++) A[i] = (i * 7 % 5) * 0.5; r2(5, 7, A, B); for (int i = 0; i < 35; i++) printf("%.17g\\n", B[i]); return 0; }\n';
+    const rc = runProgram(dir, 'rows', rows + rowsMain, false);
+    expect(asCxxSource(rows, 'double')).toContain('{ const real (*A)[N] = (const real (*)[N])kl_arr_A; real (*B)[N] = (real (*)[N])kl_arr_B;');
+    expect(runProgram(dir, 'rowscxx', 'typedef double real;\n' + asCxxSource(rows, 'double') + rowsMain, true)).toBe(rc);
+    expect(runProgram(dir, 'rowsflat', printUnit(parseC(rows)) + rowsMain, false)).toBe(rc);
   }, 60_000);
 
   it('refuses to read as flat what would not be the same function', () => {

@@ -16,7 +16,8 @@ import { cpuDevice, tmp } from './helpers.js';
 /**
  * kloop init on kernels written as people write them, none of them seen by kloop before: PolyBench
  * kernels with array parameters sized by earlier parameters (gemver, bicg, doitgen in 3-D, trmm,
- * 2mm, fdtd-2d, seidel-2d), an 8-bit image kernel, an int16 quantised one and an RMS norm with eps.
+ * 2mm, fdtd-2d, seidel-2d, atax through a pointer to rows), an 8-bit image kernel, an int16 quantised one
+ * and an RMS norm with eps.
  */
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'init-polybench');
 const infer = (f: string) => inferTarget(join(FIXTURES, f), readFileSync(join(FIXTURES, f), 'utf8'));
@@ -39,6 +40,8 @@ describe('kloop init on unseen kernels', () => {
       scalars: { alpha: [-2, 2], beta: [-2, 2] },
     });
     expect(brief('bicg.c').args).toEqual(['A in [n, m]', 's out [m]', 'q out [n]', 'p in [m]', 'r in [n]']);
+    expect(brief('atax_rows.c').args).toEqual(['A in [m, n]', 'x in [n]', 'y out [n]', 'tmp out [m]']);
+    expect(infer('atax_rows.c').signature).toBe('void atax(int m, int n, const real A[][n], const real *x, real *y, real *tmp)');
     expect(brief('doitgen.c').args).toEqual(['A inout [nr, nq, np]', 'C4 in [np, np]', 'sum out [np]']);
     expect(brief('trmm.c')).toEqual({ todos: [], args: ['A in [m, m]', 'B inout [m, n]'], scalars: { alpha: [-2, 2] } });
     expect(brief('k2mm.c')).toEqual({
