@@ -51,7 +51,7 @@ export type BenchCheckResult = { ok: true; maxErrorRatio: number } | { ok: false
 const unitOf = (t: Target) => (t.real === 'float' ? 2 ** -24 : 2 ** -53);
 
 /** Every array's element count, width and byte offsets, in the harness's OUT file and in the oracle's; `at` reads element i of it from an OUT file. */
-function layout(t: Target, size: Size): { a: ArrayParam; n: number; width: number; raw: number; oracle: number; first: number; at: (b: Buffer, i: number) => number }[] {
+function layout(t: Target, size: Size): { a: ArrayParam; n: number; width: number; raw: number; oracle: number; first: number; at: (b: Buffer, i: number) => number; values: (b: Buffer) => ArrayLike<number> }[] {
   let raw = 0;
   let oracle = 0;
   let first = 0;
@@ -60,7 +60,8 @@ function layout(t: Target, size: Size): { a: ArrayParam; n: number; width: numbe
     const width = elemBytes(t, a);
     const read = readElem(t, a);
     const base = raw;
-    const l = { a, n, width, raw, oracle, first, at: (b: Buffer, i: number) => read(b, base + i * width) };
+    const at = (b: Buffer, i: number) => read(b, base + i * width);
+    const l = { a, n, width, raw, oracle, first, at, values: (b: Buffer) => typedView(t, a, b, base, n) ?? Float64Array.from({ length: n }, (_, i) => at(b, i)) };
     raw += n * width;
     if (a.role !== 'in') {
       oracle += n * 16;
@@ -68,6 +69,40 @@ function layout(t: Target, size: Size): { a: ArrayParam; n: number; width: numbe
     }
     return l;
   });
+}
+
+type NumberArrayCtor = Float32ArrayConstructor | Float64ArrayConstructor | Int8ArrayConstructor | Uint8ArrayConstructor | Int16ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor;
+
+/** `n` elements of one array of a file, from `byteOffset`, as a typed array: a view where aligned, a copy where not (undefined for 8-byte integers). */
+function typedView(t: Target, a: ArrayParam, b: Buffer, byteOffset: number, n: number): ArrayLike<number> | undefined {
+  const int = a.int;
+  const C: NumberArrayCtor | undefined = !int
+    ? t.real === 'float'
+      ? Float32Array
+      : Float64Array
+    : int.bytes === 1
+      ? int.signed
+        ? Int8Array
+        : Uint8Array
+      : int.bytes === 2
+        ? int.signed
+          ? Int16Array
+          : Uint16Array
+        : int.bytes === 4
+          ? int.signed
+            ? Int32Array
+            : Uint32Array
+          : undefined;
+  return C && numbersAt(C, b, byteOffset, n);
+}
+
+/** `n` numbers of type C in `b` from `byteOffset` (the machine is little-endian, as the files are). */
+function numbersAt<T extends NumberArrayCtor>(C: T, b: Buffer, byteOffset: number, n: number): InstanceType<T> {
+  const start = b.byteOffset + byteOffset;
+  if (start % C.BYTES_PER_ELEMENT === 0) return new C(b.buffer as ArrayBuffer, start, n) as InstanceType<T>;
+  const copy = new Uint8Array(n * C.BYTES_PER_ELEMENT);
+  copy.set(b.subarray(byteOffset, byteOffset + copy.length));
+  return new C(copy.buffer) as InstanceType<T>;
 }
 
 /** |ref − oracle| / bound for every output element with a finite non-zero bound, reduced to its QUANTILE (log-spaced histogram: one pass, no sort). */
@@ -78,10 +113,12 @@ function errorQuantile(t: Target, size: Size, ref: Buffer, oracle: Buffer): numb
   let zeros = 0;
   for (const l of layout(t, size)) {
     if (l.a.role === 'in') continue;
+    const o = numbersAt(Float64Array, oracle, l.oracle, 2 * l.n);
+    const refs = l.values(ref);
     for (let i = 0; i < l.n; i++) {
-      const v = oracle.readDoubleLE(l.oracle + i * 16);
-      const e = oracle.readDoubleLE(l.oracle + i * 16 + 8);
-      const r = l.at(ref, i);
+      const v = o[2 * i];
+      const e = o[2 * i + 1];
+      const r = refs[i];
       if (!(e > 0) || !Number.isFinite(e) || !Number.isFinite(v) || !Number.isFinite(r)) continue;
       count++;
       const ratio = Math.abs(r - v) / e;
@@ -237,7 +274,7 @@ export async function prepareBenchTolerance(o: {
  * Compare a run's outputs at the bench size (after one call on the bench input) with the oracle,
  * within the measured tolerance; inputs must be unchanged. Runs in kloop's process.
  */
-export function checkBenchOutput(bench: BenchCheck, output: string | Buffer): BenchCheckResult {
+export function checkBenchOutput(bench: BenchCheck, output: string | Buffer, loaded?: { oracle: Buffer; ref: Buffer }): BenchCheckResult {
   const t = bench.target;
   const size = bench.size ?? t.benchSize;
   const at = bench.size
@@ -247,8 +284,8 @@ export function checkBenchOutput(bench: BenchCheck, output: string | Buffer): Be
     : 'at the bench size';
   if (typeof output === 'string' && !existsSync(output)) return { ok: false, reason: 'the timed run left no outputs' };
   const got = typeof output === 'string' ? readFileSync(output) : output;
-  const oracle = readFileSync(bench.oracleFile);
-  const ref = readFileSync(bench.tolerance.refFile);
+  const oracle = loaded?.oracle ?? readFileSync(bench.oracleFile);
+  const ref = loaded?.ref ?? readFileSync(bench.tolerance.refFile);
   const u = unitOf(t);
   const { q, sampled, factor: F } = bench.tolerance;
   let maxRatio = 0;
@@ -261,11 +298,14 @@ export function checkBenchOutput(bench: BenchCheck, output: string | Buffer): Be
     }
     let first: { i: number; c: number; v: number; tol: number } | undefined;
     let count = 0;
+    const o = numbersAt(Float64Array, oracle, l.oracle, 2 * l.n);
+    const gots = l.values(got);
+    const refs = l.values(ref);
     for (let i = 0; i < l.n; i++) {
-      const c = l.at(got, i);
-      const v = oracle.readDoubleLE(l.oracle + i * 16);
-      const e = oracle.readDoubleLE(l.oracle + i * 16 + 8);
-      const measured = Math.max(Math.abs(l.at(ref, i) - v), Number.isFinite(e) ? q * e : 0, sampled?.[l.first + i] ?? 0, FLOOR_ULPS * u * Math.abs(v));
+      const c = gots[i];
+      const v = o[2 * i];
+      const e = o[2 * i + 1];
+      const measured = Math.max(Math.abs(refs[i] - v), Number.isFinite(e) ? q * e : 0, sampled?.[l.first + i] ?? 0, FLOOR_ULPS * u * Math.abs(v));
       const tol = Math.min(t.tolerance.factor * e, F * (Number.isNaN(measured) ? Infinity : measured));
       const bad = elementWrong(c, v, tol);
       if (Number.isFinite(v) && Number.isFinite(c)) {
@@ -291,11 +331,18 @@ export const needsFreshCall = (t: Target) => t.arrays.some((a) => a.role === 'in
  * (where repeated timed calls evolve the data), one call on the bench input in a fresh process.
  */
 export async function checkBench(device: Device, bench: BenchCheck, outputFile: string, run?: { binary: string; workDir: string }): Promise<BenchCheckResult> {
-  if (!needsFreshCall(bench.target)) return checkBenchOutput(bench, outputFile);
+  if (!needsFreshCall(bench.target)) return checkBenchFile(bench, outputFile);
   if (!run) return { ok: false, reason: `${bench.target.name} has inout arrays: its bench check needs the binary for one fresh call` };
   const out = join(run.workDir, 'bench-call.out');
   rmSync(out, { force: true });
   const r = await device.check({ binary: run.binary, target: bench.target, size: bench.target.benchSize, input: bench.inputFile, output: out, workDir: run.workDir, timeoutMs: 900_000 });
   if (r.exitCode !== 0 || r.timedOut) return { ok: false, reason: `one call at the bench size ${describeExit(r)}` };
-  return checkBenchOutput(bench, out);
+  return checkBenchFile(bench, out);
+}
+
+/** checkBenchOutput on a file, its inputs (up to hundreds of MB at the bench size) read without blocking the loop's thread. */
+async function checkBenchFile(bench: BenchCheck, outputFile: string): Promise<BenchCheckResult> {
+  if (!existsSync(outputFile)) return { ok: false, reason: 'the timed run left no outputs' };
+  const [got, oracle, ref] = await Promise.all([readFile(outputFile), readFile(bench.oracleFile), readFile(bench.tolerance.refFile)]);
+  return checkBenchOutput(bench, got, { oracle, ref });
 }
