@@ -9,10 +9,10 @@ export interface GcCommandOptions {
 }
 
 /** `kloop gc`: prune old runs under the runs folder and print what went and the bytes freed. */
-export function gcCommand(runsDir: string, opts: GcCommandOptions, now = new Date()): string {
+export async function gcCommand(runsDir: string, opts: GcCommandOptions, now = new Date()): Promise<string> {
   if (opts.keep !== undefined && !(Number.isInteger(opts.keep) && opts.keep >= 0)) throw new UserError('--keep: expected a whole number of runs, 0 or more');
   if (opts.olderThan !== undefined && !(Number.isFinite(opts.olderThan) && opts.olderThan >= 0)) throw new UserError('--older-than: expected a number of days, 0 or more');
-  return formatGc(collectGarbage({ runsDir, keep: opts.keep, olderThanDays: opts.olderThan, dryRun: opts.dryRun, now }));
+  return formatGc(await collectGarbage({ runsDir, keep: opts.keep, olderThanDays: opts.olderThan, dryRun: opts.dryRun, now }));
 }
 
 export function formatGc(r: GcReport): string {

@@ -192,8 +192,8 @@ program
   .option('--keep <n>', 'keep the newest N runs whole', Number)
   .option('--older-than <days>', 'remove runs last written more than DAYS days ago', Number)
   .option('--dry-run', 'print what would go, remove nothing')
-  .action((opts: { keep?: number; olderThan?: number; dryRun?: boolean }) => {
-    console.log(gcCommand(loadWorkflow().config.runs.dir, opts));
+  .action(async (opts: { keep?: number; olderThan?: number; dryRun?: boolean }) => {
+    console.log(await gcCommand(loadWorkflow().config.runs.dir, opts));
   });
 
 program

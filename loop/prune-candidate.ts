@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { entries, lstat } from './disk-usage.js';
 
@@ -93,29 +94,23 @@ function keepsFile(name: string, bytes: number, top: boolean, kept: boolean): bo
   return LOG.test(name) && bytes <= LOG_MAX;
 }
 
-function sha256(file: string): string {
+async function sha256(file: string): Promise<string> {
   const h = createHash('sha256');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  const fd = openSync(file, 'r');
-  try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest('hex');
 }
 
 /**
  * Carry out a plan: hash the outputs, remove, record what went in pruned.json (merged with an
  * earlier record). Never throws: what cannot be removed is reported through `log` and stays.
- * Returns the bytes freed.
+ * Returns the bytes freed. Its file work does not block the loop's thread (it runs as rounds end, beside other rounds).
  */
-export function applyCandidatePrune(plan: CandidatePrune, log: (message: string) => void): number {
+export async function applyCandidatePrune(plan: CandidatePrune, log: (message: string) => void): Promise<number> {
   if (!plan.remove.length) return 0;
   const sums: PrunedRecord['sha256'] = {};
   for (const f of plan.hash) {
     try {
-      sums[f.path] = { bytes: f.bytes, sha256: sha256(join(plan.dir, f.path)) };
+      sums[f.path] = { bytes: f.bytes, sha256: await sha256(join(plan.dir, f.path)) };
     } catch (e) {
       log(`${plan.dir}: could not hash ${f.path}: ${(e as Error).message}`);
     }
@@ -124,7 +119,7 @@ export function applyCandidatePrune(plan: CandidatePrune, log: (message: string)
   let bytes = 0;
   for (const r of plan.remove) {
     try {
-      rmSync(join(plan.dir, r.path), { recursive: true, force: true });
+      await rm(join(plan.dir, r.path), { recursive: true, force: true });
       removed.push(r.path);
       bytes += r.bytes;
     } catch (e) {
@@ -148,9 +143,9 @@ export function applyCandidatePrune(plan: CandidatePrune, log: (message: string)
 }
 
 /** Prune one judged candidate's folder now; never throws. Returns the bytes freed. */
-export function pruneCandidate(dir: string, o: { kept: boolean; log: (message: string) => void }): number {
+export async function pruneCandidate(dir: string, o: { kept: boolean; log: (message: string) => void }): Promise<number> {
   try {
-    return applyCandidatePrune(planCandidatePrune(dir, o), o.log);
+    return await applyCandidatePrune(planCandidatePrune(dir, o), o.log);
   } catch (e) {
     o.log(`${dir}: not pruned: ${(e as Error).message}`);
     return 0;

@@ -220,7 +220,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   // The compute model learns from every measured candidate, after its prediction went out with the result.
   await cm?.learn(results.filter(isMeasured).map((r) => ({ ...evaluated.find((x) => x.id === r.id)!.draft, medianNs: r.medianNs!, speedup: r.speedup })));
   // Judged: each folder keeps its source, verdict, timings and transcripts; outputs, builds and the round's plan go (run-disk.ts).
-  pruneRound({ candidateDirs: slots, kept: winner?.id, planDir, log: (message) => emit({ type: 'warning', message }) });
+  await pruneRound({ candidateDirs: slots, kept: winner?.id, planDir, log: (message) => emit({ type: 'warning', message }) });
 
   if (winner && kept && record) {
     await d.memory.addWinner(record);

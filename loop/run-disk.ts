@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { diskUsage } from './disk-usage.js';
 import { applyCandidatePrune, planCandidatePrune, pruneCandidate, type CandidatePrune, type Removal } from './prune-candidate.js';
@@ -31,13 +32,13 @@ export interface RunPrune {
 }
 
 /** After a round: its candidates are judged (the kept one keeps its program) and its check plan is spent. Never throws. */
-export function pruneRound(o: { candidateDirs: { id: string; dir: string }[]; kept?: string; planDir: string; log: (message: string) => void }): number {
+export async function pruneRound(o: { candidateDirs: { id: string; dir: string }[]; kept?: string; planDir: string; log: (message: string) => void }): Promise<number> {
   const failures: string[] = [];
   let freed = 0;
-  for (const c of o.candidateDirs) freed += pruneCandidate(c.dir, { kept: c.id === o.kept, log: (m) => failures.push(m) });
+  for (const c of o.candidateDirs) freed += await pruneCandidate(c.dir, { kept: c.id === o.kept, log: (m) => failures.push(m) });
   try {
     freed += diskUsage(o.planDir);
-    rmSync(o.planDir, { recursive: true, force: true });
+    await rm(o.planDir, { recursive: true, force: true });
   } catch (e) {
     failures.push(`${o.planDir}: not removed: ${(e as Error).message}`);
   }
@@ -78,12 +79,12 @@ export function planRunPrune(runDir: string, kept: Set<string> = keptIds(runDir)
 }
 
 /** Carry out a run's plan; never throws. Returns the bytes freed. */
-export function applyRunPrune(plan: RunPrune, log: (message: string) => void): number {
+export async function applyRunPrune(plan: RunPrune, log: (message: string) => void): Promise<number> {
   let freed = 0;
-  for (const p of plan.candidates) freed += applyCandidatePrune(p, log);
+  for (const p of plan.candidates) freed += await applyCandidatePrune(p, log);
   for (const s of plan.scratch) {
     try {
-      rmSync(join(plan.runDir, s.path), { recursive: true, force: true });
+      await rm(join(plan.runDir, s.path), { recursive: true, force: true });
       freed += s.bytes;
     } catch (e) {
       log(`${plan.runDir}: could not remove ${s.path}: ${(e as Error).message}`);
@@ -93,11 +94,11 @@ export function applyRunPrune(plan: RunPrune, log: (message: string) => void): n
 }
 
 /** The run's end: prune what no later step reads, then measure what stays. Never throws. */
-export function settleRun(runDir: string, results: { id: string; status: string }[], log: (message: string) => void): RunDisk {
+export async function settleRun(runDir: string, results: { id: string; status: string }[], log: (message: string) => void): Promise<RunDisk> {
   const failures: string[] = [];
   let freed = 0;
   try {
-    freed = applyRunPrune(planRunPrune(runDir, new Set(results.filter((r) => r.status === 'keep').map((r) => r.id))), (m) => failures.push(m));
+    freed = await applyRunPrune(planRunPrune(runDir, new Set(results.filter((r) => r.status === 'keep').map((r) => r.id))), (m) => failures.push(m));
   } catch (e) {
     failures.push(`${runDir}: not pruned: ${(e as Error).message}`);
   }

@@ -78,7 +78,7 @@ export function listRuns(runsDir: string): RunFolder[] {
   return runs.sort((a, b) => b.started - a.started || b.id.localeCompare(a.id));
 }
 
-export function collectGarbage(o: GcOptions): GcReport {
+export async function collectGarbage(o: GcOptions): Promise<GcReport> {
   const live = o.live ?? ((dir: string) => liveOwner(dir, { now: o.now }));
   const dryRun = !!o.dryRun;
   const report: GcReport = { dryRun, removed: [], pruned: [], live: [], failures: [], freed: 0 };
@@ -106,7 +106,7 @@ export function collectGarbage(o: GcOptions): GcReport {
     }
     const plan = planRunPrune(run.dir);
     if (!plan.bytes) continue;
-    const bytes = dryRun ? plan.bytes : applyRunPrune(plan, log);
+    const bytes = dryRun ? plan.bytes : await applyRunPrune(plan, log);
     report.pruned.push({ run: run.id, bytes, candidates: plan.candidates.length });
   }
   const cache = join(o.runsDir, LEGACY_BENCH_CACHE);

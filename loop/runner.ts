@@ -437,7 +437,7 @@ export class Runner {
     // The run's end: every target worked on and not yet measured gets its final measurement.
     for (const t of d.targets) await finalize(t);
     // Disk: what no later step reads goes, what stays is measured (run-disk.ts).
-    const disk = settleRun(this.dir, this.state.results, this.warn);
+    const disk = await settleRun(this.dir, this.state.results, this.warn);
     this.emit({ type: 'model.quality', model: model.name, fingerprint: fp.id, trained: model.trained, quality: runModelQuality(this.state.results) });
     this.emit({ type: 'run.end', reason, disk });
     const summary = await this.summarize(reason, fp.id, profile, disk);

@@ -60,14 +60,14 @@ function judgedCandidate(dir: string): { timedOut: Buffer } {
 const KEPT_FILES = ['build.log', 'candidate.json', 'kernel.c', 'pruned.json', 'proof', 'proof/proof-candidate-sizes.txt', 'timings.fresh.json', 'timings.json', 'turns', 'turns/turn-1.c', 'turns/turn-1.prompt.md', 'verdict.json'].sort();
 
 describe('a judged candidate folder', () => {
-  it('is pruned to its source, verdict, timings, transcripts and logs, with the sha256 of large outputs', () => {
+  it('is pruned to its source, verdict, timings, transcripts and logs, with the sha256 of large outputs', async () => {
     const dir = join(tmp('kloop-disk-'), 'sum-r1-c1');
     const { timedOut } = judgedCandidate(dir);
     const before = diskUsage(dir);
     const plan = planCandidatePrune(dir, { kept: false });
     expect(tree(dir)).toContain('timed.out'); // planning touches nothing
     const logs: string[] = [];
-    const freed = pruneCandidate(dir, { kept: false, log: (m) => logs.push(m) });
+    const freed = await pruneCandidate(dir, { kept: false, log: (m) => logs.push(m) });
     expect(logs).toEqual([]);
     expect(freed).toBe(plan.bytes);
     expect(tree(dir)).toEqual(KEPT_FILES);
@@ -79,11 +79,11 @@ describe('a judged candidate folder', () => {
     expect(diskUsage(dir)).toBeLessThan(before - freed + 2000);
     expect(diskUsage(dir)).toBeLessThan(20_000);
     // Pruning again changes nothing.
-    expect(pruneCandidate(dir, { kept: false, log: (m) => logs.push(m) })).toBe(0);
+    expect(await pruneCandidate(dir, { kept: false, log: (m) => logs.push(m) })).toBe(0);
     expect(tree(dir)).toEqual(KEPT_FILES);
   });
 
-  it('keeps its built program when it was kept (a new baseline); the round plan goes', () => {
+  it('keeps its built program when it was kept (a new baseline); the round plan goes', async () => {
     const root = tmp('kloop-disk-');
     const slots = ['sum-r2-c1', 'sum-r2-c2'].map((id) => ({ id, dir: join(root, 'candidates', id) }));
     slots.forEach((s) => judgedCandidate(s.dir));
@@ -91,17 +91,17 @@ describe('a judged candidate folder', () => {
     put(join(planDir, 'case0.in'), Buffer.alloc(1000));
     put(join(planDir, 'path-abc', 'case.oracle'), Buffer.alloc(1000));
     const logs: string[] = [];
-    pruneRound({ candidateDirs: slots, kept: 'sum-r2-c2', planDir, log: (m) => logs.push(m) });
+    await pruneRound({ candidateDirs: slots, kept: 'sum-r2-c2', planDir, log: (m) => logs.push(m) });
     expect(logs).toEqual([]);
     expect(tree(slots[0].dir)).toEqual(KEPT_FILES);
     expect(tree(slots[1].dir)).toEqual([...KEPT_FILES, 'kernel.bin', 'kernel.o'].sort());
     expect(existsSync(planDir)).toBe(false);
   });
 
-  it('never throws: a folder that is gone is nothing to prune', () => {
+  it('never throws: a folder that is gone is nothing to prune', async () => {
     const logs: string[] = [];
-    expect(pruneCandidate(join(tmp(), 'nope'), { kept: false, log: (m) => logs.push(m) })).toBe(0);
-    expect(pruneRound({ candidateDirs: [{ id: 'x', dir: join(tmp(), 'nope') }], planDir: join(tmp(), 'nope'), log: (m) => logs.push(m) })).toBe(0);
+    expect(await pruneCandidate(join(tmp(), 'nope'), { kept: false, log: (m) => logs.push(m) })).toBe(0);
+    expect(await pruneRound({ candidateDirs: [{ id: 'x', dir: join(tmp(), 'nope') }], planDir: join(tmp(), 'nope'), log: (m) => logs.push(m) })).toBe(0);
   });
 });
 
