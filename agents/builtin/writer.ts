@@ -60,7 +60,7 @@ export class BuiltinWriter implements Writer {
     const rejected = rejectedChains(ctx.insights);
     // What the gate's race analysis would refuse is never proposed (it would only count as a rejection).
     const lengths = arrayLengthsC(target);
-    const screen = (source: string) => checkOmpRaces(source, target.fn, lengths).ok === true;
+    const screen = (source: string) => checkOmpRaces(source, target.fn, lengths).ok !== false;
     const blocked = registerBlockingDrafts(start, rb, Math.max(1, Math.floor(ctx.slots.length / 2)))
       .map(own)
       .filter((d) => !startsRejected(d.kinds, rejected) && screen(d.source));
