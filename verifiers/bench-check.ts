@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng, shortHash } from '../common/index.js';
 import type { Device } from '../devices/index.js';
@@ -51,7 +51,18 @@ export type BenchCheckResult = { ok: true; maxErrorRatio: number } | { ok: false
 const unitOf = (t: Target) => (t.real === 'float' ? 2 ** -24 : 2 ** -53);
 
 /** Every array's element count, width and byte offsets, in the harness's OUT file and in the oracle's; `at` reads element i of it from an OUT file. */
-function layout(t: Target, size: Size): { a: ArrayParam; n: number; width: number; raw: number; oracle: number; first: number; at: (b: Buffer, i: number) => number; values: (b: Buffer) => ArrayLike<number> }[] {
+interface Layout {
+  a: ArrayParam;
+  n: number;
+  width: number;
+  raw: number;
+  oracle: number;
+  first: number;
+  at: (b: Buffer, i: number) => number;
+  values: (b: Buffer) => ArrayLike<number>;
+}
+
+function layout(t: Target, size: Size): Layout[] {
   let raw = 0;
   let oracle = 0;
   let first = 0;
@@ -61,7 +72,7 @@ function layout(t: Target, size: Size): { a: ArrayParam; n: number; width: numbe
     const read = readElem(t, a);
     const base = raw;
     const at = (b: Buffer, i: number) => read(b, base + i * width);
-    const l = { a, n, width, raw, oracle, first, at, values: (b: Buffer) => typedView(t, a, b, base, n) ?? Float64Array.from({ length: n }, (_, i) => at(b, i)) };
+    const l = { a, n, width, raw, oracle, first, at, values: (b: Buffer) => valuesAt(t, a, b, base, n) };
     raw += n * width;
     if (a.role !== 'in') {
       oracle += n * 16;
@@ -94,6 +105,13 @@ function typedView(t: Target, a: ArrayParam, b: Buffer, byteOffset: number, n: n
             : Uint32Array
           : undefined;
   return C && numbersAt(C, b, byteOffset, n);
+}
+
+/** `n` elements of array `a` in `b` from `byteOffset`, as numbers. */
+function valuesAt(t: Target, a: ArrayParam, b: Buffer, byteOffset: number, n: number): ArrayLike<number> {
+  const read = readElem(t, a);
+  const width = elemBytes(t, a);
+  return typedView(t, a, b, byteOffset, n) ?? Float64Array.from({ length: n }, (_, i) => read(b, byteOffset + i * width));
 }
 
 /** `n` numbers of type C in `b` from `byteOffset` (the machine is little-endian, as the files are). */
@@ -270,24 +288,57 @@ export async function prepareBenchTolerance(o: {
   return { refFile, q, sampled, factor: BENCH_FACTOR };
 }
 
-/**
- * Compare a run's outputs at the bench size (after one call on the bench input) with the oracle,
- * within the measured tolerance; inputs must be unchanged. Runs in kloop's process.
- */
-export function checkBenchOutput(bench: BenchCheck, output: string | Buffer, loaded?: { oracle: Buffer; ref: Buffer }): BenchCheckResult {
-  const t = bench.target;
-  const size = bench.size ?? t.benchSize;
-  const at = bench.size
+/** Where a size's check is and how to say it. */
+const sizePhrase = (bench: BenchCheck, size: Size) =>
+  bench.size
     ? `at ${Object.entries(size)
         .map(([k, v]) => `${k}=${v}`)
         .join(',')}`
     : 'at the bench size';
-  if (typeof output === 'string' && !existsSync(output)) return { ok: false, reason: 'the timed run left no outputs' };
-  const got = typeof output === 'string' ? readFileSync(output) : output;
-  const oracle = loaded?.oracle ?? readFileSync(bench.oracleFile);
-  const ref = loaded?.ref ?? readFileSync(bench.tolerance.refFile);
+
+/** One output array's comparison so far: its first wrong element, how many are wrong, the largest error ratio. */
+interface Tally {
+  first?: { i: number; c: number; v: number; tol: number };
+  count: number;
+  maxRatio: number;
+}
+
+/** Judge element i of an output array: c the run's value, r the reference's, v and e the oracle's value and bound. */
+function elementJudge(bench: BenchCheck, l: Layout, tally: Tally): (i: number, c: number, r: number, v: number, e: number) => void {
+  const t = bench.target;
   const u = unitOf(t);
   const { q, sampled, factor: F } = bench.tolerance;
+  return (i, c, r, v, e) => {
+    const measured = Math.max(Math.abs(r - v), Number.isFinite(e) ? q * e : 0, sampled?.[l.first + i] ?? 0, FLOOR_ULPS * u * Math.abs(v));
+    const tol = Math.min(t.tolerance.factor * e, F * (Number.isNaN(measured) ? Infinity : measured));
+    if (Number.isFinite(v) && Number.isFinite(c)) {
+      const d = Math.abs(c - v);
+      const ratio = tol > 0 ? d / tol : d > 0 ? Infinity : 0;
+      if (ratio > tally.maxRatio) tally.maxRatio = ratio;
+    }
+    if (elementWrong(c, v, tol)) {
+      tally.count++;
+      tally.first ??= { i, c, v, tol };
+    }
+  };
+}
+
+const wrongReason = (at: string, l: Layout, size: Size, f: NonNullable<Tally['first']>, count: number) =>
+  `${at}, wrong ${l.a.name}[${unflatten(l.a, size, f.i).join('][')}]: got ${f.c}, expected ${f.v} ± ${f.tol.toExponential(2)} (${count} elements wrong)`;
+
+/**
+ * Compare a run's outputs at the bench size (after one call on the bench input) with the oracle,
+ * within the measured tolerance; inputs must be unchanged. Runs in kloop's process, on outputs in
+ * memory (checkBench reads files a chunk at a time).
+ */
+export function checkBenchOutput(bench: BenchCheck, output: string | Buffer): BenchCheckResult {
+  const t = bench.target;
+  const size = bench.size ?? t.benchSize;
+  const at = sizePhrase(bench, size);
+  if (typeof output === 'string' && !existsSync(output)) return { ok: false, reason: 'the timed run left no outputs' };
+  const got = typeof output === 'string' ? readFileSync(output) : output;
+  const oracle = readFileSync(bench.oracleFile);
+  const ref = readFileSync(bench.tolerance.refFile);
   let maxRatio = 0;
   for (const l of layout(t, size)) {
     const bytes = l.n * l.width;
@@ -296,31 +347,65 @@ export function checkBenchOutput(bench: BenchCheck, output: string | Buffer, loa
       if (!got.subarray(l.raw, l.raw + bytes).equals(bench.inputs.get(l.a.name)!)) return { ok: false, reason: `${at}, input ${l.a.name} was modified` };
       continue;
     }
-    let first: { i: number; c: number; v: number; tol: number } | undefined;
-    let count = 0;
+    const tally: Tally = { count: 0, maxRatio };
+    const judge = elementJudge(bench, l, tally);
     const o = numbersAt(Float64Array, oracle, l.oracle, 2 * l.n);
     const gots = l.values(got);
     const refs = l.values(ref);
-    for (let i = 0; i < l.n; i++) {
-      const c = gots[i];
-      const v = o[2 * i];
-      const e = o[2 * i + 1];
-      const measured = Math.max(Math.abs(refs[i] - v), Number.isFinite(e) ? q * e : 0, sampled?.[l.first + i] ?? 0, FLOOR_ULPS * u * Math.abs(v));
-      const tol = Math.min(t.tolerance.factor * e, F * (Number.isNaN(measured) ? Infinity : measured));
-      const bad = elementWrong(c, v, tol);
-      if (Number.isFinite(v) && Number.isFinite(c)) {
-        const d = Math.abs(c - v);
-        const ratio = tol > 0 ? d / tol : d > 0 ? Infinity : 0;
-        if (ratio > maxRatio) maxRatio = ratio;
-      }
-      if (bad) {
-        count++;
-        first ??= { i, c, v, tol };
-      }
-    }
-    if (first) return { ok: false, reason: `${at}, wrong ${l.a.name}[${unflatten(l.a, size, first.i).join('][')}]: got ${first.c}, expected ${first.v} ± ${first.tol.toExponential(2)} (${count} elements wrong)`, maxErrorRatio: maxRatio };
+    for (let i = 0; i < l.n; i++) judge(i, gots[i], refs[i], o[2 * i], o[2 * i + 1]);
+    maxRatio = tally.maxRatio;
+    if (tally.first) return { ok: false, reason: wrongReason(at, l, size, tally.first, tally.count), maxErrorRatio: maxRatio };
   }
   return { ok: true, maxErrorRatio: maxRatio };
+}
+
+/** Elements compared per read when the outputs are read from files. */
+const CHUNK = 1 << 16;
+
+/**
+ * checkBenchOutput on a file: the run's output, the oracle's and the reference's (hundreds of MB at
+ * some bench sizes) are read a chunk at a time, without blocking the loop's thread or holding them whole.
+ */
+async function checkBenchFile(bench: BenchCheck, outputFile: string): Promise<BenchCheckResult> {
+  const t = bench.target;
+  const size = bench.size ?? t.benchSize;
+  const at = sizePhrase(bench, size);
+  if (!existsSync(outputFile)) return { ok: false, reason: 'the timed run left no outputs' };
+  const files = await Promise.all([outputFile, bench.oracleFile, bench.tolerance.refFile].map((f) => open(f, 'r')));
+  const [gotF, oracleF, refF] = files;
+  try {
+    const gotBytes = (await gotF.stat()).size;
+    const read = async (f: FileHandle, pos: number, len: number) => {
+      const b = Buffer.alloc(len);
+      const { bytesRead } = await f.read(b, 0, len, pos);
+      return bytesRead === len ? b : b.subarray(0, bytesRead);
+    };
+    let maxRatio = 0;
+    for (const l of layout(t, size)) {
+      if (gotBytes < l.raw + l.n * l.width) return { ok: false, reason: `${at}, the output file ended inside ${l.a.name}` };
+      const tally: Tally = { count: 0, maxRatio };
+      const judge = elementJudge(bench, l, tally);
+      const input = bench.inputs.get(l.a.name);
+      for (let i0 = 0; i0 < l.n; i0 += CHUNK) {
+        const n = Math.min(CHUNK, l.n - i0);
+        const got = await read(gotF, l.raw + i0 * l.width, n * l.width);
+        if (l.a.role === 'in') {
+          if (!got.equals(input!.subarray(i0 * l.width, (i0 + n) * l.width))) return { ok: false, reason: `${at}, input ${l.a.name} was modified` };
+          continue;
+        }
+        const [ref, oracle] = await Promise.all([read(refF, l.raw + i0 * l.width, n * l.width), read(oracleF, l.oracle + i0 * 16, n * 16)]);
+        const gots = valuesAt(t, l.a, got, 0, n);
+        const refs = valuesAt(t, l.a, ref, 0, n);
+        const o = numbersAt(Float64Array, oracle, 0, 2 * n);
+        for (let k = 0; k < n; k++) judge(i0 + k, gots[k], refs[k], o[2 * k], o[2 * k + 1]);
+      }
+      maxRatio = tally.maxRatio;
+      if (tally.first) return { ok: false, reason: wrongReason(at, l, size, tally.first, tally.count), maxErrorRatio: maxRatio };
+    }
+    return { ok: true, maxErrorRatio: maxRatio };
+  } finally {
+    await Promise.all(files.map((f) => f.close()));
+  }
 }
 
 /** Targets whose timed runs evolve their data (inout arrays): their timed outputs cannot be checked. */
@@ -338,11 +423,4 @@ export async function checkBench(device: Device, bench: BenchCheck, outputFile: 
   const r = await device.check({ binary: run.binary, target: bench.target, size: bench.target.benchSize, input: bench.inputFile, output: out, workDir: run.workDir, timeoutMs: 900_000 });
   if (r.exitCode !== 0 || r.timedOut) return { ok: false, reason: `one call at the bench size ${describeExit(r)}` };
   return checkBenchFile(bench, out);
-}
-
-/** checkBenchOutput on a file, its inputs (up to hundreds of MB at the bench size) read without blocking the loop's thread. */
-async function checkBenchFile(bench: BenchCheck, outputFile: string): Promise<BenchCheckResult> {
-  if (!existsSync(outputFile)) return { ok: false, reason: 'the timed run left no outputs' };
-  const [got, oracle, ref] = await Promise.all([readFile(outputFile), readFile(bench.oracleFile), readFile(bench.tolerance.refFile)]);
-  return checkBenchOutput(bench, got, { oracle, ref });
 }
