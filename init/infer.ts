@@ -1,4 +1,4 @@
-import { forEachExpr, printExpr, type Func, type Param } from '../csyntax/index.js';
+import { forEachExpr, printExpr, type Expr, type Func, type Param } from '../csyntax/index.js';
 import { INT_TYPES } from '../targets/index.js';
 import { fitPolynomial, type Fit, type Size } from './fit.js';
 import { InterpError, traceKernel, type Trace } from './interp.js';
@@ -110,10 +110,19 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
   const sizes = fn.params.filter((p) => !p.ptr && INT_TYPE.test(p.type)).map((p) => p.name);
   const scalars = fn.params.filter((p) => !p.ptr && !INT_TYPE.test(p.type)).map((p) => p.name);
   const pointers = fn.params.filter((p) => p.ptr);
+  // The file's macros that are integer constants (`#define N 1024`), as extents read them.
+  const constants = new Map<string, Poly>();
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [k, e] of macros) {
+      const v = constants.has(k) ? undefined : polyOf(e, constants);
+      if (v?.isConst()) (constants.set(k, v), (grew = true));
+    }
+  }
   const { accesses, escapes } = collectAccesses(
     fn,
     pointers.map((p) => p.name),
-    new Map([...macros].flatMap(([k, e]) => (polyOf(e)?.isConst() ? [[k, polyOf(e)!] as const] : []))),
+    constants,
   );
   const intArrays = pointers.filter((p) => INT_TYPE.test(p.type)).map((p) => p.name);
   const args: InferredArg[] = pointers.map((p) => ({ name: p.name, integer: INT_TYPE.test(p.type), isConst: /\bconst\b/.test(p.type), bytes: byteSize(p, real) }));
@@ -124,7 +133,7 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
   // An array parameter declared with every extent (`real A[M][N]`) has that shape (checked below against what the run touched).
   const declaredShape = new Set<string>();
   for (const p of pointers) {
-    const dims = p.declared?.map((d) => (d ? polyOf(d) : undefined));
+    const dims = p.declared?.map((d) => (d ? polyOf(d, constants) : undefined));
     if (!dims || dims.some((d) => !d || [...d.vars()].some((v) => !sizes.includes(v)))) continue;
     shapes.set(p.name, { ok: true, shape: dims as Poly[] });
     declaredShape.add(p.name);
@@ -271,7 +280,9 @@ export function inferTarget(file: string, text: string, name?: string): Inferred
       // An array parameter keeps its declarator (the body indexes it as declared): `real A[restrict M][N]`.
       if (p.declared) {
         const quals = p.ptr.replace(/^\*/, '').trim();
-        return `${c}${type} ${p.name}${p.declared.map((d, k) => `[${k === 0 && quals ? quals + (d ? ' ' : '') : ''}${d ? printExpr(d) : ''}]`).join('')}`;
+        // An extent over the file's constant macros (`A[N][N]`, `#define N 100`) is written as its value: target.yaml knows only the sizes.
+        const extent = (d: Expr) => (macroUse(d, constants) ? (polyOf(d, constants)?.toString(sizes) ?? printExpr(d)) : printExpr(d));
+        return `${c}${type} ${p.name}${p.declared.map((d, k) => `[${k === 0 && quals ? quals + (d ? ' ' : '') : ''}${d ? extent(d) : ''}]`).join('')}`;
       }
       return `${c}${type} *${p.name}`;
     })
@@ -344,4 +355,13 @@ function freeSizes(fn: Func, sizes: string[], shapes: Poly[]): string[] {
     if (e.k === 'id') used.add(e.name);
   });
   return sizes.filter((s) => !used.has(s));
+}
+
+/** Does an expression name one of the macros? */
+function macroUse(e: Expr, constants: ReadonlyMap<string, unknown>): boolean {
+  let hit = false;
+  forEachExpr({ k: 'expr', e }, (x) => {
+    if (x.k === 'id' && constants.has(x.name)) hit = true;
+  });
+  return hit;
 }

@@ -16,8 +16,8 @@ import { cpuDevice, tmp } from './helpers.js';
 /**
  * kloop init on kernels written as people write them, none of them seen by kloop before: PolyBench
  * kernels with array parameters sized by earlier parameters (gemver, bicg, doitgen in 3-D, trmm,
- * 2mm, fdtd-2d, seidel-2d, atax through a pointer to rows), an 8-bit image kernel, an int16 quantised one
- * and an RMS norm with eps.
+ * 2mm, fdtd-2d, seidel-2d, atax through a pointer to rows), rows of a width fixed by macros, an 8-bit
+ * image kernel, an int16 quantised one and an RMS norm with eps.
  */
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'init-polybench');
 const infer = (f: string) => inferTarget(join(FIXTURES, f), readFileSync(join(FIXTURES, f), 'utf8'));
@@ -42,6 +42,9 @@ describe('kloop init on unseen kernels', () => {
     expect(brief('bicg.c').args).toEqual(['A in [n, m]', 's out [m]', 'q out [n]', 'p in [m]', 'r in [n]']);
     expect(brief('atax_rows.c').args).toEqual(['A in [m, n]', 'x in [n]', 'y out [n]', 'tmp out [m]']);
     expect(infer('atax_rows.c').signature).toBe('void atax(int m, int n, const real A[][n], const real *x, real *y, real *tmp)');
+    // extents from the file's macros (W, and STRIDE defined over W) are written as their values: target.yaml knows only the sizes
+    expect(infer('rowsum_w.c')).toMatchObject({ signature: 'void rowsum_w(int n, const real A[n][64], real y[n])', flops: '48*n', bytes: '4*(48*n + n)' });
+    expect(brief('rowsum_w.c').args).toEqual(['A in [n, 64]', 'y out [n]']);
     expect(brief('doitgen.c').args).toEqual(['A inout [nr, nq, np]', 'C4 in [np, np]', 'sum out [np]']);
     expect(brief('trmm.c')).toEqual({ todos: [], args: ['A in [m, m]', 'B inout [m, n]'], scalars: { alpha: [-2, 2] } });
     expect(brief('k2mm.c')).toEqual({
@@ -92,13 +95,13 @@ describe('kloop init on unseen kernels', () => {
     expect(big.n * big.n * 16).toBeLessThanOrEqual(2 ** 27);
   });
 
-  it('writes targets that pass their own checks: a 3-D tensor, restrict rows with a coefficient, 8-bit pixels (in process, a quick bench search)', async () => {
+  it('writes targets that pass their own checks: a 3-D tensor, restrict rows with a coefficient, 8-bit pixels, extents from macros (in process, a quick bench search)', async () => {
     const cwd = tmp('kloop-init-pb-');
     dirs.push(cwd);
     writeFileSync(join(cwd, 'WORKFLOW.md'), '---\ngit: { commit: false }\nverify: { hidden_sizes: 2, sanitizers: false, proof: false }\n---\n');
     const device = cpuDevice(cwd);
     const verifier = composeVerifier(loadWorkflow(join(cwd, 'WORKFLOW.md')), device);
-    for (const f of ['doitgen.c', 'trmm.c', 'box3_u8.c']) {
+    for (const f of ['doitgen.c', 'trmm.c', 'box3_u8.c', 'rowsum_w.c']) {
       const r = await initTarget({ file: join(FIXTURES, f), out: f.replace('.c', ''), cwd, device, verifier, workDir: join(cwd, 'work'), bench: { lowMs: 0.001, highMs: 1000, aimMs: 0.05 } });
       expect(r.problem, f).toBeUndefined();
       const t = loadTarget(r.dir);
