@@ -142,7 +142,7 @@ ${counts}
   for (char *p = kl_in_list; p && kl_calls < ${MAX_CALLS}; ) { kl_in_paths[kl_calls++] = p; p = strchr(p, '+'); if (p) *p++ = 0; }
   if (strcmp(mode, "check") != 0 && kl_calls != 1) { fprintf(stderr, "kloop harness: a timed run takes one input\\n"); return ${EXIT_USAGE}; }
   FILE *out = NULL;
-  if (strcmp(argv[3], "-") != 0 && !(out = fopen(argv[3], "wb"))) { fprintf(stderr, "kloop harness: cannot write %s\\n", argv[3]); return ${EXIT_USAGE}; }`;
+  if (strcmp(argv[3], "-") != 0 && !(out = fopen(argv[3], "wb"))) { fprintf(stderr, "kloop harness: cannot write %s: ", argv[3]); perror(NULL); return ${EXIT_USAGE}; }`;
 }
 
 /** C: the end of main (OUT closed). */

@@ -450,12 +450,6 @@ export class Verifier {
     // Consecutive calls in one process, in the same buffers: fresh inputs, then earlier ones again.
     // Every call must be right for its own input: state kept between calls (a memo, heap residue) shows.
     enter('stale-state');
-    // Many calls on one small input, in a process of their own beside this one (CPU harness only).
-    const repeated =
-      device.language === 'c'
-        ? repeatedCalls(device, target, c.binary, smallestCase(target, plan.cases), c.workDir).catch((e: Error): HarnessFailure => ({ layer: 'stale-state', reason: `the repeated-calls check could not run (${e.message.slice(0, 200)})` }))
-        : undefined;
-    background.push(repeated);
     const calls = staleCalls({ inputFile: k.inputFile, oracleFile: k.oracleFile, inputs: k.inputs }, [s, ...s.more], s.shared);
     const many = join(c.workDir, 'calls.out');
     // With the allocator a user's process has: state kept in freed memory survives there (elsewhere it is wiped).
@@ -479,7 +473,12 @@ export class Verifier {
         });
       return reject({ layer: 'stale-state', reason: `call ${j + 1} of ${calls.length} in one process (inputs loaded into the same buffers) gave wrong results at ${formatSize(k.size)} (state kept between calls)`, reproducer: staleRepro });
     }
-    const many2 = await repeated;
+    // Many calls on one small input, in a process of its own (CPU harness only). After the calls above,
+    // not beside them: run beside them, the stale-state run sometimes could not write its own folder.
+    const many2 =
+      device.language === 'c'
+        ? await repeatedCalls(device, target, c.binary, smallestCase(target, plan.cases), c.workDir).catch((e: Error): HarnessFailure => ({ layer: 'stale-state', reason: `the repeated-calls check could not run (${e.message.slice(0, 200)})` }))
+        : undefined;
     if (many2) return reject(many2);
 
     if (this.opts.sanitizers !== false) {
