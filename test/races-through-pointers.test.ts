@@ -35,6 +35,16 @@ describe('race analysis through pointers, calls and parallel regions', () => {
     ],
     ['a nowait loop without a static schedule', `#pragma omp parallel\n{\nfor (int t = 0; t < 4; t++) {\n#pragma omp for schedule(dynamic) nowait\nfor (int i = 0; i < N; i++) A[i] += X[i];\n}\n}`, /no plain schedule\(static\)/],
     ['a nowait loop whose bounds change from pass to pass', `#pragma omp parallel\n{\nfor (int t = 1; t < 4; t++) {\n#pragma omp for schedule(static) nowait\nfor (int i = 0; i < N / t; i++) A[i] += X[i];\n}\n}`, /bounds depend on t/],
+    [
+      "a nowait loop, then one of the same static schedule reading another iteration's element",
+      `#pragma omp parallel\n{\n#pragma omp for schedule(static) nowait\nfor (int i = 0; i < N; i++) A[i] = X[i];\n#pragma omp for schedule(static)\nfor (int i = 0; i < N; i++) B[i] = A[N - 1 - i];\n}`,
+      /nowait writes A, which the region also reads/,
+    ],
+    [
+      'a nowait loop, then one over the same bounds with another schedule',
+      `#pragma omp parallel\n{\n#pragma omp for schedule(static) nowait\nfor (int i = 0; i < N; i++) A[i] = X[i];\n#pragma omp for schedule(static, 1)\nfor (int i = 0; i < N; i++) A[i] = A[i] * 2;\n}`,
+      /nowait writes A, which the region also (reads|writes)/,
+    ],
   ])('rejects %s', (_name, body, what) => {
     const r = checkOmpRaces(kernel(body), 'step');
     expect(r.ok, JSON.stringify(r)).toBe(false);
@@ -56,6 +66,10 @@ describe('race analysis through pointers, calls and parallel regions', () => {
     [
       'a nowait loop over the same static iterations in every pass (a blocked micro-kernel)',
       `const long lo = 0, hi = N;\n#pragma omp parallel\n{\nfor (long k0 = 0; k0 < N; k0 += 8) {\n#pragma omp for schedule(static) nowait\nfor (long m = lo; m < hi; m++) A[m] += X[m] * (real)k0;\n}\n}`,
+    ],
+    [
+      'a nowait loop, then one of the same static schedule and bounds at the same index (one thread owns i in both: red team 2)',
+      `#pragma omp parallel\n{\n#pragma omp for schedule(static) nowait\nfor (int i = 0; i < N; i++) A[i] = X[i] * 2;\n#pragma omp for schedule(static)\nfor (int i = 0; i < N; i++) A[i] = A[i] * (real)0.5;\n}`,
     ],
   ])('accepts %s', (_name, body) => {
     const r = checkOmpRaces(kernel(body), 'step');

@@ -98,6 +98,23 @@ function redundantStatements(body: Stmt): Stmt[] {
 }
 
 /**
+ * Two worksharing loops with plain schedule(static) (no chunk, collapse or simd) over the same bounds and
+ * step: OpenMP gives each thread the same iterations in both (the same static schedule over the
+ * same iteration count, in one region), so iteration i of one and of the other run on one thread.
+ * Returns the second loop's variable, or undefined.
+ */
+function sameStatic(a: For, b: For): string | undefined {
+  const plain = (f: For) => {
+    const p = f.pragmas.find((x) => classifyOmp(x) === 'worksharing') ?? '';
+    return /\bschedule\s*\(\s*static\s*\)/.test(p) && !/\bcollapse\b|\bordered\b|\bsimd\b/.test(p);
+  };
+  const ca = canonicalLoop(a);
+  const cb = canonicalLoop(b);
+  if (!ca || !cb || !plain(a) || !plain(b) || ca.step !== cb.step) return undefined;
+  return printExpr(ca.lo) === printExpr(cb.lo) && printExpr(ca.hi) === printExpr(cb.hi) ? cb.v : undefined;
+}
+
+/**
  * Every OpenMP construct the loop analysis does not judge by itself: directives it does not know,
  * and parallel regions. In a region, what every thread runs may write only its own data; a
  * worksharing loop with `nowait` (no barrier after it) must have a static schedule and bounds the
@@ -153,14 +170,14 @@ export function checkRegions(fn: Func, lineOf: (pragma: string) => number | unde
       for (const e of [c.lo, c.hi]) forEachExpr({ k: 'expr', e }, (x) => x.k === 'id' && bounds.add(x.name));
       const moved = [...bounds].find((b) => written.has(b) || own.has(b));
       if (moved) return { line: wline, what: `a worksharing loop with nowait whose bounds depend on ${moved}, which the region declares or changes: threads may not own the same iterations on every pass`, unjudged: true };
-      const mine = new Set(
-        scopeAccesses(fn, wl, wl.body, helpers)
-          .accesses.filter((a) => a.write)
-          .map((a) => a.array),
-      );
-      const elsewhere = [...redundant.map((x) => x.scan), ...loops.filter((o) => o !== wl).map((o) => scopeAccesses(fn, r.body, o, helpers))];
-      for (const scan of elsewhere) {
-        const touched = scan.accesses.find((a) => mine.has(a.array));
+      const ownAccesses = scopeAccesses(fn, wl, wl.body, helpers).accesses;
+      const mine = new Set(ownAccesses.filter((a) => a.write).map((a) => a.array));
+      // An array this loop touches only at its own index (y[i]), touched by a later loop of the same
+      // static schedule and bounds only at that loop's index: one thread makes both (see sameStatic).
+      const atOwnIndex = (array: string) => ownAccesses.every((a) => a.array !== array || printExpr(a.idx) === c.v);
+      const elsewhere = [...redundant.map((x) => ({ scan: x.scan, v: undefined as string | undefined })), ...loops.filter((o) => o !== wl).map((o) => ({ scan: scopeAccesses(fn, r.body, o, helpers), v: sameStatic(wl, o) }))];
+      for (const { scan, v } of elsewhere) {
+        const touched = scan.accesses.find((a) => mine.has(a.array) && !(v !== undefined && printExpr(a.idx) === v && atOwnIndex(a.array)));
         if (touched) return { line: wline, what: `a data race: a worksharing loop with nowait writes ${touched.array}, which the region also ${touched.write ? 'writes' : 'reads'} outside it without a barrier between` };
       }
     }
