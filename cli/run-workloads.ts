@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import { tmpdir } from 'node:os';
 import { createAgents } from '../agents/index.js';
-import { composeSandbox, createRun, openMemory, runsDirOf, type KloopEvent } from '../loop/index.js';
+import { composeSandbox, createRun, openMemory, runsDirOf, runStopOf, type KloopEvent } from '../loop/index.js';
 import { buildChecked, measureNodes, planRecord, planRound, singleDevicePlan, writePlanRecord, writeWorkloadInputs, type PlanRoundResult } from '../plans/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { resolveWorkload, type Workload } from '../workloads/index.js';
@@ -29,6 +29,8 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
   const workloads = o.workloads.map((w) => resolveWorkload(w));
   let runId = `plans-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   let runDir: string | undefined;
+  // What the kernel run spent on models: the partitioner's calls come out of the same budget.usd / budget.tokens.
+  const runSpent = { usd: 0, tokens: 0 };
   const memory = openMemory(workflow, process.cwd(), o.memory);
   if (o.minutes !== 0 && o.rounds !== 0) {
     const targets = [...new Set(workloads.flatMap((w) => w.nodes.map((n) => n.target.dir)))];
@@ -50,6 +52,7 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
     const summary = await runner.run();
     runId = summary.runId;
     runDir = summary.dir;
+    Object.assign(runSpent, { usd: summary.spend.total.usd, tokens: summary.spend.total.inputTokens + summary.spend.total.outputTokens });
     if (!o.json) console.log('\n' + summaryTable(summary));
   }
   const min = workflow.config.accept.min_speedup;
@@ -66,8 +69,12 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
           onUsage: (u) => Object.assign(spend, { usd: spend.usd + u.usd, inputTokens: spend.inputTokens + u.inputTokens, outputTokens: spend.outputTokens + u.outputTokens, calls: spend.calls + 1 }),
           warn: (m) => console.error(`kloop: ${m}`),
         }).partitioner;
+  const overBudget = runStopOf({}, workflow.config.budget);
   for (const w of workloads) {
     const ctx = await localContext(workflow, memory, w);
+    // Once the budget is spent, GP1 plans alone (it costs no model calls).
+    const over = proposer && overBudget({ elapsedMs: 0, now: new Date(), spentUsd: runSpent.usd + spend.usd, spentTokens: runSpent.tokens + spend.inputTokens + spend.outputTokens });
+    if (over) console.log(o.json ? JSON.stringify({ type: 'plan.partitioner-skipped', workload: w.name, why: over }) : `plan ${w.name}: the model partitioner is not asked (${over}); GP1's plans only`);
     const r = await withWork((dir) =>
       planRound({
         workload: w,
@@ -82,7 +89,7 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
         reps: 5,
         seed: (Date.now() ^ process.pid) >>> 0,
         now: () => new Date().toISOString(),
-        proposer,
+        proposer: over ? undefined : proposer,
       }),
     );
     if (runDir) writePlanRecord(runDir, planRecord(w, r));

@@ -8,7 +8,7 @@ export { median, speedupCI, tQuantile975 } from './stats.js';
 export { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
 export { applyEvent, elapsedMs, emptyState, pendingKeeps, progressOf, replay, type RunState } from './state.js';
 export { resumeState, RunFinished } from './resume.js';
-export { any, budgetMinutes, deadline, maxRounds, noImprovementFor } from './stop.js';
+export { any, budgetMinutes, deadline, maxRounds, noImprovementFor, runStopOf } from './stop.js';
 export { createRun, type CreateRunOptions } from './setup.js';
 export { collectGarbage, listRuns, type GcOptions, type GcReport } from './run-gc.js';
 export { planRunPrune, pruneRound, settleRun, type RunDisk } from './run-disk.js';
