@@ -157,6 +157,13 @@ allow:
   return dir;
 }
 
+/** sgemm in double: the oracle computes in the target's precision, so the reference's own error is about 0. */
+function doubleTarget(into: string): string {
+  const dir = smallTarget('sgemm', '{M: 64, N: 64, K: 1024}', join(into, 'double'));
+  writeFileSync(join(dir, 'target.yaml'), readFileSync(join(dir, 'target.yaml'), 'utf8').replace(/^name: sgemm$/m, 'name: sgemm\nreal: double'));
+  return dir;
+}
+
 const rows: string[] = [];
 
 describe('bench-size output check', () => {
@@ -179,10 +186,10 @@ describe('bench-size output check', () => {
 
   beforeAll(async () => {
     device = cpuDevice(dir);
-    const names = [...Object.keys(BENCH), 'rowacc'];
+    const names = [...Object.keys(BENCH), 'rowacc', 'dgemm'];
     await Promise.all(
       names.map(async (name) => {
-        const target = loadTarget(name === 'rowacc' ? inoutTarget(dir) : smallTarget(name, BENCH[name], dir));
+        const target = loadTarget(name === 'rowacc' ? inoutTarget(dir) : name === 'dgemm' ? doubleTarget(dir) : smallTarget(name, BENCH[name], dir));
         const verifier = new Verifier({ device });
         mkdirSync(join(dir, name), { recursive: true });
         // The tolerances below are calibrated on normal inputs: a fixed draw, where a run draws per run.
@@ -211,6 +218,24 @@ describe('bench-size output check', () => {
     const { checked } = await timedCheck(name, l.target, l.source, l.flags);
     rows.push(`| ${name} (legit) | | ${checked.ok ? checked.maxErrorRatio.toPrecision(3) : 'REJECTED'} |`);
     expect(checked.ok, checked.ok ? '' : checked.reason).toBe(true);
+  });
+
+  describe('a double target (the reference is as exact as the oracle)', () => {
+    const dot = (body: string) => `void sgemm(int M, int N, int K, const real *A, const real *B, real *C) {
+  for (int i = 0; i < M; i++) for (int j = 0; j < N; j++) { ${body} } }`;
+    it('passes dot products summed in another order (two accumulators, FMA contracted)', async () => {
+      const src = dot(
+        'real a0 = 0, a1 = 0; int k = 0; for (; k + 1 < K; k += 2) { a0 = fma(A[i * K + k], B[k * N + j], a0); a1 = fma(A[i * K + k + 1], B[(k + 1) * N + j], a1); } if (k < K) a0 += A[i * K + k] * B[k * N + j]; C[i * N + j] = a0 + a1;',
+      );
+      const { checked } = await timedCheck('dgemm-two-accumulators', 'dgemm', src);
+      rows.push(`| dgemm-two-accumulators (legit, double) | | ${checked.ok ? checked.maxErrorRatio.toPrecision(3) : 'REJECTED'} |`);
+      expect(checked.ok, checked.ok ? '' : checked.reason).toBe(true);
+    });
+    it('rejects one that skips one k in 1000', async () => {
+      const src = dot('real acc = 0; for (int k = 0; k < K; k++) if (k % 1000 != 999) acc += A[i * K + k] * B[k * N + j]; C[i * N + j] = acc;');
+      const { checked } = await timedCheck('dgemm-skips', 'dgemm', src);
+      expect(checked.ok).toBe(false);
+    });
   });
 
   it('transpose is held to exact values (its bound is 0)', () => {

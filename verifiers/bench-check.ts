@@ -15,7 +15,7 @@ import type { BenchCheck } from './verifier.js';
  * its working precision, is run on the same bench input, and its error against the double oracle
  * sets the scale of what a legitimate kernel's rounding may do. Per output element i:
  *
- *   tol_i = min( factor·bound_i,  F · max( |ref_i − oracle_i|,  Q·bound_i,  S_i,  FLOOR·u·|oracle_i| ) )
+ *   tol_i = min( factor·bound_i,  F · max( |ref_i − oracle_i|,  Q·bound_i,  S_i,  FLOOR·u·|oracle_i|,  T_i ) )
  *
  *   - Q: a high quantile (QUANTILE) over the array of |ref − oracle| / bound (finite bounds only):
  *     the reference's error at a typical-to-bad element, so an element where the reference happens
@@ -24,11 +24,19 @@ import type { BenchCheck } from './verifier.js';
  *     and the oracle are also run on CALIBRATION_RUNS shuffles of the bench input (same values,
  *     other order) and S_i is the largest error seen at element i;
  *   - FLOOR ulps of the value, for inputs on which the reference is exact;
+ *   - T_i = bound_i / F where the bound is tight (at most TIGHT_BOUND of the value): the bound there;
  *   - never above the worst-case bound: an exact element (bound 0, e.g. a transpose) must be exact.
  */
 export const BENCH_FACTOR = 8;
 const QUANTILE = 0.999;
 const FLOOR_ULPS = 2;
+/**
+ * Where the worst-case bound is this tight relative to the value (a double target; a float one only
+ * for short sums), the bound itself is the tolerance's floor: every evaluation order and every FMA
+ * contraction lies within it, while the reference's own error can be 0 (a double reference against
+ * an oracle in double), which held a reordered dgemm to 16 ulps and rejected it.
+ */
+const TIGHT_BOUND = 2 ** -20;
 /** Outputs with fewer elements than this get calibration runs. */
 const FEW_ELEMENTS = 64;
 const CALIBRATION_RUNS = 8;
@@ -309,7 +317,7 @@ function elementJudge(bench: BenchCheck, l: Layout, tally: Tally): (i: number, c
   const u = unitOf(t);
   const { q, sampled, factor: F } = bench.tolerance;
   return (i, c, r, v, e) => {
-    const measured = Math.max(Math.abs(r - v), Number.isFinite(e) ? q * e : 0, sampled?.[l.first + i] ?? 0, FLOOR_ULPS * u * Math.abs(v));
+    const measured = Math.max(Math.abs(r - v), Number.isFinite(e) ? q * e : 0, sampled?.[l.first + i] ?? 0, FLOOR_ULPS * u * Math.abs(v), Number.isFinite(e) && e <= TIGHT_BOUND * Math.abs(v) ? e / F : 0);
     const tol = Math.min(t.tolerance.factor * e, F * (Number.isNaN(measured) ? Infinity : measured));
     if (Number.isFinite(v) && Number.isFinite(c)) {
       const d = Math.abs(c - v);
