@@ -18,6 +18,6 @@ export { diskUsage } from './disk-usage.js';
 export { composeDevice, composeSandbox, composeVerifier, openMemory, refuseMissingLayers, runsDirOf, type DeviceKind, type SandboxPlan } from './compose.js';
 export { localDevices } from './local-devices.js';
 export { localEvaluator, type Checked, type EvalCandidate, type Evaluator, type EvaluatorDeps, type EvaluatorFactory, type RoundEvaluation, type Timings } from './evaluator.js';
-export { baselineKey, buildProgram, finalPairs } from './final-timing.js';
+export { baselineKey, buildProgram, finalPairs, referenceKey } from './final-timing.js';
 export { baselineBuildError, baselineRunError, localMeasurer, medianNs, timeAlone, type BaselineTime, type MeasureDeps, type Measurer, type RunProfile } from './measurer.js';
 export { TargetSession } from './target-session.js';

@@ -10,7 +10,7 @@ import { formatSize, publicFeedback, type CheckPlan, type Verdict, type Verifier
 import type { TimingConfig } from './ab-timing.js';
 import { localEvaluator, type Evaluator, type EvaluatorFactory, type Timings } from './evaluator.js';
 import type { CandidateResult, Emit } from './events.js';
-import { baselineKey } from './final-timing.js';
+import { baselineKey, referenceKey } from './final-timing.js';
 import { localMeasurer, type Measurer } from './measurer.js';
 import type { GitRecorder } from './git-recorder.js';
 import type { TargetSession } from './target-session.js';
@@ -129,7 +129,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
   emit({ type: 'round.start', target: target.name, round, baseline: baseline.lineage.at(-1)?.candidateId ?? 'reference' });
   // Timed alone at the bench size where the run measures (here, or on a worker of its fleet class).
   const { medianNs, binary: baseBin, measuredBy } = await (d.measurer ?? localMeasurer).baseline(d, baseline);
-  if (baseline.verdict === 'reference' && (await d.memory.getReferenceNs(target.name, d.fingerprint)) === undefined) await d.memory.setReferenceNs(target.name, d.fingerprint, medianNs);
+  if (baseline.verdict === 'reference' && (await d.memory.getReferenceNs(referenceKey(target), d.fingerprint)) === undefined) await d.memory.setReferenceNs(referenceKey(target), d.fingerprint, medianNs);
   const insights = await d.memory.insights({ target: target.name, fingerprint: d.fingerprint, limit: 500 });
   const ctx: RoundContext = { target, baseline, deviceProfile: d.deviceProfile, insights, history: d.history.slice(-30), round, candidates: d.candidates, cores: d.cores, seed: d.seed };
   const profile = await d.profiler.profile({ ...ctx, medianNs });

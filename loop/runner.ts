@@ -14,6 +14,7 @@ import type { GitRecorder } from './git-recorder.js';
 import { Journal } from './journal.js';
 import { writeResults } from './results-tsv.js';
 import { adoptBaseline, commitBaseline, kernelFile, referenceBaseline, runRound, type RoundDeps } from './round.js';
+import { referenceKey } from './final-timing.js';
 import { applyEvent, elapsedMs, emptyState, pendingKeeps, progressOf, replay, type RunState } from './state.js';
 import { claimRun, releaseRun } from './run-owner.js';
 import { TargetSession } from './target-session.js';
@@ -511,7 +512,7 @@ export class Runner {
     for (const t of d.targets) {
       const mine = rows.filter((r) => r.target === t.name);
       const b = await d.memory.getBaseline(t.name, fp);
-      const ref = await d.memory.getReferenceNs(t.name, fp);
+      const ref = await d.memory.getReferenceNs(referenceKey(t), fp);
       const final = this.state.finals.get(t.name);
       // Times from the final measurement when there was one: reference and best from the same pairs.
       const bestNs = final?.bestNs ?? b?.medianNs ?? ref;

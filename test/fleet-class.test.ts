@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RwLock } from '../common/index.js';
 import { CpuDevice, detectCompiler } from '../devices/index.js';
 import { ClassDevice, FleetClient, FleetJobFailed, fleetMeasurer, redactUrl, resolveClass, type ClassIdentity, type FleetSettings } from '../fleet/index.js';
-import { TargetSession, type Journaled } from '../loop/index.js';
+import { referenceKey, TargetSession, type Journaled } from '../loop/index.js';
 import { referenceBaseline } from '../loop/round.js';
 import { FileStore, type Baseline } from '../memory/index.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
@@ -162,7 +162,7 @@ describe('a fleet run tunes for its class', () => {
     const memory = join(cwd, '.kloop', 'memory');
     expect([...fingerprintsIn(memory)]).toEqual([fp]);
     const store = FileStore.open(join(cwd, '.kloop', 'memory.json'));
-    expect(await store.getReferenceNs('sum', fp)).toBeGreaterThan(0);
+    expect(await store.getReferenceNs(referenceKey(loadTarget(target)), fp)).toBeGreaterThan(0);
     expect((await store.getProfile(fp))?.measuredAt).toBe(cls.profile.measuredAt);
     expect((await store.insights({ target: 'sum', fingerprint: fp, limit: 50 })).length).toBeGreaterThan(0);
     const local = await new CpuDevice({ sandbox: new ProcessSandbox(), compiler: detectCompiler(), cacheDir: join(cwd, 'cache'), threads: availableParallelism() }).fingerprint();
