@@ -71,7 +71,7 @@ export function generateHarness(t: Target, opts: HarnessOptions): string {
       if (!tracked) return `kl_write(out, ${a.name}, n_${a.name}, sizeof(${ctype(a)}));`;
       if (a.role === 'in') return '';
       // Integer outputs are exact: the value and a zero bound.
-      return a.int ? `for (long i = 0; i < n_${a.name}; i++) { double ve[2] = { (double)${a.name}[i], 0.0 }; fwrite(ve, sizeof(double), 2, out); }` : `kl_write_tracked(out, ${a.name}, n_${a.name});`;
+      return a.int ? `for (long kl_i = 0; kl_i < n_${a.name}; kl_i++) { double kl_ve[2] = { (double)${a.name}[kl_i], 0.0 }; fwrite(kl_ve, sizeof(double), 2, out); }` : `kl_write_tracked(out, ${a.name}, n_${a.name});`;
     })
     .filter(Boolean)
     .join(' ');
