@@ -22,7 +22,19 @@ function recorded<T extends object>(inner: T, spans: Span[], methods: Record<str
       const what = typeof key === 'string' ? methods[key] : undefined;
       if (!what || typeof v !== 'function') return v;
       return async (...args: unknown[]) => {
-        const start = performance.now();
+        let start = performance.now();
+        // A search steps aside (ctx.pause) while a timed run waits: its spans are the slices between pauses.
+        const ctx = args[0] as { pause?: () => Promise<void> } | undefined;
+        const pause = ctx?.pause;
+        if (pause && ctx)
+          args[0] = {
+            ...ctx,
+            pause: async () => {
+              spans.push({ what, start, end: performance.now() });
+              await pause();
+              start = performance.now();
+            },
+          };
         try {
           return await (v as (...a: unknown[]) => Promise<unknown>).apply(t, args);
         } finally {
