@@ -11,7 +11,7 @@ import { harnessBuildError } from '../../verifiers/reference-errors.js';
 import type { BuildResult, CheckRequest, Device, DeviceProfile, Fingerprint, TimedRun, TimeRequest } from '../device.js';
 import type { Compiler } from './compiler.js';
 import { BuildCache } from '../build-cache.js';
-import { harnessArgs, harnessSeed, numbersAfter } from '../harness-protocol.js';
+import { EXIT_USAGE, harnessArgs, harnessSeed, numbersAfter } from '../harness-protocol.js';
 import { generateHarness, prelude } from './harness.js';
 import { mainFileLines } from '../preprocessed.js';
 import { PEAK_SOURCE } from './peak-source.js';
@@ -32,6 +32,9 @@ export interface CpuDeviceOptions {
   /** Folders every sandboxed process may read (the runs folder: inputs, harness objects). */
   readOnly?: string[];
 }
+
+/** The harness could not create its output in its own folder: the sandbox's failure, not the kernel's (see CpuDevice.check). */
+const sandboxDeniedWrite = (r: RunResult) => r.exitCode === EXIT_USAGE && /kloop harness: cannot write .*Permission denied/.test(r.stderr);
 
 export class CpuDevice implements Device {
   readonly kind = 'cpu' as const;
@@ -231,7 +234,17 @@ export class CpuDevice implements Device {
     return { timeoutMs, cpuSeconds: Math.ceil((timeoutMs / 1000) * Math.max(threads, this.threads)) + 1, addressSpaceMb: this.opts.memoryMb ?? 8192, fileSizeMb, openFiles: 64 };
   }
 
-  check(req: CheckRequest): Promise<RunResult> {
+  /**
+   * One check run. A run the sandbox did not let write its own folder (the harness's "cannot write
+   * …: Permission denied", seen now and then when runs start at once) is run once more: that is the
+   * sandbox's failure, not the kernel's, and must not become its verdict.
+   */
+  async check(req: CheckRequest): Promise<RunResult> {
+    const r = await this.checkOnce(req);
+    return sandboxDeniedWrite(r) ? this.checkOnce(req) : r;
+  }
+
+  private checkOnce(req: CheckRequest): Promise<RunResult> {
     const args = harnessArgs(req.target, 'check', req.input, req.output, req.seed ?? harnessSeed(), 0, 1, req.size);
     if (req.sanitized) return this.runTool({ binary: req.binary, args, workDir: req.workDir, timeoutMs: req.timeoutMs, sanitized: true, threads: req.threads });
     return this.opts.sandbox.run({
@@ -245,14 +258,17 @@ export class CpuDevice implements Device {
   }
 
   async time(req: TimeRequest): Promise<TimedRun> {
-    const run = await this.opts.sandbox.run({
-      cmd: req.binary,
-      args: harnessArgs(req.target, 'time', req.input, req.output ?? '-', req.seed ?? harnessSeed(), req.minMs, req.maxReps, req.size),
-      cwd: req.workDir,
-      env: this.env(this.threads, true),
-      limits: this.runLimits(req.timeoutMs),
-      readOnly: this.readOnly(),
-    });
+    const once = () =>
+      this.opts.sandbox.run({
+        cmd: req.binary,
+        args: harnessArgs(req.target, 'time', req.input, req.output ?? '-', req.seed ?? harnessSeed(), req.minMs, req.maxReps, req.size),
+        cwd: req.workDir,
+        env: this.env(this.threads, true),
+        limits: this.runLimits(req.timeoutMs),
+        readOnly: this.readOnly(),
+      });
+    const first = await once();
+    const run = sandboxDeniedWrite(first) ? await once() : first;
     const timesNs = numbersAfter('KLOOP_TIMES_NS', run.stdout);
     const harnessMs = timesNs.reduce((a, b) => a + b, 0) / 1e6;
     // The harness's clock is cross-checked against ours: it cannot claim more time passed than did.
