@@ -531,3 +531,33 @@ export function readProgram(source: string): CProgram {
   flush(toks.length);
   return prog;
 }
+
+/** An expression's direct subexpressions. */
+export function exprChildren(e: CExpr): CExpr[] {
+  switch (e.k) {
+    case 'un':
+    case 'post':
+    case 'cast':
+    case 'member':
+      return [e.a];
+    case 'bin':
+    case 'assign':
+      return [e.l, e.r];
+    case 'cond':
+      return [e.c, e.t, e.f];
+    case 'call':
+      return e.args;
+    case 'index':
+      return [e.a, e.i];
+    case 'init':
+      return e.items;
+    default:
+      return [];
+  }
+}
+
+/** Visit an expression and every subexpression, parents first. */
+export function walkExpr(e: CExpr, fn: (x: CExpr) => void): void {
+  fn(e);
+  for (const c of exprChildren(e)) walkExpr(c, fn);
+}

@@ -1,6 +1,6 @@
 import { elementCount, evalExpr, type ArrayParam, type Size, type Target } from '../targets/index.js';
 import { valueBounds } from '../targets/params.js';
-import { FLOAT_TYPE, readProgram, type CExpr, type CProgram } from './c-expr.js';
+import { exprChildren, FLOAT_TYPE, readProgram, walkExpr, type CExpr, type CProgram } from './c-expr.js';
 import { intTypeOf } from './c-int-types.js';
 import { scopeLoopVariables, unscoped } from './loop-scopes.js';
 import type { PathBudget } from './size-paths.js';
@@ -45,34 +45,6 @@ const SMALL = 160;
 /** Past a 16-bit counter's top: one key this often, one row this long (see the backstop in dataEdges). */
 const BACKSTOP = 2 ** 16 + 1;
 
-function children(e: CExpr): CExpr[] {
-  switch (e.k) {
-    case 'un':
-    case 'post':
-    case 'cast':
-    case 'member':
-      return [e.a];
-    case 'bin':
-    case 'assign':
-      return [e.l, e.r];
-    case 'cond':
-      return [e.c, e.t, e.f];
-    case 'call':
-      return e.args;
-    case 'index':
-      return [e.a, e.i];
-    case 'init':
-      return e.items;
-    default:
-      return [];
-  }
-}
-
-function walk(e: CExpr, fn: (x: CExpr) => void): void {
-  fn(e);
-  for (const c of children(e)) walk(c, fn);
-}
-
 function show(e: CExpr): string {
   switch (e.k) {
     case 'num':
@@ -110,7 +82,7 @@ class Taint {
     const def = (name: string, e: CExpr) => this.defs.set(name, [...(this.defs.get(name) ?? []), e]);
     for (const d of prog.decls) if (d.init) def(d.name, d.init);
     for (const root of [...prog.exprs, ...prog.cases])
-      walk(root, (e) => {
+      walkExpr(root, (e) => {
         if (e.k === 'assign' && e.l.k === 'id') def(e.l.name, e.r);
       });
     for (const a of t.arrays) if (a.int && a.role !== 'out') this.arrays.set(a.name, a.name);
@@ -150,7 +122,7 @@ class Taint {
     } else if (e.k === 'un' && e.op === '*') {
       const a = this.pointsInto(e.a);
       if (a) out.add(a);
-    } else if (e.k !== 'member' && e.k !== 'sizeof') for (const c of children(e)) this.sources(c, out);
+    } else if (e.k !== 'member' && e.k !== 'sizeof') for (const c of exprChildren(e)) this.sources(c, out);
     return out;
   }
 }
@@ -210,19 +182,19 @@ export function dataBoundaries(t: Target, preprocessed: string): Boundary[] {
     else if (CMP.has(e.op))
       // Both sides vary: a constant added to either (k + 1000 < e) is still a boundary.
       for (const side of [e.l, e.r])
-        walk(side, (x) => {
+        walkExpr(side, (x) => {
           if (x.k !== 'bin' || (x.op !== '+' && x.op !== '-')) return;
           const c = constant(x.r, prog, t.real) ?? constant(x.l, prog, t.real);
           if (c !== undefined) add(Math.abs(c), e, e, e.line);
         });
   };
-  for (const root of [...prog.exprs, ...prog.cases]) walk(root, visit);
+  for (const root of [...prog.exprs, ...prog.cases]) walkExpr(root, visit);
   // A counter kept in a narrow integer type (an 8- or 16-bit count per key) wraps at its top: the
   // count of one value is the boundary, so every integer input array is lumped there.
   const ints = t.arrays.filter((a) => a.int && a.role !== 'out').map((a) => a.name);
   const counted = new Set<string>();
   for (const root of prog.exprs)
-    walk(root, (e) => {
+    walkExpr(root, (e) => {
       const target = (e.k === 'post' || e.k === 'un') && (e.op === '++' || e.op === '--') ? e.a : e.k === 'assign' && (e.op === '+=' || e.op === '-=') ? e.l : undefined;
       const base = target?.k === 'index' ? target.a : target;
       if (base?.k === 'id') counted.add(base.name);

@@ -1,5 +1,5 @@
 import { evalExpr, type Size, type Target } from '../targets/index.js';
-import { FLOAT_TYPE, INTEGER_TYPE, readProgram, type CDecl, type CExpr, type CProgram } from './c-expr.js';
+import { exprChildren, FLOAT_TYPE, INTEGER_TYPE, readProgram, walkExpr, type CDecl, type CExpr, type CProgram } from './c-expr.js';
 import { scopeLoopVariables, unscoped } from './loop-scopes.js';
 import { exprIntType, intTypeOf, sizeCeilings, typeMax } from './c-int-types.js';
 
@@ -78,43 +78,13 @@ function show(e: CExpr): string {
   }
 }
 
-function children(e: CExpr): CExpr[] {
-  switch (e.k) {
-    case 'un':
-    case 'post':
-    case 'cast':
-    case 'member':
-      return [e.a];
-    case 'bin':
-    case 'assign':
-      return [e.l, e.r];
-    case 'cond':
-      return [e.c, e.t, e.f];
-    case 'call':
-      return e.args;
-    case 'index':
-      return [e.a, e.i];
-    case 'init':
-      return e.items;
-    case 'sizeof':
-      return [];
-    default:
-      return [];
-  }
-}
-
-function walk(e: CExpr, fn: (x: CExpr) => void): void {
-  fn(e);
-  for (const c of children(e)) walk(c, fn);
-}
-
 /** Identifiers whose value the expression carries (not those only used to pick an element). */
 function valueIds(e: CExpr, out = new Set<string>()): Set<string> {
   if (e.k === 'id') out.add(e.name);
   else if (e.k === 'member' && e.a.k === 'id' && CUDA_INDEX.test(e.a.name)) out.add(e.a.name);
   else if (e.k === 'index' || e.k === 'sizeof' || e.k === 'member' || (e.k === 'un' && e.op === '*')) return out;
   else if (e.k === 'call' && e.fn && MACHINE_CALLS.test(e.fn)) out.add(`${e.fn}()`);
-  else for (const c of children(e)) valueIds(c, out);
+  else for (const c of exprChildren(e)) valueIds(c, out);
   return out;
 }
 
@@ -227,7 +197,7 @@ class Analysis {
     for (const d of prog.decls) this.decls.set(d.name, [...(this.decls.get(d.name) ?? []), d]);
     const write = (name: string, e: CExpr) => this.writes.set(name, [...(this.writes.get(name) ?? []), e]);
     for (const root of [...prog.exprs, ...prog.cases])
-      walk(root, (e) => {
+      walkExpr(root, (e) => {
         if (e.k === 'assign') {
           const base = lvalueName(e.l);
           if (base) write(base, e.op === '=' ? e.r : { k: 'bin', op: e.op.slice(0, -1), l: e.l, r: e.r, line: e.line });
@@ -346,7 +316,7 @@ class Analysis {
     if (e.k === 'cast') return FLOAT_TYPE.test(e.type);
     if (e.k === 'call') return !!e.fn && /^(sqrt|exp|log|pow|sin|cos|tan|fabs|floor|ceil|round|trunc|fmod|fmin|fmax|fma|erf|tanh|cbrt|hypot)[fl]?$/.test(e.fn);
     if (e.k === 'index' || (e.k === 'un' && e.op === '*')) return true;
-    return children(e).some((c) => this.isFloat(c));
+    return exprChildren(e).some((c) => this.isFloat(c));
   }
 
   private constValues(name: string): number[] | undefined {
@@ -413,7 +383,7 @@ class Analysis {
     // Loop conditions bound the variables they compare (for (i = 0; i < N; ...)): i derives from N.
     const bounds = new Map<string, CExpr[]>();
     for (const e of this.prog.loopConds)
-      walk(e, (x) => {
+      walkExpr(e, (x) => {
         if (x.k === 'bin' && CMP.has(x.op))
           for (const [a, b] of [
             [x.l, x.r],
@@ -624,7 +594,7 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
     // A size passed through a function the analysis does not model (a helper's return value,
     // popcount): where the result crosses the constant is unknown, so no sizes can be chosen.
     let unmodelled = false;
-    walk(side, (x) => {
+    walkExpr(side, (x) => {
       if (x.k === 'call' && !(x.fn && (MINMAX.test(x.fn) || MACHINE_CALLS.test(x.fn) || libm(x.fn) || /^__builtin_clz(l|ll)?$/.test(x.fn))) && x.args.some((y) => a.sizeDeps(y).size > 0)) unmodelled = true;
     });
     if (unmodelled && kind === 'cmp') return void opaque.push({ line, text: show(whole) });
@@ -660,7 +630,7 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
       else {
         // Both sides vary: constants inside either side still mark boundaries (i + 4096 <= N).
         for (const side of [l, r])
-          walk(side, (x) => {
+          walkExpr(side, (x) => {
             if (x.k === 'bin' && ['+', '-', '*'].includes(x.op)) {
               const xl = a.values(x.l);
               const xr = a.values(x.r);
@@ -697,7 +667,7 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
     else if (op === '&' && (rv || lv)) add('mask', (rv ?? lv)!, rv ? l : r, e, line);
     else if ((op === '%' || op === '/' || op === '>>') && !rv && a.sizeDeps(l).size > 0 && a.sizeDeps(r).size === 0 && !a.isFloat(r)) opaque.push({ line, text: show(e) });
   };
-  for (const root of [...prog.exprs, ...prog.cases]) walk(root, visit);
+  for (const root of [...prog.exprs, ...prog.cases]) walkExpr(root, visit);
   // A size-derived value narrowed to a small integer type wraps: a mask in disguise.
   const narrow = (type: string) => (/\b(char|int8_t|uint8_t|_Bool|bool)\b/.test(type) ? 0xff : /\b(short|int16_t|uint16_t)\b/.test(type) ? 0xffff : undefined);
   // One narrowed to a 32-bit type that cannot hold every value the sizes give it (`(int)n` of a
@@ -712,7 +682,7 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
     return !f || f({ ...lowest, ...ceilings }) > top ? top : undefined;
   };
   for (const root of prog.exprs)
-    walk(root, (x) => {
+    walkExpr(root, (x) => {
       const m = x.k === 'cast' && narrow(x.type);
       if (x.k === 'cast' && m) add('mask', [m], x.a, x, 0);
       const c = x.k === 'cast' && !m ? cut(x.type, x.a) : undefined;
@@ -741,7 +711,7 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
  */
 function wrapsWithin(a: Analysis, side: CExpr, ceilings: Record<string, number>, lowest: Size, depth = 0): CExpr | undefined {
   let found: CExpr | undefined;
-  walk(side, (x) => {
+  walkExpr(side, (x) => {
     // A name with one definition carries that definition's value (h = (unsigned)N * K; ... h < C).
     const def = x.k === 'id' && depth < 8 ? a.soleDefinition(x.name) : undefined;
     if (!found && def) found = wrapsWithin(a, def, ceilings, lowest, depth + 1);
