@@ -136,6 +136,11 @@ while (killsSoFar < POINTS && point < 3 * POINTS) {
   const r = await session(argv, fault, ms);
   const id = runId ?? /run (\S+):/.exec(r.out)?.[1];
   if (!id) {
+    // Killed at a moment before the run existed (a loaded machine is slow to start): nothing to resume, start again.
+    if (r.signal === 'SIGKILL' && kind === 'timed') {
+      rows.push({ point, run: '-', kind, where: `${ms} ms`, killed: true, checks: ['killed before a run started: nothing to resume'], problems: [] });
+      continue;
+    }
     rows.push({ point, run: '?', kind, where: fault ?? `${ms} ms`, killed: false, checks: [], problems: [`kloop did not start a run: ${r.out.slice(-300)}`] });
     break;
   }
