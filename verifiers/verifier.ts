@@ -477,7 +477,10 @@ export class Verifier {
     // not beside them: run beside them, the stale-state run sometimes could not write its own folder.
     const many2 =
       device.language === 'c'
-        ? await repeatedCalls(device, target, c.binary, smallestCase(target, plan.cases), c.workDir).catch((e: Error): HarnessFailure => ({ layer: 'stale-state', reason: `the repeated-calls check could not run (${e.message.slice(0, 200)})` }))
+        ? await repeatedCalls(device, target, c.binary, smallestCase(target, plan.cases), c.workDir).catch((e: Error): HarnessFailure => ({
+            layer: 'stale-state',
+            reason: `the repeated-calls check could not run (${e.message.slice(0, 200)})`,
+          }))
         : undefined;
     if (many2) return reject(many2);
 
