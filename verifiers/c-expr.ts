@@ -561,3 +561,33 @@ export function walkExpr(e: CExpr, fn: (x: CExpr) => void): void {
   fn(e);
   for (const c of exprChildren(e)) walkExpr(c, fn);
 }
+
+/** An expression as C text, for messages ('…' where a form is not shown). */
+export function showExpr(e: CExpr): string {
+  switch (e.k) {
+    case 'num':
+      return String(e.v);
+    case 'id':
+      return e.name;
+    case 'un':
+      return `${e.op}${showExpr(e.a)}`;
+    case 'post':
+      return `${showExpr(e.a)}${e.op}`;
+    case 'bin':
+      return `${showExpr(e.l)} ${e.op} ${showExpr(e.r)}`;
+    case 'assign':
+      return `${showExpr(e.l)} ${e.op} ${showExpr(e.r)}`;
+    case 'cond':
+      return `${showExpr(e.c)} ? ${showExpr(e.t)} : ${showExpr(e.f)}`;
+    case 'call':
+      return `${e.fn ?? '(...)'}(${e.args.map(showExpr).join(', ')})`;
+    case 'index':
+      return `${showExpr(e.a)}[${showExpr(e.i)}]`;
+    case 'cast':
+      return `(${e.type})${showExpr(e.a)}`;
+    case 'sizeof':
+      return `sizeof(${e.type ?? (e.a ? showExpr(e.a) : '')})`;
+    default:
+      return '…';
+  }
+}

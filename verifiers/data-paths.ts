@@ -1,6 +1,6 @@
 import { elementCount, evalExpr, type ArrayParam, type Size, type Target } from '../targets/index.js';
 import { valueBounds } from '../targets/params.js';
-import { exprChildren, FLOAT_TYPE, readProgram, walkExpr, type CExpr, type CProgram } from './c-expr.js';
+import { exprChildren, FLOAT_TYPE, readProgram, showExpr, walkExpr, type CExpr, type CProgram } from './c-expr.js';
 import { intTypeOf } from './c-int-types.js';
 import { scopeLoopVariables, unscoped } from './loop-scopes.js';
 import type { PathBudget } from './size-paths.js';
@@ -44,29 +44,6 @@ export const MAX_EDGE_CASES = 48;
 const SMALL = 160;
 /** Past a 16-bit counter's top: one key this often, one row this long (see the backstop in dataEdges). */
 const BACKSTOP = 2 ** 16 + 1;
-
-function show(e: CExpr): string {
-  switch (e.k) {
-    case 'num':
-      return String(e.v);
-    case 'id':
-      return e.name;
-    case 'un':
-      return `${e.op}${show(e.a)}`;
-    case 'post':
-      return `${show(e.a)}${e.op}`;
-    case 'bin':
-      return `${show(e.l)} ${e.op} ${show(e.r)}`;
-    case 'index':
-      return `${show(e.a)}[${show(e.i)}]`;
-    case 'cast':
-      return `(${e.type})${show(e.a)}`;
-    case 'call':
-      return `${e.fn ?? '(...)'}(${e.args.map(show).join(', ')})`;
-    default:
-      return '…';
-  }
-}
 
 /** What each name's value derives from (scalar parameters, reads of integer input arrays), to a fixed point. */
 class Taint {
@@ -170,7 +147,7 @@ export function dataBoundaries(t: Target, preprocessed: string): Boundary[] {
   const out: Boundary[] = [];
   const add = (c: number, side: CExpr, whole: CExpr, line: number) => {
     const sources = taint.sources(side);
-    if (sources.size && Number.isFinite(c)) out.push({ constant: c, sources, line, text: unscoped(show(whole)) });
+    if (sources.size && Number.isFinite(c)) out.push({ constant: c, sources, line, text: unscoped(showExpr(whole)) });
   };
   const visit = (e: CExpr) => {
     if (e.k !== 'bin' || !(CMP.has(e.op) || ['%', '/', '&', '>>'].includes(e.op))) return;

@@ -1,5 +1,5 @@
 import { evalExpr, type Size, type Target } from '../targets/index.js';
-import { exprChildren, FLOAT_TYPE, INTEGER_TYPE, readProgram, walkExpr, type CDecl, type CExpr, type CProgram } from './c-expr.js';
+import { exprChildren, FLOAT_TYPE, INTEGER_TYPE, readProgram, showExpr, walkExpr, type CDecl, type CExpr, type CProgram } from './c-expr.js';
 import { scopeLoopVariables, unscoped } from './loop-scopes.js';
 import { exprIntType, intTypeOf, sizeCeilings, typeMax } from './c-int-types.js';
 
@@ -48,35 +48,6 @@ const MACHINE_VALUES = [1, 2, 4, 8, 16, 17, 32, 64];
 const MAX_SET = 24;
 /** CUDA's launch coordinates: their ranges follow the grid, which follows the sizes. */
 const CUDA_INDEX = /^(threadIdx|blockIdx|blockDim|gridDim)$/;
-
-function show(e: CExpr): string {
-  switch (e.k) {
-    case 'num':
-      return String(e.v);
-    case 'id':
-      return e.name;
-    case 'un':
-      return `${e.op}${show(e.a)}`;
-    case 'post':
-      return `${show(e.a)}${e.op}`;
-    case 'bin':
-      return `${show(e.l)} ${e.op} ${show(e.r)}`;
-    case 'assign':
-      return `${show(e.l)} ${e.op} ${show(e.r)}`;
-    case 'cond':
-      return `${show(e.c)} ? ${show(e.t)} : ${show(e.f)}`;
-    case 'call':
-      return `${e.fn ?? '(...)'}(${e.args.map(show).join(', ')})`;
-    case 'index':
-      return `${show(e.a)}[${show(e.i)}]`;
-    case 'cast':
-      return `(${e.type})${show(e.a)}`;
-    case 'sizeof':
-      return `sizeof(${e.type ?? (e.a ? show(e.a) : '')})`;
-    default:
-      return '…';
-  }
-}
 
 /** Identifiers whose value the expression carries (not those only used to pick an element). */
 function valueIds(e: CExpr, out = new Set<string>()): Set<string> {
@@ -597,19 +568,23 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
     walkExpr(side, (x) => {
       if (x.k === 'call' && !(x.fn && (MINMAX.test(x.fn) || MACHINE_CALLS.test(x.fn) || libm(x.fn) || /^__builtin_clz(l|ll)?$/.test(x.fn))) && x.args.some((y) => a.sizeDeps(y).size > 0)) unmodelled = true;
     });
-    if (unmodelled && kind === 'cmp') return void opaque.push({ line, text: show(whole) });
+    if (unmodelled && kind === 'cmp') return void opaque.push({ line, text: showExpr(whole) });
     // An unsigned product, sum or shift of sizes that passes its type's top somewhere in the sizes'
     // range wraps: the side is not monotone there (a multiplicative hash of N against a constant).
     const wrapping = wrapsWithin(a, side, ceilings, lowest);
     if (wrapping)
-      return void opaque.push({ line, text: show(whole), why: `computes \`${show(wrapping)}\` from the sizes in an unsigned type that wraps within their range, so where \`${show(whole)}\` changes is not a threshold on the sizes` });
+      return void opaque.push({
+        line,
+        text: showExpr(whole),
+        why: `computes \`${showExpr(wrapping)}\` from the sizes in an unsigned type that wraps within their range, so where \`${showExpr(whole)}\` changes is not a threshold on the sizes`,
+      });
     const f = a.fn(side);
     for (const c of cs) {
       if (kind === 'mod' || kind === 'div') periods.add(Math.abs(Math.trunc(c)));
       if (kind === 'shift' && c >= 0 && c < 31) periods.add(2 ** c);
       if (kind === 'mask') for (const v of boundaryValues('mask', c)) if (v >= 2 && (v & (v - 1)) === 0 && v < 2 ** 31) periods.add(v);
       const values = boundaryValues(kind, c).filter((v) => v >= 1);
-      if (values.length) paths.push({ kind, constant: c, values, symbols: [...deps].sort((x, y) => all.indexOf(x) - all.indexOf(y)), f, line, text: show(whole) });
+      if (values.length) paths.push({ kind, constant: c, values, symbols: [...deps].sort((x, y) => all.indexOf(x) - all.indexOf(y)), f, line, text: showExpr(whole) });
     }
   };
   const visit = (e: CExpr) => {
@@ -645,11 +620,11 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
         const rs = a.sizeDeps(r).size > 0;
         // A size against something neither constant nor derived from the sizes (a value built in a
         // loop, read from memory or a struct, returned by a call): its boundary cannot be chosen.
-        if (ls !== rs && !isPointer(a, ls ? r : l)) opaque.push({ line, text: show(e) });
+        if (ls !== rs && !isPointer(a, ls ? r : l)) opaque.push({ line, text: showExpr(e) });
         // A counter against a size: how far it counts is not a static value either.
         const lc = [...valueIds(l)].filter((id) => a.counters.has(id));
         const rc = [...valueIds(r)].filter((id) => a.counters.has(id));
-        if (ls && rs && lc.length > 0 !== rc.length > 0) opaque.push({ line, text: show(e) });
+        if (ls && rs && lc.length > 0 !== rc.length > 0) opaque.push({ line, text: showExpr(e) });
       }
       return;
     }
@@ -665,7 +640,7 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
     else if (op === '/' && rv) add('div', rv, l, e, line);
     else if (op === '>>' && rv) add('shift', rv, l, e, line);
     else if (op === '&' && (rv || lv)) add('mask', (rv ?? lv)!, rv ? l : r, e, line);
-    else if ((op === '%' || op === '/' || op === '>>') && !rv && a.sizeDeps(l).size > 0 && a.sizeDeps(r).size === 0 && !a.isFloat(r)) opaque.push({ line, text: show(e) });
+    else if ((op === '%' || op === '/' || op === '>>') && !rv && a.sizeDeps(l).size > 0 && a.sizeDeps(r).size === 0 && !a.isFloat(r)) opaque.push({ line, text: showExpr(e) });
   };
   for (const root of [...prog.exprs, ...prog.cases]) walkExpr(root, visit);
   // A size-derived value narrowed to a small integer type wraps: a mask in disguise.
