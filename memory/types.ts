@@ -91,6 +91,8 @@ export interface Review {
   reason?: string;
   commit?: string;
   at: string;
+  /** A review of a kept CEP plan (candidateId `plan:<workload>@<devices>@<at>`; target: the workload, fingerprint: its devices): the plan reviewed, so that a rejected one is not kept again. */
+  plan?: unknown;
 }
 
 /**
@@ -102,6 +104,8 @@ export interface KeptPlan {
   workload: string;
   /** The workload's content hash the plan was made and measured for. */
   workloadHash: string;
+  /** The workload's folder (where an approved plan is written; absent in plans kept before review of plans). */
+  workloadDir?: string;
   /** The ACP fingerprint ids of its devices, joined with "+" (what it transfers between). */
   devices: string;
   /** The CEP plan (JSON; plans/ validates it when it is read back). */

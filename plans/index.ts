@@ -21,3 +21,4 @@ export { buildChecked, planRound, singleDevicePlan, type PlanRoundResult } from 
 export { planGraph, planGraphSvg, type PlanGraph } from './graph-svg.js';
 export { planRecord, readPlanRecords, writePlanRecord, type PlanRecord } from './plan-record.js';
 export { partitionerVars, proposeWithModel, type PlanProposer } from './model-partitioner.js';
+export { isPlanReview, planIdentity, planReviewId, rejectedPlans, rejectionOf, type RejectedPlan } from './plan-reviews.js';

@@ -5,6 +5,7 @@ import { checkPlan } from './check.js';
 import type { CostModel } from './cost.js';
 import { PlanError, parsePlan } from './parse.js';
 import type { Candidate } from './partition.js';
+import { rejectionOf, type RejectedPlan } from './plan-reviews.js';
 import type { WorkloadPlans } from './plan-workload.js';
 import { CEP_VERSION, type CepPlan } from './schema.js';
 import { simulate } from './simulate.js';
@@ -16,7 +17,7 @@ export interface PlanProposer {
 }
 
 /** The partitioner prompt's variables (workflow/prompt-schema.ts `partitioner`). */
-export function partitionerVars(w: Workload, descriptor: AcpDescriptor, plans: WorkloadPlans, measured: Map<string, number> | undefined, feedback = ''): Record<string, unknown> {
+export function partitionerVars(w: Workload, descriptor: AcpDescriptor, plans: WorkloadPlans, measured: Map<string, number> | undefined, feedback = '', rejected: readonly RejectedPlan[] = []): Record<string, unknown> {
   const set = plans.sets.at(-1)!;
   return {
     workload: {
@@ -42,6 +43,8 @@ export function partitionerVars(w: Workload, descriptor: AcpDescriptor, plans: W
     single_ms: plans.single.candidate.sim.ms.toFixed(3),
     cep_version: CEP_VERSION,
     feedback,
+    // Plans a reviewer rejected for this workload (kloop review), with the reviewer's reason.
+    rejected: rejected.map((r) => ({ devices: r.devices, reason: r.reason, at: r.at, plan: JSON.stringify(r.plan) })),
   };
 }
 
@@ -64,8 +67,10 @@ export async function proposeWithModel(o: {
   plans: WorkloadPlans;
   measured?: Map<string, number>;
   costFor: (devices: CepPlan['devices']) => CostModel;
+  /** Plans rejected in review for this workload: in the prompt, and a reply repeating one is refused. */
+  rejected?: readonly RejectedPlan[];
 }): Promise<{ candidate?: Candidate; problem?: string }> {
-  const prompt = o.proposer.template.render(partitionerVars(o.workload, o.descriptor, o.plans, o.measured));
+  const prompt = o.proposer.template.render(partitionerVars(o.workload, o.descriptor, o.plans, o.measured, '', o.rejected));
   let reply: string;
   try {
     reply = (await o.proposer.provider.generate({ messages: [{ role: 'user', content: prompt }], meta: { role: 'partitioner', target: o.workload.name, turn: 1 } })).text;
@@ -78,6 +83,8 @@ export async function proposeWithModel(o: {
     const key = (d: CepPlan['devices'][number]) => [d.name, d.acp, d.kind, (d.cores ?? []).join(','), d.worker ?? ''].join('|');
     const offered = new Set(o.plans.sets.flatMap((s) => s.devices.map(key)));
     for (const d of plan.devices) if (!offered.has(key(d))) return { problem: `the partitioner's plan names device ${d.name} (${d.acp}${d.cores ? `, cores ${d.cores.join(',')}` : ''}), which was not offered` };
+    const again = rejectionOf(plan, o.rejected ?? []);
+    if (again) return { problem: `the partitioner's plan is one a reviewer rejected (${again.at}: "${again.reason}")` };
     const bound = bindPlan(plan, o.workload, 'the partitioner');
     const v = checkPlan(bound);
     if (!v.ok) return { problem: `the partitioner's plan is refused: ${v.reason}` };

@@ -12,6 +12,7 @@ import { measureDeviceSizes, timePlans, type PlanTiming } from './measure.js';
 import { costModel } from './cost.js';
 import { proposeWithModel, type PlanProposer } from './model-partitioner.js';
 import type { Candidate } from './partition.js';
+import { rejectedPlans, rejectionOf } from './plan-reviews.js';
 import { planWorkload, type WorkloadPlans } from './plan-workload.js';
 import { verifyPlan, type PlanVerdict } from './verify.js';
 
@@ -96,9 +97,11 @@ export async function planRound(o: {
   let best: Candidate = plans.best.candidate;
   let set = plans.best.set;
   let model: string | undefined;
+  // Plans a reviewer rejected for this workload: the partitioner is told, and none is kept again.
+  const rejected = await rejectedPlans(o.memory, w.name);
   if (o.proposer) {
     const descriptors = new Map([[o.descriptor.fingerprint.id, o.descriptor]]);
-    const m = await proposeWithModel({ proposer: o.proposer, workload: w, descriptor: o.descriptor, plans, measured, costFor: (devices) => costModel({ devices, descriptors, kernels: o.kernels, measured, measuredByThreads }) });
+    const m = await proposeWithModel({ proposer: o.proposer, workload: w, descriptor: o.descriptor, plans, measured, costFor: (devices) => costModel({ devices, descriptors, kernels: o.kernels, measured, measuredByThreads }), rejected });
     if (!m.candidate) model = m.problem;
     else if (m.candidate.sim.ms < best.sim.ms) {
       model = `chosen: predicted ${m.candidate.sim.ms.toFixed(2)} ms, GP1's ${best.sim.ms.toFixed(2)} ms`;
@@ -108,6 +111,8 @@ export async function planRound(o: {
   }
   const base = { workload: w.name, plans, measured, chosen: best, set, model };
   if (best === plans.single.candidate) return { ...base, why: `GP1 predicts no plan beats the single-device plan (${plans.sets.map((s) => `${s.set} ${s.candidate.sim.ms.toFixed(2)} ms`).join(', ')}): nothing to try` };
+  const again = rejectionOf(best.plan, rejected);
+  if (again) return { ...base, why: `not tried: the ${set} plan is identical to one rejected in review for ${again.devices} (${again.at}: "${again.reason}"), so it is not kept again` };
   const bound = bindPlan(best.plan, w, `GP1 plan of ${w.name}`);
   const verdict = await verifyPlan(bound, { executor: o.executor, kernels: o.kernels, dir: join(o.dir, 'verify'), seed: o.seed });
   if (!verdict.ok) return { ...base, verdict, why: `not kept: rejected (${verdict.stage}): ${verdict.reason}` };
@@ -119,6 +124,7 @@ export async function planRound(o: {
   const kept: KeptPlan = {
     workload: w.name,
     workloadHash: w.hash,
+    workloadDir: w.dir,
     devices: [...new Set(best.plan.devices.map((d) => d.acp))].join('+'),
     plan: best.plan,
     predictedMs: best.sim.ms,

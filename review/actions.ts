@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { simpleGit } from 'simple-git';
+import { join } from 'node:path';
 import type { MemoryStore, Review, Winner } from '../memory/index.js';
 import { loadTarget } from '../targets/index.js';
+import { commitFile } from './commit-file.js';
 
 /** Kept winners not yet reviewed, newest first, optionally for one target or run. */
 export async function reviewQueue(memory: MemoryStore, filter: { target?: string; runId?: string } = {}): Promise<Winner[]> {
@@ -25,15 +25,8 @@ export async function approve(memory: MemoryStore, w: Winner, now: () => Date = 
   // A GPU winner (fingerprint cuda-...) is CUDA C++: it goes where the target keeps its CUDA kernel.
   const path = join(target.dir, w.fingerprint.startsWith('cuda-') ? (target.cuda?.promote ?? 'kernel.cu') : target.promote);
   writeFileSync(path, w.source);
-  const git = simpleGit({ baseDir: target.dir });
-  if (!(await git.checkIsRepo())) return { path, note: `${target.dir} is not in a git work tree: written, not committed` };
-  const root = (await git.revparse(['--show-toplevel'])).trim();
-  const repo = simpleGit({ baseDir: root });
-  const file = relative(root, path);
-  const identity = (await repo.raw(['config', '--get', 'user.name']).catch(() => '')).trim() ? [] : ['-c', 'user.name=kloop', '-c', 'user.email=kloop@localhost'];
-  await repo.raw(['add', '--', file]);
-  await repo.raw([...identity, 'commit', '-m', commitMessage(w), '--', file]);
-  const commit = (await repo.revparse(['HEAD'])).trim();
+  const { commit, note } = await commitFile(path, commitMessage(w));
+  if (!commit) return { path, note };
   await memory.addReview({ ...review, commit });
   return { path, commit };
 }

@@ -38,6 +38,7 @@ const partitioner: VarSchema = {
   single_ms: v,
   cep_version: v,
   feedback: v,
+  rejected: list({ devices: v, reason: v, at: v, plan: v }),
 };
 
 export const PROMPT_SCHEMAS: Record<'profiler' | 'analyzer' | 'writer' | 'reflect' | 'partitioner', VarSchema> = {
