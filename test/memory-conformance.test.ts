@@ -210,6 +210,29 @@ function conformance(name: string, make: () => MemoryStore, reopen?: (s: MemoryS
       if (reopen) expect((await reopen(m).getPlan('mlp', 'cpu-1+npu-2'))!.speedup).toBe(3);
     });
 
+    it('a plan review keeps the plan decided on, beside kernel reviews written without one', async () => {
+      const m = make();
+      const plan = { cep: 1, steps: [{ id: 's0', op: 'run' }] };
+      await m.addReview(review('c1', 'approved'));
+      await m.addReview({ candidateId: 'plan:mlp@cpu-1@t1', target: 'mlp', fingerprint: 'cpu-1', decision: 'rejected', reason: 'copies dominate', at: '2', plan });
+      plan.steps.length = 0;
+      const check = async (s: MemoryStore) => {
+        const all = await s.reviews();
+        expect(all.find((r) => r.candidateId === 'c1')).toEqual(review('c1', 'approved'));
+        expect(all.find((r) => r.candidateId === 'plan:mlp@cpu-1@t1')).toEqual({
+          candidateId: 'plan:mlp@cpu-1@t1',
+          target: 'mlp',
+          fingerprint: 'cpu-1',
+          decision: 'rejected',
+          reason: 'copies dominate',
+          at: '2',
+          plan: { cep: 1, steps: [{ id: 's0', op: 'run' }] },
+        });
+      };
+      await check(m);
+      if (reopen) await check(reopen(m));
+    });
+
     if (reopen)
       it('a compute model survives a reopen (the next run starts from the last one’s model)', async () => {
         const m = make();
