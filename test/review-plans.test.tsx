@@ -3,13 +3,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { LowdbStore, type KeptPlan, type MemoryStore } from '../memory/index.js';
+import { FileStore, LowdbStore, type KeptPlan, type MemoryStore } from '../memory/index.js';
 import { parsePlan, planReviewId, planRound, planWorkload, rejectedPlans, type CepPlan } from '../plans/index.js';
 import { approvePlan, planPath, planQueue, rejectPlan } from '../review/index.js';
 import { DEFAULT_WORKFLOW, loadWorkflow } from '../workflow/index.js';
 import { loadWorkload, type Workload } from '../workloads/index.js';
 import { ReviewApp, type ReviewActions } from '../tui/review-app.js';
-import { tmp } from './helpers.js';
+import { kloop, tmp } from './helpers.js';
 import { cpuDescriptor, executor, references, SMALL } from './plan-helpers.js';
 
 const strip = (s: string | undefined) => (s ?? '').replace(/\x1b\[[0-9;]*m/g, '');
@@ -82,6 +82,23 @@ describe('kept plans in review', () => {
     expect(review).toMatchObject({ decision: 'approved', target: 'small', fingerprint: 'cpu-rev', commit: r.commit, at: '2026-11-30T08:00:00.000Z' });
     // Reviewed plans leave the queue.
     expect(await planQueue(m)).toEqual([]);
+  });
+
+  it('off a terminal kloop review lists the plans still to review; an approved plan file is one kloop plan --check reads', async () => {
+    const { repo, w } = workloadInRepo();
+    const memory = join(repo, 'memory.json');
+    const m = FileStore.open(memory);
+    const approved = await keptPlan(w, '2026-11-30T07:30:00Z');
+    await m.setPlan(approved);
+    await m.setPlan(await keptPlan(w, '2026-11-30T06:00:00Z', { devices: 'cpu-other', runId: 'run-8' }));
+    const r = await approvePlan(m, approved);
+    const listed = kloop(repo, ['review', '--memory', memory]);
+    expect(listed.code, listed.out).toBe(0);
+    expect(listed.out).toMatch(/\n1 kept plan\(s\):\nsmall on cpu-g0, cpu-g1 \(cpu-other\), kept by run run-8 at 2026-11-30T06:00:00Z\n/);
+    expect(listed.out).not.toContain('(cpu-rev)');
+    const checked = kloop(repo, ['plan', '--check', r.path, '--workload', w.dir]);
+    expect(checked.code, checked.out).toBe(0);
+    expect(checked.out).toMatch(/cpu-rev\.json: valid CEP plan for small: \d+ steps/);
   });
 
   it('approve outside a git work tree writes the plan and says it was not committed', async () => {
