@@ -24,6 +24,7 @@ import {
   type WorkloadPlans,
 } from '../plans/index.js';
 import { loadWorkflow, type Workflow } from '../workflow/index.js';
+import { runFleetPlan } from './plan-fleet.js';
 import { resolveWorkload, workloadCatalogNames, type Workload } from '../workloads/index.js';
 
 /** `kloop workloads`: each shipped workload, its graph (node: target at its sizes, split along which rows) and its outputs. */
@@ -58,6 +59,8 @@ export interface PlanCommandOptions {
   measure?: boolean;
   pairs?: number;
   kept?: boolean;
+  /** A fleet (Redis URL) whose workers run a plan's worker devices (default: fleet.redis). */
+  fleet?: string;
 }
 
 /**
@@ -166,7 +169,6 @@ export async function measureSingle(ctx: LocalContext, w: Workload, dir: string)
 function refuseForeignDevices(b: BoundPlan, d: AcpDescriptor): void {
   const cores = new Set(allowedCores());
   for (const dev of b.devices) {
-    if (dev.worker) throw new UserError(`plan device ${dev.name} is fleet worker ${dev.worker}: the executor runs plans on this machine's devices only (fleet execution is not built yet)`);
     if (dev.acp !== d.fingerprint.id) throw new UserError(`plan device ${dev.name} is ${dev.acp}, not this machine's CPU (${d.fingerprint.id}); make the plan here with kloop plan`);
     for (const c of dev.cores ?? []) if (!cores.has(c)) throw new UserError(`plan device ${dev.name} names core ${c}, which this process may not use (allowed: ${[...cores].join(', ')})`);
   }
@@ -174,6 +176,12 @@ function refuseForeignDevices(b: BoundPlan, d: AcpDescriptor): void {
 
 async function runPlanFile(b: BoundPlan, workflow: Workflow, memory: MemoryStore, opts: PlanCommandOptions): Promise<number> {
   const ctx = await localContext(workflow, memory, b.workload);
+  const worker = b.devices.find((d) => d.worker);
+  if (worker) {
+    const url = opts.fleet ?? workflow.config.fleet.redis;
+    if (!url) throw new UserError(`plan device ${worker.name} is fleet worker ${worker.worker}: give the fleet with --fleet redis://… (or fleet: {redis: URL} in WORKFLOW.md)`);
+    return withWork((dir) => runFleetPlan({ bound: b, ctx, memory, url, dir, pairs: opts.pairs ?? 5, single: singlePlan(b.workload, ctx), say: (line) => console.log(line) }));
+  }
   refuseForeignDevices(b, ctx.descriptor);
   return withWork(async (dir) => {
     const v = await verifyPlan(b, { executor: ctx.executor, kernels: ctx.kernels, dir: join(dir, 'verify'), seed: (Date.now() ^ process.pid) >>> 0 });

@@ -12,3 +12,6 @@ export { harnessVersion, resultKey, targetDigest } from './result-key.js';
 export { fleetStatus, type FleetStatus } from './status.js';
 export { describeResult, startWorker, type FleetWorker, type WorkerOptions } from './worker.js';
 export { isShippedTarget, targetFiles } from './target-files.js';
+export { fleetRemote } from './plan-batch.js';
+export { PlanFleet, PlanJobFailed, type PlanFleetOptions } from './plan-client.js';
+export { MAX_PLAN_JOB_BYTES, PLAN_JOB_VERSION, parsePlanJob, planJobSchema, workerQueueName, type PlanJob, type PlanJobResult } from './plan-job.js';

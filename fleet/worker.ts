@@ -8,6 +8,8 @@ import { describeDevice, detectCudaToolkit, isCurrentProfile, type AcpDescriptor
 import { composeDevice, composeSandbox, openMemory, refuseMissingLayers, runsDirOf } from '../loop/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { parseJob, type Job, type JobResult } from './job.js';
+import { workerQueueName } from './plan-job.js';
+import { planJobProcessor } from './plan-worker.js';
 import { measureLink } from './link.js';
 import { CLASS_PATTERN, KEYS, QUEUE_PREFIX, queueName, RESULT_TTL_S } from './names.js';
 import { connectRedis, redactUrl, whenReady } from './redis.js';
@@ -163,7 +165,26 @@ export async function startWorker(o: WorkerOptions): Promise<FleetWorker> {
     maxStalledCount: 2,
   });
   worker.on('error', () => undefined); // connection errors: ioredis reconnects, the heartbeat says so
-  await worker.waitUntilReady();
+  // Plan jobs (a CEP plan's steps on this worker's device) come on its own queue, one at a time, run here in its sandbox.
+  const plans = planJobProcessor({ id, fingerprint: fp.id, redis, sandbox: plan.sandbox, compiler, workDir: join(workDir, 'plans'), threads: descriptor.units.count, log });
+  const planWorker = new Worker(
+    workerQueueName(id),
+    async (bull: BullJob) => {
+      const slot = { candidate: `plan job ${String(bull.id)}`, key: String(bull.id), since: Date.now() };
+      running.push(slot);
+      void beat();
+      try {
+        return await plans(bull);
+      } finally {
+        done++;
+        running.splice(running.indexOf(slot), 1);
+        void beat();
+      }
+    },
+    { connection: redis, prefix: QUEUE_PREFIX, name: id, concurrency: 1, lockDuration: o.lockMs, stalledInterval: o.stalledMs, maxStalledCount: 0 },
+  );
+  planWorker.on('error', () => undefined);
+  await Promise.all([worker.waitUntilReady(), planWorker.waitUntilReady()]);
   log(`worker ${id}: class ${deviceClass}, ${descriptor.model}, ${o.concurrency} job(s) at a time, Redis ${redactUrl(o.url)} (round trip ${descriptor.link!.rttMs.toFixed(2)} ms)`);
 
   return {
@@ -172,7 +193,7 @@ export async function startWorker(o: WorkerOptions): Promise<FleetWorker> {
     descriptor,
     close: async () => {
       clearInterval(heartbeat);
-      await worker.close();
+      await Promise.all([worker.close(), planWorker.close()]);
       pool.close();
       await removeWorker(hb, id).catch(() => undefined);
       await Promise.all([quit(hb), quit(redis)]);

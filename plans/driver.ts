@@ -16,6 +16,10 @@ import type { BoundPlan } from './bind.js';
  *         check: one execution, one step at a time in `order` (a schedule the plan allows, chosen to
  *                run copies as early as their declared dependencies let them); writes every buffer of
  *                every device to OUT (devices in order, arrays in order).
+ *         wave:  "plan wave STATE_IN STATE_OUT STEP...": every buffer of every device read from
+ *                STATE_IN (the check dump's layout), the listed steps run one at a time in that
+ *                order, every buffer written to STATE_OUT; prints "KLOOP_STEP_NS" of the listed
+ *                steps. The wave executor's local part (plans/wave-executor.ts).
  *   IN    the workload's inputs, in order, raw little-endian.
  */
 export function generateDriver(b: BoundPlan, kernelIndex: (targetDir: string) => number, order: number[]): string {
@@ -159,8 +163,9 @@ static void io(FILE *f, int a, int d, int writing) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: plan time|check IN OUT REPS\\n");
+  int wave = argc >= 4 && strcmp(argv[1], "wave") == 0;
+  if (argc != 5 && !wave) {
+    fprintf(stderr, "usage: plan time|check IN OUT REPS | plan wave STATE_IN STATE_OUT STEP...\\n");
     return 2;
   }
   int check = strcmp(argv[1], "check") == 0;
@@ -173,6 +178,30 @@ int main(int argc, char **argv) {
         if (!buf[d][a]) return 5;
         memset(buf[d][a], 0xff, arr_bytes[a]);
       }
+  if (wave) {
+    FILE *st = fopen(argv[2], "rb");
+    if (!st) return 2;
+    for (int d = 0; d < NDEV; d++)
+      for (int a = 0; a < NARR; a++)
+        if (used[d][a]) io(st, a, d, 0);
+    fclose(st);
+    printf("KLOOP_STEP_NS");
+    for (int k = 4; k < argc; k++) {
+      int i = atoi(argv[k]);
+      if (i < 0 || i >= NSTEPS) return 2;
+      omp_set_num_threads(dev_threads[step_dev[i]] > 0 ? dev_threads[step_dev[i]] : omp_get_num_procs());
+      run_step(i);
+      printf(" %lld", step_ns[i]);
+    }
+    printf("\\n");
+    FILE *out = fopen(argv[3], "wb");
+    if (!out) return 2;
+    for (int d = 0; d < NDEV; d++)
+      for (int a = 0; a < NARR; a++)
+        if (used[d][a]) io(out, a, d, 1);
+    fclose(out);
+    return 0;
+  }
   FILE *in = fopen(argv[2], "rb");
   if (!in) return 2;
   for (unsigned k = 0; k < sizeof inputs / sizeof inputs[0] && ${w.inputs.length}; k++) io(in, inputs[k], HOME, 0);

@@ -65,12 +65,21 @@ export class PlanExecutor {
     return existsSync(final) ? { ok: true, binary: final } : { ok: true, binary: join(work, name) };
   }
 
-  private kernelObject(t: Target, k: NodeKernel, i: number): Promise<Built> {
+  /** A node kernel compiled as its own object, its function renamed `kl_k<i>` (cached by content). */
+  kernelObject(t: Target, k: Pick<NodeKernel, 'source' | 'flags'>, i: number): Promise<Built> {
     const flags = ['-O3', '-march=native', '-std=gnu11', ...k.flags];
     return this.cached('kernel.o', `plank-${shortHash(t.fn, t.real, k.source, flags.join(' '), String(i), this.o.compiler.version)}`, async (dir, out) => {
       writeFileSync(join(dir, 'kloop_prelude.h'), prelude(t));
       writeFileSync(join(dir, 'kernel.c'), k.source);
       return this.compile(false, [...flags, '-include', 'kloop_prelude.h', `-D${t.fn}=kl_k${i}`, '-c', 'kernel.c', '-o', out], dir);
+    });
+  }
+
+  /** A program of its own linked with kernel objects (a fleet worker's plan job: fleet/plan-program.ts), cached by content. */
+  linkProgram(source: string, objects: string[]): Promise<Built> {
+    return this.cached('job.bin', `planj-${shortHash(source, ...objects, this.o.compiler.version)}`, async (dir, out) => {
+      writeFileSync(join(dir, 'job.c'), source);
+      return this.compile(false, ['-O2', '-std=gnu11', '-fopenmp', '-pthread', 'job.c', ...objects, '-o', out, '-lm'], dir);
     });
   }
 

@@ -22,3 +22,7 @@ export { planGraph, planGraphSvg, type PlanGraph } from './graph-svg.js';
 export { planRecord, readPlanRecords, writePlanRecord, type PlanRecord } from './plan-record.js';
 export { partitionerVars, proposeWithModel, type PlanProposer } from './model-partitioner.js';
 export { isPlanReview, planIdentity, planReviewId, rejectedPlans, rejectionOf, type RejectedPlan } from './plan-reviews.js';
+export { cutWaves, type Wave } from './waves.js';
+export { PlanState } from './plan-state.js';
+export { executeInWaves, WaveFailed, type RemoteBatch, type RunRemote, type WaveExecution } from './wave-executor.js';
+export { buildWavePlan, timeInWaves, verifyInWaves, type WavePlan, type WaveTiming } from './wave-verify.js';

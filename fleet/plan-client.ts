@@ -1,0 +1,143 @@
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { UserError } from '../common/index.js';
+import { QUEUE_PREFIX } from './names.js';
+import { PLAN_DATA_TTL_S, planDataKey, sha256, workerQueueName, type PlanJob, type PlanJobResult } from './plan-job.js';
+import { connectRedis, redactUrl, whenReady } from './redis.js';
+import { listWorkers, type WorkerRecord } from './registry.js';
+
+/** A plan job the fleet did not do: refused by its worker, failed, or not answered in time (its worker died, left or hangs). One line. */
+export class PlanJobFailed extends UserError {
+  override readonly name = 'PlanJobFailed';
+}
+
+export interface PlanFleetOptions {
+  /** A worker whose last heartbeat is older than this while it holds a job is taken for dead (default 30 s). */
+  staleMs?: number;
+  /** Past the job's own limit, how long to wait for its result (queue pick-up, transfers; default 30 s). */
+  graceMs?: number;
+  /** How often the job's state and its worker's heartbeat are looked at, besides the queue's events (default 500 ms). */
+  pollMs?: number;
+}
+
+/**
+ * The coordinator's side of plan jobs: each goes to its worker's own queue (a plan names the
+ * worker), its input blob under a Redis key (raw bytes, kept an hour at most), and its result comes
+ * back through the queue's events (the job's state looked at as well). A job that its worker
+ * refuses or fails, that is not answered within its limit plus a grace, or whose worker stops its
+ * heartbeats or leaves the registry meanwhile is a PlanJobFailed, never a wait for ever.
+ */
+export class PlanFleet {
+  private readonly queues = new Map<string, Promise<{ queue: Queue; events: QueueEvents }>>();
+  private readonly listeners: Redis[] = [];
+
+  private constructor(
+    readonly url: string,
+    private readonly redis: Redis,
+    private readonly o: Required<PlanFleetOptions>,
+  ) {}
+
+  static async open(url: string, o: PlanFleetOptions = {}): Promise<PlanFleet> {
+    const redis = connectRedis(url, { name: 'kloop-plan-coordinator' });
+    redis.on('error', () => undefined);
+    await whenReady(redis, url);
+    return new PlanFleet(url, redis, { staleMs: o.staleMs ?? 30_000, graceMs: o.graceMs ?? 30_000, pollMs: o.pollMs ?? 500 });
+  }
+
+  /** The registered workers (fleet/registry.ts). */
+  async workers(): Promise<WorkerRecord[]> {
+    return (await listWorkers(this.redis)).workers;
+  }
+
+  private queueOf(worker: string): Promise<{ queue: Queue; events: QueueEvents }> {
+    let q = this.queues.get(worker);
+    if (!q) {
+      q = (async () => {
+        const queue = new Queue(workerQueueName(worker), { connection: this.redis, prefix: QUEUE_PREFIX });
+        const listener = this.redis.duplicate();
+        listener.on('error', () => undefined);
+        this.listeners.push(listener);
+        const events = new QueueEvents(workerQueueName(worker), { connection: listener, prefix: QUEUE_PREFIX });
+        queue.on('error', () => undefined);
+        events.on('error', () => undefined);
+        await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+        return { queue, events };
+      })();
+      this.queues.set(worker, q);
+    }
+    return q;
+  }
+
+  /** Run a plan job on its worker: its result (outcome `done` or not) and the output blob, and the round trip (ms). */
+  async run(job: Omit<PlanJob, 'input'>, input: Buffer): Promise<{ result: PlanJobResult; output: Buffer; ms: number }> {
+    const t0 = performance.now();
+    const { queue, events } = await this.queueOf(job.worker);
+    const inKey = planDataKey(job.id, 'in');
+    const full: PlanJob = { ...job, input: { key: inKey, bytes: input.length, sha256: sha256(input) } };
+    const who = `worker ${job.worker}`;
+    let result: PlanJobResult;
+    try {
+      await this.redis.set(inKey, input, 'EX', PLAN_DATA_TTL_S);
+      result = await new Promise<PlanJobResult>((resolve, reject) => {
+        let settled = false;
+        const finish = (r: PlanJobResult | Error) => {
+          if (settled) return;
+          settled = true;
+          clearInterval(poll);
+          clearTimeout(deadline);
+          events.off('completed', onCompleted);
+          events.off('failed', onFailed);
+          if (r instanceof Error) {
+            void queue.remove(job.id).catch(() => undefined);
+            reject(r);
+          } else resolve(r);
+        };
+        const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as PlanJobResult;
+        const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => jobId === job.id && finish(parse(returnvalue));
+        const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) => jobId === job.id && finish(new PlanJobFailed(`${who} did not run plan job ${job.id}: ${failedReason}`));
+        events.on('completed', onCompleted);
+        events.on('failed', onFailed);
+        const limit = job.limitMs + this.o.graceMs;
+        const deadline = setTimeout(
+          () =>
+            finish(
+              new PlanJobFailed(`${who} did not answer plan job ${job.id} within ${(limit / 1000).toFixed(0)} s (its limit ${(job.limitMs / 1000).toFixed(0)} s and ${(this.o.graceMs / 1000).toFixed(0)} s more): it is gone, stuck or busy`),
+            ),
+          limit,
+        );
+        const poll = setInterval(() => {
+          void (async () => {
+            const j = await queue.getJob(job.id);
+            const state = j ? await j.getState() : 'unknown';
+            if (state === 'completed') return finish(parse(j!.returnvalue));
+            if (state === 'failed') return finish(new PlanJobFailed(`${who} did not run plan job ${job.id}: ${j!.failedReason}`));
+            const record = (await this.workers()).find((w) => w.id === job.worker);
+            if (!record) return finish(new PlanJobFailed(`${who} left the fleet while plan job ${job.id} was ${state} (its registry record is gone)`));
+            const ago = Date.now() - record.beatAt;
+            if (ago > this.o.staleMs) finish(new PlanJobFailed(`${who} sent no heartbeat for ${(ago / 1000).toFixed(1)} s while plan job ${job.id} was ${state}: taken for dead`));
+          })().catch(() => undefined);
+        }, this.o.pollMs);
+        queue
+          .add('plan', full, { jobId: job.id, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } })
+          .catch((e: Error) => finish(new PlanJobFailed(`plan job ${job.id} could not be queued for ${who} at ${redactUrl(this.url)}: ${e.message}`)));
+      });
+    } finally {
+      await this.redis.del(inKey).catch(() => undefined);
+    }
+    if (result.outcome !== 'done' || !result.output) return { result, output: Buffer.alloc(0), ms: performance.now() - t0 };
+    const out = await this.redis.getBuffer(result.output.key);
+    await this.redis.del(result.output.key).catch(() => undefined);
+    if (!out) throw new PlanJobFailed(`${who}'s output of plan job ${job.id} is not in Redis (${result.output.key})`);
+    if (out.length !== result.output.bytes || sha256(out) !== result.output.sha256) throw new PlanJobFailed(`${who}'s output of plan job ${job.id} is ${out.length} bytes whose hash differs from its result's (${result.output.bytes} bytes)`);
+    return { result, output: out, ms: performance.now() - t0 };
+  }
+
+  async close(): Promise<void> {
+    for (const q of this.queues.values()) {
+      const { queue, events } = await q.catch(() => ({ queue: undefined, events: undefined }));
+      await events?.close();
+      await queue?.close();
+    }
+    for (const r of [...this.listeners, this.redis]) await r.quit().catch(() => r.disconnect());
+  }
+}
