@@ -65,6 +65,17 @@ describe('kept plans in review', () => {
     expect(readFileSync(r.path, 'utf8')).toMatch(/^\{\n {2}"cep": 1,/);
   });
 
+  it('approve in a work tree that ignores the plans folder writes the plan and says it was not committed', async () => {
+    const { repo, w } = workloadInRepo();
+    writeFileSync(join(repo, '.gitignore'), 'plans/\n');
+    const head = git(repo, 'rev-parse', 'HEAD');
+    const r = await approvePlan(LowdbStore.memory(), await keptPlan(w, '2026-11-30T07:30:00Z'));
+    expect(r.commit).toBeUndefined();
+    expect(r.note).toBe(`small/plans/cpu-rev.json is ignored by git in ${repo}: written, not committed`);
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(head);
+    expect(readFileSync(r.path, 'utf8')).toMatch(/^\{\n {2}"cep": 1,/);
+  });
+
   it('approve refuses, in one line and before recording anything, a plan whose workload changed since it was measured', async () => {
     const { w } = workloadInRepo();
     const m = LowdbStore.memory();
