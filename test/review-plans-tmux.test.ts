@@ -30,7 +30,8 @@ describe.skipIf(!hasTmux)('kloop review of kept plans in a real terminal (tmux)'
     const tm = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
     const screen = () => tm('capture-pane', '-p', '-t', session);
     const waitFor = async (text: string) => {
-      for (let i = 0; i < 100; i++) {
+      // Up to 30 s: on a loaded 2-core CI machine the first frame alone can take seconds.
+      for (let i = 0; i < 300; i++) {
         if (screen().includes(text)) return;
         await sleep(100);
       }
