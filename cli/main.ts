@@ -137,7 +137,7 @@ program
   .option('--run <file>', 'verify a plan file against the graph oracle, then time it against the single-device plan, interleaved')
   .option('--workload <name-or-path>', 'the workload a plan file is for (default: the shipped one it names)')
   .option('--pairs <n>', 'interleaved pairs for --run', Number)
-  .option('--fleet <redis-url>', "--run: the fleet whose workers run the plan's worker devices (default: fleet.redis)")
+  .option('--fleet <redis-url>', "a fleet's workers: GP1 weighs them beside this CPU; with --run, they run the plan's worker devices (default for --run: fleet.redis)")
   .option('--kept', 'list the plans memory keeps (of the workload named, or all), with what was measured')
   .option('--memory <path>', 'memory file (default from WORKFLOW.md)')
   .action(async (workload: string | undefined, opts: PlanCommandOptions) => {

@@ -24,7 +24,7 @@ import {
   type WorkloadPlans,
 } from '../plans/index.js';
 import { loadWorkflow, type Workflow } from '../workflow/index.js';
-import { runFleetPlan } from './plan-fleet.js';
+import { fleetPlanDevices, runFleetPlan } from './plan-fleet.js';
 import { resolveWorkload, workloadCatalogNames, type Workload } from '../workloads/index.js';
 
 /** `kloop workloads`: each shipped workload, its graph (node: target at its sizes, split along which rows) and its outputs. */
@@ -107,7 +107,9 @@ export async function planCommand(workloadArg: string | undefined, opts: PlanCom
   const w = resolveWorkload(workloadArg!);
   const ctx = await localContext(workflow, memory, w);
   const measuredByThreads = opts.measure ? await withWork((dir) => measureSingle(ctx, w, dir)) : undefined;
-  const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: ctx.kernels, measuredByThreads });
+  const fleetUrl = opts.fleet;
+  const workers = fleetUrl ? await fleetPlanDevices(fleetUrl) : undefined;
+  const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: ctx.kernels, measuredByThreads, workers });
   const text = JSON.stringify(p.best.candidate.plan, null, 2) + '\n';
   if (opts.out) writeFileSync(opts.out, text);
   if (opts.json) process.stdout.write(text);
@@ -216,13 +218,17 @@ export function describePlans(w: Workload, ctx: LocalContext, p: WorkloadPlans, 
   const gain = p.single.candidate.sim.ms / best.sim.ms;
   lines.push(
     p.best.set === p.single.set && best.plan.devices.length === 1
-      ? `  chosen    the whole CPU, ${best.sim.ms.toFixed(3)} ms predicted: splitting into core groups is not predicted to win here (node times: ${sources})`
+      ? `  chosen    the whole CPU, ${best.sim.ms.toFixed(3)} ms predicted: splitting into core groups${p.sets.some((x) => x.devices.some((d) => d.worker)) ? ' or onto fleet workers' : ''} is not predicted to win here (node times: ${sources})`
       : `  chosen    ${p.best.set}, ${best.sim.ms.toFixed(3)} ms predicted, ${gain.toFixed(2)}x the single-device plan (predicted; node times: ${sources})`,
   );
   best.plan.steps.forEach((s, i) => {
     const what = s.op === 'run' ? `run ${s.node}${s.rows ? ` rows ${s.rows[0]}..${s.rows[1] - 1}` : ''}` : `copy ${s.array}${s.rows ? ` rows ${s.rows[0]}..${s.rows[1] - 1}` : ''} from ${s.from}`;
     lines.push(`    ${s.device.padEnd(8)} ${what.padEnd(40)} ${best.sim.start[i].toFixed(3).padStart(9)} -> ${best.sim.finish[i].toFixed(3)} ms`);
   });
+  if (best.plan.devices.some((x) => x.worker))
+    lines.push(
+      `  fleet     workers' times are roofline estimates from their published profiles and copies cost their measured links; a plan job's fixed costs (tens of ms: queueing, a sandboxed process on the worker) are not predicted: kloop plan --run FILE --fleet URL measures them`,
+    );
   if (out) lines.push(`  written   ${out} (check it with kloop plan --check ${out}, run it with kloop plan --run ${out})`);
   return lines.join('\n');
 }

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import { fleetRemote, PlanFleet, redactUrl, type WorkerRecord } from '../fleet/index.js';
+import type { AcpDescriptor } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
-import { allowedCores, buildWavePlan, chooseKernels, timeInWaves, verifyInWaves, workloadInputs, type BoundPlan, type NodeKernel, type WavePlan } from '../plans/index.js';
+import { allowedCores, buildWavePlan, chooseKernels, timeInWaves, verifyInWaves, workloadInputs, type BoundPlan, type CepDevice, type NodeKernel, type WavePlan } from '../plans/index.js';
 import type { LocalContext } from './plan-command.js';
 
 /** A heartbeat older than this and a worker is not offered a plan's steps. */
@@ -35,6 +36,23 @@ export function checkFleetDevices(b: BoundPlan, ctx: LocalContext, workers: Work
       throw new UserError(`plan device ${dev.name} is ${dev.acp}, but worker ${dev.worker} is ${w.descriptor.fingerprint.id} (${w.descriptor.model}); make the plan again with the fleet's descriptors (kloop devices --fleet)`);
     if (w.descriptor.kind !== 'cpu' || dev.kind !== 'cpu') throw new UserError(`plan device ${dev.name}: worker ${dev.worker} is a ${w.descriptor.kind} device; plan jobs run C kernels on CPU workers only`);
     if (dev.cores) throw new UserError(`plan device ${dev.name}: a worker device is the whole worker; drop its cores (worker ${dev.worker} runs its steps on all of its ${w.descriptor.units.count} cores)`);
+  }
+}
+
+/**
+ * `kloop plan WORKLOAD --fleet URL`: the fleet's workers GP1 may place nodes on: each registered CPU
+ * worker whose heartbeat is fresh, as a plan device named `w-ID` with its published descriptor. None
+ * is one line.
+ */
+export async function fleetPlanDevices(url: string): Promise<{ device: CepDevice; descriptor: AcpDescriptor }[]> {
+  const fleet = await PlanFleet.open(url);
+  try {
+    const all = await fleet.workers();
+    const usable = all.filter((w) => Date.now() - w.beatAt <= FRESH_MS && w.descriptor.kind === 'cpu');
+    if (!usable.length) throw new UserError(`fleet: no CPU worker with a fresh heartbeat at ${redactUrl(url)} (${all.length} registered); start one with kloop worker --redis URL`);
+    return usable.map((w) => ({ device: { name: `w-${w.id}`.replace(/[^A-Za-z0-9_-]/g, '_'), acp: w.descriptor.fingerprint.id, kind: 'cpu', worker: w.id }, descriptor: w.descriptor }));
+  } finally {
+    await fleet.close();
   }
 }
 

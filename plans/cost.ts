@@ -55,7 +55,9 @@ const COPY_LATENCY_MS = 0.001;
  * by side and share both: on cores that are SMT siblings one core's peak is near the whole chip's,
  * and two groups halve it). A copy moves bytes at
  * the destination's measured one-core bandwidth of the smallest memory level that holds both
- * copies (a memcpy by one thread), or over a fleet worker's measured link.
+ * copies (a memcpy by one thread), or over a fleet worker's measured link. A fleet worker's node
+ * time is the whole CPU's here, scaled by the ratio of the two devices' rooflines (the worker's from
+ * the profile it publishes); a plan job's fixed costs are not in it.
  */
 export function costModel(c: CostInputs): CostModel {
   const desc = (d: number) => {
@@ -88,6 +90,15 @@ export function costModel(c: CostInputs): CostModel {
       const share = threads(d) / whole(d);
       const here = roof(d, t.real, node.flops * frac, node.bytes * frac, parallel ? threads(d) : 1, share, parallel);
       const onWhole = (flops: number, bytes: number) => roof(d, t.real, flops, bytes, parallel ? whole(d) : 1, 1, parallel);
+      // A fleet worker is another machine: its time is this machine's (the whole CPU's: measured,
+      // memory's or roofline) scaled by the ratio of the two devices' rooflines for the same work.
+      if (c.devices[d].worker) {
+        const l = c.devices.findIndex((x) => !x.worker && !x.cores);
+        if (l < 0) return { ms: STEP_MS + here / 1e6, source: 'roofline' };
+        const there = this.run(node, l, rows);
+        const onLocal = roof(l, t.real, node.flops * frac, node.bytes * frac, parallel ? whole(l) : 1, 1, parallel);
+        return { ms: STEP_MS + ((there.ms - STEP_MS) * here) / onLocal, source: there.source };
+      }
       const own = c.measuredByThreads?.get(threads(d))?.get(node.name);
       // Measured alone on a device of this size; side by side with the other groups it gets its share of the chip.
       if (own !== undefined) return { ms: STEP_MS + (own * frac * here) / roof(d, t.real, node.flops * frac, node.bytes * frac, parallel ? threads(d) : 1, 1, parallel) / 1e6, source: 'measured' };

@@ -35,10 +35,14 @@ export function planWorkload(o: {
   /** Node times measured per device size (measure.ts measureDeviceSizes). */
   measuredByThreads?: Map<number, Map<string, number>>;
   cores?: number[];
+  /** A fleet's workers, each a plan device (`worker`) with its ACP descriptor: weighed beside this CPU whole, as one more device set. */
+  workers?: { device: CepDevice; descriptor: AcpDescriptor }[];
 }): WorkloadPlans {
   const w = o.workload;
-  const descriptors = new Map([[o.descriptor.fingerprint.id, o.descriptor]]);
-  const sets = cpuDeviceSets(o.descriptor, o.cores).map(({ name, devices }) => {
+  const descriptors = new Map([[o.descriptor.fingerprint.id, o.descriptor], ...(o.workers ?? []).map((x) => [x.device.acp, x.descriptor] as const)]);
+  const local = cpuDeviceSets(o.descriptor, o.cores);
+  const fleet = o.workers?.length ? [{ name: `CPU + ${o.workers.length} worker${o.workers.length > 1 ? 's' : ''}`, devices: [...local[0].devices, ...o.workers.map((x) => x.device)] }] : [];
+  const sets = [...local, ...fleet].map(({ name, devices }) => {
     const cost = costModel({ devices, descriptors, kernels: o.kernels, measured: o.measured, measuredByThreads: o.measuredByThreads });
     return { set: name, devices, candidate: gp1(w, devices, 0, cost) };
   });

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkFleetDevices } from '../cli/plan-fleet.js';
 import { fleetRemote, parsePlanJob, PlanFleet, targetDigest, type WorkerRecord } from '../fleet/index.js';
 import { checkPlanJobSteps } from '../fleet/plan-program.js';
-import { bindPlan, buildPlan, cutWaves, verifyInWaves, type Assignment, type CepDevice, type CepPlan, type NodeKernel } from '../plans/index.js';
+import { bindPlan, buildPlan, costModel, cutWaves, planWorkload, verifyInWaves, type Assignment, type CepDevice, type CepPlan, type NodeKernel } from '../plans/index.js';
+import { parseDescriptor } from '../devices/index.js';
 import { CLI, tmp } from './helpers.js';
 import { fleetWorkflow, SUM_SPINS, TestRedis, TestWorker, waitFor } from './fleet-helpers.js';
 import { cpuDescriptor, executor, references, smallWorkload } from './plan-helpers.js';
@@ -145,6 +146,9 @@ describe('a CEP plan across this CPU and a fleet worker', () => {
     expect(r.out).toMatch(/^verified: static check .* fleet jobs on worker pw1\)$/m);
     expect(r.out).toMatch(/^measured: \d+\.\d+ ms a whole execution in waves .* \d+ fleet jobs: [\d.]+ KiB to workers, [\d.]+ KiB back, .*speedup \d+\.\d+x \[95% CI/m);
     expect(r.code).toBe(0);
+    // GP1 weighs the fleet's worker beside this CPU.
+    const gp1 = await promisify(execFile)('taskset', ['-c', '0', process.execPath, CLI, 'plan', w.dir, '--fleet', redis.url], { cwd: dir });
+    expect(gp1.stdout).toMatch(/^ {2}CPU \+ 1 worker +[\d.]+ ms predicted \(GP1: \d+ runs, \d+ copies\)$/m);
   }, 60_000);
 
   it('a worker that dies mid-job is a verdict within seconds, not a wait', async () => {
@@ -205,5 +209,30 @@ describe('what the coordinator and the worker refuse before anything runs', () =
     expect(() => parsePlanJob({ ...job, command: 'rm -rf /' }, 'plan-x-1-w')).toThrow(/^refused plan job plan-x-1-w: command: unknown key/);
     const parsed = parsePlanJob(job, 'plan-x-1-w');
     expect(() => checkPlanJobSteps(parsed, [w.nodes[4].target])).toThrow("refused plan job plan-x-1-w: steps[0].args.X: 81 elements from element 0 lie past its buffer's 80");
+  });
+});
+
+describe('GP1 over a fleet', () => {
+  it("weighs this CPU with the fleet's workers as one more device set; a worker's node time is this CPU's, scaled by the two rooflines", () => {
+    const d = cpuDescriptor();
+    const remote = parseDescriptor({ ...cpuDescriptor('cpu-aaaaaaaaaaaa'), link: { gbs: 1, rttMs: 0.2, measuredAt: '2026-11-30T00:00:00Z' } }, 'worker');
+    const device: CepDevice = { name: 'w-pw1', acp: 'cpu-aaaaaaaaaaaa', kind: 'cpu', worker: 'pw1' };
+    // Sequential references measured at 10 ms a node here: the same CPU over a link costs the same, never a roofline's microseconds.
+    const measured = new Map([[2, new Map(w.nodes.map((n) => [n.name, 10e6]))]]);
+    const p = planWorkload({ workload: w, descriptor: d, kernels, measuredByThreads: measured, cores: [0, 1], workers: [{ device, descriptor: remote }] });
+    const set = p.sets.find((s) => s.set === 'CPU + 1 worker')!;
+    expect(set.devices.map((x) => x.name)).toEqual(['cpu', 'w-pw1']);
+    const cost = costModel({
+      devices: set.devices,
+      descriptors: new Map([
+        [d.fingerprint.id, d],
+        [remote.fingerprint.id, remote],
+      ]),
+      kernels,
+      measuredByThreads: measured,
+    });
+    const ln = w.nodes[0];
+    expect(cost.run(ln, 1, [0, ln.rows!.extent])).toEqual(cost.run(ln, 0, [0, ln.rows!.extent]));
+    expect(cost.run(ln, 1, [0, ln.rows!.extent]).source).toBe('measured');
   });
 });
