@@ -52,7 +52,11 @@ function perProcess(r: TimedRun): number {
 /**
  * Interleaved timing: each cycle runs the baseline, then every undecided candidate, each in its own
  * process; a candidate's ratio pairs its run with the baseline run of the same cycle. After
- * minPairs, a candidate whose interval lies wholly above or below minSpeedup stops being timed.
+ * minPairs, a candidate stops being timed when its interval lies wholly above or below minSpeedup,
+ * or when its estimate itself does not clear minSpeedup: more pairs are spent only on a candidate
+ * that is ahead of the bar and not yet shown to clear it. (A candidate stopped that way is never
+ * kept: keeping needs the interval's lower end above the bar. Most proposals near their baseline
+ * measure within noise of it, and timing them to maxPairs was most of a round's timing.)
  */
 export async function abTiming(req: AbTimingRequest): Promise<Map<string, TimingResult>> {
   const { device, target, size, input, workDir, config } = req;
@@ -80,7 +84,7 @@ export async function abTiming(req: AbTimingRequest): Promise<Map<string, Timing
       s.cand.push(perProcess(r));
       if (s.cand.length >= config.minPairs) {
         const est = speedupCI(s.base, s.cand);
-        if (est.ciLow > config.minSpeedup || est.ciHigh < config.minSpeedup) s.done = true;
+        if (est.ciLow > config.minSpeedup || est.ciHigh < config.minSpeedup || est.speedup < config.minSpeedup) s.done = true;
       }
     }
   }

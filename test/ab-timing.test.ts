@@ -24,10 +24,10 @@ const config: TimingConfig = { minPairs: 3, maxPairs: 6, minMs: 1, maxReps: 1, m
 describe('interleaved A/B timing', () => {
   it('alternates baseline and candidates, and stops timing decided candidates after minPairs', async () => {
     const log: string[] = [];
-    const device = scriptedDevice({ base: 100, fast: 50, slow: 150, edge: 98 }, log);
-    const cands = ['fast', 'slow', 'edge'].map((b) => ({ id: b, binary: b }));
+    const device = scriptedDevice({ base: 100, fast: 50, slow: 150, edge: 97, same: 100 }, log);
+    const cands = ['fast', 'slow', 'edge', 'same'].map((b) => ({ id: b, binary: b }));
     const r = await abTiming({ device, target: resolveTarget('sum'), size: { N: 8 }, input: 'x', workDir: '.', baseline: { id: 'b', binary: 'base' }, candidates: cands, config, exclusive: (fn) => fn() });
-    expect(log.slice(0, 8)).toEqual(['base', 'fast', 'slow', 'edge', 'base', 'fast', 'slow', 'edge']);
+    expect(log.slice(0, 10)).toEqual(['base', 'fast', 'slow', 'edge', 'same', 'base', 'fast', 'slow', 'edge', 'same']);
     const f = r.get('fast')!;
     expect(f.pairs).toBe(3);
     expect(f.ciLow).toBeGreaterThan(1.02);
@@ -35,10 +35,19 @@ describe('interleaved A/B timing', () => {
     // clearly slower: decided after minPairs too
     expect(r.get('slow')!.pairs).toBe(3);
     expect(r.get('slow')!.ciHigh).toBeLessThan(1.02);
-    // 2% faster under 4% noise: the interval straddles the bar, so it gets every pair there is
+    // 3% faster under 4% noise: ahead of the bar, its interval straddling it, so it gets every pair there is
     const e = r.get('edge')!;
+    expect(e.speedup).toBeGreaterThan(1.02);
     expect(e.pairs).toBe(config.maxPairs);
     expect(log.filter((b) => b === 'base')).toHaveLength(config.maxPairs);
+    // as fast as the baseline: its interval straddles the bar too, but its estimate does not clear it,
+    // so it is not timed past minPairs (and is not kept: its interval's lower end is below the bar)
+    const same = r.get('same')!;
+    expect(same.pairs).toBe(config.minPairs);
+    expect(same.speedup).toBeLessThan(1.02);
+    expect(same.ciHigh).toBeGreaterThan(1.02);
+    expect(same.ciLow).toBeLessThan(1.02);
+    expect(log.filter((b) => b === 'same')).toHaveLength(config.minPairs);
   });
 
   it('a candidate that crashes at the bench size is a result, not an exception', async () => {
