@@ -18,6 +18,8 @@ export interface PlanFleetOptions {
   graceMs?: number;
   /** How often the job's state and its worker's heartbeat are looked at, besides the queue's events (default 500 ms). */
   pollMs?: number;
+  /** A job its worker has not taken after this long, heartbeats and all, is refused (an older kloop without plan jobs, or a worker busy with another's; default 30 s). */
+  pickupMs?: number;
 }
 
 /**
@@ -41,7 +43,7 @@ export class PlanFleet {
     const redis = connectRedis(url, { name: 'kloop-plan-coordinator' });
     redis.on('error', () => undefined);
     await whenReady(redis, url);
-    return new PlanFleet(url, redis, { staleMs: o.staleMs ?? 30_000, graceMs: o.graceMs ?? 30_000, pollMs: o.pollMs ?? 500 });
+    return new PlanFleet(url, redis, { staleMs: o.staleMs ?? 30_000, graceMs: o.graceMs ?? 30_000, pollMs: o.pollMs ?? 500, pickupMs: o.pickupMs ?? 30_000 });
   }
 
   /** The registered workers (fleet/registry.ts). */
@@ -105,6 +107,9 @@ export class PlanFleet {
             ),
           limit,
         );
+        // Heartbeats are judged by when they change on this machine's clock (the worker's may be another).
+        const since = Date.now();
+        let beat = { at: -1, seen: since };
         const poll = setInterval(() => {
           void (async () => {
             const j = await queue.getJob(job.id);
@@ -113,8 +118,11 @@ export class PlanFleet {
             if (state === 'failed') return finish(new PlanJobFailed(`${who} did not run plan job ${job.id}: ${j!.failedReason}`));
             const record = (await this.workers()).find((w) => w.id === job.worker);
             if (!record) return finish(new PlanJobFailed(`${who} left the fleet while plan job ${job.id} was ${state} (its registry record is gone)`));
-            const ago = Date.now() - record.beatAt;
-            if (ago > this.o.staleMs) finish(new PlanJobFailed(`${who} sent no heartbeat for ${(ago / 1000).toFixed(1)} s while plan job ${job.id} was ${state}: taken for dead`));
+            const now = Date.now();
+            if (record.beatAt !== beat.at) beat = { at: record.beatAt, seen: now };
+            if (now - beat.seen > this.o.staleMs) return finish(new PlanJobFailed(`${who} sent no heartbeat for ${((now - beat.seen) / 1000).toFixed(1)} s while plan job ${job.id} was ${state}: taken for dead`));
+            if ((state === 'waiting' || state === 'prioritized') && now - since > this.o.pickupMs)
+              finish(new PlanJobFailed(`${who} has not taken plan job ${job.id} in ${(this.o.pickupMs / 1000).toFixed(0)} s though it sends heartbeats: a kloop without plan jobs, or busy with another coordinator's`));
           })().catch(() => undefined);
         }, this.o.pollMs);
         queue

@@ -2,9 +2,11 @@ import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkFleetDevices } from '../cli/plan-fleet.js';
 import { fleetRemote, parsePlanJob, PlanFleet, targetDigest, type WorkerRecord } from '../fleet/index.js';
+import { publishWorker, removeWorker } from '../fleet/registry.js';
 import { checkPlanJobSteps } from '../fleet/plan-program.js';
 import { bindPlan, buildPlan, costModel, cutWaves, planWorkload, verifyInWaves, type Assignment, type CepDevice, type CepPlan, type NodeKernel } from '../plans/index.js';
 import { parseDescriptor } from '../devices/index.js';
@@ -115,7 +117,7 @@ describe('a CEP plan across this CPU and a fleet worker', () => {
     }
   }, 60_000);
 
-  it('a job its worker refuses, and one past its time limit, are verdicts in one line', async () => {
+  it('a job its worker refuses, one past its time limit, and one a worker never takes are verdicts in one line', async () => {
     const plan = buildPlan(w, devices(), 0, split());
     const flagged = new Map([...kernels].map(([t, k]) => [t, { ...k, flags: ['-fno-such-flag'] }]));
     const refused = await verify(plan, { seed: 20, worker: flagged });
@@ -127,6 +129,24 @@ describe('a CEP plan across this CPU and a fleet worker', () => {
     expect(late).toMatchObject({ ok: false, stage: 'run' });
     if (!late.ok) expect(late.reason).toMatch(/plan job \S+: timed-out: the job's program passed its time limit of 1500 ms/);
     expect(Date.now() - t0).toBeLessThan(20_000);
+
+    // A worker that sends heartbeats but takes no plan jobs (an older kloop): refused after the pick-up time, not waited on.
+    const raw = new Redis(redis.url);
+    const beat = () => publishWorker(raw, { ...record, id: 'old1', beatAt: Date.now() });
+    await beat();
+    const beating = setInterval(() => void beat(), 200);
+    const quick = await PlanFleet.open(redis.url, { pickupMs: 1000, pollMs: 200 });
+    try {
+      const old = buildPlan(w, [devices()[0], { ...devices()[1], worker: 'old1' }], 0, split());
+      const v = await verifyInWaves(bound(old), { executor: ex, kernels, remote: fleetRemote({ fleet: quick, bound: bound(old), kernelsFor: () => kernels, limitMs: 60_000 }), dir: join(dir, 'old'), seed: 22 });
+      expect(v).toMatchObject({ ok: false, stage: 'run' });
+      if (!v.ok) expect(v.reason).toMatch(/^worker old1 has not taken plan job \S+ in 1 s though it sends heartbeats/);
+    } finally {
+      clearInterval(beating);
+      await removeWorker(raw, 'old1');
+      await quick.close();
+      raw.disconnect();
+    }
   }, 60_000);
 
   it('kloop plan --run FILE --fleet URL verifies and times the plan; without the fleet it says how to give one', async () => {
