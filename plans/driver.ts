@@ -19,7 +19,8 @@ import type { BoundPlan } from './bind.js';
  *         wave:  "plan wave STATE_IN STATE_OUT STEP...": every buffer of every device read from
  *                STATE_IN (the check dump's layout), the listed steps run one at a time in that
  *                order, every buffer written to STATE_OUT; prints "KLOOP_STEP_NS" of the listed
- *                steps. The wave executor's local part (plans/wave-executor.ts).
+ *                steps. The wave executor's local part (plans/wave-executor.ts). "wave-par": the
+ *                same, the listed steps on their devices' threads as in time mode.
  *   IN    the workload's inputs, in order, raw little-endian.
  */
 export function generateDriver(b: BoundPlan, kernelIndex: (targetDir: string) => number, order: number[]): string {
@@ -101,6 +102,7 @@ static const int inputs[] = ${list(w.inputs.map((id) => aIdx.get(id)!))};
 static const int outputs[] = ${list(w.outputs.map((id) => aIdx.get(id)!))};
 #define HOME ${b.home}
 static int done[NSTEPS];
+static int in_wave[NSTEPS]; /* the steps this run takes: all, but in the wave modes the listed ones */
 static long long step_ns[NSTEPS];
 static long long *step_all; /* per timed execution, per step */
 static int cur_rep;
@@ -144,6 +146,7 @@ static void *device_main(void *arg) {
     pthread_barrier_wait(&bar);
     for (int k = dev_start[d]; k < dev_start[d + 1]; k++) {
       int i = dev_steps[k];
+      if (!in_wave[i]) continue;
       for (int m = after_start[i]; m < after_start[i + 1]; m++)
         while (!__atomic_load_n(&done[after_list[m]], __ATOMIC_ACQUIRE)) sched_yield();
       run_step(i);
@@ -163,7 +166,8 @@ static void io(FILE *f, int a, int d, int writing) {
 }
 
 int main(int argc, char **argv) {
-  int wave = argc >= 4 && strcmp(argv[1], "wave") == 0;
+  int par = argc >= 4 && strcmp(argv[1], "wave-par") == 0;
+  int wave = par || (argc >= 4 && strcmp(argv[1], "wave") == 0);
   if (argc != 5 && !wave) {
     fprintf(stderr, "usage: plan time|check IN OUT REPS | plan wave STATE_IN STATE_OUT STEP...\\n");
     return 2;
@@ -178,6 +182,7 @@ int main(int argc, char **argv) {
         if (!buf[d][a]) return 5;
         memset(buf[d][a], 0xff, arr_bytes[a]);
       }
+  for (int i = 0; i < NSTEPS; i++) in_wave[i] = !wave;
   if (wave) {
     FILE *st = fopen(argv[2], "rb");
     if (!st) return 2;
@@ -185,14 +190,29 @@ int main(int argc, char **argv) {
       for (int a = 0; a < NARR; a++)
         if (used[d][a]) io(st, a, d, 0);
     fclose(st);
-    printf("KLOOP_STEP_NS");
     for (int k = 4; k < argc; k++) {
       int i = atoi(argv[k]);
       if (i < 0 || i >= NSTEPS) return 2;
-      omp_set_num_threads(dev_threads[step_dev[i]] > 0 ? dev_threads[step_dev[i]] : omp_get_num_procs());
-      run_step(i);
-      printf(" %lld", step_ns[i]);
+      in_wave[i] = 1;
     }
+    if (par) {
+      /* A thread per device, pinned as in time mode; a step waits for its device's previous listed step and its after steps in the list (the others are done). */
+      for (int i = 0; i < NSTEPS; i++) done[i] = !in_wave[i];
+      reps = 1;
+      pthread_t th[NDEV];
+      pthread_barrier_init(&bar, 0, NDEV + 1);
+      for (int d = 0; d < NDEV; d++) pthread_create(&th[d], 0, device_main, (void *)(intptr_t)d);
+      pthread_barrier_wait(&bar);
+      pthread_barrier_wait(&bar);
+      for (int d = 0; d < NDEV; d++) pthread_join(th[d], 0);
+    } else
+      for (int k = 4; k < argc; k++) {
+        int i = atoi(argv[k]);
+        omp_set_num_threads(dev_threads[step_dev[i]] > 0 ? dev_threads[step_dev[i]] : omp_get_num_procs());
+        run_step(i);
+      }
+    printf("KLOOP_STEP_NS");
+    for (int k = 4; k < argc; k++) printf(" %lld", step_ns[atoi(argv[k])]);
     printf("\\n");
     FILE *out = fopen(argv[3], "wb");
     if (!out) return 2;

@@ -60,6 +60,8 @@ export async function executeInWaves(o: {
   /** The local process's folder (the only one a sandbox lets it see and write): the binary must lie inside it; the state files go here. */
   dir: string;
   remote?: RunRemote;
+  /** The local steps of a wave on their devices' threads side by side (pinned, as timed plans run), not one at a time in the listed order (as a check runs them). */
+  parallel?: boolean;
 }): Promise<WaveExecution> {
   const b = o.bound;
   mkdirSync(o.dir, { recursive: true });
@@ -79,7 +81,7 @@ export async function executeInWaves(o: {
     let local: Promise<void> = Promise.resolve();
     if (wave.local.length) {
       writeFileSync(stateFile, state.buf);
-      local = o.executor.run(o.binary, ['wave', stateFile, outFile, ...wave.local.map(String)], o.dir).then((r) => {
+      local = o.executor.run(o.binary, [o.parallel ? 'wave-par' : 'wave', stateFile, outFile, ...wave.local.map(String)], o.dir).then((r) => {
         if (r.exitCode !== 0 || r.timedOut) throw new WaveFailed(`the plan's program ${describeExit(r)}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''} (local steps ${wave.local.map((i) => b.steps[i].id).join(', ')})`);
         numbersAfter('KLOOP_STEP_NS', r.stdout).forEach((ns, k) => (stepNs[wave.local[k]] = ns));
       });

@@ -81,7 +81,8 @@ export interface WaveTiming {
 }
 
 /**
- * Plans executed in waves, timed against each other in interleaved pairs (A B A B …), each
+ * Plans executed in waves, timed against each other in interleaved pairs (A B A B …), a wave's
+ * local steps on their devices' threads side by side (pinned to their cores), each
  * execution's wall clock one sample (state set up, every wave's local process, every fleet job
  * with its transfers, results written back), after one uncounted warm-up each (builds on the
  * workers are cached by content). Every execution's buffers are compared with the graph oracle: a
@@ -96,7 +97,7 @@ export async function timeInWaves(
   const fleet: WaveTiming['fleet'][] = [];
   for (let p = -1; p < o.pairs; p++)
     for (let k = 0; k < plans.length; k++) {
-      const ex = await executeInWaves({ executor: o.executor, binary: plans[k].binary, bound: plans[k].bound, waves: plans[k].waves, inputs: o.inputs, dir: o.dir, remote: o.remote });
+      const ex = await executeInWaves({ executor: o.executor, binary: plans[k].binary, bound: plans[k].bound, waves: plans[k].waves, inputs: o.inputs, dir: o.dir, remote: o.remote, parallel: true });
       const cmp = compareCheckDump(plans[k].bound, ex.dump, oracle);
       if (!cmp.ok) throw new WaveFailed(`a timed execution of plan ${k} computed something else: ${cmp.line}`);
       if (p < 0) continue;

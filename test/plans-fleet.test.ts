@@ -8,7 +8,7 @@ import { checkFleetDevices } from '../cli/plan-fleet.js';
 import { fleetRemote, parsePlanJob, PlanFleet, targetDigest, type WorkerRecord } from '../fleet/index.js';
 import { publishWorker, removeWorker } from '../fleet/registry.js';
 import { checkPlanJobSteps } from '../fleet/plan-program.js';
-import { bindPlan, buildPlan, costModel, cutWaves, planWorkload, verifyInWaves, type Assignment, type CepDevice, type CepPlan, type NodeKernel } from '../plans/index.js';
+import { allowedCores, bindPlan, buildPlan, buildWavePlan, costModel, cutWaves, planWorkload, timeInWaves, verifyInWaves, workloadInputs, type Assignment, type CepDevice, type CepPlan, type NodeKernel } from '../plans/index.js';
 import { parseDescriptor } from '../devices/index.js';
 import { CLI, tmp } from './helpers.js';
 import { fleetWorkflow, SUM_SPINS, TestRedis, TestWorker, waitFor } from './fleet-helpers.js';
@@ -87,6 +87,45 @@ describe('a CEP plan across this CPU and a fleet worker', () => {
     expect(v.execution!.bytesOut).toBeGreaterThan(0);
     expect(worker.log).toMatch(/plan job plan-\S+: \d+ steps, \d+ bytes in, \d+ bytes out/);
     if (v.ok) expect(v.checked).toMatch(/fleet jobs on worker pw1/);
+  }, 60_000);
+
+  it('timed in waves: core groups of this CPU side by side with the worker, against the single-device plan, every execution checked', async () => {
+    const cores = allowedCores().slice(0, 2);
+    const three: CepDevice[] = [...cores.map((c, i) => ({ name: `cpu-g${i}`, acp: 'cpu-0123456789ab', kind: 'cpu', cores: [c] })), devices()[1]];
+    const wi = three.length - 1;
+    // Rows 0..7 on this CPU's groups (one or two), the rest on the worker.
+    const local =
+      wi === 2
+        ? [
+            { device: 0, rows: [0, 4] as [number, number] },
+            { device: 1, rows: [4, 8] as [number, number] },
+          ]
+        : [{ device: 0, rows: [0, 8] as [number, number] }];
+    const assignment: Assignment = w.nodes.map((n) => (n.rows ? [...local, { device: wi, rows: [8, n.rows.extent] }] : [{ device: wi, rows: [0, 1] }]));
+    const b = bound(buildPlan(w, three, 0, assignment));
+    const single = bound(
+      buildPlan(
+        w,
+        [devices()[0]],
+        0,
+        w.nodes.map((n) => [{ device: 0, rows: [0, n.rows?.extent ?? 1] }]),
+      ),
+    );
+    const v = await verify(b.plan, { seed: 5 });
+    expect(v).toMatchObject({ ok: true });
+    const plans = [];
+    for (const [k, p] of [single, b].entries()) {
+      const built = await buildWavePlan(ex, kernels, p, join(dir, 'v5', `t${k}`));
+      if ('ok' in built) throw new Error(built.reason);
+      plans.push(built);
+    }
+    const remote = fleetRemote({ fleet, bound: b, kernelsFor: () => kernels, limitMs: 60_000 });
+    const t = await timeInWaves({ executor: ex, dir: join(dir, 'v5'), inputs: workloadInputs(w, 5), oracleOut: join(dir, 'v5', 'oracle.out'), pairs: 2, remote }, plans);
+    expect(t.ms.every((ms) => ms > 0)).toBe(true);
+    expect(t.speedup.pairs).toBe(2);
+    expect(t.fleet.jobs).toBeGreaterThan(0);
+    expect(t.fleet.bytesIn).toBeGreaterThan(0);
+    expect(t.fleet.workerMs).toBeLessThanOrEqual(t.fleet.remoteMs);
   }, 60_000);
 
   it('a hostile plan is caught on the worker too: a copy to it skipped, a slice dropped there, a stale read of its rows', async () => {
