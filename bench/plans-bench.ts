@@ -5,6 +5,8 @@
  * the graph oracle and timed against the single-device plan, interleaved (A B A B …, each process
  * `reps` executions after a warm-up; every timed run's outputs compared with the oracle). The row
  * GP1 chose is marked `*`. Waits while /tmp/QUIET exists (someone is timing something).
+ * `--fleet URL`: GP1 also weighs this CPU with the fleet's CPU workers; that row is verified and
+ * timed in waves (its worker steps as plan jobs), against the single-device plan run the same way.
  */
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -12,11 +14,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { built, localContext, measureSingle, singlePlan, withWork } from '../cli/plan-command.js';
 import { openMemory } from '../loop/index.js';
-import { bindPlan, planWorkload, timePlans, verifyPlan } from '../plans/index.js';
+import { fleetPlanDevices } from '../cli/plan-fleet.js';
+import { fleetRemote, PlanFleet } from '../fleet/index.js';
+import { bindPlan, buildWavePlan, chooseKernels, planWorkload, timeInWaves, timePlans, verifyInWaves, verifyPlan, workloadInputs, type BoundPlan, type NodeKernel } from '../plans/index.js';
 import { loadWorkflow } from '../workflow/index.js';
 import { resolveWorkload, workloadCatalogNames } from '../workloads/index.js';
 
-const { values } = parseArgs({ options: { pairs: { type: 'string', default: '7' }, reps: { type: 'string', default: '5' }, workload: { type: 'string', multiple: true }, memory: { type: 'string' } } });
+const { values } = parseArgs({ options: { pairs: { type: 'string', default: '7' }, reps: { type: 'string', default: '5' }, workload: { type: 'string', multiple: true }, memory: { type: 'string' }, fleet: { type: 'string' } } });
 const pairs = Number(values.pairs);
 const reps = Number(values.reps);
 
@@ -30,6 +34,30 @@ const memory = openMemory(workflow, process.cwd(), values.memory);
 const rows: string[][] = [['workload', 'plan', 'devices', 'predicted ms', 'measured ms', 'vs single-device', 'verdict']];
 let machine = '';
 const kernelLines: string[] = [];
+const workers = values.fleet ? await fleetPlanDevices(values.fleet) : undefined;
+const fleet = values.fleet ? await PlanFleet.open(values.fleet) : undefined;
+
+/** A plan with fleet workers: verified in waves, then timed against the single-device plan executed the same way. */
+async function fleetRow(
+  ctx: Awaited<ReturnType<typeof localContext>>,
+  bound: BoundPlan,
+  single: BoundPlan,
+  dir: string,
+): Promise<{ ok: false; reason: string } | { ok: true; ms: number[]; speedup: { speedup: number; ciLow: number; ciHigh: number }; maxErrorRatio: number }> {
+  const kernels = new Map<number, Map<string, NodeKernel>>();
+  for (const [i, d] of bound.devices.entries()) kernels.set(i, d.worker ? await chooseKernels(memory, bound.workload, d.acp) : ctx.kernels);
+  const remote = fleetRemote({ fleet: fleet!, bound, kernelsFor: (d) => kernels.get(d)!, limitMs: 300_000 });
+  const v = await verifyInWaves(bound, { executor: ctx.executor, kernels: ctx.kernels, remote, dir: join(dir, 'verify-fleet'), seed: 17 });
+  if (!v.ok) return { ok: false, reason: `REJECTED (${v.stage}): ${v.reason}` };
+  const plans = [];
+  for (const [k, p] of [single, bound].entries()) {
+    const b = await buildWavePlan(ctx.executor, ctx.kernels, p, join(dir, `waves-${k}`));
+    if ('ok' in b) throw new Error(b.reason);
+    plans.push(b);
+  }
+  const t = await timeInWaves({ executor: ctx.executor, dir, inputs: workloadInputs(bound.workload, 17), oracleOut: join(dir, 'verify-fleet', 'oracle.out'), pairs, remote }, plans);
+  return { ok: true, ms: t.ms, speedup: t.speedup, maxErrorRatio: v.maxErrorRatio };
+}
 for (const name of values.workload ?? workloadCatalogNames()) {
   const w = resolveWorkload(name);
   const ctx = await localContext(workflow, memory, w);
@@ -37,10 +65,27 @@ for (const name of values.workload ?? workloadCatalogNames()) {
   kernelLines.push(`kernels of ${w.name}: ${[...ctx.kernels].map(([t, k]) => `${t} ${k.origin === 'memory' ? `memory's best (${k.verdict}${k.parallel ? ', OpenMP' : ''})` : 'reference'}`).join(', ')}`);
   await withWork(async (dir) => {
     const measuredByThreads = await measureSingle(ctx, w, dir);
-    const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: ctx.kernels, measuredByThreads });
+    const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: ctx.kernels, measuredByThreads, workers });
     const single = await built(ctx, singlePlan(w, ctx), join(dir, 'single'));
     for (const s of p.sets) {
       const bound = bindPlan(s.candidate.plan, w, `GP1 ${s.set}`);
+      if (s.devices.some((d) => d.worker)) {
+        const chosen = s.candidate.plan === p.best.candidate.plan;
+        const f = await fleetRow(ctx, bound, singlePlan(w, ctx), dir);
+        const devices = s.devices.map((d) => d.name).join(' ');
+        if (!f.ok) rows.push([w.name, `${chosen ? '* ' : '  '}${s.set}`, devices, s.candidate.sim.ms.toFixed(2), '-', '-', f.reason]);
+        else
+          rows.push([
+            w.name,
+            `${chosen ? '* ' : '  '}${s.set}`,
+            devices,
+            s.candidate.sim.ms.toFixed(2),
+            `${f.ms[1].toFixed(2)} (single ${f.ms[0].toFixed(2)}, in waves)`,
+            `${f.speedup.speedup.toFixed(2)}x [${f.speedup.ciLow.toFixed(2)}, ${f.speedup.ciHigh.toFixed(2)}]`,
+            `verified, max error ${f.maxErrorRatio.toFixed(2)} of bound`,
+          ]);
+        continue;
+      }
       const v = await verifyPlan(bound, { executor: ctx.executor, kernels: ctx.kernels, dir: join(dir, `verify-${s.devices.length}`), seed: 11 + s.devices.length });
       const chosen = s.candidate.plan === p.best.candidate.plan || (p.best.set === s.set && s.devices.length === 1);
       const label = `${chosen ? '* ' : '  '}${s.set}`;
@@ -71,4 +116,7 @@ for (const l of kernelLines) console.log(l);
 console.log(
   `each figure measured in this run; speedup: geometric mean of ${pairs} interleaved pairs (each process: the median of at least ${reps} executions, more for a short plan, ~50 ms), 95% t-interval; predicted: GP1 from node times measured in this run on the whole CPU and on one core group alone`,
 );
+if (fleet)
+  console.log("fleet rows: the plan and the single-device plan both executed in waves, each execution's wall clock a sample (every wave's local process and every plan job with its transfers); GP1 does not predict a plan job's fixed costs");
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+await fleet?.close();
