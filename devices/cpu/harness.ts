@@ -89,6 +89,8 @@ export function generateHarness(t: Target, opts: HarnessOptions): string {
 #include <signal.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <pthread.h>
 ${tracked ? '' : `typedef ${elem} real;`}
 typedef ${t.real} kl_elem;
 ${proto}
@@ -294,6 +296,57 @@ static void kl_catch_input_writes(void) {
 }
 #endif
 
+/*
+ * Stack residue. A kernel's uninitialised locals must not find what its previous call left on the
+ * stack (a memo's key and address kept there survives between calls with no static state at all,
+ * and pays off in a timed run, whose calls share one input). Before every call the stack below the
+ * caller's frame is dropped (MADV_DONTNEED: zero pages when next touched) on this thread and, when
+ * the kernel is linked with OpenMP, on every thread of the default team (GOMP_parallel, weak).
+ * Skipped under AddressSanitizer and in the oracle, which time nothing.
+ */
+#if !defined(KLOOP_SANITIZE) && !defined(__cplusplus)
+extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags) __attribute__((weak));
+static __thread uintptr_t kl_stack_lo;
+static uintptr_t kl_main_lo;
+static __attribute__((noinline)) void kl_drop_stack(void *main_thread) {
+  volatile char here = 0;
+  uintptr_t sp = (uintptr_t)&here;
+  if (!kl_stack_lo) {
+    if (main_thread) {
+      kl_stack_lo = kl_main_lo;
+    } else {
+      pthread_attr_t a;
+      void *lo = NULL;
+      size_t sz = 0;
+      if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        pthread_attr_getstack(&a, &lo, &sz);
+        pthread_attr_destroy(&a);
+      }
+      kl_stack_lo = lo ? (uintptr_t)lo : sp - (1u << 20);
+    }
+  }
+  size_t page = 4096;
+  /* 1 KiB below this frame stays for madvise's own call; the rest of that page is zeroed by hand. */
+  uintptr_t keep = sp - 1024, cut = keep & ~(uintptr_t)(page - 1);
+  for (volatile char *q = (volatile char *)cut; q < (volatile char *)keep; q++) *q = 0;
+  if (cut > kl_stack_lo) madvise((void *)kl_stack_lo, cut - kl_stack_lo, MADV_DONTNEED);
+}
+static void kl_drop_worker(void *unused) { (void)unused; kl_drop_stack(NULL); }
+static void kl_scrub(void) {
+  if (GOMP_parallel) GOMP_parallel(kl_drop_worker, NULL, 0, 0);
+  kl_drop_stack((void *)1);
+}
+static void kl_scrub_init(void) {
+  volatile char here = 0;
+  struct rlimit rl;
+  size_t lim = getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < ((size_t)1 << 30) ? (size_t)rl.rlim_cur : (size_t)64 << 20;
+  kl_main_lo = ((uintptr_t)&here - lim) & ~(uintptr_t)4095;
+}
+#else
+static void kl_scrub(void) {}
+static void kl_scrub_init(void) {}
+#endif
+
 /* The floating-point control state must be the same after a call as before it. */
 #if defined(__x86_64__)
 static unsigned kl_mxcsr0;
@@ -381,6 +434,7 @@ ${C_OPEN_INPUT}
 
 ${cMainArgs(t)}
   kl_catch_input_writes();
+  kl_scrub_init();
 ${allocs}
 ${sources}
 ${firstDecls}
@@ -398,6 +452,7 @@ ${firstDecls}
         fclose(in);
         if (!kl_keep) { ${poisons} }
         kl_protect(1);
+        kl_scrub();
         kl_fp_before();
         ${call};
         kl_fp_after();
@@ -421,6 +476,7 @@ ${firstDecls}
     kl_protect(1);
     /* Warm-up: one call, unless a single call is long enough that it is itself the sample. */
     ${poisons}
+    kl_scrub();
     kl_fp_before();
     t0 = kl_now_ns(); ${call}; t1 = kl_now_ns();
     kl_fp_after();
@@ -428,6 +484,7 @@ ${firstDecls}
     if ((t1 - t0) / 1e6 >= min_ms) { times[reps++] = t1 - t0; total = t1 - t0; min_reps = 1; }
     while (reps < max_reps && (total / 1e6 < min_ms || reps < min_reps)) {
       ${poisons}
+      kl_scrub();
       kl_fp_before();
       t0 = kl_now_ns(); ${call}; t1 = kl_now_ns();
       kl_fp_after();
