@@ -117,6 +117,8 @@ console.log(
   `each figure measured in this run; speedup: geometric mean of ${pairs} interleaved pairs (each process: the median of at least ${reps} executions, more for a short plan, ~50 ms), 95% t-interval; predicted: GP1 from node times measured in this run on the whole CPU and on one core group alone`,
 );
 if (fleet)
-  console.log("fleet rows: the plan and the single-device plan both executed in waves, each execution's wall clock a sample (every wave's local process and every plan job with its transfers); GP1 does not predict a plan job's fixed costs");
+  console.log(
+    "fleet rows: the plan and the single-device plan both executed in waves, each execution's wall clock a sample (every wave's local process and every plan job with its transfers); GP1 counts a plan job's round trip, measured in this run with nothing to compute, once per run step on a worker",
+  );
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
 await fleet?.close();

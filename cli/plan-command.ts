@@ -113,7 +113,7 @@ export async function planCommand(workloadArg: string | undefined, opts: PlanCom
   const text = JSON.stringify(p.best.candidate.plan, null, 2) + '\n';
   if (opts.out) writeFileSync(opts.out, text);
   if (opts.json) process.stdout.write(text);
-  else console.log(describePlans(w, ctx, p, opts.out));
+  else console.log(describePlans(w, ctx, p, opts.out, workers));
   return 0;
 }
 
@@ -206,7 +206,7 @@ async function runPlanFile(b: BoundPlan, workflow: Workflow, memory: MemoryStore
 
 const SOURCE_WORDS: Record<string, string> = { measured: 'measured now on the whole CPU', memory: "memory's measured time at the bench size, scaled", roofline: 'roofline estimates from the ACP profile' };
 
-export function describePlans(w: Workload, ctx: LocalContext, p: WorkloadPlans, out?: string): string {
+export function describePlans(w: Workload, ctx: LocalContext, p: WorkloadPlans, out?: string, workers?: { device: { name: string }; jobMs: number }[]): string {
   const d = ctx.descriptor;
   const lines = [`${w.name} on ${d.model} (${d.fingerprint.id}, ${d.units.count} ${d.units.name})`];
   const byKernel = [...ctx.kernels].map(([t, k]) => `${t}: ${k.origin === 'memory' ? `memory's best (${k.verdict}${k.flags.length ? `, ${k.flags.join(' ')}` : ''})` : 'reference'}`);
@@ -225,9 +225,9 @@ export function describePlans(w: Workload, ctx: LocalContext, p: WorkloadPlans, 
     const what = s.op === 'run' ? `run ${s.node}${s.rows ? ` rows ${s.rows[0]}..${s.rows[1] - 1}` : ''}` : `copy ${s.array}${s.rows ? ` rows ${s.rows[0]}..${s.rows[1] - 1}` : ''} from ${s.from}`;
     lines.push(`    ${s.device.padEnd(8)} ${what.padEnd(40)} ${best.sim.start[i].toFixed(3).padStart(9)} -> ${best.sim.finish[i].toFixed(3)} ms`);
   });
-  if (best.plan.devices.some((x) => x.worker))
+  if (workers?.length)
     lines.push(
-      `  fleet     workers' times are roofline estimates from their published profiles and copies cost their measured links; a plan job's fixed costs (tens of ms: queueing, a sandboxed process on the worker) are not predicted: kloop plan --run FILE --fleet URL measures them`,
+      `  fleet     a worker's node time is this CPU's scaled by the two devices' rooflines, plus a plan job's round trip measured now (${workers.map((x) => `${x.device.name} ${x.jobMs.toFixed(1)} ms`).join(', ')}) once per run step; copies cost its measured link; kloop plan --run FILE --fleet URL measures the plan`,
     );
   if (out) lines.push(`  written   ${out} (check it with kloop plan --check ${out}, run it with kloop plan --run ${out})`);
   return lines.join('\n');

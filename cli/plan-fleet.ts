@@ -41,16 +41,19 @@ export function checkFleetDevices(b: BoundPlan, ctx: LocalContext, workers: Work
 
 /**
  * `kloop plan WORKLOAD --fleet URL`: the fleet's workers GP1 may place nodes on: each registered CPU
- * worker whose heartbeat is fresh, as a plan device named `w-ID` with its published descriptor. None
- * is one line.
+ * worker whose heartbeat is fresh, as a plan device named `w-ID` with its published descriptor and
+ * a plan job's round trip to it, measured now (PlanFleet.probe). None is one line.
  */
-export async function fleetPlanDevices(url: string): Promise<{ device: CepDevice; descriptor: AcpDescriptor }[]> {
+export async function fleetPlanDevices(url: string): Promise<{ device: CepDevice; descriptor: AcpDescriptor; jobMs: number }[]> {
   const fleet = await PlanFleet.open(url);
   try {
     const all = await fleet.workers();
     const usable = all.filter((w) => Date.now() - w.beatAt <= FRESH_MS && w.descriptor.kind === 'cpu');
     if (!usable.length) throw new UserError(`fleet: no CPU worker with a fresh heartbeat at ${redactUrl(url)} (${all.length} registered); start one with kloop worker --redis URL`);
-    return usable.map((w) => ({ device: { name: `w-${w.id}`.replace(/[^A-Za-z0-9_-]/g, '_'), acp: w.descriptor.fingerprint.id, kind: 'cpu', worker: w.id }, descriptor: w.descriptor }));
+    const out = [];
+    for (const w of usable)
+      out.push({ device: { name: `w-${w.id}`.replace(/[^A-Za-z0-9_-]/g, '_'), acp: w.descriptor.fingerprint.id, kind: 'cpu', worker: w.id }, descriptor: w.descriptor, jobMs: await fleet.probe(w.id, w.descriptor.fingerprint.id) });
+    return out;
   } finally {
     await fleet.close();
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { UserError } from '../common/index.js';
@@ -138,6 +139,37 @@ export class PlanFleet {
     if (!out) throw new PlanJobFailed(`${who}'s output of plan job ${job.id} is not in Redis (${result.output.key})`);
     if (out.length !== result.output.bytes || sha256(out) !== result.output.sha256) throw new PlanJobFailed(`${who}'s output of plan job ${job.id} is ${out.length} bytes whose hash differs from its result's (${result.output.bytes} bytes)`);
     return { result, output: out, ms: performance.now() - t0 };
+  }
+
+  /**
+   * A plan job's round trip to a worker with nothing to compute (one row in, one out, no kernel):
+   * queueing, Redis, the worker's checks and its sandboxed process. One warm-up (its build), then
+   * the median of `n` (ms). GP1 counts it per run step on that worker.
+   */
+  async probe(worker: string, device: string, n = 3): Promise<number> {
+    const times: number[] = [];
+    for (let i = 0; i <= n; i++) {
+      const job: Omit<PlanJob, 'input'> = {
+        v: 1,
+        kind: 'plan',
+        id: `probe-${randomBytes(6).toString('hex')}`,
+        run: 'probe',
+        worker,
+        device,
+        real: 'float',
+        kernels: [],
+        buffers: [{ elements: 1 }],
+        records: [{ buffer: 0, offset: 0, elements: 1 }],
+        steps: [{ op: 'load', record: 0 }],
+        outputs: [{ buffer: 0, offset: 0, elements: 1 }],
+        limitMs: 60_000,
+      };
+      const r = await this.run(job, Buffer.alloc(4));
+      if (r.result.outcome !== 'done') throw new PlanJobFailed(`worker ${worker}: a plan job with nothing to compute ${r.result.outcome}: ${r.result.error ?? ''}`);
+      if (i > 0) times.push(r.ms);
+    }
+    times.sort((a, b) => a - b);
+    return times[times.length >> 1];
   }
 
   async close(): Promise<void> {

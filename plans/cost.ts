@@ -32,6 +32,8 @@ export interface CostInputs {
    * group's own OpenMP team and fork-join costs in it.
    */
   measuredByThreads?: Map<number, Map<string, number>>;
+  /** Per fleet worker id: a plan job's round trip measured now with nothing to compute (ms): queueing, a sandboxed process on the worker, Redis. Counted once per run step on that worker. */
+  jobMs?: Map<string, number>;
 }
 
 export interface CostModel {
@@ -57,7 +59,7 @@ const COPY_LATENCY_MS = 0.001;
  * the destination's measured one-core bandwidth of the smallest memory level that holds both
  * copies (a memcpy by one thread), or over a fleet worker's measured link. A fleet worker's node
  * time is the whole CPU's here, scaled by the ratio of the two devices' rooflines (the worker's from
- * the profile it publishes); a plan job's fixed costs are not in it.
+ * the profile it publishes), plus a plan job's round trip measured now (jobMs), once per run step.
  */
 export function costModel(c: CostInputs): CostModel {
   const desc = (d: number) => {
@@ -97,7 +99,7 @@ export function costModel(c: CostInputs): CostModel {
         if (l < 0) return { ms: STEP_MS + here / 1e6, source: 'roofline' };
         const there = this.run(node, l, rows);
         const onLocal = roof(l, t.real, node.flops * frac, node.bytes * frac, parallel ? whole(l) : 1, 1, parallel);
-        return { ms: STEP_MS + ((there.ms - STEP_MS) * here) / onLocal, source: there.source };
+        return { ms: STEP_MS + (c.jobMs?.get(c.devices[d].worker) ?? 0) + ((there.ms - STEP_MS) * here) / onLocal, source: there.source };
       }
       const own = c.measuredByThreads?.get(threads(d))?.get(node.name);
       // Measured alone on a device of this size; side by side with the other groups it gets its share of the chip.

@@ -36,14 +36,15 @@ export function planWorkload(o: {
   measuredByThreads?: Map<number, Map<string, number>>;
   cores?: number[];
   /** A fleet's workers, each a plan device (`worker`) with its ACP descriptor: weighed beside this CPU whole, as one more device set. */
-  workers?: { device: CepDevice; descriptor: AcpDescriptor }[];
+  workers?: { device: CepDevice; descriptor: AcpDescriptor; /** A plan job's round trip to it, measured now (ms). */ jobMs?: number }[];
 }): WorkloadPlans {
   const w = o.workload;
   const descriptors = new Map([[o.descriptor.fingerprint.id, o.descriptor], ...(o.workers ?? []).map((x) => [x.device.acp, x.descriptor] as const)]);
+  const jobMs = new Map((o.workers ?? []).flatMap((x) => (x.jobMs !== undefined ? [[x.device.worker!, x.jobMs] as const] : [])));
   const local = cpuDeviceSets(o.descriptor, o.cores);
   const fleet = o.workers?.length ? [{ name: `CPU + ${o.workers.length} worker${o.workers.length > 1 ? 's' : ''}`, devices: [...local[0].devices, ...o.workers.map((x) => x.device)] }] : [];
   const sets = [...local, ...fleet].map(({ name, devices }) => {
-    const cost = costModel({ devices, descriptors, kernels: o.kernels, measured: o.measured, measuredByThreads: o.measuredByThreads });
+    const cost = costModel({ devices, descriptors, kernels: o.kernels, measured: o.measured, measuredByThreads: o.measuredByThreads, jobMs });
     return { set: name, devices, candidate: gp1(w, devices, 0, cost) };
   });
   const wholeSet = sets[0];

@@ -208,6 +208,7 @@ describe('a CEP plan across this CPU and a fleet worker', () => {
     // GP1 weighs the fleet's worker beside this CPU.
     const gp1 = await promisify(execFile)('taskset', ['-c', '0', process.execPath, CLI, 'plan', w.dir, '--fleet', redis.url], { cwd: dir });
     expect(gp1.stdout).toMatch(/^ {2}CPU \+ 1 worker +[\d.]+ ms predicted \(GP1: \d+ runs, \d+ copies\)$/m);
+    expect(gp1.stdout).toMatch(/^ {2}fleet {5}a worker's node time is .* plus a plan job's round trip measured now \(w-pw1 [\d.]+ ms\) once per run step/m);
   }, 60_000);
 
   it('a worker that dies mid-job is a verdict within seconds, not a wait', async () => {
@@ -293,5 +294,17 @@ describe('GP1 over a fleet', () => {
     const ln = w.nodes[0];
     expect(cost.run(ln, 1, [0, ln.rows!.extent])).toEqual(cost.run(ln, 0, [0, ln.rows!.extent]));
     expect(cost.run(ln, 1, [0, ln.rows!.extent]).source).toBe('measured');
+    // A plan job's round trip, measured, is counted once per run step on the worker.
+    const withJobs = costModel({
+      devices: set.devices,
+      descriptors: new Map([
+        [d.fingerprint.id, d],
+        [remote.fingerprint.id, remote],
+      ]),
+      kernels,
+      measuredByThreads: measured,
+      jobMs: new Map([['pw1', 30]]),
+    });
+    expect(withJobs.run(ln, 1, [0, ln.rows!.extent]).ms).toBeCloseTo(cost.run(ln, 0, [0, ln.rows!.extent]).ms + 30, 6);
   });
 });
