@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -10,6 +10,8 @@ import { publishWorker, removeWorker } from '../fleet/registry.js';
 import { checkPlanJobSteps } from '../fleet/plan-program.js';
 import { allowedCores, bindPlan, buildPlan, buildWavePlan, costModel, cutWaves, planWorkload, timeInWaves, verifyInWaves, workloadInputs, type Assignment, type CepDevice, type CepPlan, type NodeKernel } from '../plans/index.js';
 import { parseDescriptor } from '../devices/index.js';
+import { CATALOG_DIR } from '../targets/index.js';
+import { loadWorkload } from '../workloads/index.js';
 import { CLI, tmp } from './helpers.js';
 import { fleetWorkflow, SUM_SPINS, TestRedis, TestWorker, waitFor } from './fleet-helpers.js';
 import { cpuDescriptor, executor, references, smallWorkload } from './plan-helpers.js';
@@ -87,6 +89,41 @@ describe('a CEP plan across this CPU and a fleet worker', () => {
     expect(v.execution!.bytesOut).toBeGreaterThan(0);
     expect(worker.log).toMatch(/plan job plan-\S+: \d+ steps, \d+ bytes in, \d+ bytes out/);
     if (v.ok) expect(v.checked).toMatch(/fleet jobs on worker pw1/);
+  }, 60_000);
+
+  it('a target the worker does not ship, in double precision, travels with the job and is loaded there', async () => {
+    const root = join(dir, 'custom');
+    mkdirSync(join(root, 'dsm'), { recursive: true });
+    const sm = join(CATALOG_DIR, 'softmax');
+    writeFileSync(
+      join(root, 'dsm', 'target.yaml'),
+      readFileSync(join(sm, 'target.yaml'), 'utf8')
+        .replace(/^name: softmax/m, 'name: dsm')
+        .replace('void softmax(', 'void dsm(') + 'real: double\n',
+    );
+    writeFileSync(
+      join(root, 'dsm', 'reference.c'),
+      readFileSync(join(sm, 'reference.c'), 'utf8')
+        .replace('void softmax(', 'void dsm(')
+        .replace(/expf\(/g, 'exp('),
+    );
+    writeFileSync(join(root, 'workload.yaml'), 'name: dchain\nnodes:\n  a: { target: ./dsm, sizes: { R: 12, C: 8 }, rows: R }\n  b: { target: ./dsm, sizes: { R: 12, C: 8 }, rows: R }\nedges:\n  - { from: a.Y, to: b.X }\n');
+    const cw = loadWorkload(root);
+    expect(cw.nodes[0].target.real).toBe('double');
+    const cb = bindPlan(
+      buildPlan(cw, devices(), 0, [
+        [{ device: 1, rows: [0, 12] }],
+        [
+          { device: 0, rows: [0, 5] },
+          { device: 1, rows: [5, 12] },
+        ],
+      ]),
+      cw,
+      'plan.json',
+    );
+    const refs = references(cw);
+    const v = await verifyInWaves(cb, { executor: ex, kernels: refs, remote: fleetRemote({ fleet, bound: cb, kernelsFor: () => refs, limitMs: 60_000 }), dir: join(dir, 'custom-v'), seed: 3 });
+    expect(v).toMatchObject({ ok: true });
   }, 60_000);
 
   it('timed in waves: core groups of this CPU side by side with the worker, against the single-device plan, every execution checked', async () => {
