@@ -1,4 +1,5 @@
 import type { Expr } from './ast.js';
+import { comparison } from './comparison.js';
 
 /**
  * The value of an integer expression (loop bounds, indices) given the names it uses, or undefined
@@ -38,22 +39,6 @@ export function evalInt(e: Expr, env: Readonly<Record<string, number | undefined
           return b ? Math.trunc(a / b) : undefined;
         case '%':
           return b ? a % b : undefined;
-        case '<':
-          return +(a < b);
-        case '>':
-          return +(a > b);
-        case '<=':
-          return +(a <= b);
-        case '>=':
-          return +(a >= b);
-        case '==':
-          return +(a === b);
-        case '!=':
-          return +(a !== b);
-        case '&&':
-          return +(!!a && !!b);
-        case '||':
-          return +(!!a || !!b);
         case '<<':
           return a << b;
         case '>>':
@@ -62,8 +47,12 @@ export function evalInt(e: Expr, env: Readonly<Record<string, number | undefined
           return a & b;
         case '|':
           return a | b;
+        case '&&':
+          return +(!!a && !!b);
+        case '||':
+          return +(!!a || !!b);
         default:
-          return undefined;
+          return comparison(e.op, a, b);
       }
     }
     case 'call': {

@@ -6,3 +6,4 @@ export { printExpr, printFunc, printStmt, printUnit } from './printer.js';
 export * from './walk.js';
 export { evalInt } from './eval.js';
 export { ompClauses, reductionItems, type ReductionItem } from './omp-clauses.js';
+export { comparison } from './comparison.js';

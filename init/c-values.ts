@@ -1,3 +1,5 @@
+import { comparison } from '../csyntax/index.js';
+
 /** Values of the C subset the interpreter runs: arithmetic, libm and min/max calls, made-up inputs. */
 export class InterpError extends Error {}
 
@@ -30,20 +32,10 @@ export function arith(op: string, a: number, b: number, real: boolean): number {
       return a | b;
     case '^':
       return a ^ b;
-    case '<':
-      return +(a < b);
-    case '>':
-      return +(a > b);
-    case '<=':
-      return +(a <= b);
-    case '>=':
-      return +(a >= b);
-    case '==':
-      return +(a === b);
-    case '!=':
-      return +(a !== b);
   }
-  throw new InterpError(`operator ${op}`);
+  const c = comparison(op, a, b);
+  if (c === undefined) throw new InterpError(`operator ${op}`);
+  return c;
 }
 
 /** A call to libm or to a min/max/abs helper; undefined for any other name. */

@@ -3,6 +3,8 @@
  * a named type, a value converted to an integer type, a binary operator of two values, libm of
  * constants.
  */
+import { comparison } from '../csyntax/index.js';
+
 const SIZEOF: Record<string, number> = {
   char: 1,
   short: 2,
@@ -72,18 +74,6 @@ export function applyBin(op: string, a: number, b: number, float: boolean): numb
       return Number(BigInt.asIntN(64, BigInt(Math.trunc(a)) | BigInt(Math.trunc(b))));
     case '^':
       return Number(BigInt.asIntN(64, BigInt(Math.trunc(a)) ^ BigInt(Math.trunc(b))));
-    case '<':
-      return +(a < b);
-    case '>':
-      return +(a > b);
-    case '<=':
-      return +(a <= b);
-    case '>=':
-      return +(a >= b);
-    case '==':
-      return +(a === b);
-    case '!=':
-      return +(a !== b);
     case '&&':
       return +(!!a && !!b);
     case '||':
@@ -91,7 +81,7 @@ export function applyBin(op: string, a: number, b: number, float: boolean): numb
     case ',':
       return b;
   }
-  return undefined;
+  return comparison(op, a, b);
 }
 
 export function wrap(v: number | undefined): number[] | undefined {
