@@ -17,7 +17,7 @@ const TIMED = ['test/e2e-run.test.ts', 'test/final-timing.test.ts', 'test/e2e-ll
  * clone) vitest would start the largest files first, and a small file that runs a minute (crash-
  * safety) would start last and run alone.
  */
-const SLOW = ['cuda', 'malformed-input', 'verifier-exploits', 'crash-safety', 'transforms', 'sandbox-hostile', 'sandbox-nonroot', 'resume-launched', 'pipeline', 'model-e2e', 'bench-check'];
+const SLOW = ['cuda', 'malformed-input', 'verifier-exploits', 'crash-safety', 'transforms', 'sandbox-hostile', 'sandbox-nonroot', 'resume-launched', 'pipeline', 'model-e2e', 'plans-fleet', 'bench-check'];
 
 class SlowFirst extends BaseSequencer {
   async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
