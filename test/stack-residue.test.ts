@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,11 +30,44 @@ void sum(int N, const real *X, real *S) {
 }
 `;
 
+/** The same in 1 KiB of locals at the top of its frame (where the harness's own frames are while it scrubs), the mark in every word. */
+const smallLocals = `#include <stdint.h>
+void sum(int N, const real *X, real *S) {
+  volatile uint64_t pad[128];
+  int seen = 0;
+  for (int i = 0; i < 128; i++) seen |= pad[i] == 0x6b6c6f6f70ull;
+  for (int i = 0; i < 128; i++) pad[i] = 0x6b6c6f6f70ull;
+  if (seen) { S[0] = 42; return; }
+  real s = 0;
+  for (int i = 0; i < N; i++) s += X[i];
+  S[0] = s;
+}
+`;
+
+/**
+ * An honest kernel with a 1 MiB stack buffer that reports, as its output, how many page faults its
+ * call took: the scrub must leave its stack pages resident (zeroed, not unmapped), or every timed
+ * call would pay their faults again.
+ */
+const stackBuffer = `#include <sys/resource.h>
+void sum(int N, const real *X, real *S) {
+  struct rusage a, b;
+  getrusage(RUSAGE_SELF, &a);
+  volatile char buf[1 << 20];
+  for (int i = 0; i < (1 << 20); i += 4096) buf[i] = (char)i;
+  real s = 0;
+  for (int i = 0; i < N; i++) s += X[i] + 0 * buf[(i * 4096) % (1 << 20)];
+  getrusage(RUSAGE_SELF, &b);
+  S[0] = (real)(b.ru_minflt - a.ru_minflt);
+  (void)s;
+}
+`;
+
 /** The same on the threads of an OpenMP team: each keeps its mark on its own stack. */
 const workers = `#include <stdint.h>
 void sum(int N, const real *X, real *S) {
   int seen = 0;
-#pragma omp parallel reduction(| : seen)
+#pragma omp parallel num_threads(8) reduction(| : seen)
   {
     volatile uint64_t pad[2048];
     seen |= pad[900] == 0x6b6c6f6f70ull;
@@ -66,7 +99,27 @@ describe('the harness drops the stack below its frame before every call', () => 
     expect(r.timed.ok, r.timed.run.stderr).toBe(true);
   });
 
-  it('nor on the threads of its OpenMP team', async () => {
+  it('nor in a few locals at the top of its frame', async () => {
+    const r = await repeated('small', smallLocals, [], 1);
+    expect(r.check.exitCode, r.check.stderr).toBe(0);
+    expect(r.timed.ok, r.timed.run.stderr).toBe(true);
+  });
+
+  it('and leaves the stack resident: a later call does not fault its stack pages in again', async () => {
+    const dir = join(work, 'faults');
+    const b = await device.build({ target, source: stackBuffer, flags: [], workDir: dir });
+    expect(b.ok, b.ok ? '' : b.log).toBe(true);
+    const input = join(dir, 'x.in');
+    writeFileSync(input, makeInputs(target, size, 7, 'normal').bytes);
+    const out = join(dir, 'x.out');
+    const timed = await device.time({ binary: b.binary!, target, size, input, output: out, minMs: 1, maxReps: 5, workDir: dir, timeoutMs: 30_000 });
+    expect(timed.ok, timed.run.stderr).toBe(true);
+    // the last timed call's S (after X in the file): its own page faults (256 pages of buffer if they had been dropped)
+    const bytes = readFileSync(out);
+    expect(bytes.readFloatLE(bytes.length - 4)).toBeLessThan(16);
+  });
+
+  it('nor on the threads of its OpenMP team, whatever their count', async () => {
     const r = await repeated('workers', workers, ['-fopenmp'], 2);
     expect(r.check.exitCode, r.check.stderr).toBe(0);
     expect(r.timed.ok, r.timed.run.stderr).toBe(true);

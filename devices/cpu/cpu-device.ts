@@ -85,7 +85,9 @@ export class CpuDevice implements Device {
     // counter kept in a small freed chunk is wiped like one in a large chunk.
     // A check with `plainHeap` runs as a user's process would, so such state shows there.
     const perturb: Record<string, string> = plainHeap ? {} : { MALLOC_PERTURB_: String(1 + Math.floor(Math.random() * 255)), GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' };
-    return timed ? { OMP_NUM_THREADS: String(threads), ...perturb } : { OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE', ...perturb };
+    // OMP_THREAD_LIMIT: no team larger than the run's count, so the harness's stack scrub reaches every thread a kernel can have.
+    const omp = { OMP_NUM_THREADS: String(threads), OMP_THREAD_LIMIT: String(threads) };
+    return timed ? { ...omp, ...perturb } : { ...omp, OMP_WAIT_POLICY: 'PASSIVE', ...perturb };
   }
 
   private async compile(args: string[], workDir: string, cxx = false): Promise<{ ok: boolean; log: string; ms: number }> {
@@ -117,7 +119,8 @@ export class CpuDevice implements Device {
     const omp = req.flags.includes('-fopenmp') ? ['-fopenmp'] : [];
     const c = await this.compile([...BASE_FLAGS, ...req.flags, '-include', 'kloop_prelude.h', '-c', 'kernel.c', '-o', 'kernel.o'], workDir);
     if (!c.ok) return { ok: false, log: c.log, ms: c.ms };
-    const l = await this.compile(['kernel.o', harness.binary!, '-o', 'kernel.bin', ...omp, '-lm'], workDir);
+    // Full RELRO (-z now): the GOT is read-only once loaded, so a kernel cannot point the harness's clock_gettime at a clock of its own.
+    const l = await this.compile(['kernel.o', harness.binary!, '-o', 'kernel.bin', '-Wl,-z,relro,-z,now', ...omp, '-lm'], workDir);
     const log = c.log + l.log;
     writeFileSync(join(workDir, 'build.log'), log);
     return { ok: l.ok, binary: l.ok ? join(workDir, 'kernel.bin') : undefined, log, ms: c.ms + l.ms };

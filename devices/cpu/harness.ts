@@ -1,4 +1,5 @@
 import type { ArrayParam, Target } from '../../targets/index.js';
+import { C_STACK_SCRUB } from './harness-stack.js';
 import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_POISON_KIND, C_RNG, cMainArgs, EXIT_FPENV, EXIT_GUARD, EXIT_INPUT_WRITE, EXIT_STATE, EXIT_USAGE, GUARD_BYTES, kernelPrototype, PLACEMENT_PAGE_END } from '../harness-protocol.js';
 
 /**
@@ -297,55 +298,33 @@ static void kl_catch_input_writes(void) {
 #endif
 
 /*
- * Stack residue. A kernel's uninitialised locals must not find what its previous call left on the
- * stack (a memo's key and address kept there survives between calls with no static state at all,
- * and pays off in a timed run, whose calls share one input). Before every call the stack below the
- * caller's frame is dropped (MADV_DONTNEED: zero pages when next touched) on this thread and, when
- * the kernel is linked with OpenMP, on every thread of the default team (GOMP_parallel, weak).
- * Skipped under AddressSanitizer and in the oracle, which time nothing.
+ * The timing record: each call's start, the count of reps and their times, in pages of their own,
+ * read-only during every timed call; where they are is kept in a page made read-only once set. A
+ * kernel can read and write the harness's memory: one that moved the start it found on main's stack
+ * forward (or added reps) was timed as fast as it liked. Now such a write faults, and the timed run
+ * fails.
  */
-#if !defined(KLOOP_SANITIZE) && !defined(__cplusplus)
-extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags) __attribute__((weak));
-static __thread uintptr_t kl_stack_lo;
-static uintptr_t kl_main_lo;
-static __attribute__((noinline)) void kl_drop_stack(void *main_thread) {
-  volatile char here = 0;
-  uintptr_t sp = (uintptr_t)&here;
-  if (!kl_stack_lo) {
-    if (main_thread) {
-      kl_stack_lo = kl_main_lo;
-    } else {
-      pthread_attr_t a;
-      void *lo = NULL;
-      size_t sz = 0;
-      if (pthread_getattr_np(pthread_self(), &a) == 0) {
-        pthread_attr_getstack(&a, &lo, &sz);
-        pthread_attr_destroy(&a);
-      }
-      kl_stack_lo = lo ? (uintptr_t)lo : sp - (1u << 20);
-    }
-  }
-  size_t page = 4096;
-  /* 1 KiB below this frame stays for madvise's own call; the rest of that page is zeroed by hand. */
-  uintptr_t keep = sp - 1024, cut = keep & ~(uintptr_t)(page - 1);
-  for (volatile char *q = (volatile char *)cut; q < (volatile char *)keep; q++) *q = 0;
-  if (cut > kl_stack_lo) madvise((void *)kl_stack_lo, cut - kl_stack_lo, MADV_DONTNEED);
+typedef struct { double t0; long reps; } kl_clock_head;
+static struct {
+  unsigned char *map;
+  size_t len;
+  unsigned char pad[4096 - sizeof(unsigned char *) - sizeof(size_t)];
+} kl_clock_ro __attribute__((aligned(4096)));
+#define kl_clk ((volatile kl_clock_head *)kl_clock_ro.map)
+#define kl_times ((volatile double *)(kl_clock_ro.map + 4096))
+static void kl_clock_lock(int ro) {
+  if (mprotect(kl_clock_ro.map, kl_clock_ro.len, ro ? PROT_READ : PROT_READ | PROT_WRITE) != 0) { fprintf(stderr, "kloop harness: mprotect failed\\n"); exit(${EXIT_USAGE}); }
 }
-static void kl_drop_worker(void *unused) { (void)unused; kl_drop_stack(NULL); }
-static void kl_scrub(void) {
-  if (GOMP_parallel) GOMP_parallel(kl_drop_worker, NULL, 0, 0);
-  kl_drop_stack((void *)1);
+static void kl_clock_init(long max_reps) {
+  size_t len = 4096 + ((size_t)(max_reps > 0 ? max_reps : 1) * sizeof(double) + 4095) / 4096 * 4096;
+  void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) kl_oom();
+  kl_clock_ro.map = (unsigned char *)m;
+  kl_clock_ro.len = len;
+  if (mprotect(&kl_clock_ro, sizeof kl_clock_ro, PROT_READ) != 0) { fprintf(stderr, "kloop harness: mprotect failed\\n"); exit(${EXIT_USAGE}); }
 }
-static void kl_scrub_init(void) {
-  volatile char here = 0;
-  struct rlimit rl;
-  size_t lim = getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < ((size_t)1 << 30) ? (size_t)rl.rlim_cur : (size_t)64 << 20;
-  kl_main_lo = ((uintptr_t)&here - lim) & ~(uintptr_t)4095;
-}
-#else
-static void kl_scrub(void) {}
-static void kl_scrub_init(void) {}
-#endif
+
+${C_STACK_SCRUB}
 
 /* The floating-point control state must be the same after a call as before it. */
 #if defined(__x86_64__)
@@ -466,10 +445,9 @@ ${firstDecls}
       }
     }
   } else {
-    static double times[100000];
-    int reps = 0;
-    double total = 0, t0, t1;
     if (max_reps > 100000) max_reps = 100000;
+    kl_clock_init(max_reps);
+    double total = 0, t1;
     FILE *in = kl_open_input(kl_in_paths[0]);
     ${reads}
     fclose(in);
@@ -478,23 +456,26 @@ ${firstDecls}
     ${poisons}
     kl_scrub();
     kl_fp_before();
-    t0 = kl_now_ns(); ${call}; t1 = kl_now_ns();
+    kl_clk->t0 = kl_now_ns(); kl_clock_lock(1); ${call}; t1 = kl_now_ns();
+    kl_clock_lock(0);
     kl_fp_after();
     int min_reps = 3;
-    if ((t1 - t0) / 1e6 >= min_ms) { times[reps++] = t1 - t0; total = t1 - t0; min_reps = 1; }
-    while (reps < max_reps && (total / 1e6 < min_ms || reps < min_reps)) {
+    if ((t1 - kl_clk->t0) / 1e6 >= min_ms) { kl_times[kl_clk->reps++] = t1 - kl_clk->t0; total = t1 - kl_clk->t0; min_reps = 1; }
+    while (kl_clk->reps < max_reps && (total / 1e6 < min_ms || kl_clk->reps < min_reps)) {
       ${poisons}
       kl_scrub();
       kl_fp_before();
-      t0 = kl_now_ns(); ${call}; t1 = kl_now_ns();
+      kl_clk->t0 = kl_now_ns(); kl_clock_lock(1); ${call}; t1 = kl_now_ns();
+      kl_clock_lock(0);
       kl_fp_after();
-      times[reps++] = t1 - t0;
-      total += t1 - t0;
+      double kl_d = t1 - kl_clk->t0;
+      kl_times[kl_clk->reps++] = kl_d;
+      total += kl_d;
     }
     kl_protect(0);
     kl_guards();
     printf("KLOOP_TIMES_NS");
-    for (int i = 0; i < reps; i++) printf(" %.0f", times[i]);
+    for (long i = 0; i < kl_clk->reps; i++) printf(" %.0f", kl_times[i]);
     printf("\\n");
     if (out) { ${writes} }
   }
