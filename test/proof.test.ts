@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveTarget, type Target } from '../targets/index.js';
-import { analyseSizePaths, boundedProof, pathSizes, ReferenceProofRuns } from '../verifiers/index.js';
+import { addressAsNumber, analyseSizePaths, boundedProof, pathSizes, ReferenceProofRuns } from '../verifiers/index.js';
 import { cpuDevice, tmp } from './helpers.js';
 
 /**
@@ -39,6 +39,22 @@ describe('bounded proof', () => {
   ])('disproves a kernel that %s', async (name, source) => {
     const r = await prove(sgemm, source, name.replace(/\W+/g, '-'));
     expect(r.status, r.reason).toBe('disproved');
+  });
+
+  it('does not speak for a kernel that branches on an address: it runs at one set of addresses', async () => {
+    // (red team: a sum that sampled one element in 64 when its input started at page offset 0x10 was proved)
+    const gated = `#include <stdint.h>
+void sum(int N, const real *X, real *S) {
+  if (((uintptr_t)X & 0xfff) == 0x10) { real s = 0; for (int i = 0; i < N; i += 64) s += X[i]; S[0] = s * 64; return; }
+  real s = 0;
+  for (int i = 0; i < N; i++) s += X[i];
+  S[0] = s;
+}`;
+    const r = await prove(sum, gated, 'address-gated');
+    expect(r.status).toBe('inapplicable');
+    expect(r.reason).toMatch(/uses an address as a number/);
+    expect(addressAsNumber('long v = (long)X[i]; real s = (real)N;', ['X'])).toBeUndefined();
+    expect(addressAsNumber('size_t off = (size_t)(X + 4) % 64;', ['X'])).toBeDefined();
   });
 
   it('disproves a different stencil weight, but calls a rounding of the same constant tested', async () => {

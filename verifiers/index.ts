@@ -1,5 +1,5 @@
 export { CHECK_THREADS, Verifier, type BenchCheck, type Candidate, type CheckCase, type CheckPlan, type VerifierOptions } from './verifier.js';
-export { boundedProof, proofSizes, ReferenceProofRuns, type ProofResult } from './proof.js';
+export { addressAsNumber, boundedProof, proofSizes, ReferenceProofRuns, type ProofResult } from './proof.js';
 export { analyseSizePaths, pathSizes, type PathBudget, type SizeAnalysis, type SizePath } from './size-paths.js';
 export { checkSymbols, parseNm, scanSource, HEADER_ALLOW } from './static-gate.js';
 export { SYMBOLIC_HEADER } from './symbolic-header.js';

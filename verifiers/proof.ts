@@ -126,6 +126,20 @@ const BIT_LEVEL =
   /\b(__builtin_)?(memcpy|memmove|memcmp|memset|bcopy)\s*\(|\bunion\b|\(\s*(const\s+)?((unsigned|signed)(\s+(char|short|int|long))*|char|short|int|long|u?int\d+_t|uintptr_t)(\s+const)?\s*\*+\s*\)|\(\s*(const\s+)?(void|float|double)(\s+const)?\s*\*+\s*\)\s*&|\bsizeof\s*\(?\s*'/;
 
 /**
+ * A pointer turned into an integer: a cast to uintptr_t, intptr_t or ptrdiff_t anywhere, or any
+ * integer cast of an array parameter or of an address (`&…`). The matched text, or undefined.
+ */
+export function addressAsNumber(source: string, arrays: string[]): string | undefined {
+  const intType = '(const\\s+)?((unsigned|signed)(\\s+(char|short|int|long))*|char|short|int|long(\\s+long)?|size_t|u?int\\d+_t|u?intptr_t|ptrdiff_t)';
+  const named = /\(\s*(const\s+)?(u?intptr_t|ptrdiff_t)\s*\)/.exec(source);
+  if (named) return named[0];
+  const names = arrays.map((a) => a.replace(/[^A-Za-z0-9_]/g, '')).filter(Boolean);
+  // (an element, X[i], is a value: not an address)
+  const re = new RegExp(`\\(\\s*${intType}\\s*\\)\\s*\\(?\\s*(&|(${names.join('|') || '(?!)'})\\b(?!\\s*\\[))`);
+  return re.exec(source)?.[0];
+}
+
+/**
  * Why the bounded proof cannot speak for a target at all, or undefined: integer arrays hold data
  * (index structures) the proof would fix to one instance, so it would not cover the others; the
  * verdict is then `tested`. (Scalars are symbolic variables there, like array elements.)
@@ -147,8 +161,17 @@ export function proofPlan(t: Target, source: string, o: { analysis: SizeAnalysis
   // The proof's symbolic type has no bits: copying a value's bytes (memcpy, a union, a pointer cast
   // to another type) reads something else there than in the C build, and so does a character
   // literal's size (int in C, char in C++). A kernel that decided on those was proved wrong.
-  const bits = BIT_LEVEL.exec(source.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ''));
+  const stripped = source.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, '');
+  const bits = BIT_LEVEL.exec(stripped);
   if (bits) return { inapplicable: `reads values at the level of their bits or bytes (${bits[0].trim()}), which the proof's symbolic type does not model: tested only` };
+  // An address used as a number (alignment tests, pointer bits): the proof runs the kernel at one set
+  // of addresses, so a path taken only at others is not covered (a sum that sampled 1 element in 64
+  // when its input started at a page offset of 0x10 was proved).
+  const address = addressAsNumber(
+    stripped,
+    t.arrays.map((a) => a.name),
+  );
+  if (address) return { inapplicable: `uses an address as a number (${address.trim()}): the proof runs at one set of addresses, so paths taken at others are not covered: tested only` };
   // The C build defines _OPENMP exactly when -fopenmp is among its flags; unknown flags cannot match it.
   if (o.flags === undefined && /\b_OPENMP\b/.test(source)) return { inapplicable: "tests _OPENMP, and the proof was not given the build's flags to define it the same way: tested only" };
   // The precision's own keyword is real there too (asRealSpelling): sizeof(float) in a float target is sizeof(real).
