@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
-import { fleetRemote, PlanFleet, redactUrl, type WorkerRecord } from '../fleet/index.js';
+import { fleetRemote, PlanFleet, PlanJobFailed, redactUrl, type WorkerRecord } from '../fleet/index.js';
 import type { AcpDescriptor } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
-import { allowedCores, buildWavePlan, chooseKernels, timeInWaves, verifyInWaves, workloadInputs, type BoundPlan, type CepDevice, type NodeKernel, type WavePlan } from '../plans/index.js';
+import { allowedCores, buildWavePlan, chooseKernels, timeInWaves, verifyInWaves, WaveFailed, workloadInputs, type BoundPlan, type CepDevice, type NodeKernel, type WavePlan } from '../plans/index.js';
 import type { LocalContext } from './plan-command.js';
 
 /** A heartbeat older than this and a worker is not offered a plan's steps. */
@@ -51,8 +51,16 @@ export async function fleetPlanDevices(url: string): Promise<{ device: CepDevice
     const usable = all.filter((w) => Date.now() - w.beatAt <= FRESH_MS && w.descriptor.kind === 'cpu');
     if (!usable.length) throw new UserError(`fleet: no CPU worker with a fresh heartbeat at ${redactUrl(url)} (${all.length} registered); start one with kloop worker --redis URL`);
     const out = [];
-    for (const w of usable)
-      out.push({ device: { name: `w-${w.id}`.replace(/[^A-Za-z0-9_-]/g, '_'), acp: w.descriptor.fingerprint.id, kind: 'cpu', worker: w.id }, descriptor: w.descriptor, jobMs: await fleet.probe(w.id, w.descriptor.fingerprint.id) });
+    for (const w of usable) {
+      // A worker that takes no plan jobs (an older kloop, or busy with another coordinator) is left out, in one line.
+      const jobMs = await fleet.probe(w.id, w.descriptor.fingerprint.id).catch((e: Error) => {
+        if (!(e instanceof PlanJobFailed)) throw e;
+        console.error(`kloop: fleet worker ${w.id} left out of the plan: ${e.message}`);
+        return undefined;
+      });
+      if (jobMs !== undefined) out.push({ device: { name: `w-${w.id}`.replace(/[^A-Za-z0-9_-]/g, '_'), acp: w.descriptor.fingerprint.id, kind: 'cpu', worker: w.id }, descriptor: w.descriptor, jobMs });
+    }
+    if (!out.length) throw new UserError(`fleet: none of the ${usable.length} fresh CPU workers at ${redactUrl(url)} took a plan job (each said why above)`);
     return out;
   } finally {
     await fleet.close();
@@ -83,10 +91,23 @@ export async function runFleetPlan(o: { bound: BoundPlan; ctx: LocalContext; mem
     const plans: WavePlan[] = [];
     for (const [k, p] of [o.single, b].entries()) {
       const w = await buildWavePlan(o.ctx.executor, o.ctx.kernels, p, join(o.dir, `build-${k}`));
-      if ('ok' in w) throw new Error(`plan ${k} does not build: ${w.reason}`);
+      if ('ok' in w) {
+        o.say(`REJECTED (build): ${k ? 'the plan' : 'the single-device plan'} does not build: ${w.reason}`);
+        return 1;
+      }
       plans.push(w);
     }
-    const t = await timeInWaves({ executor: o.ctx.executor, dir: o.dir, inputs: workloadInputs(b.workload, seed), oracleOut: join(o.dir, 'verify', 'oracle.out'), pairs: o.pairs, remote }, plans);
+    let t: Awaited<ReturnType<typeof timeInWaves>>;
+    try {
+      t = await timeInWaves({ executor: o.ctx.executor, dir: o.dir, inputs: workloadInputs(b.workload, seed), oracleOut: join(o.dir, 'verify', 'oracle.out'), pairs: o.pairs, remote }, plans);
+    } catch (e) {
+      // A wave that fails while timed (a worker gone, a timed execution computing something else) is a verdict, not a crash.
+      if (e instanceof WaveFailed || e instanceof PlanJobFailed || e instanceof UserError) {
+        o.say(`REJECTED (timing): ${(e as Error).message}`);
+        return 1;
+      }
+      throw e;
+    }
     const s = t.speedup;
     const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
     o.say(

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shortHash } from '../common/index.js';
 import { prelude, type Compiler } from '../devices/index.js';
@@ -56,7 +56,10 @@ export class PlanExecutor {
     const work = `${dir}.${process.pid}.${Date.now()}`;
     mkdirSync(work, { recursive: true });
     const r = await make(work, join(work, name));
-    if (!r.ok) return { ok: false, log: r.log };
+    if (!r.ok) {
+      rmSync(work, { recursive: true, force: true });
+      return { ok: false, log: r.log };
+    }
     try {
       renameSync(work, dir);
     } catch {

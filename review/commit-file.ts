@@ -16,6 +16,8 @@ export async function commitFile(path: string, message: string): Promise<{ commi
   if ((await repo.raw(['check-ignore', '--', file]).catch(() => '')).trim()) return { note: `${file} is ignored by git in ${root}: written, not committed` };
   const identity = (await repo.raw(['config', '--get', 'user.name']).catch(() => '')).trim() ? [] : ['-c', 'user.name=kloop', '-c', 'user.email=kloop@localhost'];
   await repo.raw(['add', '--', file]);
+  // The same content as committed already (a kernel or plan approved again): nothing to commit.
+  if (!(await repo.raw(['status', '--porcelain', '--', file])).trim()) return { note: `${file} is unchanged from what is committed: nothing to commit` };
   await repo.raw([...identity, 'commit', '-m', message, '--', file]);
   return { commit: (await repo.revparse(['HEAD'])).trim() };
 }
