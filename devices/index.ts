@@ -3,7 +3,7 @@ export { CpuDevice, type CpuDeviceOptions } from './cpu/cpu-device.js';
 export { detectCompiler, type Compiler } from './cpu/compiler.js';
 export { generateHarness, prelude } from './cpu/harness.js';
 export { EXIT_CUDA, EXIT_FPENV, EXIT_GUARD, EXIT_INPUT_WRITE, EXIT_NO_GPU, EXIT_STATE, EXIT_USAGE, GUARD_BYTES, harnessArgs, harnessSeed, kernelPrototype, MAX_CALLS, PLACEMENT_PAGE_END, PLACEMENTS } from './harness-protocol.js';
-export { roofline, roofPhrase, targetRoofline, type Roofline } from './roofline.js';
+export { memoryCapGBs, roofline, roofPhrase, targetRoofline, type Roofline } from './roofline.js';
 export { bandwidthAt, formatCapacity, formatCurve, formatLevels, isCurrentProfile, levelCapacity, monotonic, monotonicCurve } from './memory-levels.js';
 export { mainFileLines } from './preprocessed.js';
 export { CudaDevice, CUDA_SANITIZER_TOOLS, combineGpuTimes, type CudaDeviceOptions } from './cuda/cuda-device.js';

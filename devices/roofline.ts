@@ -81,3 +81,18 @@ export function roofPhrase(r: Pick<Roofline, 'pctOfRoof' | 'bound'> & { level?: 
   if (!r.level) return `${pct} of the ${r.bound} roof`;
   return r.bound === 'memory' ? `${pct} of the ${r.level} roof` : `${pct} of the compute roof, data in ${r.level}`;
 }
+
+/**
+ * The most GB/s a kernel can move its bench-size bytes at when no cache can hold them between calls
+ * (its working set is over twice the largest cache): twice the device's measured memory bandwidth
+ * (all cores), room for measurement and for a bytes formula that counts a little more than moves.
+ * Above it the kernel did not read what it must have (it kept results between calls, or skipped
+ * inputs). Undefined where a cache could hold the working set, or without measured levels.
+ */
+export function memoryCapGBs(profile: DeviceProfile, target: Target): number | undefined {
+  const caches = (profile.levels ?? []).filter((l) => Number.isFinite(l.bytes) && l !== profile.levels!.at(-1));
+  if (!caches.length) return undefined;
+  const largest = Math.max(...caches.map((l) => levelCapacity(l, profile.fingerprint.cores)));
+  if (workingSetBytes(target, target.benchSize) <= 2 * largest) return undefined;
+  return 2 * profile.bandwidthGBs.all;
+}

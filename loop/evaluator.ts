@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type PQueue from 'p-queue';
 import type { RwLock } from '../common/index.js';
-import type { BuildResult, Device, DeviceProfile } from '../devices/index.js';
+import { memoryCapGBs, type BuildResult, type Device, type DeviceProfile } from '../devices/index.js';
 import type { Target } from '../targets/index.js';
 import { judgeTimedRun, type CheckPlan, type TimedJudgement, type Verdict, type Verifier } from '../verifiers/index.js';
 import { abTiming, type TimingConfig, type TimingResult } from './ab-timing.js';
@@ -115,12 +115,18 @@ export const localEvaluator: EvaluatorFactory = (d, r) => {
         if (seen > peakOf(d.deviceProfile) * 1.1 && d.remeasureProfile) d.deviceProfile = await d.remeasureProfile();
         return peakOf(d.deviceProfile);
       };
+      // Likewise the memory bandwidth, where the bench working set is more than the caches hold.
+      const memoryCap = async (seen: number) => {
+        const cap = memoryCapGBs(d.deviceProfile, target);
+        if (cap !== undefined && seen > cap && d.remeasureProfile) d.deviceProfile = await d.remeasureProfile();
+        return memoryCapGBs(d.deviceProfile, target);
+      };
       const judged = new Map<string, TimedJudgement>();
       for (const e of verified) {
         const t = timings.get(e.id);
         if (t?.ok) {
           const run = { binary: e.build.binary!, workDir: e.dir };
-          judged.set(e.id, await d.lock.shared(() => judgeTimedRun({ verifier: d.verifier, bench: d.session.bench, target, outputFile: join(e.dir, 'timed.out'), run, medianNs: t.medianNs, peakGflops })));
+          judged.set(e.id, await d.lock.shared(() => judgeTimedRun({ verifier: d.verifier, bench: d.session.bench, target, outputFile: join(e.dir, 'timed.out'), run, medianNs: t.medianNs, peakGflops, memoryCapGBs: memoryCap })));
         }
       }
       return { timings, judged };

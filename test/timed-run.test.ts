@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { memoryCapGBs, type DeviceProfile } from '../devices/index.js';
 import { resolveTarget } from '../targets/index.js';
 import { judgeTimedRun, type BenchCheck, type Verifier } from '../verifiers/index.js';
 
@@ -27,6 +28,32 @@ describe('judgeTimedRun', () => {
     const j = await judgeTimedRun({ verifier: verifier(true), bench, target, outputFile: 'o', run, medianNs: flops / 200, peakGflops: (s) => (seen.push(s), s > 110 ? 250 : 100) });
     expect(seen).toEqual([200]);
     expect(j).toMatchObject({ ok: true, gflops: 200 });
+  });
+
+  it('moving a working set no cache holds at over twice the memory bandwidth is impossible (a memo kept between calls)', async () => {
+    const sum = resolveTarget('sum'); // 2^24 floats at its bench size: 64 MiB
+    const profile = {
+      fingerprint: { cores: 2 },
+      bandwidthGBs: { one: 20, all: 40 },
+      levels: [
+        { name: 'L2', bytes: 1 << 20, shared: false, gbs: { one: 200, all: 400 } },
+        { name: 'L3', bytes: 16 << 20, shared: true, gbs: { one: 100, all: 150 } },
+        { name: 'DRAM', bytes: Infinity, shared: true, gbs: { one: 20, all: 40 } },
+      ],
+    } as unknown as DeviceProfile;
+    expect(memoryCapGBs(profile, sum)).toBe(80);
+    // a working set a cache holds twice over (sgemm, 12 MiB, against 2 x 16 MiB of L3): no cap
+    expect(memoryCapGBs(profile, target)).toBeUndefined();
+    const bytes = 4 * 2 ** 24;
+    const memo = await judgeTimedRun({ verifier: verifier(true), bench, target: sum, outputFile: 'o', run, medianNs: bytes / 160, memoryCapGBs: () => memoryCapGBs(profile, sum) });
+    expect(memo).toMatchObject({ ok: false, layer: 'roofline' });
+    expect(memo.ok || memo.reason).toMatch(/moved its bytes at 160\.0 GB\/s, over twice the device's measured memory bandwidth \(cap 80\.0 GB\/s\)/);
+    // at the memory's own speed (or somewhat above: bytes formulas and measurements are not exact) it is a kernel
+    expect(await judgeTimedRun({ verifier: verifier(true), bench, target: sum, outputFile: 'o', run, medianNs: bytes / 60, memoryCapGBs: () => memoryCapGBs(profile, sum) })).toMatchObject({ ok: true });
+    // the cap is asked with the GB/s seen (a caller measures the bandwidth again first)
+    const seen: number[] = [];
+    await judgeTimedRun({ verifier: verifier(true), bench, target: sum, outputFile: 'o', run, medianNs: bytes / 100, memoryCapGBs: (s) => (seen.push(s), 200) });
+    expect(seen).toEqual([100]);
   });
 
   it('without a profile, only the outputs are judged', async () => {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Device, DeviceProfile } from '../devices/index.js';
+import { memoryCapGBs, type Device, type DeviceProfile } from '../devices/index.js';
 import type { Target } from '../targets/index.js';
 import { randomInt } from 'node:crypto';
 import { DISTRIBUTIONS, makeInputs, type Distribution } from './inputs.js';
@@ -72,6 +72,7 @@ export async function runGate(o: { device: Device; verifier: Verifier; plan: Che
     run: { binary: build.binary!, workDir: o.workDir },
     medianNs: median,
     peakGflops: profile && (() => (o.target.real === 'float' ? profile.gflops.fp32.all : profile.gflops.fp64.all)),
+    memoryCapGBs: profile && (() => memoryCapGBs(profile, o.target)),
   });
   if (!judged.ok) return reject(judged.layer, judged.reason);
   const gflops = judged.gflops;
