@@ -84,7 +84,8 @@ export class CpuDevice implements Device {
     // glibc's per-thread cache (chunks up to 1032 bytes) skips the perturbation: it is turned off, so a
     // counter kept in a small freed chunk is wiped like one in a large chunk.
     // A check with `plainHeap` runs as a user's process would, so such state shows there.
-    const perturb: Record<string, string> = plainHeap ? {} : { MALLOC_PERTURB_: String(1 + Math.floor(Math.random() * 255)), GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' };
+    // (and, as a user's program would, without the harness's stack scrub: devices/cpu/harness-stack.ts)
+    const perturb: Record<string, string> = plainHeap ? { KLOOP_PLAIN_STACK: '1' } : { MALLOC_PERTURB_: String(1 + Math.floor(Math.random() * 255)), GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' };
     // OMP_THREAD_LIMIT: no team larger than the run's count, so the harness's stack scrub reaches every thread a kernel can have.
     const omp = { OMP_NUM_THREADS: String(threads), OMP_THREAD_LIMIT: String(threads) };
     return timed ? { ...omp, ...perturb } : { ...omp, OMP_WAIT_POLICY: 'PASSIVE', ...perturb };

@@ -9,7 +9,9 @@
  * thread count), the stack below the caller's frame is zeroed: the 16 KiB where the kernel's frame
  * will start, word by word, and every page below it that is resident (`mincore`). Nothing is
  * unmapped, so a kernel's stack pages do not fault again inside a timed call. Skipped under
- * AddressSanitizer and in the oracle (C++), which time nothing.
+ * AddressSanitizer and in the oracle (C++), which time nothing, and in the checks that run as a
+ * user's process would (KLOOP_PLAIN_STACK, with the user's allocator): there a kernel whose results
+ * depend on its stack residue must show it, as it would in a user's program.
  */
 export const C_STACK_SCRUB = `
 #if !defined(KLOOP_SANITIZE) && !defined(__cplusplus)
@@ -75,7 +77,9 @@ static void kl_scrub_worker(void *unused) {
   }
   kl_wipe_from(sp, kl_floor);
 }
+static int kl_plain_stack;
 static inline __attribute__((always_inline)) void kl_scrub(void) {
+  if (kl_plain_stack) return;
   if (GOMP_parallel) GOMP_parallel(kl_scrub_worker, NULL, kl_team, 0);
   uintptr_t sp;
   KL_SP(sp);
@@ -87,6 +91,9 @@ static void kl_scrub_init(void) {
   size_t lim = getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < ((size_t)1 << 30) ? (size_t)rl.rlim_cur : (size_t)64 << 20;
   kl_main_floor = (((uintptr_t)&here - lim) + KL_PAGE - 1) & ~(KL_PAGE - 1);
   kl_main_thread = 1;
+  /* The stale-state checks run as a user's process would (KLOOP_PLAIN_STACK): there a kernel whose results
+     depend on what its previous call left on the stack must show it. */
+  kl_plain_stack = getenv("KLOOP_PLAIN_STACK") != NULL;
   const char *limit = getenv("OMP_THREAD_LIMIT");
   kl_team = limit ? (unsigned)atoi(limit) : 0;
 }
