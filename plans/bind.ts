@@ -128,3 +128,15 @@ export function runAccess(w: Workload, node: WorkloadNode, rows: [number, number
   });
   return { sizes, args, reads, writes };
 }
+
+/** What each step waits for: its `after` steps and the step listed before it on its device. */
+export function stepPredecessors(b: BoundPlan): number[][] {
+  const preds = b.steps.map((s) => [...s.after]);
+  const last = new Map<number, number>();
+  for (const s of b.steps) {
+    const p = last.get(s.device);
+    if (p !== undefined) preds[s.index].push(p);
+    last.set(s.device, s.index);
+  }
+  return preds;
+}

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeExit } from '../sandboxes/index.js';
-import type { BoundPlan } from './bind.js';
+import { stepPredecessors, type BoundPlan } from './bind.js';
 import { checkPlan } from './check.js';
 import { compareCheckDump, type PlanMismatch } from './compare.js';
 import type { NodeKernel } from './cost.js';
@@ -18,13 +18,7 @@ export type PlanVerdict = { ok: true; maxErrorRatio: number; elements: number; c
  */
 export function eagerOrder(b: BoundPlan): number[] | undefined {
   const n = b.steps.length;
-  const preds = b.steps.map((s) => [...s.after]);
-  const last = new Map<number, number>();
-  for (const s of b.steps) {
-    const p = last.get(s.device);
-    if (p !== undefined) preds[s.index].push(p);
-    last.set(s.device, s.index);
-  }
+  const preds = stepPredecessors(b);
   const done = new Array<boolean>(n).fill(false);
   const order: number[] = [];
   while (order.length < n) {

@@ -1,4 +1,4 @@
-import type { BoundPlan } from './bind.js';
+import { stepPredecessors, type BoundPlan } from './bind.js';
 
 /** One wave of a plan: the steps this machine runs (its devices), and each fleet worker device's steps (by device index), each list in the order to run it. */
 export interface Wave {
@@ -18,13 +18,7 @@ export interface Wave {
  */
 export function cutWaves(b: BoundPlan): Wave[] | undefined {
   const n = b.steps.length;
-  const preds = b.steps.map((s) => [...s.after]);
-  const last = new Map<number, number>();
-  for (const s of b.steps) {
-    const p = last.get(s.device);
-    if (p !== undefined) preds[s.index].push(p);
-    last.set(s.device, s.index);
-  }
+  const preds = stepPredecessors(b);
   const group = (i: number) => (b.devices[b.steps[i].device].worker ? b.steps[i].device : -1);
   const groups = [-1, ...b.devices.flatMap((d, i) => (d.worker ? [i] : []))];
   const done = new Array<boolean>(n).fill(false);
