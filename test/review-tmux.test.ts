@@ -6,18 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { FileStore, type Winner } from '../memory/index.js';
 import { CATALOG_DIR } from '../targets/index.js';
 import { tmp } from './helpers.js';
+import { hasTmux, openPane } from './tmux-pane.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
-const hasTmux = (() => {
-  try {
-    execFileSync('tmux', ['-V']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function winner(id: string, at: string, targetDir: string, speedup: number): Winner {
   return {
@@ -57,36 +48,21 @@ describe.skipIf(!hasTmux)('kloop review in a real terminal (tmux)', () => {
     const m = FileStore.open(mem);
     await m.addWinner(winner('sum-r1-c1', '2026-01-01T00:00:00Z', join(repo, 'sum'), 3));
     await m.addWinner(winner('sum-r2-c1', '2026-01-01T01:00:00Z', join(repo, 'sum'), 5));
-    const session = `kloop-review-${process.pid}`;
-    const tm = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-    const screen = () => tm('capture-pane', '-p', '-t', session);
-    const waitFor = async (text: string) => {
-      for (let i = 0; i < 100; i++) {
-        if (screen().includes(text)) return;
-        await sleep(100);
-      }
-      throw new Error(`never saw "${text}" on screen:\n${screen()}`);
-    };
-    // The pane is a person's terminal: CI's own CI=true would make ink draw only the last frame, at exit.
-    tm('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', repo, `env -u CI -u CONTINUOUS_INTEGRATION node ${CLI} review --memory ${mem}`);
+    const pane = openPane({ session: `kloop-review-${process.pid}`, cwd: repo, command: `node ${CLI} review --memory ${mem}`, width: 120, height: 40, waitMs: 10_000 });
     try {
-      await waitFor('2 winner(s) to review');
-      tm('send-keys', '-t', session, 'Enter');
-      await waitFor('evidence: proved; 10 checks');
-      tm('send-keys', '-t', session, 'a');
-      await waitFor('approved sum-r2-c1');
-      tm('send-keys', '-t', session, 'r');
-      await waitFor('reject reason');
-      tm('send-keys', '-t', session, '-l', 'too slow on small rows');
-      tm('send-keys', '-t', session, 'Enter');
-      await waitFor('Nothing to review.');
-      tm('send-keys', '-t', session, 'q');
+      await pane.waitFor('2 winner(s) to review');
+      pane.keys('Enter');
+      await pane.waitFor('evidence: proved; 10 checks');
+      pane.keys('a');
+      await pane.waitFor('approved sum-r2-c1');
+      pane.keys('r');
+      await pane.waitFor('reject reason');
+      pane.type('too slow on small rows');
+      pane.keys('Enter');
+      await pane.waitFor('Nothing to review.');
+      pane.keys('q');
     } finally {
-      try {
-        tm('kill-session', '-t', session);
-      } catch {
-        /* already gone */
-      }
+      pane.close();
     }
     expect(execFileSync('git', ['-C', repo, 'log', '-1', '--format=%s'], { encoding: 'utf8' })).toMatch(/^kloop: promote sum kernel, 5\.00x/);
     expect(readFileSync(join(repo, 'sum', 'kernel.c'), 'utf8')).toContain('sum-r2-c1');
