@@ -168,6 +168,9 @@ static void kl_guard_value(unsigned char *dst, int adjacent, size_t gsz, int int
 }
 
 static void kl_oom(void) { fprintf(stderr, "kloop harness: out of memory\\n"); exit(${EXIT_USAGE}); }
+static void kl_mprotect(void *p, size_t len, int prot) {
+  if (mprotect(p, len, prot) != 0) { fprintf(stderr, "kloop harness: mprotect failed\\n"); exit(${EXIT_USAGE}); }
+}
 
 #ifdef KLOOP_SANITIZE
 /* Under AddressSanitizer: exact-size arrays (any access past them is reported), at the same offsets. */
@@ -253,10 +256,7 @@ static void kl_guards(void) {
 /* Input arrays (and their guard zones) read-only during a call, writable again to load the next input. */
 static void kl_protect(int on) {
   for (int i = 0; i < kl_nregions; i++)
-    if (kl_regions[i].input && mprotect(kl_regions[i].map, kl_regions[i].map_len, on ? PROT_READ : PROT_READ | PROT_WRITE) != 0) {
-      fprintf(stderr, "kloop harness: mprotect failed\\n");
-      exit(${EXIT_USAGE});
-    }
+    if (kl_regions[i].input) kl_mprotect(kl_regions[i].map, kl_regions[i].map_len, on ? PROT_READ : PROT_READ | PROT_WRITE);
 }
 
 /*
@@ -313,7 +313,7 @@ static struct {
 #define kl_clk ((volatile kl_clock_head *)kl_clock_ro.map)
 #define kl_times ((volatile double *)(kl_clock_ro.map + 4096))
 static void kl_clock_lock(int ro) {
-  if (mprotect(kl_clock_ro.map, kl_clock_ro.len, ro ? PROT_READ : PROT_READ | PROT_WRITE) != 0) { fprintf(stderr, "kloop harness: mprotect failed\\n"); exit(${EXIT_USAGE}); }
+  kl_mprotect(kl_clock_ro.map, kl_clock_ro.len, ro ? PROT_READ : PROT_READ | PROT_WRITE);
 }
 static void kl_clock_init(long max_reps) {
   size_t len = 4096 + ((size_t)(max_reps > 0 ? max_reps : 1) * sizeof(double) + 4095) / 4096 * 4096;
@@ -321,7 +321,7 @@ static void kl_clock_init(long max_reps) {
   if (m == MAP_FAILED) kl_oom();
   kl_clock_ro.map = (unsigned char *)m;
   kl_clock_ro.len = len;
-  if (mprotect(&kl_clock_ro, sizeof kl_clock_ro, PROT_READ) != 0) { fprintf(stderr, "kloop harness: mprotect failed\\n"); exit(${EXIT_USAGE}); }
+  kl_mprotect(&kl_clock_ro, sizeof kl_clock_ro, PROT_READ);
 }
 
 ${C_STACK_SCRUB}
