@@ -165,6 +165,23 @@ static void io(FILE *f, int a, int d, int writing) {
   }
 }
 
+/* Every device's copy of every array it touches, read from or written to a state file: 0, or 2 when it cannot be opened. */
+static int state_io(const char *path, int writing) {
+  FILE *f = fopen(path, writing ? "wb" : "rb");
+  if (!f) return 2;
+  for (int d = 0; d < NDEV; d++)
+    for (int a = 0; a < NARR; a++)
+      if (used[d][a]) io(f, a, d, writing);
+  fclose(f);
+  return 0;
+}
+
+/* A step on the main thread, with its device's team size (the whole machine's for a whole-CPU device). */
+static void run_serial(int i) {
+  omp_set_num_threads(dev_threads[step_dev[i]] > 0 ? dev_threads[step_dev[i]] : omp_get_num_procs());
+  run_step(i);
+}
+
 int main(int argc, char **argv) {
   int par = argc >= 4 && strcmp(argv[1], "wave-par") == 0;
   int wave = par || (argc >= 4 && strcmp(argv[1], "wave") == 0);
@@ -184,12 +201,7 @@ int main(int argc, char **argv) {
       }
   for (int i = 0; i < NSTEPS; i++) in_wave[i] = !wave;
   if (wave) {
-    FILE *st = fopen(argv[2], "rb");
-    if (!st) return 2;
-    for (int d = 0; d < NDEV; d++)
-      for (int a = 0; a < NARR; a++)
-        if (used[d][a]) io(st, a, d, 0);
-    fclose(st);
+    if (state_io(argv[2], 0)) return 2;
     for (int k = 4; k < argc; k++) {
       int i = atoi(argv[k]);
       if (i < 0 || i >= NSTEPS) return 2;
@@ -206,39 +218,19 @@ int main(int argc, char **argv) {
       pthread_barrier_wait(&bar);
       for (int d = 0; d < NDEV; d++) pthread_join(th[d], 0);
     } else
-      for (int k = 4; k < argc; k++) {
-        int i = atoi(argv[k]);
-        omp_set_num_threads(dev_threads[step_dev[i]] > 0 ? dev_threads[step_dev[i]] : omp_get_num_procs());
-        run_step(i);
-      }
+      for (int k = 4; k < argc; k++) run_serial(atoi(argv[k]));
     printf("KLOOP_STEP_NS");
     for (int k = 4; k < argc; k++) printf(" %lld", step_ns[atoi(argv[k])]);
     printf("\\n");
-    FILE *out = fopen(argv[3], "wb");
-    if (!out) return 2;
-    for (int d = 0; d < NDEV; d++)
-      for (int a = 0; a < NARR; a++)
-        if (used[d][a]) io(out, a, d, 1);
-    fclose(out);
-    return 0;
+    return state_io(argv[3], 1);
   }
   FILE *in = fopen(argv[2], "rb");
   if (!in) return 2;
   for (unsigned k = 0; k < sizeof inputs / sizeof inputs[0] && ${w.inputs.length}; k++) io(in, inputs[k], HOME, 0);
   fclose(in);
   if (check) {
-    for (int k = 0; k < NSTEPS; k++) {
-      int i = seq_order[k];
-      omp_set_num_threads(dev_threads[step_dev[i]] > 0 ? dev_threads[step_dev[i]] : omp_get_num_procs());
-      run_step(i);
-    }
-    FILE *out = fopen(argv[3], "wb");
-    if (!out) return 2;
-    for (int d = 0; d < NDEV; d++)
-      for (int a = 0; a < NARR; a++)
-        if (used[d][a]) io(out, a, d, 1);
-    fclose(out);
-    return 0;
+    for (int k = 0; k < NSTEPS; k++) run_serial(seq_order[k]);
+    return state_io(argv[3], 1);
   }
   long long *times = calloc((size_t)reps + 1, sizeof *times);
   step_all = calloc((size_t)reps * NSTEPS, sizeof *step_all);
