@@ -107,20 +107,20 @@ export const localEvaluator: EvaluatorFactory = (d, r) => {
         exclusive: (fn) => d.lock.exclusive(fn),
         outputFor: (id) => join(verified.find((v) => v.id === id)!.dir, 'timed.out'),
       });
-      const peakOf = (p: DeviceProfile) => (target.real === 'float' ? p.gflops.fp32.all : p.gflops.fp64.all);
       // The gate's last layers on each timed run (verifiers/timed-run.ts, as kloop verify runs them):
-      // the outputs it wrote, then a speed the device cannot reach. A profile taken while the machine
-      // was busy under-reports the peak: it is measured again (once a run) before a speed is called impossible.
-      const peakGflops = async (seen: number) => {
-        if (seen > peakOf(d.deviceProfile) * 1.1 && d.remeasureProfile) d.deviceProfile = await d.remeasureProfile();
-        return peakOf(d.deviceProfile);
-      };
-      // Likewise the memory bandwidth, where the bench working set is more than the caches hold.
-      const memoryCap = async (seen: number) => {
-        const cap = memoryCapGBs(d.deviceProfile, target);
-        if (cap !== undefined && seen > cap && d.remeasureProfile) d.deviceProfile = await d.remeasureProfile();
-        return memoryCapGBs(d.deviceProfile, target);
-      };
+      // the outputs it wrote, then a speed the device cannot reach: its compute peak, or, where the bench
+      // working set is more than the caches hold, its memory bandwidth. A profile taken while the machine
+      // was busy under-reports them: it is measured again (once a run) before a speed is called impossible.
+      const limit =
+        <T extends number | undefined>(of: (p: DeviceProfile) => T, margin = 1) =>
+        async (seen: number): Promise<T> => {
+          const l = of(d.deviceProfile);
+          if (l === undefined || seen <= l * margin || !d.remeasureProfile) return l;
+          d.deviceProfile = await d.remeasureProfile();
+          return of(d.deviceProfile);
+        };
+      const peakGflops = limit((p) => (target.real === 'float' ? p.gflops.fp32.all : p.gflops.fp64.all), 1.1);
+      const memoryCap = limit((p) => memoryCapGBs(p, target));
       const judged = new Map<string, TimedJudgement>();
       for (const e of verified) {
         const t = timings.get(e.id);
