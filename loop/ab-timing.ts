@@ -26,6 +26,8 @@ export interface TimingResult extends SpeedupEstimate {
   candidateNs: number[];
   medianNs: number;
   baselineMedianNs: number;
+  /** Timing stopped because the estimate did not clear minSpeedup, its interval still straddling it. */
+  stoppedBelowBar?: boolean;
 }
 
 export interface AbTimingRequest {
@@ -61,7 +63,7 @@ function perProcess(r: TimedRun): number {
 export async function abTiming(req: AbTimingRequest): Promise<Map<string, TimingResult>> {
   const { device, target, size, input, workDir, config } = req;
   const results = new Map<string, TimingResult>();
-  const series = new Map(req.candidates.map((c) => [c.id, { base: [] as number[], cand: [] as number[], done: false, error: undefined as string | undefined }]));
+  const series = new Map(req.candidates.map((c) => [c.id, { base: [] as number[], cand: [] as number[], done: false, belowBar: false, error: undefined as string | undefined }]));
   let baselineWallMs = 0;
   const run = (t: Timed, timeoutMs: number, output?: string) => req.exclusive(() => device.time({ binary: t.binary, target, size, input, output, minMs: config.minMs, maxReps: config.maxReps, workDir: t.workDir ?? workDir, timeoutMs }));
 
@@ -84,14 +86,24 @@ export async function abTiming(req: AbTimingRequest): Promise<Map<string, Timing
       s.cand.push(perProcess(r));
       if (s.cand.length >= config.minPairs) {
         const est = speedupCI(s.base, s.cand);
-        if (est.ciLow > config.minSpeedup || est.ciHigh < config.minSpeedup || est.speedup < config.minSpeedup) s.done = true;
+        s.belowBar = est.speedup < config.minSpeedup && est.ciHigh >= config.minSpeedup;
+        if (est.ciLow > config.minSpeedup || est.ciHigh < config.minSpeedup || s.belowBar) s.done = true;
       }
     }
   }
   for (const c of req.candidates) {
     const s = series.get(c.id)!;
     const est = s.cand.length ? speedupCI(s.base, s.cand) : { speedup: 0, ciLow: 0, ciHigh: 0, pairs: 0 };
-    results.set(c.id, { ...est, ok: !s.error, error: s.error, baselineNs: s.base, candidateNs: s.cand, medianNs: median(s.cand), baselineMedianNs: median(s.base) });
+    results.set(c.id, {
+      ...est,
+      ok: !s.error,
+      error: s.error,
+      baselineNs: s.base,
+      candidateNs: s.cand,
+      medianNs: median(s.cand),
+      baselineMedianNs: median(s.base),
+      ...(s.belowBar && s.cand.length < config.maxPairs ? { stoppedBelowBar: true } : {}),
+    });
   }
   return results;
 }

@@ -188,9 +188,7 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
     const common = { ...base, speedup: t.speedup, ciLow: t.ciLow, ciHigh: t.ciHigh, vsReference: baseline.vsReference * t.speedup, medianNs: t.medianNs, ...roofFields(r), pairs: t.pairs, verdict: v.status };
     const j = judged.get(e.id)!;
     if (!j.ok) return { ...common, status: 'invalid', verdict: `rejected (${j.layer})`, layer: j.layer, reason: j.reason };
-    // (ab-timing.ts stops timing a candidate whose estimate does not clear the bar after min_pairs: said so)
-    const stoppedBelow =
-      t.speedup < d.timing.minSpeedup && t.ciHigh >= d.timing.minSpeedup && t.pairs < d.timing.maxPairs ? `; its estimate ${t.speedup.toFixed(3)}x is below ${d.timing.minSpeedup} after ${t.pairs} pairs, so not timed further` : '';
+    const stoppedBelow = t.stoppedBelowBar ? `; its estimate ${t.speedup.toFixed(3)}x is below ${d.timing.minSpeedup} after ${t.pairs} pairs, so not timed further` : '';
     return { ...common, status: 'discard', reason: t.ciLow > d.timing.minSpeedup ? undefined : `95% CI low ${t.ciLow.toFixed(3)} ≤ ${d.timing.minSpeedup}${stoppedBelow}` };
   });
 

@@ -48,6 +48,8 @@ describe('interleaved A/B timing', () => {
     expect(same.ciHigh).toBeGreaterThan(1.02);
     expect(same.ciLow).toBeLessThan(1.02);
     expect(log.filter((b) => b === 'same')).toHaveLength(config.minPairs);
+    expect(same.stoppedBelowBar).toBe(true);
+    expect(e.stoppedBelowBar).toBeUndefined();
   });
 
   it('a candidate that crashes at the bench size is a result, not an exception', async () => {
