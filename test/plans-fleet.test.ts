@@ -320,29 +320,23 @@ describe('GP1 over a fleet', () => {
     const p = planWorkload({ workload: w, descriptor: d, kernels, measuredByThreads: measured, cores: [0, 1], workers: [{ device, descriptor: remote }] });
     const set = p.sets.find((s) => s.set === 'CPU + 1 worker')!;
     expect(set.devices.map((x) => x.name)).toEqual(['cpu', 'w-pw1']);
-    const cost = costModel({
-      devices: set.devices,
-      descriptors: new Map([
-        [d.fingerprint.id, d],
-        [remote.fingerprint.id, remote],
-      ]),
-      kernels,
-      measuredByThreads: measured,
-    });
+    const modelWith = (jobMs?: Map<string, number>) =>
+      costModel({
+        devices: set.devices,
+        descriptors: new Map([
+          [d.fingerprint.id, d],
+          [remote.fingerprint.id, remote],
+        ]),
+        kernels,
+        measuredByThreads: measured,
+        ...(jobMs ? { jobMs } : {}),
+      });
+    const cost = modelWith();
     const ln = w.nodes[0];
     expect(cost.run(ln, 1, [0, ln.rows!.extent])).toEqual(cost.run(ln, 0, [0, ln.rows!.extent]));
     expect(cost.run(ln, 1, [0, ln.rows!.extent]).source).toBe('measured');
     // A plan job's round trip, measured, is counted once per run step on the worker.
-    const withJobs = costModel({
-      devices: set.devices,
-      descriptors: new Map([
-        [d.fingerprint.id, d],
-        [remote.fingerprint.id, remote],
-      ]),
-      kernels,
-      measuredByThreads: measured,
-      jobMs: new Map([['pw1', 30]]),
-    });
+    const withJobs = modelWith(new Map([['pw1', 30]]));
     expect(withJobs.run(ln, 1, [0, ln.rows!.extent]).ms).toBeCloseTo(cost.run(ln, 0, [0, ln.rows!.extent]).ms + 30, 6);
   });
 });
