@@ -4,6 +4,9 @@ import { detectCompiler, parseDescriptor, type AcpDescriptor } from '../devices/
 import { PlanExecutor, type CepDevice, type NodeKernel } from '../plans/index.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
 import { loadWorkload, type Workload } from '../workloads/index.js';
+import { composeDevice } from '../loop/index.js';
+import { FileStore } from '../memory/index.js';
+import { DEFAULT_WORKFLOW, loadWorkflow } from '../workflow/index.js';
 import { tmp } from './helpers.js';
 
 /** A 2-core CPU's ACP descriptor, as HP1 measures one (figures from a 2-core VM). */
@@ -67,4 +70,26 @@ export function smallWorkload(yaml = SMALL): Workload {
   mkdirSync(dir);
   writeFileSync(join(dir, 'workload.yaml'), yaml);
   return loadWorkload(dir);
+}
+
+/**
+ * A stored profile for this CPU's fingerprint in the memory file, as kloop run leaves one: a CLI
+ * under test then measures nothing but the workloads' nodes.
+ */
+export async function storeCpuProfile(memory: string, cacheDir: string): Promise<void> {
+  const fp = await composeDevice({ workflow: loadWorkflow(DEFAULT_WORKFLOW), sandbox: new ProcessSandbox(), cacheDir, kind: 'cpu' }).device.fingerprint();
+  await FileStore.open(memory).putProfile({
+    fingerprint: fp,
+    measuredAt: '2026-11-29T23:10:42.118Z',
+    gflops: { fp32: { one: 61.2, all: 118.9 }, fp64: { one: 30.4, all: 59.6 } },
+    bandwidthGBs: { one: 14.1, all: 21.7 },
+    levels: [
+      { name: 'L1', bytes: 32768, shared: false, gbs: { one: 402.5, all: 781.3 } },
+      { name: 'DRAM', bytes: 8_321_499_136, shared: true, gbs: { one: 14.1, all: 21.7 } },
+    ],
+    curve: [
+      { bytes: 32768, gbs: 781.3 },
+      { bytes: 134217728, gbs: 21.7 },
+    ],
+  });
 }

@@ -1,13 +1,10 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeDevice } from '../loop/index.js';
 import { FileStore } from '../memory/index.js';
 import { HOSTILE_PLANS, parsePlan, type CepPlan } from '../plans/index.js';
-import { ProcessSandbox } from '../sandboxes/index.js';
-import { DEFAULT_WORKFLOW, loadWorkflow } from '../workflow/index.js';
 import { kloop, tmp } from './helpers.js';
-import { SMALL } from './plan-helpers.js';
+import { SMALL, storeCpuProfile } from './plan-helpers.js';
 
 /** Through the built CLI (dist/), in a folder of its own: its memory, its runs, a small workload. */
 describe('kloop workloads and kloop plan', () => {
@@ -19,22 +16,7 @@ describe('kloop workloads and kloop plan', () => {
   beforeAll(async () => {
     mkdirSync(workload);
     writeFileSync(join(workload, 'workload.yaml'), SMALL);
-    // A stored profile for this CPU's fingerprint (as kloop run leaves one): nothing is measured here.
-    const fp = await composeDevice({ workflow: loadWorkflow(DEFAULT_WORKFLOW), sandbox: new ProcessSandbox(), cacheDir: join(dir, 'cache'), kind: 'cpu' }).device.fingerprint();
-    await FileStore.open(memory).putProfile({
-      fingerprint: fp,
-      measuredAt: '2026-11-29T23:10:42.118Z',
-      gflops: { fp32: { one: 61.2, all: 118.9 }, fp64: { one: 30.4, all: 59.6 } },
-      bandwidthGBs: { one: 14.1, all: 21.7 },
-      levels: [
-        { name: 'L1', bytes: 32768, shared: false, gbs: { one: 402.5, all: 781.3 } },
-        { name: 'DRAM', bytes: 8_321_499_136, shared: true, gbs: { one: 14.1, all: 21.7 } },
-      ],
-      curve: [
-        { bytes: 32768, gbs: 781.3 },
-        { bytes: 134217728, gbs: 21.7 },
-      ],
-    });
+    await storeCpuProfile(memory, join(dir, 'cache'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

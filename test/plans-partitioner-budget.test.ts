@@ -2,12 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeDevice } from '../loop/index.js';
-import { FileStore } from '../memory/index.js';
-import { ProcessSandbox } from '../sandboxes/index.js';
-import { DEFAULT_WORKFLOW, loadWorkflow } from '../workflow/index.js';
+import { DEFAULT_WORKFLOW } from '../workflow/index.js';
 import { CLI, tmp } from './helpers.js';
 import { LlmServer } from './llm-server.js';
+import { storeCpuProfile } from './plan-helpers.js';
 
 /**
  * `kloop run --workload` with a model-backed partitioner: its calls come out of budget.usd /
@@ -34,22 +32,7 @@ async function setup(front: string): Promise<string> {
     join(cwd, 'WORKFLOW.md'),
     `---\nagents:\n  partitioner: { provider: anthropic, model: claude-test, base_url: "${server.anthropicUrl}", timeout_s: 10 }\nproviders: { anthropic: { retries: 0 } }\npricing: { claude-test: { input_per_mtok: 10, output_per_mtok: 20 } }\ngit: { commit: false }\n${front}\n---\n${SECTION}`,
   );
-  // This CPU's profile, as kloop run leaves one: nothing is measured here but the workloads' nodes.
-  const fp = await composeDevice({ workflow: loadWorkflow(DEFAULT_WORKFLOW), sandbox: new ProcessSandbox(), cacheDir: join(cwd, 'cache'), kind: 'cpu' }).device.fingerprint();
-  await FileStore.open(join(cwd, 'memory.json')).putProfile({
-    fingerprint: fp,
-    measuredAt: '2026-11-29T23:10:42.118Z',
-    gflops: { fp32: { one: 61.2, all: 118.9 }, fp64: { one: 30.4, all: 59.6 } },
-    bandwidthGBs: { one: 14.1, all: 21.7 },
-    levels: [
-      { name: 'L1', bytes: 32768, shared: false, gbs: { one: 402.5, all: 781.3 } },
-      { name: 'DRAM', bytes: 8_321_499_136, shared: true, gbs: { one: 14.1, all: 21.7 } },
-    ],
-    curve: [
-      { bytes: 32768, gbs: 781.3 },
-      { bytes: 134217728, gbs: 21.7 },
-    ],
-  });
+  await storeCpuProfile(join(cwd, 'memory.json'), join(cwd, 'cache'));
   return cwd;
 }
 
