@@ -16,6 +16,7 @@ import { createRun } from '../loop/index.js';
 import { DEFAULT_WORKFLOW, loadWorkflow } from '../workflow/index.js';
 import { evalExpr, resolveTarget } from '../targets/index.js';
 import { timeOpenBlasSgemm, vendorRow } from './vendor-sgemm.js';
+import { gapTable, type EventMark } from './idle-gaps.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,6 +60,7 @@ function cpuTicks(): { busy: number; total: number } | undefined {
   return { busy: total - f[3] - (f[4] ?? 0), total };
 }
 const cpu0 = cpuTicks();
+const marks: EventMark[] = [];
 const runner = await createRun({
   workflow,
   cwd,
@@ -66,6 +68,7 @@ const runner = await createRun({
   minutes,
   rounds: 0,
   onEvent: (e) => {
+    marks.push({ at: performance.now(), what: e.type === 'candidate.state' ? `${e.type}:${e.state}` : e.type });
     if (values.quiet) return;
     if (e.type === 'round.end' || e.type === 'baseline.updated' || e.type === 'device.profile' || e.type === 'run.end') console.log(formatEvent(e) ?? `[${'target' in e ? e.target : ''}] round ${'round' in e ? e.round : ''} done`);
   },
@@ -77,6 +80,7 @@ const busy = summary.busy!;
 console.log(`\ncandidates per hour: ${(summary.candidates / hours).toFixed(0)}`);
 console.log(`compile busy ${(busy.compileMs / 1000).toFixed(1)} s, kernel processes busy ${(busy.runMs / 1000).toFixed(1)} s, either ${(busy.anyMs / 1000).toFixed(1)} s of ${(summary.elapsedMs / 1000).toFixed(1)} s wall`);
 console.log(`share of wall time outside compile and run: ${(100 * busy.outsideShare).toFixed(1)}%`);
+if (busy.idleGaps) console.log(gapTable(busy.idleGaps, marks));
 const cpu1 = cpuTicks();
 if (cpu0 && cpu1) console.log(`machine CPU busy (all processes, /proc/stat): ${((100 * (cpu1.busy - cpu0.busy)) / (cpu1.total - cpu0.total)).toFixed(1)}%`);
 console.log(`timed runs held the device alone ${((busy.exclusiveMs ?? 0) / 1000).toFixed(1)} s (${((100 * (busy.exclusiveMs ?? 0)) / summary.elapsedMs).toFixed(1)}% of wall)`);

@@ -9,28 +9,43 @@ export class MeteredSandbox implements Sandbox {
   private readonly active = { compile: 0, run: 0 };
   private readonly since = { compile: 0, run: 0 };
   readonly busyMs = { compile: 0, run: 0, any: 0 };
+  /**
+   * The intervals (performance.now() ms, from and to) of at least `minGapMs` with no compile and no
+   * kernel process running, oldest first, at most `maxGaps`: where kloop's own overhead went.
+   */
+  readonly idleGaps: [number, number][] = [];
   private anyActive = 0;
   private anySince = 0;
+  private idleSince: number;
 
   constructor(
     private readonly inner: Sandbox,
     private readonly isCompiler: (cmd: string) => boolean,
     private readonly now: () => number = () => performance.now(),
+    private readonly minGapMs = 5,
+    private readonly maxGaps = 100_000,
   ) {
     this.name = inner.name;
+    this.idleSince = now();
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
     const kind = this.isCompiler(spec.cmd) ? 'compile' : 'run';
     const t = this.now();
     if (this.active[kind]++ === 0) this.since[kind] = t;
-    if (this.anyActive++ === 0) this.anySince = t;
+    if (this.anyActive++ === 0) {
+      this.anySince = t;
+      if (t - this.idleSince >= this.minGapMs && this.idleGaps.length < this.maxGaps) this.idleGaps.push([this.idleSince, t]);
+    }
     try {
       return await this.inner.run(spec);
     } finally {
       const e = this.now();
       if (--this.active[kind] === 0) this.busyMs[kind] += e - this.since[kind];
-      if (--this.anyActive === 0) this.busyMs.any += e - this.anySince;
+      if (--this.anyActive === 0) {
+        this.busyMs.any += e - this.anySince;
+        this.idleSince = e;
+      }
     }
   }
 }

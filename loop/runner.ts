@@ -55,7 +55,7 @@ export interface RunnerDeps {
   agents?: Record<string, string>;
   sleep?: (ms: number) => Promise<void>;
   /** Extra wall-time accounting, if the sandbox is metered. */
-  busyMs?: () => { compile: number; run: number; any: number };
+  busyMs?: () => { compile: number; run: number; any: number; idleGaps?: readonly [number, number][] };
   /** Targets that did not load (a run over several targets skips them): reported at start and in the summary. */
   broken?: { target: string; reason: string }[];
   /** Amdahl weights for PO1: per target, its share of a workload's time (default 1: the target alone). */
@@ -113,7 +113,15 @@ export interface RunSummary {
     stopReason: string;
   }[];
   /** Wall time with a compile or kernel process running, and with a timed run holding the device alone (exclusiveMs). */
-  busy?: { compileMs: number; runMs: number; anyMs: number; outsideShare: number; exclusiveMs?: number };
+  busy?: {
+    compileMs: number;
+    runMs: number;
+    anyMs: number;
+    outsideShare: number;
+    exclusiveMs?: number;
+    /** Intervals with no compile or kernel process (this process's performance.now(), from and to); not written to summary.json. */
+    idleGaps?: readonly [number, number][];
+  };
   /** What became of the writers' proposals: the verifier's rejections (any layer, timed-run checks included) and build failures, of all proposals. */
   proposals?: { total: number; rejectedByVerifier: number; buildFailures: number; rejectedShare: number };
   spend: { total: SpendTotals; byRole: Record<string, SpendTotals>; byProvider: Record<string, SpendTotals>; byTarget: Record<string, SpendTotals> };
@@ -556,9 +564,9 @@ export class Runner {
       disk,
       model: this.state.model,
       sandbox: this.sandboxReport && { applied: this.sandboxReport.layers.filter((l) => l.ok).map((l) => l.layer), missing: this.sandboxReport.layers.filter((l) => !l.ok).map(({ layer, detail }) => ({ layer, detail })) },
-      busy: busy && { compileMs: busy.compile, runMs: busy.run, anyMs: busy.any, exclusiveMs: this.lock.exclusiveMs, outsideShare: 1 - busy.any / (this.now().getTime() - (this.state.sessionStart ?? this.now().getTime())) },
+      busy: busy && { compileMs: busy.compile, runMs: busy.run, anyMs: busy.any, exclusiveMs: this.lock.exclusiveMs, outsideShare: 1 - busy.any / (this.now().getTime() - (this.state.sessionStart ?? this.now().getTime())), idleGaps: busy.idleGaps },
     };
-    writeFileSync(join(this.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    writeFileSync(join(this.dir, 'summary.json'), JSON.stringify(summary, (k, v: unknown) => (k === 'idleGaps' ? undefined : v), 2) + '\n');
     return summary;
   }
 }
