@@ -564,7 +564,14 @@ export class Runner {
       disk,
       model: this.state.model,
       sandbox: this.sandboxReport && { applied: this.sandboxReport.layers.filter((l) => l.ok).map((l) => l.layer), missing: this.sandboxReport.layers.filter((l) => !l.ok).map(({ layer, detail }) => ({ layer, detail })) },
-      busy: busy && { compileMs: busy.compile, runMs: busy.run, anyMs: busy.any, exclusiveMs: this.lock.exclusiveMs, outsideShare: 1 - busy.any / (this.now().getTime() - (this.state.sessionStart ?? this.now().getTime())), idleGaps: busy.idleGaps },
+      busy: busy && {
+        compileMs: busy.compile,
+        runMs: busy.run,
+        anyMs: busy.any,
+        exclusiveMs: this.lock.exclusiveMs,
+        outsideShare: 1 - busy.any / (this.now().getTime() - (this.state.sessionStart ?? this.now().getTime())),
+        idleGaps: busy.idleGaps,
+      },
     };
     writeFileSync(join(this.dir, 'summary.json'), JSON.stringify(summary, (k, v: unknown) => (k === 'idleGaps' ? undefined : v), 2) + '\n');
     return summary;
