@@ -16,6 +16,8 @@ export interface NodeKernel {
   parallel: boolean;
   /** Median time memory holds for it at the target's bench size on the whole device (ns), if any. */
   benchNs?: number;
+  /** The node's CUDA kernel on this machine's GPU (memory's best verified for the GPU's fingerprint, else the target's reference.cu); absent: the target has none, so it never runs on a GPU. */
+  gpu?: NodeKernel;
 }
 
 export interface CostInputs {
@@ -34,6 +36,16 @@ export interface CostInputs {
   measuredByThreads?: Map<number, Map<string, number>>;
   /** Per fleet worker id: a plan job's round trip measured now with nothing to compute (ms): queueing, a sandboxed process on the worker, Redis. Counted once per run step on that worker. */
   jobMs?: Map<string, number>;
+  /** Per node name: its time measured in this command on this machine's GPU, whole, launch and synchronize included (ns). */
+  gpuMeasured?: Map<string, number>;
+  /** Copies between host memory and the GPU (cudaMemcpy of pageable buffers), measured in this command. */
+  gpuLink?: GpuLink;
+}
+
+/** Host to GPU and back: each direction's bandwidth and the cost of a small copy, measured (plans/gpu-link.ts). */
+export interface GpuLink {
+  h2d: { gbs: number; latencyMs: number };
+  d2h: { gbs: number; latencyMs: number };
 }
 
 export interface CostModel {
@@ -41,11 +53,15 @@ export interface CostModel {
   run(node: WorkloadNode, device: number, rows: [number, number]): { ms: number; source: CostSource };
   /** Predicted ms of copying bytes between two devices. */
   copy(bytes: number, from: number, to: number): number;
+  /** Where a copy's time between two devices comes from, for copies to or from a GPU (undefined for others). */
+  copySource?(from: number, to: number): CostSource | undefined;
 }
 
 /** Fixed cost of a step: the wait for its predecessors and the call (a few microseconds). */
 const STEP_MS = 0.002;
 const COPY_LATENCY_MS = 0.001;
+/** A kernel launch and the device-wide synchronize after it, when nothing measured says otherwise (a nominal figure, not a measurement). */
+const GPU_LAUNCH_MS = 0.01;
 
 /**
  * GP1's cost model. A node's time on a device: measured in this command where there is a
@@ -60,6 +76,12 @@ const COPY_LATENCY_MS = 0.001;
  * copies (a memcpy by one thread), or over a fleet worker's measured link. A fleet worker's node
  * time is the whole CPU's here, scaled by the ratio of the two devices' rooflines (the worker's from
  * the profile it publishes), plus a plan job's round trip measured now (jobMs), once per run step.
+ * A GPU (`kind: cuda`) runs only nodes with a CUDA kernel (others cost Infinity, so GP1 never puts
+ * them there): measured now on the GPU where there is a measurement, else memory's time of its CUDA
+ * kernel scaled by the GPU's roofline, else the roofline of the whole GPU (all SMs, device memory)
+ * plus a nominal launch; a copy between host and GPU costs the measured link (gpuLink), else the
+ * host side's one-core memcpy bandwidth (a pageable cudaMemcpy stages through host memory; PCIe
+ * unmeasured, so an optimistic bound, its source said `roofline`).
  */
 export function costModel(c: CostInputs): CostModel {
   const desc = (d: number) => {
@@ -68,6 +90,24 @@ export function costModel(c: CostInputs): CostModel {
     return x;
   };
   const whole = (d: number) => desc(d).units.count;
+  const isGpu = (d: number) => c.devices[d].kind === 'cuda';
+  /** Roofline time (ns) of work on the whole GPU: every SM, device memory. */
+  const gpuRoof = (d: number, real: Target['real'], flops: number, bytes: number) => {
+    const x = desc(d);
+    const p = x.peaks[real === 'float' ? 'fp32' : 'fp64'] ?? x.peaks.fp32;
+    return Math.max(flops / p.all, bytes / x.memory.levels.at(-1)!.gbs.all);
+  };
+  const gpuRun = (node: WorkloadNode, d: number, rows: [number, number]): { ms: number; source: CostSource } => {
+    const t = node.target;
+    const k = c.kernels.get(t.name)?.gpu;
+    if (!k) return { ms: Infinity, source: 'roofline' };
+    const frac = (rows[1] - rows[0]) / (node.rows ? node.rows.extent : 1);
+    const measured = c.gpuMeasured?.get(node.name);
+    if (measured !== undefined) return { ms: STEP_MS + (measured * frac) / 1e6, source: 'measured' };
+    const here = gpuRoof(d, t.real, node.flops * frac, node.bytes * frac);
+    if (k.benchNs !== undefined) return { ms: STEP_MS + GPU_LAUNCH_MS + (k.benchNs * here) / gpuRoof(d, t.real, evalExpr(t.flops, t.benchSize), evalExpr(t.bytes, t.benchSize)) / 1e6, source: 'memory' };
+    return { ms: STEP_MS + GPU_LAUNCH_MS + here / 1e6, source: 'roofline' };
+  };
   const threads = (d: number) => c.devices[d].cores?.length ?? whole(d);
 
   /** Roofline time (ns) of work on `t` threads of a device whose share of the chip's DRAM is `share`. */
@@ -85,6 +125,7 @@ export function costModel(c: CostInputs): CostModel {
 
   return {
     run(node, d, rows) {
+      if (isGpu(d)) return gpuRun(node, d, rows);
       const t = node.target;
       const k = c.kernels.get(t.name);
       const parallel = k?.parallel ?? false;
@@ -95,7 +136,7 @@ export function costModel(c: CostInputs): CostModel {
       // A fleet worker is another machine: its time is this machine's (the whole CPU's: measured,
       // memory's or roofline) scaled by the ratio of the two devices' rooflines for the same work.
       if (c.devices[d].worker) {
-        const l = c.devices.findIndex((x) => !x.worker && !x.cores);
+        const l = c.devices.findIndex((x) => !x.worker && !x.cores && x.kind !== 'cuda');
         if (l < 0) return { ms: STEP_MS + here / 1e6, source: 'roofline' };
         const there = this.run(node, l, rows);
         const onLocal = roof(l, t.real, node.flops * frac, node.bytes * frac, parallel ? whole(l) : 1, 1, parallel);
@@ -113,12 +154,24 @@ export function costModel(c: CostInputs): CostModel {
       return { ms: STEP_MS + here / 1e6, source: 'roofline' };
     },
     copy(bytes, from, to) {
+      if (isGpu(from) && isGpu(to)) return STEP_MS + GPU_LAUNCH_MS + (2 * bytes) / (desc(to).memory.levels.at(-1)!.gbs.all * 1e6);
+      if (isGpu(from) || isGpu(to)) {
+        const l = isGpu(to) ? c.gpuLink?.h2d : c.gpuLink?.d2h;
+        if (l) return STEP_MS + l.latencyMs + bytes / (l.gbs * 1e6);
+        const levels = desc(isGpu(to) ? from : to).memory.levels;
+        const level = levels.find((x) => x.bytes >= 2 * bytes) ?? levels.at(-1)!;
+        return STEP_MS + GPU_LAUNCH_MS + bytes / (level.gbs.one * 1e6);
+      }
       const link = c.devices[from].worker ? desc(from).link : c.devices[to].worker ? desc(to).link : undefined;
       if (link) return link.rttMs / 2 + bytes / (link.gbs * 1e6);
       // One thread copies: the one-core bandwidth of the smallest level that holds source and destination.
       const levels = desc(to).memory.levels;
       const level = levels.find((l) => l.bytes >= 2 * bytes) ?? levels.at(-1)!;
       return STEP_MS + COPY_LATENCY_MS + bytes / (level.gbs.one * 1e6);
+    },
+    copySource(from, to) {
+      if (!isGpu(from) && !isGpu(to)) return undefined;
+      return isGpu(from) && isGpu(to) ? 'roofline' : c.gpuLink ? 'measured' : 'roofline';
     },
   };
 }

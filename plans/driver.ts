@@ -1,11 +1,17 @@
 import { kernelPrototype } from '../devices/index.js';
 import type { BoundPlan } from './bind.js';
+import { GPU_GLUE_DECLS } from './gpu-build.js';
 
 /**
  * The plan as one C program (CEP's executor on local devices): every device has its own buffers
  * for the arrays it touches (filled with NaN first, so a read of rows nothing wrote there shows),
  * a run step calls the node's kernel (its own translation unit, renamed `kl_k<i>`) on pointers
  * into that device's buffers, a copy step is a memcpy from the source device's buffer.
+ * A `cuda` device (this machine's GPU) has its buffers in GPU memory (NaN-filled too); a run step
+ * there calls the node's CUDA kernel (its host function, renamed `kl_c<i>`, launching on the
+ * default stream) on device pointers, then checks the launch and synchronizes; a copy to or from it
+ * is an explicit cudaMemcpy (plans/gpu-build.ts, the glue). Reading or writing a GPU buffer from a
+ * file (inputs, state and check dumps, outputs) goes through a host copy, outside any timing.
  *
  *   plan MODE IN OUT REPS
  *   MODE  time:  one thread per device, pinned to the device's cores (sched affinity), OpenMP teams
@@ -32,17 +38,26 @@ export function generateDriver(b: BoundPlan, kernelIndex: (targetDir: string) =>
   for (const id of [...w.inputs, ...w.outputs]) used[b.home][aIdx.get(id)!] = true;
   for (const s of b.steps) for (const x of [...s.reads, ...s.writes]) used[x.device][aIdx.get(x.array.id)!] = true;
   const width = (real: string) => (real === 'float' ? 4 : 8);
+  const gpu = b.devices.map((d) => d.kind === 'cuda');
+  const anyGpu = gpu.some(Boolean);
 
   const protos = new Map<number, string>();
   for (const n of w.nodes) {
     const k = kernelIndex(n.target.dir);
     if (!protos.has(k)) protos.set(k, `#define real ${n.target.real}\n${kernelPrototype(n.target).replace(new RegExp(`\\b${n.target.fn}\\s*\\(`), `kl_k${k}(`)};\n#undef real`);
   }
+  for (const s of b.steps) {
+    const t = s.node?.target;
+    const k = t && kernelIndex(t.dir);
+    if (t && k !== undefined && gpu[s.device] && !protos.has(-1 - k)) protos.set(-1 - k, `#define real ${t.real}\n${kernelPrototype(t).replace(new RegExp(`\\b${t.fn}\\s*\\(`), `kl_c${k}(`)};\n#undef real`);
+  }
   const stepFns = b.steps.map((s) => {
     if (s.op === 'copy') {
       const a = aIdx.get(s.array!.id)!;
       const rowBytes = s.array!.rowElements * width(s.array!.real);
-      return `static void step_${s.index}(void) { memcpy(buf[${s.device}][${a}] + ${s.rows[0] * rowBytes}ULL, buf[${s.from}][${a}] + ${s.rows[0] * rowBytes}ULL, ${(s.rows[1] - s.rows[0]) * rowBytes}ULL); }`;
+      const what = `buf[${s.device}][${a}] + ${s.rows[0] * rowBytes}ULL, buf[${s.from}][${a}] + ${s.rows[0] * rowBytes}ULL, ${(s.rows[1] - s.rows[0]) * rowBytes}ULL`;
+      const kind = gpu[s.device] ? (gpu[s.from!] ? 3 : 1) : gpu[s.from!] ? 2 : 0;
+      return `static void step_${s.index}(void) { ${kind ? `kl_gpu_copy(${what}, ${kind})` : `memcpy(${what})`}; }`;
     }
     const t = s.node!.target;
     const args = t.params.map((p) => {
@@ -51,6 +66,7 @@ export function generateDriver(b: BoundPlan, kernelIndex: (targetDir: string) =>
       const role = (p as { role?: string }).role;
       return `(${role === 'in' ? 'const ' : ''}${t.real} *)(void *)buf[${s.device}][${aIdx.get(arg.array.id)}] + ${arg.offset}ULL`;
     });
+    if (gpu[s.device]) return `static void step_${s.index}(void) { kl_c${kernelIndex(t.dir)}(${args.join(', ')}); kl_gpu_sync("running step ${s.id} on the GPU"); }`;
     return `static void step_${s.index}(void) { kl_k${kernelIndex(t.dir)}(${args.join(', ')}); }`;
   });
   const afterStart: number[] = [];
@@ -83,6 +99,8 @@ export function generateDriver(b: BoundPlan, kernelIndex: (targetDir: string) =>
 #include <omp.h>
 
 ${[...protos.values()].join('\n')}
+#define KL_GPU ${anyGpu ? 1 : 0}
+${anyGpu ? GPU_GLUE_DECLS : ''}
 
 #define NDEV ${D}
 #define NARR ${arrays.length}
@@ -90,6 +108,7 @@ ${[...protos.values()].join('\n')}
 static unsigned char *buf[NDEV][NARR];
 static const unsigned long long arr_bytes[NARR] = ${list(arrays.map((a) => `${a.elements * width(a.real)}ULL`))};
 static const int used[NDEV][NARR] = {${used.map((u) => list(u.map(Number))).join(', ')}};
+static const int dev_gpu[NDEV] = ${list(gpu.map(Number))};
 static const int dev_threads[NDEV] = ${list(b.devices.map((d) => d.cores?.length ?? 0))};
 static const int dev_cores[NDEV][${maxCores}] = {${b.devices.map((d) => list(d.cores ?? [])).join(', ')}};
 static const int step_dev[NSTEPS] = ${list(b.steps.map((s) => s.device))};
@@ -158,11 +177,27 @@ static void *device_main(void *arg) {
 }
 
 static void io(FILE *f, int a, int d, int writing) {
-  size_t n = writing ? fwrite(buf[d][a], 1, arr_bytes[a], f) : fread(buf[d][a], 1, arr_bytes[a], f);
+  unsigned char *p = buf[d][a];
+#if KL_GPU
+  unsigned char *stage = 0; /* a GPU buffer goes through a host copy */
+  if (dev_gpu[d]) {
+    stage = malloc(arr_bytes[a] ? arr_bytes[a] : 1);
+    if (!stage) exit(5);
+    if (writing) kl_gpu_copy(stage, p, arr_bytes[a], 2);
+    p = stage;
+  }
+#endif
+  size_t n = writing ? fwrite(p, 1, arr_bytes[a], f) : fread(p, 1, arr_bytes[a], f);
   if (n != arr_bytes[a]) {
     fprintf(stderr, "short %s\\n", writing ? "write" : "read");
     exit(2);
   }
+#if KL_GPU
+  if (stage) {
+    if (!writing) kl_gpu_copy(buf[d][a], stage, arr_bytes[a], 1);
+    free(stage);
+  }
+#endif
 }
 
 /* Every device's copy of every array it touches, read from or written to a state file: 0, or 2 when it cannot be opened. */
@@ -195,6 +230,12 @@ int main(int argc, char **argv) {
   for (int d = 0; d < NDEV; d++)
     for (int a = 0; a < NARR; a++)
       if (used[d][a]) {
+#if KL_GPU
+        if (dev_gpu[d]) {
+          buf[d][a] = kl_gpu_alloc(arr_bytes[a]); /* NaN-filled on the GPU */
+          continue;
+        }
+#endif
         buf[d][a] = aligned_alloc(64, (arr_bytes[a] + 63) / 64 * 64);
         if (!buf[d][a]) return 5;
         memset(buf[d][a], 0xff, arr_bytes[a]);

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shortHash } from '../common/index.js';
-import { prelude, type Compiler } from '../devices/index.js';
+import { cudaPrelude, prelude, type Compiler } from '../devices/index.js';
 import { describeExit, type Limits, type RunResult, type Sandbox } from '../sandboxes/index.js';
 import type { Target } from '../targets/index.js';
 import { trackedHeader } from '../verifiers/tracked-header.js';
@@ -9,6 +9,7 @@ import type { Workload } from '../workloads/index.js';
 import type { BoundPlan } from './bind.js';
 import type { NodeKernel } from './cost.js';
 import { generateDriver } from './driver.js';
+import { cudaCompileCommand, cudaLinkCommand, emulationInclude, GPU_GLUE_SOURCE, gpuBuildKey, gpuRunSettings, type PlanGpu } from './gpu-build.js';
 import { generateOracle } from './oracle.js';
 
 export interface PlanExecutorOptions {
@@ -19,6 +20,8 @@ export interface PlanExecutorOptions {
   /** OpenMP threads of a whole-CPU device. */
   threads: number;
   timeoutMs?: number;
+  /** This machine's GPU (nvcc), or the CPU emulation of CUDA: absent, a plan with a `cuda` device does not build. */
+  gpu?: PlanGpu;
 }
 
 export type Built = { ok: true; binary: string } | { ok: false; log: string };
@@ -31,8 +34,20 @@ const BUILD_LIMITS: Limits = { timeoutMs: 120_000, cpuSeconds: 120, fileSizeMb: 
  * them; the graph oracle built from the references as C++ over the oracle's scalar.
  */
 export class PlanExecutor {
+  private readonly emuInclude?: string;
+
   constructor(private readonly o: PlanExecutorOptions) {
     mkdirSync(o.cacheDir, { recursive: true });
+    if (o.gpu?.emulated) this.emuInclude = emulationInclude(o.cacheDir);
+  }
+
+  /** The plan's GPU is kloop's CPU emulation of CUDA: its executions check logic, and are never timed. */
+  get emulatesGpu(): boolean {
+    return this.o.gpu?.emulated === true;
+  }
+
+  get gpu(): PlanGpu | undefined {
+    return this.o.gpu;
   }
 
   /** Distinct targets of a workload, in node order: kernel i is `kl_k<i>` (`kl_r<i>` in the oracle). */
@@ -41,8 +56,8 @@ export class PlanExecutor {
     return (dir) => dirs.indexOf(dir);
   }
 
-  private async compile(cxx: boolean, args: string[], cwd: string): Promise<{ ok: boolean; log: string }> {
-    const cmd = cxx ? this.o.compiler.cxx : this.o.compiler.cc;
+  private async compile(cxx: boolean | string, args: string[], cwd: string): Promise<{ ok: boolean; log: string }> {
+    const cmd = typeof cxx === 'string' ? cxx : cxx ? this.o.compiler.cxx : this.o.compiler.cc;
     const r = await this.o.sandbox.run({ cmd, args, cwd, env: {}, limits: BUILD_LIMITS, readOnly: [this.o.cacheDir] });
     const ok = r.exitCode === 0 && !r.timedOut;
     return { ok, log: `$ ${cmd} ${args.join(' ')}\n${r.stdout}${r.stderr}${ok ? '' : `\n[${describeExit(r)}]`}` };
@@ -78,6 +93,25 @@ export class PlanExecutor {
     });
   }
 
+  /** A node's CUDA kernel (its host function renamed `kl_c<i>`) compiled as its own object for the plan's GPU (cached by content). */
+  gpuObject(t: Target, k: Pick<NodeKernel, 'source' | 'flags'>, i: number, g: PlanGpu): Promise<Built> {
+    return this.cached('gpu-kernel.o', `plangk-${shortHash(t.fn, t.real, k.source, k.flags.join(' '), String(i), gpuBuildKey(g), this.o.compiler.version)}`, async (dir, out) => {
+      writeFileSync(join(dir, 'kloop_prelude.cuh'), cudaPrelude(t));
+      writeFileSync(join(dir, 'kernel.cu'), k.source);
+      const c = cudaCompileCommand(g, { dir, src: 'kernel.cu', out, flags: k.flags, include: 'kloop_prelude.cuh', emuInclude: this.emuInclude, defines: [`${t.fn}=kl_c${i}`] });
+      return this.compile(c.cmd, c.args, dir);
+    });
+  }
+
+  /** The plan program's GPU glue (allocation, copies, synchronisation), cached. */
+  private gpuGlue(g: PlanGpu): Promise<Built> {
+    return this.cached('glue.o', `plang-${shortHash(GPU_GLUE_SOURCE, gpuBuildKey(g), this.o.compiler.version)}`, async (dir, out) => {
+      writeFileSync(join(dir, 'glue.cu'), GPU_GLUE_SOURCE);
+      const c = cudaCompileCommand(g, { dir, src: 'glue.cu', out, flags: [], emuInclude: this.emuInclude });
+      return this.compile(c.cmd, c.args, dir);
+    });
+  }
+
   /** A program of its own linked with kernel objects (a fleet worker's plan job: fleet/plan-program.ts), cached by content. */
   linkProgram(source: string, objects: string[]): Promise<Built> {
     return this.cached('job.bin', `planj-${shortHash(source, ...objects, this.o.compiler.version)}`, async (dir, out) => {
@@ -99,6 +133,32 @@ export class PlanExecutor {
       const o = await this.kernelObject(n.target, kernels.get(n.target.name)!, i);
       if (!o.ok) return o;
       objects.push(o.binary);
+    }
+    const onGpu = b.steps.filter((s) => s.op === 'run' && b.devices[s.device].kind === 'cuda');
+    if (onGpu.length || b.devices.some((d) => d.kind === 'cuda')) {
+      const g = this.o.gpu;
+      if (!g) return { ok: false, log: `the plan has a GPU device (${b.devices.find((d) => d.kind === 'cuda')!.name}) but kloop found no GPU and nvcc to build it for` };
+      const seenGpu = new Set<number>();
+      for (const s of onGpu) {
+        const t = s.node!.target;
+        const i = index(t.dir);
+        if (seenGpu.has(i)) continue;
+        seenGpu.add(i);
+        const k = kernels.get(t.name)?.gpu;
+        if (!k) return { ok: false, log: `node ${s.node!.name} runs on GPU device ${b.devices[s.device].name}, but target ${t.name} has no CUDA kernel (no reference.cu, and none in memory for this GPU)` };
+        const o = await this.gpuObject(t, k, i, g);
+        if (!o.ok) return o;
+        objects.push(o.binary);
+      }
+      const glue = await this.gpuGlue(g);
+      if (!glue.ok) return glue;
+      objects.push(glue.binary);
+      writeFileSync(join(dir, 'plan.c'), generateDriver(b, index, order));
+      const c = await this.compile(false, ['-O2', '-std=gnu11', '-fopenmp', '-pthread', '-c', 'plan.c', '-o', 'plan.o'], dir);
+      if (!c.ok) return { ok: false, log: c.log };
+      const l = cudaLinkCommand(g, ['plan.o', ...objects], 'plan.bin');
+      const r = await this.compile(l.cmd, l.args, dir);
+      return r.ok ? { ok: true, binary: join(dir, 'plan.bin') } : { ok: false, log: c.log + r.log };
     }
     writeFileSync(join(dir, 'plan.c'), generateDriver(b, index, order));
     const c = await this.compile(false, ['-O2', '-std=gnu11', '-fopenmp', '-pthread', 'plan.c', ...objects, '-o', 'plan.bin', '-lm'], dir);
@@ -131,13 +191,22 @@ export class PlanExecutor {
   /** Run a built program in the sandbox (its folder the only one it writes). */
   run(binary: string, args: string[], cwd: string): Promise<RunResult> {
     const timeoutMs = this.o.timeoutMs ?? 120_000;
+    const g = gpuRunSettings(this.o.gpu);
     return this.o.sandbox.run({
       cmd: binary,
       args,
       cwd,
-      env: { OMP_NUM_THREADS: String(this.o.threads), OMP_WAIT_POLICY: 'PASSIVE' },
-      limits: { timeoutMs, cpuSeconds: Math.ceil(timeoutMs / 1000) * this.o.threads + 1, addressSpaceMb: 8192, fileSizeMb: 1024, openFiles: 64 },
+      env: { OMP_NUM_THREADS: String(this.o.threads), OMP_WAIT_POLICY: 'PASSIVE', ...g.env },
+      limits: {
+        timeoutMs,
+        cpuSeconds: Math.ceil(timeoutMs / 1000) * this.o.threads + 1,
+        ...(g.addressLimit ? { addressSpaceMb: 8192 } : {}),
+        fileSizeMb: 1024,
+        openFiles: g.addressLimit ? 64 : 256,
+        ...(g.processes ? { processes: g.processes } : {}),
+      },
       readOnly: [this.o.cacheDir],
+      ...(g.devices ? { devices: g.devices } : {}),
     });
   }
 

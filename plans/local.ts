@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { AcpDescriptor } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
+import { cudaUnsupported } from '../targets/index.js';
 import type { Workload } from '../workloads/index.js';
 import type { NodeKernel } from './cost.js';
 import type { CepDevice } from './schema.js';
@@ -56,6 +57,29 @@ export async function chooseKernels(memory: MemoryStore | undefined, w: Workload
     }
     const ref = await memory?.getReferenceNs(t.name, fingerprint);
     out.set(t.name, { source: t.referenceSource, flags: [], origin: 'reference', verdict: 'reference', parallel: false, benchNs: ref });
+  }
+  return out;
+}
+
+/**
+ * The CUDA kernel each of a workload's targets runs on this machine's GPU, attached to its CPU
+ * kernel (`gpu`): the best verified kernel memory holds for (target, the GPU's fingerprint), with
+ * its measured time at the bench size; else the target's reference.cu (with memory's measured
+ * reference time, if any). A target without a CUDA kernel, or one the CUDA harness does not
+ * support, gets none: its nodes never run on the GPU.
+ */
+export async function withGpuKernels(memory: MemoryStore | undefined, w: Workload, kernels: Map<string, NodeKernel>, gpuFingerprint: string): Promise<Map<string, NodeKernel>> {
+  const out = new Map(kernels);
+  for (const n of w.nodes) {
+    const t = n.target;
+    const cpu = out.get(t.name);
+    if (!cpu || cpu.gpu || !t.cuda || cudaUnsupported(t)) continue;
+    const b = await memory?.getBaseline(t.name, gpuFingerprint);
+    const gpu: NodeKernel =
+      b && b.verdict !== 'reference'
+        ? { source: b.source, flags: b.flags, origin: 'memory', verdict: b.verdict, parallel: true, benchNs: b.medianNs }
+        : { source: t.cuda.referenceSource, flags: [], origin: 'reference', verdict: 'reference', parallel: true, benchNs: await memory?.getReferenceNs(t.name, gpuFingerprint) };
+    out.set(t.name, { ...cpu, gpu });
   }
   return out;
 }

@@ -26,6 +26,15 @@ export interface PlanTiming {
 }
 
 /**
+ * A plan whose GPU is kloop's CPU emulation of CUDA is never timed: the emulation runs every CUDA
+ * thread as an OS thread, so its times say nothing about a GPU (and no plan is kept from them).
+ */
+export function refuseEmulatedTiming(executor: PlanExecutor, plans: { bound: BoundPlan }[]): void {
+  const gpu = plans.flatMap((p) => p.bound.devices).find((d) => d.kind === 'cuda');
+  if (gpu && executor.emulatesGpu) throw new Error(`refusing to time a plan whose GPU device ${gpu.name} is emulated on the CPU: emulated times say nothing about a GPU`);
+}
+
+/**
  * Two plans timed against each other, interleaved: processes A B A B …, each running its plan
  * `reps` times (more for a short plan: ~50 ms a process) after a warm-up (its median is one
  * sample); the speedup's interval is over the pairs.
@@ -36,6 +45,7 @@ export async function timePlans(
   o: { executor: PlanExecutor; dir: string; input: string; oracleOut: string; pairs: number; reps: number; /** Each process runs its plan for about this long (default 50 ms). */ targetMs?: number },
   plans: { bound: BoundPlan; binary: string }[],
 ): Promise<PlanTiming> {
+  refuseEmulatedTiming(o.executor, plans);
   const samples: number[][] = plans.map(() => []);
   const stepNs: number[][] = plans.map(() => []);
   const oracle = readFileSync(o.oracleOut);
@@ -66,6 +76,7 @@ export async function measureNodes(
   o: { executor: PlanExecutor; dir: string; input: string; reps: number; /** About this long in all (default 100 ms). */ targetMs?: number },
   single: { bound: BoundPlan; binary: string },
 ): Promise<Map<string, number>> {
+  refuseEmulatedTiming(o.executor, [single]);
   const probe = await o.executor.run(single.binary, ['time', o.input, '-', '3'], o.dir);
   const probeMs = median(numbersAfter('KLOOP_PLAN_NS', probe.stdout)) / 1e6;
   const reps = Number.isFinite(probeMs) && probeMs > 0 ? Math.min(1000, Math.max(o.reps, Math.ceil((o.targetMs ?? 100) / probeMs))) : o.reps;

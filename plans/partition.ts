@@ -34,7 +34,11 @@ const whole = (w: Workload, i: number, device: number): Part[] => [{ device, row
 export function heft(w: Workload, devices: CepDevice[], home: number, cost: CostModel): Assignment {
   const D = devices.length;
   const full = (i: number, d: number) => cost.run(w.nodes[i], d, whole(w, i, d)[0].rows).ms;
-  const mean = w.nodes.map((_, i) => devices.reduce((s, _d, d) => s + full(i, d), 0) / D);
+  // Over the devices that can run the node (a GPU runs only nodes with a CUDA kernel: Infinity elsewhere).
+  const mean = w.nodes.map((_, i) => {
+    const t = devices.map((_d, d) => full(i, d)).filter(Number.isFinite);
+    return t.reduce((s, x) => s + x, 0) / Math.max(1, t.length);
+  });
   const succ = w.nodes.map((n) =>
     w.nodes
       .map((m, j) => [m, j] as const)

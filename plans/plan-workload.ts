@@ -1,6 +1,6 @@
 import type { AcpDescriptor } from '../devices/index.js';
 import type { Workload } from '../workloads/index.js';
-import { costModel, type NodeKernel } from './cost.js';
+import { costModel, type GpuLink, type NodeKernel } from './cost.js';
 import { cpuDeviceSets } from './local.js';
 import { gp1, predict, type Candidate } from './partition.js';
 import type { CepDevice } from './schema.js';
@@ -37,14 +37,21 @@ export function planWorkload(o: {
   cores?: number[];
   /** A fleet's workers, each a plan device (`worker`) with its ACP descriptor: weighed beside this CPU whole, as one more device set. */
   workers?: { device: CepDevice; descriptor: AcpDescriptor; /** A plan job's round trip to it, measured now (ms). */ jobMs?: number }[];
+  /**
+   * This machine's GPU, only where one is present (with nvcc): weighed beside the CPU whole, as one
+   * more device set. Its node times measured now (`measured`, ns) and its link to host memory
+   * measured now (`link`), where they were; otherwise roofline estimates, their source said.
+   */
+  gpu?: { device: CepDevice; descriptor: AcpDescriptor; measured?: Map<string, number>; link?: GpuLink };
 }): WorkloadPlans {
   const w = o.workload;
-  const descriptors = new Map([[o.descriptor.fingerprint.id, o.descriptor], ...(o.workers ?? []).map((x) => [x.device.acp, x.descriptor] as const)]);
+  const descriptors = new Map([[o.descriptor.fingerprint.id, o.descriptor], ...(o.workers ?? []).map((x) => [x.device.acp, x.descriptor] as const), ...(o.gpu ? [[o.gpu.device.acp, o.gpu.descriptor] as const] : [])]);
   const jobMs = new Map((o.workers ?? []).flatMap((x) => (x.jobMs !== undefined ? [[x.device.worker!, x.jobMs] as const] : [])));
   const local = cpuDeviceSets(o.descriptor, o.cores);
   const fleet = o.workers?.length ? [{ name: `CPU + ${o.workers.length} worker${o.workers.length > 1 ? 's' : ''}`, devices: [...local[0].devices, ...o.workers.map((x) => x.device)] }] : [];
-  const sets = [...local, ...fleet].map(({ name, devices }) => {
-    const cost = costModel({ devices, descriptors, kernels: o.kernels, measured: o.measured, measuredByThreads: o.measuredByThreads, jobMs });
+  const gpu = o.gpu ? [{ name: 'CPU + GPU', devices: [...local[0].devices, o.gpu.device] }] : [];
+  const sets = [...local, ...fleet, ...gpu].map(({ name, devices }) => {
+    const cost = costModel({ devices, descriptors, kernels: o.kernels, measured: o.measured, measuredByThreads: o.measuredByThreads, jobMs, gpuMeasured: o.gpu?.measured, gpuLink: o.gpu?.link });
     return { set: name, devices, candidate: gp1(w, devices, 0, cost) };
   });
   const wholeSet = sets[0];

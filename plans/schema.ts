@@ -57,7 +57,10 @@ export const cepPlanSchema = z
         by: z.string().min(1).meta({ description: 'what made the prediction (GP1, a model)' }),
         sources: z
           .record(z.string(), z.enum(['measured', 'memory', 'roofline']))
-          .meta({ description: 'per node@device: measured by the command that made the plan, measured in memory at the bench size and scaled to the node, or a roofline estimate from the device profile' }),
+          .meta({
+            description:
+              'per node@device (and per copy:FROM->TO between host and a GPU): measured by the command that made the plan, measured in memory at the bench size and scaled to the node, or a roofline estimate from the device profile',
+          }),
       })
       .optional(),
   })

@@ -6,7 +6,7 @@ export interface Simulation {
   /** Per step: predicted start and finish (ms). */
   start: number[];
   finish: number[];
-  /** Per "node@device": where its time came from. */
+  /** Per "node@device": where its time came from; per "copy:FROM->TO" between host and a GPU, where the copies' time came from. */
   sources: Record<string, CostSource>;
 }
 
@@ -38,6 +38,8 @@ export function simulate(b: BoundPlan, order: number[], cost: CostModel): Simula
     } else {
       const w = s.array!.real === 'float' ? 4 : 8;
       dur = cost.copy((s.rows[1] - s.rows[0]) * s.array!.rowElements * w, s.from!, s.device);
+      const src = cost.copySource?.(s.from!, s.device);
+      if (src) sources[`copy:${b.devices[s.from!].name}->${b.devices[s.device].name}`] = src;
     }
     start[i] = t;
     finish[i] = t + dur;
