@@ -15,8 +15,8 @@ import { parseArgs } from 'node:util';
 import { built, localContext, measureSingle, singlePlan, withWork } from '../cli/plan-command.js';
 import { openMemory } from '../loop/index.js';
 import { fleetPlanDevices } from '../cli/plan-fleet.js';
-import { fleetRemote, PlanFleet } from '../fleet/index.js';
-import { bindPlan, buildWavePlan, chooseKernels, planWorkload, timeInWaves, timePlans, verifyInWaves, verifyPlan, workloadInputs, type BoundPlan, type NodeKernel } from '../plans/index.js';
+import { fleetRemoteFor, PlanFleet } from '../fleet/index.js';
+import { bindPlan, measureInWaves, planWorkload, timePlans, verifyPlan, type BoundPlan } from '../plans/index.js';
 import { loadWorkflow } from '../workflow/index.js';
 import { resolveWorkload, workloadCatalogNames } from '../workloads/index.js';
 
@@ -37,26 +37,17 @@ const kernelLines: string[] = [];
 const workers = values.fleet ? await fleetPlanDevices(values.fleet) : undefined;
 const fleet = values.fleet ? await PlanFleet.open(values.fleet) : undefined;
 
-/** A plan with fleet workers: verified in waves, then timed against the single-device plan executed the same way. */
+/** A plan with fleet workers: verified in waves, then timed against the single-device plan executed the same way (plans/fleet-plan.ts). */
 async function fleetRow(
   ctx: Awaited<ReturnType<typeof localContext>>,
   bound: BoundPlan,
   single: BoundPlan,
   dir: string,
 ): Promise<{ ok: false; reason: string } | { ok: true; ms: number[]; speedup: { speedup: number; ciLow: number; ciHigh: number }; maxErrorRatio: number }> {
-  const kernels = new Map<number, Map<string, NodeKernel>>();
-  for (const [i, d] of bound.devices.entries()) kernels.set(i, d.worker ? await chooseKernels(memory, bound.workload, d.acp) : ctx.kernels);
-  const remote = fleetRemote({ fleet: fleet!, bound, kernelsFor: (d) => kernels.get(d)!, limitMs: 300_000 });
-  const v = await verifyInWaves(bound, { executor: ctx.executor, kernels: ctx.kernels, remote, dir: join(dir, 'verify-fleet'), seed: 17 });
-  if (!v.ok) return { ok: false, reason: `REJECTED (${v.stage}): ${v.reason}` };
-  const plans = [];
-  for (const [k, p] of [single, bound].entries()) {
-    const b = await buildWavePlan(ctx.executor, ctx.kernels, p, join(dir, `waves-${k}`));
-    if ('ok' in b) throw new Error(b.reason);
-    plans.push(b);
-  }
-  const t = await timeInWaves({ executor: ctx.executor, dir, inputs: workloadInputs(bound.workload, 17), oracleOut: join(dir, 'verify-fleet', 'oracle.out'), pairs, remote }, plans);
-  return { ok: true, ms: t.ms, speedup: t.speedup, maxErrorRatio: v.maxErrorRatio };
+  const m = await measureInWaves({ bound, single, executor: ctx.executor, kernels: ctx.kernels, memory, remoteFor: fleetRemoteFor(fleet!), dir: join(dir, 'fleet'), pairs, seed: 17 });
+  if (!m.verdict.ok) return { ok: false, reason: `REJECTED (${m.verdict.stage}): ${m.verdict.reason}` };
+  if (!m.timing) return { ok: false, reason: `REJECTED (${m.failed!.stage}): ${m.failed!.reason}` };
+  return { ok: true, ms: m.timing.ms, speedup: m.timing.speedup, maxErrorRatio: m.verdict.maxErrorRatio };
 }
 for (const name of values.workload ?? workloadCatalogNames()) {
   const w = resolveWorkload(name);

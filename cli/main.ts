@@ -40,7 +40,7 @@ program
   .option('--replay <file>', 're-run recorded model traffic with no network (no API keys needed)')
   .option('--no-tui', 'plain log lines instead of the live dashboard')
   .option('--json', 'one JSON event per line on stdout')
-  .option('--fleet <redis-url>', "evaluate candidates on a fleet's workers (kloop worker) through this Redis; overrides fleet.redis")
+  .option('--fleet <redis-url>', "evaluate candidates on a fleet's workers (kloop worker) through this Redis; with --workload, the plan rounds offer its CPU workers to GP1 instead; overrides fleet.redis")
   .option('-w, --workload <name-or-path...>', "workloads: tune their targets' kernels, then plan each across this machine's devices (a plan is kept only if verified and faster than the single-device plan)")
   .action(
     async (
@@ -56,6 +56,7 @@ program
           rounds: opts.rounds,
           memory: opts.memory,
           json: opts.json,
+          fleet: opts.fleet,
           onEvent: (e) => (opts.json ? console.log(JSON.stringify(e)) : ((l) => l && console.log(l))(formatEvent(e))),
         });
         return;

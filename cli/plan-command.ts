@@ -206,7 +206,7 @@ async function runPlanFile(b: BoundPlan, workflow: Workflow, memory: MemoryStore
 
 const SOURCE_WORDS: Record<string, string> = { measured: 'measured now on the whole CPU', memory: "memory's measured time at the bench size, scaled", roofline: 'roofline estimates from the ACP profile' };
 
-export function describePlans(w: Workload, ctx: LocalContext, p: WorkloadPlans, out?: string, workers?: { device: { name: string }; jobMs: number }[]): string {
+export function describePlans(w: Workload, ctx: LocalContext, p: WorkloadPlans, out?: string, workers?: { device: { name: string }; jobMs?: number }[]): string {
   const d = ctx.descriptor;
   const lines = [`${w.name} on ${d.model} (${d.fingerprint.id}, ${d.units.count} ${d.units.name})`];
   const byKernel = [...ctx.kernels].map(([t, k]) => `${t}: ${k.origin === 'memory' ? `memory's best (${k.verdict}${k.flags.length ? `, ${k.flags.join(' ')}` : ''})` : 'reference'}`);
@@ -227,7 +227,7 @@ export function describePlans(w: Workload, ctx: LocalContext, p: WorkloadPlans, 
   });
   if (workers?.length)
     lines.push(
-      `  fleet     a worker's node time is this CPU's scaled by the two devices' rooflines, plus a plan job's round trip measured now (${workers.map((x) => `${x.device.name} ${x.jobMs.toFixed(1)} ms`).join(', ')}) once per run step; copies cost its measured link; kloop plan --run FILE --fleet URL measures the plan`,
+      `  fleet     a worker's node time is this CPU's scaled by the two devices' rooflines, plus a plan job's round trip measured now (${workers.map((x) => `${x.device.name} ${(x.jobMs ?? 0).toFixed(1)} ms`).join(', ')}) once per run step; copies cost its measured link; kloop plan --run FILE --fleet URL measures the plan`,
     );
   if (out) lines.push(`  written   ${out} (check it with kloop plan --check ${out}, run it with kloop plan --run ${out})`);
   return lines.join('\n');

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import { tmpdir } from 'node:os';
 import { createAgents } from '../agents/index.js';
+import { openPlanRoundFleet } from '../fleet/index.js';
 import { composeSandbox, createRun, openMemory, runsDirOf, runStopOf, type KloopEvent } from '../loop/index.js';
 import { buildChecked, measureNodes, planRecord, planRound, singleDevicePlan, writePlanRecord, writeWorkloadInputs, type PlanRoundResult } from '../plans/index.js';
 import type { Workflow } from '../workflow/index.js';
@@ -15,6 +16,8 @@ export interface RunWorkloadsOptions {
   rounds?: number;
   memory?: string;
   json?: boolean;
+  /** A fleet (Redis URL; default fleet.redis) whose live CPU workers each plan round offers GP1 beside this CPU. The kernel run stays on this machine. */
+  fleet?: string;
   onEvent: (e: KloopEvent) => void;
 }
 
@@ -70,11 +73,16 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
           warn: (m) => console.error(`kloop: ${m}`),
         }).partitioner;
   const overBudget = runStopOf({}, workflow.config.budget);
+  // With a fleet, each round offers GP1 its live CPU workers too (or says in one line why not); a plan using them is measured in waves.
+  const fleetUrl = o.fleet ?? workflow.config.fleet.redis;
+  const sayFleet = (w: string) => (line: string) => console.log(o.json ? JSON.stringify({ type: 'plan.fleet', workload: w, line }) : `plan ${w}: ${line}`);
+  const fleet = fleetUrl ? await openPlanRoundFleet(fleetUrl, sayFleet('(all)')) : undefined;
   for (const w of workloads) {
     const ctx = await localContext(workflow, memory, w);
     // Once the budget is spent, GP1 plans alone (it costs no model calls).
     const over = proposer && overBudget({ elapsedMs: 0, now: new Date(), spentUsd: runSpent.usd + spend.usd, spentTokens: runSpent.tokens + spend.inputTokens + spend.outputTokens });
     if (over) console.log(o.json ? JSON.stringify({ type: 'plan.partitioner-skipped', workload: w.name, why: over }) : `plan ${w.name}: the model partitioner is not asked (${over}); GP1's plans only`);
+    const offered = await fleet?.offer(sayFleet(w.name));
     const r = await withWork((dir) =>
       planRound({
         workload: w,
@@ -90,12 +98,14 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
         seed: (Date.now() ^ process.pid) >>> 0,
         now: () => new Date().toISOString(),
         proposer: over ? undefined : proposer,
+        fleet: offered,
       }),
     );
     if (runDir) writePlanRecord(runDir, planRecord(w, r));
     if (o.json) console.log(JSON.stringify(planEvent(r)));
     else console.log(`plan ${w.name}: ${r.why}${r.model ? ` (model partitioner: ${r.model})` : ''}`);
   }
+  await fleet?.close();
   if (proposer) {
     const line = `partitioner spend: $${spend.usd.toFixed(4)} in ${spend.calls} calls (${spend.inputTokens} input, ${spend.outputTokens} output tokens)`;
     console.log(o.json ? JSON.stringify({ type: 'plan.spend', ...spend }) : line);

@@ -15,3 +15,6 @@ export { isShippedTarget, targetFiles } from './target-files.js';
 export { fleetRemote } from './plan-batch.js';
 export { PlanFleet, PlanJobFailed, type PlanFleetOptions } from './plan-client.js';
 export { MAX_PLAN_JOB_BYTES, PLAN_JOB_VERSION, parsePlanJob, planJobSchema, workerQueueName, type PlanJob, type PlanJobResult } from './plan-job.js';
+export { freshWorkers, type Freshness } from './fresh-workers.js';
+export { checkFleetDevices, offerPlanWorkers, type FleetOffer } from './plan-devices.js';
+export { fleetRemoteFor, openPlanRoundFleet, PLAN_JOB_LIMIT_MS, type PlanRoundFleet } from './plan-round-fleet.js';

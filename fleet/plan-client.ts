@@ -3,7 +3,8 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { UserError } from '../common/index.js';
 import { QUEUE_PREFIX } from './names.js';
-import { PLAN_DATA_TTL_S, planDataKey, sha256, workerQueueName, type PlanJob, type PlanJobResult } from './plan-job.js';
+import { freshWorkers, type Freshness } from './fresh-workers.js';
+import { PLAN_DATA_TTL_S, planCancelKey, planDataKey, sha256, workerQueueName, type PlanJob, type PlanJobResult } from './plan-job.js';
 import { connectRedis, redactUrl, whenReady } from './redis.js';
 import { listWorkers, type WorkerRecord } from './registry.js';
 
@@ -21,6 +22,8 @@ export interface PlanFleetOptions {
   pollMs?: number;
   /** A job its worker has not taken after this long, heartbeats and all, is refused (an older kloop without plan jobs, or a worker busy with another's; default 30 s). */
   pickupMs?: number;
+  /** How long `open` waits for Redis (default 10 s). */
+  connectMs?: number;
 }
 
 /**
@@ -43,13 +46,23 @@ export class PlanFleet {
   static async open(url: string, o: PlanFleetOptions = {}): Promise<PlanFleet> {
     const redis = connectRedis(url, { name: 'kloop-plan-coordinator' });
     redis.on('error', () => undefined);
-    await whenReady(redis, url);
-    return new PlanFleet(url, redis, { staleMs: o.staleMs ?? 30_000, graceMs: o.graceMs ?? 30_000, pollMs: o.pollMs ?? 500, pickupMs: o.pickupMs ?? 30_000 });
+    try {
+      await whenReady(redis, url, o.connectMs);
+    } catch (e) {
+      redis.disconnect(); // no reconnecting for ever to a fleet we gave up on
+      throw e;
+    }
+    return new PlanFleet(url, redis, { staleMs: o.staleMs ?? 30_000, graceMs: o.graceMs ?? 30_000, pollMs: o.pollMs ?? 500, pickupMs: o.pickupMs ?? 30_000, connectMs: o.connectMs ?? 10_000 });
   }
 
   /** The registered workers (fleet/registry.ts). */
   async workers(): Promise<WorkerRecord[]> {
     return (await listWorkers(this.redis)).workers;
+  }
+
+  /** The registered workers whose heartbeat is seen to change, judged on this machine's clock (fleet/fresh-workers.ts), and the others with why. */
+  freshWorkers(o: { pollMs?: number; maxMs?: number } = {}): Promise<Freshness> {
+    return freshWorkers(() => this.workers(), o);
   }
 
   private queueOf(worker: string): Promise<{ queue: Queue; events: QueueEvents }> {
@@ -91,7 +104,10 @@ export class PlanFleet {
           events.off('completed', onCompleted);
           events.off('failed', onFailed);
           if (r instanceof Error) {
+            // Given up: the job leaves the queue if it waits there; if its worker runs it, the marker
+            // tells the worker not to store its output, and an output stored already is deleted.
             void queue.remove(job.id).catch(() => undefined);
+            void this.cancel(job).catch(() => undefined);
             reject(r);
           } else resolve(r);
         };
@@ -139,6 +155,16 @@ export class PlanFleet {
     if (!out) throw new PlanJobFailed(`${who}'s output of plan job ${job.id} is not in Redis (${result.output.key})`);
     if (out.length !== result.output.bytes || sha256(out) !== result.output.sha256) throw new PlanJobFailed(`${who}'s output of plan job ${job.id} is ${out.length} bytes whose hash differs from its result's (${result.output.bytes} bytes)`);
     return { result, output: out, ms: performance.now() - t0 };
+  }
+
+  /**
+   * Marks a job given up on (its worker stores no output once it sees the marker: plan-worker.ts),
+   * then deletes an output stored before the marker: in either order nothing is left behind. The
+   * marker lives as long as the job could still run on its worker.
+   */
+  private async cancel(job: Omit<PlanJob, 'input'>): Promise<void> {
+    await this.redis.set(planCancelKey(job.id), '1', 'EX', Math.ceil(job.limitMs / 1000) + Math.ceil(this.o.graceMs / 1000) + 60);
+    await this.redis.del(planDataKey(job.id, 'out'));
   }
 
   /**

@@ -19,8 +19,14 @@ import { MAX_TARGET_FILES_BYTES, TARGET_FILE_PATTERN } from './target-files.js';
 export const PLAN_JOB_VERSION = 1;
 /** Bytes a plan job carries each way at most (Redis strings hold 512 MB): a plan that moves more to or from a worker in one wave is refused. */
 export const MAX_PLAN_JOB_BYTES = 256 * 1024 * 1024;
-/** How long the blobs stay in Redis if nobody deletes them (the coordinator does once it has the result). */
+/** How long an input blob stays in Redis if nobody deletes it (the coordinator does once it has the result, or has given up). */
 export const PLAN_DATA_TTL_S = 3600;
+/**
+ * How long an output blob stays in Redis if nobody reads it: the coordinator reads it as soon as the
+ * job completes, and a coordinator that gave up on the job has marked it cancelled, so the worker
+ * does not store it at all (plan-worker.ts); this bounds what a coordinator that died leaves behind.
+ */
+export const PLAN_OUT_TTL_S = 300;
 
 const MAX_SOURCE = 512 * 1024;
 const index = z.number().int().min(0).max(65_535);
@@ -142,6 +148,9 @@ export interface PlanJobResult {
 export const workerQueueName = (worker: string): string => `worker-${worker.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
 
 export const planDataKey = (jobId: string, dir: 'in' | 'out'): string => `kloop:fleet:plan:${jobId}:${dir}`;
+
+/** Set by a coordinator that gave up on a job (its deadline, or its worker taken for dead): the worker then stores no output. */
+export const planCancelKey = (jobId: string): string => `kloop:fleet:plan:${jobId}:cancelled`;
 
 export const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 

@@ -8,7 +8,7 @@ import { PlanExecutor } from '../plans/index.js';
 import type { Sandbox } from '../sandboxes/index.js';
 import { catalogNames, CATALOG_DIR, loadTarget, type Target } from '../targets/index.js';
 import { JobRefused } from './job.js';
-import { parsePlanJob, PLAN_DATA_TTL_S, planDataKey, sha256, type PlanJob, type PlanJobResult } from './plan-job.js';
+import { parsePlanJob, PLAN_DATA_TTL_S, PLAN_OUT_TTL_S, planCancelKey, planDataKey, sha256, type PlanJob, type PlanJobResult } from './plan-job.js';
 import { checkPlanJobSteps, planProgram } from './plan-program.js';
 import { targetDigest } from './result-key.js';
 import { materializeTarget } from './target-files.js';
@@ -58,12 +58,14 @@ export function planJobProcessor(d: PlanWorkerDeps): (bull: BullJob) => Promise<
       d.log(e.message);
       throw new UnrecoverableError(e.message);
     }
-    const executor = new PlanExecutor({ sandbox: d.sandbox, compiler: d.compiler, cacheDir: join(d.workDir, 'plans'), threads: d.threads, timeoutMs: job.limitMs });
     const base = { id: job.id, worker: d.id, startedAt, stepNs: [] as number[], runMs: 0 };
     const fail = (outcome: PlanJobResult['outcome'], error: string, buildMs: number): PlanJobResult => {
       d.log(`plan job ${job.id}: ${outcome}: ${error.split('\n')[0]}`);
       return { ...base, outcome, error: error.slice(-4000), buildMs, finishedAt: Date.now() };
     };
+    // A job its coordinator gave up on while it waited in the queue: nothing to do.
+    if (await d.redis.exists(planCancelKey(job.id))) return fail('timed-out', GIVEN_UP, 0);
+    const executor = new PlanExecutor({ sandbox: d.sandbox, compiler: d.compiler, cacheDir: join(d.workDir, 'plans'), threads: d.threads, timeoutMs: job.limitMs });
     const objects: string[] = [];
     for (const [k, t] of targets.entries()) {
       const o = await executor.kernelObject(t, job.kernels[k], k);
@@ -87,7 +89,9 @@ export function planJobProcessor(d: PlanWorkerDeps): (bull: BullJob) => Promise<
       if (r.exitCode !== 0) return { ...fail('run-failed', `the job's program ${r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}`, buildMs), runMs };
       const out = readFileSync(join(dir, 'out.bin'));
       const key = planDataKey(job.id, 'out');
-      await d.redis.set(key, out, 'EX', PLAN_DATA_TTL_S);
+      // Stored only if the coordinator still waits for it (no cancel marker), in one step: a
+      // coordinator that gives up sets the marker first, then deletes the output, so none outlives the job.
+      if (!(await storeUnlessCancelled(d.redis, job.id, out))) return fail('timed-out', GIVEN_UP, buildMs);
       const stepNs = (/KLOOP_STEP_NS((?: \d+)*)/.exec(r.stdout)?.[1] ?? '').trim().split(' ').filter(Boolean).map(Number);
       d.log(`plan job ${job.id}: ${job.steps.length} steps, ${input.length} bytes in, ${out.length} bytes out (build ${buildMs} ms, run ${runMs} ms)`);
       return { ...base, outcome: 'done', stepNs, buildMs, runMs, output: { key, bytes: out.length, sha256: sha256(out) }, finishedAt: Date.now() };
@@ -95,6 +99,14 @@ export function planJobProcessor(d: PlanWorkerDeps): (bull: BullJob) => Promise<
       rmSync(dir, { recursive: true, force: true });
     }
   };
+}
+
+const GIVEN_UP = 'its coordinator gave up on it (its deadline passed, or it took this worker for dead): its output is not stored';
+
+/** SET the output unless the job's cancel marker exists (atomically, in Redis); false when cancelled. */
+async function storeUnlessCancelled(redis: Redis, jobId: string, out: Buffer): Promise<boolean> {
+  const stored = await redis.eval("if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1", 2, planDataKey(jobId, 'out'), planCancelKey(jobId), out, String(PLAN_OUT_TTL_S));
+  return stored === 1;
 }
 
 /** A job kernel's target: shipped here (its digest must match) or carried by the job (loaded by the strict loader); its flags on the target's allow-list. */

@@ -10,8 +10,10 @@ export interface WorkerRecord {
   pid: number;
   concurrency: number;
   startedAt: number;
-  /** Epoch ms of this heartbeat. */
+  /** Epoch ms of this heartbeat, on the worker's clock (a coordinator judges freshness by whether it changes: fleet/fresh-workers.ts). */
   beatAt: number;
+  /** How often it beats (ms). Absent from older workers. */
+  heartbeatMs?: number;
   /** Jobs finished since the worker started (results, refusals and time-outs). */
   done: number;
   /** The jobs it runs now: candidate id, result key, since when. */

@@ -91,7 +91,7 @@ export async function startWorker(o: WorkerOptions): Promise<FleetWorker> {
   const running: WorkerRecord['running'] = [];
   const startedAt = Date.now();
   let done = 0;
-  const record = (): WorkerRecord => ({ id, class: deviceClass, host: hostname(), pid: process.pid, concurrency: o.concurrency, startedAt, beatAt: Date.now(), done, running, descriptor, profile });
+  const record = (): WorkerRecord => ({ id, class: deviceClass, host: hostname(), pid: process.pid, concurrency: o.concurrency, startedAt, beatAt: Date.now(), heartbeatMs: o.heartbeatMs, done, running, descriptor, profile });
 
   // Heartbeats on a connection that fails fast: while Redis is away they fail (said once), and resume with it.
   const hb = connectRedis(o.url, { name: `kloop-worker-${id}-heartbeat`, failFast: true });

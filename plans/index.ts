@@ -27,3 +27,4 @@ export { cutWaves, type Wave } from './waves.js';
 export { PlanState } from './plan-state.js';
 export { executeInWaves, WaveFailed, type RemoteBatch, type RunRemote, type WaveExecution } from './wave-executor.js';
 export { buildWavePlan, timeInWaves, verifyInWaves, type WavePlan, type WaveTiming } from './wave-verify.js';
+export { fleetTraffic, measureInWaves, type InWaves, type PlanFleetHook, type PlanWorker, type RemoteFor } from './fleet-plan.js';

@@ -17,7 +17,16 @@ export interface PlanProposer {
 }
 
 /** The partitioner prompt's variables (workflow/prompt-schema.ts `partitioner`). */
-export function partitionerVars(w: Workload, descriptor: AcpDescriptor, plans: WorkloadPlans, measured: Map<string, number> | undefined, feedback = '', rejected: readonly RejectedPlan[] = []): Record<string, unknown> {
+export function partitionerVars(
+  w: Workload,
+  descriptor: AcpDescriptor,
+  plans: WorkloadPlans,
+  measured: Map<string, number> | undefined,
+  feedback = '',
+  rejected: readonly RejectedPlan[] = [],
+  /** Each offered device's descriptor by ACP id (a fleet worker's is its own); default: this machine's. */
+  descriptors?: Map<string, AcpDescriptor>,
+): Record<string, unknown> {
   const set = plans.sets.at(-1)!;
   return {
     workload: {
@@ -38,7 +47,7 @@ export function partitionerVars(w: Workload, descriptor: AcpDescriptor, plans: W
         time_ms: measured?.get(n.name) !== undefined ? (measured.get(n.name)! / 1e6).toFixed(3) : 'unknown',
       })),
     },
-    devices: set.devices.map((d) => ({ name: d.name, acp: d.acp, kind: d.kind, cores: (d.cores ?? []).join(','), model: descriptor.model })),
+    devices: set.devices.map((d) => ({ name: d.name, acp: d.acp, kind: d.kind, cores: (d.cores ?? []).join(','), model: (descriptors?.get(d.acp) ?? descriptor).model, worker: d.worker ?? '' })),
     gp1: { plan: JSON.stringify(set.candidate.plan), predicted_ms: set.candidate.sim.ms.toFixed(3) },
     single_ms: plans.single.candidate.sim.ms.toFixed(3),
     cep_version: CEP_VERSION,
@@ -64,13 +73,15 @@ export async function proposeWithModel(o: {
   proposer: PlanProposer;
   workload: Workload;
   descriptor: AcpDescriptor;
+  /** Each offered device's descriptor by ACP id (fleet workers'), for the prompt. */
+  descriptors?: Map<string, AcpDescriptor>;
   plans: WorkloadPlans;
   measured?: Map<string, number>;
   costFor: (devices: CepPlan['devices']) => CostModel;
   /** Plans rejected in review for this workload: in the prompt, and a reply repeating one is refused. */
   rejected?: readonly RejectedPlan[];
 }): Promise<{ candidate?: Candidate; problem?: string }> {
-  const prompt = o.proposer.template.render(partitionerVars(o.workload, o.descriptor, o.plans, o.measured, '', o.rejected));
+  const prompt = o.proposer.template.render(partitionerVars(o.workload, o.descriptor, o.plans, o.measured, '', o.rejected, o.descriptors));
   let reply: string;
   try {
     reply = (await o.proposer.provider.generate({ messages: [{ role: 'user', content: prompt }], meta: { role: 'partitioner', target: o.workload.name, turn: 1 } })).text;

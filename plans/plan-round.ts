@@ -7,6 +7,7 @@ import { buildPlan } from './build.js';
 import { checkPlan } from './check.js';
 import type { NodeKernel } from './cost.js';
 import type { PlanExecutor } from './executor.js';
+import { fleetTraffic, measureInWaves, type PlanFleetHook } from './fleet-plan.js';
 import { writeWorkloadInputs } from './inputs.js';
 import { measureDeviceSizes, timePlans, type PlanTiming } from './measure.js';
 import { costModel } from './cost.js';
@@ -15,6 +16,7 @@ import type { Candidate } from './partition.js';
 import { rejectedPlans, rejectionOf } from './plan-reviews.js';
 import { planWorkload, type WorkloadPlans } from './plan-workload.js';
 import { verifyPlan, type PlanVerdict } from './verify.js';
+import type { WaveTiming } from './wave-verify.js';
 
 /** Every node whole on the CPU (the plan any other must beat). */
 export function singleDevicePlan(w: Workload, d: AcpDescriptor): BoundPlan {
@@ -52,7 +54,8 @@ export interface PlanRoundResult {
   /** Per node: its time on the whole CPU, measured at the round's start (ns). */
   measured: Map<string, number>;
   verdict?: PlanVerdict;
-  timing?: PlanTiming;
+  /** Timed in one process per plan (PlanTiming), or, for a plan with fleet workers, whole executions in waves (WaveTiming: what moved in `fleet`). */
+  timing?: PlanTiming | WaveTiming;
   kept?: KeptPlan;
   /** Why the plan was or was not kept, in one line. */
   why: string;
@@ -84,6 +87,8 @@ export async function planRound(o: {
   measure?: () => Promise<Map<number, Map<string, number>>>;
   /** A model-backed partitioner (agents.partitioner): its plan is weighed against GP1's by the same prediction. */
   proposer?: PlanProposer;
+  /** A fleet's workers (kloop run --workload --fleet): offered to GP1 and the partitioner beside this CPU; a plan that uses them is measured in waves (fleet-plan.ts). */
+  fleet?: PlanFleetHook;
 }): Promise<PlanRoundResult> {
   const w = o.workload;
   const single = await buildChecked(o.executor, o.kernels, singleDevicePlan(w, o.descriptor), join(o.dir, 'single'));
@@ -93,15 +98,26 @@ export async function planRound(o: {
     ? await o.measure()
     : await measureDeviceSizes({ executor: o.executor, kernels: o.kernels, workload: w, descriptor: o.descriptor, dir: o.dir, input, reps: o.reps, targetMs: o.targetMs && 2 * o.targetMs });
   const measured = measuredByThreads.get(o.descriptor.units.count)!;
-  const plans = planWorkload({ workload: w, descriptor: o.descriptor, kernels: o.kernels, measuredByThreads });
+  const workers = o.fleet?.workers ?? [];
+  const plans = planWorkload({ workload: w, descriptor: o.descriptor, kernels: o.kernels, measuredByThreads, workers });
   let best: Candidate = plans.best.candidate;
   let set = plans.best.set;
   let model: string | undefined;
   // Plans a reviewer rejected for this workload: the partitioner is told, and none is kept again.
   const rejected = await rejectedPlans(o.memory, w.name);
   if (o.proposer) {
-    const descriptors = new Map([[o.descriptor.fingerprint.id, o.descriptor]]);
-    const m = await proposeWithModel({ proposer: o.proposer, workload: w, descriptor: o.descriptor, plans, measured, costFor: (devices) => costModel({ devices, descriptors, kernels: o.kernels, measured, measuredByThreads }), rejected });
+    const descriptors = new Map([[o.descriptor.fingerprint.id, o.descriptor], ...workers.map((x) => [x.device.acp, x.descriptor] as const)]);
+    const jobMs = new Map(workers.flatMap((x) => (x.jobMs !== undefined ? [[x.device.worker!, x.jobMs] as const] : [])));
+    const m = await proposeWithModel({
+      proposer: o.proposer,
+      workload: w,
+      descriptor: o.descriptor,
+      descriptors,
+      plans,
+      measured,
+      costFor: (devices) => costModel({ devices, descriptors, kernels: o.kernels, measured, measuredByThreads, jobMs }),
+      rejected,
+    });
     if (!m.candidate) model = m.problem;
     else if (m.candidate.sim.ms < best.sim.ms) {
       model = `chosen: predicted ${m.candidate.sim.ms.toFixed(2)} ms, GP1's ${best.sim.ms.toFixed(2)} ms`;
@@ -114,12 +130,26 @@ export async function planRound(o: {
   const again = rejectionOf(best.plan, rejected);
   if (again) return { ...base, why: `not tried: the ${set} plan is identical to one rejected in review for ${again.devices} (${again.at}: "${again.reason}"), so it is not kept again` };
   const bound = bindPlan(best.plan, w, `GP1 plan of ${w.name}`);
-  const verdict = await verifyPlan(bound, { executor: o.executor, kernels: o.kernels, dir: join(o.dir, 'verify'), seed: o.seed });
-  if (!verdict.ok) return { ...base, verdict, why: `not kept: rejected (${verdict.stage}): ${verdict.reason}` };
-  const mine = await buildChecked(o.executor, o.kernels, bound, join(o.dir, 'plan'));
-  const timing = await timePlans({ executor: o.executor, dir: o.dir, input: join(o.dir, 'verify', 'inputs.bin'), oracleOut: join(o.dir, 'verify', 'oracle.out'), pairs: o.pairs, reps: o.reps, targetMs: o.targetMs }, [single, mine]);
+  let verdict: PlanVerdict;
+  let timing: PlanTiming | WaveTiming;
+  let how = '';
+  if (bound.devices.some((d) => d.worker)) {
+    // Fleet workers among its devices: verified and timed in waves, against the single-device plan executed the same way.
+    if (!o.fleet) throw new Error(`the ${set} plan names fleet workers, but the round has no fleet`);
+    const m = await measureInWaves({ bound, single: single.bound, executor: o.executor, kernels: o.kernels, memory: o.memory, remoteFor: o.fleet.remoteFor, dir: join(o.dir, 'waves'), pairs: o.pairs, seed: o.seed });
+    verdict = m.verdict;
+    if (!verdict.ok) return { ...base, verdict, why: `not kept: rejected (${verdict.stage}): ${verdict.reason}` };
+    if (!m.timing) return { ...base, verdict, why: `not kept: rejected (${m.failed!.stage}): ${m.failed!.reason}` };
+    timing = m.timing;
+    how = `, whole executions in waves, the plan's moving ${fleetTraffic(m.timing.fleet)}`;
+  } else {
+    verdict = await verifyPlan(bound, { executor: o.executor, kernels: o.kernels, dir: join(o.dir, 'verify'), seed: o.seed });
+    if (!verdict.ok) return { ...base, verdict, why: `not kept: rejected (${verdict.stage}): ${verdict.reason}` };
+    const mine = await buildChecked(o.executor, o.kernels, bound, join(o.dir, 'plan'));
+    timing = await timePlans({ executor: o.executor, dir: o.dir, input: join(o.dir, 'verify', 'inputs.bin'), oracleOut: join(o.dir, 'verify', 'oracle.out'), pairs: o.pairs, reps: o.reps, targetMs: o.targetMs }, [single, mine]);
+  }
   const s = timing.speedup;
-  const figure = `${s.speedup.toFixed(2)}x [95% CI ${s.ciLow.toFixed(2)}-${s.ciHigh.toFixed(2)}, ${s.pairs} pairs] over the single-device plan (${timing.ms[1].toFixed(2)} vs ${timing.ms[0].toFixed(2)} ms measured; ${best.sim.ms.toFixed(2)} ms predicted)`;
+  const figure = `${s.speedup.toFixed(2)}x [95% CI ${s.ciLow.toFixed(2)}-${s.ciHigh.toFixed(2)}, ${s.pairs} pairs] over the single-device plan (${timing.ms[1].toFixed(2)} vs ${timing.ms[0].toFixed(2)} ms measured${how}; ${best.sim.ms.toFixed(2)} ms predicted)`;
   if (!(s.ciLow > o.minSpeedup)) return { ...base, verdict, timing, why: `not kept: ${set} plan ${figure}; its interval does not clear accept.min_speedup ${o.minSpeedup}` };
   const kept: KeptPlan = {
     workload: w.name,

@@ -9,7 +9,8 @@ import { GONE_MS, type RunResult } from './sandbox.js';
  * 256 MB and 49 ms at 1 GB (a run holds bench-size inputs and outputs of hundreds of MB). The
  * helper stays small, so every check, build and timed run starts in about a millisecond whatever
  * kloop holds. It also outlives nothing: when kloop exits or is killed, the helper's channel
- * closes and it kills every process group it started, then exits. A result is sent only once the
+ * closes (or, should the channel stay open, the helper sees its parent change) and it kills every
+ * process group it started, then exits. A result is sent only once the
  * process's group, and any pid namespace it was given (bubblewrap's), has nothing left running.
  *
  * The helper is plain JavaScript run with `node -e` (so it needs no build step and works from the
@@ -79,6 +80,9 @@ const untilGone = (pgid, inits, done) => {
   again();
 };
 process.on('disconnect', quit);
+// A second lifeline: kloop gone (this helper given another parent) even if the channel stays open.
+const parent = (stat(process.pid) || {}).ppid;
+setInterval(() => { const s = stat(process.pid); if (!s || s.ppid !== parent) quit(); }, 500).unref();
 process.on('SIGINT', () => {});
 process.on('message', (m) => {
   const start = process.hrtime.bigint();

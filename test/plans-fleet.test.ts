@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkFleetDevices } from '../cli/plan-fleet.js';
-import { fleetRemote, parsePlanJob, PlanFleet, targetDigest, type WorkerRecord } from '../fleet/index.js';
+import { checkFleetDevices, fleetRemote, parsePlanJob, PlanFleet, targetDigest, type WorkerRecord } from '../fleet/index.js';
 import { publishWorker, removeWorker } from '../fleet/registry.js';
 import { checkPlanJobSteps } from '../fleet/plan-program.js';
 import { allowedCores, bindPlan, buildPlan, buildWavePlan, costModel, cutWaves, planWorkload, timeInWaves, verifyInWaves, workloadInputs, type Assignment, type CepDevice, type CepPlan, type NodeKernel } from '../plans/index.js';
@@ -267,6 +266,7 @@ describe('what the coordinator and the worker refuse before anything runs', () =
   it('a plan naming a worker the fleet does not have, another device, or a worker with a core list: one line each', () => {
     const ctx = { descriptor: cpuDescriptor(), kernels, executor: ex };
     const fp = record.descriptor.fingerprint.id;
+    const live = () => ({ fresh: [record], stale: [] });
     const plan = (worker: Partial<CepDevice>) =>
       bound(
         buildPlan(
@@ -279,12 +279,12 @@ describe('what the coordinator and the worker refuse before anything runs', () =
           split(),
         ),
       );
-    expect(() => checkFleetDevices(plan({}), ctx, [record], redis.url)).not.toThrow();
-    expect(() => checkFleetDevices(plan({ worker: 'ghost' }), ctx, [record], redis.url)).toThrow(
+    expect(() => checkFleetDevices(plan({}), ctx.descriptor, live(), redis.url)).not.toThrow();
+    expect(() => checkFleetDevices(plan({ worker: 'ghost' }), ctx.descriptor, live(), redis.url)).toThrow(
       /^plan device w is fleet worker ghost, which is not registered at redis:\/\/127\.0\.0\.1:\d+ \(workers: pw1\); start it with kloop worker --redis URL --name ghost$/,
     );
-    expect(() => checkFleetDevices(plan({ acp: 'cpu-000000000000' }), ctx, [record], redis.url)).toThrow(`plan device w is cpu-000000000000, but worker pw1 is ${fp}`);
-    expect(() => checkFleetDevices(plan({ cores: [0] }), ctx, [record], redis.url)).toThrow(/a worker device is the whole worker; drop its cores/);
+    expect(() => checkFleetDevices(plan({ acp: 'cpu-000000000000' }), ctx.descriptor, live(), redis.url)).toThrow(`plan device w is cpu-000000000000, but worker pw1 is ${fp}`);
+    expect(() => checkFleetDevices(plan({ cores: [0] }), ctx.descriptor, live(), redis.url)).toThrow(/a worker device is the whole worker; drop its cores/);
   });
 
   it('a plan job with an unknown key, or a kernel argument past its buffer, is refused by name', () => {

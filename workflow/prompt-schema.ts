@@ -33,7 +33,7 @@ const plan: VarSchema = { bottleneck: v, summary: v, ideas: list({ title: v, det
 /** The partitioner's variables: a workload, the devices, GP1's plan (plans/model-partitioner.ts builds them). */
 const partitioner: VarSchema = {
   workload: { name: v, description: v, outputs: v, nodes: list({ name: v, target: v, sizes: v, rows: v, reads: v, time_ms: v }) },
-  devices: list({ name: v, acp: v, kind: v, cores: v, model: v }),
+  devices: list({ name: v, acp: v, kind: v, cores: v, model: v, worker: v }),
   gp1: { plan: v, predicted_ms: v },
   single_ms: v,
   cep_version: v,
