@@ -13,11 +13,23 @@ const NEAR = 0.97;
  * percent of the current best (or better), one per distinct move signature (the fastest), the
  * current baseline left out, best first.
  */
-export async function buildArchive(o: { memory: MemoryStore; target: string; fingerprint: string; runDir: string; kernelFile: string; results: CandidateResult[]; baseline: Baseline; limit?: number }): Promise<ArchiveEntry[]> {
+export async function buildArchive(o: {
+  memory: MemoryStore;
+  /** The run's name for the target (a session at a workload node's sizes: `sgemm@M=64,…`). */
+  target: string;
+  /** The name memory keeps its winners under (the target's own; winners at any size join). */
+  winnersOf?: string;
+  fingerprint: string;
+  runDir: string;
+  kernelFile: string;
+  results: CandidateResult[];
+  baseline: Baseline;
+  limit?: number;
+}): Promise<ArchiveEntry[]> {
   const insights = await o.memory.insights({ target: o.target, fingerprint: o.fingerprint, limit: 500 });
   const kindsOf = new Map(insights.map((i) => [i.candidateId, i.kinds]));
   const found: (ArchiveEntry & { vsReference: number })[] = [];
-  for (const w of await o.memory.winners({ target: o.target })) {
+  for (const w of await o.memory.winners({ target: o.winnersOf ?? o.target })) {
     if (w.fingerprint === o.fingerprint) found.push({ source: w.source, flags: w.flags, kinds: kindsOf.get(w.candidateId) ?? [], vsReference: w.vsReference });
   }
   for (const r of o.results) {

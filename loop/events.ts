@@ -128,6 +128,8 @@ export type KloopEvent =
 /** What a run was started with, so that --resume continues with the same settings. */
 export interface RunOptionsSnapshot {
   targets: string[];
+  /** Per target, the sizes of a session at a workload node's sizes (`kloop run --workload`; null: its bench size); absent: every target at its bench size. */
+  sizes?: (Record<string, number> | null)[];
   workflowFile: string;
   rounds: number;
   minutes?: number;

@@ -9,9 +9,9 @@ import type { TargetFinal } from './events.js';
 
 export const baselineKey = (b: Pick<Baseline, 'source' | 'flags'>) => shortHash(programKey(b.source, b.flags));
 
-/** The name memory keeps a reference's time under: the target at its bench size (a target given another bench size is timed again, not shown with the old time). */
-export const referenceKey = (t: Pick<Target, 'name' | 'benchSize'>) =>
-  `${t.name}@${Object.entries(t.benchSize)
+/** The name memory keeps a reference's time under: the target at its bench size (a target given another bench size, or a session at a workload node's sizes, is timed again, not shown with the old time). */
+export const referenceKey = (t: Pick<Target, 'name' | 'benchSize' | 'session'>) =>
+  `${t.session?.target ?? t.name}@${Object.entries(t.benchSize)
     .map(([k, v]) => `${k}=${v}`)
     .join(',')}`;
 

@@ -5,7 +5,7 @@ import { oneShotSessions, programKey, type Analyzer, type Draft, type Profiler, 
 import { ProviderError, type RwLock } from '../common/index.js';
 import { targetRoofline, type BuildResult, type Device, type DeviceProfile, type Roofline } from '../devices/index.js';
 import type { Baseline, MemoryStore, Winner } from '../memory/index.js';
-import { referenceSource, type Target } from '../targets/index.js';
+import { memoryKeyOf, referenceSource, type Target } from '../targets/index.js';
 import { formatSize, publicFeedback, type CheckPlan, type Verdict, type Verifier } from '../verifiers/index.js';
 import type { TimingConfig } from './ab-timing.js';
 import { localEvaluator, type Evaluator, type EvaluatorFactory, type Timings } from './evaluator.js';
@@ -63,9 +63,27 @@ export const kernelFile = (language: 'c' | 'cuda') => (language === 'cuda' ? 'ke
 
 export { baselineKey };
 
-/** The first baseline: the target's reference in the device's language (reference.c, or reference.cu on a GPU). */
+/** The first baseline: the target's reference in the device's language (reference.c, or reference.cu on a GPU); for a session at a node's sizes, kept at those sizes. */
 export function referenceBaseline(t: Target, fingerprint: string, now: Date, language: 'c' | 'cuda' = 'c'): Baseline {
-  return { target: t.name, fingerprint, source: referenceSource(t, language), flags: [], vsReference: 1, verdict: 'reference', description: 'reference', lineage: [], updatedAt: now.toISOString() };
+  const key = memoryKeyOf(t);
+  return {
+    target: key.target,
+    ...(key.size ? { size: key.size } : {}),
+    fingerprint,
+    source: referenceSource(t, language),
+    flags: [],
+    vsReference: 1,
+    verdict: 'reference',
+    description: 'reference',
+    lineage: [],
+    updatedAt: now.toISOString(),
+  };
+}
+
+/** The best kernel memory keeps for a target's session on a device (at its sizes: a plain run's is the bench size's), else the reference. */
+export async function keptBaseline(memory: MemoryStore, t: Target, fingerprint: string, now: Date, language: 'c' | 'cuda' = 'c'): Promise<Baseline> {
+  const key = memoryKeyOf(t);
+  return (await memory.getBaseline(key.target, fingerprint, key.size)) ?? referenceBaseline(t, fingerprint, now, language);
 }
 
 interface Evaluated {
@@ -238,8 +256,10 @@ export async function runRound(d: RoundDeps, round: number, baseline: Baseline):
 
 /** The baseline a kept candidate makes: the previous one's lineage plus this step. */
 function nextBaseline(d: Pick<RoundDeps, 'target' | 'fingerprint' | 'runId' | 'now'>, baseline: Baseline, winner: CandidateResult, source: string, verdict: 'proved' | 'tested'): Baseline {
+  const key = memoryKeyOf(d.target);
   return {
-    target: d.target.name,
+    target: key.target,
+    ...(key.size ? { size: key.size } : {}),
     fingerprint: d.fingerprint,
     source,
     flags: winner.flags,
@@ -255,10 +275,12 @@ function nextBaseline(d: Pick<RoundDeps, 'target' | 'fingerprint' | 'runId' | 'n
 /** What a reviewer sees of a kept candidate: before and after, the evidence, the idea. */
 function winnerRecord(d: RoundDeps, winner: CandidateResult, e: Evaluated, baseline: Baseline, before: { gflops: number; pctOfRoof: number; level: string }, diagnosis: string): Winner {
   const v = e.verdict!;
+  const key = memoryKeyOf(d.target);
   return {
     candidateId: winner.id,
     runId: d.runId,
-    target: d.target.name,
+    target: key.target,
+    ...(key.size ? { size: key.size } : {}),
     targetDir: d.target.dir,
     fingerprint: d.fingerprint,
     device: d.deviceProfile.fingerprint.model,

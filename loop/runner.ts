@@ -5,7 +5,7 @@ import { Rng, RwLock, shortHash, UserError } from '../common/index.js';
 import { targetRoofline, type Device, type DeviceProfile } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
 import { decide, type Left } from '../policy/index.js';
-import type { Target } from '../targets/index.js';
+import { memoryKeyOf, type Target } from '../targets/index.js';
 import { drawBenchInput, makeInputs, type Verifier } from '../verifiers/index.js';
 import type { TimingConfig } from './ab-timing.js';
 import type { Emit, KloopEvent, RunOptionsSnapshot, TargetFinal } from './events.js';
@@ -13,7 +13,7 @@ import { localMeasurer, type Measurer } from './measurer.js';
 import type { GitRecorder } from './git-recorder.js';
 import { Journal } from './journal.js';
 import { writeResults } from './results-tsv.js';
-import { adoptBaseline, commitBaseline, kernelFile, referenceBaseline, runRound, type RoundDeps } from './round.js';
+import { adoptBaseline, commitBaseline, keptBaseline, kernelFile, referenceBaseline, runRound, type RoundDeps } from './round.js';
 import { referenceKey } from './final-timing.js';
 import { applyEvent, elapsedMs, emptyState, pendingKeeps, progressOf, replay, type RunState } from './state.js';
 import { claimRun, releaseRun } from './run-owner.js';
@@ -317,7 +317,7 @@ export class Runner {
      */
     const finalize = async (target: Target): Promise<void> => {
       if (!progressOf(this.state, target.name).rounds) return;
-      const best = (await d.memory.getBaseline(target.name, fp.id)) ?? referenceBaseline(target, fp.id, this.now(), d.device.language);
+      const best = await keptBaseline(d.memory, target, fp.id, this.now(), d.device.language);
       const id = best.lineage.at(-1)?.candidateId ?? 'reference';
       if (this.state.finals.get(target.name)?.id === id) return;
       let final: TargetFinal;
@@ -388,11 +388,13 @@ export class Runner {
       }
       const p = progressOf(this.state, target.name);
       const widen = this.state.policy.arms.get(target.name)?.widen ?? 0;
-      const baseline = (await d.memory.getBaseline(target.name, fp.id)) ?? referenceBaseline(target, fp.id, this.now(), d.device.language);
+      const baseline = await keptBaseline(d.memory, target, fp.id, this.now(), d.device.language);
       const session = await this.unlessBroken(target, () => sessionOf(target));
       if (!session) continue;
       // Widened: restart also from diverse good variants (memory's winners, this run's near-best candidates).
-      const archive = widen ? await buildArchive({ memory: d.memory, target: target.name, fingerprint: fp.id, runDir: this.dir, kernelFile: kernelFile(d.device.language), results: this.state.results, baseline }) : undefined;
+      const archive = widen
+        ? await buildArchive({ memory: d.memory, target: target.name, winnersOf: memoryKeyOf(target).target, fingerprint: fp.id, runDir: this.dir, kernelFile: kernelFile(d.device.language), results: this.state.results, baseline })
+        : undefined;
       this.emit({ type: 'policy.decision', n, target: target.name, round: p.rounds + 1, why: decision.why, arms: decision.arms, widen, archive: archive?.length, families: decision.families });
       const deps: RoundDeps = {
         runId: this.runId,
@@ -485,7 +487,7 @@ export class Runner {
       const winner = this.state.winners.get(r.id);
       if (winner) await this.d.memory.addWinner(winner);
       const deps = { memory: this.d.memory, emit: this.emit, git, runId: this.runId, target, device: this.d.device };
-      const current = (await this.d.memory.getBaseline(r.target, fp)) ?? referenceBaseline(target, fp, this.now(), this.d.device.language);
+      const current = await keptBaseline(this.d.memory, target, fp, this.now(), this.d.device.language);
       if (!this.state.adopted.has(r.id)) {
         if (!current.lineage.some((l) => l.candidateId === r.id)) {
           const source = readFileSync(join(this.dir, 'candidates', r.id, kernelFile(this.d.device.language)), 'utf8');
@@ -519,7 +521,8 @@ export class Runner {
     const perTarget: RunSummary['perTarget'] = [];
     for (const t of d.targets) {
       const mine = rows.filter((r) => r.target === t.name);
-      const b = await d.memory.getBaseline(t.name, fp);
+      const key = memoryKeyOf(t);
+      const b = await d.memory.getBaseline(key.target, fp, key.size);
       const ref = await d.memory.getReferenceNs(referenceKey(t), fp);
       const final = this.state.finals.get(t.name);
       // Times from the final measurement when there was one: reference and best from the same pairs.

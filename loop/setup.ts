@@ -5,7 +5,7 @@ import { UserError } from '../common/index.js';
 import { detectCompiler, findGpu, type Device } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
 import { ProcessSandbox, type Sandbox } from '../sandboxes/index.js';
-import { catalogNames, referenceSource, resolveTarget } from '../targets/index.js';
+import { atSizes, catalogNames, referenceSource, resolveTarget } from '../targets/index.js';
 import { composeDevice, composeSandbox, composeVerifier, openMemory, refuseMissingLayers, runsDirOf } from './compose.js';
 import { loadWorkflow, snapshotOf, workflowFromSnapshot, WorkflowWatcher, type Workflow } from '../workflow/index.js';
 import type { KloopEvent, RunOptionsSnapshot } from './events.js';
@@ -21,6 +21,12 @@ import type { Measurer } from './measurer.js';
 export interface CreateRunOptions {
   workflow: Workflow;
   targets?: string[];
+  /**
+   * Per target (aligned with `targets`), sizes to run it at instead of its bench size: a session of
+   * the loop at a workload node's sizes (targets/sized.ts atSizes; `kloop run --workload`). The
+   * same target may then appear once per size.
+   */
+  sizes?: (Record<string, number> | null)[];
   minutes?: number;
   rounds?: number;
   resume?: string;
@@ -66,7 +72,7 @@ function resumedOptions(now: CreateRunOptions, prior: RunState & { options: RunO
   ].filter(Boolean);
   if (differ.length) now.onWarning?.(`--resume continues the run as it was launched (${was.targets.length} targets, ${was.minutes ?? 'no'} minute budget, ${was.rounds || 'unlimited'} rounds): ${differ.join(', ')} ignored`);
   const workflow = prior.workflow ? workflowFromSnapshot(was.workflowFile, prior.workflow.snapshot) : now.workflow.file === was.workflowFile ? now.workflow : loadWorkflow(was.workflowFile);
-  return { ...now, workflow, targets: was.targets, minutes: was.minutes, rounds: was.rounds, provider: was.provider, model: was.model, memoryPath: was.memoryPath ?? now.memoryPath, replay: was.replay ?? now.replay };
+  return { ...now, workflow, targets: was.targets, sizes: was.sizes, minutes: was.minutes, rounds: was.rounds, provider: was.provider, model: was.model, memoryPath: was.memoryPath ?? now.memoryPath, replay: was.replay ?? now.replay };
 }
 
 /** Wire a Runner from a workflow and command-line overrides (plain dependency injection). */
@@ -94,8 +100,9 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
   const compiler = fleet ? undefined : detectCompiler();
   // A GPU run names what is missing before anything else happens.
   if (c.device === 'cuda' && !o.device) findGpu(o.workflow.file, 'device is cuda', c.cuda.gpu, o.env ?? process.env);
+  const sizes = o.targets?.length ? o.sizes : undefined;
   const targets = names
-    .map((n) => usable(n, () => resolveTarget(n)))
+    .map((n, i) => usable(n, () => (sizes?.[i] ? atSizes(resolveTarget(n), sizes[i]) : resolveTarget(n))))
     .filter((t) => t !== undefined)
     .filter((t) => usable(t.name, () => referenceSource(t, o.device?.language ?? (c.device === 'cuda' ? 'cuda' : 'c'))) !== undefined);
   if (!targets.length) throw new UserError(`no target could be loaded: ${broken.map((b) => `${b.target}: ${b.reason}`).join('; ')}`);
@@ -163,6 +170,7 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
     timing: timingOf(c),
     options: prior?.options ?? {
       targets: targets.map((t) => t.dir),
+      ...(targets.some((t) => t.session) ? { sizes: targets.map((t) => t.session?.size ?? null) } : {}),
       workflowFile: o.workflow.file,
       rounds: o.rounds ?? c.loop.rounds,
       minutes: o.minutes ?? c.loop.minutes,

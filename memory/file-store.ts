@@ -5,6 +5,7 @@ import { FileLock, type FileLockOptions } from './file-lock.js';
 import { FILES, isInsight, isObject, isReview, isTried, isWinner, memoryDir, pairKey, readState, winnerId, writeState, type State } from './file-format.js';
 import { JsonlLog } from './jsonl-log.js';
 import { legacyDelta, readLegacy, retireLegacy } from './migrate.js';
+import { sameBaseline } from './size-key.js';
 import type { Baseline, Insight, KeptPlan, MemoryStore, Review, Winner } from './types.js';
 
 export interface FileStoreOptions extends FileLockOptions {
@@ -151,16 +152,21 @@ export class FileStore implements MemoryStore {
     retireLegacy(file);
   }
 
-  async getBaseline(target: string, fingerprint: string): Promise<Baseline | undefined> {
+  async getBaseline(target: string, fingerprint: string, size?: Record<string, number>): Promise<Baseline | undefined> {
     await this.ready();
-    const b = this.state().baselines.find((x) => x.target === target && x.fingerprint === fingerprint);
+    const b = this.state().baselines.find((x) => sameBaseline(x, target, fingerprint, size));
     return b && structuredClone(b);
   }
 
   async setBaseline(b: Baseline): Promise<void> {
     await this.ready();
     const copy = structuredClone(b);
-    return this.locked(() => this.changeState((s) => ({ ...s, baselines: [...s.baselines.filter((x) => !(x.target === b.target && x.fingerprint === b.fingerprint)), copy] })));
+    return this.locked(() => this.changeState((s) => ({ ...s, baselines: [...s.baselines.filter((x) => !sameBaseline(x, b.target, b.fingerprint, b.size)), copy] })));
+  }
+
+  async baselines(filter: { target?: string } = {}): Promise<Baseline[]> {
+    await this.ready();
+    return structuredClone(this.state().baselines.filter((b) => !filter.target || b.target === filter.target));
   }
 
   async addInsights(list: Insight[]): Promise<void> {

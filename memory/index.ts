@@ -4,3 +4,4 @@ export { LowdbStore } from './lowdb-store.js';
 export { FileStore, type FileStoreOptions } from './file-store.js';
 export { memoryDir } from './file-format.js';
 export { MemoryFormatError, MemoryLockError } from './errors.js';
+export { sameBaseline, sizeKey } from './size-key.js';

@@ -1,5 +1,6 @@
 import { Low, Memory, type Adapter } from 'lowdb';
 import type { DeviceProfile } from '../devices/index.js';
+import { sameBaseline } from './size-key.js';
 import { emptyMemory, type Baseline, type Insight, type KeptPlan, type MemoryData, type MemoryStore, type Review, type Winner } from './types.js';
 
 const key = (target: string, fp: string) => `${target}|${fp}`;
@@ -41,16 +42,20 @@ export class LowdbStore implements MemoryStore {
     return next;
   }
 
-  async getBaseline(target: string, fingerprint: string): Promise<Baseline | undefined> {
-    const b = (await this.data()).baselines.find((x) => x.target === target && x.fingerprint === fingerprint);
+  async getBaseline(target: string, fingerprint: string, size?: Record<string, number>): Promise<Baseline | undefined> {
+    const b = (await this.data()).baselines.find((x) => sameBaseline(x, target, fingerprint, size));
     return b && structuredClone(b);
   }
 
   setBaseline(b: Baseline): Promise<void> {
     return this.update((d) => {
-      d.baselines = d.baselines.filter((x) => !(x.target === b.target && x.fingerprint === b.fingerprint));
+      d.baselines = d.baselines.filter((x) => !sameBaseline(x, b.target, b.fingerprint, b.size));
       d.baselines.push(structuredClone(b));
     });
+  }
+
+  async baselines(filter: { target?: string } = {}): Promise<Baseline[]> {
+    return structuredClone((await this.data()).baselines.filter((b) => !filter.target || b.target === filter.target));
   }
 
   addInsights(list: Insight[]): Promise<void> {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { MemoryFormatError } from './errors.js';
+import { sameBaseline } from './size-key.js';
 import { winnerId, type State, type TriedRecord } from './file-format.js';
 import { emptyMemory, type Insight, type MemoryData, type Review, type Winner } from './types.js';
 
@@ -33,7 +34,7 @@ export function legacyDelta(old: MemoryData, held: Held): { state: State; tried:
   const state: State = {
     ...s,
     version: 2,
-    baselines: [...s.baselines, ...old.baselines.filter((b) => !s.baselines.some((x) => x.target === b.target && x.fingerprint === b.fingerprint))],
+    baselines: [...s.baselines, ...old.baselines.filter((b) => !s.baselines.some((x) => sameBaseline(x, b.target, b.fingerprint, b.size)))],
     profiles: [...s.profiles, ...old.profiles.filter((p) => !s.profiles.some((x) => x.fingerprint.id === p.fingerprint.id))],
     referenceNs: { ...old.referenceNs, ...s.referenceNs },
   };

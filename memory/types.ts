@@ -30,6 +30,13 @@ export interface Baseline {
   /** From the reference to this kernel, oldest first. */
   lineage: LineageEntry[];
   updatedAt: string;
+  /**
+   * The sizes it was tuned and timed at, when a workload's node asked for sizes other than the
+   * target's bench size (`kloop run --workload`); absent: the target's bench size (every plain run,
+   * and every baseline kept before kloop tuned at node sizes). Memory keeps one best per (target,
+   * fingerprint, size).
+   */
+  size?: Record<string, number>;
 }
 
 export type Outcome = 'keep' | 'discard' | 'crash' | 'invalid';
@@ -81,6 +88,8 @@ export interface Winner {
   diagnosis: string;
   lineage: string[];
   at: string;
+  /** The sizes it was tuned at, when not the target's bench size (a workload node's; see Baseline.size). */
+  size?: Record<string, number>;
 }
 
 export interface Review {
@@ -141,8 +150,12 @@ export interface MemoryData {
 
 /** Shared memory across rounds and runs. Small on purpose; every backend passes one conformance suite. */
 export interface MemoryStore {
-  getBaseline(target: string, fingerprint: string): Promise<Baseline | undefined>;
+  /** The best kernel kept for a target on a device at `size` (absent: at the target's bench size, as a plain run keeps it). */
+  getBaseline(target: string, fingerprint: string, size?: Record<string, number>): Promise<Baseline | undefined>;
+  /** Keeps a best kernel, replacing the one for the same target, device and size (`b.size`). */
   setBaseline(b: Baseline): Promise<void>;
+  /** Every best kernel kept (at every size), optionally for one target. */
+  baselines(filter?: { target?: string }): Promise<Baseline[]>;
   addInsights(list: Insight[]): Promise<void>;
   insights(filter: { target?: string; fingerprint?: string; limit?: number }): Promise<Insight[]>;
   getProfile(fingerprint: string): Promise<DeviceProfile | undefined>;

@@ -8,3 +8,4 @@ export { evalExpr, exprToC, parseExpr, type Expr } from './expr.js';
 export { realBytes, workingSetBytes } from './working-set.js';
 export { FLAG_ALLOW_LIST, REASSOCIATING_FLAGS } from './flags.js';
 export { contractLines } from './contract.js';
+export { atSizes, memoryKeyOf, sameSize, sizeText } from './sized.js';

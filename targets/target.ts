@@ -78,6 +78,12 @@ export interface Target {
   cuda?: CudaSources;
   /** Where a reviewer's approval writes the promoted kernel (relative to the target folder). */
   promote: string;
+  /**
+   * A session of the loop at a workload node's sizes (targets/sized.ts `atSizes`): `name` is then
+   * the session's (`sgemm@M=64,N=512,K=2048`), `benchSize` the node's sizes; this says which
+   * target and sizes memory keeps its best kernel under. Absent: the target itself, at its bench size.
+   */
+  session?: { target: string; size: Size };
 }
 
 export interface CudaSources {

@@ -38,6 +38,12 @@ export interface WorkloadNode {
   source: Record<string, string>;
   flops: number;
   bytes: number;
+  /**
+   * Which kernel the node runs, where plans bound one (plans/node-kernels.ts): memory's best kept at
+   * exactly its sizes, memory's best at its target's bench size, or the reference. Absent in a
+   * workload as loaded.
+   */
+  kernel?: 'node-size' | 'bench-size' | 'reference';
 }
 
 /** A validated workload: its nodes in a topological order, its logical arrays, and its outputs. */
