@@ -133,13 +133,14 @@ program
   .argument('[workload]', 'shipped workload name or workload folder')
   .option('--json', 'print the plan (CEP JSON)')
   .option('--out <file>', 'write the plan (CEP JSON) to a file')
-  .option('--measure', "measure each node's time on the whole CPU first (else memory's figures or roofline estimates)")
+  .option('--measure', "measure each node's time on the whole CPU first (else memory's figures or roofline estimates); with a GPU, its node times and its copies too")
   .option('--check <file>', 'validate a plan file: format, workload, devices, slices, transfers, ordering')
   .option('--run <file>', 'verify a plan file against the graph oracle, then time it against the single-device plan, interleaved')
   .option('--workload <name-or-path>', 'the workload a plan file is for (default: the shipped one it names)')
   .option('--pairs <n>', 'interleaved pairs for --run', Number)
   .option('--fleet <redis-url>', "a fleet's workers: GP1 weighs them beside this CPU; with --run, they run the plan's worker devices (default for --run: fleet.redis)")
   .option('--kept', 'list the plans memory keeps (of the workload named, or all), with what was measured')
+  .option('--emulate-gpu', "with --run: the plan's GPU device under kloop's CPU emulation of CUDA (its logic verified; never timed)")
   .option('--memory <path>', 'memory file (default from WORKFLOW.md)')
   .action(async (workload: string | undefined, opts: PlanCommandOptions) => {
     if (opts.pairs !== undefined && !(Number.isInteger(opts.pairs) && opts.pairs >= 2)) throw new UserError('--pairs: expected an integer >= 2');

@@ -12,12 +12,15 @@ import {
   checkPlan,
   chooseKernels,
   measureDeviceSizes,
+  measureGpuLink,
+  measureGpuNodes,
   parsePlan,
   PlanExecutor,
   planWorkload,
   singleDevicePlan,
   timePlans,
   verifyPlan,
+  withGpuKernels,
   writeWorkloadInputs,
   type BoundPlan,
   type NodeKernel,
@@ -25,6 +28,7 @@ import {
 } from '../plans/index.js';
 import { loadWorkflow, type Workflow } from '../workflow/index.js';
 import { fleetPlanDevices, runFleetPlan } from './plan-fleet.js';
+import { gpuExecutor, localGpuDevice, planGpu, runGpuPlan } from './plan-gpu.js';
 import { resolveWorkload, workloadCatalogNames, type Workload } from '../workloads/index.js';
 
 /** `kloop workloads`: each shipped workload, its graph (node: target at its sizes, split along which rows) and its outputs. */
@@ -61,6 +65,8 @@ export interface PlanCommandOptions {
   kept?: boolean;
   /** A fleet (Redis URL) whose workers run a plan's worker devices (default: fleet.redis). */
   fleet?: string;
+  /** --run: a plan's GPU device under kloop's CPU emulation of CUDA (verified, never timed). */
+  emulateGpu?: boolean;
 }
 
 /**
@@ -102,19 +108,51 @@ export async function planCommand(workloadArg: string | undefined, opts: PlanCom
       );
       return 0;
     }
-    return runPlanFile(bound, workflow, memory, opts);
+    return runPlanFile(bound, workflow, memory, opts, planFile);
   }
   const w = resolveWorkload(workloadArg!);
   const ctx = await localContext(workflow, memory, w);
   const measuredByThreads = opts.measure ? await withWork((dir) => measureSingle(ctx, w, dir)) : undefined;
   const fleetUrl = opts.fleet;
   const workers = fleetUrl ? await fleetPlanDevices(fleetUrl) : undefined;
-  const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: ctx.kernels, measuredByThreads, workers });
+  const gpu = await weighedGpu(workflow, memory, w, ctx, opts.measure);
+  const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: gpu?.kernels ?? ctx.kernels, measuredByThreads, workers, gpu });
   const text = JSON.stringify(p.best.candidate.plan, null, 2) + '\n';
   if (opts.out) writeFileSync(opts.out, text);
   if (opts.json) process.stdout.write(text);
   else console.log(describePlans(w, ctx, p, opts.out, workers));
+  if (gpu && !opts.json) console.log(describeGpu(gpu, p));
   return 0;
+}
+
+type WeighedGpu = NonNullable<Parameters<typeof planWorkload>[0]['gpu']> & { kernels: Map<string, NodeKernel> };
+
+/** This machine's GPU for GP1 (none: undefined), with its CUDA kernels; with --measure, its node times and its copies to and from host memory measured now. */
+async function weighedGpu(workflow: Workflow, memory: MemoryStore, w: Workload, ctx: LocalContext, measure?: boolean): Promise<WeighedGpu | undefined> {
+  const g = await localGpuDevice(workflow, memory);
+  if (!g) return undefined;
+  const kernels = await withGpuKernels(memory, w, ctx.kernels, g.device.acp);
+  if (!measure) return { device: g.device, descriptor: g.descriptor, kernels };
+  const executor = gpuExecutor(workflow, ctx.descriptor.units.count, g.gpu);
+  return withWork(async (dir) => {
+    const input = join(dir, 'inputs.bin');
+    writeWorkloadInputs(w, 1, input);
+    const cpu = { name: 'cpu', acp: ctx.descriptor.fingerprint.id, kind: ctx.descriptor.kind };
+    const measured = await measureGpuNodes({ executor, kernels, workload: w, cpu, gpu: g.device, dir, input, reps: 5 });
+    return { device: g.device, descriptor: g.descriptor, kernels, measured, link: await measureGpuLink(executor, dir) };
+  });
+}
+
+function describeGpu(g: WeighedGpu, p: WorkloadPlans): string {
+  const set = p.sets.find((s) => s.devices.some((d) => d.kind === 'cuda'));
+  const kernels = [...g.kernels].map(([t, k]) => `${t}: ${k.gpu ? (k.gpu.origin === 'memory' ? `memory's best CUDA kernel (${k.gpu.verdict})` : 'reference.cu') : 'none (stays on the CPU)'}`);
+  const link = g.link
+    ? `copies measured now: to the GPU ${g.link.h2d.gbs.toFixed(1)} GB/s + ${(g.link.h2d.latencyMs * 1000).toFixed(0)} us, back ${g.link.d2h.gbs.toFixed(1)} GB/s + ${(g.link.d2h.latencyMs * 1000).toFixed(0)} us`
+    : "copies to and from it not measured (--measure measures them): costed at this CPU's one-core memcpy bandwidth, an optimistic bound";
+  return [
+    `  gpu       ${g.descriptor.model} (${g.device.acp}): ${kernels.join(' · ')}`,
+    `            node times ${g.measured ? 'measured now on the GPU' : "from memory's CUDA kernels or the GPU's roofline"}; ${link}${set ? `; CPU + GPU ${set.candidate.sim.ms.toFixed(3)} ms predicted` : ''}`,
+  ].join('\n');
 }
 
 export interface LocalContext {
@@ -167,24 +205,29 @@ export async function measureSingle(ctx: LocalContext, w: Workload, dir: string)
   return measureDeviceSizes({ executor: ctx.executor, kernels: ctx.kernels, workload: w, descriptor: ctx.descriptor, dir, input, reps: 5 });
 }
 
-/** Devices of a plan this machine can run: its CPU, whole or as groups of the cores it may use. */
+/** Devices of a plan this machine can run: its CPU, whole or as groups of the cores it may use (its GPU is checked by planGpu). */
 function refuseForeignDevices(b: BoundPlan, d: AcpDescriptor): void {
   const cores = new Set(allowedCores());
   for (const dev of b.devices) {
+    if (dev.kind === 'cuda') continue;
     if (dev.acp !== d.fingerprint.id) throw new UserError(`plan device ${dev.name} is ${dev.acp}, not this machine's CPU (${d.fingerprint.id}); make the plan here with kloop plan`);
     for (const c of dev.cores ?? []) if (!cores.has(c)) throw new UserError(`plan device ${dev.name} names core ${c}, which this process may not use (allowed: ${[...cores].join(', ')})`);
   }
 }
 
-async function runPlanFile(b: BoundPlan, workflow: Workflow, memory: MemoryStore, opts: PlanCommandOptions): Promise<number> {
+async function runPlanFile(b: BoundPlan, workflow: Workflow, memory: MemoryStore, opts: PlanCommandOptions, file: string): Promise<number> {
+  // A GPU device is checked first: on a machine without one, one line and nothing measured.
+  const gpu = await planGpu(b, workflow, file, opts.emulateGpu);
   const ctx = await localContext(workflow, memory, b.workload);
   const worker = b.devices.find((d) => d.worker);
+  if (worker && gpu) throw new UserError(`${file}: a plan with a GPU device and fleet workers is not supported; run the GPU's part on its host, or leave the fleet out`);
   if (worker) {
     const url = opts.fleet ?? workflow.config.fleet.redis;
     if (!url) throw new UserError(`plan device ${worker.name} is fleet worker ${worker.worker}: give the fleet with --fleet redis://… (or fleet: {redis: URL} in WORKFLOW.md)`);
     return withWork((dir) => runFleetPlan({ bound: b, ctx, memory, url, dir, pairs: opts.pairs ?? 5, single: singlePlan(b.workload, ctx), say: (line) => console.log(line) }));
   }
   refuseForeignDevices(b, ctx.descriptor);
+  if (gpu) return withWork((dir) => runGpuPlan({ bound: b, gpu, workflow, memory, cpu: ctx, dir, pairs: opts.pairs ?? 5, say: (line) => console.log(line) }));
   return withWork(async (dir) => {
     const v = await verifyPlan(b, { executor: ctx.executor, kernels: ctx.kernels, dir: join(dir, 'verify'), seed: (Date.now() ^ process.pid) >>> 0 });
     if (!v.ok) {

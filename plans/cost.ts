@@ -42,7 +42,7 @@ export interface CostInputs {
   gpuLink?: GpuLink;
 }
 
-/** Host to GPU and back: each direction's bandwidth and the cost of a small copy, measured (plans/gpu-link.ts). */
+/** Host to GPU and back: each direction's bandwidth and the cost of a small copy, measured (plans/gpu-link.ts: measureGpuLink). */
 export interface GpuLink {
   h2d: { gbs: number; latencyMs: number };
   d2h: { gbs: number; latencyMs: number };

@@ -112,6 +112,20 @@ export class PlanExecutor {
     });
   }
 
+  /** A CUDA program of its own (a measurement), built for the plan's GPU in `dir`. */
+  async gpuProgram(source: string, dir: string): Promise<Built> {
+    const g = this.o.gpu;
+    if (!g) return { ok: false, log: 'no GPU and nvcc to build for' };
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'prog.cu'), source);
+    const c = cudaCompileCommand(g, { dir, src: 'prog.cu', out: 'prog.o', flags: [], emuInclude: this.emuInclude });
+    const built = await this.compile(c.cmd, c.args, dir);
+    if (!built.ok) return { ok: false, log: built.log };
+    const l = cudaLinkCommand(g, ['prog.o'], 'prog.bin');
+    const linked = await this.compile(l.cmd, l.args, dir);
+    return linked.ok ? { ok: true, binary: join(dir, 'prog.bin') } : { ok: false, log: linked.log };
+  }
+
   /** A program of its own linked with kernel objects (a fleet worker's plan job: fleet/plan-program.ts), cached by content. */
   linkProgram(source: string, objects: string[]): Promise<Built> {
     return this.cached('job.bin', `planj-${shortHash(source, ...objects, this.o.compiler.version)}`, async (dir, out) => {

@@ -12,6 +12,7 @@ import { checkPlan } from './check.js';
 import { compareOutputs } from './compare.js';
 import type { NodeKernel } from './cost.js';
 import { cpuDeviceSets } from './local.js';
+import type { CepDevice } from './schema.js';
 import type { PlanExecutor } from './executor.js';
 
 export interface PlanTiming {
@@ -126,4 +127,24 @@ export async function measureDeviceSizes(o: {
     out.set(threads, await measureNodes({ executor: o.executor, dir: o.dir, input: o.input, reps: o.reps, targetMs: o.targetMs }, { bound, binary: built.binary }));
   }
   return out;
+}
+
+/**
+ * Each node with a CUDA kernel measured on this machine's GPU (launch and synchronize included):
+ * the workload with those nodes whole on the GPU and the others on the CPU, run with measureNodes;
+ * the GPU's run steps' medians, per node (ns). GP1's `measured` figures for the GPU. Refused under
+ * the emulation, like any timing.
+ */
+export async function measureGpuNodes(o: { executor: PlanExecutor; kernels: Map<string, NodeKernel>; workload: Workload; cpu: CepDevice; gpu: CepDevice; dir: string; input: string; reps: number }): Promise<Map<string, number>> {
+  const w = o.workload;
+  const assignment = w.nodes.map((n) => [{ device: o.kernels.get(n.target.name)?.gpu ? 1 : 0, rows: [0, n.rows ? n.rows.extent : 1] as [number, number] }]);
+  const bound = bindPlan(buildPlan(w, [o.cpu, o.gpu], 0, assignment), w, 'nodes on the GPU');
+  const v = checkPlan(bound);
+  if (!v.ok) throw new Error(`the GPU measurement plan refused: ${v.reason}`);
+  refuseEmulatedTiming(o.executor, [{ bound }]);
+  const built = await o.executor.build(bound, o.kernels, v.order, join(o.dir, 'gpu-nodes'));
+  if (!built.ok) throw new Error(`the GPU measurement plan does not build:\n${built.log}`);
+  const all = await measureNodes({ executor: o.executor, dir: o.dir, input: o.input, reps: o.reps }, { bound, binary: built.binary });
+  const onGpu = new Set(bound.steps.filter((s) => s.op === 'run' && s.device === 1).map((s) => s.node!.name));
+  return new Map([...all].filter(([n]) => onGpu.has(n)));
 }
