@@ -36,7 +36,8 @@ const sumTarget = loadTarget(join(CATALOG_DIR, 'sum'));
 beforeAll(async () => {
   redis = await TestRedis.start();
   dir = tmp('kloop-plans-fleet-round-');
-  fleetWorkflow(dir);
+  // The process layer alone (no bubblewrap, whose --die-with-parent would tie a job's program to its launcher anyway): the program's own lifeline is what is tested.
+  fleetWorkflow(dir, 'sandbox: {level: process}\n');
   // The worker is this machine's CPU whole (every core this process may use): its HP1 profile stored as a run leaves one, so it starts without measuring.
   await storeCpuProfile(join(dir, '.kloop', 'memory.json'), join(dir, 'cache'));
   worker = new TestWorker('fr1', dir, redis.url, allowedCores().join(','));
@@ -71,6 +72,12 @@ const sumJob = (id: string, source: string): Omit<PlanJob, 'input'> => ({
   outputs: [{ buffer: 1, offset: 0, elements: 1 }],
   limitMs: 20_000,
 });
+
+/** The parent of a process (/proc/PID/stat). */
+const parentOf = (pid: string) => {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return s.slice(s.lastIndexOf(')') + 2).split(' ')[1];
+};
 
 /** Live processes whose command line names this job's folder on the worker (its program, and any wrapper around it). */
 const jobProcesses = (jobId: string) =>
@@ -179,10 +186,20 @@ void sum(int N, const real *X, real *S) {
     }
   }, 30_000);
 
-  it('a worker SIGKILLed mid-job leaves no job program running, and the job is a verdict within seconds', async () => {
+  it("a job's program dies with its launcher and with its worker: either SIGKILLed mid-job leaves no process of the job, and the job is a verdict within seconds", async () => {
     const fleet = await PlanFleet.open(redis.url, { staleMs: 2500, pollMs: 200 });
     try {
-      const id = 'plan-orphan-1';
+      // The sandbox's launcher (the worker's spawner helper, the program's parent) killed outright: the program goes with it (PR_SET_PDEATHSIG).
+      const first = fleet.run(sumJob('plan-orphan-1', SUM_SPINS), Buffer.alloc(32));
+      const program = await waitFor('the job program to spin', () => jobProcesses('plan-orphan-1').find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('job.bin')), 20_000);
+      const launcher = parentOf(program);
+      expect(readFileSync(`/proc/${launcher}/cmdline`, 'utf8')).toMatch(/^\S*node\0-e\0/);
+      process.kill(Number(launcher), 'SIGKILL');
+      await waitFor('no process of the first job left', () => jobProcesses('plan-orphan-1').length === 0, 5000, 50);
+      expect((await first).result).toMatchObject({ outcome: 'run-failed' });
+
+      // The worker itself SIGKILLed mid-job.
+      const id = 'plan-orphan-2';
       const pending = fleet.run(sumJob(id, SUM_SPINS), Buffer.alloc(32)).then(
         () => 'answered',
         (e: Error) => e,
@@ -193,10 +210,10 @@ void sum(int N, const real *X, real *S) {
       await waitFor('no process of the job left', () => jobProcesses(id).length === 0, 5000, 50);
       const v = await pending;
       expect(v).toBeInstanceOf(PlanJobFailed);
-      expect((v as Error).message).toMatch(/^worker fr1 sent no heartbeat for [\d.]+ s while plan job plan-orphan-1 was active: taken for dead$/);
+      expect((v as Error).message).toMatch(/^worker fr1 sent no heartbeat for [\d.]+ s while plan job plan-orphan-2 was active: taken for dead$/);
       expect(Date.now() - t0).toBeLessThan(10_000);
     } finally {
       await fleet.close();
     }
-  }, 40_000);
+  }, 60_000);
 });
