@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { UserError } from '../common/index.js';
-import { createRun, RunFinished, type KloopEvent } from '../loop/index.js';
+import { createRun, openMemory, RunFinished, type KloopEvent } from '../loop/index.js';
 import { catalogNames, loadTarget, CATALOG_DIR } from '../targets/index.js';
 import { loadWorkflow } from '../workflow/index.js';
 import { formatEvent } from '../tui/event-line.js';
@@ -11,6 +11,7 @@ import { doctor } from './doctor.js';
 import { reviewCommand } from './review-command.js';
 import { watchCommand } from './watch-command.js';
 import { gcCommand } from './gc-command.js';
+import { keptKernelsList } from './memory-command.js';
 import { devicesCommand } from './devices-command.js';
 import { liveRun } from './live-run.js';
 import { openFleet } from './fleet-commands.js';
@@ -187,6 +188,15 @@ program
   .action((run: string, opts: { out?: string }) => {
     const dir = existsSync(join(run, 'journal.jsonl')) ? run : join(loadWorkflow().config.runs.dir, run);
     console.log(writeReport(dir, opts.out));
+  });
+
+program
+  .command('memory')
+  .description("list the best kernels memory keeps: per target, device fingerprint and the sizes each was tuned at (a workload node's, or the bench size)")
+  .option('--target <name>', 'one target only')
+  .option('--memory <path>', 'memory file (default from WORKFLOW.md)')
+  .action(async (opts: { target?: string; memory?: string }) => {
+    console.log(keptKernelsList(await openMemory(loadWorkflow(), process.cwd(), opts.memory).baselines(), opts.target));
   });
 
 program

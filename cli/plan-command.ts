@@ -11,6 +11,9 @@ import {
   buildChecked,
   checkPlan,
   chooseKernels,
+  chooseNodeKernels,
+  kernelBindings,
+  kernelLines,
   measureDeviceSizes,
   measureGpuLink,
   measureGpuNodes,
@@ -24,6 +27,7 @@ import {
   writeWorkloadInputs,
   type BoundPlan,
   type NodeKernel,
+  type PlanGpu,
   type WorkloadPlans,
 } from '../plans/index.js';
 import { loadWorkflow, type Workflow } from '../workflow/index.js';
@@ -110,8 +114,12 @@ export async function planCommand(workloadArg: string | undefined, opts: PlanCom
     }
     return runPlanFile(bound, workflow, memory, opts, planFile);
   }
-  const w = resolveWorkload(workloadArg!);
-  const ctx = await localContext(workflow, memory, w);
+  const loaded = resolveWorkload(workloadArg!);
+  const plain = await localContext(workflow, memory, loaded);
+  // Each node runs memory's best kept at exactly its sizes, else its target's default (plans/node-kernels.ts); plan jobs carry a target's own kernels to fleet workers, so not with --fleet.
+  const nk = await chooseNodeKernels(opts.fleet ? undefined : memory, loaded, plain.descriptor.fingerprint.id, plain.kernels);
+  const w = nk.workload;
+  const ctx = { ...plain, kernels: nk.kernels };
   const measuredByThreads = opts.measure ? await withWork((dir) => measureSingle(ctx, w, dir)) : undefined;
   const fleetUrl = opts.fleet;
   const workers = fleetUrl ? await fleetPlanDevices(fleetUrl) : undefined;
@@ -125,21 +133,21 @@ export async function planCommand(workloadArg: string | undefined, opts: PlanCom
   return 0;
 }
 
-type WeighedGpu = NonNullable<Parameters<typeof planWorkload>[0]['gpu']> & { kernels: Map<string, NodeKernel> };
+export type WeighedGpu = NonNullable<Parameters<typeof planWorkload>[0]['gpu']> & { kernels: Map<string, NodeKernel>; gpu: PlanGpu };
 
 /** This machine's GPU for GP1 (none: undefined), with its CUDA kernels; with --measure, its node times and its copies to and from host memory measured now. */
-async function weighedGpu(workflow: Workflow, memory: MemoryStore, w: Workload, ctx: LocalContext, measure?: boolean): Promise<WeighedGpu | undefined> {
+export async function weighedGpu(workflow: Workflow, memory: MemoryStore, w: Workload, ctx: LocalContext, measure?: boolean): Promise<WeighedGpu | undefined> {
   const g = await localGpuDevice(workflow, memory);
   if (!g) return undefined;
   const kernels = await withGpuKernels(memory, w, ctx.kernels, g.device.acp);
-  if (!measure) return { device: g.device, descriptor: g.descriptor, kernels };
+  if (!measure) return { device: g.device, descriptor: g.descriptor, kernels, gpu: g.gpu };
   const executor = gpuExecutor(workflow, ctx.descriptor.units.count, g.gpu);
   return withWork(async (dir) => {
     const input = join(dir, 'inputs.bin');
     writeWorkloadInputs(w, 1, input);
     const cpu = { name: 'cpu', acp: ctx.descriptor.fingerprint.id, kind: ctx.descriptor.kind };
     const measured = await measureGpuNodes({ executor, kernels, workload: w, cpu, gpu: g.device, dir, input, reps: 5 });
-    return { device: g.device, descriptor: g.descriptor, kernels, measured, link: await measureGpuLink(executor, dir) };
+    return { device: g.device, descriptor: g.descriptor, kernels, gpu: g.gpu, measured, link: await measureGpuLink(executor, dir) };
   });
 }
 
@@ -253,7 +261,7 @@ export function describePlans(w: Workload, ctx: LocalContext, p: WorkloadPlans, 
   const d = ctx.descriptor;
   const lines = [`${w.name} on ${d.model} (${d.fingerprint.id}, ${d.units.count} ${d.units.name})`];
   const byKernel = [...ctx.kernels].map(([t, k]) => `${t}: ${k.origin === 'memory' ? `memory's best (${k.verdict}${k.flags.length ? `, ${k.flags.join(' ')}` : ''})` : 'reference'}`);
-  lines.push(`  kernels   ${byKernel.join(' · ')}`);
+  lines.push(`  kernels   ${(kernelBindings(w) ? kernelLines({ workload: w, kernels: ctx.kernels }) : byKernel).join(' · ')}`);
   for (const s of p.sets)
     lines.push(`  ${s.set.padEnd(16)} ${s.candidate.sim.ms.toFixed(3)} ms predicted (GP1: ${s.candidate.plan.steps.filter((x) => x.op === 'run').length} runs, ${s.candidate.plan.steps.filter((x) => x.op === 'copy').length} copies)`);
   const best = p.best.candidate;

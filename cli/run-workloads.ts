@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { createAgents } from '../agents/index.js';
 import { openPlanRoundFleet } from '../fleet/index.js';
 import { composeSandbox, createRun, openMemory, runsDirOf, runStopOf, type KloopEvent } from '../loop/index.js';
-import { buildChecked, measureNodes, planRecord, planRound, singleDevicePlan, writePlanRecord, writeWorkloadInputs, type PlanRoundResult } from '../plans/index.js';
+import { buildChecked, chooseNodeKernels, kernelBindings, kernelLines, measureNodes, planRecord, planRound, singleDevicePlan, writePlanRecord, writeWorkloadInputs, type PlanRoundResult } from '../plans/index.js';
 import type { Workflow } from '../workflow/index.js';
-import { resolveWorkload, type Workload } from '../workloads/index.js';
+import { atSizes } from '../targets/index.js';
+import { resolveWorkload, type Workload, type WorkloadNode } from '../workloads/index.js';
 import { localContext, withWork } from './plan-command.js';
 import { summaryTable } from './summary-table.js';
 
@@ -22,10 +23,12 @@ export interface RunWorkloadsOptions {
 }
 
 /**
- * `kloop run --workload W ...`: first the loop on the workloads' targets (their kernels, as any run;
- * skipped with --rounds 0 or --minutes 0), then a plan round per workload with the kernels memory
- * now holds (plans/plan-round.ts): GP1's plan verified and timed against the single-device plan,
- * kept in memory only if verified and its interval clears accept.min_speedup. Prints one line per
+ * `kloop run --workload W ...`: first the loop on the workloads' nodes, one session per distinct
+ * (target, node sizes), timed at the node's sizes (skipped with --rounds 0 or --minutes 0), then a
+ * plan round per workload with the kernels memory now holds, each node bound to the kernel kept at
+ * exactly its sizes where there is one (plans/node-kernels.ts; plans/plan-round.ts): GP1's plan
+ * verified and timed against the single-device plan, kept in memory only if verified and its
+ * interval clears accept.min_speedup. Prints each workload's node kernels and one line per
  * workload (JSON with --json).
  */
 export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): Promise<void> {
@@ -36,22 +39,39 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
   const runSpent = { usd: 0, tokens: 0 };
   const memory = openMemory(workflow, process.cwd(), o.memory);
   if (o.minutes !== 0 && o.rounds !== 0) {
-    const targets = [...new Set(workloads.flatMap((w) => w.nodes.map((n) => n.target.dir)))];
-    // PO1 weighs each target by its share of its workload's time, measured now (the single-device plan, node by node).
+    // One session of the loop per distinct (target, node sizes): timed at the node's sizes, verified at the target's check sizes and those.
+    const sessions = workloadSessions(workloads);
+    // PO1 weighs each session by its nodes' share of their workload's time, measured now (the single-device plan, node by node, with the kernels each node runs now).
     const weights: Record<string, number> = {};
     for (const w of workloads) {
       const ctx = await localContext(workflow, memory, w);
-      const times = await withWork(async (dir) => measureNodes({ executor: ctx.executor, dir, input: inputsOf(w, dir), reps: 5 }, await buildChecked(ctx.executor, ctx.kernels, singleDevicePlan(w, ctx.descriptor), join(dir, 'single'))));
+      const nk = await chooseNodeKernels(memory, w, ctx.descriptor.fingerprint.id, ctx.kernels);
+      const times = await withWork(async (dir) =>
+        measureNodes({ executor: ctx.executor, dir, input: inputsOf(w, dir), reps: 5 }, await buildChecked(ctx.executor, nk.kernels, singleDevicePlan(nk.workload, ctx.descriptor), join(dir, 'single'))),
+      );
       const total = [...times.values()].reduce((a, b) => a + b, 0);
-      for (const n of w.nodes) weights[n.target.name] = Math.max(weights[n.target.name] ?? 0, Math.min(1, Math.max(0.001, w.nodes.filter((m) => m.target.name === n.target.name).reduce((a, m) => a + (times.get(m.name) ?? 0), 0) / total)));
+      for (const s of sessions) {
+        const mine = w.nodes.filter((n) => s.nodes.includes(n));
+        if (mine.length) weights[s.name] = Math.max(weights[s.name] ?? 0, Math.min(1, Math.max(0.001, mine.reduce((a, m) => a + (times.get(m.name) ?? 0), 0) / total)));
+      }
     }
     if (!o.json)
       console.log(
-        `PO1 weights (each target's share of its workload's time, measured): ${Object.entries(weights)
+        `PO1 weights (each session's share of its workload's time, measured): ${Object.entries(weights)
           .map(([t, x]) => `${t} ${x.toFixed(3)}`)
           .join(', ')}`,
       );
-    const runner = await createRun({ workflow, targets, minutes: o.minutes, rounds: o.rounds, memoryPath: o.memory, weights, onEvent: o.onEvent, onWarning: (m) => o.onEvent({ type: 'warning', message: m }) });
+    const runner = await createRun({
+      workflow,
+      targets: sessions.map((s) => s.dir),
+      sizes: sessions.map((s) => s.sizes),
+      minutes: o.minutes,
+      rounds: o.rounds,
+      memoryPath: o.memory,
+      weights,
+      onEvent: o.onEvent,
+      onWarning: (m) => o.onEvent({ type: 'warning', message: m }),
+    });
     const summary = await runner.run();
     runId = summary.runId;
     runDir = summary.dir;
@@ -83,11 +103,20 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
     const over = proposer && overBudget({ elapsedMs: 0, now: new Date(), spentUsd: runSpent.usd + spend.usd, spentTokens: runSpent.tokens + spend.inputTokens + spend.outputTokens });
     if (over) console.log(o.json ? JSON.stringify({ type: 'plan.partitioner-skipped', workload: w.name, why: over }) : `plan ${w.name}: the model partitioner is not asked (${over}); GP1's plans only`);
     const offered = await fleet?.offer(sayFleet(w.name));
+    // Each node runs memory's best kept at exactly its sizes, else its target's default (plans/node-kernels.ts).
+    // Plan jobs carry a target's own kernels to workers: with workers offered, every node runs its target's default.
+    let nk = await chooseNodeKernels(memory, w, ctx.descriptor.fingerprint.id, ctx.kernels);
+    if (offered && nk.workload.nodes.some((n, i) => n.target !== w.nodes[i].target)) {
+      sayFleet(w.name)("fleet workers are offered, and plan jobs carry each target's own kernel: this round every node runs its target's default kernel, not one kept at its node's sizes");
+      nk = await chooseNodeKernels(undefined, w, ctx.descriptor.fingerprint.id, ctx.kernels);
+    }
+    if (o.json) console.log(JSON.stringify({ type: 'plan.kernels', workload: w.name, kernels: kernelBindings(nk.workload) }));
+    else console.log(`plan ${w.name} kernels: ${kernelLines(nk).join(' · ')}`);
     const r = await withWork((dir) =>
       planRound({
-        workload: w,
+        workload: nk.workload,
         descriptor: ctx.descriptor,
-        kernels: ctx.kernels,
+        kernels: nk.kernels,
         executor: ctx.executor,
         memory,
         dir: join(dir, w.name),
@@ -123,6 +152,7 @@ function planEvent(r: PlanRoundResult) {
     singlePredictedMs: r.plans.single.candidate.sim.ms,
     measuredMs: r.timing?.ms[1],
     singleMs: r.timing?.ms[0],
+    kernels: r.chosen.plan.predicted?.kernels,
     speedup: r.timing?.speedup,
     verdict: r.verdict && (r.verdict.ok ? 'verified' : `rejected (${r.verdict.stage})`),
   };
@@ -131,6 +161,29 @@ function planEvent(r: PlanRoundResult) {
 /** --workload and --target together: one of them (a workload's targets are tuned by --workload itself). */
 export function refuseTargetsWithWorkloads(targets: string[] | undefined, workloads: string[] | undefined): void {
   if (targets?.length && workloads?.length) throw new UserError('--target and --workload: give one of them (a run on workloads tunes their targets first)');
+}
+
+/** A session of the loop for `kloop run --workload`: a target at one node size (null: its bench size), and the nodes that run it so. */
+export interface WorkloadSession {
+  /** The run's name for it: the target's, or `TARGET@SIZES` (targets/sized.ts). */
+  name: string;
+  dir: string;
+  sizes: Record<string, number> | null;
+  nodes: WorkloadNode[];
+}
+
+/** The distinct (target, node sizes) of the workloads, in node order: each is one session of the loop. */
+export function workloadSessions(workloads: Workload[]): WorkloadSession[] {
+  const out = new Map<string, WorkloadSession>();
+  for (const w of workloads)
+    for (const n of w.nodes) {
+      const t = atSizes(n.target, n.sizes);
+      const key = `${n.target.dir}\u0000${t.name}`;
+      const s = out.get(key) ?? { name: t.name, dir: n.target.dir, sizes: t.session ? t.session.size : null, nodes: [] };
+      s.nodes.push(n);
+      out.set(key, s);
+    }
+  return [...out.values()];
 }
 
 function inputsOf(w: Workload, dir: string): string {

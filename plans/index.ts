@@ -20,6 +20,7 @@ export { planWorkload, type DeviceSetPlan, type WorkloadPlans } from './plan-wor
 export { measureDeviceSizes, measureGpuNodes, measureNodes, refuseEmulatedTiming, timePlans, type PlanTiming } from './measure.js';
 export { GPU_LINK_SOURCE, linkFromTimes, measureGpuLink } from './gpu-link.js';
 export { buildChecked, planRound, singleDevicePlan, type PlanRoundResult } from './plan-round.js';
+export { chooseNodeKernels, kernelBindings, kernelLines, type KernelBinding, type NodeKernels } from './node-kernels.js';
 export { planGraph, planGraphSvg, type PlanGraph } from './graph-svg.js';
 export { planRecord, readPlanRecords, writePlanRecord, type PlanRecord } from './plan-record.js';
 export { partitionerVars, proposeWithModel, type PlanProposer } from './model-partitioner.js';

@@ -4,6 +4,7 @@ import { bindPlan } from './bind.js';
 import { checkPlan } from './check.js';
 import type { CostModel } from './cost.js';
 import { PlanError, parsePlan } from './parse.js';
+import { kernelBindings } from './node-kernels.js';
 import type { Candidate } from './partition.js';
 import { rejectionOf, type RejectedPlan } from './plan-reviews.js';
 import type { WorkloadPlans } from './plan-workload.js';
@@ -100,7 +101,8 @@ export async function proposeWithModel(o: {
     const v = checkPlan(bound);
     if (!v.ok) return { problem: `the partitioner's plan is refused: ${v.reason}` };
     const sim = simulate(bound, v.order, o.costFor(plan.devices));
-    plan = { ...plan, predicted: { ms: Math.round(sim.ms * 1e4) / 1e4, by: 'model partitioner', sources: sim.sources } };
+    const kernels = kernelBindings(o.workload);
+    plan = { ...plan, predicted: { ms: Math.round(sim.ms * 1e4) / 1e4, by: 'model partitioner', sources: sim.sources, ...(kernels ? { kernels } : {}) } };
     return { candidate: { plan, sim, assignment: [] } };
   } catch (e) {
     if (e instanceof PlanError || e instanceof SyntaxError) return { problem: `the partitioner's reply is not a valid CEP plan: ${e.message.split('\n')[0]}` };

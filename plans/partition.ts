@@ -3,6 +3,7 @@ import { bindPlan } from './bind.js';
 import { buildPlan, type Assignment, type Part } from './build.js';
 import { checkPlan } from './check.js';
 import type { CostModel } from './cost.js';
+import { kernelBindings } from './node-kernels.js';
 import type { CepDevice, CepPlan } from './schema.js';
 import { simulate, type Simulation } from './simulate.js';
 
@@ -19,7 +20,8 @@ export function predict(w: Workload, devices: CepDevice[], home: number, assignm
   const verdict = checkPlan(bound);
   if (!verdict.ok) throw new Error(`GP1 built a plan its own check refuses: ${verdict.reason}`);
   const sim = simulate(bound, verdict.order, cost);
-  plan.predicted = { ms: round(sim.ms), by: 'GP1', sources: sim.sources };
+  const kernels = kernelBindings(w);
+  plan.predicted = { ms: round(sim.ms), by: 'GP1', sources: sim.sources, ...(kernels ? { kernels } : {}) };
   return { plan, sim, assignment };
 }
 

@@ -61,6 +61,10 @@ export const cepPlanSchema = z
             description:
               'per node@device (and per copy:FROM->TO between host and a GPU): measured by the command that made the plan, measured in memory at the bench size and scaled to the node, or a roofline estimate from the device profile',
           }),
+        kernels: z
+          .record(z.string(), z.enum(['node-size', 'bench-size', 'reference']))
+          .optional()
+          .meta({ description: "per node: the kernel it runs: memory's best kept at exactly its sizes, memory's best at its target's bench size (checked at the node's sizes by the plan's CEP verification), or the target's reference" }),
       })
       .optional(),
   })
