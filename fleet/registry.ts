@@ -40,11 +40,14 @@ export async function removeWorker(redis: Redis, id: string): Promise<void> {
  * The workers that published a heartbeat within the record's lifetime, newest first. A record whose
  * descriptor or profile does not validate is listed with the reason (one line), not used.
  */
-export async function listWorkers(redis: Redis, now = Date.now()): Promise<{ workers: WorkerRecord[]; refused: string[] }> {
-  await redis.zremrangebyscore(KEYS.workers, 0, now - RECORD_TTL_S * 1000);
+export async function listWorkers(redis: Redis): Promise<{ workers: WorkerRecord[]; refused: string[] }> {
   const ids = await redis.zrevrange(KEYS.workers, 0, -1);
   if (!ids.length) return { workers: [], refused: [] };
   const raw = await redis.mget(ids.map(KEYS.worker));
+  // A worker whose record expired (an hour after its last heartbeat, on Redis's own clock) leaves the
+  // index; never by comparing its heartbeat's timestamp, written on its clock, with this machine's.
+  const expired = ids.filter((_, i) => !raw[i]);
+  if (expired.length) await redis.zrem(KEYS.workers, ...expired);
   const workers: WorkerRecord[] = [];
   const refused: string[] = [];
   raw.forEach((text, i) => {

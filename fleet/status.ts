@@ -19,7 +19,7 @@ export async function fleetStatus(url: string): Promise<FleetStatus> {
   try {
     await whenReady(redis, url, 5000);
     const now = Date.now();
-    const { workers, refused } = await listWorkers(redis, now);
+    const { workers, refused } = await listWorkers(redis);
     const names = new Set([...(await redis.smembers(KEYS.classes)), ...workers.map((w) => w.class)]);
     const classes = [];
     for (const name of [...names].sort()) {

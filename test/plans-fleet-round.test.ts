@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPlanRoundFleet, PlanFleet, PlanJobFailed, targetDigest, type PlanJob, type WorkerRecord } from '../fleet/index.js';
-import { publishWorker } from '../fleet/registry.js';
+import { publishWorker, removeWorker } from '../fleet/registry.js';
 import { LowdbStore } from '../memory/index.js';
 import { allowedCores, parsePlan, planRound } from '../plans/index.js';
 import { CATALOG_DIR, loadTarget } from '../targets/index.js';
@@ -146,6 +146,19 @@ describe('a plan round with a fleet', () => {
       await fleet.close();
     }
   }, 90_000);
+
+  it("the registry lists a worker whose clock is hours behind this machine's (its record expires on Redis's clock)", async () => {
+    const raw = new Redis(redis.url);
+    try {
+      await publishWorker(raw, { ...record, id: 'behind', beatAt: Date.now() - 7_200_000, running: [] });
+      const f = await PlanFleet.open(redis.url);
+      expect((await f.workers()).map((x) => x.id)).toContain('behind');
+      await f.close();
+    } finally {
+      await removeWorker(raw, 'behind');
+      raw.disconnect();
+    }
+  });
 
   it('a fleet that cannot be reached is one line, and the rounds go on without it', async () => {
     const lines: string[] = [];
