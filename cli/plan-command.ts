@@ -236,16 +236,21 @@ async function runPlanFile(b: BoundPlan, workflow: Workflow, memory: MemoryStore
   }
   refuseForeignDevices(b, ctx.descriptor);
   if (gpu) return withWork((dir) => runGpuPlan({ bound: b, gpu, workflow, memory, cpu: ctx, dir, pairs: opts.pairs ?? 5, say: (line) => console.log(line) }));
+  // Each node runs memory's best kept at exactly its sizes, else its target's default, as kloop plan and the plan rounds bind it (plans/node-kernels.ts).
+  const nk = await chooseNodeKernels(memory, b.workload, ctx.descriptor.fingerprint.id, ctx.kernels);
+  const cpu = { ...ctx, kernels: nk.kernels };
+  const bound = bindPlan(b.plan, nk.workload, file);
+  console.log(`kernels: ${kernelLines(nk).join(' · ')}`);
   return withWork(async (dir) => {
-    const v = await verifyPlan(b, { executor: ctx.executor, kernels: ctx.kernels, dir: join(dir, 'verify'), seed: (Date.now() ^ process.pid) >>> 0 });
+    const v = await verifyPlan(bound, { executor: cpu.executor, kernels: cpu.kernels, dir: join(dir, 'verify'), seed: (Date.now() ^ process.pid) >>> 0 });
     if (!v.ok) {
       console.log(`REJECTED (${v.stage}): ${v.reason}`);
       return 1;
     }
     console.log(`verified: ${v.checked}`);
     const pairs = opts.pairs ?? 5;
-    const single = await built(ctx, singlePlan(b.workload, ctx), join(dir, 'single'));
-    const mine = await built(ctx, b, join(dir, 'plan'));
+    const single = await built(cpu, singlePlan(nk.workload, cpu), join(dir, 'single'));
+    const mine = await built(cpu, bound, join(dir, 'plan'));
     const t = await timePlans({ executor: ctx.executor, dir, input: join(dir, 'verify', 'inputs.bin'), oracleOut: join(dir, 'verify', 'oracle.out'), pairs, reps: 5 }, [single, mine]);
     const s = t.speedup;
     console.log(
