@@ -7,16 +7,19 @@
  * GP1 chose is marked `*`. Waits while /tmp/QUIET exists (someone is timing something).
  * `--fleet URL`: GP1 also weighs this CPU with the fleet's CPU workers; that row is verified and
  * timed in waves (its worker steps as plan jobs), against the single-device plan run the same way.
+ * On a machine with an NVIDIA GPU and nvcc, GP1 also weighs the CPU + GPU set, from the GPU's node
+ * times and host<->GPU copies measured in this run; that row runs in the plan's own program like the others.
  */
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { built, localContext, measureSingle, singlePlan, withWork } from '../cli/plan-command.js';
+import { built, localContext, measureSingle, singlePlan, weighedGpu, withWork } from '../cli/plan-command.js';
+import { gpuExecutor } from '../cli/plan-gpu.js';
 import { openMemory } from '../loop/index.js';
 import { fleetPlanDevices } from '../cli/plan-fleet.js';
 import { fleetRemoteFor, PlanFleet } from '../fleet/index.js';
-import { bindPlan, measureInWaves, planWorkload, timePlans, verifyPlan, type BoundPlan } from '../plans/index.js';
+import { bindPlan, buildChecked, measureInWaves, planWorkload, timePlans, verifyPlan, type BoundPlan } from '../plans/index.js';
 import { loadWorkflow } from '../workflow/index.js';
 import { resolveWorkload, workloadCatalogNames } from '../workloads/index.js';
 
@@ -56,7 +59,10 @@ for (const name of values.workload ?? workloadCatalogNames()) {
   kernelLines.push(`kernels of ${w.name}: ${[...ctx.kernels].map(([t, k]) => `${t} ${k.origin === 'memory' ? `memory's best (${k.verdict}${k.parallel ? ', OpenMP' : ''})` : 'reference'}`).join(', ')}`);
   await withWork(async (dir) => {
     const measuredByThreads = await measureSingle(ctx, w, dir);
-    const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: ctx.kernels, measuredByThreads, workers });
+    const gpu = await weighedGpu(workflow, memory, w, ctx, true);
+    const gpuEx = gpu && gpuExecutor(workflow, ctx.descriptor.units.count, gpu.gpu);
+    if (gpu) kernelLines.push(`GPU ${gpu.descriptor.model} (${gpu.device.acp}): its node times and copies measured in this run (to the GPU ${gpu.link!.h2d.gbs.toFixed(1)} GB/s, back ${gpu.link!.d2h.gbs.toFixed(1)} GB/s)`);
+    const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: gpu?.kernels ?? ctx.kernels, measuredByThreads, workers, gpu });
     const single = await built(ctx, singlePlan(w, ctx), join(dir, 'single'));
     for (const s of p.sets) {
       const bound = bindPlan(s.candidate.plan, w, `GP1 ${s.set}`);
@@ -77,7 +83,10 @@ for (const name of values.workload ?? workloadCatalogNames()) {
           ]);
         continue;
       }
-      const v = await verifyPlan(bound, { executor: ctx.executor, kernels: ctx.kernels, dir: join(dir, `verify-${s.devices.length}`), seed: 11 + s.devices.length });
+      // A set with the GPU runs on an executor that builds its CUDA parts with nvcc.
+      const onGpu = gpuEx && gpu && s.devices.some((d) => d.kind === 'cuda') ? { executor: gpuEx, kernels: gpu.kernels } : undefined;
+      const vdir = join(dir, `verify-${s.devices.length}${onGpu ? '-gpu' : ''}`);
+      const v = await verifyPlan(bound, { executor: onGpu?.executor ?? ctx.executor, kernels: onGpu?.kernels ?? ctx.kernels, dir: vdir, seed: 11 + s.devices.length });
       const chosen = s.candidate.plan === p.best.candidate.plan || (p.best.set === s.set && s.devices.length === 1);
       const label = `${chosen ? '* ' : '  '}${s.set}`;
       const devices = s.devices.map((d) => (d.cores ? `${d.name}[${d.cores.join(',')}]` : d.name)).join(' ');
@@ -85,8 +94,8 @@ for (const name of values.workload ?? workloadCatalogNames()) {
         rows.push([w.name, label, devices, s.candidate.sim.ms.toFixed(2), '-', '-', `REJECTED (${v.stage}): ${v.reason}`]);
         continue;
       }
-      const mine = await built(ctx, bound, join(dir, `plan-${s.devices.length}`));
-      const t = await timePlans({ executor: ctx.executor, dir, input: join(dir, `verify-${s.devices.length}`, 'inputs.bin'), oracleOut: join(dir, `verify-${s.devices.length}`, 'oracle.out'), pairs, reps }, [single, mine]);
+      const mine = onGpu ? await buildChecked(onGpu.executor, onGpu.kernels, bound, join(dir, 'plan-gpu')) : await built(ctx, bound, join(dir, `plan-${s.devices.length}`));
+      const t = await timePlans({ executor: onGpu?.executor ?? ctx.executor, dir, input: join(vdir, 'inputs.bin'), oracleOut: join(vdir, 'oracle.out'), pairs, reps }, [single, mine]);
       const sp = t.speedup;
       rows.push([
         w.name,
