@@ -32,7 +32,16 @@ export async function runFleetPlan(o: { bound: BoundPlan; ctx: LocalContext; mem
   const b = o.bound;
   const fleet = await PlanFleet.open(o.url);
   try {
-    checkFleetDevices(b, o.ctx.descriptor, await fleet.freshWorkers(), o.url);
+    // Only the plan's workers are watched (a dead worker elsewhere in the registry costs no wait); the others are listed by name.
+    const workers = b.devices.flatMap((d) => (d.worker ? [d.worker] : []));
+    const live = await fleet.freshWorkers({ only: workers });
+    checkFleetDevices(
+      b,
+      o.ctx.descriptor,
+      live,
+      o.url,
+      (await fleet.workers()).map((w) => w.id),
+    );
     const seed = (Date.now() ^ process.pid) >>> 0;
     const m = await measureInWaves({ bound: b, single: o.single, executor: o.ctx.executor, kernels: o.ctx.kernels, memory: o.memory, remoteFor: fleetRemoteFor(fleet, o.limitMs), dir: o.dir, pairs: o.pairs, seed });
     if (!m.verdict.ok) {

@@ -60,9 +60,10 @@ export class PlanFleet {
     return (await listWorkers(this.redis)).workers;
   }
 
-  /** The registered workers whose heartbeat is seen to change, judged on this machine's clock (fleet/fresh-workers.ts), and the others with why. */
-  freshWorkers(o: { pollMs?: number; maxMs?: number } = {}): Promise<Freshness> {
-    return freshWorkers(() => this.workers(), o);
+  /** The registered workers (or those of `only`) whose heartbeat is seen to change, judged on this machine's clock (fleet/fresh-workers.ts), and the others with why. */
+  freshWorkers(o: { pollMs?: number; maxMs?: number; only?: string[] } = {}): Promise<Freshness> {
+    const only = o.only && new Set(o.only);
+    return freshWorkers(async () => (await this.workers()).filter((w) => !only || only.has(w.id)), o);
   }
 
   private queueOf(worker: string): Promise<{ queue: Queue; events: QueueEvents }> {

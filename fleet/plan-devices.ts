@@ -50,12 +50,13 @@ export async function offerPlanWorkers(fleet: PlanFleet, o: { pollMs?: number; m
  * names a registered worker whose heartbeat is seen to change, is that worker's device (its
  * fingerprint), a CPU, whole (no core list: a worker runs its steps on all of its cores) and not
  * named by another device; the other devices are this machine's CPU (`descriptor`), whole or as
- * groups of the cores this process may use. One line per problem.
+ * groups of the cores this process may use. One line per problem (`registered`: every worker's id,
+ * named when the plan's is not among them; default: those in `fleet`).
  */
-export function checkFleetDevices(b: BoundPlan, descriptor: AcpDescriptor, fleet: Freshness, url: string): void {
+export function checkFleetDevices(b: BoundPlan, descriptor: AcpDescriptor, fleet: Freshness, url: string, registered?: string[]): void {
   const cores = new Set(allowedCores());
   const seen = new Map<string, string>();
-  const ids = [...fleet.fresh, ...fleet.stale.map((s) => s.worker)].map((w) => w.id);
+  const ids = registered ?? [...fleet.fresh, ...fleet.stale.map((s) => s.worker)].map((w) => w.id);
   for (const dev of b.devices) {
     if (!dev.worker) {
       if (dev.acp !== descriptor.fingerprint.id) throw new UserError(`plan device ${dev.name} is ${dev.acp}, not this machine's CPU (${descriptor.fingerprint.id}); name a fleet worker with "worker", or make the plan here`);
