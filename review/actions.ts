@@ -11,7 +11,12 @@ export async function reviewQueue(memory: MemoryStore, filter: { target?: string
 }
 
 export function commitMessage(w: Winner): string {
-  return `kloop: promote ${w.target} kernel, ${w.speedup.toFixed(2)}x (95% CI ${w.ciLow.toFixed(2)}-${w.ciHigh.toFixed(2)}) [${w.verdict}], ~${w.vsReference.toFixed(1)}x over the reference (chained, not measured)\n\n${w.description}\nverdict: ${w.verdict}\nflags: ${w.flags.join(' ') || '(none)'}\nevidence: ${w.evidence}\ncandidate ${w.candidateId} of run ${w.runId} on ${w.device}`;
+  const tuned = w.size
+    ? ` tuned at ${Object.entries(w.size)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}`
+    : '';
+  return `kloop: promote ${w.target} kernel${tuned}, ${w.speedup.toFixed(2)}x (95% CI ${w.ciLow.toFixed(2)}-${w.ciHigh.toFixed(2)}) [${w.verdict}], ~${w.vsReference.toFixed(1)}x over the reference (chained, not measured)\n\n${w.description}\nverdict: ${w.verdict}\nflags: ${w.flags.join(' ') || '(none)'}\nevidence: ${w.evidence}\ncandidate ${w.candidateId} of run ${w.runId} on ${w.device}`;
 }
 
 /**

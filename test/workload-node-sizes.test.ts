@@ -10,6 +10,7 @@ import { atSizes, loadTarget, type Target } from '../targets/index.js';
 import { loadWorkflow } from '../workflow/index.js';
 import { cpuDevice, kloop, tmp } from './helpers.js';
 import { keptKernelsList } from '../cli/memory-command.js';
+import { commitMessage } from '../review/index.js';
 import { cpuDescriptor, executor, groups, references, smallWorkload, storeCpuProfile } from './plan-helpers.js';
 
 /** Two nodes of one target at different sizes (sgemm 24x48x64, then 24x32x48 on its output). */
@@ -236,6 +237,9 @@ describe('a workload run tunes each (target, node sizes) as a session of its own
     // Each kept kernel was checked at its node's sizes beside the target's check sizes, and its review record says the size.
     const winners = await memory.winners({ target: 'sum' });
     expect(winners.map((x) => x.size?.N).sort()).toEqual([12000, 4000]);
-    for (const x of winners) expect(x.evidence).toMatch(new RegExp(`N=1 seed.*N=17 seed.*N=1000 seed.*N=${x.size!.N} seed`));
+    for (const x of winners) {
+      expect(x.evidence).toMatch(new RegExp(`N=1 seed.*N=17 seed.*N=1000 seed.*N=${x.size!.N} seed`));
+      expect(commitMessage(x)).toMatch(new RegExp(`^kloop: promote sum kernel tuned at N=${x.size!.N}, `));
+    }
   }, 120_000);
 });
