@@ -88,13 +88,15 @@ export class PlanFleet {
   /** Run a plan job on its worker: its result (outcome `done` or not) and the output blob, and the round trip (ms). */
   async run(job: Omit<PlanJob, 'input'>, input: Buffer): Promise<{ result: PlanJobResult; output: Buffer; ms: number }> {
     const t0 = performance.now();
-    const { queue, events } = await this.queueOf(job.worker);
+    const who = `worker ${job.worker}`;
+    // Redis away (ioredis waits for it to come back): a verdict after the grace, never a wait for ever.
+    const redisLost = `Redis at ${redactUrl(this.url)} did not answer within ${(this.o.graceMs / 1000).toFixed(0)} s while plan job ${job.id} for ${who}`;
+    const { queue, events } = await within(this.queueOf(job.worker), this.o.graceMs, `${redisLost} was queued`);
     const inKey = planDataKey(job.id, 'in');
     const full: PlanJob = { ...job, input: { key: inKey, bytes: input.length, sha256: sha256(input) } };
-    const who = `worker ${job.worker}`;
     let result: PlanJobResult;
     try {
-      await this.redis.set(inKey, input, 'EX', PLAN_DATA_TTL_S);
+      await within(this.redis.set(inKey, input, 'EX', PLAN_DATA_TTL_S), this.o.graceMs, `${redisLost} had its input stored`);
       result = await new Promise<PlanJobResult>((resolve, reject) => {
         let settled = false;
         const finish = (r: PlanJobResult | Error) => {
@@ -128,7 +130,11 @@ export class PlanFleet {
         // Heartbeats are judged by when they change on this machine's clock (the worker's may be another).
         const since = Date.now();
         let beat = { at: -1, seen: since };
+        let redisUp = since;
         const poll = setInterval(() => {
+          const now = Date.now();
+          if (this.redis.status === 'ready') redisUp = now;
+          else if (now - redisUp > this.o.staleMs) return finish(new PlanJobFailed(`lost Redis at ${redactUrl(this.url)} for ${((now - redisUp) / 1000).toFixed(1)} s while plan job ${job.id} for ${who} ran`));
           void (async () => {
             const j = await queue.getJob(job.id);
             const state = j ? await j.getState() : 'unknown';
@@ -148,11 +154,11 @@ export class PlanFleet {
           .catch((e: Error) => finish(new PlanJobFailed(`plan job ${job.id} could not be queued for ${who} at ${redactUrl(this.url)}: ${e.message}`)));
       });
     } finally {
-      await this.redis.del(inKey).catch(() => undefined);
+      void this.redis.del(inKey).catch(() => undefined);
     }
     if (result.outcome !== 'done' || !result.output) return { result, output: Buffer.alloc(0), ms: performance.now() - t0 };
-    const out = await this.redis.getBuffer(result.output.key);
-    await this.redis.del(result.output.key).catch(() => undefined);
+    const out = await within(this.redis.getBuffer(result.output.key), this.o.graceMs, `${redisLost} had its output fetched`);
+    void this.redis.del(result.output.key).catch(() => undefined);
     if (!out) throw new PlanJobFailed(`${who}'s output of plan job ${job.id} is not in Redis (${result.output.key})`);
     if (out.length !== result.output.bytes || sha256(out) !== result.output.sha256) throw new PlanJobFailed(`${who}'s output of plan job ${job.id} is ${out.length} bytes whose hash differs from its result's (${result.output.bytes} bytes)`);
     return { result, output: out, ms: performance.now() - t0 };
@@ -199,12 +205,25 @@ export class PlanFleet {
     return times[times.length >> 1];
   }
 
+  /** Closes the queues and connections; with Redis away, gives up on a clean close after the grace (5 s at most) and drops them. */
   async close(): Promise<void> {
-    for (const q of this.queues.values()) {
-      const { queue, events } = await q.catch(() => ({ queue: undefined, events: undefined }));
-      await events?.close();
-      await queue?.close();
-    }
-    for (const r of [...this.listeners, this.redis]) await r.quit().catch(() => r.disconnect());
+    const clean = (async () => {
+      for (const q of this.queues.values()) {
+        const { queue, events } = await q.catch(() => ({ queue: undefined, events: undefined }));
+        await events?.close();
+        await queue?.close();
+      }
+      for (const r of [...this.listeners, this.redis]) await r.quit().catch(() => r.disconnect());
+    })();
+    await within(clean, Math.min(5000, this.o.graceMs), 'close').catch(() => {
+      for (const r of [...this.listeners, this.redis]) r.disconnect();
+    });
   }
+}
+
+/** `p`, or a PlanJobFailed saying `what` once `ms` have passed. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new PlanJobFailed(what)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

@@ -229,4 +229,13 @@ void sum(int N, const real *X, real *S) {
       await fleet.close();
     }
   }, 60_000);
+
+  it('Redis gone: a plan job is a verdict within its grace, not a wait, and the fleet still closes', async () => {
+    const fleet = await PlanFleet.open(redis.url, { staleMs: 1000, graceMs: 1000, pollMs: 100 });
+    await redis.kill();
+    const t0 = Date.now();
+    await expect(fleet.run(sumJob('plan-noredis-1', SUM_SPINS), Buffer.alloc(32))).rejects.toThrow(/^Redis at redis:\/\/127\.0\.0\.1:\d+\/? did not answer within 1 s while plan job plan-noredis-1 for worker fr1 was queued$/);
+    await fleet.close();
+    expect(Date.now() - t0).toBeLessThan(8000);
+  }, 20_000);
 });
