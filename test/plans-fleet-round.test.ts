@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPlanRoundFleet, PlanFleet, PlanJobFailed, targetDigest, type PlanJob, type WorkerRecord } from '../fleet/index.js';
 import { publishWorker, removeWorker } from '../fleet/registry.js';
 import { LowdbStore } from '../memory/index.js';
-import { allowedCores, parsePlan, planRound } from '../plans/index.js';
+import { allowedCores, parsePlan, planRecord, planRound } from '../plans/index.js';
 import { CATALOG_DIR, loadTarget } from '../targets/index.js';
 import { tmp } from './helpers.js';
 import { fleetWorkflow, freePort, SUM_SPINS, TestRedis, TestWorker, waitFor } from './fleet-helpers.js';
@@ -142,6 +142,10 @@ describe('a plan round with a fleet', () => {
       const kept = (await memory.getPlan(w.name, `${d.fingerprint.id}+${record.descriptor.fingerprint.id}`))!;
       expect(kept).toMatchObject({ runId: 'run-fleet', pairs: 2 });
       expect(parsePlan(kept.plan, 'memory').devices.find((x) => x.worker)).toMatchObject({ name: 'w-fr1', worker: 'fr1', acp: record.descriptor.fingerprint.id });
+      // As the run keeps the round for kloop report: the graph coloured by device, the worker among them.
+      const rec = planRecord(w, r);
+      expect(rec).toMatchObject({ set: 'CPU + 1 worker', kept: true, measuredMs: r.timing!.ms[1] });
+      expect(rec.svg).toContain('>w-fr1</text>');
     } finally {
       await fleet.close();
     }
