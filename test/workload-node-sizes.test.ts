@@ -1,9 +1,9 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { workloadSessions } from '../cli/run-workloads.js';
 import { BuiltinAnalyzer, BuiltinProfiler, oneShotSessions, type Draft, type WriteContext, type Writer } from '../agents/index.js';
-import { composeVerifier, Runner, type KloopEvent } from '../loop/index.js';
+import { composeVerifier, createRun, Runner, type KloopEvent } from '../loop/index.js';
 import { FileStore, LowdbStore, type Baseline } from '../memory/index.js';
 import { bindPlan, buildPlan, chooseNodeKernels, kernelLines, planWorkload, singleDevicePlan, verifyPlan, type NodeKernel } from '../plans/index.js';
 import { atSizes, loadTarget, type Target } from '../targets/index.js';
@@ -189,7 +189,7 @@ class EightWriter implements Writer {
 }
 
 describe('a workload run tunes each (target, node sizes) as a session of its own', () => {
-  it('two sum nodes of different sizes: two sessions, two bests kept with their sizes, none at the bench size', async () => {
+  it('two sum nodes of different sizes: two sessions, two bests kept with their sizes, none at the bench size; --resume keeps the sessions', async () => {
     const dir = tmp('kloop-sizes-');
     dirs.push(dir);
     const w = smallWorkload(TWO_SUMS);
@@ -214,7 +214,7 @@ describe('a workload run tunes each (target, node sizes) as a session of its own
       cores: 2,
       weights: { 'sum@N=12000': 0.8, 'sum@N=4000': 0.2 },
       timing: { minPairs: 3, maxPairs: 3, minMs: 10, maxReps: 50, minSpeedup: 1.02 },
-      options: { targets: targets.map((t) => t.dir), sizes: targets.map((t) => t.session!.size), workflowFile: 'W', rounds: 1, noImprovementRounds: 2, candidates: 1, pipeline: 2 },
+      options: { targets: targets.map((t) => t.dir), sizes: targets.map((t) => t.session!.size), workflowFile: wf.file, rounds: 1, noImprovementRounds: 2, candidates: 1, pipeline: 2 },
       onEvent: (e) => events.push(e),
     }).run();
     expect(sessions.map((s) => s.name)).toEqual(['sum@N=12000', 'sum@N=4000']);
@@ -241,5 +241,10 @@ describe('a workload run tunes each (target, node sizes) as a session of its own
       expect(x.evidence).toMatch(new RegExp(`N=1 seed.*N=17 seed.*N=1000 seed.*N=${x.size!.N} seed`));
       expect(commitMessage(x)).toMatch(new RegExp(`^kloop: promote sum kernel tuned at N=${x.size!.N}, `));
     }
+    // Killed before its end, the run resumes the same sessions: its journal holds their sizes.
+    const journal = join(summary.dir, 'journal.jsonl');
+    writeFileSync(journal, readFileSync(journal, 'utf8').replace(/^.*"type":"run\.end".*\n/m, ''));
+    const resumed = await (await createRun({ workflow: wf, cwd: dir, resume: summary.runId, memory })).run();
+    expect(resumed.perTarget.map((p) => [p.target, p.rounds, p.best])).toEqual(summary.perTarget.map((p) => [p.target, p.rounds, p.best]));
   }, 120_000);
 });
