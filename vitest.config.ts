@@ -34,6 +34,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // This CPU's profile, measured once for the whole run (test/global-setup.ts, seedProfile).
+    globalSetup: ['test/global-setup.ts'],
     sequence: { sequencer: SlowFirst },
     projects: [
       // Two files at a time: most of them wait on the compilers and kernels they start.

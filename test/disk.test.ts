@@ -6,7 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diskUsage, parseResults, planCandidatePrune, pruneCandidate, pruneRound, type Journaled, type RunSummary } from '../loop/index.js';
 import { summaryTable } from '../cli/summary-table.js';
-import { CLI, kloop, smallTarget, tmp } from './helpers.js';
+import { CLI, kloop, seedProfile, smallTarget, tmp } from './helpers.js';
 
 /** Every file and folder under dir (relative), sorted. */
 function tree(dir: string): string[] {
@@ -187,8 +187,9 @@ describe('kloop gc', () => {
 });
 
 describe('kloop run keeps its disk bounded', () => {
-  it('prunes each round, measures what stays, and the kept baseline is still timed at the end', () => {
+  it('prunes each round, measures what stays, and the kept baseline is still timed at the end', async () => {
     const cwd = tmp('kloop-disk-run-');
+    await seedProfile(join(cwd, '.kloop', 'memory.json'));
     const target = smallTarget('jacobi', '{N: 768, M: 768}', cwd);
     const { code, out } = kloop(cwd, ['run', '--target', target, '--rounds', '2', '--json']);
     expect(code, out).toBe(0);
@@ -233,6 +234,7 @@ describe('kloop run keeps its disk bounded', () => {
 
   it('a run killed mid-way and then pruned by kloop gc resumes: no kept baseline lost', async () => {
     const cwd = tmp('kloop-disk-resume-');
+    await seedProfile(join(cwd, '.kloop', 'memory.json'));
     const target = smallTarget('sum', '{N: 2000000}', cwd);
     const child = spawn('node', [CLI, 'run', '--target', target, '--rounds', '3', '--json'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let runId = '';

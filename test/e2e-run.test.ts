@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../memory/index.js';
 import { parseResults, type Journaled } from '../loop/index.js';
-import { CLI, kloop, smallTarget, tmp } from './helpers.js';
+import { CLI, kloop, seedProfile, smallTarget, tmp } from './helpers.js';
 
 function gitRepo(): string {
   const dir = tmp('kloop-e2e-');
@@ -64,6 +64,7 @@ describe('kloop run, end to end on the CPU', () => {
 
   it('resumes after kill -9: no kept baseline lost, no candidate counted twice', async () => {
     const cwd = tmp('kloop-resume-');
+    await seedProfile(join(cwd, '.kloop', 'memory.json')); // (the first test measures it)
     const target = smallTarget('sum', '{N: 2000000}', cwd);
     const child = spawn('node', [CLI, 'run', '--target', target, '--rounds', '3', '--json'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let runId = '';

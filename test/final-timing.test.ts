@@ -8,7 +8,7 @@ import { FileStore } from '../memory/index.js';
 import { buildReport } from '../report/index.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
 import { DEFAULT_WORKFLOW, loadWorkflow } from '../workflow/index.js';
-import { smallTarget, tmp } from './helpers.js';
+import { seedProfile, smallTarget, tmp } from './helpers.js';
 
 type Ev<T extends KloopEvent['type']> = Extract<KloopEvent, { type: T }>;
 
@@ -27,7 +27,7 @@ describe('every speedup kloop reports is measured in the same run', () => {
     w.config.verify.hidden_sizes = 2;
     w.config.loop.candidates = 3;
     w.config.timing = { ...w.config.timing, min_pairs: 3, max_pairs: 5, min_ms: 50 };
-    const memory = FileStore.open(join(cwd, '.kloop', 'memory.json'));
+    const memory = FileStore.open(await seedProfile(join(cwd, '.kloop', 'memory.json')));
     const events: KloopEvent[] = [];
     const runner = await createRun({ workflow: w, cwd, targets: [target], rounds: 2, memory, sandbox: new ProcessSandbox(), onEvent: (e) => events.push(e) });
     const summary = await runner.run();

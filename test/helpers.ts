@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CpuDevice, detectCompiler } from '../devices/index.js';
+import { CpuDevice, detectCompiler, type DeviceProfile } from '../devices/index.js';
+import { FileStore } from '../memory/index.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
 import type { WriteContext } from '../agents/index.js';
 import { CATALOG_DIR, type Target } from '../targets/index.js';
@@ -63,4 +64,17 @@ export function writeContext(target: Target, more: Partial<WriteContext> = {}): 
     slots: [1, 2, 3, 4].map((i) => ({ id: `${target.name}-c${i}`, dir: `/nonexistent/c${i}` })),
     ...more,
   };
+}
+
+/**
+ * Seeds a fresh memory file with this CPU's profile as test/global-setup.ts measured it once in
+ * this test run, so that a `kloop run` on it measures no profile (as on any memory that holds one).
+ * Returns the memory path. Without the global setup (a file run on its own) nothing is seeded.
+ */
+export async function seedProfile(memoryPath: string): Promise<string> {
+  const file = process.env.KLOOP_TEST_PROFILE;
+  if (!file) return memoryPath;
+  mkdirSync(dirname(memoryPath), { recursive: true });
+  await FileStore.open(memoryPath).putProfile(JSON.parse(readFileSync(file, 'utf8')) as DeviceProfile);
+  return memoryPath;
 }
