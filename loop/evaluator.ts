@@ -126,7 +126,11 @@ export const localEvaluator: EvaluatorFactory = (d, r) => {
         const t = timings.get(e.id);
         if (t?.ok) {
           const run = { binary: e.build.binary!, workDir: e.dir };
-          judged.set(e.id, await d.lock.shared(() => judgeTimedRun({ verifier: d.verifier, bench: d.session.bench, target, outputFile: join(e.dir, 'timed.out'), run, medianNs: t.medianNs, peakGflops, memoryCapGBs: memoryCap })));
+          // (the output check shares the device; a limit measured again takes it alone, outside that)
+          judged.set(
+            e.id,
+            await judgeTimedRun({ verifier: d.verifier, bench: d.session.bench, target, outputFile: join(e.dir, 'timed.out'), run, medianNs: t.medianNs, peakGflops, memoryCapGBs: memoryCap, shared: (fn) => d.lock.shared(fn) }),
+          );
         }
       }
       return { timings, judged };

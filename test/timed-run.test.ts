@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RwLock } from '../common/index.js';
 import { memoryCapGBs, type DeviceProfile } from '../devices/index.js';
 import { resolveTarget } from '../targets/index.js';
 import { judgeTimedRun, type BenchCheck, type Verifier } from '../verifiers/index.js';
@@ -28,6 +29,19 @@ describe('judgeTimedRun', () => {
     const j = await judgeTimedRun({ verifier: verifier(true), bench, target, outputFile: 'o', run, medianNs: flops / 200, peakGflops: (s) => (seen.push(s), s > 110 ? 250 : 100) });
     expect(seen).toEqual([200]);
     expect(j).toMatchObject({ ok: true, gflops: 200 });
+  });
+
+  it("measuring a limit again (the device alone) while the output check shares the device's lock never deadlocks", async () => {
+    const lock = new RwLock();
+    const remeasured: number[] = [];
+    const peakGflops = (s: number) => lock.exclusive(async () => (remeasured.push(s), 250));
+    const memoryCap = () => lock.exclusive(async () => undefined);
+    const j = await Promise.race([
+      judgeTimedRun({ verifier: verifier(true), bench, target, outputFile: 'o', run, medianNs: flops / 200, peakGflops, memoryCapGBs: memoryCap, shared: (fn) => lock.shared(fn) }),
+      new Promise((r) => setTimeout(() => r('deadlocked'), 2000)),
+    ]);
+    expect(j).toMatchObject({ ok: true, gflops: 200 });
+    expect(remeasured).toEqual([200]);
   });
 
   it('moving a working set no cache holds at over twice the memory bandwidth is impossible (a memo kept between calls)', async () => {

@@ -26,9 +26,15 @@ export async function judgeTimedRun(o: {
    * seen (a caller may measure the bandwidth again first); undefined where a cache could hold them.
    */
   memoryCapGBs?: (seen: number) => number | undefined | Promise<number | undefined>;
+  /**
+   * Runs the output check (processes on the device) under the caller's lock, if it has one: the
+   * limits are asked outside it, since measuring them again takes the device alone.
+   */
+  shared?: <T>(fn: () => Promise<T>) => Promise<T>;
 }): Promise<TimedJudgement> {
   const gflops = evalExpr(o.target.flops, o.target.benchSize) / o.medianNs;
-  const checked = await o.verifier.checkTimedOutput(o.bench, o.outputFile, o.run);
+  const check = () => o.verifier.checkTimedOutput(o.bench, o.outputFile, o.run);
+  const checked = await (o.shared ? o.shared(check) : check());
   if (!checked.ok) return { ok: false, layer: 'timed-output', reason: checked.reason, gflops };
   if (o.peakGflops) {
     const peak = await o.peakGflops(gflops);
