@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { failIfStalled } from './stalled.js';
 import { Command } from 'commander';
 import { UserError } from '../common/index.js';
 import { createRun, openMemory, RunFinished, type KloopEvent } from '../loop/index.js';
@@ -51,15 +52,18 @@ program
       const workflow = loadWorkflow(file);
       if (opts.workload?.length) {
         refuseTargetsWithWorkloads(opts.target, opts.workload);
-        await runWorkloads(workflow, {
-          workloads: opts.workload,
-          minutes: opts.minutes,
-          rounds: opts.rounds,
-          memory: opts.memory,
-          json: opts.json,
-          fleet: opts.fleet,
-          onEvent: (e) => (opts.json ? console.log(JSON.stringify(e)) : ((l) => l && console.log(l))(formatEvent(e))),
-        });
+        await failIfStalled(
+          'the workload run',
+          runWorkloads(workflow, {
+            workloads: opts.workload,
+            minutes: opts.minutes,
+            rounds: opts.rounds,
+            memory: opts.memory,
+            json: opts.json,
+            fleet: opts.fleet,
+            onEvent: (e) => (opts.json ? console.log(JSON.stringify(e)) : ((l) => l && console.log(l))(formatEvent(e))),
+          }),
+        );
         return;
       }
       const fleet = await openFleet(workflow, opts.fleet, (line) => console.error(`kloop: ${line}`));
@@ -96,7 +100,7 @@ program
         device: fleet?.device,
         cores: fleet?.cores,
       });
-      const summary = await runner.run().finally(() => (live?.stop(), fleet?.close()));
+      const summary = await failIfStalled(`run ${runner.runId} (resume it with kloop run --resume ${runner.runId})`, runner.run()).finally(() => (live?.stop(), fleet?.close()));
       if (!opts.json) console.log('\n' + summaryTable(summary));
     },
   );
