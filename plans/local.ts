@@ -1,3 +1,4 @@
+import { referenceKey } from '../loop/index.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { AcpDescriptor } from '../devices/index.js';
@@ -55,7 +56,7 @@ export async function chooseKernels(memory: MemoryStore | undefined, w: Workload
       out.set(t.name, { source: b.source, flags: b.flags, origin: 'memory', verdict: b.verdict, parallel: b.flags.includes('-fopenmp'), benchNs: b.medianNs });
       continue;
     }
-    const ref = await memory?.getReferenceNs(t.name, fingerprint);
+    const ref = await memory?.getReferenceNs(referenceKey(t), fingerprint);
     out.set(t.name, { source: t.referenceSource, flags: [], origin: 'reference', verdict: 'reference', parallel: false, benchNs: ref });
   }
   return out;
@@ -78,7 +79,7 @@ export async function withGpuKernels(memory: MemoryStore | undefined, w: Workloa
     const gpu: NodeKernel =
       b && b.verdict !== 'reference'
         ? { source: b.source, flags: b.flags, origin: 'memory', verdict: b.verdict, parallel: true, benchNs: b.medianNs }
-        : { source: t.cuda.referenceSource, flags: [], origin: 'reference', verdict: 'reference', parallel: true, benchNs: await memory?.getReferenceNs(t.name, gpuFingerprint) };
+        : { source: t.cuda.referenceSource, flags: [], origin: 'reference', verdict: 'reference', parallel: true, benchNs: await memory?.getReferenceNs(referenceKey(t), gpuFingerprint) };
     out.set(t.name, { ...cpu, gpu });
   }
   return out;

@@ -1,3 +1,4 @@
+import { referenceKey } from '../loop/index.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -97,8 +98,12 @@ describe('the kernels a plan runs', () => {
     await memory.setBaseline({ target: 'sgemm', fingerprint: 'cpu-k', source: omp, flags: ['-fopenmp'], vsReference: 1.9, medianNs: 5e6, verdict: 'tested', description: 'rows in parallel', lineage: [], updatedAt: 'now' });
     await memory.setBaseline({ target: 'softmax', fingerprint: 'cpu-k', source: 'void softmax() {}', flags: [], vsReference: 1, verdict: 'reference', description: 'the reference', lineage: [], updatedAt: 'now' });
     await memory.setBaseline({ target: 'sum', fingerprint: 'cpu-other', source: 'void sum() {}', flags: [], vsReference: 3, verdict: 'proved', description: 'another machine', lineage: [], updatedAt: 'now' });
+    // A reference's time, under the key a run stores it (the target at its bench size).
+    const softmax = w.nodes.find((n) => n.target.name === 'softmax')!.target;
+    await memory.setReferenceNs(referenceKey(softmax), 'cpu-k', 7e6);
     const kernels = await chooseKernels(memory, w, 'cpu-k');
     expect(kernels.get('sgemm')).toMatchObject({ origin: 'memory', verdict: 'tested', parallel: true, benchNs: 5e6, flags: ['-fopenmp'] });
+    expect(kernels.get('softmax')).toMatchObject({ origin: 'reference', benchNs: 7e6 });
     for (const t of ['softmax', 'sum', 'layernorm', 'jacobi']) expect(kernels.get(t)).toMatchObject({ origin: 'reference', parallel: false });
     const d = cpuDescriptor();
     const split: Assignment = w.nodes.map((n) =>
