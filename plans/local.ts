@@ -1,10 +1,10 @@
-import { referenceKey } from '../loop/index.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { AcpDescriptor } from '../devices/index.js';
 import type { MemoryStore } from '../memory/index.js';
-import { cudaUnsupported } from '../targets/index.js';
+import { cudaUnsupported, memoryKeyOf } from '../targets/index.js';
 import type { Workload } from '../workloads/index.js';
+import { referenceKey } from '../loop/index.js';
 import type { NodeKernel } from './cost.js';
 import type { CepDevice } from './schema.js';
 
@@ -75,10 +75,14 @@ export async function withGpuKernels(memory: MemoryStore | undefined, w: Workloa
     const t = n.target;
     const cpu = out.get(t.name);
     if (!cpu || cpu.gpu || !t.cuda || cudaUnsupported(t)) continue;
-    const b = await memory?.getBaseline(t.name, gpuFingerprint);
+    // A node's own target (TARGET@SIZES): the GPU's best kept at those sizes, with its time there;
+    // else its best at the bench size, whose time (taken at other sizes) is not used.
+    const key = memoryKeyOf(t);
+    const atNode = key.size && (await memory?.getBaseline(key.target, gpuFingerprint, key.size));
+    const b = atNode || (await memory?.getBaseline(key.target, gpuFingerprint));
     const gpu: NodeKernel =
       b && b.verdict !== 'reference'
-        ? { source: b.source, flags: b.flags, origin: 'memory', verdict: b.verdict, parallel: true, benchNs: b.medianNs }
+        ? { source: b.source, flags: b.flags, origin: 'memory', verdict: b.verdict, parallel: true, benchNs: !key.size || atNode ? b.medianNs : undefined }
         : { source: t.cuda.referenceSource, flags: [], origin: 'reference', verdict: 'reference', parallel: true, benchNs: await memory?.getReferenceNs(referenceKey(t), gpuFingerprint) };
     out.set(t.name, { ...cpu, gpu });
   }

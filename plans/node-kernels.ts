@@ -1,5 +1,5 @@
 import type { MemoryStore } from '../memory/index.js';
-import { sameSize, sizeText, type Target } from '../targets/index.js';
+import { atSizes, sameSize, sizeText, type Target } from '../targets/index.js';
 import type { Workload, WorkloadNode } from '../workloads/index.js';
 import type { NodeKernel } from './cost.js';
 
@@ -53,13 +53,14 @@ export async function chooseNodeKernels(memory: MemoryStore | undefined, w: Work
 }
 
 /**
- * A target of its own for the kernel kept at `size`: named `TARGET@SIZES` (its entry in the kernel
- * map), with a folder key of its own (the plan executor builds one object per target folder). It
- * names no real folder: it is for the plan's program, and nothing reads files through it.
+ * A target of its own for the kernel kept at `size`: the target's session at those sizes (atSizes:
+ * named `TARGET@SIZES`, its entry in the kernel map, and saying what memory keeps its kernels and
+ * reference time under), with a folder key of its own (the plan executor builds one object per
+ * target folder). It names no real folder: it is for the plan's program, and nothing reads files
+ * through it.
  */
 function slotTarget(t: Target, size: Record<string, number>): Target {
-  const at = sizeText(t, size);
-  return { ...t, name: `${t.name}@${at}`, dir: `${t.dir}@${at}` };
+  return { ...atSizes(t, size), dir: `${t.dir}@${sizeText(t, size)}` };
 }
 
 /** Per node, which kernel it runs, when the workload is a kernel view (chooseNodeKernels); undefined otherwise. */

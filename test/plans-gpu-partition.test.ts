@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { costModel, linkFromTimes, planWorkload, withGpuKernels, type CepDevice } from '../plans/index.js';
+import { chooseNodeKernels, costModel, linkFromTimes, planWorkload, withGpuKernels, type CepDevice } from '../plans/index.js';
+import { LowdbStore } from '../memory/index.js';
 import { resolveWorkload } from '../workloads/index.js';
 import { cpuDescriptor, references, smallWorkload } from './plan-helpers.js';
 import { GPU_SMALL, gpuDescriptor } from './gpu-plan-helpers.js';
@@ -71,6 +72,23 @@ describe('GP1 weighs a GPU only where one is given', () => {
         ).ms,
       ),
     ).toBe(true);
+  });
+
+  it("a node's own target (a kernel kept at its sizes on the CPU) gets the GPU's kernel kept at those sizes, else the GPU's bench-size best without its time", async () => {
+    const w = resolveWorkload('mlp-block');
+    const up = w.nodes.find((n) => n.name === 'up')!;
+    const memory = LowdbStore.memory();
+    const kept = { source: 'void sgemm() {}', flags: [], vsReference: 2, verdict: 'tested', description: 'k', lineage: [], updatedAt: 'now' } as const;
+    await memory.setBaseline({ ...kept, target: 'sgemm', fingerprint: d.fingerprint.id, size: up.sizes, medianNs: 1e6 });
+    await memory.setBaseline({ ...kept, target: 'sgemm', fingerprint: g.fingerprint.id, source: '__global__ void bench() {}', medianNs: 3e6 });
+    const view = await chooseNodeKernels(memory, w, d.fingerprint.id, references(w));
+    const slot = view.workload.nodes.find((n) => n.name === 'up')!.target;
+    expect(slot.name).toMatch(/^sgemm@/);
+    const benchOnly = await withGpuKernels(memory, view.workload, view.kernels, g.fingerprint.id);
+    expect(benchOnly.get(slot.name)!.gpu).toMatchObject({ origin: 'memory', source: '__global__ void bench() {}', benchNs: undefined });
+    await memory.setBaseline({ ...kept, target: 'sgemm', fingerprint: g.fingerprint.id, size: up.sizes, source: '__global__ void node() {}', medianNs: 2e5 });
+    const atNode = await withGpuKernels(memory, view.workload, view.kernels, g.fingerprint.id);
+    expect(atNode.get(slot.name)!.gpu).toMatchObject({ origin: 'memory', source: '__global__ void node() {}', benchNs: 2e5 });
   });
 
   it('the link measurement: a fixed cost at 4 KiB, bandwidth from the difference to 64 MiB; nonsense is no link', () => {
