@@ -55,12 +55,10 @@ export const cepPlanSchema = z
       .strictObject({
         ms: z.number().nonnegative(),
         by: z.string().min(1).meta({ description: 'what made the prediction (GP1, a model)' }),
-        sources: z
-          .record(z.string(), z.enum(['measured', 'memory', 'roofline']))
-          .meta({
-            description:
-              'per node@device (and per copy:FROM->TO between host and a GPU): measured by the command that made the plan, measured in memory at the bench size and scaled to the node, or a roofline estimate from the device profile',
-          }),
+        sources: z.record(z.string(), z.enum(['measured', 'memory', 'roofline'])).meta({
+          description:
+            'per node@device (and per copy:FROM->TO between host and a GPU): measured by the command that made the plan, measured in memory at the bench size and scaled to the node, or a roofline estimate from the device profile',
+        }),
         kernels: z
           .record(z.string(), z.enum(['node-size', 'bench-size', 'reference']))
           .optional()
