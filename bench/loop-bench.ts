@@ -25,12 +25,15 @@ const { values } = parseArgs({
     quiet: { type: 'boolean', default: false },
     device: { type: 'string', default: 'cpu' },
     'vendor-only': { type: 'boolean', default: false },
+    /** Rounds of different targets in flight at once (loop.pipeline; default: the embedded WORKFLOW.md's). */
+    pipeline: { type: 'string' },
   },
 });
 const minutes = Number(values.minutes);
 const cwd = mkdtempSync(join(tmpdir(), 'kloop-bench-'));
 const workflow = loadWorkflow(DEFAULT_WORKFLOW);
 workflow.config.git.commit = false;
+if (values.pipeline !== undefined) workflow.config.loop.pipeline = Number(values.pipeline);
 if (values.device !== 'cpu' && values.device !== 'cuda') throw new Error('--device: cpu or cuda');
 
 /** OpenBLAS at the sgemm target's bench size, with kloop's thread count (the CPU only). */
