@@ -14,12 +14,11 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { built, localContext, measureSingle, singlePlan, weighedGpu, withWork } from '../cli/plan-command.js';
-import { gpuExecutor } from '../cli/plan-gpu.js';
+import { built, localContext, measureSingle, singlePlan, withWork } from '../cli/plan-command.js';
 import { openMemory } from '../loop/index.js';
 import { fleetPlanDevices } from '../cli/plan-fleet.js';
 import { fleetRemoteFor, PlanFleet } from '../fleet/index.js';
-import { bindPlan, buildChecked, measureInWaves, planWorkload, timePlans, verifyPlan, type BoundPlan } from '../plans/index.js';
+import { bindPlan, buildChecked, gpuExecutor, measureInWaves, planWorkload, timePlans, verifyPlan, weighedGpu, type BoundPlan } from '../plans/index.js';
 import { loadWorkflow } from '../workflow/index.js';
 import { resolveWorkload, workloadCatalogNames } from '../workloads/index.js';
 
@@ -59,7 +58,7 @@ for (const name of values.workload ?? workloadCatalogNames()) {
   kernelLines.push(`kernels of ${w.name}: ${[...ctx.kernels].map(([t, k]) => `${t} ${k.origin === 'memory' ? `memory's best (${k.verdict}${k.parallel ? ', OpenMP' : ''})` : 'reference'}`).join(', ')}`);
   await withWork(async (dir) => {
     const measuredByThreads = await measureSingle(ctx, w, dir);
-    const gpu = await weighedGpu(workflow, memory, w, ctx, true);
+    const gpu = await weighedGpu({ workflow, memory, workload: w, cpu: ctx, measure: { dir: join(dir, 'gpu') }, note: (line) => console.error(`kloop: ${line}`) });
     const gpuEx = gpu && gpuExecutor(workflow, ctx.descriptor.units.count, gpu.gpu);
     if (gpu) kernelLines.push(`GPU ${gpu.descriptor.model} (${gpu.device.acp}): its node times and copies measured in this run (to the GPU ${gpu.link!.h2d.gbs.toFixed(1)} GB/s, back ${gpu.link!.d2h.gbs.toFixed(1)} GB/s)`);
     const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: gpu?.kernels ?? ctx.kernels, measuredByThreads, workers, gpu });

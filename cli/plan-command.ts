@@ -15,24 +15,22 @@ import {
   kernelBindings,
   kernelLines,
   measureDeviceSizes,
-  measureGpuLink,
-  measureGpuNodes,
   parsePlan,
   PlanExecutor,
   planWorkload,
   singleDevicePlan,
   timePlans,
   verifyPlan,
-  withGpuKernels,
+  weighedGpu,
   writeWorkloadInputs,
   type BoundPlan,
   type NodeKernel,
-  type PlanGpu,
+  type WeighedGpu,
   type WorkloadPlans,
 } from '../plans/index.js';
 import { loadWorkflow, type Workflow } from '../workflow/index.js';
 import { fleetPlanDevices, runFleetPlan } from './plan-fleet.js';
-import { gpuExecutor, localGpuDevice, planGpu, runGpuPlan } from './plan-gpu.js';
+import { planGpu, runGpuPlan } from './plan-gpu.js';
 import { resolveWorkload, workloadCatalogNames, type Workload } from '../workloads/index.js';
 
 /** `kloop workloads`: each shipped workload, its graph (node: target at its sizes, split along which rows) and its outputs. */
@@ -123,7 +121,7 @@ export async function planCommand(workloadArg: string | undefined, opts: PlanCom
   const measuredByThreads = opts.measure ? await withWork((dir) => measureSingle(ctx, w, dir)) : undefined;
   const fleetUrl = opts.fleet;
   const workers = fleetUrl ? await fleetPlanDevices(fleetUrl) : undefined;
-  const gpu = await weighedGpu(workflow, memory, w, ctx, opts.measure);
+  const gpu = await withWork((dir) => weighedGpu({ workflow, memory, workload: w, cpu: ctx, measure: opts.measure ? { dir } : undefined, note: (line) => console.error(`kloop: ${line}`) }));
   const p = planWorkload({ workload: w, descriptor: ctx.descriptor, kernels: gpu?.kernels ?? ctx.kernels, measuredByThreads, workers, gpu });
   const text = JSON.stringify(p.best.candidate.plan, null, 2) + '\n';
   if (opts.out) writeFileSync(opts.out, text);
@@ -133,34 +131,22 @@ export async function planCommand(workloadArg: string | undefined, opts: PlanCom
   return 0;
 }
 
-export type WeighedGpu = NonNullable<Parameters<typeof planWorkload>[0]['gpu']> & { kernels: Map<string, NodeKernel>; gpu: PlanGpu };
-
-/** This machine's GPU for GP1 (none: undefined), with its CUDA kernels; with --measure, its node times and its copies to and from host memory measured now. */
-export async function weighedGpu(workflow: Workflow, memory: MemoryStore, w: Workload, ctx: LocalContext, measure?: boolean): Promise<WeighedGpu | undefined> {
-  const g = await localGpuDevice(workflow, memory);
-  if (!g) return undefined;
-  const kernels = await withGpuKernels(memory, w, ctx.kernels, g.device.acp);
-  if (!measure) return { device: g.device, descriptor: g.descriptor, kernels, gpu: g.gpu };
-  const executor = gpuExecutor(workflow, ctx.descriptor.units.count, g.gpu);
-  return withWork(async (dir) => {
-    const input = join(dir, 'inputs.bin');
-    writeWorkloadInputs(w, 1, input);
-    const cpu = { name: 'cpu', acp: ctx.descriptor.fingerprint.id, kind: ctx.descriptor.kind };
-    const measured = await measureGpuNodes({ executor, kernels, workload: w, cpu, gpu: g.device, dir, input, reps: 5 });
-    return { device: g.device, descriptor: g.descriptor, kernels, gpu: g.gpu, measured, link: await measureGpuLink(executor, dir) };
-  });
+function describeGpu(g: WeighedGpu, p: WorkloadPlans): string {
+  return [`  gpu       ${g.descriptor.model} (${g.device.acp}): ${gpuKernelsText(g)}`, `            ${gpuSourcesText(g, p)}`].join('\n');
 }
 
-function describeGpu(g: WeighedGpu, p: WorkloadPlans): string {
+/** Which kernel each target runs on the GPU: "layernorm: reference.cu · sum: none (stays on the CPU)". */
+export function gpuKernelsText(g: WeighedGpu): string {
+  return [...g.kernels].map(([t, k]) => `${t}: ${k.gpu ? (k.gpu.origin === 'memory' ? `memory's best CUDA kernel (${k.gpu.verdict})` : 'reference.cu') : 'none (stays on the CPU)'}`).join(' · ');
+}
+
+/** Where GP1's GPU node and copy times came from, and the CPU + GPU set's predicted time. */
+export function gpuSourcesText(g: WeighedGpu, p: WorkloadPlans): string {
   const set = p.sets.find((s) => s.devices.some((d) => d.kind === 'cuda'));
-  const kernels = [...g.kernels].map(([t, k]) => `${t}: ${k.gpu ? (k.gpu.origin === 'memory' ? `memory's best CUDA kernel (${k.gpu.verdict})` : 'reference.cu') : 'none (stays on the CPU)'}`);
   const link = g.link
     ? `copies measured now: to the GPU ${g.link.h2d.gbs.toFixed(1)} GB/s + ${(g.link.h2d.latencyMs * 1000).toFixed(0)} us, back ${g.link.d2h.gbs.toFixed(1)} GB/s + ${(g.link.d2h.latencyMs * 1000).toFixed(0)} us`
     : "copies to and from it not measured (--measure measures them): costed at this CPU's one-core memcpy bandwidth, an optimistic bound";
-  return [
-    `  gpu       ${g.descriptor.model} (${g.device.acp}): ${kernels.join(' · ')}`,
-    `            node times ${g.measured ? 'measured now on the GPU' : "from memory's CUDA kernels or the GPU's roofline"}; ${link}${set ? `; CPU + GPU ${set.candidate.sim.ms.toFixed(3)} ms predicted` : ''}`,
-  ].join('\n');
+  return `node times ${g.measured ? 'measured now on the GPU' : "from memory's CUDA kernels or the GPU's roofline"}; ${link}${set ? `; CPU + GPU ${set.candidate.sim.ms.toFixed(3)} ms predicted` : ''}`;
 }
 
 export interface LocalContext {

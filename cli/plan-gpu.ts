@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { cudaUnsupported } from '../targets/index.js';
 import { UserError } from '../common/index.js';
 import { detectCompiler, findGpu, type AcpDescriptor } from '../devices/index.js';
-import { composeDevice, composeSandbox, localDevices, refuseMissingLayers, runsDirOf } from '../loop/index.js';
+import { composeDevice, composeSandbox, runsDirOf } from '../loop/index.js';
 import type { MemoryStore } from '../memory/index.js';
-import { buildChecked, PlanExecutor, singleDevicePlan, timePlans, verifyPlan, withGpuKernels, type BoundPlan, type CepDevice, type NodeKernel, type PlanGpu } from '../plans/index.js';
+import { buildChecked, gpuExecutor, singleDevicePlan, timePlans, verifyPlan, withGpuKernels, type BoundPlan, type NodeKernel, type PlanGpu } from '../plans/index.js';
 import type { Workflow } from '../workflow/index.js';
 
 /**
@@ -37,14 +37,6 @@ export async function planGpu(b: BoundPlan, workflow: Workflow, file: string, em
   const fp = await device.fingerprint();
   if (fp.id !== g.acp) throw new UserError(`${file}: device ${g.name} is ${g.acp}, not this machine's GPU ${listing.index} (${fp.id}, ${fp.model}); make the plan here with kloop plan`);
   return { emulated: false, nvcc: toolkit.nvcc, version: toolkit.version, arch: (device as { arch?: string }).arch ?? '', index: listing.index, acp: fp.id };
-}
-
-/** An executor like the CPU's (the candidates' sandbox), with the plan's GPU. */
-export function gpuExecutor(workflow: Workflow, threads: number, gpu: PlanGpu): PlanExecutor {
-  const { cacheDir } = runsDirOf(workflow, process.cwd());
-  const plan = composeSandbox(workflow, cacheDir);
-  refuseMissingLayers(plan);
-  return new PlanExecutor({ sandbox: plan.sandbox, compiler: detectCompiler(), cacheDir: join(cacheDir, 'plans'), threads, gpu });
 }
 
 /**
@@ -87,27 +79,4 @@ export async function runGpuPlan(o: {
     `measured: ${t.ms[1].toFixed(3)} ms (GPU ${device.name}: its kernels, launches, synchronizes and cudaMemcpy copies inside the timed executions); the single-device plan (whole CPU) ${t.ms[0].toFixed(3)} ms; speedup ${s.speedup.toFixed(2)}x [95% CI ${s.ciLow.toFixed(2)}-${s.ciHigh.toFixed(2)}, ${s.pairs} interleaved pairs]${b.plan.predicted ? `; predicted ${b.plan.predicted.ms.toFixed(3)} ms by ${b.plan.predicted.by}` : ''}`,
   );
   return 0;
-}
-
-/** This machine's GPU as a plan device for GP1, where one and nvcc are found (its profile measured first if memory has none); undefined otherwise. */
-export async function localGpuDevice(workflow: Workflow, memory: MemoryStore): Promise<{ device: CepDevice; descriptor: AcpDescriptor; gpu: PlanGpu } | undefined> {
-  const { cacheDir } = runsDirOf(workflow, process.cwd());
-  const list = async () => (await localDevices({ workflow, cwd: process.cwd(), cacheDir, memory })).slice(1);
-  let listed = (await list())[0];
-  if (!listed) return undefined; // no GPU, or no nvcc: GP1 weighs the CPU only
-  const sandbox = composeSandbox(workflow, cacheDir).sandbox;
-  const cuda = composeDevice({ workflow, sandbox, cacheDir, kind: 'cuda' });
-  if (!('descriptor' in listed)) {
-    console.error(`kloop: measuring this GPU's profile first (HP1): ${listed.why}`);
-    await memory.putProfile(await cuda.device.measureProfile(join(cacheDir, 'plan-gpu-profile')));
-    listed = (await list())[0];
-    if (!listed || !('descriptor' in listed)) return undefined;
-  }
-  const d = listed.descriptor;
-  const { toolkit, listing } = findGpu(workflow.file, 'GP1 weighs the GPU', workflow.config.cuda.gpu);
-  return {
-    device: { name: 'gpu', acp: d.fingerprint.id, kind: 'cuda' },
-    descriptor: d,
-    gpu: { emulated: false, nvcc: toolkit.nvcc, version: toolkit.version, arch: (cuda.device as { arch?: string }).arch ?? '', index: listing.index, acp: d.fingerprint.id },
-  };
 }

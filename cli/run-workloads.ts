@@ -4,11 +4,29 @@ import { tmpdir } from 'node:os';
 import { createAgents } from '../agents/index.js';
 import { openPlanRoundFleet } from '../fleet/index.js';
 import { composeSandbox, createRun, openMemory, runsDirOf, runStopOf, type KloopEvent } from '../loop/index.js';
-import { buildChecked, chooseNodeKernels, kernelBindings, kernelLines, measureNodes, planRecord, planRound, singleDevicePlan, writePlanRecord, writeWorkloadInputs, type PlanRoundResult } from '../plans/index.js';
+import { findGpu } from '../devices/index.js';
+import {
+  buildChecked,
+  chooseNodeKernels,
+  gpuExecutor,
+  kernelBindings,
+  kernelLines,
+  measureNodes,
+  planRecord,
+  planRound,
+  singleDevicePlan,
+  weighedGpu,
+  writePlanRecord,
+  writeWorkloadInputs,
+  type NodeKernel,
+  type PlanRoundResult,
+  type WeighedGpu,
+} from '../plans/index.js';
+import type { MemoryStore } from '../memory/index.js';
 import type { Workflow } from '../workflow/index.js';
 import { atSizes } from '../targets/index.js';
 import { resolveWorkload, type Workload, type WorkloadNode } from '../workloads/index.js';
-import { localContext, withWork } from './plan-command.js';
+import { gpuKernelsText, gpuSourcesText, localContext, withWork, type LocalContext } from './plan-command.js';
 import { summaryTable } from './summary-table.js';
 
 export interface RunWorkloadsOptions {
@@ -33,6 +51,7 @@ export interface RunWorkloadsOptions {
  */
 export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): Promise<void> {
   const workloads = o.workloads.map((w) => resolveWorkload(w));
+  refuseMissingGpu(workflow);
   let runId = `plans-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   let runDir: string | undefined;
   // What the kernel run spent on models: the partitioner's calls come out of the same budget.usd / budget.tokens.
@@ -112,11 +131,14 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
     }
     if (o.json) console.log(JSON.stringify({ type: 'plan.kernels', workload: w.name, kernels: kernelBindings(nk.workload) }));
     else console.log(`plan ${w.name} kernels: ${kernelLines(nk).join(' · ')}`);
-    const r = await withWork((dir) =>
-      planRound({
+    const sayGpu = (line: string) => console.log(o.json ? JSON.stringify({ type: 'plan.gpu', workload: w.name, line }) : `plan ${w.name}: ${line}`);
+    const { r, gpu } = await withWork(async (dir) => {
+      // This machine's GPU, where one and nvcc are found, weighed as kloop plan --measure weighs it; none: nothing said.
+      const gpu = await roundGpu(workflow, memory, nk.workload, { ...ctx, kernels: nk.kernels }, join(dir, 'gpu'), sayGpu);
+      const r = await planRound({
         workload: nk.workload,
         descriptor: ctx.descriptor,
-        kernels: nk.kernels,
+        kernels: gpu?.kernels ?? nk.kernels,
         executor: ctx.executor,
         memory,
         dir: join(dir, w.name),
@@ -128,8 +150,11 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
         now: () => new Date().toISOString(),
         proposer: over ? undefined : proposer,
         fleet: offered,
-      }),
-    );
+        gpu: gpu && { device: gpu.device, descriptor: gpu.descriptor, measured: gpu.measured, link: gpu.link, executor: gpuExecutor(workflow, ctx.descriptor.units.count, gpu.gpu) },
+      });
+      return { r, gpu };
+    });
+    if (gpu) sayGpu(`GPU offered to GP1: ${gpu.descriptor.model} (${gpu.device.acp}): ${gpuKernelsText(gpu)}; ${gpuSourcesText(gpu, r.plans)}`);
     if (runDir) writePlanRecord(runDir, planRecord(w, r));
     if (o.json) console.log(JSON.stringify(planEvent(r)));
     else console.log(`plan ${w.name}: ${r.why}${r.model ? ` (model partitioner: ${r.model})` : ''}`);
@@ -138,6 +163,22 @@ export async function runWorkloads(workflow: Workflow, o: RunWorkloadsOptions): 
   if (proposer) {
     const line = `partitioner spend: $${spend.usd.toFixed(4)} in ${spend.calls} calls (${spend.inputTokens} input, ${spend.outputTokens} output tokens)`;
     console.log(o.json ? JSON.stringify({ type: 'plan.spend', ...spend }) : line);
+  }
+}
+
+/** A workflow that asks for the GPU (device: cuda) on a machine without a usable one (or without nvcc) is one line before anything runs, as kloop run says it. */
+export function refuseMissingGpu(workflow: Workflow, env: NodeJS.ProcessEnv = process.env): void {
+  if (workflow.config.device === 'cuda') findGpu(workflow.file, 'device is cuda', workflow.config.cuda.gpu, env);
+}
+
+/** The GPU a plan round offers GP1 (weighedGpu, its node times and copies measured now); none here: undefined, silently; its measurement failing: one line, and the round plans without it. */
+async function roundGpu(workflow: Workflow, memory: MemoryStore, w: Workload, cpu: { descriptor: LocalContext['descriptor']; kernels: Map<string, NodeKernel> }, dir: string, say: (line: string) => void): Promise<WeighedGpu | undefined> {
+  try {
+    return await weighedGpu({ workflow, memory, workload: w, cpu, measure: { dir }, note: (line) => console.error(`kloop: ${line}`) });
+  } catch (e) {
+    if (!(e instanceof Error)) throw e;
+    say(`the GPU is left out of this round: ${e.message.split('\n')[0]}`);
+    return undefined;
   }
 }
 

@@ -5,7 +5,7 @@ import type { Workload } from '../workloads/index.js';
 import { bindPlan, type BoundPlan } from './bind.js';
 import { buildPlan } from './build.js';
 import { checkPlan } from './check.js';
-import type { NodeKernel } from './cost.js';
+import type { GpuLink, NodeKernel } from './cost.js';
 import type { PlanExecutor } from './executor.js';
 import { fleetTraffic, measureInWaves, type PlanFleetHook } from './fleet-plan.js';
 import { writeWorkloadInputs } from './inputs.js';
@@ -13,6 +13,7 @@ import { measureDeviceSizes, timePlans, type PlanTiming } from './measure.js';
 import { costModel } from './cost.js';
 import { proposeWithModel, type PlanProposer } from './model-partitioner.js';
 import type { Candidate } from './partition.js';
+import type { CepDevice } from './schema.js';
 import { rejectedPlans, rejectionOf } from './plan-reviews.js';
 import { planWorkload, type WorkloadPlans } from './plan-workload.js';
 import { verifyPlan, type PlanVerdict } from './verify.js';
@@ -40,6 +41,20 @@ export async function buildChecked(executor: PlanExecutor, kernels: Map<string, 
   const p = await executor.build(b, kernels, v.order, dir);
   if (!p.ok) throw new Error(`the plan's program does not build:\n${p.log}`);
   return { bound: b, binary: p.binary };
+}
+
+/**
+ * This machine's GPU offered to a plan round (the CPU + GPU device set, as `kloop plan WORKLOAD`
+ * weighs it: local-gpu.ts weighedGpu): its node times and link where measured now, and an executor
+ * that builds for it (nvcc, or kloop's CPU emulation of CUDA: then a GPU plan is verified, never
+ * timed nor kept). The round's `kernels` carry each target's CUDA kernel (withGpuKernels).
+ */
+export interface PlanRoundGpu {
+  device: CepDevice;
+  descriptor: AcpDescriptor;
+  measured?: Map<string, number>;
+  link?: GpuLink;
+  executor: PlanExecutor;
 }
 
 export interface PlanRoundResult {
@@ -89,6 +104,8 @@ export async function planRound(o: {
   proposer?: PlanProposer;
   /** A fleet's workers (kloop run --workload --fleet): offered to GP1 and the partitioner beside this CPU; a plan that uses them is measured in waves (fleet-plan.ts). */
   fleet?: PlanFleetHook;
+  /** This machine's GPU (or its emulation): offered to GP1 and the partitioner beside this CPU; a plan that uses it is verified and timed with its executor. */
+  gpu?: PlanRoundGpu;
 }): Promise<PlanRoundResult> {
   const w = o.workload;
   const single = await buildChecked(o.executor, o.kernels, singleDevicePlan(w, o.descriptor), join(o.dir, 'single'));
@@ -99,14 +116,15 @@ export async function planRound(o: {
     : await measureDeviceSizes({ executor: o.executor, kernels: o.kernels, workload: w, descriptor: o.descriptor, dir: o.dir, input, reps: o.reps, targetMs: o.targetMs && 2 * o.targetMs });
   const measured = measuredByThreads.get(o.descriptor.units.count)!;
   const workers = o.fleet?.workers ?? [];
-  const plans = planWorkload({ workload: w, descriptor: o.descriptor, kernels: o.kernels, measuredByThreads, workers });
+  const g = o.gpu;
+  const plans = planWorkload({ workload: w, descriptor: o.descriptor, kernels: o.kernels, measuredByThreads, workers, gpu: g && { device: g.device, descriptor: g.descriptor, measured: g.measured, link: g.link } });
   let best: Candidate = plans.best.candidate;
   let set = plans.best.set;
   let model: string | undefined;
   // Plans a reviewer rejected for this workload: the partitioner is told, and none is kept again.
   const rejected = await rejectedPlans(o.memory, w.name);
   if (o.proposer) {
-    const descriptors = new Map([[o.descriptor.fingerprint.id, o.descriptor], ...workers.map((x) => [x.device.acp, x.descriptor] as const)]);
+    const descriptors = new Map([[o.descriptor.fingerprint.id, o.descriptor], ...workers.map((x) => [x.device.acp, x.descriptor] as const), ...(g ? [[g.device.acp, g.descriptor] as const] : [])]);
     const jobMs = new Map(workers.flatMap((x) => (x.jobMs !== undefined ? [[x.device.worker!, x.jobMs] as const] : [])));
     const m = await proposeWithModel({
       proposer: o.proposer,
@@ -115,10 +133,12 @@ export async function planRound(o: {
       descriptors,
       plans,
       measured,
-      costFor: (devices) => costModel({ devices, descriptors, kernels: o.kernels, measured, measuredByThreads, jobMs }),
+      costFor: (devices) => costModel({ devices, descriptors, kernels: o.kernels, measured, measuredByThreads, jobMs, gpuMeasured: g?.measured, gpuLink: g?.link }),
       rejected,
     });
     if (!m.candidate) model = m.problem;
+    else if (m.candidate.plan.devices.some((d) => d.worker) && m.candidate.plan.devices.some((d) => d.kind === 'cuda'))
+      model = "its plan uses the GPU and fleet workers together, which kloop does not run (a worker's part runs in waves, the GPU's in one process): GP1's plan instead";
     else if (m.candidate.sim.ms < best.sim.ms) {
       model = `chosen: predicted ${m.candidate.sim.ms.toFixed(2)} ms, GP1's ${best.sim.ms.toFixed(2)} ms`;
       best = m.candidate;
@@ -142,6 +162,21 @@ export async function planRound(o: {
     if (!m.timing) return { ...base, verdict, why: `not kept: rejected (${m.failed!.stage}): ${m.failed!.reason}` };
     timing = m.timing;
     how = `, whole executions in waves, the plan's moving ${fleetTraffic(m.timing.fleet)}`;
+  } else if (bound.devices.some((d) => d.kind === 'cuda')) {
+    // The GPU among its devices: verified and timed with the GPU's executor, the single-device plan timed beside it the same way.
+    const gpu = bound.devices.find((d) => d.kind === 'cuda')!;
+    if (!g) throw new Error(`the ${set} plan names GPU device ${gpu.name}, but the round has no GPU`);
+    verdict = await verifyPlan(bound, { executor: g.executor, kernels: o.kernels, dir: join(o.dir, 'verify'), seed: o.seed });
+    if (!verdict.ok) return { ...base, verdict, why: `not kept: rejected (${verdict.stage}): ${verdict.reason}` };
+    if (g.executor.emulatesGpu)
+      return {
+        ...base,
+        verdict,
+        why: `not kept: ${set} plan verified with GPU device ${gpu.name} emulated on this CPU (${best.sim.ms.toFixed(2)} ms predicted); not timed: GPU device ${gpu.name} is emulated on the CPU, where every CUDA thread is an OS thread and its times say nothing about a GPU, so no plan is kept from it`,
+      };
+    const mine = await buildChecked(g.executor, o.kernels, bound, join(o.dir, 'plan'));
+    timing = await timePlans({ executor: g.executor, dir: o.dir, input: join(o.dir, 'verify', 'inputs.bin'), oracleOut: join(o.dir, 'verify', 'oracle.out'), pairs: o.pairs, reps: o.reps, targetMs: o.targetMs }, [single, mine]);
+    how = `, GPU ${gpu.name}'s kernels, launches, synchronizes and cudaMemcpy copies inside the timed executions`;
   } else {
     verdict = await verifyPlan(bound, { executor: o.executor, kernels: o.kernels, dir: join(o.dir, 'verify'), seed: o.seed });
     if (!verdict.ok) return { ...base, verdict, why: `not kept: rejected (${verdict.stage}): ${verdict.reason}` };
