@@ -124,10 +124,30 @@ describe('size-dependent paths that hide their constant', () => {
   it.each([
     ['sizeof an array', 'char buf[4096]; if (N > (int)sizeof buf) N /= 16;', 4096],
     ['libm of a constant', 'if (N > (int)sqrt(16777216.0)) N /= 16;', 4096],
-    ['a float counter', 'float f = 0; for (int k = 0; k < N; k++) f += 1.0f; if (f > 4096.0f) N /= 16;', 4096],
   ])('%s is a threshold with sizes on both sides', (_n, pre, v) => {
     const { r } = sizesFor(sum, `${pre}\n${body}`);
     expect('sizes' in r && r.sizes.some((z) => z.N > v), JSON.stringify(r)).toBe(true);
+  });
+  // Red team 4: the constant is not the size where these cross, so no size can be chosen (fail closed).
+  it.each([
+    ['a float counter', 'float f = 0; for (int k = 0; k < N; k++) f += 1.0f; if (f > 4096.0f) N /= 16;'],
+    ['a count of halvings (floor of log2 N)', 'int levels = 0; for (int b = N; b > 1; b >>= 1) levels++; if (levels == 23) N /= 16;'],
+    ['a helper given N / 16', 'static int big(int nblocks) { return nblocks >= (1 << 19); }\nint h(int N) { return big(N / 16); }\nvoid g(int N) { if (h(N)) N /= 16; }'],
+  ])('%s compared with a constant is refused', (_n, pre) => {
+    const { r } = sizesFor(sum, `${pre}\n${body}`);
+    expect('untestable' in r ? r.untestable : JSON.stringify(r)).toMatch(/follows the sizes through a count or a helper's parameter/);
+  });
+  it.each([
+    ['a struct member', 'struct dims { int n; }; struct dims d = { N }; if (d.n >= (1 << 23)) N /= 16;'],
+    ['a local array', 'int dim[1] = { N }; if (dim[0] >= (1 << 23)) N /= 16;'],
+    ['an output element', 'S[0] = (real)N; int n = (int)S[0]; if (n >= (1 << 23)) N /= 16;'],
+  ])('a size stored in %s and read back, compared with a constant, is refused', (_n, pre) => {
+    const { r } = sizesFor(sum, `${pre}\n${body}`);
+    expect('untestable' in r ? r.untestable : JSON.stringify(r)).toMatch(/back from memory the kernel wrote with a value derived from the sizes/);
+  });
+  it('values the kernel stores that carry no size (partial sums, outputs from the inputs) compare freely', () => {
+    const { r } = sizesFor(sum, 'real p[4] = {0}; for (int i = 0; i < N; i++) p[i & 3] += X[i]; S[0] = p[0] + p[1] + p[2] + p[3]; if (S[0] > 1e30f) S[0] = 1e30f;');
+    expect('sizes' in r, JSON.stringify(r)).toBe(true);
   });
   it.each([
     ['a struct member', 'struct { int lim; } c = { 4096 }; if (N > c.lim) N /= 16;'],

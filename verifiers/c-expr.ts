@@ -44,6 +44,8 @@ export interface CProgram {
   cases: CExpr[];
   /** Conditions of for and while loops: they bound the variables they compare. */
   loopConds: CExpr[];
+  /** Each function defined, with its parameters' names in order. */
+  functions: Map<string, string[]>;
 }
 
 const TYPE_WORDS = new Set(
@@ -302,7 +304,7 @@ function splitTop(toks: Tok[], sep: string): Tok[][] {
 export function readProgram(source: string): CProgram {
   const toks = lex(source).filter((t) => t.kind !== 'pp');
   const types = new Set<string>();
-  const prog: CProgram = { exprs: [], decls: [], enums: new Map(), cases: [], loopConds: [] };
+  const prog: CProgram = { exprs: [], decls: [], enums: new Map(), cases: [], loopConds: [], functions: new Map() };
   // typedef names first (so casts to them parse as casts).
   for (let i = 0; i < toks.length; i++)
     if (toks[i].text === 'typedef') {
@@ -387,14 +389,17 @@ export function readProgram(source: string): CProgram {
     }
   };
 
-  const params = (region: Tok[]) => {
+  const params = (region: Tok[]): string[] => {
+    const names: string[] = [];
     for (const p of splitTop(region, ',')) {
       const r = new Reader(p, types);
       const type = r.typeName();
       const pointer = /\*/.test(type) || p.some((t) => t.text === '[' || t.text === '*');
       const ids = p.filter((t) => t.kind === 'id' && !TYPE_WORDS.has(t.text) && !types.has(t.text));
       if (ids.length) prog.decls.push({ name: ids[ids.length - 1].text, type: type.replace(/\*/g, '').trim(), pointer, array: false, line: ids[ids.length - 1].line });
+      names.push(ids.length ? ids[ids.length - 1].text : '');
     }
+    return names;
   };
 
   // Walk the tokens statement by statement.
@@ -493,7 +498,7 @@ export function readProgram(source: string): CProgram {
       // a function definition or prototype: NAME ( params ) { or ;
       const close = matching(i);
       if (toks[close + 1]?.text === '{' || toks[close + 1]?.text === '__attribute__') {
-        params(toks.slice(i + 1, close));
+        prog.functions.set(toks[i - 1].text, params(toks.slice(i + 1, close)));
         i = close + 1;
         while (i < toks.length && toks[i].text !== '{') i++;
         start = i + 1;

@@ -1,6 +1,7 @@
 import type { Size, Target } from '../targets/index.js';
 import { applyBin, intOf, libm, sizeofType, wrap } from './c-const-eval.js';
 import { exprChildren, FLOAT_TYPE, INTEGER_TYPE, walkExpr, type CDecl, type CExpr, type CProgram } from './c-expr.js';
+import { MemoryTaint } from './memory-taint.js';
 
 export const CMP = new Set(['<', '>', '<=', '>=', '==', '!=']);
 export const MINMAX = /^(f?(min|max)[fl]?|__builtin_f(min|max)[fl]?)$/;
@@ -50,6 +51,37 @@ export class Analysis {
         }
       });
     this.computeDeps();
+    this.memory = new MemoryTaint(
+      t,
+      prog,
+      (e) => this.sizeDeps(e),
+      (n) => this.definitions(n),
+      (n) => this.writesOf(n),
+    );
+  }
+
+  private readonly memory: MemoryTaint;
+  /** Counters and helpers' integer parameters: any size may drive them, through a function the analysis does not model. */
+  private readonly anySize = new Set<string>();
+
+  /** Does the expression's value come, in part, from memory the kernel wrote with a size-derived value (memory-taint.ts)? */
+  memTainted(e: CExpr): boolean {
+    return this.memory.reads(e);
+  }
+
+  /**
+   * Does the expression's value derive, through its variables' definitions, from a counter or a
+   * helper's integer parameter: a size through a function the analysis does not model (a count
+   * of halvings, a recursion's depth, a size divided before the call)?
+   */
+  reachesAnySize(e: CExpr, seen = new Set<string>()): boolean {
+    for (const id of valueIds(e)) {
+      if (this.anySize.has(id)) return true;
+      if (seen.has(id) || this.isSize(id)) continue;
+      seen.add(id);
+      if (this.definitions(id).some((d) => this.reachesAnySize(d, seen))) return true;
+    }
+    return false;
   }
 
   private isSize(name: string): boolean {
@@ -210,6 +242,32 @@ export class Analysis {
     return [...out];
   }
 
+  /**
+   * The sizes a helper's parameter is given when every call of every helper with a parameter of
+   * that name passes a bare size symbol there (`wide(M)`, `wide(N)`); undefined otherwise (a
+   * computed argument, a recursive call, or no call seen).
+   */
+  private bareSizeArgument(param: string): string[] | undefined {
+    const sizes = new Set<string>();
+    for (const [fn, ps] of this.prog.functions) {
+      const k = ps.indexOf(param);
+      if (k < 0 || fn === this.t.fn) continue;
+      let calls = 0;
+      let bare = true;
+      for (const root of this.prog.exprs)
+        walkExpr(root, (e) => {
+          if (e.k !== 'call' || e.fn !== fn) return;
+          calls++;
+          let arg = e.args[k];
+          while (arg?.k === 'cast') arg = arg.a;
+          if (arg?.k === 'id' && this.isSize(arg.name)) sizes.add(arg.name);
+          else bare = false;
+        });
+      if (!calls || !bare) return undefined;
+    }
+    return sizes.size ? [...sizes] : undefined;
+  }
+
   /** Definitions of a name: initializers, writes, and its loop's bound. */
   private definitions(name: string): CExpr[] {
     const out: CExpr[] = [];
@@ -241,10 +299,15 @@ export class Analysis {
     for (const c of this.prog.loopConds) valueIds(c, inConds);
     for (const [n, ws] of this.writes)
       if (!inConds.has(n) && !this.isPointerName(n) && this.kindOf(n) !== 'other' && !this.constValues(n) && ws.every((w) => w.k === 'bin' && ['+', '-', '*', '<<'].includes(w.op) && w.l.k === 'id' && w.l.name === n && this.values(w.r)))
-        (this.counters.add(n), this.deps.set(n, new Set(this.t.sizeSymbols)));
+        (this.counters.add(n), this.anySize.add(n), this.deps.set(n, new Set(this.t.sizeSymbols)));
     // Integer parameters of helper functions may carry any size.
     for (const [n, ds] of this.decls)
-      if (ds.some((d) => !d.init && !d.pointer && !d.array && this.kindOf(n) === 'int' && !this.t.sizeSymbols.includes(n) && !this.writes.has(n) && !this.prog.enums.has(n))) this.deps.set(n, new Set(this.t.sizeSymbols));
+      if (ds.some((d) => !d.init && !d.pointer && !d.array && this.kindOf(n) === 'int' && !this.t.sizeSymbols.includes(n) && !this.writes.has(n) && !this.prog.enums.has(n))) {
+        // One every call gives a bare size (`wide(M)`) is that size; any other may be any function of them.
+        const bare = this.bareSizeArgument(n);
+        if (!bare) this.anySize.add(n);
+        this.deps.set(n, new Set(bare ?? this.t.sizeSymbols));
+      }
     for (let changed = true; changed;) {
       changed = false;
       for (const n of names) {

@@ -58,6 +58,14 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
   const ceilings = sizeCeilings(t.params);
   const lowest: Size = Object.fromEntries(all.map((s) => [s, Math.max(1, t.limits[s].min)]));
   const add = (kind: SizePath['kind'], cs: number[], side: CExpr, whole: CExpr, line: number) => {
+    // A size stored in memory and read back (a struct member, a local array, an output element):
+    // what the value is as a function of the sizes is not followed, so neither is where it changes.
+    if (a.memTainted(side))
+      return void opaque.push({
+        line,
+        text: showExpr(whole),
+        why: `reads \`${showExpr(side)}\` back from memory the kernel wrote with a value derived from the sizes, so where \`${showExpr(whole)}\` changes is not a threshold on the sizes it can place`,
+      });
     const deps = a.sizeDeps(side);
     if (deps.size === 0) return;
     // A size passed through a function the analysis does not model (a helper's return value,
@@ -77,6 +85,15 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
         why: `computes \`${showExpr(wrapping)}\` from the sizes in an unsigned type that wraps within their range, so where \`${showExpr(whole)}\` changes is not a threshold on the sizes`,
       });
     const f = a.fn(side);
+    // A counter (a count of halvings), a recursion's depth or a size divided before a helper's call:
+    // any size drives it, through a function not modelled here, so the constant is not the size
+    // at which it crosses.
+    if (!f && a.reachesAnySize(side))
+      return void opaque.push({
+        line,
+        text: showExpr(whole),
+        why: `compares \`${showExpr(side)}\`, which follows the sizes through a count or a helper's parameter the analysis does not model, so where \`${showExpr(whole)}\` changes is not a threshold on the sizes it can place`,
+      });
     for (const c of cs) {
       if (kind === 'mod' || kind === 'div') periods.add(Math.abs(Math.trunc(c)));
       if (kind === 'shift' && c >= 0 && c < 31) periods.add(2 ** c);
