@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveTarget, type Target } from '../targets/index.js';
-import { addressAsNumber, analyseSizePaths, boundedProof, pathSizes, ReferenceProofRuns } from '../verifiers/index.js';
+import { addressAsNumber, analyseSizePaths, boundedProof, pathSizes, proofSizes, ReferenceProofRuns } from '../verifiers/index.js';
 import { cpuDevice, tmp } from './helpers.js';
 
 /**
@@ -89,6 +89,15 @@ void sum(int N, const real *X, real *S) {
     const src = `#define TILE 3\nvoid sum(int N, const real *X, real *S) { real s = 0; int i = 0; for (; i + TILE <= N; i += TILE) s += X[i] + X[i + 1]; for (; i < N; i++) s += X[i]; S[0] = s; }`;
     const r = await prove(sum, src, 'macro-tile');
     expect(r.status, r.reason).toBe('disproved');
+  });
+});
+
+describe("the proof's sizes", () => {
+  it("a threshold on a side's own scale (N*N*N > 1e21) is too big a grid, counted before any is built", () => {
+    const sum = resolveTarget('sum');
+    const analysis = analyseSizePaths(sum, 'void sum(int N, const real *X, real *S) { float f = (float)N; int n = N; if (f * f * f > 1e21f) n = N / 2; real s = 0; for (int i = 0; i < n; i++) s += X[i]; S[0] = s; }');
+    const r = proofSizes(sum, analysis, [], 1e9);
+    expect('tooBig' in r ? r.tooBig : JSON.stringify(r).slice(0, 200)).toMatch(/joint grid over N up to .* has 1\.0e\+21 sizes/);
   });
 });
 

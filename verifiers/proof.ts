@@ -43,13 +43,15 @@ export function proofSizes(t: Target, analysis: SizeAnalysis, pathSizes: Size[],
   }
   const thresholds = analysis.paths.filter((p) => p.kind === 'cmp').map((p) => Math.max(...p.values));
   const top = Math.max(8, period + 1, ...thresholds) + period;
+  // Counted before it is built: a threshold on a side's own scale (N*N > 1e21) would make axes of
+  // billions of values (red team 4: the gate's process aborted).
+  const cells = t.sizeSymbols.reduce((n, s) => n * Math.max(0, top - t.limits[s].min + 1), 1);
+  if (!(cells <= 1e6)) return { tooBig: `a joint grid over ${t.sizeSymbols.join(', ')} up to ${top} has ${cells.toExponential(1)} sizes` };
   const axes = t.sizeSymbols.map((s) => {
     const out: number[] = [];
     for (let v = t.limits[s].min; v <= top; v++) out.push(v);
     return out;
   });
-  const cells = axes.reduce((n, a) => n * a.length, 1);
-  if (cells > 1e6) return { tooBig: `a joint grid over ${t.sizeSymbols.join(', ')} up to ${top} has ${cells.toExponential(1)} sizes` };
   const sizes: Size[] = [];
   const rec = (i: number, z: Size) => {
     if (i === t.sizeSymbols.length) return void sizes.push({ ...z });
