@@ -145,6 +145,12 @@ describe('size-dependent paths that hide their constant', () => {
     const { r } = sizesFor(sum, `${pre}\n${body}`);
     expect('untestable' in r ? r.untestable : JSON.stringify(r)).toMatch(/back from memory the kernel wrote with a value derived from the sizes/);
   });
+  it('a constant table indexed by a size changes where the index reaches an entry that differs from the one before', () => {
+    const { a } = sizesFor(sum, 'static const unsigned char T[32] = {0,0,0,0,0,0,0,0,1};\nint n = T[N >> 20] ? N / 2 : N; real s = 0; for (int i = 0; i < n; i++) s += X[i]; S[0] = s;');
+    const p = a.paths.find((x) => x.text.includes('T['));
+    expect(p?.constant).toBe(8);
+    expect(p?.f?.({ N: 8 << 20 })).toBe(8);
+  });
   it('values the kernel stores that carry no size (partial sums, outputs from the inputs) compare freely', () => {
     const { r } = sizesFor(sum, 'real p[4] = {0}; for (int i = 0; i < N; i++) p[i & 3] += X[i]; S[0] = p[0] + p[1] + p[2] + p[3]; if (S[0] > 1e30f) S[0] = 1e30f;');
     expect('sizes' in r, JSON.stringify(r)).toBe(true);

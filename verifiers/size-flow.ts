@@ -337,6 +337,22 @@ export class Analysis {
     return out;
   }
 
+  /**
+   * A one-dimensional constant table's entries in order (`static const int T[32] = {0, 1, …}`),
+   * if every one is a constant; undefined otherwise. Entries past the list are zero.
+   */
+  constTable(name: string): number[] | undefined {
+    const ds = this.decls.get(name);
+    if (!ds || ds.length !== 1 || this.writes.has(name) || !ds[0].array || ds[0].init?.k !== 'init') return undefined;
+    const out: number[] = [];
+    for (const x of ds[0].init.items) {
+      const v = x.k === 'init' ? undefined : this.values(x);
+      if (!v || v.length !== 1) return undefined;
+      out.push(v[0]);
+    }
+    return out;
+  }
+
   /** Size symbols an expression's value depends on. */
   sizeDeps(e: CExpr): Set<string> {
     const out = new Set<string>();

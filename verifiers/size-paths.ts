@@ -103,6 +103,16 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
     }
   };
   const visit = (e: CExpr) => {
+    // A constant table indexed by a size-derived value changes where the index crosses an entry
+    // that differs from the one before it (and the end of the list: zeros after it).
+    if (e.k === 'index' && e.a.k === 'id') {
+      const items = a.constTable(e.a.name);
+      if (items && a.sizeDeps(e.i).size > 0) {
+        const changes = [...items.flatMap((v, k) => (k > 0 && v !== items[k - 1] ? [k] : [])), items.length];
+        add('cmp', changes, e.i, e, 0);
+      }
+      return;
+    }
     let op: string | undefined;
     let l: CExpr | undefined;
     let r: CExpr | undefined;
