@@ -151,6 +151,10 @@ describe('size-dependent paths that hide their constant', () => {
     expect(p?.constant).toBe(8);
     expect(p?.f?.({ N: 8 << 20 })).toBe(8);
   });
+  it('a bound-guarded load kept in a local tile (data or zero past the edge) carries no size', () => {
+    const { r } = sizesFor(sum, 'real t[64]; for (int i = 0; i < 64; i++) t[i] = i < N ? X[i] : 0; real s = 0; for (int i = 0; i < 64; i++) if (t[i] > 1e30f) s += 1; else s += t[i]; for (int i = 64; i < N; i++) s += X[i]; S[0] = s;');
+    expect('sizes' in r, JSON.stringify(r)).toBe(true);
+  });
   it('values the kernel stores that carry no size (partial sums, outputs from the inputs) compare freely', () => {
     const { r } = sizesFor(sum, 'real p[4] = {0}; for (int i = 0; i < N; i++) p[i & 3] += X[i]; S[0] = p[0] + p[1] + p[2] + p[3]; if (S[0] > 1e30f) S[0] = 1e30f;');
     expect('sizes' in r, JSON.stringify(r)).toBe(true);

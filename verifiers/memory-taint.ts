@@ -36,21 +36,26 @@ export class MemoryTaint {
       walkExpr(root, (e) => {
         if (e.k === 'assign' && isMemory(e.l)) writes.push({ root: this.rootOf(e.l), value: e.r });
       });
+    // What a store puts in memory: a size-derived value (a bound-guarded load, `r < M ? A[i] : 0`,
+    // stores data: its guard is a size path of its own, not a value kept).
+    const carries = (e: CExpr): boolean => (e.k === 'cond' ? carries(e.t) || carries(e.f) : sizeDeps(e).size > 0 || this.reads(e));
     // A local array or struct initialised with a size (`int dim[1] = { N }`, `struct s d = { N }`).
-    const stored = (name: string) => this.decls.get(name)?.some((d) => !d.pointer && d.init && (sizeDeps(d.init).size > 0 || this.reads(d.init)));
+    const stored = (name: string) => this.decls.get(name)?.some((d) => !d.pointer && d.init && carries(d.init));
     for (let changed = true; changed;) {
       changed = false;
       for (const [name, ds] of this.decls) {
         if (this.roots.has(name)) continue;
         if ((ds.some((d) => d.array) || !isScalarType(ds[0].type)) && stored(name)) (this.roots.add(name), (changed = true));
       }
-      for (const w of writes) if (!this.roots.has(w.root) && (sizeDeps(w.value).size > 0 || this.reads(w.value))) (this.roots.add(w.root), (changed = true));
+      for (const w of writes) if (!this.roots.has(w.root) && carries(w.value)) (this.roots.add(w.root), (changed = true));
       for (const name of this.decls.keys()) if (!this.names.has(name) && definitions(name).some((e) => this.reads(e))) (this.names.add(name), (changed = true));
     }
   }
 
   /** Does the value of `e` come, in part, from memory the kernel wrote with a size-derived value? */
   reads(e: CExpr): boolean {
+    // CUDA's launch coordinates (threadIdx.x) are values, not memory (size-flow.ts follows them).
+    if (e.k === 'member' && e.a.k === 'id' && CUDA_INDEX.test(e.a.name)) return false;
     if (isMemory(e)) {
       const root = this.rootOf(e);
       if (root === '*') return this.roots.size > 0;
@@ -84,6 +89,8 @@ export class MemoryTaint {
 
 /** (a pointer's definition that moves it along its own storage: p + 1) */
 const SELF = '\0self';
+
+const CUDA_INDEX = /^(threadIdx|blockIdx|blockDim|gridDim)$/;
 
 const isMemory = (e: CExpr): boolean => e.k === 'index' || e.k === 'member' || (e.k === 'un' && e.op === '*');
 
