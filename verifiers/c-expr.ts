@@ -53,6 +53,8 @@ const TYPE_WORDS = new Set(
     ' ',
   ),
 );
+/** CUDA's launch coordinates (`threadIdx.x`): values that follow the grid, not memory. */
+export const CUDA_INDEX = /^(threadIdx|blockIdx|blockDim|gridDim)$/;
 export const INTEGER_TYPE = /\b(char|short|int|long|signed|unsigned|_Bool|bool|size_t|ssize_t|ptrdiff_t|u?intptr_t|u?int\d+_t|u?int_fast\d+_t|__int128)\b/;
 export const FLOAT_TYPE = /\b(float|double|real)\b/;
 

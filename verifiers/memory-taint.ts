@@ -1,5 +1,5 @@
 import type { Target } from '../targets/index.js';
-import { exprChildren, walkExpr, type CDecl, type CExpr, type CProgram } from './c-expr.js';
+import { CUDA_INDEX, exprChildren, walkExpr, type CDecl, type CExpr, type CProgram } from './c-expr.js';
 
 /**
  * Which values a kernel reads back from memory it wrote with something derived from the sizes: a
@@ -14,13 +14,14 @@ export class MemoryTaint {
   private readonly roots = new Set<string>();
   /** Variables given a value read from such storage. */
   private readonly names = new Set<string>();
-  private readonly decls = new Map<string, CDecl[]>();
   private readonly inputs: Set<string>;
   private readonly arrays: Set<string>;
 
   constructor(
     t: Target,
     prog: CProgram,
+    /** The program's declarations by name (size-flow.ts's). */
+    private readonly decls: ReadonlyMap<string, CDecl[]>,
     /** Size symbols a value derives from, through variables (size-flow.ts). */
     sizeDeps: (e: CExpr) => Set<string>,
     /** A variable's definitions: its initializer, every value written to it, its loop's bound. */
@@ -28,7 +29,6 @@ export class MemoryTaint {
     /** Every value written to a variable after its declaration. */
     private readonly writesOf: (name: string) => CExpr[],
   ) {
-    for (const d of prog.decls) this.decls.set(d.name, [...(this.decls.get(d.name) ?? []), d]);
     this.inputs = new Set(t.params.filter((p) => p.kind === 'array' && p.role === 'in').map((p) => p.name));
     this.arrays = new Set(t.params.filter((p) => p.kind === 'array').map((p) => p.name));
     const writes: { root: string; value: CExpr }[] = [];
@@ -89,8 +89,6 @@ export class MemoryTaint {
 
 /** (a pointer's definition that moves it along its own storage: p + 1) */
 const SELF = '\0self';
-
-const CUDA_INDEX = /^(threadIdx|blockIdx|blockDim|gridDim)$/;
 
 const isMemory = (e: CExpr): boolean => e.k === 'index' || e.k === 'member' || (e.k === 'un' && e.op === '*');
 

@@ -1,6 +1,6 @@
 import type { Size, Target } from '../targets/index.js';
 import { applyBin, intOf, libm, sizeofType, wrap } from './c-const-eval.js';
-import { exprChildren, FLOAT_TYPE, INTEGER_TYPE, walkExpr, type CDecl, type CExpr, type CProgram } from './c-expr.js';
+import { CUDA_INDEX, exprChildren, FLOAT_TYPE, INTEGER_TYPE, walkExpr, type CDecl, type CExpr, type CProgram } from './c-expr.js';
 import { MemoryTaint } from './memory-taint.js';
 
 export const CMP = new Set(['<', '>', '<=', '>=', '==', '!=']);
@@ -9,8 +9,6 @@ export const MINMAX = /^(f?(min|max)[fl]?|__builtin_f(min|max)[fl]?)$/;
 export const MACHINE_CALLS = /^omp_get_(num_threads|max_threads|num_procs|thread_num|thread_limit|team_size)$/;
 const MACHINE_VALUES = [1, 2, 4, 8, 16, 17, 32, 64];
 const MAX_SET = 24;
-/** CUDA's launch coordinates: their ranges follow the grid, which follows the sizes. */
-const CUDA_INDEX = /^(threadIdx|blockIdx|blockDim|gridDim)$/;
 
 /** Identifiers whose value the expression carries (not those only used to pick an element). */
 export function valueIds(e: CExpr, out = new Set<string>()): Set<string> {
@@ -54,6 +52,7 @@ export class Analysis {
     this.memory = new MemoryTaint(
       t,
       prog,
+      this.decls,
       (e) => this.sizeDeps(e),
       (n) => this.definitions(n),
       (n) => this.writesOf(n),
