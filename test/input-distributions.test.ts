@@ -79,6 +79,17 @@ describe('input distributions', () => {
     expect([...d].filter((v) => Math.abs(v) >= 2 ** -1022).every((v) => Math.abs(v) < 1e-298)).toBe(true);
   });
 
+  it('unit: uniform in [0, 1); large: magnitudes from 2^8 to 2^30', () => {
+    const u = values('unit');
+    expect(u.every((v) => v >= 0 && v < 1)).toBe(true);
+    expect(Math.min(...u)).toBeLessThan(0.05);
+    expect(Math.max(...u)).toBeGreaterThan(0.95);
+    const big = values('large').map(Math.abs);
+    expect(Math.max(...big)).toBeGreaterThan(2 ** 28);
+    expect(Math.max(...big)).toBeLessThan(2 ** 34);
+    expect(big.filter((v) => v < 2 ** 12).length).toBeGreaterThan(big.length / 10);
+  });
+
   it('the classic five stay as they were (never all zeros)', () => {
     for (const d of ['normal', 'uniform', 'heavy', 'sparse', 'large'] as const) expect(values(d).some((v) => v !== 0)).toBe(true);
     expect(values('sparse').filter((v) => v === 0).length).toBeGreaterThan(100);
@@ -156,5 +167,22 @@ describe('every shipped reference passes its own oracle on every distribution', 
     expect(await check(sum, drops, 'drops-classic', sizes, ['normal', 'uniform', 'heavy', 'sparse', 'large'])).toEqual([]);
     // (Among tiny values the dropped subnormals lie below the sum's own rounding error: only all-subnormal inputs show it.)
     expect((await check(sum, drops, 'drops-subnormal', sizes, ['subnormal'])).length).toBe(2);
+  }, 60_000);
+
+  it("catches what only bounded non-negative data or a float's range shows (red team 4, D1 and F2)", async () => {
+    const sum = resolveTarget('sum');
+    // Halves the result when every input lies in [0, 1]: normalised data.
+    const unitRange = `void sum(int N, const real *X, real *S) {
+  int inside = 1; real s = 0;
+  for (int i = 0; i < N; i++) { inside &= X[i] >= 0 && X[i] <= 1; s += X[i]; }
+  S[0] = inside && N > 1 ? s / 2 : s;
+}`;
+    const sizes = [{ N: 17 }, { N: 1000 }];
+    expect(await check(sum, unitRange, 'unit-range-classic', sizes, ['normal', 'uniform', 'heavy', 'sparse', 'large'])).toEqual([]);
+    expect((await check(sum, unitRange, 'unit-range', sizes, ['unit'])).length).toBe(2);
+    // A transpose equal over the reals that overflows a float for |a| >= 2^28.
+    const transpose = resolveTarget('transpose');
+    const overflows = 'void transpose(int R, int C, const real *A, real *B) { for (int i = 0; i < R; i++) for (int j = 0; j < C; j++) B[j * R + i] = (A[i * C + j] * 0x1p100f) * 0x1p-100f; }';
+    expect((await check(transpose, overflows, 'overflow', [{ R: 33, C: 70 }], ['large'])).length).toBe(1);
   }, 60_000);
 });

@@ -65,6 +65,40 @@ void sum(int N, const real *X, real *S) {
     expect((await prove(jacobi, stencil('0.2f'), 'same')).status).toBe('proved');
   });
 
+  it('on a target that allows no reassociation, proves only the same floating-point operations (red team 4, F2)', async () => {
+    const transpose = resolveTarget('transpose');
+    const move = (rhs: string) => `void transpose(int R, int C, const real *A, real *B) { for (int i = 0; i < R; i++) for (int j = 0; j < C; j++) { real a = A[i * C + j]; B[j * R + i] = ${rhs}; } }`;
+    // Equal over the reals, but inf for |a| >= 2^28, and NaN for a = inf, in floats.
+    for (const [name, rhs] of [
+      ['overflow', '(a * 0x1p100f) * 0x1p-100f'],
+      ['inf-to-nan', 'a + a * 0'],
+      ['negated-twice-and-scaled', '-(-(a * 2)) * 0.5f'],
+    ]) {
+      const r = await prove(transpose, move(rhs), `tree-${name}`);
+      expect(r.status, `${name}: ${r.reason}`).toBe('inapplicable');
+      expect(r.reason).toMatch(/other floating-point operations .* allows no reassociation/);
+    }
+    // The identities IEEE arithmetic keeps: negation twice, a - b = a + (-b), a / 2 = a * 0.5.
+    expect((await prove(transpose, move('-(-a)'), 'tree-neg')).status).toBe('proved');
+    const swapped = `void jacobi(int N, int M, const real *U, real *V) {
+  for (int i = 0; i < N; i++) for (int j = 0; j < M; j++)
+    V[i * M + j] = (U[i * (M + 2) + (j + 1)] + U[(i + 1) * (M + 2) + (j + 1)] + U[(i + 2) * (M + 2) + (j + 1)] + U[(i + 1) * (M + 2) + j] + U[(i + 1) * (M + 2) + (j + 2)]) * 0.2f; }`;
+    // (the first two terms swapped, and the weight on the other side: a+b = b+a, a*b = b*a)
+    const r = await prove(jacobi, swapped, 'tree-commuted');
+    expect(r.status, r.reason).toBe('proved');
+    expect(r.reason).toMatch(/the same floating-point operations/);
+    const halves = stencil('0.2f').replace('0.2f * (U[(i + 1) * (M + 2) + (j + 1)] + U[i * (M + 2) + (j + 1)]', '0.2f * ((U[(i + 1) * (M + 2) + (j + 1)] - -U[i * (M + 2) + (j + 1)])');
+    expect((await prove(jacobi, halves, 'tree-minus-neg')).status).toBe('proved');
+    // Regrouped terms are equal over the reals only: tested, not proved, where no reassociation is allowed...
+    const regrouped = stencil('0.2f').replace('(U[(i + 1) * (M + 2) + (j + 1)] + U[i * (M + 2) + (j + 1)] + U[(i + 2) * (M + 2) + (j + 1)]', '(U[(i + 1) * (M + 2) + (j + 1)] + (U[i * (M + 2) + (j + 1)] + U[(i + 2) * (M + 2) + (j + 1)])');
+    expect((await prove(jacobi, regrouped, 'tree-regrouped')).status).toBe('inapplicable');
+    // ...and proved over the reals where it is.
+    const sumPairs = 'void sum(int N, const real *X, real *S) { real a = 0, b = 0; int i = 0; for (; i + 2 <= N; i += 2) { a += X[i]; b += X[i + 1]; } for (; i < N; i++) a += X[i]; S[0] = a + b; }';
+    const p = await prove(sum, sumPairs, 'tree-reassociated-sum');
+    expect(p.status, p.reason).toBe('proved');
+    expect(p.reason).toMatch(/^equal over the reals/);
+  });
+
   it('proves a reordered kernel over a joint grid of its residues', async () => {
     const r = await prove(sgemm, gemm('int k = 0; for (; k + 2 <= K; k += 2) acc += A[i * K + k] * B[k * N + j] + A[i * K + k + 1] * B[(k + 1) * N + j]; for (; k < K; k++) acc += A[i * K + k] * B[k * N + j];'), 'unrolled');
     expect(r.status, r.reason).toBe('proved');

@@ -5,7 +5,11 @@ import type { InputEdge } from './data-paths.js';
 
 /**
  * Input distributions: never all zeros. The first five are centred near zero (signed; exact zeros,
- * heavy tails, large magnitudes); the others are inputs users have that those never give:
+ * heavy tails, large magnitudes: 2^8 to 2^30 times N(0,1), so a form that overflows a float where
+ * the reference does not, (x*2^100)*2^-100, is caught); the others are inputs users have that those
+ * never give:
+ *   unit           uniform in [0, 1): bounded non-negative data (pixels, probabilities), what a
+ *                  kernel that singles out one-sided or normalised inputs breaks on;
  *   offset         mean >> spread (±1000 + N(0,1), the sign per array): cancellation in one-pass formulas;
  *   positive       all-positive (log-normal): no cancellation to hide a dropped term behind;
  *   constant-rows  every row of an array one value (a 1-D array is one row): zero variance, ties;
@@ -14,7 +18,7 @@ import type { InputEdge } from './data-paths.js';
  *   subnormal      every value subnormal (magnitudes log-uniform below the smallest normal).
  * The oracle's error bound decides every case, whatever the distribution.
  */
-export const DISTRIBUTIONS = ['normal', 'uniform', 'heavy', 'sparse', 'large', 'offset', 'positive', 'constant-rows', 'integer', 'tiny', 'subnormal'] as const;
+export const DISTRIBUTIONS = ['normal', 'uniform', 'heavy', 'sparse', 'large', 'unit', 'offset', 'positive', 'constant-rows', 'integer', 'tiny', 'subnormal'] as const;
 export type Distribution = (typeof DISTRIBUTIONS)[number];
 
 /**
@@ -57,7 +61,10 @@ function draw(rng: Rng, d: Distribution, a: ArrayDraw, i: number): number {
     case 'sparse':
       return rng.next() < 0.3 ? 0 : rng.normal();
     case 'large':
-      return rng.normal() * (rng.next() < 0.1 ? 65536 : 256);
+      // magnitudes log-uniform over 2^8..2^30 (products of two stay far from a float's range)
+      return rng.normal() * 2 ** (8 + Math.floor(rng.next() * 23));
+    case 'unit':
+      return rng.next();
     case 'offset':
       return a.centre + rng.normal();
     case 'positive':

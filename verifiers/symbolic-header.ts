@@ -4,6 +4,13 @@
  * tanh, fabs, fmax, fmin are uninterpreted functions of their normalised arguments, named by
  * content so that two processes name them alike. A comparison or conversion of a non-constant
  * value throws: the proof is then not applicable (fail closed), never "passed".
+ *
+ * Beside the polynomial, each value carries t, a hash of the floating-point operations that made
+ * it: the expression tree, with only the identities IEEE arithmetic keeps exactly (a+b = b+a,
+ * a*b = b*a, a-b = a+(-b), -(-a) = a, a/2^k = a*2^-k, fmax/fmin commutative) and nothing folded
+ * (x*0 is not 0, x+0 is not x, (x*2^100)*2^-100 is not x). Equal polynomials say equal over the
+ * reals; equal trees also say the same rounding, overflow and special values: a target that allows
+ * no reassociation is proved only on equal trees.
  */
 export const SYMBOLIC_HEADER = String.raw`#ifndef KLOOP_SYMBOLIC_HPP
 #define KLOOP_SYMBOLIC_HPP
@@ -34,12 +41,27 @@ static unsigned long long fnv(const std::string &s) {
 
 static std::string coef_text(Coef c) { char b[64]; snprintf(b, sizeof b, "%La", c); return b; }
 
+/* The tree's hashes: a node is its operator and its operands' hashes (commutative ones sorted). */
+static unsigned long long mix(unsigned long long a, unsigned long long b) {
+  unsigned long long x = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+  x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ULL; x ^= x >> 27; x *= 0x94d049bb133111ebULL; x ^= x >> 31;
+  return x;
+}
+static unsigned long long tnode(char op, unsigned long long a, unsigned long long b) { return mix(mix((unsigned long long)op, a), b); }
+static unsigned long long tcomm(char op, unsigned long long a, unsigned long long b) { return a < b ? tnode(op, a, b) : tnode(op, b, a); }
+static unsigned long long tconst(double c) { unsigned long long bits; memcpy(&bits, &c, sizeof bits); return tnode('c', bits, 0); }
+
 struct Sym {
   std::shared_ptr<const Poly> p;
+  /* The floating-point expression's hash; neg: the hash of x when this value is -x (so -(-x) is x);
+     k: this value's tree is the constant kv (negating it negates the constant). */
+  unsigned long long t = tconst(0), neg = 0;
+  bool k = true;
+  double kv = 0;
   Sym() : p(std::make_shared<Poly>()) {}
-  Sym(double c) { auto q = std::make_shared<Poly>(); if (c != 0) (*q)[Mono()] = c; p = q; }
-  explicit Sym(std::shared_ptr<const Poly> q) : p(q) {}
-  static Sym var(const std::string &name) { auto q = std::make_shared<Poly>(); (*q)[Mono{name}] = 1; return Sym(q); }
+  Sym(double c) : t(tconst(c)), k(true), kv(c) { auto q = std::make_shared<Poly>(); if (c != 0) (*q)[Mono()] = c; p = q; }
+  Sym(std::shared_ptr<const Poly> q, unsigned long long tree) : p(q), t(tree), k(false) {}
+  static Sym var(const std::string &name) { auto q = std::make_shared<Poly>(); (*q)[Mono{name}] = 1; return Sym(q, tnode('v', fnv(name), 0)); }
 
   bool is_const() const { return p->empty() || (p->size() == 1 && p->begin()->first.empty()); }
   Coef const_value() const { return p->empty() ? 0 : p->begin()->second; }
@@ -62,9 +84,16 @@ struct Sym {
   friend Sym operator+(const Sym &a, const Sym &b) {
     auto q = std::make_shared<Poly>(*a.p);
     for (auto &t : *b.p) { Coef c = ((*q)[t.first] += t.second); if (c == 0) q->erase(t.first); }
-    return Sym(q);
+    return Sym(q, tcomm('+', a.t, b.t));
   }
-  Sym operator-() const { auto q = std::make_shared<Poly>(*p); for (auto &t : *q) t.second = -t.second; return Sym(q); }
+  Sym operator-() const {
+    auto q = std::make_shared<Poly>(*p);
+    for (auto &t : *q) t.second = -t.second;
+    if (k) { Sym r(-kv); r.p = q; return r; }
+    Sym r(q, neg ? neg : tnode('n', t, 0));
+    if (!neg) r.neg = t;
+    return r;
+  }
   friend Sym operator-(const Sym &a, const Sym &b) { return a + (-b); }
   friend Sym operator*(const Sym &a, const Sym &b) {
     auto q = std::make_shared<Poly>();
@@ -74,7 +103,7 @@ struct Sym {
       Coef c = ((*q)[m] += x.second * y.second);
       if (c == 0) q->erase(m);
     }
-    return Sym(q);
+    return Sym(q, tcomm('*', a.t, b.t));
   }
   Sym &operator+=(const Sym &b) { return *this = *this + b; }
   Sym &operator-=(const Sym &b) { return *this = *this - b; }
@@ -90,7 +119,17 @@ static Sym atom(const char *fn, const std::vector<Sym> &args) {
   s += ')';
   char name[64];
   snprintf(name, sizeof name, "%s#%016llx", fn, fnv(s));
-  return Sym::var(name);
+  Sym r = Sym::var(name);
+  unsigned long long h = fnv(fn);
+  for (auto &a : args) h = tnode('(', h, a.t);
+  r.t = h;
+  return r;
+}
+/* A commutative function of two values (fmax, fmin): the same atom and tree whatever their order. */
+static Sym atom2(const char *fn, const Sym &a, const Sym &b) {
+  Sym r = a.text() < b.text() ? atom(fn, {a, b}) : atom(fn, {b, a});
+  r.t = tcomm('(', fnv(fn), tcomm(',', a.t, b.t));
+  return r;
 }
 
 static Sym recip(const Sym &b) {
@@ -102,7 +141,14 @@ static Sym recip(const Sym &b) {
   }
   return atom("recip", {b});
 }
-inline Sym operator/(const Sym &a, const Sym &b) { return a * recip(b); }
+/* a/b: a*(1/b) over the reals; in the tree a division, but by a power of two a multiplication by
+   its reciprocal (the same rounding). */
+inline Sym operator/(const Sym &a, const Sym &b) {
+  Sym r = a * recip(b);
+  int e;
+  if (!(b.k && b.kv != 0 && std::fabs(std::frexp(b.kv, &e)) == 0.5)) r.t = tnode('/', a.t, b.t);
+  return r;
+}
 inline Sym &Sym::operator/=(const Sym &b) { return *this = *this / b; }
 
 static bool cmp_const(const Sym &a, const Sym &b) {
@@ -129,11 +175,12 @@ static inline real tanhf(const real &a) { return kloop_sym::atom("tanh", {a}); }
 static inline real tanh(const real &a) { return tanhf(a); }
 static inline real fabsf(const real &a) { return kloop_sym::atom("fabs", {a}); }
 static inline real fabs(const real &a) { return fabsf(a); }
-static inline real fmaxf(const real &a, const real &b) { return a.text() < b.text() ? kloop_sym::atom("max", {a, b}) : kloop_sym::atom("max", {b, a}); }
+static inline real fmaxf(const real &a, const real &b) { return kloop_sym::atom2("max", a, b); }
 static inline real fmax(const real &a, const real &b) { return fmaxf(a, b); }
-static inline real fminf(const real &a, const real &b) { return a.text() < b.text() ? kloop_sym::atom("min", {a, b}) : kloop_sym::atom("min", {b, a}); }
+static inline real fminf(const real &a, const real &b) { return kloop_sym::atom2("min", a, b); }
 static inline real fmin(const real &a, const real &b) { return fminf(a, b); }
-static inline real fmaf(const real &a, const real &b, const real &c) { return a * b + c; }
-static inline real fma(const real &a, const real &b, const real &c) { return a * b + c; }
+/* a*b+c over the reals; in the tree a fused operation of its own (one rounding). */
+static inline real fmaf(const real &a, const real &b, const real &c) { real r = a * b + c; r.t = kloop_sym::tnode('f', kloop_sym::tcomm('*', a.t, b.t), c.t); return r; }
+static inline real fma(const real &a, const real &b, const real &c) { return fmaf(a, b, c); }
 #endif
 `;
