@@ -99,7 +99,8 @@ export class LayeredSandbox implements Sandbox {
   async run(spec: RunSpec): Promise<RunResult> {
     const p = this.o.probe;
     const env = sandboxEnv(spec);
-    const uid = this.use.has('uid') ? this.freeUids.shift() : undefined;
+    // More runs at once than uids in the pool wait for one (a run without its uid could not write its folder).
+    const uid = this.use.has('uid') ? await this.takeUid() : undefined;
     let cg: CandidateCgroup | undefined;
     try {
       if (uid !== undefined) {
@@ -130,8 +131,21 @@ export class LayeredSandbox implements Sandbox {
         },
       });
     } finally {
-      if (uid !== undefined) this.freeUids.push(uid);
+      if (uid !== undefined) this.releaseUid(uid);
     }
+  }
+
+  private readonly uidWaiters: ((uid: number) => void)[] = [];
+
+  private takeUid(): Promise<number> {
+    const uid = this.freeUids.shift();
+    return uid !== undefined ? Promise.resolve(uid) : new Promise((r) => this.uidWaiters.push(r));
+  }
+
+  private releaseUid(uid: number): void {
+    const next = this.uidWaiters.shift();
+    if (next) next(uid);
+    else this.freeUids.push(uid);
   }
 }
 

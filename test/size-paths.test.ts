@@ -174,6 +174,43 @@ describe('size-dependent paths that hide their constant', () => {
   });
 });
 
+describe("a recursion's parameters compared with a constant", () => {
+  const pairwise = 'static real rs(const real *X, int n) { if (n <= 32) { real s = 0; for (int i = 0; i < n; i++) s += X[i]; return s; } int h = n / 2; return rs(X, h) + rs(X + h, n - h); }';
+  it('are checked along a sweep of c·2^k and c·2^k + 1 up to the check budget, not refused', () => {
+    const { a, r } = sizesFor(sum, 'S[0] = rs(X, N);', pairwise);
+    expect(a.opaque).toEqual([]);
+    expect(a.sweeps.map((w) => w.text)).toEqual(['n <= 32', 'n / 2']);
+    expect(a.sweeps[1].bases).toEqual([2]);
+    expect('sizes' in r, JSON.stringify(r)).toBe(true);
+    const ns = 'swept' in r ? r.swept.map((z) => z.N) : [];
+    // every power of two (32 * 2^k) from the budget's top down, and the sizes just above them
+    for (let k = 5; k <= 22; k++) expect(ns).toContain(2 ** k);
+    expect(ns).toContain(2 ** 20 + 1);
+    expect(ns.filter((v) => v > 2 ** 20).reduce((n, v) => n + v + 1, 0)).toBeLessThanOrEqual(3 * budget.caseElements);
+  });
+  it('a depth passed down the recursion is one of them; a counter outside any recursion is still refused', () => {
+    const { a, r } = sizesFor(
+      sum,
+      'S[0] = rs(X, N, 0);',
+      'static real rs(const real *X, int n, int d) { if (n <= 16) { real s = 0; for (int i = 0; i < n; i++) s += X[i]; return d == 19 ? s + 1 : s; } int h = n / 2; return rs(X, h, d + 1) + rs(X + h, n - h, d + 1); }',
+    );
+    expect(a.sweeps.map((w) => w.text).sort()).toEqual(['d == 19', 'n / 2', 'n <= 16']);
+    expect('swept' in r && r.swept.some((z) => z.N === 2 ** 23), JSON.stringify(r).slice(0, 300)).toBe(true);
+  });
+  it("a helper's parameter that shares its name with a decoy recursion's is still refused", () => {
+    const { r } = sizesFor(sum, 'if (big(N / 10)) N /= 16; S[0] = dec(N) + rs(X, N);', `${pairwise}\nstatic int dec(int nb) { return nb > 0 ? dec(nb - 1) : 0; }\nstatic int big(int nb) { return nb >= (1 << 19); }`);
+    expect('untestable' in r ? r.untestable : JSON.stringify(r).slice(0, 200)).toMatch(/follows the sizes through a count or a helper's parameter/);
+  });
+  it('both dimensions of a two-dimensional recursion: the diagonal first', () => {
+    const { r } = sizesFor(
+      transpose,
+      'rec(R, C, A, B, 0, R, 0, C);',
+      'static void rec(int R, int C, const real *A, real *B, int i0, int i1, int j0, int j1) { int di = i1 - i0, dj = j1 - j0; if (di <= 16 && dj <= 16) { for (int i = i0; i < i1; i++) for (int j = j0; j < j1; j++) B[j * R + i] = A[i * C + j]; return; } if (di >= dj) { int m = i0 + di / 2; rec(R, C, A, B, i0, m, j0, j1); rec(R, C, A, B, m, i1, j0, j1); } else { int m = j0 + dj / 2; rec(R, C, A, B, i0, i1, j0, m); rec(R, C, A, B, i0, i1, m, j1); } }',
+    );
+    expect('swept' in r && r.swept.some((z) => z.R === 2048 && z.C === 2048) && r.swept.some((z) => z.R === 2048 && z.C === 1), JSON.stringify(r).slice(0, 300)).toBe(true);
+  });
+});
+
 describe('sizes through functions', () => {
   const body = 'real s = 0; for (int i = 0; i < N; i++) s += X[i]; S[0] = s;';
   it('a leading-zero count is a modelled, monotone function of the size', () => {

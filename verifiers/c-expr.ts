@@ -46,6 +46,8 @@ export interface CProgram {
   loopConds: CExpr[];
   /** Each function defined, with its parameters' names in order. */
   functions: Map<string, string[]>;
+  /** Functions whose body calls the function itself (a recursion). */
+  recursive: Set<string>;
 }
 
 const TYPE_WORDS = new Set(
@@ -306,7 +308,7 @@ function splitTop(toks: Tok[], sep: string): Tok[][] {
 export function readProgram(source: string): CProgram {
   const toks = lex(source).filter((t) => t.kind !== 'pp');
   const types = new Set<string>();
-  const prog: CProgram = { exprs: [], decls: [], enums: new Map(), cases: [], loopConds: [], functions: new Map() };
+  const prog: CProgram = { exprs: [], decls: [], enums: new Map(), cases: [], loopConds: [], functions: new Map(), recursive: new Set() };
   // typedef names first (so casts to them parse as casts).
   for (let i = 0; i < toks.length; i++)
     if (toks[i].text === 'typedef') {
@@ -500,9 +502,14 @@ export function readProgram(source: string): CProgram {
       // a function definition or prototype: NAME ( params ) { or ;
       const close = matching(i);
       if (toks[close + 1]?.text === '{' || toks[close + 1]?.text === '__attribute__') {
-        prog.functions.set(toks[i - 1].text, params(toks.slice(i + 1, close)));
+        const name = toks[i - 1].text;
+        prog.functions.set(name, params(toks.slice(i + 1, close)));
         i = close + 1;
         while (i < toks.length && toks[i].text !== '{') i++;
+        if (i < toks.length) {
+          const end = matching(i);
+          for (let j = i + 1; j < end; j++) if (toks[j].kind === 'id' && toks[j].text === name && toks[j + 1]?.text === '(') prog.recursive.add(name);
+        }
         start = i + 1;
         i++;
         continue;

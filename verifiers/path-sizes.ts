@@ -11,7 +11,8 @@ export interface PathBudget {
   maxCases: number;
 }
 
-export type PathSizes = { sizes: Size[]; paths: number } | { untestable: string; line?: number };
+/** `swept`: the sizes of a recursion's sweep (see `sweepSizes`). */
+export type PathSizes = { sizes: Size[]; swept: Size[]; paths: number } | { untestable: string; line?: number };
 
 const SMALL = 160;
 
@@ -124,5 +125,53 @@ export function pathSizes(t: Target, analysis: SizeAnalysis, budget: PathBudget,
   }
   const requiredCount = big.length + diag.length + folded.length;
   if (requiredCount > budget.maxCases) return { untestable: `has ${analysis.paths.length} size-dependent boundaries needing ${requiredCount} check sizes, more than the check budget of ${budget.maxCases}` };
-  return { sizes: sizes.slice(0, Math.max(budget.maxCases, requiredCount)), paths: analysis.paths.length };
+  // (no sweep case larger than the bench size, nor than 2^24 elements: the oracle writes 16 bytes an
+  // output element, and a check's files stay under the harness's 256 MB)
+  const largest = Math.min(budget.caseElements, elements(t.benchSize), 2 ** 24 + 64);
+  const swept = sweepSizes(t, analysis, lo, (z) => work(z) <= budget.caseWork && elements(z) <= largest, elements, 3 * largest).filter((z) => !seen.has(JSON.stringify(z)));
+  return { sizes: sizes.slice(0, Math.max(budget.maxCases, requiredCount)), swept, paths: analysis.paths.length + analysis.sweeps.length };
+}
+
+/** Most sizes one candidate's recursion sweeps add. */
+const SWEEP_CASES = 48;
+
+/**
+ * Sizes for comparisons of a recursion's parameter with a constant c (`n <= 8`, `depth == 19`): a
+ * recursion that divides its range by b (2, or a small divisor the kernel uses) changes where the
+ * sizes pass c·b^k, so every such size (then the one above it), for every k the check budget
+ * allows (none above the bench size), along the diagonal of the dimensions involved first, then
+ * each alone, within `total` elements over all of them. Not a proof (the function of the sizes is not modelled): the candidate is tested
+ * there, and never proved.
+ */
+function sweepSizes(t: Target, analysis: SizeAnalysis, lo: Size, fits: (z: Size) => boolean, elements: (z: Size) => number, total: number): Size[] {
+  if (!analysis.sweeps.length) return [];
+  const bases = [...new Set([2, ...analysis.sweeps.flatMap((sw) => sw.bases)])].filter((b) => b >= 2);
+  const rays: ((x: number) => Size)[] = [];
+  for (const sw of analysis.sweeps) {
+    const S = sw.symbols.length ? sw.symbols : t.sizeSymbols;
+    rays.push((x) => Object.fromEntries(t.sizeSymbols.map((s) => [s, S.includes(s) ? x : lo[s]])));
+    if (S.length > 1) for (const s of S) rays.push((x) => ({ ...lo, [s]: x }));
+  }
+  const constants = [...new Set([1, ...analysis.sweeps.flatMap((sw) => sw.constants)])].filter((c) => c >= 1 && c < 2 ** 31);
+  // The powers of each base first (a recursion's every depth, whatever its leaf: they sum to
+  // about twice the largest), then each constant's multiples, then the sizes one above them.
+  const exact: Size[] = [];
+  const above: Size[] = [];
+  for (const group of [[1], constants.filter((c) => c > 1)])
+    for (const ray of rays) {
+      const values = new Set<number>();
+      for (const c of group) for (const b of bases) for (let v = c; v < 2 ** 31 && fits(ray(v)); v *= b) values.add(v);
+      const sorted = [...values].sort((x, y) => y - x);
+      exact.push(...sorted.map(ray));
+      above.push(...sorted.map((v) => ray(v + 1)).filter(fits));
+    }
+  const out = new Map<string, Size>();
+  let used = 0;
+  for (const z of [...exact, ...above]) {
+    const k = JSON.stringify(z);
+    if (out.size >= SWEEP_CASES || out.has(k) || used + elements(z) > total) continue;
+    out.set(k, z);
+    used += elements(z);
+  }
+  return [...out.values()];
 }

@@ -62,6 +62,8 @@ export class Analysis {
   private readonly memory: MemoryTaint;
   /** Counters and helpers' integer parameters: any size may drive them, through a function the analysis does not model. */
   private readonly anySize = new Set<string>();
+  /** Integer parameters of recursive functions (a sub-range's length, a depth). */
+  private readonly recursionParams = new Set<string>();
 
   /** Does the expression's value come, in part, from memory the kernel wrote with a size-derived value (memory-taint.ts)? */
   memTainted(e: CExpr): boolean {
@@ -81,6 +83,20 @@ export class Analysis {
       if (this.definitions(id).some((d) => this.reachesAnySize(d, seen))) return true;
     }
     return false;
+  }
+
+  /**
+   * The counters and helpers' parameters the expression's value derives from (through its
+   * variables' definitions), each with whether it is a parameter of a recursive function.
+   */
+  anySizeOrigins(e: CExpr, seen = new Set<string>(), out = new Map<string, boolean>()): Map<string, boolean> {
+    for (const id of valueIds(e)) {
+      if (this.anySize.has(id)) out.set(id, this.recursionParams.has(id));
+      if (seen.has(id) || this.isSize(id)) continue;
+      seen.add(id);
+      for (const d of this.definitions(id)) this.anySizeOrigins(d, seen, out);
+    }
+    return out;
   }
 
   private isSize(name: string): boolean {
@@ -305,6 +321,9 @@ export class Analysis {
         // One every call gives a bare size (`wide(M)`) is that size; any other may be any function of them.
         const bare = this.bareSizeArgument(n);
         if (!bare) this.anySize.add(n);
+        // (only a name no other function or declaration shares: a decoy recursion must not lend its name to another helper's parameter)
+        const owners = [...this.prog.functions].filter(([, ps]) => ps.includes(n)).map(([f]) => f);
+        if (!bare && owners.length === 1 && this.prog.recursive.has(owners[0]) && ds.length === 1) this.recursionParams.add(n);
         this.deps.set(n, new Set(bare ?? this.t.sizeSymbols));
       }
     for (let changed = true; changed;) {

@@ -30,6 +30,13 @@ export interface SizeAnalysis {
    */
   opaque: { line: number; text: string; why?: string }[];
   /**
+   * Comparisons of a recursive function's integer parameter (a sub-range's length, a depth) with a
+   * constant, and its divisions (`n / 2`, the split: `bases`): where they change, as a function of
+   * the sizes, is not modelled, but a recursion that divides its range changes at a constant times
+   * a power of its divisor, so these are checked along such a sweep (`pathSizes`) and never proved.
+   */
+  sweeps: { line: number; text: string; constants: number[]; bases: number[]; symbols: string[] }[];
+  /**
    * Periods of the kernel's size-dependent behaviour: steps of loops over sizes (i += 8), moduli,
    * divisors, masks, shifts, and constants inside comparisons of two size-derived sides
    * (i + 8 <= N). The proof covers their residues jointly.

@@ -53,6 +53,7 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
   const a = new Analysis(t, prog);
   const paths: SizePath[] = [];
   const opaque: SizeAnalysis['opaque'] = [];
+  const sweeps: SizeAnalysis['sweeps'] = [];
   const periods = new Set<number>();
   const all = t.sizeSymbols;
   const ceilings = sizeCeilings(t.params);
@@ -88,6 +89,15 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
     // A counter (a count of halvings), a recursion's depth or a size divided before a helper's call:
     // any size drives it, through a function not modelled here, so the constant is not the size
     // at which it crosses.
+    // A recursion's parameter (its range's length, its depth) against a constant: checked along a
+    // sweep of the sizes where a recursion that divides its range crosses it (path-sizes.ts).
+    // (A division or shift of one is how the recursion splits its range: its divisor is the sweep's base.)
+    const origins = !f ? a.anySizeOrigins(side) : undefined;
+    if (origins?.size && [...origins.values()].every(Boolean)) {
+      const ints = cs.filter((c) => Number.isFinite(c) && c >= 1 && c < 2 ** 31).map(Math.round);
+      const splits = kind === 'div' ? ints.filter((c) => c >= 2 && c <= 16) : kind === 'shift' ? ints.filter((c) => c <= 4).map((c) => 2 ** c) : [];
+      return void sweeps.push({ line, text: showExpr(whole), constants: kind === 'div' || kind === 'shift' ? [] : ints, bases: splits, symbols: [...deps].sort((x, y) => all.indexOf(x) - all.indexOf(y)) });
+    }
     if (!f && a.reachesAnySize(side))
       return void opaque.push({
         line,
@@ -201,6 +211,7 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
   return {
     paths: paths.map((p) => ({ ...p, text: unscoped(p.text) })),
     opaque: opaque.map((o) => ({ ...o, text: unscoped(o.text) })),
+    sweeps: sweeps.map((o) => ({ ...o, text: unscoped(o.text) })),
     periods: [...periods].filter((c) => c >= 2).sort((x, y) => x - y),
   };
 }

@@ -353,7 +353,7 @@ export class Verifier {
     if ('untestable' in edges) return reject({ layer: 'size-paths', reason: `${edges.untestable}: rejected (fail closed)`, line: edges.line });
     let extra: CheckCase[];
     try {
-      extra = await Promise.all([...paths.sizes.map((z) => this.pathCase(plan, z)), ...edges.cases.map((e) => this.pathCase(plan, e.size, e.edge))]);
+      extra = await Promise.all([...paths.sizes.map((z) => this.pathCase(plan, z)), ...paths.swept.map((z) => this.pathCase(plan, z)), ...edges.cases.map((e) => this.pathCase(plan, e.size, e.edge))]);
     } catch (e) {
       return reject({ layer: 'size-paths', reason: `the reference cannot be run at the sizes this kernel's paths need, so they cannot be checked: rejected (fail closed)`, detail: (e as Error).message.slice(0, 2000) });
     }
