@@ -27,9 +27,12 @@ describe('input distributions', () => {
     expect(TIMED_DISTRIBUTIONS).not.toContain('tiny');
   });
 
-  it('offset: the mean far from zero compared with the spread, both signs', () => {
+  it('offset: the mean far from zero compared with the spread, both signs (a 2-D array alternates them by row, a 1-D one has each in one of the two)', () => {
+    const x2 = values('offset', 'X', 1);
+    const rowMeans = Array.from({ length: size.R }, (_, r) => x2.slice(r * size.C, (r + 1) * size.C).reduce((a, b) => a + b, 0) / size.C);
+    expect(new Set(rowMeans.map(Math.sign))).toEqual(new Set([1, -1]));
     const means = [1, 2, 3, 4, 5, 6].map((seed) => {
-      const x = values('offset', 'X', seed);
+      const x = values(seed % 2 ? 'offset' : 'negative-offset', 'gamma', seed);
       const mean = x.reduce((a, b) => a + b, 0) / x.length;
       const sd = Math.sqrt(x.reduce((a, b) => a + (b - mean) ** 2, 0) / x.length);
       expect(Math.abs(mean)).toBeGreaterThan(990);

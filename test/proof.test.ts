@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveTarget, type Target } from '../targets/index.js';
 import { addressAsNumber, analyseSizePaths, boundedProof, pathSizes, proofSizes, ReferenceProofRuns } from '../verifiers/index.js';
+import { cDialectDifference } from '../verifiers/proof.js';
 import { cpuDevice, tmp } from './helpers.js';
 
 /**
@@ -76,7 +77,7 @@ void sum(int N, const real *X, real *S) {
     ]) {
       const r = await prove(transpose, move(rhs), `tree-${name}`);
       expect(r.status, `${name}: ${r.reason}`).toBe('inapplicable');
-      expect(r.reason).toMatch(/other floating-point operations .* allows no reassociation/);
+      expect(r.reason).toMatch(/other floating-point operations .* allows no reassociation|scaled by a constant outside/);
     }
     // The identities IEEE arithmetic keeps: negation twice, a - b = a + (-b), a / 2 = a * 0.5.
     expect((await prove(transpose, move('-(-a)'), 'tree-neg')).status).toBe('proved');
@@ -97,6 +98,34 @@ void sum(int N, const real *X, real *S) {
     const p = await prove(sum, sumPairs, 'tree-reassociated-sum');
     expect(p.status, p.reason).toBe('proved');
     expect(p.reason).toMatch(/^equal over the reals/);
+  });
+
+  it('does not prove what C and C++ read differently, double-typed constants in a float target, or scaling far from 1 (red team 5)', async () => {
+    // sizeof an empty struct is 0 in C, 1 in C++: the proof would read another program.
+    const dialect = await prove(sum, 'struct e {}; void sum(int N, const real *X, real *S) { real s = 0; for (int i = 0; i < N; i++) s += X[i]; if (sizeof(struct e) == 0 && X[0] == 3.0f) s = 0; S[0] = s; }', 'dialect-struct');
+    expect(dialect.status).toBe('inapplicable');
+    expect(dialect.reason).toMatch(/uses `struct`, whose value can differ between the C build/);
+    for (const [name, code] of [
+      ['typeof', '__typeof__(1.0 * X[0]) s = 0;'],
+      ['alignof', 'const int c = (int)__alignof__(1);'],
+      ['auto', 'auto c = 1.5;'],
+      ['abs', 'const int c = abs(N);'],
+      ['sizeof-expr', 'const int c = (int)sizeof c;'],
+      ['file', 'const int c = __FILE__[0];'],
+    ])
+      expect(cDialectDifference(code), name).toBeDefined();
+    expect(cDialectDifference('real *t = malloc(n * sizeof(float)); long k = sizeof(unsigned long); const char *s = "struct";')).toBeUndefined();
+    // A float constant held in a double: C computes the product in double (one rounding instead of two).
+    const held = stencil('k').replace('void jacobi(int N, int M, const real *U, real *V) {', 'void jacobi(int N, int M, const real *U, real *V) { const double k = 0.2f;');
+    const d = await prove(jacobi, held, 'double-held');
+    expect(d.status, d.reason).toBe('inapplicable');
+    expect(d.reason).toMatch(/other floating-point operations/);
+    // Scaled by 2^90 and back: NaN once |x| >= 2^38 in floats, where the reference is finite.
+    const scaled = await prove(sum, 'void sum(int N, const real *X, real *S) { real s = 0; for (int i = 0; i < N; i++) s += (X[i] * 0x1p90f) * 0x1p-90f; S[0] = s; }', 'scaled');
+    expect(scaled.status, scaled.reason).toBe('inapplicable');
+    expect(scaled.reason).toMatch(/scaled by a constant outside \[2\^-24, 2\^24\]/);
+    // A float constant of the same value stays the reference's operation.
+    expect((await prove(jacobi, stencil('0.2f').replace('0.2f *', '(real)0.2f *'), 'float-cast')).status).toBe('proved');
   });
 
   it('proves a reordered kernel over a joint grid of its residues', async () => {

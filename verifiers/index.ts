@@ -2,7 +2,7 @@ export { CHECK_THREADS, Verifier, type BenchCheck, type Candidate, type CheckCas
 export { addressAsNumber, boundedProof, proofSizes, ReferenceProofRuns, type ProofResult } from './proof.js';
 export { analyseSizePaths, pathSizes, type PathBudget, type SizeAnalysis, type SizePath } from './size-paths.js';
 export { checkSymbols, parseNm, scanSource, HEADER_ALLOW } from './static-gate.js';
-export { SYMBOLIC_HEADER } from './symbolic-header.js';
+export { SYMBOLIC_HEADER, symbolicHeader } from './symbolic-header.js';
 export { generateProofHarness } from './proof-harness.js';
 export type { Accepted, CaseRecord, Layer, Rejected, Reproducer, Verdict } from './verdict.js';
 export { publicFeedback } from './verdict.js';

@@ -10,7 +10,8 @@ import type { InputEdge } from './data-paths.js';
  * never give:
  *   unit           uniform in [0, 1): bounded non-negative data (pixels, probabilities), what a
  *                  kernel that singles out one-sided or normalised inputs breaks on;
- *   offset         mean >> spread (±1000 + N(0,1), the sign per array): cancellation in one-pass formulas;
+ *   offset         mean >> spread (1000 + N(0,1), the sign alternating by row): cancellation in one-pass formulas;
+ *   negative-offset the same from -1000 (a one-row array gets each sign in some case of every plan);
  *   positive       all-positive (log-normal): no cancellation to hide a dropped term behind;
  *   constant-rows  every row of an array one value (a 1-D array is one row): zero variance, ties;
  *   integer        small integers in [-8, 8] (exact in float), in runs (half repeat their neighbour): ties and exact sums;
@@ -18,7 +19,7 @@ import type { InputEdge } from './data-paths.js';
  *   subnormal      every value subnormal (magnitudes log-uniform below the smallest normal).
  * The oracle's error bound decides every case, whatever the distribution.
  */
-export const DISTRIBUTIONS = ['normal', 'uniform', 'heavy', 'sparse', 'large', 'unit', 'offset', 'positive', 'constant-rows', 'integer', 'tiny', 'subnormal'] as const;
+export const DISTRIBUTIONS = ['normal', 'uniform', 'heavy', 'sparse', 'large', 'unit', 'offset', 'negative-offset', 'positive', 'constant-rows', 'integer', 'tiny', 'subnormal'] as const;
 export type Distribution = (typeof DISTRIBUTIONS)[number];
 
 /**
@@ -66,7 +67,9 @@ function draw(rng: Rng, d: Distribution, a: ArrayDraw, i: number): number {
     case 'unit':
       return rng.next();
     case 'offset':
-      return a.centre + rng.normal();
+    case 'negative-offset':
+      // (rows alternate the sign, so a 2-D array has both; a one-row array has +1000 in one case, -1000 in the other)
+      return (Math.floor(i / a.rowLength) % 2 === 0 ? a.centre : -a.centre) + rng.normal();
     case 'positive':
       return Math.exp(rng.normal());
     case 'constant-rows':
@@ -129,8 +132,7 @@ export function makeInputs(t: Target, size: Size, seed: number, dist: Distributi
     }
     const n = elementCount(a, size);
     const data = t.real === 'float' ? new Float32Array(n) : new Float64Array(n);
-    // (The offset's sign is drawn only for offset data: the other distributions keep their streams.)
-    const ad: ArrayDraw = { real: t.real, centre: dist === 'offset' && rng.next() < 0.5 ? -1000 : 1000, rowLength: rowLength(a, size, n), rowValue: 0 };
+    const ad: ArrayDraw = { real: t.real, centre: dist === 'negative-offset' ? -1000 : 1000, rowLength: rowLength(a, size, n), rowValue: 0 };
     let nonzero = false;
     for (let i = 0; i < n; i++) {
       data[i] = draw(rng, dist, ad, i);

@@ -4,7 +4,7 @@ import type { BuildResult, Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
 import { asCxxSource, asRealSpelling, evalExpr, type Size, type Target } from '../targets/index.js';
 import { generateProofHarness } from './proof-harness.js';
-import { SYMBOLIC_HEADER } from './symbolic-header.js';
+import { symbolicHeader } from './symbolic-header.js';
 import { sizeofReal } from './sizeof-real.js';
 import type { SizeAnalysis } from './size-paths.js';
 
@@ -80,14 +80,14 @@ const safe = (p: Promise<BuildResult>) => p.catch((e: Error): BuildResult => ({ 
  * symbolic header and the harness every candidate's proof build shares). Never rejects.
  */
 export function buildReferenceProof(device: Device, t: Target, workDir: string): Promise<BuildResult> {
-  return safe(device.buildProof({ target: t, source: asCxxSource(t.referenceSource, t.real), workDir, name: 'reference', harness: generateProofHarness(t), header: SYMBOLIC_HEADER }));
+  return safe(device.buildProof({ target: t, source: asCxxSource(t.referenceSource, t.real), workDir, name: 'reference', harness: generateProofHarness(t), header: symbolicHeader(t.real) }));
 }
 
 /** Build the reference and the candidate over the symbolic type (started early, so the compiles overlap the tests). Never rejects. */
 export function startProofBuilds(device: Device, t: Target, source: string, workDir: string, flags?: string[]): Promise<ProofBuilds> {
   const harness = generateProofHarness(t);
   const ref = buildReferenceProof(device, t, workDir);
-  const cand = safe(device.buildProof({ target: t, source: asCxxSource(source, t.real), workDir, name: 'candidate', harness, header: SYMBOLIC_HEADER, flags }));
+  const cand = safe(device.buildProof({ target: t, source: asCxxSource(source, t.real), workDir, name: 'candidate', harness, header: symbolicHeader(t.real), flags }));
   return Promise.all([ref, cand]).then(([r, c]) => ({ ref: r, cand: c }));
 }
 
@@ -141,6 +141,24 @@ export function addressAsNumber(source: string, arrays: string[]): string | unde
   return re.exec(source)?.[0];
 }
 
+const BASIC_TYPE = /^\s*\(\s*(const\s+)?((unsigned|signed)\s+)?(char|short|int|long(\s+long)?|float|double|size_t|ptrdiff_t|u?int\d+_t)(\s+int)?\s*(\*\s*)?\)/;
+const DIALECT =
+  /\b(__typeof__|__typeof|typeof|__alignof__|__alignof|_Alignof|alignof|offsetof|__builtin_offsetof|_Generic|__builtin_types_compatible_p|__builtin_classify_type|__builtin_constant_p|__builtin_object_size|__builtin_dynamic_object_size|struct|auto|abs|labs|llabs|__FILE__|__BASE_FILE__|__FILE_NAME__|__LINE__|__COUNTER__|__INCLUDE_LEVEL__|__DATE__|__TIME__|__TIMESTAMP__)\b/;
+
+/**
+ * A construct whose value C and C++ (or the two builds' optimisation levels, or their file names)
+ * may give differently, in comment-free source, or undefined: `sizeof` of anything but a basic
+ * scalar type, typeof and alignof, structs (an empty one's size, bit-fields), `auto`, `abs` (int in
+ * C, overloaded in C++), __builtin_constant_p and object sizes, and the file and line macros.
+ */
+export function cDialectDifference(source: string): string | undefined {
+  const code = source.replace(/"(\\.|[^"\\])*"/g, '""');
+  const m = DIALECT.exec(code);
+  if (m) return `\`${m[1]}\``;
+  for (const s of code.matchAll(/\bsizeof\b/g)) if (!BASIC_TYPE.test(code.slice(s.index! + 6))) return '`sizeof` of something other than a basic scalar type';
+  return undefined;
+}
+
 /**
  * Why the bounded proof cannot speak for a target at all, or undefined: integer arrays hold data
  * (index structures) the proof would fix to one instance, so it would not cover the others; the
@@ -179,6 +197,15 @@ export function proofPlan(t: Target, source: string, o: { analysis: SizeAnalysis
   // The precision's own keyword is real there too (asRealSpelling): sizeof(float) in a float target is sizeof(real).
   const size = sizeofReal(asRealSpelling(source, t.real));
   if (size) return { inapplicable: `takes the size of real or of a value of its type (line ${size.line}), which differs in the proof build (real is a symbolic C++ type there): tested only` };
+  // The proof reads the kernel as C++; the build that is checked and timed is C. Where the two
+  // languages give one text different values (red team 5: sizeof an empty struct is 0 in C and 1 in
+  // C++, __alignof__('a') 4 and 1, __typeof__('a') int and char, a 40-bit bit-field's x + 1 wraps in
+  // C only, auto x = 1.5 is an int in C, abs(2.5) is 2 in C), or the compilers' optimisation levels
+  // do (__builtin_constant_p, object sizes), or the file's name does, it would prove another program.
+  const dialect = cDialectDifference(stripped);
+  if (dialect) return { inapplicable: `uses ${dialect}, whose value can differ between the C build and the proof's C++ reading of it: tested only` };
+  const sweep = o.analysis.sweeps[0];
+  if (sweep) return { inapplicable: `compares a recursion's parameter with a constant (\`${sweep.text}\`, line ${sweep.line}), where it crosses is no modelled function of the sizes: tested along a sweep of sizes, not proved` };
   const plan = proofSizes(t, o.analysis, o.pathSizes, o.budget ?? 3e6);
   return 'tooBig' in plan ? { inapplicable: plan.tooBig } : plan;
 }
@@ -238,6 +265,7 @@ export async function boundedProof(
   // reals is not enough (x*2^100*2^-100 is x there, and inf where |x| >= 2^28 in floats).
   const sameRounding = !t.allow.reassociation;
   let otherOps: { i: number; at: string } | undefined;
+  let extremeAt: { i: number; at: string } | undefined;
   for (let i = 0; i < plan.sizes.length; i++) {
     if (a.lines[i] !== undefined && a.lines[i] === b.lines[i]) continue;
     const ra = a.lines[i]?.split(' ') ?? [];
@@ -246,21 +274,30 @@ export async function boundedProof(
     for (let k = n; k < Math.max(ra.length, rb.length); k++) {
       if (ra[k] === rb[k]) continue;
       const size = plan.sizes[i];
-      // hash of the normal form : of it with constants rounded : of the floating-point tree, then "u" with uninterpreted functions (not a hex digit)
+      // hash of the normal form : of it with constants rounded : of the floating-point tree, then "u"
+      // with uninterpreted functions, "x" when scaled by a constant far from 1 (not hex digits)
       const [ha, sa = '', ta = ''] = (ra[k] ?? '').split(':');
       const [hb, sb = '', tb = ''] = (rb[k] ?? '').split(':');
-      if (ra[k] && rb[k] && ha === hb && sa === sb && ta.endsWith('u') === tb.endsWith('u')) {
+      if (ra[k] && rb[k] && ha === hb && sa === sb && ta.slice(16).includes('u') === tb.slice(16).includes('u')) {
+        const at = `${JSON.stringify(size)}, output element ${k - n}`;
         // Equal over the reals, other floating-point operations.
-        if (sameRounding && !otherOps) otherOps = { i, at: `${JSON.stringify(size)}, output element ${k - n}` };
+        if (sameRounding && ta.slice(0, 16) !== tb.slice(0, 16)) otherOps ??= { i, at };
+        if (tb.slice(16).includes('x') && !ta.slice(16).includes('x')) extremeAt ??= { i, at };
         continue;
       }
       // Equal up to the rounding of constants (0.2 against 0.2f): not a different function, not proved either.
       if (ra[k] && rb[k] && sa === sb) return done('inapplicable', `normal forms differ only in the rounding of constants at ${JSON.stringify(size)}, output element ${k - n}: tested only`, plan.sizes.slice(0, i));
       // Two different polynomials are different functions over the reals: a disproof.
-      if (ra[k] && rb[k] && !ra[k].endsWith('u') && !rb[k].endsWith('u')) return done('disproved', `a different polynomial of the inputs at ${JSON.stringify(size)}, output element ${k - n}`, plan.sizes.slice(0, i));
+      if (ra[k] && rb[k] && !ta.slice(16).includes('u') && !tb.slice(16).includes('u')) return done('disproved', `a different polynomial of the inputs at ${JSON.stringify(size)}, output element ${k - n}`, plan.sizes.slice(0, i));
       return done('inapplicable', `normal forms differ at ${JSON.stringify(size)}, output element ${k - n} (equal functions in another form cannot be decided here)`, plan.sizes.slice(0, i));
     }
   }
+  if (extremeAt)
+    return done(
+      'inapplicable',
+      `equal over the reals, but scaled by a constant outside [2^-24, 2^24] where the reference is not (first at ${extremeAt.at}): it may overflow or underflow in floats where the reference does not, which a proof over the reals does not see: tested only`,
+      plan.sizes.slice(0, extremeAt.i),
+    );
   if (otherOps)
     return done(
       'inapplicable',

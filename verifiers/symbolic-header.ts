@@ -8,10 +8,15 @@
  * Beside the polynomial, each value carries t, a hash of the floating-point operations that made
  * it: the expression tree, with only the identities IEEE arithmetic keeps exactly (a+b = b+a,
  * a*b = b*a, a-b = a+(-b), -(-a) = a, a/2^k = a*2^-k, fmax/fmin commutative) and nothing folded
- * (x*0 is not 0, x+0 is not x, (x*2^100)*2^-100 is not x). Equal polynomials say equal over the
- * reals; equal trees also say the same rounding, overflow and special values: a target that allows
- * no reassociation is proved only on equal trees.
+ * (x*0 is not 0, x+0 is not x, (x*2^100)*2^-100 is not x), and a constant of type double in a float
+ * target (C computes what it touches in double) is not the float of the same value. Equal
+ * polynomials say equal over the reals; equal trees also say the same rounding, overflow and
+ * special values: a target that allows no reassociation is proved only on equal trees. A value
+ * scaled by a constant outside [2^-24, 2^24] sets extreme() (a float may overflow or underflow there
+ * where the reference's does not).
  */
+export const symbolicHeader = (real: 'float' | 'double') => `#define KLOOP_SYM_FLOAT ${real === 'float' ? 1 : 0}\n${SYMBOLIC_HEADER}`;
+
 export const SYMBOLIC_HEADER = String.raw`#ifndef KLOOP_SYMBOLIC_HPP
 #define KLOOP_SYMBOLIC_HPP
 #include <cmath>
@@ -25,7 +30,11 @@ export const SYMBOLIC_HEADER = String.raw`#ifndef KLOOP_SYMBOLIC_HPP
 #include <string>
 #include <vector>
 #include <algorithm>
+#include <type_traits>
 #define restrict __restrict
+#ifndef KLOOP_SYM_FLOAT
+#define KLOOP_SYM_FLOAT 0
+#endif
 
 namespace kloop_sym {
 struct Inapplicable { const char *why; };
@@ -57,10 +66,17 @@ struct Sym {
      k: this value's tree is the constant kv (negating it negates the constant). */
   unsigned long long t = tconst(0), neg = 0;
   bool k = true;
+  /* kd: a constant of type double in a float target (C computes what it touches in double). */
+  bool kd = false;
   double kv = 0;
   Sym() : p(std::make_shared<Poly>()) {}
-  Sym(double c) : t(tconst(c)), k(true), kv(c) { auto q = std::make_shared<Poly>(); if (c != 0) (*q)[Mono()] = c; p = q; }
+  Sym(double c) : Sym(c, KLOOP_SYM_FLOAT != 0) {}
+  Sym(float c) : Sym((double)c, false) {}
+  template <typename I, typename std::enable_if<std::is_integral<I>::value, int>::type = 0>
+  Sym(I c) : Sym((double)c, false) {}
+  Sym(double c, bool dbl) : t(kconst(c, dbl)), k(true), kd(dbl), kv(c) { auto q = std::make_shared<Poly>(); if (c != 0) (*q)[Mono()] = c; p = q; }
   Sym(std::shared_ptr<const Poly> q, unsigned long long tree) : p(q), t(tree), k(false) {}
+  static unsigned long long kconst(double c, bool dbl) { return dbl ? tnode('D', tconst(c), 0) : tconst(c); }
   static Sym var(const std::string &name) { auto q = std::make_shared<Poly>(); (*q)[Mono{name}] = 1; return Sym(q, tnode('v', fnv(name), 0)); }
 
   bool is_const() const { return p->empty() || (p->size() == 1 && p->begin()->first.empty()); }
@@ -89,7 +105,7 @@ struct Sym {
   Sym operator-() const {
     auto q = std::make_shared<Poly>(*p);
     for (auto &t : *q) t.second = -t.second;
-    if (k) { Sym r(-kv); r.p = q; return r; }
+    if (k) { Sym r(-kv, kd); r.p = q; return r; }
     Sym r(q, neg ? neg : tnode('n', t, 0));
     if (!neg) r.neg = t;
     return r;
@@ -103,8 +119,13 @@ struct Sym {
       Coef c = ((*q)[m] += x.second * y.second);
       if (c == 0) q->erase(m);
     }
+    // Scaled by a constant far from 1: a float may overflow or underflow where the reference's does not.
+    if (a.is_const() || b.is_const())
+      for (auto &t : *q) { Coef m = t.second < 0 ? -t.second : t.second; if (m > 0x1p24L || m < 0x1p-24L) extreme() = true; }
     return Sym(q, tcomm('*', a.t, b.t));
   }
+  /* Set when a value was scaled by a constant, or got a coefficient, outside [2^-24, 2^24] (the harness resets it per size). */
+  static bool &extreme() { static bool e = false; return e; }
   Sym &operator+=(const Sym &b) { return *this = *this + b; }
   Sym &operator-=(const Sym &b) { return *this = *this - b; }
   Sym &operator*=(const Sym &b) { return *this = *this * b; }
@@ -137,7 +158,7 @@ static Sym recip(const Sym &b) {
     Coef c = b.const_value();
     if (c == 0) throw Inapplicable{"division by zero"};
     int e; Coef m = frexpl(c, &e);
-    if (m == 0.5L || m == -0.5L) return Sym((double)(1 / c));   /* a power of two: exact */
+    if (m == 0.5L || m == -0.5L) return Sym((double)(1 / c), b.kd);   /* a power of two: exact */
   }
   return atom("recip", {b});
 }

@@ -19,6 +19,12 @@ import { planCurve, planLevels, readCaches } from './cache-levels.js';
 import { monotonic, monotonicCurve } from '../memory-levels.js';
 
 const BASE_FLAGS = ['-O3', '-march=native', '-std=gnu11'];
+/**
+ * A target that allows no reassociation rounds every operation as written: GNU C's default
+ * contraction (a*b+c fused into one FMA where the ISA has it) would round otherwise, and differently
+ * in a candidate than in the reference wherever the compiler fuses one and not the other.
+ */
+const exactFlags = (t: Target) => (t.allow.reassociation ? [] : ['-ffp-contract=off']);
 const BUILD_LIMITS: Limits = { timeoutMs: 120_000, cpuSeconds: 120, fileSizeMb: 256, openFiles: 256, outputBytes: 64 * 1024 };
 
 export interface CpuDeviceOptions {
@@ -118,7 +124,7 @@ export class CpuDevice implements Device {
     writeFileSync(join(workDir, 'kloop_prelude.h'), prelude(target));
     writeFileSync(join(workDir, 'kernel.c'), req.source);
     const omp = req.flags.includes('-fopenmp') ? ['-fopenmp'] : [];
-    const c = await this.compile([...BASE_FLAGS, ...req.flags, '-include', 'kloop_prelude.h', '-c', 'kernel.c', '-o', 'kernel.o'], workDir);
+    const c = await this.compile([...BASE_FLAGS, ...exactFlags(req.target), ...req.flags, '-include', 'kloop_prelude.h', '-c', 'kernel.c', '-o', 'kernel.o'], workDir);
     if (!c.ok) return { ok: false, log: c.log, ms: c.ms };
     // Full RELRO (-z now): the GOT is read-only once loaded, so a kernel cannot point the harness's clock_gettime at a clock of its own.
     const l = await this.compile(['kernel.o', harness.binary!, '-o', 'kernel.bin', '-Wl,-z,relro,-z,now', ...omp, '-lm'], workDir);
@@ -180,7 +186,7 @@ export class CpuDevice implements Device {
     writeFileSync(join(workDir, 'kernel-san.c'), req.source);
     const flags = req.flags.filter((f) => f !== '-ffast-math');
     const omp = flags.includes('-fopenmp') ? ['-fopenmp'] : [];
-    const c = await this.compile([...CpuDevice.SAN, '-march=native', '-std=gnu11', ...flags, '-include', 'kloop_prelude.h', '-c', 'kernel-san.c', '-o', 'kernel-san.o'], workDir);
+    const c = await this.compile([...CpuDevice.SAN, '-march=native', '-std=gnu11', ...exactFlags(req.target), ...flags, '-include', 'kloop_prelude.h', '-c', 'kernel-san.c', '-o', 'kernel-san.o'], workDir);
     if (!c.ok) return { ok: false, log: c.log, ms: c.ms };
     const l = await this.compile([...CpuDevice.SAN, 'kernel-san.o', harness.binary!, '-o', 'kernel-san.bin', ...omp, '-lm'], workDir);
     return { ok: l.ok, binary: l.ok ? join(workDir, 'kernel-san.bin') : undefined, log: c.log + l.log, ms: c.ms + l.ms };
