@@ -138,7 +138,11 @@ export class PlanFleet {
           void (async () => {
             const j = await queue.getJob(job.id);
             const state = j ? await j.getState() : 'unknown';
-            if (state === 'completed') return finish(parse(j!.returnvalue));
+            if (state === 'completed') {
+              // (read again: a job fetched while active and completed before its state was asked carries no return value)
+              const value = (await queue.getJob(job.id))?.returnvalue;
+              return value === null || value === undefined ? undefined : finish(parse(value));
+            }
             if (state === 'failed') return finish(new PlanJobFailed(`${who} did not run plan job ${job.id}: ${j!.failedReason}`));
             const record = (await this.workers()).find((w) => w.id === job.worker);
             if (!record) return finish(new PlanJobFailed(`${who} left the fleet while plan job ${job.id} was ${state} (its registry record is gone)`));
