@@ -38,7 +38,9 @@ export interface ArmScore {
  * the target is a share of a workload), per second of wall time the round took. A target's rate is
  * its discounted gain over its discounted seconds, with one optimistic pseudo-round that fades as
  * real rounds come in; its bonus grows with the log of all rounds and shrinks with its own, so a
- * target that does not pay is still tried now and then, less and less often.
+ * target that does not pay is still tried now and then, less and less often. Where the target's
+ * share of its measured roof is known, neither a round's expected gain nor the prior exceeds the
+ * log of the distance left to it.
  */
 export function scoreTargets(stats: PolicyStats, arms: { target: string; weight?: number }[], cfg: TargetBanditConfig = TARGET_BANDIT): ArmScore[] {
   const rounds = (t: string) => stats.arms.get(t)?.rounds ?? [];
@@ -58,10 +60,15 @@ export function scoreTargets(stats: PolicyStats, arms: { target: string; weight?
       gain += d * workloadLogGain(weight, r.logBefore, r.logGain);
       time += d * r.seconds;
     });
-    const priorGain = workloadLogGain(weight, stats.arms.get(target)!.logSpeedup, cfg.priorGain);
+    const arm = stats.arms.get(target)!;
+    // What is left to gain: no round can take the target past its roof, so neither its expected
+    // gain per round (a large early gain, still fading in the discount) nor its prior exceeds the
+    // log of its distance from the roof (sgemm at 88% of its roof had 10 rounds and softmax at 1.6% 2).
+    const headroom = arm.pctOfRoof !== undefined && arm.pctOfRoof > 0 ? workloadLogGain(weight, arm.logSpeedup, Math.log(Math.max(1, 100 / arm.pctOfRoof))) : Infinity;
+    const priorGain = Math.min(headroom, workloadLogGain(weight, arm.logSpeedup, cfg.priorGain));
     gain += cfg.discount ** n * priorGain;
     time += cfg.discount ** n * meanSeconds;
-    const rate = gain / time;
+    const rate = Math.min(gain / time, headroom / meanSeconds);
     const bonus = cfg.explore * (priorGain / meanSeconds) * Math.sqrt(Math.log(1 + totalRounds) / n);
     return { ...base, rate: sig(rate), bonus: sig(bonus), score: sig(rate + bonus) };
   });

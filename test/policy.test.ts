@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { priorFor } from '../agents/builtin/index.js';
 import { Rng } from '../common/index.js';
-import { addGain, addSpend, decide, emptyPolicyStats, endRound, familyWeights, recordProposal, startRound, workloadLogGain, workloadSpeedup, type PolicyStats } from '../policy/index.js';
+import { addGain, addSpend, decide, emptyPolicyStats, endRound, familyWeights, recordProposal, setRoof, startRound, workloadLogGain, workloadSpeedup, type PolicyStats } from '../policy/index.js';
 
 /** One simulated round of a target: `seconds` long, keeping a candidate `speedup` times faster (1: none kept). */
 function round(s: PolicyStats, target: string, at: number, seconds: number, speedup: number, spend = { usd: 0, tokens: 0 }): number {
@@ -61,6 +61,25 @@ describe('PO1: a bandit over targets', () => {
     const chosen = simulate({ early: { seconds: 10, speedup: (k) => (k < 8 ? 1.5 : 1) }, steady: { seconds: 10, speedup: () => 1.1 } }, 50);
     expect(count(chosen.slice(0, 15), 'early')).toBeGreaterThan(count(chosen.slice(0, 15), 'steady'));
     expect(count(chosen.slice(30), 'steady')).toBeGreaterThan(2 * count(chosen.slice(30), 'early'));
+  });
+
+  it('expects no more from a target than the distance left to its roof (a large early gain near the roof does not hold the budget)', () => {
+    const s = emptyPolicyStats();
+    let at = round(s, 'near', 0, 30, 700); // 700x in its first round, now at 88% of its roof
+    at = round(s, 'far', at, 30, 1.5); // 1.5x, at 2% of its roof
+    at = round(s, 'near', at, 30, 1);
+    at = round(s, 'far', at, 30, 1);
+    setRoof(s, 'near', 88);
+    setRoof(s, 'far', 2);
+    const d = decide({ stats: s, arms: [{ target: 'near' }, { target: 'far' }], left: {}, rng: new Rng(1) });
+    expect(d.target).toBe('far');
+    // without the roofs, the early gain still leads
+    const t = emptyPolicyStats();
+    at = round(t, 'near', 0, 30, 700);
+    at = round(t, 'far', at, 30, 1.5);
+    at = round(t, 'near', at, 30, 1);
+    round(t, 'far', at, 30, 1);
+    expect(decide({ stats: t, arms: [{ target: 'near' }, { target: 'far' }], left: {}, rng: new Rng(1) }).target).toBe('near');
   });
 
   it('is deterministic for a seed, and draws ties with it', () => {
