@@ -4,7 +4,7 @@ import { resolve, sep } from 'node:path';
 import type { Layer } from './layers.js';
 import type { SandboxProbe } from './probe.js';
 import { prlimitArgs } from './process-sandbox.js';
-import type { RunSpec } from './sandbox.js';
+import { niceArgs, type RunSpec } from './sandbox.js';
 
 const SYSTEM_RO = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc/alternatives', '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d'];
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -55,7 +55,7 @@ export interface CandidateArgv {
  */
 export function candidateArgv(o: CandidateArgv): { argv: string[]; extraFile?: string } {
   const { probe: p, spec, use } = o;
-  const argv: string[] = [];
+  const argv: string[] = [...niceArgs(spec.limits)];
   let extraFile: string | undefined;
   if (o.cgroupProcs?.length) argv.push('/bin/sh', '-c', `${o.cgroupProcs.map((f) => `echo $$ > ${quote(f)}`).join(' && ')} && exec "$@"`, 'kloop-sandbox');
   if (o.uid !== undefined) argv.push(p.setpriv!, `--reuid=${o.uid}`, `--regid=${o.uid}`, '--clear-groups', '--no-new-privs');

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { Limits, RunResult, RunSpec, Sandbox } from './sandbox.js';
+import { niceArgs, type Limits, type RunResult, type RunSpec, type Sandbox } from './sandbox.js';
 import { spawnViaHelper } from './spawner.js';
 
 const ENV_ALLOW = ['PATH', 'LANG', 'LC_ALL', 'TZ'];
@@ -49,6 +49,6 @@ export class ProcessSandbox implements Sandbox {
 
   run(spec: RunSpec): Promise<RunResult> {
     const [cmd, args] = this.prlimit ? [this.prlimit, [...prlimitArgs(spec.limits), '--', spec.cmd, ...spec.args]] : [spec.cmd, spec.args];
-    return spawnContained({ argv: [cmd, ...args], cwd: spec.cwd, env: sandboxEnv(spec), timeoutMs: spec.limits.timeoutMs, outputBytes: spec.limits.outputBytes });
+    return spawnContained({ argv: [...niceArgs(spec.limits), cmd, ...args], cwd: spec.cwd, env: sandboxEnv(spec), timeoutMs: spec.limits.timeoutMs, outputBytes: spec.limits.outputBytes });
   }
 }

@@ -24,6 +24,8 @@ const BASE_FLAGS = ['-O3', '-march=native', '-std=gnu11'];
  * contraction (a*b+c fused into one FMA where the ISA has it) would round otherwise, and differently
  * in a candidate than in the reference wherever the compiler fuses one and not the other.
  */
+/** The niceness of timed runs and of the profile's measurements (root only). */
+const TIMED_PRIORITY = -10;
 const exactFlags = (t: Target) => (t.allow.reassociation ? [] : ['-ffp-contract=off']);
 const BUILD_LIMITS: Limits = { timeoutMs: 120_000, cpuSeconds: 120, fileSizeMb: 256, openFiles: 256, outputBytes: 64 * 1024 };
 
@@ -274,7 +276,8 @@ export class CpuDevice implements Device {
         args: harnessArgs(req.target, 'time', req.input, req.output ?? '-', req.seed ?? harnessSeed(), req.minMs, req.maxReps, req.size),
         cwd: req.workDir,
         env: this.env(this.threads, true),
-        limits: this.runLimits(req.timeoutMs),
+        // ahead of kloop's own work beside it (sandbox.ts, Limits.priority)
+        limits: { ...this.runLimits(req.timeoutMs), priority: TIMED_PRIORITY },
         readOnly: this.readOnly(),
       });
     const first = await once();
@@ -295,7 +298,7 @@ export class CpuDevice implements Device {
     const plans = planLevels(caches, siblings, this.threads, totalmem());
     const curve = planCurve(plans, this.threads);
     const args = [...plans.flatMap((l) => [l.name, String(l.wsOne), String(l.wsAll)]), ...curve.flatMap((w) => [`@${w}`, '0', String(Math.floor(w / this.threads))])];
-    const r = await this.opts.sandbox.run({ cmd: join(workDir, 'peak.bin'), args, cwd: workDir, env: { OMP_NUM_THREADS: String(this.threads) }, limits: { timeoutMs: 120_000 }, readOnly: this.readOnly() });
+    const r = await this.opts.sandbox.run({ cmd: join(workDir, 'peak.bin'), args, cwd: workDir, env: { OMP_NUM_THREADS: String(this.threads) }, limits: { timeoutMs: 120_000, priority: TIMED_PRIORITY }, readOnly: this.readOnly() });
     if (r.exitCode !== 0) throw new Error(`device profile microbenchmark failed (${describeExit(r)}): ${r.stderr}`);
     const j = JSON.parse(r.stdout.trim()) as Record<string, number> & { levels: { name: string; one: number; all: number }[] };
     const levels = monotonic(plans.map((l, i) => ({ name: l.name, bytes: l.bytes, shared: l.shared, gbs: { one: j.levels[i].one, all: j.levels[i].all } })));
