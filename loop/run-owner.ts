@@ -76,6 +76,7 @@ export function liveOwner(dir: string, o: LivenessOptions): string | undefined {
   const journal = join(dir, 'journal.jsonl');
   if (!existsSync(journal)) return undefined;
   const age = o.now.getTime() - statSync(journal).mtimeMs;
-  if (age > (o.quietMs ?? 600_000)) return undefined;
+  // (at least quietMs: a journal written within the same millisecond is quiet for quietMs 0)
+  if (age >= (o.quietMs ?? 600_000)) return undefined;
   return Journal.read(journal).at(-1)?.type === 'run.end' ? undefined : `no owner record, journal written ${Math.round(age / 1000)} s ago`;
 }
