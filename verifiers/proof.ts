@@ -210,6 +210,18 @@ export function proofPlan(t: Target, source: string, o: { analysis: SizeAnalysis
   return 'tooBig' in plan ? { inapplicable: plan.tooBig } : plan;
 }
 
+/**
+ * One output element of a proof run (proof-harness.ts): the hash of its normal form, of that form
+ * with constants rounded, and of its floating-point tree, then "u" where uninterpreted functions
+ * appear and "x" where it was scaled by a constant far from 1 (neither a hex digit).
+ */
+function outputForm(token: string | undefined): { poly: string; shape: string; tree: string; uninterpreted: boolean; extreme: boolean } | undefined {
+  if (!token) return undefined;
+  const [poly, shape = '', rest = ''] = token.split(':');
+  const marks = rest.slice(16);
+  return { poly, shape, tree: rest.slice(0, 16), uninterpreted: marks.includes('u'), extreme: marks.includes('x') };
+}
+
 /** Bounded proof of equality over the reals: reference and candidate over the symbolic type. */
 export async function boundedProof(
   device: Device,
@@ -274,21 +286,19 @@ export async function boundedProof(
     for (let k = n; k < Math.max(ra.length, rb.length); k++) {
       if (ra[k] === rb[k]) continue;
       const size = plan.sizes[i];
-      // hash of the normal form : of it with constants rounded : of the floating-point tree, then "u"
-      // with uninterpreted functions, "x" when scaled by a constant far from 1 (not hex digits)
-      const [ha, sa = '', ta = ''] = (ra[k] ?? '').split(':');
-      const [hb, sb = '', tb = ''] = (rb[k] ?? '').split(':');
-      if (ra[k] && rb[k] && ha === hb && sa === sb && ta.slice(16).includes('u') === tb.slice(16).includes('u')) {
+      const fa = outputForm(ra[k]);
+      const fb = outputForm(rb[k]);
+      if (fa && fb && fa.poly === fb.poly && fa.shape === fb.shape && fa.uninterpreted === fb.uninterpreted) {
         const at = `${JSON.stringify(size)}, output element ${k - n}`;
         // Equal over the reals, other floating-point operations.
-        if (sameRounding && ta.slice(0, 16) !== tb.slice(0, 16)) otherOps ??= { i, at };
-        if (tb.slice(16).includes('x') && !ta.slice(16).includes('x')) extremeAt ??= { i, at };
+        if (sameRounding && fa.tree !== fb.tree) otherOps ??= { i, at };
+        if (fb.extreme && !fa.extreme) extremeAt ??= { i, at };
         continue;
       }
       // Equal up to the rounding of constants (0.2 against 0.2f): not a different function, not proved either.
-      if (ra[k] && rb[k] && sa === sb) return done('inapplicable', `normal forms differ only in the rounding of constants at ${JSON.stringify(size)}, output element ${k - n}: tested only`, plan.sizes.slice(0, i));
+      if (fa && fb && fa.shape === fb.shape) return done('inapplicable', `normal forms differ only in the rounding of constants at ${JSON.stringify(size)}, output element ${k - n}: tested only`, plan.sizes.slice(0, i));
       // Two different polynomials are different functions over the reals: a disproof.
-      if (ra[k] && rb[k] && !ta.slice(16).includes('u') && !tb.slice(16).includes('u')) return done('disproved', `a different polynomial of the inputs at ${JSON.stringify(size)}, output element ${k - n}`, plan.sizes.slice(0, i));
+      if (fa && fb && !fa.uninterpreted && !fb.uninterpreted) return done('disproved', `a different polynomial of the inputs at ${JSON.stringify(size)}, output element ${k - n}`, plan.sizes.slice(0, i));
       return done('inapplicable', `normal forms differ at ${JSON.stringify(size)}, output element ${k - n} (equal functions in another form cannot be decided here)`, plan.sizes.slice(0, i));
     }
   }

@@ -71,23 +71,10 @@ export class Analysis {
   }
 
   /**
-   * Does the expression's value derive, through its variables' definitions, from a counter or a
-   * helper's integer parameter: a size through a function the analysis does not model (a count
-   * of halvings, a recursion's depth, a size divided before the call)?
-   */
-  reachesAnySize(e: CExpr, seen = new Set<string>()): boolean {
-    for (const id of valueIds(e)) {
-      if (this.anySize.has(id)) return true;
-      if (seen.has(id) || this.isSize(id)) continue;
-      seen.add(id);
-      if (this.definitions(id).some((d) => this.reachesAnySize(d, seen))) return true;
-    }
-    return false;
-  }
-
-  /**
-   * The counters and helpers' parameters the expression's value derives from (through its
-   * variables' definitions), each with whether it is a parameter of a recursive function.
+   * The counters and helpers' integer parameters the expression's value derives from, through its
+   * variables' definitions (a size through a function the analysis does not model: a count of
+   * halvings, a recursion's depth, a size divided before the call), each with whether it is a
+   * parameter of a recursive function.
    */
   anySizeOrigins(e: CExpr, seen = new Set<string>(), out = new Map<string, boolean>()): Map<string, boolean> {
     for (const id of valueIds(e)) {

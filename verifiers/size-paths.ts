@@ -86,19 +86,20 @@ export function analyseSizePaths(t: Target, preprocessed: string): SizeAnalysis 
         why: `computes \`${showExpr(wrapping)}\` from the sizes in an unsigned type that wraps within their range, so where \`${showExpr(whole)}\` changes is not a threshold on the sizes`,
       });
     const f = a.fn(side);
-    // A counter (a count of halvings), a recursion's depth or a size divided before a helper's call:
-    // any size drives it, through a function not modelled here, so the constant is not the size
-    // at which it crosses.
+    // The counters and helpers' parameters the side follows (a count of halvings, a recursion's
+    // depth, a size divided before a helper's call): any size drives them, through a function not
+    // modelled here, so the constant is not the size at which the side crosses.
+    const origins = !f ? a.anySizeOrigins(side) : undefined;
     // A recursion's parameter (its range's length, its depth) against a constant: checked along a
     // sweep of the sizes where a recursion that divides its range crosses it (path-sizes.ts).
     // (A division or shift of one is how the recursion splits its range: its divisor is the sweep's base.)
-    const origins = !f ? a.anySizeOrigins(side) : undefined;
     if (origins?.size && [...origins.values()].every(Boolean)) {
       const ints = cs.filter((c) => Number.isFinite(c) && c >= 1 && c < 2 ** 31).map(Math.round);
       const splits = kind === 'div' ? ints.filter((c) => c >= 2 && c <= 16) : kind === 'shift' ? ints.filter((c) => c <= 4).map((c) => 2 ** c) : [];
       return void sweeps.push({ line, text: showExpr(whole), constants: kind === 'div' || kind === 'shift' ? [] : ints, bases: splits, symbols: [...deps].sort((x, y) => all.indexOf(x) - all.indexOf(y)) });
     }
-    if (!f && a.reachesAnySize(side))
+    // Any other: no sizes can be chosen for it (fail closed).
+    if (origins?.size)
       return void opaque.push({
         line,
         text: showExpr(whole),
