@@ -50,7 +50,10 @@ export interface NestFacts {
   restrict: boolean;
 }
 
-const isParallel = (f: For) => f.pragmas.some((p) => /omp\s+parallel/.test(p));
+/** Iterations shared by threads: `omp parallel for`, or `omp for` inside a team. */
+const isParallel = (f: For) => f.pragmas.some((p) => /omp\s+(parallel\s+)?for\b/.test(p));
+/** A team (`omp parallel` alone) around a loop: its threads are woken once, outside it. */
+const isTeam = (f: For) => f.pragmas.some((p) => /omp\s+parallel(?!\s+for\b)\b/.test(p));
 const isSimd = (f: For) => f.pragmas.some((p) => /\bsimd\b/.test(p));
 
 /** A tile loop: its variable starts an inner loop (the point loop it drives). */
@@ -127,7 +130,7 @@ export function nestFacts(
       minParallelTrips = Math.min(minParallelTrips, trip[k]);
     });
     if (chain.some(isParallel)) n.parallelWork += w;
-    if (isParallel(chain[0])) n.parallelOuter += w;
+    if (isParallel(chain[0]) || (isTeam(chain[0]) && chain.some(isParallel))) n.parallelOuter += w;
     if (chain.some(isSimd)) n.simdWork += w;
     const red = reductionClause(f);
     if (red) n.reduction = true;

@@ -40,6 +40,46 @@ describe('built-in writer transformations', () => {
     expect(p.kinds).toEqual(['sink', 'distribute', 'interchange']);
   });
 
+  it('one thread team around a time loop whose body is only parallel loops: omp parallel outside, omp for inside', () => {
+    const heat = resolveTarget('bench/unseen/heat');
+    let p = step(program(heat), /^omp parallel for on i/);
+    // the team needs every loop of the body parallel: one of two is not enough
+    expect(enumerateMoves(p, ctx).map((m) => m.kind)).not.toContain('team');
+    p = step(p, /^omp parallel for on i/);
+    p = step(step(p, /^num_threads\(1\) on i/), /^num_threads\(1\) on i/);
+    const team = step(p, /^one thread team around t/);
+    const src = sourceOf(team);
+    expect(src).toMatch(/#pragma omp parallel num_threads\(1\)\s*\n\s*for \(int t = 0; t < T; t\+\+\)/);
+    expect(src.match(/#pragma omp for schedule\(static\)\s*\n/g)).toHaveLength(2);
+    expect(src).not.toContain('parallel for');
+    // no second team inside or around it, and its loops keep their tuning moves
+    expect(enumerateMoves(team, ctx).map((m) => m.kind)).not.toContain('team');
+    expect(sourceOf(step(team, /^schedule\(static,1\) on i/))).toContain('#pragma omp for schedule(static,1)');
+    expect(sourceOf(step(team, /^omp simd on i/))).toContain('#pragma omp for simd schedule(static)');
+  });
+
+  it('refuses a team when a statement outside the parallel loops would run once per thread, or their thread counts differ', () => {
+    const src = `void k(int T, int N, float *A, float *B, float *s) {
+  for (int t = 0; t < T; t++) {
+    #pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) B[i] = A[i] + 1.0f;
+    s[0] += B[0];
+    #pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) A[i] = B[i];
+  }
+}`;
+    const p: Program = { unit: parseC(src), fn: 'k', flags: ['-fopenmp'], moves: [], kinds: [] };
+    expect(enumerateMoves(p, ctx).map((m) => m.kind)).not.toContain('team');
+    const mixed = src.replace('    s[0] += B[0];\n', '').replace('#pragma omp parallel for schedule(static)\n    for (int i = 0; i < N; i++) A', '#pragma omp parallel for schedule(static) num_threads(1)\n    for (int i = 0; i < N; i++) A');
+    const q: Program = { unit: parseC(mixed), fn: 'k', flags: ['-fopenmp'], moves: [], kinds: [] };
+    expect(sourceOf(q)).toContain('num_threads(1)');
+    expect(enumerateMoves(q, ctx).map((m) => m.kind)).not.toContain('team');
+    const bound = src.replace('    s[0] += B[0];\n', '').replace('i < N; i++) A', 'i < (int)s[0]; i++) A');
+    expect(enumerateMoves({ ...q, unit: parseC(bound) }, ctx).map((m) => m.kind)).not.toContain('team');
+    const fine = src.replace('    s[0] += B[0];\n', '');
+    expect(enumerateMoves({ ...q, unit: parseC(fine) }, ctx).map((m) => m.kind)).toContain('team');
+  });
+
   it('tiling strip-mines every loop of a nest with min() bounds and tile loops outside', () => {
     const src = sourceOf(step(program(resolveTarget('transpose')), /^tile i,j by 32/));
     expect(src).toContain('for (int ii_t = 0; ii_t < R; ii_t += 32)');
@@ -103,6 +143,8 @@ describe('built-in writer transformations', () => {
       ['jacobi', [/^interchange j<->i/, /^tile i,j by 16/, /^omp parallel for on ii_t/]],
       ['transpose', [/^tile i,j by 16/, /^unroll j by 8/]],
       ['sum', [/^omp parallel for on i/, /^omp simd on i/]],
+      // a time loop's parallel rows in one thread team (the gate's region analysis judges it)
+      ['bench/unseen/heat', [/^omp parallel for on i/, /^omp parallel for on i/, /^one thread team around t/, /^omp simd on i/]],
       // rows in parallel, each adding into all of y: an array-section reduction over the whole of y
       ['bench/unseen/atax', [/^omp parallel for on i/]],
       ['bench/unseen/atax', [/^omp simd on j/, /^unroll-and-jam i by 4/, /^omp parallel for on i/]],

@@ -38,7 +38,10 @@ export function trips(f: For, env: Record<string, number>): number {
   return Math.max(1, (hi - lo) / c.step);
 }
 
-const isParallel = (f: For) => f.pragmas.some((p) => /omp\s+parallel/.test(p));
+/** A loop whose iterations the threads share: `omp parallel for`, or `omp for` inside a team. */
+const isParallel = (f: For) => f.pragmas.some((p) => /omp\s+(parallel\s+)?for\b/.test(p));
+/** A loop every thread of a team runs (`omp parallel` alone): the threads are woken once around it. */
+const isTeam = (f: For) => f.pragmas.some((p) => /omp\s+parallel(?!\s+for\b)\b/.test(p));
 const isSimd = (f: For) => f.pragmas.some((p) => /\bsimd\b/.test(p));
 
 /** Loop variables an index depends on, directly or through the tile loop driving a point loop. */
@@ -162,6 +165,8 @@ function diffText(a: Expr, b: Expr): string {
  * inside a nest pays it on every entry; a time loop's parallel rows pay it twice a step.
  */
 const FORK_COST = 3000;
+/** The barrier at the end of a worksharing loop inside a team (no threads woken): about a third of a fork. */
+const BARRIER_COST = 1000;
 
 export function estimateCost(program: Program, ctx: CostContext): number {
   const fn = kernelOf(program);
@@ -181,11 +186,17 @@ export function estimateCost(program: Program, ctx: CostContext): number {
     const weight = trip.reduce((w, t) => w * t, 1);
     let cost = weight * innermostCost(chain, trip, program, ctx);
     const par = chain.findIndex(isParallel);
+    const team = chain.findIndex(isTeam);
+    const above = (k: number) => trip.slice(0, k).reduce((w, t) => w * t, 1);
     if (par >= 0) {
       cost /= ctx.cores;
-      // waking the threads and the barrier after: once per entry into the parallel loop
-      if (!entered.has(chain[par])) total += FORK_COST * trip.slice(0, par).reduce((w, t) => w * t, 1);
+      // waking the threads and the barrier after: once per entry into the parallel loop; inside a
+      // team, the threads were woken once around it and each entry pays its barrier only
+      const inTeam = team >= 0 && team < par;
+      if (!entered.has(chain[par])) total += (inTeam ? BARRIER_COST : FORK_COST) * above(par);
       entered.add(chain[par]);
+      if (inTeam && !entered.has(chain[team])) total += FORK_COST * above(team);
+      if (inTeam) entered.add(chain[team]);
     }
     total += cost;
   }

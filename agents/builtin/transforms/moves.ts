@@ -1,12 +1,12 @@
-import { canonicalLoop, forEachStmt, printExpr, type For } from '../../../csyntax/index.js';
+import { assignedScalars, canonicalLoop, forEachStmt, printExpr, type For } from '../../../csyntax/index.js';
 import { Dependences } from './dependence.js';
 import { bodyStmts, isInnermost, loopSites, perfectNest, soleInnerLoop } from './loops.js';
-import { declaredArrayReductions, ompLoopPragma, parallelize, refreshReductionClause, reschedule, restrictParams, setThreads, simd } from './openmp.js';
+import { declaredArrayReductions, hoistTeam, isTeamPragma, ompLoopPragma, parallelize, refreshReductionClause, reschedule, restrictParams, setThreads, simd, teamBodyHolds } from './openmp.js';
 import { cloneProgram, kernelOf, type Program } from './program.js';
 import { distribute, fuse, interchange, nextSibling, sinkAccumulator, tile } from './restructure.js';
 import { unroll, unrollAndJam, unsignedNames } from './unroll.js';
 
-export const MOVE_KINDS = ['interchange', 'distribute', 'fuse', 'sink', 'tile', 'unroll', 'unroll-jam', 'parallel', 'schedule', 'threads', 'simd', 'restrict', 'flag'] as const;
+export const MOVE_KINDS = ['interchange', 'distribute', 'fuse', 'sink', 'tile', 'unroll', 'unroll-jam', 'parallel', 'team', 'schedule', 'threads', 'simd', 'restrict', 'flag'] as const;
 export type MoveKind = (typeof MOVE_KINDS)[number];
 
 export interface Move {
@@ -81,6 +81,8 @@ export function describeMove(p: Program, m: Move): string {
       return `unroll-and-jam ${v} by ${m.param}`;
     case 'parallel':
       return `omp parallel for on ${v}`;
+    case 'team':
+      return `one thread team around ${v} (its parallel loops become omp for)`;
     case 'schedule':
       return `schedule(${m.param}) on ${v}`;
     case 'threads':
@@ -145,6 +147,9 @@ export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | unde
     case 'parallel':
       ok = ctx.allowedFlags.includes('-fopenmp') && parallelize(site!, arrayReductions(p, m, ctx));
       break;
+    case 'team':
+      ok = ctx.allowedFlags.includes('-fopenmp') && hoistTeam(site!);
+      break;
     case 'schedule':
       ok = reschedule(site!.loop, String(m.param));
       break;
@@ -163,7 +168,7 @@ export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | unde
       break;
   }
   if (!ok) return undefined;
-  if (RESTRUCTURING.has(m.kind) && !ompLoopsHold(q, ctx)) return undefined;
+  if ((RESTRUCTURING.has(m.kind) || m.kind === 'team') && !ompLoopsHold(q, ctx)) return undefined;
   let usesOmp = false;
   forEachStmt(fn.body, (s) => (usesOmp ||= s.k === 'for' && s.pragmas.some((x) => /#pragma\s+omp/.test(x))));
   if (usesOmp && !q.flags.includes('-fopenmp')) q.flags.push('-fopenmp');
@@ -208,22 +213,39 @@ const RESTRUCTURING: ReadonlySet<MoveKind> = new Set(['interchange', 'distribute
  */
 function ompLoopsHold(q: Program, ctx: MoveContext): boolean {
   const loops: For[] = [];
+  const teams: For[] = [];
   forEachStmt(kernelOf(q).body, (s) => {
     if (s.k === 'for' && ompLoopPragma(s) >= 0) loops.push(s);
+    if (s.k === 'for' && s.pragmas.some(isTeamPragma)) teams.push(s);
   });
+  // a team's body must still be only worksharing loops and loops every thread runs alike
+  for (const t of teams) {
+    const own = workshareVars(t);
+    if (!teamBodyHolds(t, new Set([...assignedScalars(t.body).keys()].filter((n) => !own.has(n))))) return false;
+  }
   if (!loops.length) return true;
   const deps = dependencesOf(q, ctx);
   for (const f of loops) {
     if (!refreshReductionClause(f)) return false;
     const pragma = f.pragmas[ompLoopPragma(f)];
     if (/\bsimd\b/.test(pragma) && !deps.independent(f)) return false;
-    if (/omp\s+parallel\s+for/.test(pragma)) {
+    if (/omp\s+(parallel\s+)?for\b/.test(pragma)) {
       const arrays = deps.independentUpToReductions(f);
       const declared = declaredArrayReductions(pragma);
       if (!arrays || [...arrays].some((a) => !declared.has(a))) return false;
     }
   }
   return true;
+}
+
+/** The variables of the loops inside a team (declared in them: each thread's own). */
+function workshareVars(team: For): Set<string> {
+  const out = new Set<string>();
+  forEachStmt(team.body, (s) => {
+    const c = s.k === 'for' ? canonicalLoop(s) : undefined;
+    if (c?.declared) out.add(c.v);
+  });
+  return out;
 }
 
 /** The loop a move names, in the program before the move. */
@@ -296,7 +318,7 @@ export function expand(p: Program, ctx: MoveContext, only?: ReadonlySet<MoveKind
   const tries: Move[] = [];
   sites.forEach((s, i) => {
     if ([s.loop, ...s.outer].some(isCold)) return;
-    tries.push({ kind: 'interchange', loop: i }, { kind: 'fuse', loop: i }, { kind: 'sink', loop: i }, { kind: 'parallel', loop: i }, { kind: 'simd', loop: i });
+    tries.push({ kind: 'interchange', loop: i }, { kind: 'fuse', loop: i }, { kind: 'sink', loop: i }, { kind: 'parallel', loop: i }, { kind: 'team', loop: i }, { kind: 'simd', loop: i });
     SCHEDULES.forEach((sc) => tries.push({ kind: 'schedule', loop: i, param: sc }));
     for (const n of new Set([1, Math.floor((ctx.cores ?? 2) / 2)])) if (n >= 1 && n < (ctx.cores ?? 2)) tries.push({ kind: 'threads', loop: i, param: n });
     const n = bodyStmts(s.loop).length;

@@ -1,5 +1,5 @@
-import { assignedScalars, canonicalLoop, declaredNames, forEachStmt, ompClauses, printExpr, reductionItems, type For, type Func, type Stmt } from '../../../csyntax/index.js';
-import { isInnermost, type LoopSite } from './loops.js';
+import { assignedScalars, canonicalLoop, declaredNames, forEachExpr, forEachStmt, ompClauses, printExpr, reductionItems, type Expr, type For, type Func, type Stmt } from '../../../csyntax/index.js';
+import { bodyStmts, isInnermost, type LoopSite } from './loops.js';
 
 /** A reduction clause for the scalars a loop body updates, or undefined if one is not a reduction. */
 export function reductionClause(f: For): string | undefined | null {
@@ -38,6 +38,85 @@ function isMinMaxUpdate(body: Stmt, m: string): 'max' | 'min' | undefined {
 
 const isParallelFor = (s: Stmt) => s.k === 'for' && s.pragmas.some((p) => /omp\s+parallel/.test(p));
 
+/** `#pragma omp parallel` alone (a thread team), not `parallel for`. */
+export const isTeamPragma = (p: string) => /#\s*pragma\s+omp\s+parallel(?!\s+for\b)\b/.test(p);
+/** A worksharing loop inside a team (`#pragma omp for`). */
+const isWorkshare = (s: For) => s.pragmas.some((p) => /#\s*pragma\s+omp\s+for\b/.test(p));
+
+/** Names a loop bound reads, or undefined if it reads memory or calls anything (then every thread might see another bound). */
+function boundNames(e: Expr): Set<string> | undefined {
+  const names = new Set<string>();
+  let plain = true;
+  forEachExpr({ k: 'expr', e }, (x) => {
+    if (x.k === 'id') names.add(x.name);
+    else if (x.k === 'index' || x.k === 'call' || x.k === 'member' || x.k === 'assign' || x.k === 'post' || (x.k === 'un' && /\+\+|--|\*/.test(x.op))) plain = false;
+  });
+  return plain ? names : undefined;
+}
+
+/**
+ * Is a team's body what every thread may run: worksharing loops (each split among the threads,
+ * with a barrier after it), and canonical loops around them that every thread runs alike (their
+ * bounds read nothing the team writes, their variable declared in them, their bodies the same
+ * again)? Nothing else: a statement outside a worksharing loop would run once per thread.
+ */
+export function teamBodyHolds(f: For, written: ReadonlySet<string>): boolean {
+  const c = canonicalLoop(f);
+  if (!c || !c.declared) return false;
+  for (const e of [c.lo, c.hi]) {
+    const names = boundNames(e);
+    if (!names || [...names].some((n) => written.has(n))) return false;
+  }
+  const stmts = bodyStmts(f);
+  if (!stmts.length) return false;
+  return stmts.every((s) => {
+    if (s.k !== 'for') return false;
+    if (isWorkshare(s)) {
+      const w = canonicalLoop(s);
+      return !!w && w.declared && [w.lo, w.hi].every((e) => {
+        const names = boundNames(e);
+        return !!names && [...names].every((n) => !written.has(n) || n === c.v);
+      });
+    }
+    return !s.pragmas.some((p) => /omp/.test(p)) && teamBodyHolds(s, written);
+  });
+}
+
+/**
+ * One thread team for a loop whose body is only parallel loops (an iterated stencil's rows): the
+ * loop gets `#pragma omp parallel` and every thread runs it, its parallel loops become worksharing
+ * `omp for` loops (same schedule and clauses, a barrier after each), so the threads are woken once
+ * instead of once per parallel loop per pass. The parallel loops' legality was judged when they
+ * were made; here the loop's and their bounds must read nothing the loop writes (every thread must
+ * meet the same loops with the same iterations), and their thread counts must agree.
+ */
+export function hoistTeam(site: LoopSite): boolean {
+  const f = site.loop;
+  if (f.pragmas.some((p) => /omp/.test(p)) || site.outer.some(isParallelFor)) return false;
+  const stmts = bodyStmts(f);
+  if (!stmts.length || !stmts.every((s) => s.k === 'for' && s.pragmas.some((p) => /#\s*pragma\s+omp\s+parallel\s+for\b/.test(p)))) return false;
+  const inner = stmts as For[];
+  const threads = new Set(inner.map((l) => /num_threads\(([^)]*)\)/.exec(l.pragmas.join(' '))?.[1]?.trim() ?? ''));
+  if (threads.size !== 1) return false;
+  const written = new Set(assignedScalars(f.body).keys());
+  // each inner loop's variable is assigned in the body, and declared in its loop (each thread's own)
+  if (inner.some((l) => !canonicalLoop(l)?.declared)) return false;
+  const loopVars = new Set(inner.map((l) => canonicalLoop(l)!.v));
+  const shared = new Set([...written].filter((n) => !loopVars.has(n)));
+  for (const l of inner)
+    l.pragmas = l.pragmas.map((p) =>
+      /omp\s+parallel\s+for/.test(p)
+        ? p
+            .replace(/omp\s+parallel\s+for/, 'omp for')
+            .replace(/\s*num_threads\([^)]*\)/, '')
+        : p,
+    );
+  if (!teamBodyHolds(f, shared)) return false;
+  const n = [...threads][0];
+  f.pragmas = [...f.pragmas, `#pragma omp parallel${n ? ` num_threads(${n})` : ''}`];
+  return true;
+}
+
 /**
  * `#pragma omp parallel for` on a loop whose iterations the dependence analysis found independent
  * (moves.ts decides legality), at any depth, but never inside or around another parallel loop;
@@ -60,22 +139,22 @@ export function parallelize(site: LoopSite, arrays: { array: string; length: str
   return true;
 }
 
-/** A parallel loop's schedule changed (a tuning choice: static blocks, round robin, dynamic chunks, guided). */
+/** A parallel or worksharing loop's schedule changed (a tuning choice: static blocks, round robin, dynamic chunks, guided). */
 export function reschedule(f: For, schedule: string): boolean {
-  const i = f.pragmas.findIndex((p) => /omp\s+parallel\s+for/.test(p));
+  const i = f.pragmas.findIndex((p) => /omp\s+(parallel\s+)?for\b/.test(p));
   if (i < 0) return false;
   const current = /schedule\(([^)]*)\)/.exec(f.pragmas[i])?.[1]?.replace(/\s+/g, '') ?? 'static';
   if (current === schedule) return false;
   const without = f.pragmas[i].replace(/\s*schedule\([^)]*\)/, '');
-  f.pragmas[i] = without.replace(/(omp\s+parallel\s+for(\s+simd)?)/, `$1 schedule(${schedule})`);
+  f.pragmas[i] = without.replace(/(omp\s+(parallel\s+)?for(\s+simd)?)/, `$1 schedule(${schedule})`);
   return true;
 }
 
-/** A parallel loop run by fewer threads than the device has (small loops lose more to waking threads than they gain). */
+/** A parallel loop or team run by fewer threads than the device has (small loops lose more to waking threads than they gain). */
 export function setThreads(f: For, n: number): boolean {
-  const i = f.pragmas.findIndex((p) => /omp\s+parallel\s+for/.test(p));
+  const i = f.pragmas.findIndex((p) => /omp\s+parallel\s+for/.test(p) || isTeamPragma(p));
   if (i < 0 || /num_threads/.test(f.pragmas[i])) return false;
-  f.pragmas[i] = f.pragmas[i].replace(/(omp\s+parallel\s+for(\s+simd)?)/, `$1 num_threads(${n})`);
+  f.pragmas[i] = f.pragmas[i].replace(/(omp\s+parallel(\s+for(\s+simd)?)?)/, `$1 num_threads(${n})`);
   return true;
 }
 
@@ -85,8 +164,8 @@ export function simd(site: LoopSite): boolean {
   if (!isInnermost(f) || f.pragmas.some((p) => /\bsimd\b/.test(p)) || !canonicalLoop(f)) return false;
   const red = reductionClause(f);
   if (red === null) return false;
-  const par = f.pragmas.findIndex((p) => /omp\s+parallel\s+for/.test(p));
-  if (par >= 0) f.pragmas[par] = f.pragmas[par].replace(/omp\s+parallel\s+for/, 'omp parallel for simd');
+  const par = f.pragmas.findIndex((p) => /omp\s+(parallel\s+)?for\b/.test(p));
+  if (par >= 0) f.pragmas[par] = f.pragmas[par].replace(/omp\s+(parallel\s+)?for\b/, (m) => `${m} simd`);
   else f.pragmas = [...f.pragmas, `#pragma omp simd${red ? ' ' + red : ''}`];
   return true;
 }
@@ -102,9 +181,9 @@ export function restrictParams(fn: Func): boolean {
   return changed;
 }
 
-/** The index of a loop's `omp parallel for` or `omp simd` pragma (-1: none): the OpenMP loops the writer makes. */
+/** The index of a loop's `omp parallel for`, `omp for` or `omp simd` pragma (-1: none): the OpenMP loops the writer makes. */
 export function ompLoopPragma(f: For): number {
-  return f.pragmas.findIndex((p) => /#pragma\s+omp\s+(parallel\s+for|simd)\b/.test(p));
+  return f.pragmas.findIndex((p) => /#pragma\s+omp\s+(parallel\s+for|for|simd)\b/.test(p));
 }
 
 /** The scalar reductions a pragma declares ("+:s", "max:m"); array sections (`x[0:n]`) are not scalars. */
