@@ -80,6 +80,33 @@ describe('built-in writer transformations', () => {
     expect(enumerateMoves({ ...q, unit: parseC(fine) }, ctx).map((m) => m.kind)).toContain('team');
   });
 
+  it('time tiling skews an iterated stencil by the least shift and skew its dependences allow', () => {
+    const src = sourceOf(step(program(resolveTarget('bench/unseen/heat')), /^time-tile t by 64 steps x 256 points/));
+    expect(src).toContain('for (int tt_t = 0; tt_t < T; tt_t += 64)');
+    // A[i] at a step needs B up to i + 1 of the same step (shift 1) and A up to i + 1 of the step
+    // before, which the second sweep wrote one further on (skew 2)
+    expect(src).toContain('ii_t < (N - 1 > N - 1 + 1 ? N - 1 : N - 1 + 1) + 2 * (T - 1); ii_t += 256)');
+    expect(src).toContain('for (int t = tt_t; t < (tt_t + 64 < T ? tt_t + 64 : T); t++)');
+    expect(src).toContain('for (int i = 1 > ii_t - 2 * t ? 1 : ii_t - 2 * t; i < (N - 1 < ii_t + 256 - 2 * t ? N - 1 : ii_t + 256 - 2 * t); i++)');
+    expect(src).toContain('for (int i = 1 > ii_t - 1 - 2 * t ? 1 : ii_t - 1 - 2 * t;');
+  });
+
+  it('refuses time tiling where no skew keeps every dependence forward, or the sweeps are not the whole step', () => {
+    const kinds = (src: string) => enumerateMoves({ unit: parseC(src), fn: 'k', flags: [], moves: [], kinds: [] }, ctx).map((m) => m.kind);
+    const fine = `void k(int T, int N, float *A, float *B) {
+  for (int t = 0; t < T; t++) {
+    for (int i = 1; i < N - 1; i++) B[i] = A[i - 1] + A[i + 1];
+    for (int i = 1; i < N - 1; i++) A[i] = B[i];
+  }
+}`;
+    expect(kinds(fine)).toContain('time-tile');
+    // reads mirrored points: the distance grows with N, no skew covers it
+    expect(kinds(fine.replace('A[i - 1] + A[i + 1]', 'A[N - 1 - i]'))).not.toContain('time-tile');
+    // a statement besides the sweeps, and sweeps whose points move with t
+    expect(kinds(fine.replace('    for (int i = 1; i < N - 1; i++) A[i] = B[i];', '    A[0] = B[1];\n    for (int i = 1; i < N - 1; i++) A[i] = B[i];'))).not.toContain('time-tile');
+    expect(kinds(fine.replace('for (int i = 1; i < N - 1; i++) A[i]', 'for (int i = 1; i < N - 1 - t; i++) A[i]'))).not.toContain('time-tile');
+  });
+
   it('tiling strip-mines every loop of a nest with min() bounds and tile loops outside', () => {
     const src = sourceOf(step(program(resolveTarget('transpose')), /^tile i,j by 32/));
     expect(src).toContain('for (int ii_t = 0; ii_t < R; ii_t += 32)');
@@ -143,6 +170,9 @@ describe('built-in writer transformations', () => {
       ['jacobi', [/^interchange j<->i/, /^tile i,j by 16/, /^omp parallel for on ii_t/]],
       ['transpose', [/^tile i,j by 16/, /^unroll j by 8/]],
       ['sum', [/^omp parallel for on i/, /^omp simd on i/]],
+      // time tiles of a 1-D and of a 2-D iterated stencil
+      ['bench/unseen/heat', [/^time-tile t by 64 steps x 256 points/]],
+      ['bench/unseen/jacobi2d', [/^time-tile t by 32 steps x 64 points/, /^omp simd on j/]],
       // a time loop's parallel rows in one thread team (the gate's region analysis judges it)
       ['bench/unseen/heat', [/^omp parallel for on i/, /^omp parallel for on i/, /^one thread team around t/, /^omp simd on i/]],
       // rows in parallel, each adding into all of y: an array-section reduction over the whole of y

@@ -321,6 +321,9 @@ function conflicts(t: Trace, within: For, keep: (a: Access, b: Access, ca: LoopC
   return false;
 }
 
+/** The most points a time tile's shift or skew may move a part per step (beyond it the tiles are mostly empty). */
+const MAX_SKEW = 16;
+
 const valueOf = (a: Access, loop: For) => a.loops.find((l) => l.loop === loop)?.value;
 
 /**
@@ -442,12 +445,89 @@ export class Dependences {
   }
 
   /**
+   * Time tiling of `time`, a loop whose body is the loops `parts` in order (an iterated stencil's
+   * sweeps): each instance of part s at time t and point i is placed at c = i + shift[s] + skew·t,
+   * and tiles over (t, c) are legal when every dependence goes forward in both t and c (fully
+   * permutable). Instances at one t keep their order: within a tile the parts still run one after
+   * the other, each over its points in order. The shifts are the least that keep every dependence
+   * between parts at one t forward in c (a later part reads what an earlier one wrote up to that
+   * many points ahead), the skew the least that does so across time steps. Undefined when no such
+   * shifts and skew (at most MAX_SKEW points a step) exist at the sizes run, when they differ
+   * between sizes (distances that grow with a size: no constant skew holds at the bench size), or
+   * the analysis could not run.
+   */
+  timeSkew(time: For, parts: For[]): { shifts: number[]; skew: number } | undefined {
+    return this.once(time, `time-skew ${parts.length}`, () => this.timeSkewNow(time, parts));
+  }
+
+  private timeSkewNow(time: For, parts: For[]): { shifts: number[]; skew: number } | undefined {
+    if (!this.ranTwice(time) || !parts.some((p) => this.ranTwice(p))) return undefined;
+    let answer: { shifts: number[]; skew: number } | undefined;
+    let agree = true;
+    const ok = this.ok(time, (t) => {
+      if (parts.some((p) => t.opaque.has(p))) return false;
+      if ((t.trips.get(time) ?? 0) < 2) return true;
+      const here = skewAt(t, time, parts);
+      if (!here) return false;
+      // the distances must not grow with the sizes: every size that ran two steps needs the same
+      agree &&= !answer || (answer.skew === here.skew && answer.shifts.every((d, i) => d === here.shifts[i]));
+      answer ??= here;
+      return true;
+    });
+    if (!ok || !agree || !answer) return undefined;
+    if (answer.skew > MAX_SKEW || answer.shifts.some((d) => Math.abs(d) > MAX_SKEW)) return undefined;
+    return answer;
+  }
+
+  /**
    * Distributing a loop's body after statement `at` runs every instance of the first part before any
    * of the second: illegal when an access in the second part conflicts with a later one in the first.
    */
   distributable(loop: For, at: number): boolean {
     return this.once(loop, `distribute ${at}`, () => this.ok(loop, (t) => !conflicts(t, loop, (a, b, ca, cb) => ca.part >= at && cb.part < at && ca.value < cb.value)));
   }
+}
+
+/**
+ * The least shifts and skew for time tiling (see Dependences.timeSkew) at one trace's sizes: at one
+ * step, part a before part b needs shift[b] - shift[a] >= max(i_a - i_b); dt steps apart,
+ * skew·dt >= max(i_a - i_b) + shift[a] - shift[b]. Undefined for a conflict outside that model (an
+ * access under no part, or one at a step that runs a later part or point first).
+ */
+function skewAt(t: Trace, time: For, parts: For[]): { shifts: number[]; skew: number } | undefined {
+  const same = new Map<string, number>();
+  const across = new Map<string, number>();
+  const bump = (m: Map<string, number>, k: string, v: number) => m.set(k, Math.max(m.get(k) ?? -Infinity, v));
+  const point = (a: Access) => {
+    const s = parts.findIndex((p) => a.loops.some((l) => l.loop === p));
+    return s < 0 ? undefined : { s, i: valueOf(a, parts[s])! };
+  };
+  const outOfModel = conflicts(t, time, (a, b, ca, cb) => {
+    const pa = point(a);
+    const pb = point(b);
+    if (!pa || !pb) return true;
+    if (ca.value === cb.value) {
+      if (pa.s > pb.s || (pa.s === pb.s && pa.i > pb.i)) return true;
+      if (pa.s !== pb.s) bump(same, `${pa.s},${pb.s}`, pa.i - pb.i);
+    } else bump(across, `${pa.s},${pb.s},${cb.value - ca.value}`, pa.i - pb.i);
+    return false;
+  });
+  if (outOfModel) return undefined;
+  const shifts = parts.map(() => 0);
+  for (let b = 1; b < parts.length; b++) {
+    let d: number | undefined;
+    for (let a = 0; a < b; a++) {
+      const m = same.get(`${a},${b}`);
+      if (m !== undefined) d = Math.max(d ?? -Infinity, shifts[a] + m);
+    }
+    shifts[b] = d ?? 0;
+  }
+  let skew = 0;
+  for (const [k, m] of across) {
+    const [a, b, dt] = k.split(',').map(Number);
+    skew = Math.max(skew, Math.ceil((m + shifts[a] - shifts[b]) / dt));
+  }
+  return { shifts, skew };
 }
 
 /** No element touched by both loops (one of them writing) in one execution of their parent at a later iteration of the first than of the second. */

@@ -3,10 +3,11 @@ import { Dependences } from './dependence.js';
 import { bodyStmts, isInnermost, loopSites, perfectNest, soleInnerLoop } from './loops.js';
 import { declaredArrayReductions, hoistTeam, isTeamPragma, ompLoopPragma, parallelize, refreshReductionClause, reschedule, restrictParams, setThreads, simd, teamBodyHolds } from './openmp.js';
 import { cloneProgram, kernelOf, type Program } from './program.js';
-import { distribute, fuse, interchange, nextSibling, sinkAccumulator, tile } from './restructure.js';
+import { distribute, fuse, interchange, namesIn, nextSibling, sinkAccumulator, tile } from './restructure.js';
+import { timeNest, timeTile } from './time-tile.js';
 import { unroll, unrollAndJam, unsignedNames } from './unroll.js';
 
-export const MOVE_KINDS = ['interchange', 'distribute', 'fuse', 'sink', 'tile', 'unroll', 'unroll-jam', 'parallel', 'team', 'schedule', 'threads', 'simd', 'restrict', 'flag'] as const;
+export const MOVE_KINDS = ['interchange', 'distribute', 'fuse', 'sink', 'tile', 'time-tile', 'unroll', 'unroll-jam', 'parallel', 'team', 'schedule', 'threads', 'simd', 'restrict', 'flag'] as const;
 export type MoveKind = (typeof MOVE_KINDS)[number];
 
 export interface Move {
@@ -46,6 +47,8 @@ export function dependencesOf(p: Program, ctx: MoveContext): Dependences {
 }
 
 const TILE_SIZES = [16, 32, 64, 128];
+/** Time tiles: steps x points (a 1-D sweep wants wide tiles, a sweep over rows of a 2-D grid narrow ones). */
+const TIME_TILES = ['16x16', '32x64', '64x256', '32x512'];
 const UNROLL = [2, 4, 8];
 const JAM = [2, 4];
 /** OpenMP schedules a parallel loop may be given (its iterations' order changes, never which run). */
@@ -75,6 +78,8 @@ export function describeMove(p: Program, m: Move): string {
       const vars = site ? perfectNest(site.loop).canon.map((c) => c.v) : [];
       return `tile ${vars.join(',')} by ${m.param}`;
     }
+    case 'time-tile':
+      return `time-tile ${v} by ${String(m.param).replace('x', ' steps x ')} points`;
     case 'unroll':
       return `unroll ${v} by ${m.param}`;
     case 'unroll-jam':
@@ -136,6 +141,13 @@ export function applyMove(p: Program, m: Move, ctx: MoveContext): Program | unde
     case 'tile': {
       const nest = perfectNest(site!.loop).loops;
       ok = nest.length >= 2 && !isTiled([...site!.outer, ...nest]) && tile(site!, nest, Number(m.param));
+      break;
+    }
+    case 'time-tile': {
+      const nest = timeNest(site!.loop);
+      const skew = timeSkewOf(p, m, ctx);
+      const [steps, width] = String(m.param).split('x').map(Number);
+      ok = !!nest && !!skew && !isTiled([...site!.outer, site!.loop]) && timeTile(site!, nest, skew, steps, width, new Set([...namesIn(fn.body), ...fn.params.map((x) => x.name)]));
       break;
     }
     case 'unroll':
@@ -202,7 +214,7 @@ function distributeAround(p: Program, loop: number, ctx: MoveContext): Program |
 }
 
 /** Moves that copy, split, merge or reorder statements: OpenMP loops they touch are checked again afterwards. */
-const RESTRUCTURING: ReadonlySet<MoveKind> = new Set(['interchange', 'distribute', 'fuse', 'sink', 'tile', 'unroll', 'unroll-jam']);
+const RESTRUCTURING: ReadonlySet<MoveKind> = new Set(['interchange', 'distribute', 'fuse', 'sink', 'tile', 'time-tile', 'unroll', 'unroll-jam']);
 
 /**
  * Every OpenMP loop of a program after a restructuring move still holds, judged on the program as
@@ -277,6 +289,8 @@ export function legal(p: Program, m: Move, ctx: MoveContext): boolean {
     }
     case 'tile':
       return !!loop && dependencesOf(p, ctx).permutable(perfectNest(loop).loops);
+    case 'time-tile':
+      return !!timeSkewOf(p, m, ctx);
     case 'distribute':
       return !!loop && dependencesOf(p, ctx).distributable(loop, Number(m.param));
     case 'fuse': {
@@ -290,6 +304,15 @@ export function legal(p: Program, m: Move, ctx: MoveContext): boolean {
     default:
       return true;
   }
+}
+
+/** The shifts and skew that make a time loop's tiles legal (dependence.ts), if it has the shape (time-tile.ts). */
+function timeSkewOf(p: Program, m: Move, ctx: MoveContext): { shifts: number[]; skew: number } | undefined {
+  const loop = loopOf(p, m);
+  const nest = loop && timeNest(loop);
+  const skew = nest && dependencesOf(p, ctx).timeSkew(loop!, nest.parts);
+  // one sweep with no skew is a rectangular tile: the tile move's
+  return skew && (skew.skew > 0 || nest!.parts.length > 1) ? skew : undefined;
 }
 
 /** Arrays a parallel loop must reduce (empty: none), or undefined if the loop is not parallel. */
@@ -325,6 +348,7 @@ export function expand(p: Program, ctx: MoveContext, only?: ReadonlySet<MoveKind
     for (let at = 1; at < n; at++) tries.push({ kind: 'distribute', loop: i, param: at });
     if (n > 1 && bodyStmts(s.loop).filter((x) => x.k === 'for').length === 1) tries.push({ kind: 'distribute', loop: i, param: AROUND });
     if (perfectNest(s.loop).loops.length >= 2) TILE_SIZES.forEach((t) => tries.push({ kind: 'tile', loop: i, param: t }));
+    if (timeNest(s.loop)) TIME_TILES.forEach((t) => tries.push({ kind: 'time-tile', loop: i, param: t }));
     if (isInnermost(s.loop)) UNROLL.forEach((u) => tries.push({ kind: 'unroll', loop: i, param: u }));
     else JAM.forEach((u) => tries.push({ kind: 'unroll-jam', loop: i, param: u }));
   });

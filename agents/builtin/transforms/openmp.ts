@@ -73,10 +73,14 @@ export function teamBodyHolds(f: For, written: ReadonlySet<string>): boolean {
     if (s.k !== 'for') return false;
     if (isWorkshare(s)) {
       const w = canonicalLoop(s);
-      return !!w && w.declared && [w.lo, w.hi].every((e) => {
-        const names = boundNames(e);
-        return !!names && [...names].every((n) => !written.has(n) || n === c.v);
-      });
+      return (
+        !!w &&
+        w.declared &&
+        [w.lo, w.hi].every((e) => {
+          const names = boundNames(e);
+          return !!names && [...names].every((n) => !written.has(n) || n === c.v);
+        })
+      );
     }
     return !s.pragmas.some((p) => /omp/.test(p)) && teamBodyHolds(s, written);
   });
@@ -103,14 +107,7 @@ export function hoistTeam(site: LoopSite): boolean {
   if (inner.some((l) => !canonicalLoop(l)?.declared)) return false;
   const loopVars = new Set(inner.map((l) => canonicalLoop(l)!.v));
   const shared = new Set([...written].filter((n) => !loopVars.has(n)));
-  for (const l of inner)
-    l.pragmas = l.pragmas.map((p) =>
-      /omp\s+parallel\s+for/.test(p)
-        ? p
-            .replace(/omp\s+parallel\s+for/, 'omp for')
-            .replace(/\s*num_threads\([^)]*\)/, '')
-        : p,
-    );
+  for (const l of inner) l.pragmas = l.pragmas.map((p) => (/omp\s+parallel\s+for/.test(p) ? p.replace(/omp\s+parallel\s+for/, 'omp for').replace(/\s*num_threads\([^)]*\)/, '') : p));
   if (!teamBodyHolds(f, shared)) return false;
   const n = [...threads][0];
   f.pragmas = [...f.pragmas, `#pragma omp parallel${n ? ` num_threads(${n})` : ''}`];
