@@ -91,6 +91,14 @@ describe('built-in writer transformations', () => {
     expect(src).toContain('for (int i = 1 > ii_t - 1 - 2 * t ? 1 : ii_t - 1 - 2 * t;');
   });
 
+  it('refuses to split a loop whose body holds a part no size ran (an unrolled sweep wider than the analysis tiles)', () => {
+    const heat = resolveTarget('bench/unseen/heat');
+    const c = { ...ctx, sizes: heat.checkSizes };
+    const p = step(step(program(heat), /^time-tile t by 16 steps x 16 points/, c), /^unroll i by 8/, c);
+    // a run found this split wrong: the unrolled sweep never ran at the analysis's tiles of 2 points
+    expect(enumerateMoves(p, c).map((m) => describeMove(p, m))).not.toContain('distribute loop t after statement 1');
+  });
+
   it('refuses time tiling where no skew keeps every dependence forward, or the sweeps are not the whole step', () => {
     const kinds = (src: string) => enumerateMoves({ unit: parseC(src), fn: 'k', flags: [], moves: [], kinds: [] }, ctx).map((m) => m.kind);
     const fine = `void k(int T, int N, float *A, float *B) {

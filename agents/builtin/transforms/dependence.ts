@@ -321,6 +321,13 @@ function conflicts(t: Trace, within: For, keep: (a: Access, b: Access, ca: LoopC
   return false;
 }
 
+/** Does a statement index any array? */
+function arrayTouches(s: Stmt): boolean {
+  let yes = false;
+  forEachExpr(s, (e) => (yes ||= e.k === 'index'));
+  return yes;
+}
+
 /** The most points a time tile's shift or skew may move a part per step (beyond it the tiles are mostly empty). */
 const MAX_SKEW = 16;
 
@@ -484,7 +491,20 @@ export class Dependences {
    * of the second: illegal when an access in the second part conflicts with a later one in the first.
    */
   distributable(loop: For, at: number): boolean {
-    return this.once(loop, `distribute ${at}`, () => this.ok(loop, (t) => !conflicts(t, loop, (a, b, ca, cb) => ca.part >= at && cb.part < at && ca.value < cb.value)));
+    return this.once(loop, `distribute ${at}`, () => this.partsRan(loop) && this.ok(loop, (t) => !conflicts(t, loop, (a, b, ca, cb) => ca.part >= at && cb.part < at && ca.value < cb.value)));
+  }
+
+  /**
+   * Every statement of a loop's body that touches an array touched one at some size run: a part
+   * that never ran (an unrolled loop wider than every size, a tile's point loop the analysis's
+   * small tiles skip) shows no dependence, and questions about splitting the body fail closed.
+   */
+  private partsRan(loop: For): boolean {
+    const stmts = loop.body.k === 'block' ? loop.body.body : [loop.body];
+    const need = stmts.flatMap((st, i) => (arrayTouches(st) ? [i] : []));
+    const seen = new Set<number>();
+    for (const t of this.traces) for (const a of t.accesses) for (const l of a.loops) if (l.loop === loop) seen.add(l.part);
+    return need.every((i) => seen.has(i));
   }
 }
 
