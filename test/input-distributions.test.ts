@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { catalogNames, resolveTarget, type Size, type Target } from '../targets/index.js';
 import { compareOutputs, DISTRIBUTIONS, hiddenSizes, makeInputs, type Distribution } from '../verifiers/index.js';
+import { drawBenchInput } from '../verifiers/gate.js';
 import { spreadDistributions, TIMED_DISTRIBUTIONS } from '../verifiers/inputs.js';
 import { cpuDevice, tmp } from './helpers.js';
 
@@ -25,6 +26,10 @@ describe('input distributions', () => {
     }
     expect(TIMED_DISTRIBUTIONS).not.toContain('subnormal');
     expect(TIMED_DISTRIBUTIONS).not.toContain('tiny');
+    // magnitudes where exp and log under- or overflow nearly everywhere: the special case, not the kernel
+    expect(TIMED_DISTRIBUTIONS).not.toContain('large');
+    expect(TIMED_DISTRIBUTIONS).not.toContain('heavy');
+    for (let i = 0; i < 200; i++) expect(TIMED_DISTRIBUTIONS).toContain(drawBenchInput().distribution);
   });
 
   it('offset: the mean far from zero compared with the spread, both signs (a 2-D array alternates them by row, a 1-D one has each in one of the two)', () => {
