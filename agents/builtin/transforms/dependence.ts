@@ -460,8 +460,8 @@ export class Dependences {
    * between parts at one t forward in c (a later part reads what an earlier one wrote up to that
    * many points ahead), the skew the least that does so across time steps. Undefined when no such
    * shifts and skew (at most MAX_SKEW points a step) exist at the sizes run, when they differ
-   * between sizes (distances that grow with a size: no constant skew holds at the bench size), or
-   * the analysis could not run.
+   * between sizes (distances that grow with a size: no constant skew holds at the bench size) or
+   * fewer than two sizes ran two steps (nothing to compare), or the analysis could not run.
    */
   timeSkew(time: For, parts: For[]): { shifts: number[]; skew: number } | undefined {
     return this.once(time, `time-skew ${parts.length}`, () => this.timeSkewNow(time, parts));
@@ -471,6 +471,7 @@ export class Dependences {
     if (!this.ranTwice(time) || !parts.some((p) => this.ranTwice(p))) return undefined;
     let answer: { shifts: number[]; skew: number } | undefined;
     let agree = true;
+    let sizes = 0;
     const ok = this.ok(time, (t) => {
       if (parts.some((p) => t.opaque.has(p))) return false;
       if ((t.trips.get(time) ?? 0) < 2) return true;
@@ -479,9 +480,12 @@ export class Dependences {
       // the distances must not grow with the sizes: every size that ran two steps needs the same
       agree &&= !answer || (answer.skew === here.skew && answer.shifts.every((d, i) => d === here.shifts[i]));
       answer ??= here;
+      sizes++;
       return true;
     });
-    if (!ok || !agree || !answer) return undefined;
+    // one size cannot show that the distances stay put (a scratch array reused at every step, as
+    // doitgen's sum, needs a skew as large as the sweep: at one size it looked constant)
+    if (!ok || !agree || !answer || sizes < 2) return undefined;
     if (answer.skew > MAX_SKEW || answer.shifts.some((d) => Math.abs(d) > MAX_SKEW)) return undefined;
     return answer;
   }
