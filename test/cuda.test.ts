@@ -194,7 +194,7 @@ describe('CUDA kernels run for real on the CPU emulation of CUDA (same harness, 
     const v = await verifier.verify(plan, { binary: b.binary!, source: oob, flags: [], workDir: join(dir, 'bad', 'oob') });
     expect([v.layer, v.reason]).toEqual(['bounds', expect.stringMatching(/write outside the bounds of C \(past its end\)/)]);
     expect(EXIT_GUARD).toBe(3);
-  }, 120_000);
+  }, 300_000);
 
   it('accepts kernels written the way CUDA programmers write them: float4 loads, __shfl_down_sync, rsqrtf', async () => {
     const t = loadTarget(join(CATALOG_DIR, 'sum'));
@@ -302,7 +302,7 @@ describe('kloop verify --device cuda-emulated', () => {
       expect((e as { status: number }).status).toBe(1);
     }
     expect(out).toMatch(/^sgemm: REJECTED by (bounds|compare|run)/);
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('model-backed writers on a GPU', () => {

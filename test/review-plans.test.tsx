@@ -13,7 +13,16 @@ import { executor, references, SMALL } from './plan-helpers.js';
 import { d, git, keptPlan, measureOf, workloadInRepo } from './review-plan-helpers.js';
 
 const strip = (s: string | undefined) => (s ?? '').replace(/\x1b\[[0-9;]*m/g, '');
-const tick = (ms = 60) => new Promise((r) => setTimeout(r, ms));
+const tick = (ms = 250) => new Promise((r) => setTimeout(r, ms));
+/** Wait until the screen shows `text` (the action behind a key is asynchronous; a fixed wait was flaky on a loaded machine). */
+async function shows(ui: { lastFrame: () => string | undefined }, text: string, ms = 15_000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const frame = strip(ui.lastFrame());
+    if (frame.includes(text) || Date.now() > end) return frame;
+    await tick(50);
+  }
+}
 describe('kept plans in review', () => {
   it('approve records the decision, writes the plan next to its workload and commits it with what was measured', async () => {
     const { repo, w } = workloadInRepo();
@@ -201,21 +210,21 @@ describe('kept plans in review', () => {
     expect(frame).toContain('copies (d shows the steps)');
 
     ui.stdin.write('a');
-    await tick(400);
-    expect(strip(ui.lastFrame())).toContain(`approved the plan for small: written to ${join(w.dir, 'plans', 'cpu-rev.json')}`);
+    const approved = `approved the plan for small: written to ${join(w.dir, 'plans', 'cpu-rev.json')}`;
+    expect(await shows(ui, approved)).toContain(approved);
     expect(git(repo, 'log', '-1', '--format=%s')).toMatch(/^kloop: plan small on cpu-g0, cpu-g1/);
 
     // Down past the winner to the other plan, and reject it with a reason.
     ui.stdin.write('\r');
+    await tick();
     ui.stdin.write('j');
     await tick();
     ui.stdin.write('r');
     await tick();
     for (const ch of 'copies cost more than shown') ui.stdin.write(ch);
-    await tick();
+    await shows(ui, 'copies cost more than shown');
     ui.stdin.write('\r');
-    await tick(200);
-    frame = strip(ui.lastFrame());
+    frame = await shows(ui, 'rejected the plan for small-b: "copies cost more than shown"');
     expect(frame).toContain('rejected the plan for small-b: "copies cost more than shown"');
     expect(frame).toContain('kloop review — 1 winner(s) to review');
     expect(frame).not.toMatch(/^[› ] plan/m);

@@ -161,8 +161,8 @@ describe('kernels tuned at the workload node sizes', () => {
 /** Two independent sums of different lengths (a workload input each). */
 const TWO_SUMS = `name: two-sums
 nodes:
-  long: { target: sum, sizes: { N: 12000 } }
-  short: { target: sum, sizes: { N: 4000 } }
+  long: { target: sum, sizes: { N: 240000 } }
+  short: { target: sum, sizes: { N: 80000 } }
 `;
 
 /** sum over eight accumulators (sum allows reassociation): vectorisable. */
@@ -212,31 +212,31 @@ describe('a workload run tunes each (target, node sizes) as a session of its own
       analyzer: new BuiltinAnalyzer(),
       writer,
       cores: 2,
-      weights: { 'sum@N=12000': 0.8, 'sum@N=4000': 0.2 },
-      timing: { minPairs: 3, maxPairs: 3, minMs: 10, maxReps: 50, minSpeedup: 1.02 },
+      weights: { 'sum@N=240000': 0.8, 'sum@N=80000': 0.2 },
+      timing: { minPairs: 5, maxPairs: 11, minMs: 10, maxReps: 50, minSpeedup: 1.02 }, // sizes and pairs enough that the noise of a loaded machine cannot sink a 1.5-2x speedup (at N = 4000 and 3 pairs it did)
       options: { targets: targets.map((t) => t.dir), sizes: targets.map((t) => t.session!.size), workflowFile: wf.file, rounds: 1, noImprovementRounds: 2, candidates: 1, pipeline: 2 },
       onEvent: (e) => events.push(e),
     }).run();
-    expect(sessions.map((s) => s.name)).toEqual(['sum@N=12000', 'sum@N=4000']);
+    expect(sessions.map((s) => s.name)).toEqual(['sum@N=240000', 'sum@N=80000']);
     expect(summary.perTarget.map((p) => [p.target, p.keeps])).toEqual([
-      ['sum@N=12000', 1],
-      ['sum@N=4000', 1],
+      ['sum@N=240000', 1],
+      ['sum@N=80000', 1],
     ]);
     // Each session's writer saw its node's sizes as the bench size; PO1 weighed each by its node's share.
-    expect(writer.asked.map((t) => t.benchSize.N).sort()).toEqual([12000, 4000]);
+    expect(writer.asked.map((t) => t.benchSize.N).sort()).toEqual([240000, 80000]);
     const decisions = events.filter((e): e is Extract<KloopEvent, { type: 'policy.decision' }> => e.type === 'policy.decision' && !!e.target);
     expect(decisions[0].arms.map((a) => [a.target, a.weight])).toEqual([
-      ['sum@N=12000', 0.8],
-      ['sum@N=4000', 0.2],
+      ['sum@N=240000', 0.8],
+      ['sum@N=80000', 0.2],
     ]);
     const fp = (events.find((e) => e.type === 'run.start') as Extract<KloopEvent, { type: 'run.start' }>).fingerprint;
     const kept = await memory.baselines({ target: 'sum' });
-    expect(kept.map((b) => b.size?.N).sort()).toEqual([12000, 4000]);
+    expect(kept.map((b) => b.size?.N).sort()).toEqual([240000, 80000]);
     expect(kept.every((b) => b.source === EIGHT && b.fingerprint === fp && b.vsReference > 1)).toBe(true);
     expect(await memory.getBaseline('sum', fp)).toBeUndefined();
     // Each kept kernel was checked at its node's sizes beside the target's check sizes, and its review record says the size.
     const winners = await memory.winners({ target: 'sum' });
-    expect(winners.map((x) => x.size?.N).sort()).toEqual([12000, 4000]);
+    expect(winners.map((x) => x.size?.N).sort()).toEqual([240000, 80000]);
     for (const x of winners) {
       expect(x.evidence).toMatch(new RegExp(`N=1 seed.*N=17 seed.*N=1000 seed.*N=${x.size!.N} seed`));
       expect(commitMessage(x)).toMatch(new RegExp(`^kloop: promote sum kernel tuned at N=${x.size!.N}, `));
