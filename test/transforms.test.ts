@@ -91,6 +91,18 @@ describe('built-in writer transformations', () => {
     expect(src).toContain('for (int i = 1 > ii_t - 1 - 2 * t ? 1 : ii_t - 1 - 2 * t;');
   });
 
+  it('time-tiles a parallel baseline: the sweeps give their threads to the tiles, which run in order', () => {
+    const j = resolveTarget('bench/unseen/jacobi2d');
+    const c = { ...ctx, sizes: j.checkSizes };
+    let p = step(step(program(j), /^omp parallel for on i/, c), /^omp parallel for on i/, c);
+    p = step(step(p, /^one thread team around t/, c), /^omp simd on j/, c);
+    const src = sourceOf(step(p, /^time-tile t by 32 steps x 64 points/, c));
+    expect(src).not.toMatch(/omp (parallel|for)/);
+    // a simd loop inside a sweep keeps its pragma
+    expect(src).toContain('#pragma omp simd');
+    expect(src).toContain('for (int tt_t = 0; tt_t < T; tt_t += 32)');
+  });
+
   it('refuses to split a loop whose body holds a part no size ran (an unrolled sweep wider than the analysis tiles)', () => {
     const heat = resolveTarget('bench/unseen/heat');
     const c = { ...ctx, sizes: heat.checkSizes };
@@ -181,6 +193,7 @@ describe('built-in writer transformations', () => {
       // time tiles of a 1-D and of a 2-D iterated stencil
       ['bench/unseen/heat', [/^time-tile t by 64 steps x 256 points/]],
       ['bench/unseen/jacobi2d', [/^time-tile t by 32 steps x 64 points/, /^omp simd on j/]],
+      ['bench/unseen/jacobi2d', [/^omp parallel for on i/, /^omp parallel for on i/, /^time-tile t by 16 steps x 16 points/]],
       // a time loop's parallel rows in one thread team (the gate's region analysis judges it)
       ['bench/unseen/heat', [/^omp parallel for on i/, /^omp parallel for on i/, /^one thread team around t/, /^omp simd on i/]],
       // rows in parallel, each adding into all of y: an array-section reduction over the whole of y

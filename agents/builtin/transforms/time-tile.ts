@@ -28,6 +28,11 @@ export interface TimeNest {
   partCanon: CanonicalLoop[];
 }
 
+/** What a sweep's loop may carry (dropped by the tiling), what loops inside it may carry (kept), and a team around the time loop (dropped). */
+const SWEEP = /^#\s*pragma\s+omp\s+(parallel\s+for|for|simd)\b/;
+const SIMD = /^#\s*pragma\s+omp\s+simd\b/;
+const TEAM = /^#\s*pragma\s+omp\s+parallel(?!\s+for\b)\b/;
+
 /** Names a bound reads, or undefined if it reads memory or calls anything. */
 function plainNames(e: Expr): Set<string> | undefined {
   const names = new Set<string>();
@@ -40,8 +45,9 @@ function plainNames(e: Expr): Set<string> | undefined {
 }
 
 /**
- * The shape time tiling needs: a canonical time loop (step 1, its variable declared in it, no
- * OpenMP) whose body is only canonical loops of step 1 with declared variables and no OpenMP, and
+ * The shape time tiling needs: a canonical time loop (step 1, its variable declared in it; a team
+ * around it at most) whose body is only canonical loops of step 1 with declared variables (their
+ * own parallel, worksharing or simd pragma at most, and simd loops inside them), and
  * whose bounds (the time loop's and every part's) read no memory and nothing the loop writes or
  * the time variable: every step sweeps the same points.
  */
@@ -51,13 +57,16 @@ export function timeNest(f: For): TimeNest | undefined {
   const stmts = bodyStmts(f);
   if (!stmts.length || !stmts.every((s) => s.k === 'for')) return undefined;
   const parts = stmts as For[];
-  let omp = f.pragmas.length > 0;
-  const visit = (s: Stmt) => {
-    if (s.k === 'for' && s.pragmas.some((p) => /omp/.test(p))) omp = true;
-    if (s.k === 'pragma') omp = true;
+  // The sweeps' own OpenMP loops (and a team around the time loop) give way to the tiles, which
+  // run in order: a parallel baseline can still be time-tiled. `omp simd` further in stays; any
+  // other directive (atomic, critical, a region inside) refuses.
+  let other = f.pragmas.some((p) => !TEAM.test(p));
+  const visit = (s: Stmt, top: boolean) => {
+    if (s.k === 'for' && s.pragmas.some((p) => !(top ? SWEEP : SIMD).test(p))) other = true;
+    if (s.k === 'pragma') other = true;
   };
-  parts.forEach((p) => forEachStmtShallow(p, visit));
-  if (omp) return undefined;
+  parts.forEach((p) => forEachStmtShallow(p, (s) => visit(s, s === p)));
+  if (other) return undefined;
   const partCanon = parts.map(canonicalLoop);
   if (partCanon.some((c) => !c || c.step !== 1 || !c.declared)) return undefined;
   const written = new Set(assignedScalars(f.body).keys());
@@ -140,7 +149,7 @@ export function timeTile(site: LoopSite, nest: TimeNest, skew: { shifts: number[
   const timeLoop = makeFor(canon.v, canon.type, id(tt), pick('<', stepEnd, clone(canon.hi)), 1, { k: 'block', body: sweeps });
   const pointTiles = makeFor(cc, partCanon[0].type === 'long' || canon.type === 'long' ? 'long' : 'int', cLo, cHi, width, { k: 'block', body: [timeLoop] });
   const timeTiles = makeFor(tt, canon.type, clone(canon.lo), clone(canon.hi), steps, { k: 'block', body: [pointTiles] });
-  timeTiles.pragmas = [...nest.time.pragmas];
+  timeTiles.pragmas = nest.time.pragmas.filter((p) => !TEAM.test(p));
   site.replace([timeTiles]);
   return true;
 }
