@@ -1,6 +1,6 @@
 import { dependsOn, evalInt, footprint, trips } from '../agents/builtin/cost-model.js';
 import { isInnermost, loopSites } from '../agents/builtin/transforms/loops.js';
-import { reductionClause } from '../agents/builtin/transforms/openmp.js';
+import { isSharedLoop as isParallel, isTeamLoop as isTeam, reductionClause } from '../agents/builtin/transforms/openmp.js';
 import { arrayAccesses, canonicalLoop, coeffOf, forEachExpr, forEachStmt, printExpr, type Expr, type For, type Func } from '../csyntax/index.js';
 
 /**
@@ -50,10 +50,6 @@ export interface NestFacts {
   restrict: boolean;
 }
 
-/** Iterations shared by threads: `omp parallel for`, or `omp for` inside a team. */
-const isParallel = (f: For) => f.pragmas.some((p) => /omp\s+(parallel\s+)?for\b/.test(p));
-/** A team (`omp parallel` alone) around a loop: its threads are woken once, outside it. */
-const isTeam = (f: For) => f.pragmas.some((p) => /omp\s+parallel(?!\s+for\b)\b/.test(p));
 const isSimd = (f: For) => f.pragmas.some((p) => /\bsimd\b/.test(p));
 
 /** A tile loop: its variable starts an inner loop (the point loop it drives). */

@@ -1,6 +1,6 @@
 import { arrayAccesses, canonicalLoop, coeffOf, evalInt, forEachExpr, printExpr, type Expr, type For } from '../../csyntax/index.js';
 import { isInnermost, loopSites } from './transforms/loops.js';
-import { reductionClause } from './transforms/openmp.js';
+import { isSharedLoop as isParallel, isTeamLoop as isTeam, reductionClause } from './transforms/openmp.js';
 import { kernelOf, type Program } from './transforms/program.js';
 
 /**
@@ -38,10 +38,6 @@ export function trips(f: For, env: Record<string, number>): number {
   return Math.max(1, (hi - lo) / c.step);
 }
 
-/** A loop whose iterations the threads share: `omp parallel for`, or `omp for` inside a team. */
-const isParallel = (f: For) => f.pragmas.some((p) => /omp\s+(parallel\s+)?for\b/.test(p));
-/** A loop every thread of a team runs (`omp parallel` alone): the threads are woken once around it. */
-const isTeam = (f: For) => f.pragmas.some((p) => /omp\s+parallel(?!\s+for\b)\b/.test(p));
 const isSimd = (f: For) => f.pragmas.some((p) => /\bsimd\b/.test(p));
 
 /** Loop variables an index depends on, directly or through the tile loop driving a point loop. */

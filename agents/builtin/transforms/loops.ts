@@ -1,4 +1,4 @@
-import { canonicalLoop, type Block, type CanonicalLoop, type For, type Stmt } from '../../../csyntax/index.js';
+import { canonicalLoop, forEachExpr, type Block, type CanonicalLoop, type Expr, type For, type Stmt } from '../../../csyntax/index.js';
 
 export interface LoopSite {
   loop: For;
@@ -42,6 +42,21 @@ export function loopSites(root: Block): LoopSite[] {
 
 export function asStmt(stmts: Stmt[]): Stmt {
   return stmts.length === 1 ? stmts[0] : { k: 'block', body: stmts };
+}
+
+/**
+ * The names a loop bound reads, or undefined if it reads memory, calls anything or changes
+ * anything: then the bound is not a function of those names alone (another thread, or another
+ * step, might see another one).
+ */
+export function plainBoundNames(e: Expr): Set<string> | undefined {
+  const names = new Set<string>();
+  let plain = true;
+  forEachExpr({ k: 'expr', e }, (x) => {
+    if (x.k === 'id') names.add(x.name);
+    else if (x.k === 'index' || x.k === 'call' || x.k === 'member' || x.k === 'assign' || x.k === 'post' || (x.k === 'un' && /\+\+|--|\*/.test(x.op))) plain = false;
+  });
+  return plain ? names : undefined;
 }
 
 /** The statements of a loop body (a block's contents, or the single statement). */

@@ -1,7 +1,7 @@
-import { assignedScalars, canonicalLoop, forEachStmt, printExpr, type For } from '../../../csyntax/index.js';
+import { canonicalLoop, forEachStmt, printExpr, type For } from '../../../csyntax/index.js';
 import { Dependences } from './dependence.js';
 import { bodyStmts, isInnermost, loopSites, perfectNest, soleInnerLoop } from './loops.js';
-import { declaredArrayReductions, hoistTeam, isTeamPragma, ompLoopPragma, parallelize, refreshReductionClause, reschedule, restrictParams, setThreads, simd, teamBodyHolds } from './openmp.js';
+import { declaredArrayReductions, hoistTeam, isTeamLoop, ompLoopPragma, parallelize, refreshReductionClause, reschedule, restrictParams, setThreads, simd, teamHolds } from './openmp.js';
 import { cloneProgram, kernelOf, type Program } from './program.js';
 import { distribute, fuse, interchange, namesIn, nextSibling, sinkAccumulator, tile } from './restructure.js';
 import { timeNest, timeTile } from './time-tile.js';
@@ -228,13 +228,10 @@ function ompLoopsHold(q: Program, ctx: MoveContext): boolean {
   const teams: For[] = [];
   forEachStmt(kernelOf(q).body, (s) => {
     if (s.k === 'for' && ompLoopPragma(s) >= 0) loops.push(s);
-    if (s.k === 'for' && s.pragmas.some(isTeamPragma)) teams.push(s);
+    if (s.k === 'for' && isTeamLoop(s)) teams.push(s);
   });
   // a team's body must still be only worksharing loops and loops every thread runs alike
-  for (const t of teams) {
-    const own = workshareVars(t);
-    if (!teamBodyHolds(t, new Set([...assignedScalars(t.body).keys()].filter((n) => !own.has(n))))) return false;
-  }
+  if (!teams.every(teamHolds)) return false;
   if (!loops.length) return true;
   const deps = dependencesOf(q, ctx);
   for (const f of loops) {
@@ -248,16 +245,6 @@ function ompLoopsHold(q: Program, ctx: MoveContext): boolean {
     }
   }
   return true;
-}
-
-/** The variables of the loops inside a team (declared in them: each thread's own). */
-function workshareVars(team: For): Set<string> {
-  const out = new Set<string>();
-  forEachStmt(team.body, (s) => {
-    const c = s.k === 'for' ? canonicalLoop(s) : undefined;
-    if (c?.declared) out.add(c.v);
-  });
-  return out;
 }
 
 /** The loop a move names, in the program before the move. */

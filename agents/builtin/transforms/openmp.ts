@@ -1,5 +1,5 @@
-import { assignedScalars, canonicalLoop, declaredNames, forEachExpr, forEachStmt, ompClauses, printExpr, reductionItems, type Expr, type For, type Func, type Stmt } from '../../../csyntax/index.js';
-import { bodyStmts, isInnermost, type LoopSite } from './loops.js';
+import { assignedScalars, canonicalLoop, declaredNames, forEachStmt, ompClauses, printExpr, reductionItems, type For, type Func, type Stmt } from '../../../csyntax/index.js';
+import { bodyStmts, isInnermost, plainBoundNames, type LoopSite } from './loops.js';
 
 /** A reduction clause for the scalars a loop body updates, or undefined if one is not a reduction. */
 export function reductionClause(f: For): string | undefined | null {
@@ -40,19 +40,12 @@ const isParallelFor = (s: Stmt) => s.k === 'for' && s.pragmas.some((p) => /omp\s
 
 /** `#pragma omp parallel` alone (a thread team), not `parallel for`. */
 export const isTeamPragma = (p: string) => /#\s*pragma\s+omp\s+parallel(?!\s+for\b)\b/.test(p);
+/** A loop a team runs around (every thread runs it; the threads are woken once, outside it). */
+export const isTeamLoop = (f: For) => f.pragmas.some(isTeamPragma);
+/** A loop whose iterations the threads share: `omp parallel for`, or `omp for` inside a team. */
+export const isSharedLoop = (f: For) => f.pragmas.some((p) => /#\s*pragma\s+omp\s+(parallel\s+)?for\b/.test(p));
 /** A worksharing loop inside a team (`#pragma omp for`). */
 const isWorkshare = (s: For) => s.pragmas.some((p) => /#\s*pragma\s+omp\s+for\b/.test(p));
-
-/** Names a loop bound reads, or undefined if it reads memory or calls anything (then every thread might see another bound). */
-function boundNames(e: Expr): Set<string> | undefined {
-  const names = new Set<string>();
-  let plain = true;
-  forEachExpr({ k: 'expr', e }, (x) => {
-    if (x.k === 'id') names.add(x.name);
-    else if (x.k === 'index' || x.k === 'call' || x.k === 'member' || x.k === 'assign' || x.k === 'post' || (x.k === 'un' && /\+\+|--|\*/.test(x.op))) plain = false;
-  });
-  return plain ? names : undefined;
-}
 
 /**
  * Is a team's body what every thread may run: worksharing loops (each split among the threads,
@@ -60,11 +53,11 @@ function boundNames(e: Expr): Set<string> | undefined {
  * bounds read nothing the team writes, their variable declared in them, their bodies the same
  * again)? Nothing else: a statement outside a worksharing loop would run once per thread.
  */
-export function teamBodyHolds(f: For, written: ReadonlySet<string>): boolean {
+function teamBodyHolds(f: For, written: ReadonlySet<string>): boolean {
   const c = canonicalLoop(f);
   if (!c || !c.declared) return false;
   for (const e of [c.lo, c.hi]) {
-    const names = boundNames(e);
+    const names = plainBoundNames(e);
     if (!names || [...names].some((n) => written.has(n))) return false;
   }
   const stmts = bodyStmts(f);
@@ -77,13 +70,26 @@ export function teamBodyHolds(f: For, written: ReadonlySet<string>): boolean {
         !!w &&
         w.declared &&
         [w.lo, w.hi].every((e) => {
-          const names = boundNames(e);
+          const names = plainBoundNames(e);
           return !!names && [...names].every((n) => !written.has(n) || n === c.v);
         })
       );
     }
     return !s.pragmas.some((p) => /omp/.test(p)) && teamBodyHolds(s, written);
   });
+}
+
+/**
+ * A team's loop holds (teamBodyHolds) against the scalars its body writes that are shared: all but
+ * the variables of the loops inside it, declared in them and so each thread's own.
+ */
+export function teamHolds(f: For): boolean {
+  const own = new Set<string>();
+  forEachStmt(f.body, (s) => {
+    const c = s.k === 'for' ? canonicalLoop(s) : undefined;
+    if (c?.declared) own.add(c.v);
+  });
+  return teamBodyHolds(f, new Set([...assignedScalars(f.body).keys()].filter((n) => !own.has(n))));
 }
 
 /**
@@ -102,13 +108,8 @@ export function hoistTeam(site: LoopSite): boolean {
   const inner = stmts as For[];
   const threads = new Set(inner.map((l) => /num_threads\(([^)]*)\)/.exec(l.pragmas.join(' '))?.[1]?.trim() ?? ''));
   if (threads.size !== 1) return false;
-  const written = new Set(assignedScalars(f.body).keys());
-  // each inner loop's variable is assigned in the body, and declared in its loop (each thread's own)
-  if (inner.some((l) => !canonicalLoop(l)?.declared)) return false;
-  const loopVars = new Set(inner.map((l) => canonicalLoop(l)!.v));
-  const shared = new Set([...written].filter((n) => !loopVars.has(n)));
   for (const l of inner) l.pragmas = l.pragmas.map((p) => (/omp\s+parallel\s+for/.test(p) ? p.replace(/omp\s+parallel\s+for/, 'omp for').replace(/\s*num_threads\([^)]*\)/, '') : p));
-  if (!teamBodyHolds(f, shared)) return false;
+  if (!teamHolds(f)) return false;
   const n = [...threads][0];
   f.pragmas = [...f.pragmas, `#pragma omp parallel${n ? ` num_threads(${n})` : ''}`];
   return true;

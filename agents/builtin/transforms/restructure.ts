@@ -113,6 +113,26 @@ function hasSideEffects(e: Expr): boolean {
   return found;
 }
 
+/** `for (TYPE v = lo; v < hi; v++ | v += step) body`, with its pragmas. */
+export function makeFor(v: string, type: string, lo: Expr, hi: Expr, step: number, body: Stmt, pragmas: string[] = []): For {
+  return {
+    k: 'for',
+    init: { k: 'decl', type, decls: [{ name: v, ptr: '', dims: [], init: lo }] } as Decl,
+    cond: { k: 'bin', op: '<', l: id(v), r: hi },
+    step: step === 1 ? { k: 'post', op: '++', arg: id(v) } : { k: 'assign', op: '+=', l: id(v), r: num(step) },
+    body,
+    pragmas,
+  };
+}
+
+/** `base`, suffixed with x until no name in `taken` is it; then taken. */
+export function freshName(base: string, taken: Set<string>): string {
+  let n = base;
+  while (taken.has(n)) n += 'x';
+  taken.add(n);
+  return n;
+}
+
 /** Strip-mine every loop of a perfect nest by `tile`, tile loops outermost. */
 export function tile(site: LoopSite, nest: For[], tileSize: number): boolean {
   const canon = nest.map(canonicalLoop);
@@ -124,14 +144,6 @@ export function tile(site: LoopSite, nest: For[], tileSize: number): boolean {
   const outerPragmas = nest[0].pragmas;
   const innerPragmas = nest.length > 1 ? nest[nest.length - 1].pragmas : [];
   const tileVar = (v: string) => `${v}${v}_t`;
-  const makeFor = (v: string, type: string, lo: Expr, hi: Expr, step: number, body: Stmt, pragmas: string[]): For => ({
-    k: 'for',
-    init: { k: 'decl', type, decls: [{ name: v, ptr: '', dims: [], init: lo }] } as Decl,
-    cond: { k: 'bin', op: '<', l: id(v), r: hi },
-    step: step === 1 ? { k: 'post', op: '++', arg: id(v) } : { k: 'assign', op: '+=', l: id(v), r: num(step) },
-    body,
-    pragmas,
-  });
   let inner: Stmt = clone(innermostBody);
   for (let i = nest.length - 1; i >= 0; i--) {
     const c = canon[i]!;
@@ -154,9 +166,7 @@ export function renameDecls(s: Stmt, suffix: string, taken: Set<string>): Stmt {
   let out = s;
   if (!suffix) return out;
   for (const n of blockDeclNames(s)) {
-    let fresh = n + suffix;
-    while (taken.has(fresh)) fresh += 'x';
-    taken.add(fresh);
+    const fresh = freshName(n + suffix, taken);
     out = substitute(out, n, id(fresh));
     out = renameDeclared(out, n, fresh);
   }

@@ -1,5 +1,7 @@
-import { assignedScalars, canonicalLoop, forEachExpr, id, num, type CanonicalLoop, type Decl, type Expr, type For, type Stmt } from '../../../csyntax/index.js';
-import { bodyStmts, type LoopSite } from './loops.js';
+import { assignedScalars, canonicalLoop, clone, forEachStmt, id, num, type CanonicalLoop, type Expr, type For, type Stmt } from '../../../csyntax/index.js';
+import { bodyStmts, plainBoundNames, type LoopSite } from './loops.js';
+import { isTeamPragma } from './openmp.js';
+import { freshName, makeFor } from './restructure.js';
 
 /**
  * Time tiling of an iterated stencil: a time loop whose body is sweeps (loops) over points, run a
@@ -28,21 +30,9 @@ export interface TimeNest {
   partCanon: CanonicalLoop[];
 }
 
-/** What a sweep's loop may carry (dropped by the tiling), what loops inside it may carry (kept), and a team around the time loop (dropped). */
+/** What a sweep's loop may carry (dropped by the tiling) and what loops inside it may carry (kept); a team around the time loop is dropped too. */
 const SWEEP = /^#\s*pragma\s+omp\s+(parallel\s+for|for|simd)\b/;
 const SIMD = /^#\s*pragma\s+omp\s+simd\b/;
-const TEAM = /^#\s*pragma\s+omp\s+parallel(?!\s+for\b)\b/;
-
-/** Names a bound reads, or undefined if it reads memory or calls anything. */
-function plainNames(e: Expr): Set<string> | undefined {
-  const names = new Set<string>();
-  let plain = true;
-  forEachExpr({ k: 'expr', e }, (x) => {
-    if (x.k === 'id') names.add(x.name);
-    else if (x.k === 'index' || x.k === 'call' || x.k === 'member' || x.k === 'assign' || x.k === 'post') plain = false;
-  });
-  return plain ? names : undefined;
-}
 
 /**
  * The shape time tiling needs: a canonical time loop (step 1, its variable declared in it; a team
@@ -60,18 +50,18 @@ export function timeNest(f: For): TimeNest | undefined {
   // The sweeps' own OpenMP loops (and a team around the time loop) give way to the tiles, which
   // run in order: a parallel baseline can still be time-tiled. `omp simd` further in stays; any
   // other directive (atomic, critical, a region inside) refuses.
-  let other = f.pragmas.some((p) => !TEAM.test(p));
+  let other = f.pragmas.some((p) => !isTeamPragma(p));
   const visit = (s: Stmt, top: boolean) => {
     if (s.k === 'for' && s.pragmas.some((p) => !(top ? SWEEP : SIMD).test(p))) other = true;
     if (s.k === 'pragma') other = true;
   };
-  parts.forEach((p) => forEachStmtShallow(p, (s) => visit(s, s === p)));
+  parts.forEach((p) => forEachStmt(p, (s) => visit(s, s === p)));
   if (other) return undefined;
   const partCanon = parts.map(canonicalLoop);
   if (partCanon.some((c) => !c || c.step !== 1 || !c.declared)) return undefined;
   const written = new Set(assignedScalars(f.body).keys());
   const readOnly = (e: Expr, extra: string[]) => {
-    const names = plainNames(e);
+    const names = plainBoundNames(e);
     return !!names && [...names].every((n) => !written.has(n) && !extra.includes(n));
   };
   if (![canon.lo, canon.hi].every((e) => readOnly(e, []))) return undefined;
@@ -79,48 +69,18 @@ export function timeNest(f: For): TimeNest | undefined {
   return { time: f, canon, parts, partCanon: partCanon as CanonicalLoop[] };
 }
 
-function forEachStmtShallow(s: Stmt, f: (s: Stmt) => void): void {
-  f(s);
-  if (s.k === 'block') s.body.forEach((x) => forEachStmtShallow(x, f));
-  else if (s.k === 'for' || s.k === 'while' || s.k === 'do') forEachStmtShallow(s.body, f);
-  else if (s.k === 'if') {
-    forEachStmtShallow(s.then, f);
-    if (s.else) forEachStmtShallow(s.else, f);
-  }
-}
-
-const clone = <T>(x: T): T => structuredClone(x);
 const bin = (op: string, l: Expr, r: Expr): Expr => ({ k: 'bin', op, l, r });
 const plus = (e: Expr, n: number): Expr => (n === 0 ? e : n > 0 ? bin('+', e, num(n)) : bin('-', e, num(-n)));
 const pick = (op: '<' | '>', a: Expr, b: Expr): Expr => ({ k: 'cond', c: bin(op, a, b), t: clone(a), f: clone(b) });
 const minOf = (xs: Expr[]): Expr => xs.reduce((a, b) => pick('<', a, b));
 const maxOf = (xs: Expr[]): Expr => xs.reduce((a, b) => pick('>', a, b));
 
-function makeFor(v: string, type: string, lo: Expr, hi: Expr, step: number, body: Stmt): For {
-  return {
-    k: 'for',
-    init: { k: 'decl', type, decls: [{ name: v, ptr: '', dims: [], init: lo }] } as Decl,
-    cond: bin('<', id(v), hi),
-    step: step === 1 ? { k: 'post', op: '++', arg: id(v) } : { k: 'assign', op: '+=', l: id(v), r: num(step) },
-    body,
-    pragmas: [],
-  };
-}
-
-/** A fresh name from `base` (suffixed until unused). */
-function fresh(base: string, taken: Set<string>): string {
-  let n = base;
-  while (taken.has(n)) n = `${n}x`;
-  taken.add(n);
-  return n;
-}
-
 /** Time-tile the nest at `site` with `steps` time steps and `width` points per tile (see above). */
 export function timeTile(site: LoopSite, nest: TimeNest, skew: { shifts: number[]; skew: number }, steps: number, width: number, taken: Set<string>): boolean {
   if (!(steps >= 2) || !(width >= 2)) return false;
   const { canon, parts, partCanon } = nest;
-  const tt = fresh(`${canon.v}${canon.v}_t`, taken);
-  const cc = fresh(`${partCanon[0].v}${partCanon[0].v}_t`, taken);
+  const tt = freshName(`${canon.v}${canon.v}_t`, taken);
+  const cc = freshName(`${partCanon[0].v}${partCanon[0].v}_t`, taken);
   const k = skew.skew;
   const fromZero = canon.lo.k === 'num' && Number(canon.lo.text) === 0;
   // skew·(t - t0) at step t
@@ -149,7 +109,7 @@ export function timeTile(site: LoopSite, nest: TimeNest, skew: { shifts: number[
   const timeLoop = makeFor(canon.v, canon.type, id(tt), pick('<', stepEnd, clone(canon.hi)), 1, { k: 'block', body: sweeps });
   const pointTiles = makeFor(cc, partCanon[0].type === 'long' || canon.type === 'long' ? 'long' : 'int', cLo, cHi, width, { k: 'block', body: [timeLoop] });
   const timeTiles = makeFor(tt, canon.type, clone(canon.lo), clone(canon.hi), steps, { k: 'block', body: [pointTiles] });
-  timeTiles.pragmas = nest.time.pragmas.filter((p) => !TEAM.test(p));
+  timeTiles.pragmas = nest.time.pragmas.filter((p) => !isTeamPragma(p));
   site.replace([timeTiles]);
   return true;
 }
