@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { estimateCost } from '../agents/builtin/cost-model.js';
 import { applyMove, describeMove, enumerateMoves, type MoveContext, type Program } from '../agents/builtin/transforms/index.js';
 import { parseC } from '../csyntax/index.js';
-import { resolveTarget } from '../targets/index.js';
+import { arrayLengthsC, resolveTarget } from '../targets/index.js';
 
 const program = (src: string, fn: string): Program => ({ unit: parseC(src), fn, flags: [], moves: [], kinds: [] });
 const ctx: MoveContext = { allowedFlags: ['-fopenmp'] };
@@ -37,5 +37,29 @@ describe('the static cost model ranks what the machine rewards', () => {
     );
     expect(outer).toBeLessThan(inner);
     expect(inner).toBeGreaterThan(cost(mm));
+  });
+
+  it('a time tile whose rows fit in cache is cheaper than the sweeps it tiles, a tile a few points wide is not', () => {
+    const tiles = (name: string) => {
+      const t = resolveTarget(`bench/unseen/${name}`);
+      const p = program(t.referenceSource, t.fn);
+      const mctx: MoveContext = { allowedFlags: ['-fopenmp'], sizes: t.checkSizes, arrayLengths: arrayLengthsC(t) };
+      const cost = (q: Program) => estimateCost(q, { sizes: t.benchSize, cores: 2, vectorLanes: 16 });
+      const tiled = new Map(
+        enumerateMoves(p, mctx)
+          .filter((m) => m.kind === 'time-tile')
+          .map((m) => [describeMove(p, m).replace(/^time-tile \w+ by /, ''), cost(applyMove(p, m, mctx)!)] as const),
+      );
+      return { ref: cost(p), tiled };
+    };
+    // jacobi-2d, 1200 x 1200: 64 rows of both grids (600 KB) fit in L2, 256 rows do not; the time
+    // loop, which only slides a tile's rows by the skew, carries the reuse
+    const j = tiles('jacobi2d');
+    expect(j.tiled.get('32 steps x 64 points')!).toBeLessThan(j.ref * 0.5);
+    expect(j.tiled.get('64 steps x 256 points')!).toBeGreaterThan(j.ref);
+    // heat, 1-D: every tile fits; one 16 points wide pays its bounds and remainder every 16 points
+    const h = tiles('heat');
+    expect(h.tiled.get('64 steps x 256 points')!).toBeLessThan(h.ref * 0.5);
+    expect(h.tiled.get('16 steps x 16 points')!).toBeGreaterThan(h.tiled.get('64 steps x 256 points')! * 2);
   });
 });
