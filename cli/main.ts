@@ -1,29 +1,13 @@
 #!/usr/bin/env node
-import { failIfStalled } from './stalled.js';
 import { Command } from 'commander';
 import { UserError } from '../common/index.js';
-import { createRun, openMemory, RunFinished, type KloopEvent } from '../loop/index.js';
-import { catalogNames, loadTarget, CATALOG_DIR } from '../targets/index.js';
-import { loadWorkflow } from '../workflow/index.js';
-import { formatEvent } from '../tui/event-line.js';
-import { summaryTable } from './summary-table.js';
-import { verifyCommand } from './verify-command.js';
-import { doctor } from './doctor.js';
-import { reviewCommand } from './review-command.js';
-import { watchCommand } from './watch-command.js';
-import { gcCommand } from './gc-command.js';
-import { keptKernelsList } from './memory-command.js';
-import { devicesCommand } from './devices-command.js';
-import { liveRun } from './live-run.js';
-import { openFleet } from './fleet-commands.js';
-import { workerCommand, type WorkerCommandOptions } from './worker-command.js';
-import { initCommand } from './init-command.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeReport } from '../report/index.js';
-import { planCommand, workloadsList, type PlanCommandOptions } from './plan-command.js';
-import { refuseTargetsWithWorkloads, runWorkloads } from './run-workloads.js';
+import { RunFinished } from '../loop/resume.js';
+import type { KloopEvent } from '../loop/index.js';
+import type { PlanCommandOptions } from './plan-command.js';
+import type { WorkerCommandOptions } from './worker-command.js';
 
+// Each command loads its own modules when it runs: the whole set (ink, the model SDKs, BullMQ, the
+// loop) took about 2 s of a 2-core machine's start-up, paid by every `kloop verify` and `kloop init`.
 const program = new Command();
 program.name('kloop').description('Turns naive compute kernels into verified, measurably faster ones, overnight.').showHelpAfterError();
 
@@ -49,8 +33,12 @@ program
       file: string | undefined,
       opts: { target?: string[]; minutes?: number; rounds?: number; resume?: string; memory?: string; json?: boolean; tui?: boolean; provider?: string; model?: string; record?: string; replay?: string; fleet?: string; workload?: string[] },
     ) => {
+      const { loadWorkflow } = await import('../workflow/index.js');
+      const { formatEvent } = await import('../tui/event-line.js');
+      const { failIfStalled } = await import('./stalled.js');
       const workflow = loadWorkflow(file);
       if (opts.workload?.length) {
+        const { refuseTargetsWithWorkloads, runWorkloads } = await import('./run-workloads.js');
         refuseTargetsWithWorkloads(opts.target, opts.workload);
         await failIfStalled(
           'the workload run',
@@ -66,6 +54,7 @@ program
         );
         return;
       }
+      const { openFleet } = await import('./fleet-commands.js');
       const fleet = await openFleet(workflow, opts.fleet, (line) => console.error(`kloop: ${line}`));
       for (const [flag, v] of [
         ['--minutes', opts.minutes],
@@ -73,7 +62,7 @@ program
       ] as const)
         if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new UserError(`${flag}: expected a non-negative number`);
       // In a terminal: the live dashboard; otherwise (or with --no-tui / --json) one line per event.
-      const live = !opts.json && opts.tui !== false && process.stdout.isTTY ? liveRun({ workers: fleet?.watchWorkers }) : undefined;
+      const live = !opts.json && opts.tui !== false && process.stdout.isTTY ? (await import('./live-run.js')).liveRun({ workers: fleet?.watchWorkers }) : undefined;
       const print = (e: KloopEvent) => {
         if (live) live.push(e);
         else if (opts.json) console.log(JSON.stringify(e));
@@ -82,6 +71,7 @@ program
           if (line) console.log(line);
         }
       };
+      const { createRun } = await import('../loop/setup.js');
       const runner = await createRun({
         workflow,
         targets: opts.target,
@@ -101,14 +91,16 @@ program
         cores: fleet?.cores,
       });
       const summary = await failIfStalled(`run ${runner.runId} (resume it with kloop run --resume ${runner.runId})`, runner.run()).finally(() => (live?.stop(), fleet?.close()));
-      if (!opts.json) console.log('\n' + summaryTable(summary));
+      if (!opts.json) console.log('\n' + (await import('./summary-table.js')).summaryTable(summary));
     },
   );
 
 program
   .command('targets')
   .description('list the shipped targets (and check that each loads)')
-  .action(() => {
+  .action(async () => {
+    const { catalogNames, loadTarget, CATALOG_DIR } = await import('../targets/index.js');
+    const { join } = await import('node:path');
     for (const name of catalogNames()) {
       const t = loadTarget(join(CATALOG_DIR, name));
       console.log(`${t.name.padEnd(10)} ${t.signature}\n${''.padEnd(10)} ${t.description}${t.cuda ? ` [cpu, cuda${t.cuda.starterSource ? ' + tunable starter' : ''}]` : ' [cpu]'}`);
@@ -118,8 +110,8 @@ program
 program
   .command('workloads')
   .description('list the shipped workloads (graphs of targets; each is loaded and checked)')
-  .action(() => {
-    console.log(workloadsList());
+  .action(async () => {
+    console.log((await import('./plan-command.js')).workloadsList());
   });
 
 program
@@ -129,7 +121,7 @@ program
   .option('--function <name>', 'the kernel function (default: the only one no other function calls)')
   .option('--out <dir>', 'the target folder to write (default: ./NAME)')
   .action(async (file: string, opts: { function?: string; out?: string }) => {
-    process.exitCode = await initCommand(file, opts);
+    process.exitCode = await (await import('./init-command.js')).initCommand(file, opts);
   });
 
 program
@@ -149,7 +141,7 @@ program
   .option('--memory <path>', 'memory file (default from WORKFLOW.md)')
   .action(async (workload: string | undefined, opts: PlanCommandOptions) => {
     if (opts.pairs !== undefined && !(Number.isInteger(opts.pairs) && opts.pairs >= 2)) throw new UserError('--pairs: expected an integer >= 2');
-    process.exitCode = await planCommand(workload, opts);
+    process.exitCode = await (await import('./plan-command.js')).planCommand(workload, opts);
   });
 
 program
@@ -162,7 +154,7 @@ program
   .option('--json', 'print the verdict as JSON')
   .option('--memory <path>', 'memory file holding the device profile', '.kloop/memory.json')
   .action(async (target: string, file: string, opts: { flags: string; json?: boolean; memory: string; device: string }) => {
-    process.exitCode = await verifyCommand(target, file, opts);
+    process.exitCode = await (await import('./verify-command.js')).verifyCommand(target, file, opts);
   });
 
 program
@@ -171,7 +163,8 @@ program
   .argument('[run]', 'run id or run folder')
   .option('--json', 'one JSON event per line')
   .action(async (run: string | undefined, opts: { json?: boolean }) => {
-    await watchCommand(loadWorkflow().config.runs.dir, run, opts);
+    const { loadWorkflow } = await import('../workflow/index.js');
+    await (await import('./watch-command.js')).watchCommand(loadWorkflow().config.runs.dir, run, opts);
   });
 
 program
@@ -181,7 +174,7 @@ program
   .option('--run <run-id>', 'only this run')
   .option('--memory <path>', 'memory file (default from WORKFLOW.md)')
   .action(async (opts: { target?: string; run?: string; memory?: string }) => {
-    await reviewCommand({ memory: opts.memory, target: opts.target, run: opts.run });
+    await (await import('./review-command.js')).reviewCommand({ memory: opts.memory, target: opts.target, run: opts.run });
   });
 
 program
@@ -189,9 +182,12 @@ program
   .description('write the morning report of a run: Markdown with SVG plots (speedup over time, roofline) and the results table')
   .argument('<run>', 'run id (under runs/) or the path of a run folder')
   .option('--out <dir>', "where to write it (default: the run folder's report/)")
-  .action((run: string, opts: { out?: string }) => {
+  .action(async (run: string, opts: { out?: string }) => {
+    const { existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { loadWorkflow } = await import('../workflow/index.js');
     const dir = existsSync(join(run, 'journal.jsonl')) ? run : join(loadWorkflow().config.runs.dir, run);
-    console.log(writeReport(dir, opts.out));
+    console.log((await import('../report/index.js')).writeReport(dir, opts.out));
   });
 
 program
@@ -200,6 +196,9 @@ program
   .option('--target <name>', 'one target only')
   .option('--memory <path>', 'memory file (default from WORKFLOW.md)')
   .action(async (opts: { target?: string; memory?: string }) => {
+    const { loadWorkflow } = await import('../workflow/index.js');
+    const { openMemory } = await import('../loop/compose.js');
+    const { keptKernelsList } = await import('./memory-command.js');
     console.log(keptKernelsList(await openMemory(loadWorkflow(), process.cwd(), opts.memory).baselines(), opts.target));
   });
 
@@ -210,7 +209,8 @@ program
   .option('--older-than <days>', 'remove runs last written more than DAYS days ago', Number)
   .option('--dry-run', 'print what would go, remove nothing')
   .action(async (opts: { keep?: number; olderThan?: number; dryRun?: boolean }) => {
-    console.log(await gcCommand(loadWorkflow().config.runs.dir, opts));
+    const { loadWorkflow } = await import('../workflow/index.js');
+    console.log(await (await import('./gc-command.js')).gcCommand(loadWorkflow().config.runs.dir, opts));
   });
 
 program
@@ -220,7 +220,7 @@ program
   .option('--memory <path>', 'memory file holding the device profile')
   .option('--fleet <redis-url>', "a fleet's workers, device classes, queue depths and heartbeats (default: fleet.redis)")
   .action(async (file: string | undefined, opts: { memory?: string; fleet?: string }) => {
-    process.exitCode = await doctor({ workflow: file, memory: opts.memory, fleet: opts.fleet });
+    process.exitCode = await (await import('./doctor.js')).doctor({ workflow: file, memory: opts.memory, fleet: opts.fleet });
   });
 
 program
@@ -238,7 +238,7 @@ program
   .action(async (file: string | undefined, opts: WorkerCommandOptions) => {
     for (const k of ['concurrency', 'lockMs', 'stalledMs', 'heartbeatMs'] as const)
       if (!(Number.isInteger(opts[k]) && opts[k] >= 1)) throw new UserError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: expected a positive integer`);
-    await workerCommand(file, opts);
+    await (await import('./worker-command.js')).workerCommand(file, opts);
   });
 
 program
@@ -249,7 +249,7 @@ program
   .option('--json', 'print the descriptors as a JSON array')
   .option('--fleet <redis-url>', "also every fleet worker's descriptor (default: fleet.redis)")
   .action(async (file: string | undefined, opts: { memory?: string; json?: boolean; fleet?: string }) => {
-    await devicesCommand({ workflow: file, memory: opts.memory, json: opts.json, fleet: opts.fleet });
+    await (await import('./devices-command.js')).devicesCommand({ workflow: file, memory: opts.memory, json: opts.json, fleet: opts.fleet });
   });
 
 program.parseAsync().catch((e: unknown) => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../common/index.js';
 import { cudaFlagsAllowed, isCurrentProfile } from '../devices/index.js';
-import { composeDevice, composeSandbox, composeVerifier, openMemory, refuseMissingLayers, type DeviceKind } from '../loop/index.js';
+import { composeDevice, composeSandbox, composeVerifier, openMemory, refuseMissingLayers, type DeviceKind } from '../loop/compose.js';
 import { ProcessSandbox } from '../sandboxes/index.js';
 import { resolveTarget } from '../targets/index.js';
 import { formatSize, prepareGateBench, runGate } from '../verifiers/index.js';
