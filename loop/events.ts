@@ -3,7 +3,7 @@ import type { DeviceProfile } from '../devices/index.js';
 import type { Outcome, Winner } from '../memory/index.js';
 import type { ModelQuality } from '../model/index.js';
 import type { PolicyArm } from '../policy/index.js';
-import type { Layer } from '../verifiers/index.js';
+import type { Distribution, Layer } from '../verifiers/index.js';
 import type { SettingChange, WorkflowSnapshot } from '../workflow/index.js';
 import type { RunDisk } from './run-disk.js';
 import type { SpeedupEstimate } from './stats.js';
@@ -77,6 +77,8 @@ export type KloopEvent =
   /** `by`: the fleet worker whose published profile the run uses (its class's device); absent: this machine's. */
   | { type: 'device.profile'; profile: DeviceProfile; measured: boolean; by?: string }
   | { type: 'round.start'; target: string; round: number; baseline: string }
+  /** The data this run times a target on: drawn once per run (and again on a resume), like a check's. */
+  | { type: 'bench.input'; target: string; seed: number; distribution: Distribution }
   /** `measuredBy`: the fleet worker that timed the baseline alone (absent: this machine, or a kept candidate's time from its fresh pairs, whose worker its fleet.confirm.json names). */
   | { type: 'baseline.profile'; target: string; round: number; profile: BaselineProfile; measuredBy?: string }
   | { type: 'analysis'; target: string; round: number; diagnosis: Diagnosis }

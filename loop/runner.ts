@@ -300,6 +300,7 @@ export class Runner {
               const file = join(this.dir, 'rounds', `${t.name}-bench.in`);
               mkdirSync(join(this.dir, 'rounds'), { recursive: true });
               const draw = drawBenchInput(); // a fresh seed and distribution per run, like a check's
+              this.emit({ type: 'bench.input', target: t.name, seed: draw.seed, distribution: draw.distribution });
               const inputs = makeInputs(t, t.benchSize, draw.seed, draw.distribution, { bench: true });
               writeFileSync(file, inputs.bytes);
               return { input: file, bench: await this.lock.shared(() => d.verifier.prepareBench(t, file, inputs.arrays, join(this.dir, 'bench'))) };

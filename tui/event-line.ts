@@ -39,6 +39,8 @@ export function formatEvent(e: KloopEvent): string | undefined {
         : `[${e.target}] vs reference: 1.00x (the best is the reference)`;
     case 'git.commit':
       return `[${e.target}]   committed ${e.sha.slice(0, 10)} on ${e.branch}`;
+    case 'bench.input':
+      return `[${e.target}] timed on ${e.distribution} data (seed ${e.seed})`;
     case 'target.stopped':
       return `[${e.target}] stopped: ${e.reason}`;
     case 'policy.decision':
