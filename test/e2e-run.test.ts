@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../memory/index.js';
 import { parseResults, type Journaled } from '../loop/index.js';
+import { TIMED_DISTRIBUTIONS } from '../verifiers/inputs.js';
 import { CLI, kloop, seedProfile, smallTarget, tmp } from './helpers.js';
 
 function gitRepo(): string {
@@ -35,6 +36,11 @@ describe('kloop run, end to end on the CPU', () => {
     const final = journal.find((e): e is Extract<Journaled, { type: 'target.final' }> => e.type === 'target.final')!;
     expect(final).toMatchObject({ target: 'jacobi', id: kept.at(-1)!.id, verdict: kept.at(-1)!.verdict });
     expect(final.pairs).toBeGreaterThanOrEqual(3);
+    // the data it was timed on is named: one draw per run, of ordinary magnitude
+    const inputs = journal.filter((e): e is Extract<Journaled, { type: 'bench.input' }> => e.type === 'bench.input');
+    expect(inputs).toHaveLength(1);
+    expect(TIMED_DISTRIBUTIONS).toContain(inputs[0].distribution);
+    expect(out).toContain(`[jacobi] timed on ${inputs[0].distribution} data (seed ${inputs[0].seed})`);
     expect(out).toContain(`[jacobi] vs reference: ${final.speedup.toFixed(2)}x (95% CI ${final.ciLow.toFixed(2)}-${final.ciHigh.toFixed(2)}, ${final.pairs} interleaved pairs in this run), best ${final.id} [${final.verdict}]`);
     expect(out).toMatch(new RegExp(`jacobi .* ${final.speedup.toFixed(2)}x \\[${final.ciLow.toFixed(2)}-${final.ciHigh.toFixed(2)}\\]\\s+${final.verdict} `));
     expect(out).toMatch(/new baseline jacobi-r\d-c\d \[(proved|tested)\]: ~[\d.]+x over the reference \(chained, not measured\)/);
