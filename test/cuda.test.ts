@@ -166,13 +166,20 @@ describe('CUDA kernels run for real on the CPU emulation of CUDA (same harness, 
     300_000,
   );
 
-  it('rejects wrong CUDA kernels as verdicts: no bounds check, a dropped tile remainder, a write past the end, a side stream, a clock', async () => {
+  it('rejects wrong CUDA kernels as verdicts: no bounds check, a dropped tile remainder, a missing or divergent barrier, a write past the end, a side stream, a clock', async () => {
     const t = loadTarget(join(CATALOG_DIR, 'sgemm'));
     const plan = await verifier.prepare(t, 5, join(dir, 'bad', 'plan'));
     const starter = t.cuda!.starterSource!;
     const cases: [string, string, RegExp][] = [
       ['no-bounds', starter.replace('if (r < M && c < N) C[r * N + c] = acc[i][j];', 'C[r * N + c] = acc[i][j];'), /^(bounds|compare|run)$/],
       ['no-remainder', starter.replace('for (int k0 = 0; k0 < K; k0 += BK) {', 'for (int k0 = 0; k0 + BK <= K; k0 += BK) {'), /^compare$/],
+      // A missing barrier: the tile read before every thread has stored its part, or overwritten
+      // with the next one while others still read it (the emulation runs a block's threads in an
+      // order that alternates between barriers, so either shows as wrong values)
+      ['no-load-barrier', starter.replace('    __syncthreads();\n#pragma unroll', '#pragma unroll'), /^compare$/],
+      ['no-reuse-barrier', starter.replace(/(acc\[i\]\[j\] \+= a\[i\] \* b\[j\];\n    \})\n    __syncthreads\(\);/, '$1'), /^compare$/],
+      // A warp barrier only one lane reaches: a hang on a GPU, a crash in the emulation
+      ['divergent-barrier', starter.replace('real acc[TM][TN];', 'real acc[TM][TN]; if (threadIdx.x == 0) __syncwarp();'), /^run$/],
       ['side-stream', starter.replace('sgemm_tiled<<<grid, THREADS>>>', 'cudaStream_t s; cudaStreamCreateWithFlags(&s, 1); sgemm_tiled<<<grid, THREADS, 0, s>>>'), /^static$/],
       ['clock', starter.replace('real acc[TM][TN];', 'real acc[TM][TN]; long long t0 = clock64(); (void)t0;'), /^static$/],
     ];

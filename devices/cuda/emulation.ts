@@ -21,6 +21,8 @@ export const EMULATED_CUDA_RUNTIME = String.raw`#ifndef KLOOP_CUDA_EMULATION_H
 #include <mutex>
 #include <thread>
 #include <vector>
+#include <cstdio>
+#include <sys/mman.h>
 using std::max;
 using std::min;
 
@@ -37,10 +39,55 @@ struct dim3 {
   dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
 };
 struct uint3 { unsigned x, y, z; };
-inline thread_local uint3 threadIdx, blockIdx;
-inline thread_local unsigned kl_emu_tid;
 inline dim3 blockDim, gridDim;
 static const int warpSize = 32;
+
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+/* The threads of a block are fibers on one OS thread, switched only at barriers (a few registers
+   saved, no system call): OS threads woken at every barrier ran the emulated tests about 20x
+   slower on a 2-core VM. A barrier is a count: the last thread to arrive opens its next phase. The
+   fibers run in an order that alternates between phases, so a shared-memory read or write that
+   needs a barrier it lacks sees another thread's data early or late (caught, not hidden by luck),
+   and threads that wait at a barrier no other thread will reach end the process in one line. */
+#define KLOOP_CUDA_FIBERS 1
+inline uint3 threadIdx, blockIdx;
+inline unsigned kl_emu_tid;
+extern "C" void kl_emu_swap(void **save_sp, void *load_sp);
+__asm__(".pushsection .text\n.weak kl_emu_swap\n.type kl_emu_swap,@function\nkl_emu_swap:\n"
+        " pushq %rbp\n pushq %rbx\n pushq %r12\n pushq %r13\n pushq %r14\n pushq %r15\n"
+        " subq $8, %rsp\n stmxcsr (%rsp)\n fnstcw 4(%rsp)\n movq %rsp, (%rdi)\n movq %rsi, %rsp\n"
+        " ldmxcsr (%rsp)\n fldcw 4(%rsp)\n addq $8, %rsp\n"
+        " popq %r15\n popq %r14\n popq %r13\n popq %r12\n popq %rbx\n popq %rbp\n ret\n"
+        ".size kl_emu_swap, .-kl_emu_swap\n.popsection\n");
+struct kl_emu_bar { unsigned expected = 0, arrived = 0; unsigned long phase = 0; };
+struct kl_emu_fiber { void *sp = nullptr; char *stack = nullptr; unsigned tid = 0; uint3 tidx{}, bidx{}; bool done = false; kl_emu_bar *wait = nullptr; unsigned long phase = 0; };
+inline kl_emu_fiber *kl_emu_cur = nullptr;
+inline void *kl_emu_sched_sp = nullptr;
+inline void (*kl_emu_body)(void *) = nullptr;
+inline void *kl_emu_body_arg = nullptr;
+inline kl_emu_bar kl_emu_block_bar;
+inline std::vector<kl_emu_bar> kl_emu_warp_bars;
+inline void kl_emu_yield() {
+  kl_emu_cur->bidx = blockIdx;
+  kl_emu_swap(&kl_emu_cur->sp, kl_emu_sched_sp);
+}
+inline void kl_emu_arrive(kl_emu_bar &b) {
+  if (++b.arrived == b.expected) {
+    b.arrived = 0;
+    b.phase++;
+    return;
+  }
+  kl_emu_cur->wait = &b;
+  kl_emu_cur->phase = b.phase;
+  kl_emu_yield();
+}
+inline void __syncthreads() { kl_emu_arrive(kl_emu_block_bar); }
+inline void __syncwarp(unsigned = 0xffffffffu) { kl_emu_arrive(kl_emu_warp_bars[kl_emu_tid / 32]); }
+struct kl_emu_warps { std::vector<uint64_t> slots; };
+inline kl_emu_warps *kl_emu_warp_state = nullptr;
+#else
+inline thread_local uint3 threadIdx, blockIdx;
+inline thread_local unsigned kl_emu_tid;
 inline std::barrier<> *kl_emu_barrier = nullptr;
 inline void __syncthreads() { kl_emu_barrier->arrive_and_wait(); }
 
@@ -51,15 +98,16 @@ struct kl_emu_warps {
 };
 inline kl_emu_warps *kl_emu_warp_state = nullptr;
 inline void __syncwarp(unsigned = 0xffffffffu) { kl_emu_warp_state->bars[kl_emu_tid / 32]->arrive_and_wait(); }
+#endif
 template <class T> inline T kl_emu_exchange(T v, int src_lane) {
   static_assert(sizeof(T) <= 8, "shuffles move at most 8 bytes");
   kl_emu_warps &w = *kl_emu_warp_state;
-  unsigned warp = kl_emu_tid / 32, base = warp * 32;
+  unsigned base = (kl_emu_tid / 32) * 32;
   std::memcpy(&w.slots[kl_emu_tid], &v, sizeof(T));
-  w.bars[warp]->arrive_and_wait();
+  __syncwarp();
   T out = v;
   if (src_lane >= 0 && base + (unsigned)src_lane < w.slots.size()) std::memcpy(&out, &w.slots[base + src_lane], sizeof(T));
-  w.bars[warp]->arrive_and_wait();
+  __syncwarp();
   return out;
 }
 template <class T> inline T __shfl_sync(unsigned, T v, int src, int width = 32) { int lane = kl_emu_tid % 32; return kl_emu_exchange(v, (lane & ~(width - 1)) + (src % width)); }
@@ -89,6 +137,88 @@ template <class T> inline T __ldg(const T *p) { return *p; }
 inline std::mutex kl_emu_atomic;
 template <class T> inline T atomicAdd(T *p, T v) { std::lock_guard<std::mutex> g(kl_emu_atomic); T old = *p; *p = old + v; return old; }
 
+#ifdef KLOOP_CUDA_FIBERS
+/* A launch: the blocks run in turn, each block's threads as fibers (stacks kept for the next launch,
+   each with a guard page below it: an overflow is a crash, not another thread's data). */
+inline std::vector<kl_emu_fiber> kl_emu_fibers;
+inline void kl_emu_entry() {
+  kl_emu_body(kl_emu_body_arg);
+  kl_emu_cur->done = true;
+  kl_emu_swap(&kl_emu_cur->sp, kl_emu_sched_sp);
+  std::abort();
+}
+template <class F> void kl_emu_launch(dim3 g, dim3 b, F f) {
+  const size_t STACK = 256 * 1024, GUARD = 4096;
+  gridDim = g;
+  blockDim = b;
+  unsigned n = b.x * b.y * b.z;
+  kl_emu_block_bar = kl_emu_bar{n, 0, 0};
+  kl_emu_warp_bars.assign((n + 31) / 32, kl_emu_bar{});
+  for (unsigned w = 0; w * 32 < n; w++) kl_emu_warp_bars[w].expected = std::min(32u, n - w * 32);
+  kl_emu_warps warps;
+  warps.slots.assign(n, 0);
+  kl_emu_warp_state = &warps;
+  if (kl_emu_fibers.size() < n) kl_emu_fibers.resize(n);
+  // Each thread runs every block in turn, meeting the block's barrier at its end (as the OS-thread
+  // emulation does with one std::barrier).
+  struct Run { F *f; dim3 g; } run{&f, g};
+  kl_emu_body = [](void *p) {
+    Run &r = *static_cast<Run *>(p);
+    for (unsigned z = 0; z < r.g.z; z++)
+      for (unsigned y = 0; y < r.g.y; y++)
+        for (unsigned x = 0; x < r.g.x; x++) {
+          blockIdx = uint3{x, y, z};
+          (*r.f)();
+          kl_emu_arrive(kl_emu_block_bar);
+        }
+  };
+  kl_emu_body_arg = &run;
+  for (unsigned t = 0; t < n; t++) {
+    kl_emu_fiber &fb = kl_emu_fibers[t];
+    if (!fb.stack) {
+      void *m = mmap(nullptr, STACK + GUARD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (m == MAP_FAILED || mprotect(m, GUARD, PROT_NONE) != 0) { std::fputs("kloop cuda emulation: no memory for thread stacks\n", stderr); std::abort(); }
+      fb.stack = static_cast<char *>(m);
+    }
+    // A fresh stack that returns into kl_emu_entry: the frame kl_emu_swap pops (control words, six
+    // registers), then the entry's address, 16-byte aligned as a call would leave it.
+    uint64_t *top = reinterpret_cast<uint64_t *>(fb.stack + GUARD + STACK);
+    top[-1] = 0;
+    top[-2] = reinterpret_cast<uint64_t>(&kl_emu_entry);
+    for (int r = 3; r <= 8; r++) top[-r] = 0;
+    uint32_t ctl[2] = {0, 0};
+    __asm__ volatile("stmxcsr %0\n fnstcw %1" : "=m"(ctl[0]), "=m"(ctl[1]));
+    std::memcpy(&top[-9], ctl, 8);
+    fb.sp = &top[-9];
+    fb.tid = t;
+    fb.tidx = uint3{t % b.x, (t / b.x) % b.y, t / (b.x * b.y)};
+    fb.bidx = uint3{0, 0, 0};
+    fb.done = false;
+    fb.wait = nullptr;
+  }
+  for (unsigned round = 0, left = n;; round++) {
+    bool progress = false;
+    for (unsigned k = 0; k < n; k++) {
+      kl_emu_fiber &fb = kl_emu_fibers[round % 2 ? n - 1 - k : k];
+      if (fb.done || (fb.wait && fb.wait->phase == fb.phase)) continue;
+      fb.wait = nullptr;
+      threadIdx = fb.tidx;
+      blockIdx = fb.bidx;
+      kl_emu_tid = fb.tid;
+      kl_emu_cur = &fb;
+      kl_emu_swap(&kl_emu_sched_sp, fb.sp);
+      progress = true;
+      if (fb.done) left--;
+    }
+    if (!left) break;
+    if (!progress) {
+      std::fputs("kloop cuda emulation: deadlock: threads of a block wait at a barrier that the others never reach\n", stderr);
+      std::abort();
+    }
+  }
+  kl_emu_cur = nullptr;
+}
+#else
 /* A launch: one OS thread per thread of a block; the blocks run in turn, a barrier between them
    (so that the static __shared__ storage belongs to one block at a time). */
 template <class F> void kl_emu_launch(dim3 g, dim3 b, F f) {
@@ -116,6 +246,7 @@ template <class F> void kl_emu_launch(dim3 g, dim3 b, F f) {
     });
   for (auto &t : ts) t.join();
 }
+#endif
 
 enum cudaError_t { cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorMemoryAllocation = 2, cudaErrorInitializationError = 3, cudaErrorInsufficientDriver = 35, cudaErrorNoDevice = 100 };
 enum cudaMemcpyKind { cudaMemcpyHostToHost, cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost, cudaMemcpyDeviceToDevice, cudaMemcpyDefault };
