@@ -73,7 +73,8 @@ const runner = await createRun({
   onEvent: (e) => {
     marks.push({ at: performance.now(), what: e.type === 'candidate.state' ? `${e.type}:${e.state}` : e.type });
     if (values.quiet) return;
-    if (e.type === 'round.end' || e.type === 'baseline.updated' || e.type === 'bench.input' || e.type === 'device.profile' || e.type === 'run.end') console.log(formatEvent(e) ?? `[${'target' in e ? e.target : ''}] round ${'round' in e ? e.round : ''} done`);
+    if (e.type === 'round.end' || e.type === 'baseline.updated' || e.type === 'bench.input' || e.type === 'device.profile' || e.type === 'run.end')
+      console.log(formatEvent(e) ?? `[${'target' in e ? e.target : ''}] round ${'round' in e ? e.round : ''} done`);
   },
 });
 const summary = await runner.run();
