@@ -9,7 +9,7 @@ const ALL = ['test/**/*.test.ts', 'test/**/*.test.tsx'];
  * time, after the others, with no other test file running. A new file that asserts on a measured
  * speedup, a keep or a timing belongs here.
  */
-const TIMED = ['test/e2e-run.test.ts', 'test/final-timing.test.ts', 'test/e2e-llm.test.ts', 'test/disk.test.ts'];
+const TIMED = ['test/e2e-run.test.ts', 'test/final-timing.test.ts', 'test/e2e-llm.test.ts', 'test/disk.test.ts', 'test/workload-node-sizes.test.ts'];
 
 /**
  * The slowest files, slowest first (measured on a 2-core machine). Started first, they leave short
