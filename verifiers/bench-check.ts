@@ -165,45 +165,61 @@ function errorQuantile(t: Target, size: Size, ref: Buffer, oracle: Buffer): numb
 /** Elements shuffled within a block (in cache), and blocks shuffled among themselves: one pass that stays in cache. */
 const SHUFFLE_BLOCK = 1024;
 
-/** xs in another order: a random permutation of its blocks, each block's elements permuted (from `rng`). */
-function permute(xs: Float32Array | Float64Array, rng: Rng): Float32Array | Float64Array {
-  const n = xs.length;
+/**
+ * `src`'s elements in another order, written to `dst` (same length): a random permutation of its
+ * blocks, each block's elements permuted (from `rng`).
+ */
+function permuteInto(src: Float32Array | Float64Array, dst: Float32Array | Float64Array, rng: Rng): void {
+  const n = src.length;
   const blocks = Math.ceil(n / SHUFFLE_BLOCK);
-  const order = Array.from({ length: blocks }, (_, i) => i);
+  const order = new Int32Array(blocks);
+  for (let i = 0; i < blocks; i++) order[i] = i;
+  const below = (m: number) => Math.floor((rng.u32() * m) / 4294967296); // uniform in [0, m) for m up to 2^21
   for (let i = blocks - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
+    const j = below(i + 1);
+    const x = order[i];
+    order[i] = order[j];
+    order[j] = x;
   }
-  const out = new (xs.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(n);
   let at = 0;
-  for (const b of order) {
-    const from = b * SHUFFLE_BLOCK;
+  for (let k = 0; k < blocks; k++) {
+    const from = order[k] * SHUFFLE_BLOCK;
     const len = Math.min(SHUFFLE_BLOCK, n - from);
-    out.set(xs.subarray(from, from + len), at);
+    dst.set(src.subarray(from, from + len), at);
     for (let i = len - 1; i > 0; i--) {
-      const j = at + Math.floor(rng.next() * (i + 1));
-      const x = out[at + i];
-      out[at + i] = out[j];
-      out[j] = x;
+      const j = at + below(i + 1);
+      const x = dst[at + i];
+      dst[at + i] = dst[j];
+      dst[j] = x;
     }
     at += len;
   }
-  return out;
 }
 
-/** The bench input with every real input array's elements shuffled (same values, another order; scalars and integer arrays, which hold structure, as they are). */
-function shuffled(t: Target, size: Size, input: Buffer, seed: number): Buffer {
-  const out = Buffer.from(input);
+/**
+ * The bench input with every real input array's elements shuffled (same values, another order;
+ * scalars and integer arrays, which hold structure, as they are), written into `out` (the input's
+ * length): one buffer for every calibration run, as a fresh 64 MB buffer costs its page faults.
+ */
+function shuffleInto(t: Target, size: Size, input: Buffer, out: Buffer, seed: number): Buffer {
+  input.copy(out);
   const rng = new Rng(seed);
   let off = 0;
   const width = t.real === 'float' ? 4 : 8;
+  const C = width === 4 ? Float32Array : Float64Array;
   for (const piece of inputLayout(t, size)) {
     const a = t.arrays.find((x) => x.name === piece.name);
     if (piece.kind === 'array' && a && !a.int) {
       const n = piece.bytes / width;
-      const xs = width === 4 ? new Float32Array(n) : new Float64Array(n);
-      Buffer.from(xs.buffer).set(out.subarray(off, off + piece.bytes));
-      Buffer.from(permute(xs, rng).buffer).copy(out, off);
+      const aligned = (input.byteOffset + off) % width === 0 && (out.byteOffset + off) % width === 0;
+      if (aligned) permuteInto(new C(input.buffer as ArrayBuffer, input.byteOffset + off, n), new C(out.buffer as ArrayBuffer, out.byteOffset + off, n), rng);
+      else {
+        const xs = new C(n);
+        const ys = new C(n);
+        Buffer.from(xs.buffer).set(input.subarray(off, off + piece.bytes));
+        permuteInto(xs, ys, rng);
+        Buffer.from(ys.buffer).copy(out, off);
+      }
     }
     off += piece.bytes;
   }
@@ -227,6 +243,8 @@ export async function prepareBenchTolerance(o: {
   size?: Size;
   /** The reference already built in the target's precision (it is built here otherwise). */
   reference?: string;
+  /** Settles when `oracleFile` is written: the reference is built and run meanwhile, on the other core. */
+  oracleReady?: Promise<unknown>;
 }): Promise<BenchTolerance> {
   const { device, target, cacheDir } = o;
   const size = o.size ?? target.benchSize;
@@ -257,6 +275,7 @@ export async function prepareBenchTolerance(o: {
   };
   const refFile = `${base}.ref`;
   await runRef(o.inputFile, refFile);
+  await o.oracleReady;
   const q = errorQuantile(target, size, await readFile(refFile), await readFile(o.oracleFile));
 
   const outputs = layout(target, size).filter((l) => l.a.role !== 'in');
@@ -271,12 +290,16 @@ export async function prepareBenchTolerance(o: {
       const calOracle = `${base}.cal.oracle${process.pid}`;
       const calRef = `${base}.cal.ref${process.pid}`;
       try {
+        // The oracle and the reference run side by side, and the next shuffle is made while they run.
+        const bufs = [Buffer.allocUnsafe(input.length), Buffer.allocUnsafe(input.length)];
+        let next = shuffleInto(target, size, input, bufs[0], 0x5eed);
         for (let k = 0; k < CALIBRATION_RUNS; k++) {
-          await writeFile(calIn, shuffled(target, size, input, 0x5eed + k));
+          await writeFile(calIn, next);
           await rm(calOracle, { force: true });
           await rm(calRef, { force: true });
-          await o.runOracle(calIn, calOracle);
-          await runRef(calIn, calRef);
+          const runs = Promise.all([o.runOracle(calIn, calOracle), runRef(calIn, calRef)]);
+          if (k + 1 < CALIBRATION_RUNS) next = shuffleInto(target, size, input, bufs[(k + 1) % 2], 0x5eed + k + 1);
+          await runs;
           const ob = await readFile(calOracle);
           const rb = await readFile(calRef);
           for (const l of outputs)

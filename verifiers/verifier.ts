@@ -107,6 +107,15 @@ export function checkThreads(seed: number): (number | undefined)[] {
   return [...CHECK_THREADS, 4 + ((Math.imul(seed | 0, 2654435761) >>> 0) % 13)];
 }
 
+/** `fn()`'s result, returned (or thrown) only once `started` has settled: no process started beside it outlives it. */
+async function settledAfter<T>(started: Promise<unknown> | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    await started?.catch(() => undefined);
+  }
+}
+
 /** Size-path cases of at least this much work also meet the measured tolerance (see bench-check.ts). */
 const MEASURED_FROM = 1000;
 
@@ -152,16 +161,20 @@ export class Verifier {
         const inputFile = join(dir, 'case.in');
         const oracleFile = join(dir, 'case.oracle');
         writeFileSync(inputFile, inputs.bytes);
-        await this.runOracle(plan.oracle, plan.target, size, inputFile, oracleFile, dir);
+        const oracleReady = this.runOracle(plan.oracle, plan.target, size, inputFile, oracleFile, dir);
+        oracleReady.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
         const k: CheckCase = { size, distribution, seed, hidden: true, inputFile, oracleFile, inputs: inputs.arrays };
-        if (evalExpr(plan.target.flops, size) >= MEASURED_FROM) {
+        // The reference in the target's precision is built and run while the oracle runs.
+        if (evalExpr(plan.target.flops, size) < MEASURED_FROM) await oracleReady;
+        else {
           plan.reference ??= this.opts.device.build({ target: plan.target, source: referenceSource(plan.target, this.opts.device.language), flags: [], workDir: join(plan.dir, 'reference-real') }).then((b) => {
             if (!b.ok) throw referenceBuildError(plan.target, b.log, 'baseline');
             return b.binary!;
           });
-          const reference = await plan.reference;
           const runOracle = (input: string, output: string) => this.runOracle(plan.oracle, plan.target, size, input, output, dir);
-          const tolerance = await prepareBenchTolerance({ device: this.opts.device, target: plan.target, inputFile, oracleFile, oracleBinary: plan.oracle, cacheDir: dir, runOracle, size, reference });
+          const tolerance = await settledAfter(oracleReady, async () =>
+            prepareBenchTolerance({ device: this.opts.device, target: plan.target, inputFile, oracleFile, oracleBinary: plan.oracle, cacheDir: dir, runOracle, size, reference: await plan.reference!, oracleReady }),
+          );
           k.measured = { target: plan.target, inputFile, oracleFile, inputs: inputs.arrays, tolerance, size };
         }
         return k;
@@ -244,22 +257,28 @@ export class Verifier {
     mkdirSync(cacheDir, { recursive: true });
     const oracle = await this.opts.device.buildOracle({ target, workDir: cacheDir });
     if (!oracle.ok) throw referenceBuildError(target, oracle.log, 'oracle');
-    const key = shortHash(oracle.binary!, readFileSync(inputFile).toString('base64'), JSON.stringify(target.benchSize));
+    const key = shortHash(oracle.binary!, readFileSync(inputFile), JSON.stringify(target.benchSize));
     const oracleFile = join(cacheDir, `bench-${target.name}-${key}.oracle`);
-    if (!existsSync(oracleFile)) {
-      const tmp = `${oracleFile}.tmp${process.pid}`;
-      await this.runOracle(oracle.binary!, target, target.benchSize, inputFile, tmp, cacheDir);
-      renameSync(tmp, oracleFile);
-    }
-    const tolerance = await prepareBenchTolerance({
-      device: this.opts.device,
-      target,
-      inputFile,
-      oracleFile,
-      oracleBinary: oracle.binary!,
-      cacheDir,
-      runOracle: (input, output) => this.runOracle(oracle.binary!, target, target.benchSize, input, output, cacheDir),
-    });
+    const oracleReady = existsSync(oracleFile)
+      ? undefined
+      : (async () => {
+          const tmp = `${oracleFile}.tmp${process.pid}`;
+          await this.runOracle(oracle.binary!, target, target.benchSize, inputFile, tmp, cacheDir);
+          renameSync(tmp, oracleFile);
+        })();
+    oracleReady?.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
+    const tolerance = await settledAfter(oracleReady, () =>
+      prepareBenchTolerance({
+        oracleReady,
+        device: this.opts.device,
+        target,
+        inputFile,
+        oracleFile,
+        oracleBinary: oracle.binary!,
+        cacheDir,
+        runOracle: (input, output) => this.runOracle(oracle.binary!, target, target.benchSize, input, output, cacheDir),
+      }),
+    );
     return { target, inputFile, oracleFile, inputs, tolerance };
   }
 
