@@ -83,6 +83,8 @@ const hours = summary.elapsedMs / 3_600_000;
 const busy = summary.busy!;
 console.log(`\ncandidates per hour: ${(summary.candidates / hours).toFixed(0)}`);
 console.log(`compile busy ${(busy.compileMs / 1000).toFixed(1)} s, kernel processes busy ${(busy.runMs / 1000).toFixed(1)} s, either ${(busy.anyMs / 1000).toFixed(1)} s of ${(summary.elapsedMs / 1000).toFixed(1)} s wall`);
+const pm = busy.processMs;
+if (pm) console.log(`process-seconds (two at once count twice): compiles ${(pm.compile / 1000).toFixed(1)}, check runs ${(pm.check / 1000).toFixed(1)}, timed runs ${(pm.timed / 1000).toFixed(1)}, other ${(pm.other / 1000).toFixed(1)}`);
 console.log(`share of wall time outside compile and run: ${(100 * busy.outsideShare).toFixed(1)}%`);
 if (busy.idleGaps) console.log(gapTable(busy.idleGaps, marks));
 const cpu1 = cpuTicks();

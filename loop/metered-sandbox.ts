@@ -10,6 +10,11 @@ export class MeteredSandbox implements Sandbox {
   private readonly since = { compile: 0, run: 0 };
   readonly busyMs = { compile: 0, run: 0, any: 0 };
   /**
+   * Process-seconds (ms, summed over processes, so two at once count twice) by what ran: compiles,
+   * check runs (the gate's cases, oracles, references), timed runs, and anything else (profiles, nm).
+   */
+  readonly processMs = { compile: 0, check: 0, timed: 0, other: 0 };
+  /**
    * The intervals (performance.now() ms, from and to) of at least `minGapMs` with no compile and no
    * kernel process running, oldest first, at most `maxGaps`: where kloop's own overhead went.
    */
@@ -41,6 +46,7 @@ export class MeteredSandbox implements Sandbox {
       return await this.inner.run(spec);
     } finally {
       const e = this.now();
+      this.processMs[kind === 'compile' ? 'compile' : spec.args[0] === 'check' ? 'check' : spec.args[0] === 'time' ? 'timed' : 'other'] += e - t;
       if (--this.active[kind] === 0) this.busyMs[kind] += e - this.since[kind];
       if (--this.anyActive === 0) {
         this.busyMs.any += e - this.anySince;

@@ -55,7 +55,7 @@ export interface RunnerDeps {
   agents?: Record<string, string>;
   sleep?: (ms: number) => Promise<void>;
   /** Extra wall-time accounting, if the sandbox is metered. */
-  busyMs?: () => { compile: number; run: number; any: number; idleGaps?: readonly [number, number][] };
+  busyMs?: () => { compile: number; run: number; any: number; idleGaps?: readonly [number, number][]; processMs?: { compile: number; check: number; timed: number; other: number } };
   /** Targets that did not load (a run over several targets skips them): reported at start and in the summary. */
   broken?: { target: string; reason: string }[];
   /** Amdahl weights for PO1: per target, its share of a workload's time (default 1: the target alone). */
@@ -121,6 +121,8 @@ export interface RunSummary {
     exclusiveMs?: number;
     /** Intervals with no compile or kernel process (this process's performance.now(), from and to); not written to summary.json. */
     idleGaps?: readonly [number, number][];
+    /** Process-seconds (ms) by what ran: compiles, check runs, timed runs, other (see MeteredSandbox.processMs). */
+    processMs?: { compile: number; check: number; timed: number; other: number };
   };
   /** What became of the writers' proposals: the verifier's rejections (any layer, timed-run checks included) and build failures, of all proposals. */
   proposals?: { total: number; rejectedByVerifier: number; buildFailures: number; rejectedShare: number };
@@ -575,6 +577,7 @@ export class Runner {
         exclusiveMs: this.lock.exclusiveMs,
         outsideShare: 1 - busy.any / (this.now().getTime() - (this.state.sessionStart ?? this.now().getTime())),
         idleGaps: busy.idleGaps,
+        processMs: busy.processMs,
       },
     };
     writeFileSync(join(this.dir, 'summary.json'), JSON.stringify(summary, (k, v: unknown) => (k === 'idleGaps' ? undefined : v), 2) + '\n');

@@ -185,7 +185,7 @@ export async function createRun(launch: CreateRunOptions): Promise<Runner> {
     workflow: { hash: o.workflow.hash ?? prior?.workflow?.hash ?? '', snapshot: snapshotOf(o.workflow) },
     reload: new LiveConfig(watcher, o.workflow, liveAgents),
     // (a fleet's coordinator runs nothing: the workers' busy time is theirs)
-    busyMs: fleet ? undefined : () => ({ ...metered.busyMs, idleGaps: metered.idleGaps }),
+    busyMs: fleet ? undefined : () => ({ ...metered.busyMs, idleGaps: metered.idleGaps, processMs: { ...metered.processMs } }),
     broken,
     evaluator: o.evaluator,
     measurer: o.measurer,

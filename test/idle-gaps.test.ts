@@ -30,6 +30,26 @@ describe('kloop overhead: idle intervals with no compile or kernel process', () 
     expect(m.idleGaps).toEqual([[13, 53]]);
   });
 
+  it('sums process time by what ran: compiles, check runs, timed runs, other (two at once count twice)', async () => {
+    const clock = fakeClock();
+    const inner: Sandbox = {
+      name: 'fake',
+      run: async (spec: RunSpec): Promise<RunResult> => {
+        await new Promise((r) => setTimeout(r, 1));
+        clock.advance(Number(spec.args[1]));
+        return { code: 0, signal: null, stdout: '', stderr: '', timedOut: false, wallMs: 0 } as unknown as RunResult;
+      },
+    };
+    const m = new MeteredSandbox(inner, (cmd) => cmd === 'cc', clock.now, 5);
+    await m.run({ cmd: 'cc', args: ['-c', '4'] } as RunSpec);
+    // two check runs at once: 6 ms of wall, 6 + 11 of process time
+    await Promise.all([m.run({ cmd: 'kernel.bin', args: ['check', '6'] } as RunSpec), m.run({ cmd: 'kernel.bin', args: ['check', '5'] } as RunSpec)]);
+    await m.run({ cmd: 'kernel.bin', args: ['time', '3'] } as RunSpec);
+    await m.run({ cmd: 'nm', args: ['-f', '2'] } as RunSpec);
+    expect(m.processMs).toEqual({ compile: 4, check: 17, timed: 3, other: 2 });
+    expect(m.busyMs.run).toBe(16);
+  });
+
   it('attributes each interval to the events around it and sums per pair', () => {
     const marks = [
       { at: 0, what: 'round.start' },
