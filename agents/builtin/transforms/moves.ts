@@ -50,7 +50,8 @@ const TILE_SIZES = [16, 32, 64, 128];
 /** Time tiles: steps x points (a 1-D sweep wants wide tiles, a sweep over rows of a 2-D grid narrow ones). */
 const TIME_TILES = ['16x16', '32x64', '64x256', '32x512'];
 const UNROLL = [2, 4, 8];
-const JAM = [2, 4];
+/** Unroll-and-jam factors: 8 and 16 let the copies of a strided access fill a vector (a transpose's column writes). */
+const JAM = [2, 4, 8, 16];
 /** OpenMP schedules a parallel loop may be given (its iterations' order changes, never which run). */
 const SCHEDULES = ['static', 'static,1', 'dynamic,4', 'guided'];
 
