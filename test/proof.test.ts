@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveTarget, type Target } from '../targets/index.js';
-import { addressAsNumber, analyseSizePaths, boundedProof, pathSizes, proofSizes, ReferenceProofRuns } from '../verifiers/index.js';
+import { addressAsNumber, analyseSizePaths, boundedProof, pathSizes, proofSizes, ReferenceProofRuns, Verifier } from '../verifiers/index.js';
 import { cDialectDifference } from '../verifiers/proof.js';
 import { cpuDevice, tmp } from './helpers.js';
 
@@ -189,5 +190,27 @@ describe('ReferenceProofRuns (the reference runs once per size, across candidate
     const inapplicable = async () => ({ r: ok, lines: ['INAPPLICABLE too deep'] });
     expect((await runs.get('ref.bin', ['5'], inapplicable)).lines).toEqual(['INAPPLICABLE too deep']);
     expect((await runs.get('ref.bin', ['5'], async (sizes) => ({ r: ok, lines: sizes.map((z) => `${z} h`) }))).lines).toEqual(['5 h']);
+  });
+});
+
+describe('a target whose reference branches on its data', () => {
+  it('is refused a proof once, and no later candidate of it builds one', async () => {
+    const softmax = resolveTarget('softmax');
+    const verifier = new Verifier({ device, caseTimeoutMs: 5000 });
+    const plan = await verifier.prepare(softmax, 99, join(dir, 'softmax-plan'));
+    const verify = async (name: string) => {
+      const workDir = join(dir, name);
+      const b = await device.build({ target: softmax, source: softmax.referenceSource, flags: [], workDir });
+      expect(b.ok, b.log).toBe(true);
+      return verifier.verify(plan, { binary: b.binary!, source: softmax.referenceSource, flags: [], workDir });
+    };
+    const first = await verify('softmax-first');
+    expect(first.status).toBe('tested');
+    expect(first.proof?.reason).toBe('the reference: a branch depends on a symbolic value');
+    expect(existsSync(join(dir, 'softmax-first', 'proof', 'candidate-proof.bin'))).toBe(true);
+    const second = await verify('softmax-second');
+    expect(second.status).toBe('tested');
+    expect(second.proof?.reason).toMatch(/^the reference: a branch depends on a symbolic value \(.*not run again\)$/);
+    expect(existsSync(join(dir, 'softmax-second', 'proof'))).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildResult, Device } from '../devices/index.js';
 import { describeExit } from '../sandboxes/index.js';
+import { shortHash } from '../common/index.js';
 import { asCxxSource, asRealSpelling, evalExpr, type Size, type Target } from '../targets/index.js';
 import { generateProofHarness } from './proof-harness.js';
 import { symbolicHeader } from './symbolic-header.js';
@@ -101,6 +102,21 @@ type SymbolicRun = { r: Awaited<ReturnType<Device['runTool']>>; lines: string[] 
  */
 export class ReferenceProofRuns {
   private readonly forms = new Map<string, { lines: Map<string, string>; chars: number }>();
+  /** Per target (see `proofTargetKey`): why its reference's symbolic run stopped, when that holds at every size. */
+  private readonly dataDependent = new Map<string, string>();
+
+  /**
+   * Why no candidate of this target can be proved, once its reference's symbolic run has stopped
+   * for a reason its data, not its size, gives (it branches on an input value, or converts one to
+   * a number): every later candidate's proof would stop there too, so its proof build is skipped.
+   */
+  knownInapplicable(target: Target): string | undefined {
+    return this.dataDependent.get(proofTargetKey(target));
+  }
+
+  noteReference(target: Target, why: string): void {
+    if (DATA_DEPENDENT.includes(why)) this.dataDependent.set(proofTargetKey(target), why);
+  }
 
   async get(binary: string, sizes: string[], run: (sizes: string[]) => Promise<SymbolicRun>): Promise<SymbolicRun> {
     let known = this.forms.get(binary);
@@ -222,6 +238,11 @@ function outputForm(token: string | undefined): { poly: string; shape: string; t
   return { poly, shape, tree: rest.slice(0, 16), uninterpreted: marks.includes('u'), extreme: marks.includes('x') };
 }
 
+/** Reasons a reference's symbolic run stops (symbolic-header.ts) that come from what it does with its data, at any size. */
+const DATA_DEPENDENT = ['a branch depends on a symbolic value', 'a symbolic value is converted to a number'];
+
+const proofTargetKey = (t: Target) => shortHash(t.name, t.real, t.referenceSource);
+
 /** Bounded proof of equality over the reals: reference and candidate over the symbolic type. */
 export async function boundedProof(
   device: Device,
@@ -269,7 +290,10 @@ export async function boundedProof(
   const [a, b] = await Promise.all([refRun, candRun]);
   if (a.r.timedOut) return done('inapplicable', 'the symbolic evaluation of the reference ran out of time');
   if (a.r.exitCode !== 0) return done('inapplicable', `the reference's proof run failed (${describeExit(a.r)})`);
-  if (a.lines.at(-1)?.startsWith('INAPPLICABLE')) return done('inapplicable', `the reference: ${a.lines.at(-1)!.slice(13)}`);
+  if (a.lines.at(-1)?.startsWith('INAPPLICABLE')) {
+    o.referenceRuns?.noteReference(t, a.lines.at(-1)!.slice(13));
+    return done('inapplicable', `the reference: ${a.lines.at(-1)!.slice(13)}`);
+  }
   if (b.r.timedOut) return done('inapplicable', 'the symbolic evaluation of the candidate ran out of time');
   if (b.r.exitCode !== 0) return done('inapplicable', `the candidate's proof run failed (${describeExit(b.r)})`);
   if (b.lines.at(-1)?.startsWith('INAPPLICABLE')) return done('inapplicable', b.lines.at(-1)!.slice(13));

@@ -381,7 +381,9 @@ export class Verifier {
     const proofDir = join(c.workDir, 'proof');
     const proofable = this.opts.proof !== false && !device.proofInapplicable && races.ok !== 'unparsed';
     const planned = proofable ? proofPlan(target, c.source, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget, flags: c.flags }) : undefined;
-    const proofBuilds = planned && !('inapplicable' in planned) ? startProofBuilds(device, target, c.source, proofDir, c.flags) : undefined;
+    // A target whose reference branches on its data cannot be proved (see ReferenceProofRuns.knownInapplicable): no builds.
+    const refused = planned && !('inapplicable' in planned) ? this.referenceProofRuns.knownInapplicable(target) : undefined;
+    const proofBuilds = planned && !('inapplicable' in planned) && !refused ? startProofBuilds(device, target, c.source, proofDir, c.flags) : undefined;
     background.push(proofBuilds);
 
     enter('tests');
@@ -445,7 +447,7 @@ export class Verifier {
     if (testFailure) return testFailure;
     // The proof's symbolic runs start once the tests have passed, overlapping the layers after them.
     const proofRun =
-      proofable && !device.proofInapplicable
+      proofable && !device.proofInapplicable && !refused
         ? boundedProof(device, target, c.source, proofDir, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget, builds: proofBuilds, flags: c.flags, referenceRuns: this.referenceProofRuns })
         : undefined;
     proofRun?.catch(() => undefined); // awaited in its layer; a failure there is not unhandled meanwhile
@@ -552,7 +554,9 @@ export class Verifier {
         ? { status: 'inapplicable' as const, reason: device.proofInapplicable, sizes: [], ms: 0 }
         : races.ok === 'unparsed'
           ? { status: 'inapplicable' as const, reason: `its OpenMP loops could not be analysed for races (${races.why}): tested only`, sizes: [], ms: 0 }
-          : await proofRun!;
+          : refused
+            ? { status: 'inapplicable' as const, reason: `the reference: ${refused} (its symbolic run stopped there for an earlier candidate of ${target.name}, at any size: not run again)`, sizes: [], ms: 0 }
+            : await proofRun!;
       if (proof.status === 'disproved') return { ...reject({ layer: 'proof', reason: proof.reason }), proof };
     }
     close();
