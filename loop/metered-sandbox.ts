@@ -1,5 +1,13 @@
 import type { RunResult, RunSpec, Sandbox } from '../sandboxes/index.js';
 
+/** Process-seconds (ms) by what ran: compiles, check runs, timed runs, and anything else. */
+export interface ProcessMs {
+  compile: number;
+  check: number;
+  timed: number;
+  other: number;
+}
+
 /**
  * A sandbox decorator that measures how much wall time had at least one compile, or at least one
  * kernel process, running: the rest of a run's time is kloop's own overhead.
@@ -13,7 +21,7 @@ export class MeteredSandbox implements Sandbox {
    * Process-seconds (ms, summed over processes, so two at once count twice) by what ran: compiles,
    * check runs (the gate's cases, oracles, references), timed runs, and anything else (profiles, nm).
    */
-  readonly processMs = { compile: 0, check: 0, timed: 0, other: 0 };
+  readonly processMs: ProcessMs = { compile: 0, check: 0, timed: 0, other: 0 };
   /**
    * The intervals (performance.now() ms, from and to) of at least `minGapMs` with no compile and no
    * kernel process running, oldest first, at most `maxGaps`: where kloop's own overhead went.

@@ -12,6 +12,7 @@ import type { Emit, KloopEvent, RunOptionsSnapshot, TargetFinal } from './events
 import { localMeasurer, type Measurer } from './measurer.js';
 import type { GitRecorder } from './git-recorder.js';
 import { Journal } from './journal.js';
+import type { ProcessMs } from './metered-sandbox.js';
 import { writeResults } from './results-tsv.js';
 import { adoptBaseline, commitBaseline, keptBaseline, kernelFile, referenceBaseline, runRound, type RoundDeps } from './round.js';
 import { referenceKey } from './final-timing.js';
@@ -55,7 +56,7 @@ export interface RunnerDeps {
   agents?: Record<string, string>;
   sleep?: (ms: number) => Promise<void>;
   /** Extra wall-time accounting, if the sandbox is metered. */
-  busyMs?: () => { compile: number; run: number; any: number; idleGaps?: readonly [number, number][]; processMs?: { compile: number; check: number; timed: number; other: number } };
+  busyMs?: () => { compile: number; run: number; any: number; idleGaps?: readonly [number, number][]; processMs?: ProcessMs };
   /** Targets that did not load (a run over several targets skips them): reported at start and in the summary. */
   broken?: { target: string; reason: string }[];
   /** Amdahl weights for PO1: per target, its share of a workload's time (default 1: the target alone). */
@@ -122,7 +123,7 @@ export interface RunSummary {
     /** Intervals with no compile or kernel process (this process's performance.now(), from and to); not written to summary.json. */
     idleGaps?: readonly [number, number][];
     /** Process-seconds (ms) by what ran: compiles, check runs, timed runs, other (see MeteredSandbox.processMs). */
-    processMs?: { compile: number; check: number; timed: number; other: number };
+    processMs?: ProcessMs;
   };
   /** What became of the writers' proposals: the verifier's rejections (any layer, timed-run checks included) and build failures, of all proposals. */
   proposals?: { total: number; rejectedByVerifier: number; buildFailures: number; rejectedShare: number };

@@ -291,8 +291,9 @@ export async function boundedProof(
   if (a.r.timedOut) return done('inapplicable', 'the symbolic evaluation of the reference ran out of time');
   if (a.r.exitCode !== 0) return done('inapplicable', `the reference's proof run failed (${describeExit(a.r)})`);
   if (a.lines.at(-1)?.startsWith('INAPPLICABLE')) {
-    o.referenceRuns?.noteReference(t, a.lines.at(-1)!.slice(13));
-    return done('inapplicable', `the reference: ${a.lines.at(-1)!.slice(13)}`);
+    const why = a.lines.at(-1)!.slice(13);
+    o.referenceRuns?.noteReference(t, why);
+    return done('inapplicable', `the reference: ${why}`);
   }
   if (b.r.timedOut) return done('inapplicable', 'the symbolic evaluation of the candidate ran out of time');
   if (b.r.exitCode !== 0) return done('inapplicable', `the candidate's proof run failed (${describeExit(b.r)})`);

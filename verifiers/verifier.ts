@@ -382,8 +382,9 @@ export class Verifier {
     const proofable = this.opts.proof !== false && !device.proofInapplicable && races.ok !== 'unparsed';
     const planned = proofable ? proofPlan(target, c.source, { analysis, pathSizes: paths.sizes, budget: this.opts.proofBudget, flags: c.flags }) : undefined;
     // A target whose reference branches on its data cannot be proved (see ReferenceProofRuns.knownInapplicable): no builds.
-    const refused = planned && !('inapplicable' in planned) ? this.referenceProofRuns.knownInapplicable(target) : undefined;
-    const proofBuilds = planned && !('inapplicable' in planned) && !refused ? startProofBuilds(device, target, c.source, proofDir, c.flags) : undefined;
+    const applies = !!planned && !('inapplicable' in planned);
+    const refused = applies ? this.referenceProofRuns.knownInapplicable(target) : undefined;
+    const proofBuilds = applies && !refused ? startProofBuilds(device, target, c.source, proofDir, c.flags) : undefined;
     background.push(proofBuilds);
 
     enter('tests');

@@ -133,11 +133,7 @@ function innermostCost(chain: For[], trip: number[], program: Program, ctx: Cost
     }
     const contiguous = a.coeff === 1 || a.coeff === -1;
     if (contiguous) {
-      const near = (s: { array: string; idx: Expr }) => {
-        const d = s.array === a.array ? diffText(a.idx, s.idx) : '';
-        return /^-?\d+$/.test(d) && Math.abs(Number(d)) <= 64;
-      };
-      if (streams.some(near)) continue;
+      if (streams.some((s) => apart(a, s) <= 64)) continue;
       streams.push({ array: a.array, idx: a.idx });
       // temporal reuse across the nearest outer loop the access does not depend on
       let c = 1 / ctx.vectorLanes;
@@ -148,11 +144,7 @@ function innermostCost(chain: For[], trip: number[], program: Program, ctx: Cost
         }
       cost += c * step;
     } else {
-      const grouped = (g: { array: string; idx: Expr }) => {
-        const d = g.array === a.array ? diffText(a.idx, g.idx) : '';
-        return /^-?\d+$/.test(d) && Math.abs(Number(d)) < ctx.vectorLanes;
-      };
-      if (groups.some(grouped)) continue;
+      if (groups.some((g) => apart(a, g) < ctx.vectorLanes)) continue;
       groups.push({ array: a.array, idx: a.idx });
       // spatial reuse of the lines across the nearest outer loop that walks them contiguously; a
       // strided write costs twice a strided read (each line is read for ownership, then written
@@ -184,6 +176,12 @@ function innermostCost(chain: For[], trip: number[], program: Program, ctx: Cost
   cost += calls * (vec ? 8 / ctx.vectorLanes : 8);
   if (serial && !(vec && red !== null)) cost += 4;
   return cost;
+}
+
+/** How many elements apart two accesses are: a constant distance within one array, else Infinity. */
+function apart(a: { array: string; idx: Expr }, b: { array: string; idx: Expr }): number {
+  const d = a.array === b.array ? diffText(a.idx, b.idx) : '';
+  return /^-?\d+$/.test(d) ? Math.abs(Number(d)) : Infinity;
 }
 
 /** The two index expressions' difference, printed after cancelling equal terms (constant: safe). */

@@ -235,6 +235,7 @@ static void *kl_alloc(long n, size_t esz, size_t gsz, int integer, const char *n
     void *m = mmap(NULL, r->map_len + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) kl_oom();
     r->map = (unsigned char *)m;
+    kl_huge(m, r->map_len);
     r->gpage = r->map + r->map_len;
     r->gpage_len = page;
     if (mprotect(r->gpage, page, PROT_NONE) != 0) kl_oom();
@@ -248,6 +249,7 @@ static void *kl_alloc(long n, size_t esz, size_t gsz, int integer, const char *n
     void *m = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) kl_oom();
     r->base = r->map = (unsigned char *)m;
+    kl_huge(m, r->map_len);
     r->arr = r->base + KL_GUARD + off;
   } else {
     r->map_len = r->len;
@@ -255,7 +257,6 @@ static void *kl_alloc(long n, size_t esz, size_t gsz, int integer, const char *n
     r->map = r->base;
     r->arr = r->base + KL_GUARD + off;
   }
-  kl_huge(r->map, r->map_len);
   size_t lo = (size_t)(r->arr - r->base);
   for (size_t i = 0; i + gsz <= lo; i += gsz) kl_guard_value(r->arr - gsz - i, i == 0, gsz, integer);
   for (size_t i = 0; i + gsz <= r->hi; i += gsz) kl_guard_value(r->arr + r->bytes + i, i == 0, gsz, integer);
