@@ -5,6 +5,5 @@ export { shortHash } from './hash.js';
 export { configErrorFromZod, didYouMean, editDistance, formatPath } from './config-error.js';
 export { RwLock } from './rw-lock.js';
 export { kloopVersion, packageRoot } from './package-root.js';
-export { inOrder } from './in-order.js';
 export { faultPoint } from './fault.js';
 export { pidAlive } from './pid.js';

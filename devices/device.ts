@@ -164,6 +164,25 @@ export interface Device {
    * `sanitized` for a binary from buildSanitized (no address-space limit, sanitizer options).
    */
   check(req: CheckRequest): Promise<RunResult>;
+  /**
+   * Several check cases in one sandboxed process, each run as `check` would run it alone (a fresh
+   * process image per case): one result per case, in order. Cases after the first that fails are
+   * not run (their result says so). Optional: see verifiers/check-cases.ts for devices without it.
+   */
+  checkCases?(req: CheckCasesRequest): Promise<RunResult[]>;
   /** A timed run: the same harness, poison, alignment and guard scheme as a check; the machine's thread count. */
   time(req: TimeRequest): Promise<TimedRun>;
+}
+
+/** Check cases of one binary at one thread count (see Device.checkCases). */
+export interface CheckCasesRequest {
+  binary: string;
+  target: Target;
+  /** The process's folder (every case's output is written there). */
+  workDir: string;
+  /** Each case's own limit. */
+  timeoutMs: number;
+  threads?: number;
+  sanitized?: boolean;
+  cases: { size: Size; input: string | string[]; output: string; seed?: bigint }[];
 }

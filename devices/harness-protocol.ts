@@ -118,15 +118,16 @@ export const C_OPEN_INPUT = `static FILE *kl_open_input(const char *path) {
 /**
  * C: the start of main: the command line read into mode, the generator seeded, min_ms, max_reps,
  * the size symbols, each array's element count n_<name>, the input files (\`kl_in_paths\`,
- * \`kl_calls\`) and OUT opened as \`out\` (NULL for "-").
+ * \`kl_calls\`) and OUT opened as \`out\` (NULL for "-"). \`name\`: the function's (the CPU harness's
+ * \`main\` dispatches to it: see devices/cpu/harness-cases.ts).
  */
-export function cMainArgs(t: Target): string {
+export function cMainArgs(t: Target, name = 'main'): string {
   const sizes = t.params
     .filter((p) => p.kind === 'size')
     .map((p, i) => `  ${p.int.ctype} ${p.name} = (${p.int.ctype})${p.int.signed ? 'strtoll' : 'strtoull'}(argv[7 + ${i}], NULL, 10);`)
     .join('\n');
   const counts = t.arrays.map((a) => `  long n_${a.name} = ${a.shape.map(exprToC).join(' * ')};`).join('\n');
-  return `int main(int argc, char **argv) {
+  return `${name === 'main' ? 'int' : 'static int'} ${name}(int argc, char **argv) {
   if (argc != ${7 + t.sizeSymbols.length}) { fprintf(stderr, "usage: %s check|time IN[+IN...] OUT SEED MIN_MS MAX_REPS ${t.sizeSymbols.join(' ')}\\n", argv[0]); return ${EXIT_USAGE}; }
   const char *mode = argv[1];
   kl_rng = (uint64_t)strtoull(argv[4], NULL, 16);

@@ -1,7 +1,8 @@
-export type { BandwidthPoint, BuildResult, CheckRequest, Device, DeviceKind, DeviceProfile, Fingerprint, GpuInfo, MemoryLevel, TimedRun, TimeRequest } from './device.js';
+export type { BandwidthPoint, BuildResult, CheckCasesRequest, CheckRequest, Device, DeviceKind, DeviceProfile, Fingerprint, GpuInfo, MemoryLevel, TimedRun, TimeRequest } from './device.js';
 export { CpuDevice, type CpuDeviceOptions } from './cpu/cpu-device.js';
 export { detectCompiler, type Compiler } from './cpu/compiler.js';
 export { generateHarness, prelude } from './cpu/harness.js';
+export { casesArgs, notRun, splitCases } from './cpu/harness-cases.js';
 export { EXIT_CUDA, EXIT_FPENV, EXIT_GUARD, EXIT_INPUT_WRITE, EXIT_NO_GPU, EXIT_STATE, EXIT_USAGE, GUARD_BYTES, harnessArgs, harnessSeed, kernelPrototype, MAX_CALLS, PLACEMENT_PAGE_END, PLACEMENTS } from './harness-protocol.js';
 export { memoryCapGBs, roofline, roofPhrase, targetRoofline, type Roofline } from './roofline.js';
 export { bandwidthAt, formatCapacity, formatCurve, formatLevels, isCurrentProfile, levelCapacity, monotonic, monotonicCurve } from './memory-levels.js';

@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { inOrder, Rng, shortHash } from '../common/index.js';
+import { join } from 'node:path';
+import { Rng, shortHash } from '../common/index.js';
 import { harnessSeed, PLACEMENTS, type BuildResult, type Device } from '../devices/index.js';
-import { describeExit } from '../sandboxes/index.js';
+import { describeExit, type RunResult } from '../sandboxes/index.js';
 import { arrayLengthsC, definitionMismatch, elementCount, evalExpr, referenceSource, signatureParams, type Size, type Target } from '../targets/index.js';
 import { checkBench, checkBenchOutput, prepareBenchTolerance, type BenchTolerance } from './bench-check.js';
 import { compareOutputs } from './compare.js';
@@ -21,6 +21,7 @@ import type { CaseRecord, Rejected, Verdict } from './verdict.js';
 import { harnessFailure, type HarnessFailure } from './harness-exit.js';
 import { callList, outputBlocks, staleCalls, type CallInput } from './stale-calls.js';
 import { repeatedCalls, smallestCase } from './repeated-calls.js';
+import { runCases, runGrouped } from './check-cases.js';
 
 /** Calls each check case makes on its one input by default: one per poison kind (see C_POISON_KIND). */
 const POISON_CALLS = 3;
@@ -116,6 +117,9 @@ async function settledAfter<T>(started: Promise<unknown> | undefined, fn: () => 
   }
 }
 
+/** A case's output file; empty where there is none (a process that ended before it wrote one: a short output). */
+const readOutput = (file: string): Buffer => (existsSync(file) ? readFileSync(file) : Buffer.alloc(0));
+
 /** Size-path cases of at least this much work also meet the measured tolerance (see bench-check.ts). */
 const MEASURED_FROM = 1000;
 
@@ -206,6 +210,7 @@ export class Verifier {
     const rng = new Rng(seed);
     const sizes = [...target.checkSizes.map((s) => ({ s, hidden: false })), ...hiddenSizes(target, rng.u32(), this.opts.hiddenSizes ?? 6).map((s) => ({ s, hidden: true }))];
     const cases: CheckCase[] = [];
+    const oracleRuns: { size: Size; inputFile: string; oracleFile: string }[] = [];
     // Every distribution is drawn in every plan (sizes repeat, cyclically, where there are fewer).
     for (const [
       i,
@@ -219,7 +224,7 @@ export class Verifier {
       const inputFile = join(dir, `case${i}.in`);
       const oracleFile = join(dir, `case${i}.oracle`);
       writeFileSync(inputFile, inputs.bytes);
-      await this.runOracle(oracle.binary!, target, s, inputFile, oracleFile, dir);
+      oracleRuns.push({ size: s, inputFile, oracleFile });
       cases.push({ size: s, distribution, seed: caseSeed, hidden, inputFile, oracleFile, inputs: inputs.arrays });
     }
     // The largest case gets a second input: for the stale-state check, and to see that the
@@ -228,13 +233,13 @@ export class Verifier {
     const alt = makeInputs(target, cases[big].size, rng.u32(), 'normal', { typical: true });
     const stale = { of: big, inputFile: join(dir, 'stale.in'), oracleFile: join(dir, 'stale.oracle'), inputs: alt.arrays, more: [] as CallInput[], shared: [] as CallInput[] };
     writeFileSync(stale.inputFile, alt.bytes);
-    await this.runOracle(oracle.binary!, target, cases[big].size, stale.inputFile, stale.oracleFile, dir);
+    oracleRuns.push({ size: cases[big].size, ...stale });
     // More fresh inputs for the stale-state check's consecutive calls, each with its own oracle.
     for (let j = 1; j <= 2; j++) {
       const more = makeInputs(target, cases[big].size, rng.u32(), DISTRIBUTIONS[(seed + j) % DISTRIBUTIONS.length]);
       const call = { inputFile: join(dir, `stale${j}.in`), oracleFile: join(dir, `stale${j}.oracle`), inputs: more.arrays };
       writeFileSync(call.inputFile, more.bytes);
-      await this.runOracle(oracle.binary!, target, cases[big].size, call.inputFile, call.oracleFile, dir);
+      oracleRuns.push({ size: cases[big].size, ...call });
       stale.more.push(call);
     }
     // Inputs sharing the first half of every array (the rest fresh), called in a row without poison between.
@@ -244,8 +249,18 @@ export class Verifier {
       shareFirstHalf(target, base.arrays, part.arrays);
       const call = { inputFile: join(dir, `shared${j}.in`), oracleFile: join(dir, `shared${j}.oracle`), inputs: part.arrays };
       writeFileSync(call.inputFile, Buffer.concat([...part.arrays.values()]));
-      await this.runOracle(oracle.binary!, target, cases[big].size, call.inputFile, call.oracleFile, dir);
+      oracleRuns.push({ size: cases[big].size, ...call });
       stale.shared.push(call);
+    }
+    // Every oracle run of the plan in one process where the device can (each in a fork of its own).
+    const ran = await runCases(this.opts.device, { binary: oracle.binary!, target, workDir: dir, timeoutMs: 600_000, cases: oracleRuns.map((o) => ({ size: o.size, input: o.inputFile, output: o.oracleFile })) }).catch(async (e: unknown) => {
+      await proofReady;
+      throw e;
+    });
+    const failed = ran.findIndex((r) => r.exitCode !== 0 || r.timedOut);
+    if (failed >= 0) {
+      await proofReady;
+      throw referenceRunError(target, oracleRuns[failed].size, describeExit(ran[failed]), ran[failed].stderr, 'oracle');
     }
     await proofReady;
     refuseDegenerate(target, cases, stale);
@@ -408,43 +423,57 @@ export class Verifier {
     const rot = randomInt(PLACEMENTS);
     const seeds = [...plan.cases, ...extra].map((_, i) => harnessSeed((rot + i) % PLACEMENTS));
     const outputs: string[] = [];
-    const testFailure = await inOrder(
-      [...plan.cases, ...extra],
+    const all = [...plan.cases, ...extra];
+    // The cases of one thread count run in one process (each in a fork of its own where the device
+    // can: Device.checkCases), `lanes` processes at a time, each in its lane's folder.
+    const results = await runGrouped(
+      all.length,
+      (i) => threadsOf(i),
       lanes,
-      async (k, i, lane) => {
-        const out = join(laneDir('check', lane), `check${i}.out`);
-        outputs[i] = out;
+      (ix, lane) => {
+        const dir = laneDir('check', lane);
+        for (const i of ix) outputs[i] = join(dir, `check${i}.out`);
         // Three calls on the same input: the harness poisons each output with every kind once over
         // them (C_POISON_KIND), so a kernel that reads an output before writing it shows at every size.
-        return device.check({ binary: c.binary, target, size: k.size, input: sameInput(k.inputFile), output: out, workDir: dirname(out), timeoutMs: timeoutMs * perCase, threads: threadsOf(i), seed: seeds[i] });
-      },
-      (r, k, i): Verdict | undefined => {
-        const threads = threadsOf(i);
-        const out = outputs[i];
-        const rec: CaseRecord = { size: k.size, distribution: k.distribution, seed: k.seed, hidden: k.hidden, ok: false, ms: r.wallMs, threads };
-        records.push(rec);
-        const repro = { size: k.size, seed: k.seed, distribution: k.distribution, threads, harnessSeed: seeds[i].toString(16) };
-        const failed = harnessFailure(r, formatSize(k.size));
-        if (failed) return reject({ ...failed, reproducer: repro });
-        const oracle = readFileSync(k.oracleFile);
-        const blocks = outputBlocks(target, k.size, readFileSync(out), perCase);
-        const cmp = blocks.map((b) => compareOutputs(target, k.size, k.inputs, b, oracle)).reduce((worst, x) => (!worst.ok ? worst : !x.ok ? x : x.maxErrorRatio > worst.maxErrorRatio ? x : worst));
-        if (!cmp.ok) {
-          if (cmp.kind === 'mutated-input') return reject({ layer: 'inputs', reason: `input ${cmp.array} was modified (element ${cmp.index})`, reproducer: { ...repro, array: cmp.array } });
-          if (cmp.kind === 'short-output') return reject({ layer: 'run', reason: cmp.detail, reproducer: repro });
-          return reject({
-            layer: 'compare',
-            reason: `wrong ${cmp.array}[${cmp.index.join('][')}]: got ${cmp.got}, expected ${cmp.expected} ± ${cmp.tolerance.toExponential(2)} (${cmp.count} elements wrong)`,
-            reproducer: { ...repro, array: cmp.array, index: cmp.index, got: cmp.got, expected: cmp.expected, tolerance: cmp.tolerance },
-          });
-        }
-        const measured = k.measured && blocks.map((b) => checkBenchOutput(k.measured!, b)).find((m) => !m.ok);
-        if (measured && !measured.ok) return reject({ layer: 'compare', reason: `${measured.reason} (the reference's own measured error sets the tolerance at this size)`, reproducer: repro });
-        rec.ok = true;
-        maxErrorRatio = Math.max(maxErrorRatio, cmp.maxErrorRatio);
-        return undefined;
+        return runCases(device, {
+          binary: c.binary,
+          target,
+          workDir: dir,
+          timeoutMs: timeoutMs * perCase,
+          threads: threadsOf(ix[0]),
+          cases: ix.map((i) => ({ size: all[i].size, input: sameInput(all[i].inputFile), output: outputs[i], seed: seeds[i] })),
+        });
       },
     );
+    // Judged in order: the verdict is the one a serial run would give.
+    const judge = (r: RunResult, k: CheckCase, i: number): Verdict | undefined => {
+      const threads = threadsOf(i);
+      const out = outputs[i];
+      const rec: CaseRecord = { size: k.size, distribution: k.distribution, seed: k.seed, hidden: k.hidden, ok: false, ms: r.wallMs, threads };
+      records.push(rec);
+      const repro = { size: k.size, seed: k.seed, distribution: k.distribution, threads, harnessSeed: seeds[i].toString(16) };
+      const failed = harnessFailure(r, formatSize(k.size));
+      if (failed) return reject({ ...failed, reproducer: repro });
+      const oracle = readFileSync(k.oracleFile);
+      const blocks = outputBlocks(target, k.size, readOutput(out), perCase);
+      const cmp = blocks.map((b) => compareOutputs(target, k.size, k.inputs, b, oracle)).reduce((worst, x) => (!worst.ok ? worst : !x.ok ? x : x.maxErrorRatio > worst.maxErrorRatio ? x : worst));
+      if (!cmp.ok) {
+        if (cmp.kind === 'mutated-input') return reject({ layer: 'inputs', reason: `input ${cmp.array} was modified (element ${cmp.index})`, reproducer: { ...repro, array: cmp.array } });
+        if (cmp.kind === 'short-output') return reject({ layer: 'run', reason: cmp.detail, reproducer: repro });
+        return reject({
+          layer: 'compare',
+          reason: `wrong ${cmp.array}[${cmp.index.join('][')}]: got ${cmp.got}, expected ${cmp.expected} ± ${cmp.tolerance.toExponential(2)} (${cmp.count} elements wrong)`,
+          reproducer: { ...repro, array: cmp.array, index: cmp.index, got: cmp.got, expected: cmp.expected, tolerance: cmp.tolerance },
+        });
+      }
+      const measured = k.measured && blocks.map((b) => checkBenchOutput(k.measured!, b)).find((m) => !m.ok);
+      if (measured && !measured.ok) return reject({ layer: 'compare', reason: `${measured.reason} (the reference's own measured error sets the tolerance at this size)`, reproducer: repro });
+      rec.ok = true;
+      maxErrorRatio = Math.max(maxErrorRatio, cmp.maxErrorRatio);
+      return undefined;
+    };
+    let testFailure: Verdict | undefined;
+    for (let i = 0; i < all.length && !testFailure; i++) testFailure = judge(results[i], all[i], i);
     if (testFailure) return testFailure;
     // The proof's symbolic runs start once the tests have passed, overlapping the layers after them.
     const proofRun =
@@ -513,38 +542,50 @@ export class Verifier {
       else if (!b.ok) return reject({ layer: 'sanitizer', reason: `does not build for ${device.sanitizerName}`, detail: b.log.slice(-2000) });
       // Every planned case, hidden sizes included; the outputs are compared like any check's.
       const sanOut: string[] = [];
-      const sanFailure = b.unavailable
-        ? undefined
-        : await inOrder(
-            plan.cases,
-            lanes,
-            (kc, i, lane) => {
-              sanOut[i] = join(laneDir('san', lane), `san${i}.out`);
-              return device.check({ binary: b.binary!, target, size: kc.size, input: kc.inputFile, output: sanOut[i], workDir: dirname(sanOut[i]), timeoutMs: timeoutMs * 6, sanitized: true, threads: threadsOf(i) });
-            },
-            (r, kc, i): Verdict | undefined => {
-              const repro = { size: kc.size, seed: kc.seed, distribution: kc.distribution, threads: threadsOf(i) };
-              if (r.exitCode !== 0) {
-                const failed = harnessFailure(r, formatSize(kc.size));
-                if (failed && failed.layer !== 'run') return reject({ ...failed, reproducer: repro });
-                const report =
-                  r.stderr
-                    .split('\n')
-                    .find((l) => /ERROR: AddressSanitizer|runtime error|SUMMARY|^=+ (Invalid|Race|Uninitialized|Error|.*hazard|Program hit)/.test(l))
-                    ?.trim() ?? `${describeExit(r)}`;
-                return reject({ layer: 'sanitizer', reason: report.slice(0, 300), detail: r.stderr.slice(0, 4000), reproducer: repro });
-              }
-              const cmp = compareOutputs(target, kc.size, kc.inputs, readFileSync(sanOut[i]), readFileSync(kc.oracleFile));
-              if (cmp.ok) return undefined;
-              const what =
-                cmp.kind === 'wrong-output'
-                  ? `wrong ${cmp.array}[${cmp.index.join('][')}]: got ${cmp.got}, expected ${cmp.expected} ± ${cmp.tolerance.toExponential(2)}`
-                  : cmp.kind === 'mutated-input'
-                    ? `input ${cmp.array} was modified (element ${cmp.index})`
-                    : cmp.detail;
-              return reject({ layer: cmp.kind === 'mutated-input' ? 'inputs' : 'compare', reason: `${what} in the sanitizer build (${device.sanitizerName})`, reproducer: repro });
-            },
-          );
+      const sanJudge = (r: RunResult, kc: CheckCase, i: number): Verdict | undefined => {
+        const repro = { size: kc.size, seed: kc.seed, distribution: kc.distribution, threads: threadsOf(i) };
+        if (r.exitCode !== 0) {
+          const failed = harnessFailure(r, formatSize(kc.size));
+          if (failed && failed.layer !== 'run') return reject({ ...failed, reproducer: repro });
+          const report =
+            r.stderr
+              .split('\n')
+              .find((l) => /ERROR: AddressSanitizer|runtime error|SUMMARY|^=+ (Invalid|Race|Uninitialized|Error|.*hazard|Program hit)/.test(l))
+              ?.trim() ?? `${describeExit(r)}`;
+          return reject({ layer: 'sanitizer', reason: report.slice(0, 300), detail: r.stderr.slice(0, 4000), reproducer: repro });
+        }
+        const cmp = compareOutputs(target, kc.size, kc.inputs, readOutput(sanOut[i]), readFileSync(kc.oracleFile));
+        if (cmp.ok) return undefined;
+        const what =
+          cmp.kind === 'wrong-output'
+            ? `wrong ${cmp.array}[${cmp.index.join('][')}]: got ${cmp.got}, expected ${cmp.expected} ± ${cmp.tolerance.toExponential(2)}`
+            : cmp.kind === 'mutated-input'
+              ? `input ${cmp.array} was modified (element ${cmp.index})`
+              : cmp.detail;
+        return reject({ layer: cmp.kind === 'mutated-input' ? 'inputs' : 'compare', reason: `${what} in the sanitizer build (${device.sanitizerName})`, reproducer: repro });
+      };
+      let sanFailure: Verdict | undefined;
+      if (!b.unavailable) {
+        const sanResults = await runGrouped(
+          plan.cases.length,
+          (i) => threadsOf(i),
+          lanes,
+          (ix, lane) => {
+            const dir = laneDir('san', lane);
+            for (const i of ix) sanOut[i] = join(dir, `san${i}.out`);
+            return runCases(device, {
+              binary: b.binary!,
+              target,
+              workDir: dir,
+              timeoutMs: timeoutMs * 6,
+              sanitized: true,
+              threads: threadsOf(ix[0]),
+              cases: ix.map((i) => ({ size: plan.cases[i].size, input: plan.cases[i].inputFile, output: sanOut[i] })),
+            });
+          },
+        );
+        for (let i = 0; i < plan.cases.length && !sanFailure; i++) sanFailure = sanJudge(sanResults[i], plan.cases[i], i);
+      }
       if (sanFailure) return sanFailure;
     }
 

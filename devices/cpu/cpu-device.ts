@@ -8,11 +8,12 @@ import { describeExit } from '../../sandboxes/index.js';
 import { asCxxSource, type Target } from '../../targets/index.js';
 import { trackedHeader } from '../../verifiers/tracked-header.js';
 import { harnessBuildError } from '../../verifiers/reference-errors.js';
-import type { BuildResult, CheckRequest, Device, DeviceProfile, Fingerprint, TimedRun, TimeRequest } from '../device.js';
+import type { BuildResult, CheckCasesRequest, CheckRequest, Device, DeviceProfile, Fingerprint, TimedRun, TimeRequest } from '../device.js';
 import type { Compiler } from './compiler.js';
 import { BuildCache } from '../build-cache.js';
 import { EXIT_USAGE, harnessArgs, harnessSeed, numbersAfter } from '../harness-protocol.js';
 import { generateHarness, prelude } from './harness.js';
+import { casesArgs, splitCases } from './harness-cases.js';
 import { mainFileLines } from '../preprocessed.js';
 import { PEAK_SOURCE } from './peak-source.js';
 import { planCurve, planLevels, readCaches } from './cache-levels.js';
@@ -54,6 +55,11 @@ export class CpuDevice implements Device {
   constructor(private readonly opts: CpuDeviceOptions) {
     this.threads = opts.threads ?? availableParallelism();
     this.cache = new BuildCache(opts.cacheDir);
+    if (process.arch === 'x64' || process.arch === 'arm64')
+      this.checkCases = async (req) => {
+        const r = await this.casesOnce(req);
+        return r.some(sandboxDeniedWrite) ? this.casesOnce(req) : r;
+      };
   }
 
   async fingerprint(): Promise<Fingerprint> {
@@ -267,6 +273,28 @@ export class CpuDevice implements Device {
       limits: this.runLimits(req.timeoutMs, 256, req.threads),
       readOnly: this.readOnly(),
     });
+  }
+
+  /**
+   * Check cases in one sandboxed process, each in a fork of its own (harness-cases.ts): the
+   * sandbox's start-up once per process, not per case. On x86-64 and AArch64, where the harness can
+   * forbid a case new processes; elsewhere one process per case.
+   */
+  /**
+   * Check cases in one sandboxed process, each in a fork of its own (harness-cases.ts): the
+   * sandbox's start-up once per process, not per case. On x86-64 and AArch64, where the harness can
+   * forbid a case new processes; elsewhere (undefined) one process per case.
+   */
+  readonly checkCases?: (req: CheckCasesRequest) => Promise<RunResult[]>;
+
+  private async casesOnce(req: CheckCasesRequest): Promise<RunResult[]> {
+    const args = casesArgs(req.target, req);
+    // The whole process may take every case's time, and a little for the forks.
+    const timeoutMs = req.timeoutMs * req.cases.length + 1000;
+    const r = req.sanitized
+      ? await this.runTool({ binary: req.binary, args, workDir: req.workDir, timeoutMs, sanitized: true, threads: req.threads })
+      : await this.opts.sandbox.run({ cmd: req.binary, args, cwd: req.workDir, env: this.env(req.threads), limits: this.runLimits(timeoutMs, 256, req.threads), readOnly: this.readOnly() });
+    return splitCases(r, req.cases.length);
   }
 
   async time(req: TimeRequest): Promise<TimedRun> {

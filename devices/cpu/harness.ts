@@ -1,5 +1,6 @@
 import type { ArrayParam, Target } from '../../targets/index.js';
 import { C_STACK_SCRUB } from './harness-stack.js';
+import { cCases } from './harness-cases.js';
 import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_POISON_KIND, C_RNG, cMainArgs, EXIT_FPENV, EXIT_GUARD, EXIT_INPUT_WRITE, EXIT_STATE, EXIT_USAGE, GUARD_BYTES, kernelPrototype, PLACEMENT_PAGE_END } from '../harness-protocol.js';
 
 /**
@@ -7,6 +8,8 @@ import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_POISON_KIND, C_RNG, cMainArgs, EX
  * translation unit (so the compiler cannot specialise it on the harness's constants).
  *
  * Command line:  harness MODE IN OUT SEED MIN_MS MAX_REPS SIZE...   (see harness-protocol.ts)
+ *            or  harness cases TIMEOUT_MS N IN OUT SEED SIZE... (N times): check cases, each in a fork
+ *                of its own (see harness-cases.ts)
  *   MODE   check: one call per file of IN ("a.in+b.in+..."), each file's inputs loaded into the
  *                 same buffers (state kept across calls shows); every array is written to OUT after
  *                 each call, one block per call; a file named "=b.in" is called without poisoning
@@ -460,7 +463,9 @@ ${C_NOW_NS}
 
 ${C_OPEN_INPUT}
 
-${cMainArgs(t)}
+${cCases(t.sizeSymbols.length)}
+
+${cMainArgs(t, 'kl_case_main')}
   kl_catch_input_writes();
   kl_scrub_init();
   kl_huge_ok = strcmp(mode, "check") == 0;
@@ -475,8 +480,20 @@ ${firstDecls}
       char *kl_star = strrchr(kl_in_paths[kl_c], '*');
       long kl_reps = kl_star ? atol(kl_star + 1) : 1;
       if (kl_star) *kl_star = 0;
+      /* Many calls on one input: the file read once, each call's inputs loaded from that copy (no system calls). */
+      char *kl_copy = NULL;
+      long kl_copy_len = 0;
+      if (kl_reps > 1) {
+        FILE *f = kl_open_input(kl_in_paths[kl_c] + kl_keep);
+        if (fseek(f, 0, SEEK_END) == 0 && (kl_copy_len = ftell(f)) > 0 && (kl_copy = (char *)malloc((size_t)kl_copy_len)) != NULL) {
+          rewind(f);
+          if (fread(kl_copy, 1, (size_t)kl_copy_len, f) != (size_t)kl_copy_len) { free(kl_copy); kl_copy = NULL; }
+        }
+        fclose(f);
+      }
       for (long kl_r = 0; kl_r < kl_reps; kl_r++) {
-        FILE *in = kl_open_input(kl_in_paths[kl_c] + kl_keep);
+        FILE *in = kl_copy ? fmemopen(kl_copy, (size_t)kl_copy_len, "rb") : kl_open_input(kl_in_paths[kl_c] + kl_keep);
+        if (!in) kl_oom();
         ${reads}
         fclose(in);
         if (!kl_keep) { ${poisons} }
@@ -493,6 +510,7 @@ ${firstDecls}
           exit(${EXIT_STATE});
         }
       }
+      free(kl_copy);
     }
   } else {
     if (max_reps > 100000) max_reps = 100000;
