@@ -36,6 +36,19 @@ export async function buildProgram(d: ProgramBuildDeps, b: Pick<Baseline, 'sourc
   return r.binary!;
 }
 
+/** Start-up and input loading of one timed process, beyond its calls (a generous estimate: a reservation, not a figure). */
+const PROCESS_MS = 100;
+
+/**
+ * What a final measurement is expected to take, for PO1 to keep it inside the run's time: `minPairs`
+ * pairs of a reference process and a best-kernel process, each repeating its kernel for `minMs` after
+ * a warm-up call (or one call, when that alone is as long), and its start-up.
+ */
+export function finalCostMs(referenceNs: number, bestNs: number, timing: Pick<TimingConfig, 'minPairs' | 'minMs'>): number {
+  const process = (ns: number) => (ns / 1e6 >= timing.minMs ? ns / 1e6 : ns / 1e6 + timing.minMs) + PROCESS_MS;
+  return timing.minPairs * (process(referenceNs) + process(bestNs));
+}
+
 export interface FinalTimingDeps extends ProgramBuildDeps {
   benchInput: string;
   timing: TimingConfig;

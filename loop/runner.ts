@@ -15,7 +15,7 @@ import { Journal } from './journal.js';
 import type { ProcessMs } from './metered-sandbox.js';
 import { writeResults } from './results-tsv.js';
 import { adoptBaseline, commitBaseline, keptBaseline, kernelFile, referenceBaseline, runRound, type RoundDeps } from './round.js';
-import { referenceKey } from './final-timing.js';
+import { finalCostMs, referenceKey } from './final-timing.js';
 import { applyEvent, elapsedMs, emptyState, pendingKeeps, progressOf, replay, type RunState } from './state.js';
 import { claimRun, releaseRun } from './run-owner.js';
 import { TargetSession } from './target-session.js';
@@ -240,11 +240,14 @@ export class Runner {
     return elapsedMs(this.state, this.now().getTime());
   }
 
-  /** What is left of the run's time, money and tokens, for PO1's budget fit. */
-  private left(): Left {
+  /**
+   * What is left of the run's time, money and tokens, for PO1's budget fit: the time less `reserveMs`,
+   * what the final measurements still owed are expected to take (so that they end inside the budget).
+   */
+  private left(reserveMs = 0): Left {
     const { options: o, budget } = this.live;
     const s = this.stopState();
-    const ms = Math.min(o.minutes ? o.minutes * 60_000 - s.elapsedMs : Infinity, o.deadline ? Date.parse(o.deadline) - s.now.getTime() : Infinity);
+    const ms = Math.min(o.minutes ? o.minutes * 60_000 - s.elapsedMs : Infinity, o.deadline ? Date.parse(o.deadline) - s.now.getTime() : Infinity) - reserveMs;
     return { ms: Number.isFinite(ms) ? ms : undefined, usd: budget?.usd ? budget.usd - (s.spentUsd ?? 0) : undefined, tokens: budget?.tokens ? budget.tokens - (s.spentTokens ?? 0) : undefined };
   }
 
@@ -336,6 +339,20 @@ export class Runner {
       if (final.id !== 'reference') await d.memory.setBaseline({ ...best, vsReference: final.speedup, measured: { ciLow: final.ciLow, ciHigh: final.ciHigh, pairs: final.pairs, runId: this.runId, at: this.now().toISOString() } });
     };
 
+    /** The time the final measurements still owed are expected to take (finalCostMs), over every target worked on. */
+    const finalsReserveMs = async (): Promise<number> => {
+      let ms = 0;
+      for (const t of d.targets) {
+        if (!progressOf(this.state, t.name).rounds) continue;
+        const key = memoryKeyOf(t);
+        const [best, ref] = await Promise.all([d.memory.getBaseline(key.target, fp.id, key.size), d.memory.getReferenceNs(referenceKey(t), fp.id)]);
+        const id = best?.lineage.at(-1)?.candidateId ?? 'reference';
+        if (id === 'reference' || this.state.finals.get(t.name)?.id === id || !best?.medianNs || !ref) continue;
+        ms += finalCostMs(ref, best.medianNs, this.live.timing);
+      }
+      return ms;
+    };
+
     // Rounds of different targets overlap (loop.pipeline, default 2): one target's search, builds and
     // checks run while another's candidates are timed. Timing holds the device's lock exclusively, so
     // no build, check or search of another round runs during a measurement.
@@ -375,7 +392,7 @@ export class Runner {
       const decision = decide({
         stats: this.state.policy,
         arms: active.map((t) => ({ target: t.name, weight: d.weights?.[t.name], roundsLeft: opts.rounds ? opts.rounds - progressOf(this.state, t.name).rounds : undefined })),
-        left: this.left(),
+        left: this.left(await finalsReserveMs()),
         rng: policyRng,
       });
       const target = active.find((t) => t.name === decision.target);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { priorFor } from '../agents/builtin/index.js';
 import { Rng } from '../common/index.js';
+import { finalCostMs } from '../loop/final-timing.js';
 import { addGain, addSpend, decide, emptyPolicyStats, endRound, familyWeights, recordProposal, setRoof, startRound, workloadLogGain, workloadSpeedup, type PolicyStats } from '../policy/index.js';
 
 /** One simulated round of a target: `seconds` long, keeping a candidate `speedup` times faster (1: none kept). */
@@ -134,5 +135,21 @@ describe('PO1: a bandit over move families', () => {
     // the writer's prior: < 1 favours
     expect(priorFor(['tile:32'], new Set(), [], w)).toBeLessThan(priorFor(['tile:32'], new Set(), []));
     expect(priorFor(['flag:-O3'], new Set(), [], w)).toBeGreaterThan(priorFor(['flag:-O3'], new Set(), []));
+  });
+});
+
+describe('PO1 keeps time for the final measurements', () => {
+  it('estimates a final as minPairs pairs of reference and best processes', () => {
+    // sgemm here: a reference call of 4.8 s (one call is its own sample) and a best kernel of 6.8 ms (a warm-up, then 100 ms of calls).
+    expect(finalCostMs(4.8e9, 6.8e6, { minPairs: 3, minMs: 100 })).toBeCloseTo(3 * (4800 + 100 + 6.8 + 100 + 100), 5);
+  });
+
+  it('a round that fits the budget no longer fits once the finals owed are kept back', () => {
+    const s = emptyPolicyStats();
+    round(s, 'a', 0, 60, 2);
+    const arms = [{ target: 'a' }];
+    expect(decide({ stats: s, arms, left: { ms: 90_000 }, rng: new Rng(1) }).target).toBe('a');
+    const reserve = finalCostMs(4.8e9, 6.8e6, { minPairs: 3, minMs: 100 });
+    expect(decide({ stats: s, arms, left: { ms: 90_000 - 2 * reserve }, rng: new Rng(1) }).target).toBeUndefined();
   });
 });
