@@ -141,3 +141,25 @@ void sum(int N, const real *X, real *S) {
     expect(rs[2].stderr).toMatch(/did not run/);
   });
 });
+
+describe('many calls on one input (FILE*K): inputs loaded and protected once', () => {
+  it('catches a kernel that makes an input writable again and changes it between calls', async () => {
+    const t = resolveTarget('sum');
+    const dir = tmp();
+    const device = cpuDevice(dir);
+    const source = `#include <sys/mman.h>
+#include <stdint.h>
+void sum(int N, const real *X, real *S) {
+  static int calls;
+  real s = 0; for (int i = 0; i < N; i++) s += X[i]; S[0] = s;
+  if (++calls == 5) { uintptr_t p = (uintptr_t)X & ~(uintptr_t)4095; mprotect((void *)p, 8192, PROT_READ | PROT_WRITE); ((real *)X)[0] += 1; }
+}`;
+    const b = await device.build({ target: t, source, flags: [], workDir: join(dir, 'c') });
+    expect(b.ok, b.log).toBe(true);
+    const input = join(dir, 'in');
+    writeFileSync(input, makeInputs(t, { N: 17 }, 3, 'normal').bytes);
+    const r = await device.check({ binary: b.binary!, target: t, size: { N: 17 }, input: `${input}*100`, output: join(dir, 'c', 'o.out'), workDir: join(dir, 'c'), timeoutMs: 10_000, threads: 1, plainHeap: true });
+    expect(r.exitCode).toBe(7);
+    expect(r.stderr).toMatch(/wrote to its input X \(found changed after call 5 of 100/);
+  });
+});
