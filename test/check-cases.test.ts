@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { harnessSeed, splitCases } from '../devices/index.js';
@@ -161,5 +161,68 @@ void sum(int N, const real *X, real *S) {
     const r = await device.check({ binary: b.binary!, target: t, size: { N: 17 }, input: `${input}*100`, output: join(dir, 'c', 'o.out'), workDir: join(dir, 'c'), timeoutMs: 10_000, threads: 1, plainHeap: true });
     expect(r.exitCode).toBe(7);
     expect(r.stderr).toMatch(/wrote to its input X \(found changed after call 5 of 100/);
+  });
+});
+
+describe('every check and timed run is locked down before its first call (kl_lockdown)', () => {
+  it('no new process, no exec, no executable memory: in a check, a cases process and a timed run', async () => {
+    const t = resolveTarget('sum');
+    const dir = tmp();
+    const device = cpuDevice(dir);
+    // S[0]: one bit per refused request (1 fork, 2 mmap PROT_EXEC, 4 mprotect to PROT_EXEC, 8 execve).
+    const source = `#include <unistd.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+void sum(int N, const real *X, real *S) {
+  (void)N; (void)X;
+  int bits = 0;
+  pid_t p = fork();
+  if (p == 0) _exit(0);
+  if (p < 0 && errno == EPERM) bits |= 1;
+  void *m = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED && errno == EPERM) bits |= 2;
+  void *w = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (w != MAP_FAILED && mprotect(w, 4096, PROT_READ | PROT_EXEC) != 0 && errno == EPERM) bits |= 4;
+  char *argv[] = { (char *)"/bin/true", 0 };
+  if (execve("/bin/true", argv, 0) != 0 && errno == EPERM) bits |= 8;
+  S[0] = (real)bits;
+}`;
+    const b = await device.build({ target: t, source, flags: [], workDir: join(dir, 'c') });
+    expect(b.ok, b.log).toBe(true);
+    const size = { N: 5 };
+    const input = join(dir, 'in');
+    writeFileSync(input, makeInputs(t, size, 1, 'normal').bytes);
+    const bits = (file: string) => readFileSync(file).readFloatLE(4 * size.N);
+    const one = await device.check({ binary: b.binary!, target: t, size, input, output: join(dir, 'c', 'one.out'), workDir: join(dir, 'c'), timeoutMs: 10_000 });
+    expect(one.exitCode, one.stderr).toBe(0);
+    expect(bits(join(dir, 'c', 'one.out'))).toBe(15);
+    const many = await device.checkCases!({ binary: b.binary!, target: t, workDir: join(dir, 'c'), timeoutMs: 10_000, cases: [{ size, input, output: join(dir, 'c', 'many.out') }] });
+    expect(many[0].exitCode, many[0].stderr).toBe(0);
+    expect(bits(join(dir, 'c', 'many.out'))).toBe(15);
+    const timed = await device.time({ binary: b.binary!, target: t, size, input, output: join(dir, 'c', 'timed.out'), minMs: 0, maxReps: 1, workDir: join(dir, 'c'), timeoutMs: 10_000 });
+    expect(timed.ok, timed.run.stderr).toBe(true);
+    expect(bits(join(dir, 'c', 'timed.out'))).toBe(15);
+  });
+});
+
+describe('no exit handler runs after the outputs are written', () => {
+  it('a handler a kernel registers with atexit never runs (the harness ends with _exit)', async () => {
+    const t = resolveTarget('sum');
+    const dir = tmp();
+    const device = cpuDevice(dir);
+    const source = `#include <stdlib.h>
+#include <stdio.h>
+static void after(void) { FILE *f = fopen("exit-handler-ran", "w"); if (f) fclose(f); }
+void sum(int N, const real *X, real *S) { real s = 0; for (int i = 0; i < N; i++) s += X[i]; S[0] = s; atexit(after); }`;
+    const b = await device.build({ target: t, source, flags: [], workDir: join(dir, 'c') });
+    expect(b.ok, b.log).toBe(true);
+    const input = join(dir, 'in');
+    writeFileSync(input, makeInputs(t, { N: 5 }, 1, 'normal').bytes);
+    const one = await device.check({ binary: b.binary!, target: t, size: { N: 5 }, input, output: join(dir, 'c', 'one.out'), workDir: join(dir, 'c'), timeoutMs: 10_000 });
+    const many = await device.checkCases!({ binary: b.binary!, target: t, workDir: join(dir, 'c'), timeoutMs: 10_000, cases: [{ size: { N: 5 }, input, output: join(dir, 'c', 'many.out') }] });
+    const timed = await device.time({ binary: b.binary!, target: t, size: { N: 5 }, input, minMs: 0, maxReps: 1, workDir: join(dir, 'c'), timeoutMs: 10_000 });
+    expect([one.exitCode, many[0].exitCode, timed.ok]).toEqual([0, 0, true]);
+    expect(existsSync(join(dir, 'c', 'exit-handler-ran'))).toBe(false);
   });
 });

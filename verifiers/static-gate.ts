@@ -122,8 +122,43 @@ export function scanSource(source: string, language: 'c' | 'cuda' = 'c'): GateFi
     if (t.kind === 'id' && BANNED_IDENTIFIERS.has(t.text)) return { line: t.line, what: `uses ${t.text} (no inline assembly, system calls or clock reads in a kernel)` };
     if (cuda && t.kind === 'id' && CUDA_BANNED.test(t.text)) return { line: t.line, what: `uses ${t.text} (no clocks, side streams, events, graphs, callbacks or device-wide state in a CUDA kernel file: launch on the default stream)` };
   }
+  if (!cuda) {
+    const fp = functionPointer(code);
+    if (fp) return fp;
+  }
   // Build-flavour tests, floating-point control, instrumentation switched off (C kernels: see static-adversary.ts).
   return cuda ? undefined : scanAdversary(toks, PRAGMA_ALLOW);
+}
+
+/** Builtins that call through a pointer, or name a type by an expression's (a function pointer's among them). */
+const INDIRECT = new Set(['typeof', '__typeof__', '__typeof', '__auto_type', '__builtin_apply', '__builtin_apply_args', '__builtin_return', '__builtin_call_with_static_chain']);
+
+/**
+ * Function pointers, in any spelling: a declarator or cast `(*name)(` / `(*)(`, a typedef of a
+ * function type, `typeof`. A kernel has no use for one, and with one it can call what no symbol
+ * shows: the red team took `&free`, added the distance to libc's `syscall`, cast the sum to a
+ * function pointer and called it (a pointer computed from an allowed symbol is no call the object
+ * file's symbols can show), then ran machine code kept as data. Calls name their function.
+ */
+function functionPointer(code: Tok[]): GateFinding | undefined {
+  for (let i = 0; i < code.length; i++) {
+    const t = code[i];
+    if (t.kind === 'id' && INDIRECT.has(t.text)) return { line: t.line, what: `uses ${t.text} (no function pointers, indirect calls or types taken from expressions in a kernel: call functions by name)` };
+    if (t.text !== '(' || code[i + 1]?.text !== '*') continue;
+    let j = i + 2;
+    while (code[j] && (code[j].kind === 'id' || code[j].text === '*')) j++;
+    if (code[j]?.text === ')' && code[j + 1]?.text === '(') return { line: t.line, what: 'declares, casts to or calls through a function pointer (no indirect calls in a kernel: call functions by name)' };
+  }
+  // typedef of a function type: `typedef void fn(void);` (an identifier followed by its parameter list)
+  for (let i = 0; i < code.length; i++) {
+    if (code[i].text !== 'typedef') continue;
+    for (let j = i + 1; j + 1 < code.length && code[j].text !== ';'; j++) {
+      if (code[j].text === '__attribute__' || code[j].text === '__attribute') break;
+      if (code[j].kind === 'id' && code[j + 1].text === '(' && !/^(__)?(aligned|vector_size|may_alias)(__)?$/.test(code[j].text))
+        return { line: code[i].line, what: `declares a function type (${code[j].text}): no function pointers or indirect calls in a kernel` };
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -485,6 +485,8 @@ ${allocs}
 ${sources}
 ${firstDecls}
 ${inDecls}
+  /* No new process, exec or executable memory from here on (harness-cases.ts). */
+  if (kl_lockdown() != 0) { fprintf(stderr, "kloop harness: cannot load its seccomp filter (no new processes, no executable memory): "); perror(NULL); return ${EXIT_USAGE}; }
   if (strcmp(mode, "check") == 0) {
     for (int kl_c = 0; kl_c < kl_calls; kl_c++) {
       /* "=FILE": no poison before this call, the outputs stay as the last call left them (as in a user's loop). */
