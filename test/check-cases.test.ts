@@ -165,15 +165,17 @@ void sum(int N, const real *X, real *S) {
 });
 
 describe('every check and timed run is locked down before its first call (kl_lockdown)', () => {
-  it('no new process, no exec, no executable memory: in a check, a cases process and a timed run', async () => {
+  it('no new process, no exec, no executable memory, no file written by name: in a check, a cases process and a timed run', async () => {
     const t = resolveTarget('sum');
     const dir = tmp();
     const device = cpuDevice(dir);
-    // S[0]: one bit per refused request (1 fork, 2 mmap PROT_EXEC, 4 mprotect to PROT_EXEC, 8 execve).
+    // S[0]: one bit per refused request (1 fork, 2 mmap PROT_EXEC, 4 mprotect to PROT_EXEC, 8 execve, 16 a file opened
+    // for writing by name), and 32: a file opened for reading (allowed).
     const source = `#include <unistd.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <fcntl.h>
 void sum(int N, const real *X, real *S) {
   (void)N; (void)X;
   int bits = 0;
@@ -186,6 +188,8 @@ void sum(int N, const real *X, real *S) {
   if (w != MAP_FAILED && mprotect(w, 4096, PROT_READ | PROT_EXEC) != 0 && errno == EPERM) bits |= 4;
   char *argv[] = { (char *)"/bin/true", 0 };
   if (execve("/bin/true", argv, 0) != 0 && errno == EPERM) bits |= 8;
+  if (open("written-by-name", O_WRONLY | O_CREAT, 0644) < 0 && errno == EPERM) bits |= 16;
+  if (open("/proc/self/stat", O_RDONLY) >= 0) bits |= 32;
   S[0] = (real)bits;
 }`;
     const b = await device.build({ target: t, source, flags: [], workDir: join(dir, 'c') });
@@ -196,13 +200,13 @@ void sum(int N, const real *X, real *S) {
     const bits = (file: string) => readFileSync(file).readFloatLE(4 * size.N);
     const one = await device.check({ binary: b.binary!, target: t, size, input, output: join(dir, 'c', 'one.out'), workDir: join(dir, 'c'), timeoutMs: 10_000 });
     expect(one.exitCode, one.stderr).toBe(0);
-    expect(bits(join(dir, 'c', 'one.out'))).toBe(15);
+    expect(bits(join(dir, 'c', 'one.out'))).toBe(63);
     const many = await device.checkCases!({ binary: b.binary!, target: t, workDir: join(dir, 'c'), timeoutMs: 10_000, cases: [{ size, input, output: join(dir, 'c', 'many.out') }] });
     expect(many[0].exitCode, many[0].stderr).toBe(0);
-    expect(bits(join(dir, 'c', 'many.out'))).toBe(15);
+    expect(bits(join(dir, 'c', 'many.out'))).toBe(63);
     const timed = await device.time({ binary: b.binary!, target: t, size, input, output: join(dir, 'c', 'timed.out'), minMs: 0, maxReps: 1, workDir: join(dir, 'c'), timeoutMs: 10_000 });
     expect(timed.ok, timed.run.stderr).toBe(true);
-    expect(bits(join(dir, 'c', 'timed.out'))).toBe(15);
+    expect(bits(join(dir, 'c', 'timed.out'))).toBe(63);
   });
 });
 

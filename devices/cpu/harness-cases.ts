@@ -14,9 +14,9 @@ import { EXIT_USAGE, harnessArgs, harnessSeed } from '../harness-protocol.js';
  * placement and poison its own), as when every case had a process of its own, without the sandbox's
  * start-up per case (about 30 ms here with every layer, most of a small case's cost).
  *
- * The child may start threads but no process (kl_lockdown, a seccomp filter every check and timed
- * run loads before its first call: fork, vfork and clone without CLONE_THREAD fail with EPERM):
- * nothing a case starts can outlive it and rewrite a case's output or status while later cases run.
+ * The child may start threads but no process, and open no file for writing (kl_lockdown, the seccomp
+ * filter every check and timed run loads before its first call: harness-lockdown.ts): nothing a case
+ * starts can outlive it, and no case can rewrite another's output or status.
  *
  * The parent writes "\nKLOOP_CASE i\n" to stderr before case i (what the case says follows it) and,
  * once the child is gone, "KLOOP_CASE_END i CODE SIGNAL TIMED_OUT MS" to stdout. It stops at the
@@ -30,76 +30,7 @@ export function cCases(sizeCount: number): string {
   return `
 #include <sys/wait.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <linux/audit.h>
-#include <sched.h>
 #include <errno.h>
-
-/*
- * From here on, threads only, and no new code: no process (fork, vfork, clone without CLONE_THREAD),
- * no exec, no executable memory (mmap, mprotect, pkey_mprotect with PROT_EXEC). Loaded before the
- * first call of every check and timed run, so nothing a kernel starts can outlive its process, and no
- * machine code kept as data can run (the red team ran such code from an exit handler: it rewrote the
- * finished output files). 0 when the filter is in force; architectures other than x86-64 and AArch64
- * get none (and no "cases" mode: kloop runs one process per case there).
- */
-static int kl_lockdown(void) {
-#if defined(__x86_64__) || defined(__aarch64__)
-#if defined(__x86_64__)
-#define KL_AUDIT_ARCH AUDIT_ARCH_X86_64
-#else
-#define KL_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#endif
-#define KL_LD(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
-#define KL_RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
-#define KL_IS(nr, to) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), (to), 0)
-#define KL_NOP BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0)
-  /* Jumps count the instructions skipped: 15 checks PROT_EXEC, 17 checks clone's flags, 19 allows, 20 is EPERM, 21 ENOSYS. */
-  struct sock_filter f[] = {
-    /*  0 */ KL_LD(offsetof(struct seccomp_data, arch)),
-    /*  1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, KL_AUDIT_ARCH, 1, 0),
-    /*  2 */ KL_RET(SECCOMP_RET_KILL_PROCESS),
-    /*  3 */ KL_LD(offsetof(struct seccomp_data, nr)),
-#if defined(__x86_64__)
-    /*  4 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 15, 0), /* the x32 ABI's numbers */
-    /*  5 */ KL_IS(__NR_fork, 14),
-    /*  6 */ KL_IS(__NR_vfork, 13),
-#else
-    KL_NOP, KL_NOP, KL_NOP,
-#endif
-#ifdef __NR_clone3
-    /*  7 */ KL_IS(__NR_clone3, 13), /* ENOSYS: the C library falls back to clone */
-#else
-    KL_NOP,
-#endif
-    /*  8 */ KL_IS(__NR_execve, 11),
-    /*  9 */ KL_IS(__NR_execveat, 10),
-    /* 10 */ KL_IS(__NR_mmap, 4),
-    /* 11 */ KL_IS(__NR_mprotect, 3),
-#ifdef __NR_pkey_mprotect
-    /* 12 */ KL_IS(__NR_pkey_mprotect, 2),
-#else
-    KL_NOP,
-#endif
-    /* 13 */ KL_IS(__NR_clone, 3),
-    /* 14 */ KL_RET(SECCOMP_RET_ALLOW),
-    /* 15 */ KL_LD(offsetof(struct seccomp_data, args[2])), /* the protection (the low word) */
-    /* 16 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 3, 2),
-    /* 17 */ KL_LD(offsetof(struct seccomp_data, args[0])), /* clone's flags (the low word) */
-    /* 18 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1),
-    /* 19 */ KL_RET(SECCOMP_RET_ALLOW),
-    /* 20 */ KL_RET(SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-    /* 21 */ KL_RET(SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
-  };
-  struct sock_fprog prog = { (unsigned short)(sizeof f / sizeof f[0]), f };
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
-  return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
-#else
-  return 0;
-#endif
-}
 
 static int kl_case_main(int argc, char **argv);
 

@@ -1,6 +1,7 @@
 import type { ArrayParam, Target } from '../../targets/index.js';
 import { C_STACK_SCRUB } from './harness-stack.js';
 import { cCases } from './harness-cases.js';
+import { cLockdown } from './harness-lockdown.js';
 import { C_END_MAIN, C_NOW_NS, C_OPEN_INPUT, C_POISON_KIND, C_RNG, cMainArgs, EXIT_FPENV, EXIT_GUARD, EXIT_INPUT_WRITE, EXIT_STATE, EXIT_USAGE, GUARD_BYTES, kernelPrototype, PLACEMENT_PAGE_END } from '../harness-protocol.js';
 
 /**
@@ -475,6 +476,8 @@ ${C_NOW_NS}
 
 ${C_OPEN_INPUT}
 
+${cLockdown()}
+
 ${cCases(t.sizeSymbols.length)}
 
 ${cMainArgs(t, 'kl_case_main')}
@@ -485,8 +488,8 @@ ${allocs}
 ${sources}
 ${firstDecls}
 ${inDecls}
-  /* No new process, exec or executable memory from here on (harness-cases.ts). */
-  if (kl_lockdown() != 0) { fprintf(stderr, "kloop harness: cannot load its seccomp filter (no new processes, no executable memory): "); perror(NULL); return ${EXIT_USAGE}; }
+  /* No new process, exec, executable memory or file written by name from here on (harness-lockdown.ts). */
+  if (kl_lockdown() != 0) { fprintf(stderr, "kloop harness: cannot load its seccomp filter (no new processes, no executable memory, no files written by name): "); perror(NULL); return ${EXIT_USAGE}; }
   if (strcmp(mode, "check") == 0) {
     for (int kl_c = 0; kl_c < kl_calls; kl_c++) {
       /* "=FILE": no poison before this call, the outputs stay as the last call left them (as in a user's loop). */
