@@ -19,7 +19,7 @@ export class MeteredSandbox implements Sandbox {
   readonly busyMs = { compile: 0, run: 0, any: 0 };
   /**
    * Process-seconds (ms, summed over processes, so two at once count twice) by what ran: compiles,
-   * check runs (the gate's cases, oracles, references), timed runs, and anything else (profiles, nm).
+   * check runs (the gate's cases, one or several a process, oracles, references), timed runs, and anything else (profiles, nm).
    */
   readonly processMs: ProcessMs = { compile: 0, check: 0, timed: 0, other: 0 };
   /**
@@ -54,7 +54,7 @@ export class MeteredSandbox implements Sandbox {
       return await this.inner.run(spec);
     } finally {
       const e = this.now();
-      this.processMs[kind === 'compile' ? 'compile' : spec.args[0] === 'check' ? 'check' : spec.args[0] === 'time' ? 'timed' : 'other'] += e - t;
+      this.processMs[kind === 'compile' ? 'compile' : spec.args[0] === 'check' || spec.args[0] === 'cases' ? 'check' : spec.args[0] === 'time' ? 'timed' : 'other'] += e - t;
       if (--this.active[kind] === 0) this.busyMs[kind] += e - this.since[kind];
       if (--this.anyActive === 0) {
         this.busyMs.any += e - this.anySince;
