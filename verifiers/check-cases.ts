@@ -31,7 +31,9 @@ export async function runGrouped<K>(n: number, keyOf: (i: number) => K, lanes: n
   const byKey = new Map<K, number[]>();
   for (let i = 0; i < n; i++) {
     const k = keyOf(i);
-    byKey.set(k, [...(byKey.get(k) ?? []), i]);
+    const group = byKey.get(k);
+    if (group) group.push(i);
+    else byKey.set(k, [i]);
   }
   const groups = [...byKey.values()].flatMap((ix) => Array.from({ length: Math.ceil(ix.length / CASES_PER_PROCESS) }, (_, j) => ix.slice(j * CASES_PER_PROCESS, (j + 1) * CASES_PER_PROCESS)));
   const results: RunResult[] = new Array<RunResult>(n);

@@ -253,15 +253,12 @@ export class Verifier {
       stale.shared.push(call);
     }
     // Every oracle run of the plan in one process where the device can (each in a fork of its own).
-    const ran = await runCases(this.opts.device, { binary: oracle.binary!, target, workDir: dir, timeoutMs: 600_000, cases: oracleRuns.map((o) => ({ size: o.size, input: o.inputFile, output: o.oracleFile })) }).catch(async (e: unknown) => {
-      await proofReady;
-      throw e;
+    // (an error is thrown only once the proof's and harnesses' builds have settled: settledAfter)
+    await settledAfter(proofReady, async () => {
+      const ran = await runCases(this.opts.device, { binary: oracle.binary!, target, workDir: dir, timeoutMs: 600_000, cases: oracleRuns.map((o) => ({ size: o.size, input: o.inputFile, output: o.oracleFile })) });
+      const failed = ran.findIndex((r) => r.exitCode !== 0 || r.timedOut);
+      if (failed >= 0) throw referenceRunError(target, oracleRuns[failed].size, describeExit(ran[failed]), ran[failed].stderr, 'oracle');
     });
-    const failed = ran.findIndex((r) => r.exitCode !== 0 || r.timedOut);
-    if (failed >= 0) {
-      await proofReady;
-      throw referenceRunError(target, oracleRuns[failed].size, describeExit(ran[failed]), ran[failed].stderr, 'oracle');
-    }
     await proofReady;
     refuseDegenerate(target, cases, stale);
     return { target, cases, stale, oracle: oracle.binary!, dir, seed, pathCases: new Map() };

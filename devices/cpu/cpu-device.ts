@@ -278,11 +278,6 @@ export class CpuDevice implements Device {
   /**
    * Check cases in one sandboxed process, each in a fork of its own (harness-cases.ts): the
    * sandbox's start-up once per process, not per case. On x86-64 and AArch64, where the harness can
-   * forbid a case new processes; elsewhere one process per case.
-   */
-  /**
-   * Check cases in one sandboxed process, each in a fork of its own (harness-cases.ts): the
-   * sandbox's start-up once per process, not per case. On x86-64 and AArch64, where the harness can
    * forbid a case new processes; elsewhere (undefined) one process per case.
    */
   readonly checkCases?: (req: CheckCasesRequest) => Promise<RunResult[]>;

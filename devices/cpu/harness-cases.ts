@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import type { RunResult } from '../../sandboxes/index.js';
+import { describeExit, type RunResult } from '../../sandboxes/index.js';
 import type { Target } from '../../targets/index.js';
 import type { CheckCasesRequest } from '../device.js';
 import { EXIT_USAGE, harnessArgs, harnessSeed } from '../harness-protocol.js';
@@ -131,7 +131,7 @@ export function splitCases(r: RunResult, n: number): RunResult[] {
         signal: r.signal,
         timedOut: r.timedOut,
         stdout: '',
-        stderr: stderrOf(i) + (r.timedOut ? '' : `\nkloop: the check process ended in this case (${r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})`),
+        stderr: stderrOf(i) + (r.timedOut ? '' : `\nkloop: the check process ended in this case (${describeExit(r)})`),
         truncated: r.truncated,
         wallMs: 0,
       });
@@ -146,7 +146,7 @@ export function splitCases(r: RunResult, n: number): RunResult[] {
         exitCode: r.exitCode,
         signal: r.signal,
         timedOut: r.timedOut,
-        stderr: `${res.stderr}\nkloop: the check process did not exit cleanly after its cases (${r.timedOut ? 'timed out' : r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`})`,
+        stderr: `${res.stderr}\nkloop: the check process did not exit cleanly after its cases (${describeExit(r)})`,
       });
       return out;
     }
