@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { catalogNames, resolveTarget, type Size, type Target } from '../targets/index.js';
@@ -131,6 +131,38 @@ describe('every shipped reference passes its own oracle on every distribution', 
       }
     return failures;
   }
+
+  it("passes a reference that leaves a float's range on large inputs, and still catches a wrong kernel there", async () => {
+    // Five large inputs multiplied: some products pass 2^128 in float (the reference's own output is
+    // infinite there) while the double oracle stays finite; the oracle gives those no bound.
+    const folder = join(dir, 'prod5');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(
+      join(folder, 'target.yaml'),
+      [
+        'name: prod5',
+        'signature: void prod5(int N, const real *a, const real *b, real *y)',
+        'args:',
+        '  a: { shape: [N], role: in }',
+        '  b: { shape: [N], role: in }',
+        '  y: { shape: [N], role: out }',
+        'sizes:',
+        '  check: [{N: 200}]',
+        '  bench: {N: 1000}',
+        'flops: 4*N',
+        'bytes: 12*N',
+        '',
+      ].join('\n'),
+    );
+    const reference = 'void prod5(int N, const real *a, const real *b, real *y) { for (int i = 0; i < N; i++) y[i] = a[i] * b[i] * a[i] * b[i] * a[i]; }';
+    writeFileSync(join(folder, 'reference.c'), reference);
+    const t = resolveTarget(folder);
+    const sizes = [{ N: 200 }, { N: 997 }];
+    expect(await check(t, reference, 'reference', sizes, ['large', 'normal'])).toEqual([]);
+    // Off by one part in a thousand wherever the product stays in range: caught on large inputs too.
+    const wrong = 'void prod5(int N, const real *a, const real *b, real *y) { for (int i = 0; i < N; i++) y[i] = a[i] * b[i] * a[i] * b[i] * a[i] * 1.001f; }';
+    expect((await check(t, wrong, 'wrong', sizes, ['large'])).length).toBe(2);
+  }, 60_000);
 
   beforeAll(() => expect(catalogNames().length).toBeGreaterThanOrEqual(7));
 

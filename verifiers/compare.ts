@@ -14,10 +14,13 @@ export type Comparison = { ok: true; maxErrorRatio: number } | { ok: false; kind
 
 /**
  * One output element against the oracle: a non-finite expected value must be matched exactly (NaN by
- * NaN), a non-finite output never passes a finite one, otherwise |got - expected| <= tol.
+ * NaN); where the oracle has no bound (its value left the target precision's range on the way, or
+ * came from dividing by what may be zero there) anything passes, the reference's own result being
+ * an overflow; otherwise a non-finite output never passes a finite one, and |got - expected| <= tol.
  */
 export function elementWrong(got: number, expected: number, tol: number): boolean {
   if (!Number.isFinite(expected)) return !(Number.isNaN(expected) ? Number.isNaN(got) : got === expected);
+  if (tol === Infinity) return false;
   if (!Number.isFinite(got)) return true;
   return !(Math.abs(got - expected) <= tol);
 }

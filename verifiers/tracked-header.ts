@@ -6,12 +6,15 @@
  *     its terms; its bound is le + gamma(c-1) * m  (gamma(k) = k u / (1 - k u)), which holds for every
  *     summation order, so reassociation, blocking and vector or parallel reductions are all covered;
  *   - a product, quotient or function value starts a new term whose error is propagated to first
- *     order plus its own rounding (k ulps for libm functions) and an underflow allowance eta.
+ *     order plus its own rounding (k ulps for libm functions) and an underflow allowance eta;
+ *   - a value (or a sum's magnitude) beyond the target precision's range has no bound (infinite):
+ *     the reference itself overflows there, so no implementation can be held to the double value.
  * Branches compare the double values, exactly as the reference would.
  */
 export function trackedHeader(real: 'float' | 'double'): string {
   const unit = real === 'float' ? '5.9604644775390625e-08' : '1.1102230246251565e-16';
   const eta = real === 'float' ? '1.1754943508222875e-38' : '2.2250738585072014e-308';
+  const maxv = real === 'float' ? '3.4028234663852886e+38' : '1.7976931348623157e+308';
   return `#ifndef KLOOP_TRACKED_HPP
 #define KLOOP_TRACKED_HPP
 #include <cmath>
@@ -25,6 +28,8 @@ export function trackedHeader(real: 'float' | 'double'): string {
 namespace kloop {
 static const double U = ${unit};
 static const double ETA = ${eta};
+/** The largest finite value of the target's precision. */
+static const double MAXV = ${maxv};
 /** Libm functions may be off by a few units in the last place (vectorised variants included). */
 static const double FN_ULPS = 4;
 
@@ -44,7 +49,9 @@ struct Tracked {
   Tracked(double x) : v(x), m(std::fabs(x)), c(x != 0 ? 1 : 0), le(0) {}
   static Tracked term(double x, double e) { Tracked t(x); t.c = 1; t.le = e; return t; }
 
-  double err() const { return le + gamma_k(c - 1) * m; }
+  /* Past the precision's range (the terms' magnitudes could sum, in some order, above its largest
+     value), the implementation may give an infinity or a NaN: no bound. */
+  double err() const { return m > MAXV ? INFINITY : le + gamma_k(c - 1) * m; }
   explicit operator double() const { return v; }
 
   Tracked &operator+=(const Tracked &b) { v += b.v; m += b.m; c += b.c; le += b.le; return *this; }
