@@ -457,9 +457,24 @@ static void kl_poison(void *a, long n, size_t esz, size_t psz, unsigned j) {
   for (size_t i = 0; i < bytes; i += 8) { size_t k = bytes - i < 8 ? bytes - i : 8; memcpy(p + i, &w, k); }
 }
 
-/* Raw elements of width esz (integer arrays; real arrays and scalars outside the oracle). */
+/*
+ * Raw elements of width esz (integer arrays; real arrays and scalars outside the oracle), copied into
+ * the array by this process through a small buffer: a large fread lets the kernel write the array
+ * (read(2) straight into it), and on a VM measured here every cache line so written was slow to read
+ * once afterwards (a 4000x4000 gemver's first call 100-135 ms against 15-17 ms, the same values copied
+ * in by the process itself 16-17 ms): a timed run whose one call made the sample timed that instead.
+ */
 static void kl_read(FILE *in, void *a, long n, size_t esz, const char *name) {
-  if (fread(a, esz, (size_t)n, in) != (size_t)n) { fprintf(stderr, "kloop harness: short input for %s\\n", name); exit(${EXIT_USAGE}); }
+  static unsigned char kl_bounce[1 << 18];
+  size_t left = (size_t)n * esz;
+  unsigned char *to = (unsigned char *)a;
+  while (left > 0) {
+    size_t k = left < sizeof kl_bounce ? left : sizeof kl_bounce;
+    if (fread(kl_bounce, 1, k, in) != k) { fprintf(stderr, "kloop harness: short input for %s\\n", name); exit(${EXIT_USAGE}); }
+    memcpy(to, kl_bounce, k);
+    to += k;
+    left -= k;
+  }
 }
 ${
   tracked
